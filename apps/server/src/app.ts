@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import fastifyWebsocket from '@fastify/websocket';
+import type { Server as SocketIoServer } from 'socket.io';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { Scheduler, type Caller } from './scheduler/scheduler.js';
+import type { JobStore } from './store/job-store.js';
+import { SqliteJobStore } from './store/sqlite-job-store.js';
+import { adminTokenAuthenticator, tokenFromHeader, unauthorized, type Authenticator } from './routes/auth.js';
+import { jobRoutes } from './routes/jobs.js';
+import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
+import { workerSocketOptions, workerSocketRoutes } from './routes/worker-socket.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller;
+  }
+}
+
+export interface AppOptions {
+  /** Directory of the SQLite database (ignored when `store` is given). */
+  dataDir?: string;
+  store?: JobStore;
+  adminToken: string;
+  /** Built worker page and dashboard; default: the sibling apps' dist folders. */
+  workerWebDir?: string;
+  dashboardDir?: string;
+  logger?: boolean;
+}
+
+export interface App {
+  app: FastifyInstance;
+  scheduler: Scheduler;
+  io: SocketIoServer;
+}
+
+const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * Builds the whole server without listening: tests call `app.inject()` or `listen({ port: 0 })`,
+ * main.ts listens on the configured port.
+ */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const store = options.store ?? new SqliteJobStore(options.dataDir ?? '.tabgrid');
+  const scheduler = await Scheduler.open({ store });
+  const auth: Authenticator = adminTokenAuthenticator(options.adminToken);
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
+
+  app.setErrorHandler((err, _request, reply) => {
+    if (err instanceof TabgridError) return reply.code(err.status).send(err.toBody());
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.code(status).send(new TabgridError(ErrorCode.INVALID_REQUEST, (err as Error).message).toBody());
+    }
+    app.log.error(err);
+    return reply.code(500).send(new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.').toBody());
+  });
+  app.decorateRequest('caller', undefined as unknown as Caller);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const caller = auth.verify(tokenFromHeader(request.headers.authorization));
+    if (!caller) throw unauthorized();
+    request.caller = caller;
+  });
+  // Bodies are JSON whatever their Content-Type says; routes decode them with the protocol.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  app.get('/healthz', () => ({ ok: true, workers: scheduler.workers.size, ...scheduler.stats }));
+  await app.register(fastifyWebsocket, { options: workerSocketOptions });
+  workerSocketRoutes(app, scheduler);
+  jobRoutes(app, scheduler);
+  serveBuiltApp(app, options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'), '/', 'worker page');
+  serveBuiltApp(app, options.dashboardDir ?? join(appsDir, 'dashboard', 'dist'), '/dashboard/', 'dashboard');
+
+  const fastifyUpgrades = app.server.listeners('upgrade');
+  const io = attachSdkSocket(app.server, scheduler, auth);
+  routeUpgrades(app, fastifyUpgrades);
+
+  app.addHook('preClose', async () => {
+    scheduler.close();
+    io.disconnectSockets(true);
+    await new Promise<void>((resolve) => io.engine.close() ?? resolve());
+  });
+  app.addHook('onClose', async () => {
+    await store.close();
+  });
+  return { app, scheduler, io };
+}
+
+type UpgradeListener = (...args: unknown[]) => void;
+
+/**
+ * Fastify (worker socket) and socket.io both listen for HTTP upgrades on the same server; each
+ * would answer the other's requests (Fastify with a 404). Route each upgrade to its owner.
+ */
+function routeUpgrades(app: FastifyInstance, fastifyUpgrades: UpgradeListener[] | Function[]): void {
+  const all = app.server.listeners('upgrade') as UpgradeListener[];
+  const ours = new Set(fastifyUpgrades as UpgradeListener[]);
+  const socketIo = all.filter((listener) => !ours.has(listener));
+  app.server.removeAllListeners('upgrade');
+  app.server.on('upgrade', (...args: unknown[]) => {
+    const url = (args[0] as { url?: string }).url ?? '';
+    for (const listener of url.startsWith(SDK_SOCKET_PATH) ? socketIo : ours) listener(...args);
+  });
+}
+
+function serveBuiltApp(app: FastifyInstance, root: string, prefix: string, what: string): void {
+  if (existsSync(join(root, 'index.html'))) {
+    void app.register(fastifyStatic, { root, prefix, decorateReply: prefix === '/', wildcard: false, index: 'index.html' });
+    return;
+  }
+  app.get(prefix, (_request, reply) =>
+    reply.code(503).type('text/plain').send(`The ${what} is not built yet: run \`npm run build\` (npm start does it for you).\n`),
+  );
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+const config = loadConfig();
+const { app } = await buildApp({ dataDir: config.dataDir, adminToken: config.adminToken, logger: false });
+await app.listen({ port: config.port, host: config.host });
+
+const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+const base = `http://${shown.includes(':') ? `[${shown}]` : shown}:${config.port}`;
+console.log(`Tabgrid is running (data in ${config.dataDir})
+  worker page  ${base}/          open it in browser tabs to add them to the grid
+  dashboard    ${base}/dashboard/
+  REST API     ${base}/api/
+  token        ${config.tokenGenerated ? `${config.adminToken}   (generated now, saved in ${config.dataDir}/admin-token; shown only this once)` : `(saved in ${config.dataDir}/admin-token, or set by TABGRID_ADMIN_TOKEN)`}
+Submit jobs with:  TABGRID_TOKEN=<token> node examples/quickstart.mjs`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void app.close().then(() => process.exit(0));
+  });
+}

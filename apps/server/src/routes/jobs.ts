@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
+import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
+import type { Caller, Scheduler } from '../scheduler/scheduler.js';
+import { toOutcome } from '../scheduler/outcome-streams.js';
+import { forEachLineBatch, writeLine } from './ndjson.js';
+
+const UPLOAD_BATCH = 2000;
+const READ_PAGE = 2000;
+
+type IdParams = { Params: { id: string } };
+type OutcomeQuery = { Params: { id: string }; Querystring: { stream?: string; from?: string; meta?: string } };
+
+function caller(request: FastifyRequest): Caller {
+  return request.caller;
+}
+
+/** Reads a JSON body whatever Content-Type says (CrowdProcess's Python client sends none). */
+function jsonBody(raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw ?? {};
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw new TabgridError(ErrorCode.INVALID_REQUEST, 'The request body is not valid JSON.');
+  }
+}
+
+/** One line of a results or errors stream. */
+function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string {
+  if (outcome.ok) return JSON.stringify(meta ? { index: outcome.index, value: outcome.value } : outcome.value);
+  const { message, name, stack, type } = outcome.error;
+  return JSON.stringify(kind === 'errors' ? { message, name, stack, type, index: outcome.index } : outcome);
+}
+
+/** Uploads newline-delimited JSON (or a JSON array) in constant memory; a bad line stops it. */
+async function uploadTasks(scheduler: Scheduler, request: FastifyRequest<IdParams>): Promise<{ count: number }> {
+  const jobId = request.params.id;
+  scheduler.job(caller(request), jobId);
+  const upload = randomUUID();
+  let count = 0;
+  let batchNo = 0;
+  const submit = async (inputs: string[]) => {
+    if (inputs.length === 0) return;
+    await scheduler.submitEncoded(caller(request), jobId, `rest-${upload}-${batchNo++}`, inputs);
+    count += inputs.length;
+  };
+  if (/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
+    let text = '';
+    request.raw.setEncoding('utf8');
+    for await (const chunk of request.raw as AsyncIterable<string>) text += chunk;
+    const tasks = jsonBody(text);
+    if (!Array.isArray(tasks)) {
+      throw new TabgridError(ErrorCode.INVALID_TASK, 'A JSON body must be an array of tasks; send one task per line as application/x-ndjson otherwise.');
+    }
+    for (let i = 0; i < tasks.length; i += UPLOAD_BATCH) {
+      await submit(tasks.slice(i, i + UPLOAD_BATCH).map((task) => JSON.stringify(task ?? null)));
+    }
+    return { count };
+  }
+  await forEachLineBatch(request.raw, UPLOAD_BATCH, async (lines, firstLine) => {
+    const inputs: string[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      if (line === '') continue;
+      try {
+        JSON.parse(line);
+      } catch (err) {
+        await submit(inputs);
+        throw new TabgridError(
+          ErrorCode.INVALID_TASK,
+          `Line ${firstLine + i} is not valid JSON (${(err as Error).message}); the ${count} task(s) before it were accepted. Fix the line and upload the rest.`,
+        );
+      }
+      inputs.push(line);
+    }
+    await submit(inputs);
+  });
+  return { count };
+}
+
+/** Streams settled outcomes as NDJSON: everything so far, or (`?stream`) live until the job is done. */
+async function streamOutcomes(scheduler: Scheduler, request: FastifyRequest<OutcomeQuery>, reply: FastifyReply, kind: OutcomeKind): Promise<void> {
+  const job = scheduler.job(caller(request), request.params.id);
+  const live = request.query.stream !== undefined;
+  const meta = request.query.meta !== undefined;
+  const from = request.query.from !== undefined ? Number(request.query.from) : live ? job.durableSeq : 0;
+  if (!Number.isInteger(from) || from < 0) {
+    throw new TabgridError(ErrorCode.INVALID_REQUEST, '?from must be a non-negative integer seq.');
+  }
+  reply.hijack();
+  const out = reply.raw;
+  out.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  if (!live) {
+    for (let cursor = from; ; ) {
+      const rows = await scheduler.store.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
+      for (const row of rows) await writeLine(out, outcomeLine(toOutcome(row), kind, meta));
+      if (rows.length < READ_PAGE) break;
+      cursor = rows[rows.length - 1]!.seq;
+    }
+    out.end();
+    return;
+  }
+  const id = `rest-${randomUUID()}`;
+  out.on('close', () => scheduler.streams.unsubscribe(id));
+  scheduler.streams.subscribe(id, job.record.id, kind, from, {
+    push: (items, ready) => {
+      let text = '';
+      for (const item of items) text += `${outcomeLine(item, kind, meta)}\n`;
+      if (out.write(text)) ready();
+      else out.once('drain', ready);
+    },
+    end: () => out.end(),
+  });
+}
+
+/** REST under /api/jobs: the SDK's operations over HTTP, and a CrowdProcess-compatible surface. */
+export function jobRoutes(app: FastifyInstance, scheduler: Scheduler): void {
+  app.get('/api/jobs', (request) => scheduler.listJobs(caller(request)));
+  app.post('/api/jobs', async (request, reply) => {
+    const req = decodeSdkRequest['job:create'](jsonBody(request.body));
+    const info = await scheduler.createJob(caller(request), req);
+    return reply.code(201).send(info);
+  });
+  app.delete('/api/jobs', async (request, reply) => {
+    await scheduler.deleteJobs(caller(request));
+    return reply.code(204).send();
+  });
+  app.get<IdParams>('/api/jobs/:id', (request) => scheduler.job(caller(request), request.params.id).info());
+  app.delete<IdParams>('/api/jobs/:id', async (request, reply) => {
+    await scheduler.deleteJob(caller(request), request.params.id);
+    return reply.code(204).send();
+  });
+  app.post<IdParams>('/api/jobs/:id/close', (request) => scheduler.closeJob(caller(request), request.params.id));
+  app.post<IdParams>('/api/jobs/:id/cancel', (request) => scheduler.cancelJob(caller(request), request.params.id));
+  app.get<OutcomeQuery>('/api/jobs/:id/results', (request, reply) => streamOutcomes(scheduler, request, reply, 'results'));
+  app.get<OutcomeQuery>('/api/jobs/:id/errors', (request, reply) => streamOutcomes(scheduler, request, reply, 'errors'));
+
+  // The upload reads the raw body itself, so this scope parses nothing.
+  void app.register((scope, _opts, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
+    scope.post<IdParams>('/api/jobs/:id/tasks', async (request, reply) => {
+      const result = await uploadTasks(scheduler, request);
+      return reply.code(201).send(result);
+    });
+    done();
+  });
+}

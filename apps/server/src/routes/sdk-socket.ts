@@ -1,0 +1,99 @@
+import type { Server as HttpServer } from 'node:http';
+import { Server, type Socket } from 'socket.io';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import {
+  decodeSdkRequest,
+  type Ack,
+  type ClientToServerEvents,
+  type SdkRequest,
+  type SdkRequestName,
+  type SdkResponses,
+  type ServerToClientEvents,
+} from '@tabgrid/protocol/sdk';
+import type { Caller, Scheduler } from '../scheduler/scheduler.js';
+import { unauthorized, type Authenticator } from './auth.js';
+
+export const SDK_SOCKET_PATH = '/socket.io/';
+
+type SdkSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { caller: Caller }>;
+type Handler<E extends SdkRequestName> = (caller: Caller, req: SdkRequest<E>, socket: SdkSocket) => Promise<SdkResponses[E]> | SdkResponses[E];
+
+function failure(err: unknown): Ack<never> {
+  const error = err instanceof TabgridError ? err : new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.');
+  if (!(err instanceof TabgridError)) console.error('tabgrid: sdk request failed:', err);
+  return { ok: false, ...error.toBody() };
+}
+
+/** Request handlers, one per client → server event of the protocol. */
+function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
+  return {
+    'job:create': (caller, req) => scheduler.createJob(caller, req),
+    'job:get': (caller, req) => scheduler.job(caller, req.jobId).info(),
+    'jobs:list': (caller) => scheduler.listJobs(caller),
+    'jobs:delete': async (caller) => ({ deleted: await scheduler.deleteJobs(caller) }),
+    'job:submit': (caller, req) => scheduler.submit(caller, req.jobId, req.batchId, req.tasks),
+    'job:close': (caller, req) => scheduler.closeJob(caller, req.jobId),
+    'job:cancel': (caller, req) => scheduler.cancelJob(caller, req.jobId),
+    'job:delete': async (caller, req) => {
+      await scheduler.deleteJob(caller, req.jobId);
+      return { deleted: true };
+    },
+    'job:subscribe': (caller, req, socket) => {
+      scheduler.job(caller, req.jobId);
+      const id = `${socket.id}:${req.subscriptionId}`;
+      scheduler.streams.subscribe(id, req.jobId, req.kind, req.from, {
+        push: (items, ready) =>
+          socket.emit('job:outcomes', { subscriptionId: req.subscriptionId, jobId: req.jobId, items }, ready),
+        end: (reason) => socket.emit('job:end', { subscriptionId: req.subscriptionId, jobId: req.jobId, reason }),
+      });
+      return { subscribed: true };
+    },
+    'job:unsubscribe': (_caller, req, socket) => {
+      scheduler.streams.unsubscribe(`${socket.id}:${req.subscriptionId}`);
+      return { unsubscribed: true };
+    },
+  };
+}
+
+/**
+ * socket.io for the SDK and the dashboard. The token is checked in the handshake; every request
+ * payload is validated by the protocol package before use, and every answer is an Ack.
+ */
+export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, auth: Authenticator): Server {
+  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { caller: Caller }>(httpServer, {
+    path: SDK_SOCKET_PATH,
+    serveClient: false,
+    // Upgrades for other paths (the worker socket) belong to Fastify: never destroy them.
+    destroyUpgrade: false,
+    maxHttpBufferSize: 64 * 1024 * 1024,
+  });
+  io.use((socket, next) => {
+    const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
+    const caller = auth.verify(typeof token === 'string' ? token : undefined);
+    if (!caller) return next(Object.assign(new Error(unauthorized().message), { data: unauthorized().toBody() }));
+    socket.data.caller = caller;
+    next();
+  });
+  const handle = handlers(scheduler);
+  io.on('connection', (socket: SdkSocket) => {
+    const subscriptions = new Set<string>();
+    for (const name of Object.keys(handle) as SdkRequestName[]) {
+      socket.on(name, (async (payload: unknown, ack: unknown) => {
+        if (typeof ack !== 'function') return;
+        const reply = ack as (answer: Ack<unknown>) => void;
+        try {
+          const req = decodeSdkRequest[name](payload);
+          if (name === 'job:subscribe') subscriptions.add((req as SdkRequest<'job:subscribe'>).subscriptionId);
+          const data = await (handle[name] as Handler<SdkRequestName>)(socket.data.caller, req as never, socket);
+          reply({ ok: true, data });
+        } catch (err) {
+          reply(failure(err));
+        }
+      }) as never);
+    }
+    socket.on('disconnect', () => {
+      for (const id of subscriptions) scheduler.streams.unsubscribe(`${socket.id}:${id}`);
+    });
+  });
+  return io;
+}

@@ -1,0 +1,26 @@
+import { Script } from 'node:vm';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+
+/**
+ * Refuses a program that cannot run: a syntax error (with the parser's message and line) or no
+ * `Run` at all. The program is only compiled here, never run: job code is untrusted and runs
+ * only in the volunteers' sandboxes.
+ */
+export function checkProgram(program: string): void {
+  try {
+    new Script(program, { filename: 'program.js' });
+  } catch (err) {
+    const error = err as Error;
+    const where = /program\.js:(\d+)/.exec(error.stack ?? '')?.[1];
+    throw new TabgridError(
+      ErrorCode.INVALID_PROGRAM,
+      `The program does not parse: ${error.name}: ${error.message}${where ? ` (line ${where})` : ''}. Fix the syntax and create the job again.`,
+    );
+  }
+  if (!/\bRun\b/.test(program)) {
+    throw new TabgridError(
+      ErrorCode.INVALID_PROGRAM,
+      'The program must define a function named Run, e.g. "function Run(input, args) { return input * 2 }".',
+    );
+  }
+}

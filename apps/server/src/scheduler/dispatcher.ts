@@ -1,0 +1,199 @@
+import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
+import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
+import type { StoredOutcome } from '../store/job-store.js';
+import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
+import type { JobRuntime } from './job-runtime.js';
+import type { Scheduler } from './scheduler.js';
+import type { WorkerLink, WorkerRegistry, WorkerSession } from './worker-registry.js';
+
+/** Most tasks in one frame: big enough to amortise framing, small enough to share work out. */
+const MAX_TASKS_PER_FRAME = 1000;
+/** A worker holding tasks that returns nothing for its longest timeout plus this is stuck. */
+const STALL_GRACE_MS = 15_000;
+const STALL_CHECK_MS = 1_000;
+
+/**
+ * Hands tasks to workers and takes their outcomes back. Credit-based: a worker is never sent
+ * more tasks than it has free slots. Jobs are served by priority, round-robin among equal
+ * priorities, FIFO inside a job. Every dispatched task holds a lease until it settles.
+ */
+export class Dispatcher {
+  private scheduled = false;
+  private turn = 0;
+  private readonly stallTimer: NodeJS.Timeout;
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly workers: WorkerRegistry,
+  ) {
+    this.stallTimer = setInterval(() => this.closeStalledWorkers(), STALL_CHECK_MS);
+    this.stallTimer.unref();
+  }
+
+  // ---- worker lifecycle ---------------------------------------------------------------
+
+  connect(link: WorkerLink): WorkerSession {
+    return this.workers.add(link, Date.now());
+  }
+
+  /** Applies one decoded message from a worker. */
+  handle(worker: WorkerSession, msg: WorkerToServer): void {
+    if (msg.type !== 'hello' && !worker.ready) {
+      worker.link.close(WorkerCloseCode.PROTOCOL_ERROR, 'The first frame must be hello.');
+      return;
+    }
+    switch (msg.type) {
+      case 'hello':
+        if (msg.protocol !== PROTOCOL_VERSION) {
+          worker.link.close(
+            WorkerCloseCode.VERSION_MISMATCH,
+            `Protocol ${msg.protocol} is not supported (server speaks ${PROTOCOL_VERSION}): reload the page.`,
+          );
+          return;
+        }
+        if (worker.ready) {
+          worker.link.close(WorkerCloseCode.PROTOCOL_ERROR, 'hello was sent twice.');
+          return;
+        }
+        worker.ready = true;
+        worker.threads = msg.threads;
+        worker.userAgent = msg.userAgent;
+        worker.credit = msg.credit;
+        worker.link.send(welcomeFrame(worker.id));
+        break;
+      case 'credit':
+        worker.credit += msg.slots;
+        break;
+      case 'outcomes':
+        worker.credit += msg.credit;
+        worker.lastProgressAt = Date.now();
+        this.acceptOutcomes(worker, msg.items);
+        break;
+      case 'release':
+        for (const { jobId, index } of msg.tasks) {
+          const job = this.scheduler.runnableJobs().find((j) => j.record.id === jobId);
+          const lease = job?.leases.get(index);
+          if (job && lease?.workerId === worker.id) {
+            this.scheduler.claim(job, index);
+            job.queue?.requeue(lease.task);
+          }
+        }
+        break;
+    }
+    this.schedule();
+  }
+
+  /** The worker is gone: every task it held goes back to the queue, attempt counted. */
+  disconnect(worker: WorkerSession): void {
+    this.workers.remove(worker.id);
+    for (const job of this.scheduler.runnableJobs()) {
+      const lost: Omit<StoredOutcome, 'seq'>[] = [];
+      for (const [index, lease] of job.leases) {
+        if (lease.workerId !== worker.id) continue;
+        this.scheduler.claim(job, index);
+        const failed = this.scheduler.failAttempt(job, lease.task, 'lost', 'the worker running it disconnected.');
+        if (failed) lost.push(failed);
+      }
+      this.scheduler.settle(job, lost, 0);
+    }
+    this.schedule();
+  }
+
+  private acceptOutcomes(worker: WorkerSession, items: Extract<WorkerToServer, { type: 'outcomes' }>['items']): void {
+    const byJob = new Map<JobRuntime, { outcomes: Omit<StoredOutcome, 'seq'>[]; ms: number }>();
+    const jobs = new Map(this.scheduler.runnableJobs().map((job) => [job.record.id, job]));
+    for (const item of items) {
+      const job = jobs.get(item.jobId);
+      if (!job) {
+        this.scheduler.stats.dropped++;
+        continue;
+      }
+      const task = this.scheduler.claim(job, item.index);
+      if (!task) {
+        this.scheduler.stats.duplicates++;
+        continue;
+      }
+      let batch = byJob.get(job);
+      if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0 }));
+      batch.ms += item.ms;
+      worker.tasksDone++;
+      if (item.ok) {
+        batch.outcomes.push({ index: item.index, ok: true, payload: JSON.stringify(item.value ?? null) });
+      } else if (item.error.timedOut) {
+        const failed = this.scheduler.failAttempt(job, task, 'timeout', item.error.message);
+        if (failed) batch.outcomes.push(failed);
+      } else {
+        const { name, message, stack } = item.error;
+        batch.outcomes.push({ index: item.index, ok: false, payload: JSON.stringify({ name, message, stack, type: 'program' }) });
+      }
+    }
+    for (const [job, batch] of byJob) this.scheduler.settle(job, batch.outcomes, batch.ms);
+  }
+
+  private closeStalledWorkers(): void {
+    const now = Date.now();
+    const timeouts = new Map(this.scheduler.runnableJobs().map((job) => [job.record.id, job.record.timeoutMs]));
+    const longest = Math.max(0, ...timeouts.values());
+    for (const worker of this.workers.all()) {
+      if (worker.inFlight === 0) worker.lastProgressAt = now;
+      else if (now - worker.lastProgressAt > longest + STALL_GRACE_MS) {
+        worker.link.close(WorkerCloseCode.TIMEOUT, 'No task finished for longer than the job timeout: tasks were handed to other workers.');
+      }
+    }
+  }
+
+  // ---- dispatch -----------------------------------------------------------------------
+
+  /** Runs a dispatch pass soon; calls within one turn of the event loop share one pass. */
+  schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    const jobs = this.scheduler.runnableJobs().sort((a, b) => b.record.priority - a.record.priority);
+    for (const job of jobs) {
+      if (job.queue?.wantsPage) void job.queue.pageIn().then(() => this.schedule());
+    }
+    for (const worker of this.workers.all()) {
+      while (worker.ready && worker.credit > 0) {
+        const job = this.nextJob(jobs);
+        if (!job?.queue || !job.code) break;
+        const tasks = job.queue.take(Math.min(worker.credit, MAX_TASKS_PER_FRAME));
+        if (!worker.jobsSent.has(job.record.id)) {
+          worker.link.send(jobFrame(job.record.id, job.code, job.record.timeoutMs));
+          worker.jobsSent.add(job.record.id);
+        }
+        worker.link.send(tasksFrame(job.record.id, tasks));
+        for (const task of tasks) job.leases.set(task.index, { task, workerId: worker.id });
+        worker.credit -= tasks.length;
+        worker.inFlight += tasks.length;
+        if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
+      }
+    }
+  }
+
+  /** Highest priority first; among jobs of that priority, the next one in rotation. */
+  private nextJob(jobs: JobRuntime[]): JobRuntime | undefined {
+    const ready = jobs.filter((job) => (job.queue?.size ?? 0) > 0);
+    const top = ready[0]?.record.priority;
+    const group = ready.filter((job) => job.record.priority === top);
+    if (group.length === 0) return undefined;
+    return group[this.turn++ % group.length];
+  }
+
+  /** The job stopped running: workers that have its program drop its queued tasks. */
+  forgetJob(jobId: string): void {
+    for (const worker of this.workers.all()) {
+      if (worker.jobsSent.delete(jobId)) worker.link.send(cancelFrame(jobId));
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.stallTimer);
+  }
+}

@@ -1,0 +1,91 @@
+import type { JobInfo } from '@tabgrid/protocol/jobs';
+import type { JobCode, JobRecord, JobStore, StoredTask } from '../store/job-store.js';
+import { TaskQueue } from './task-queue.js';
+
+/** A task out on a worker. */
+export interface Lease {
+  task: StoredTask;
+  workerId: string;
+}
+
+/**
+ * A job as the scheduler holds it: the durable record plus, while the job can still run
+ * tasks, its code, queue and leases. Finished and cancelled jobs keep only the record.
+ */
+export class JobRuntime {
+  code: JobCode | undefined;
+  queue: TaskQueue | undefined;
+  readonly leases = new Map<number, Lease>();
+  /** Failed attempts (lost or timed out) of tasks that have not settled yet. */
+  readonly attempts = new Map<number, number>();
+  /** Highest seq known durable; streams never read past it. */
+  durableSeq: number;
+  /** Next index to assign to a submitted task (ahead of `record.total` while a batch commits). */
+  nextIndex: number;
+  /** Batches being committed, by id, so a retried batch waits for the first instead of doubling. */
+  readonly pendingBatches = new Map<string, Promise<{ firstIndex: number; count: number }>>();
+
+  constructor(
+    public record: JobRecord,
+    store: JobStore,
+    code?: JobCode,
+  ) {
+    this.durableSeq = record.lastSeq;
+    this.nextIndex = record.total;
+    if (code && this.runnable) {
+      this.code = code;
+      this.queue = new TaskQueue(store, record.id, record.total);
+    }
+  }
+
+  get runnable(): boolean {
+    return this.record.state === 'open' || this.record.state === 'closed';
+  }
+
+  get settled(): number {
+    return this.record.finished + this.record.failed;
+  }
+
+  /** Closed and every task settled. */
+  get complete(): boolean {
+    return this.record.state === 'closed' && this.settled === this.record.total;
+  }
+
+  /** Nothing will ever be added to this job's outcome streams. */
+  get streamsFinished(): boolean {
+    return (
+      (this.record.state === 'done' || this.record.state === 'cancelled') &&
+      this.durableSeq === this.record.lastSeq
+    );
+  }
+
+  /** Drops everything that only a runnable job needs. */
+  retire(): void {
+    this.code = undefined;
+    this.queue = undefined;
+    this.leases.clear();
+    this.attempts.clear();
+  }
+
+  info(): JobInfo {
+    const r = this.record;
+    const inFlight = this.leases.size;
+    return {
+      id: r.id,
+      name: r.name,
+      state: r.state,
+      total: r.total,
+      finished: r.finished,
+      failed: r.failed,
+      inFlight,
+      queued: this.runnable ? Math.max(0, r.total - r.finished - r.failed - inFlight) : 0,
+      computeMs: Math.round(r.computeMs),
+      created: new Date(r.created).toISOString(),
+      modified: new Date(r.modified).toISOString(),
+      lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
+      timeoutMs: r.timeoutMs,
+      maxAttempts: r.maxAttempts,
+      priority: r.priority,
+    };
+  }
+}

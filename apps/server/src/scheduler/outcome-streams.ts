@@ -1,0 +1,118 @@
+import type { Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
+import type { StreamEnd } from '@tabgrid/protocol/sdk';
+import type { JobStore, StoredOutcome } from '../store/job-store.js';
+import type { JobRuntime } from './job-runtime.js';
+
+/** Outcomes per push: large enough to be cheap per item, small enough to keep memory flat. */
+const PUSH_BATCH = 2000;
+
+/** A consumer of a job's settled outcomes (an SDK stream, a REST `?stream` response, …). */
+export interface OutcomeSink {
+  /** Delivers a batch; the sink calls `ready` when it can take the next one (backpressure). */
+  push(items: Outcome[], ready: () => void): void;
+  end(reason: StreamEnd['reason']): void;
+}
+
+interface Subscription {
+  id: string;
+  jobId: string;
+  kind: OutcomeKind;
+  /** Everything up to this seq has been pushed. */
+  cursor: number;
+  sink: OutcomeSink;
+  busy: boolean;
+  /** New outcomes were committed while busy: look again afterwards. */
+  dirty: boolean;
+  ended: boolean;
+}
+
+export function toOutcome(row: StoredOutcome): Outcome {
+  return row.ok
+    ? { seq: row.seq, index: row.index, ok: true, value: JSON.parse(row.payload) as unknown }
+    : { seq: row.seq, index: row.index, ok: false, error: JSON.parse(row.payload) as TaskFailure };
+}
+
+/**
+ * Live outcome streams. Every stream reads from the store from its own cursor, so replay after
+ * a reconnect and live delivery are the same code path, and a slow consumer only holds its
+ * cursor, never a backlog in server memory. Streams never read past the job's durable seq, and
+ * end once the job is done or cancelled and everything was delivered.
+ */
+export class OutcomeStreams {
+  private readonly subs = new Map<string, Subscription>();
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly getJob: (jobId: string) => JobRuntime | undefined,
+  ) {}
+
+  subscribe(id: string, jobId: string, kind: OutcomeKind, from: number, sink: OutcomeSink): void {
+    this.unsubscribe(id);
+    const sub: Subscription = { id, jobId, kind, cursor: from, sink, busy: false, dirty: false, ended: false };
+    this.subs.set(id, sub);
+    this.pumpOne(sub);
+  }
+
+  unsubscribe(id: string): void {
+    const sub = this.subs.get(id);
+    if (sub) sub.ended = true;
+    this.subs.delete(id);
+  }
+
+  /** New outcomes of `jobId` are durable, or its state changed. */
+  pump(jobId: string): void {
+    for (const sub of this.subs.values()) if (sub.jobId === jobId) this.pumpOne(sub);
+  }
+
+  endJob(jobId: string, reason: StreamEnd['reason']): void {
+    for (const sub of [...this.subs.values()]) {
+      if (sub.jobId === jobId) this.finish(sub, reason);
+    }
+  }
+
+  closeAll(): void {
+    for (const sub of this.subs.values()) sub.ended = true;
+    this.subs.clear();
+  }
+
+  private finish(sub: Subscription, reason: StreamEnd['reason']): void {
+    this.unsubscribe(sub.id);
+    sub.sink.end(reason);
+  }
+
+  private pumpOne(sub: Subscription): void {
+    if (sub.ended) return;
+    if (sub.busy) {
+      sub.dirty = true;
+      return;
+    }
+    const job = this.getJob(sub.jobId);
+    if (!job) return this.finish(sub, 'deleted');
+    sub.busy = true;
+    sub.dirty = false;
+    const upTo = job.durableSeq;
+    this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, PUSH_BATCH).then(
+      (rows) => {
+        const visible = rows.filter((row) => row.seq <= upTo);
+        if (sub.ended) return;
+        if (visible.length > 0) {
+          sub.cursor = visible[visible.length - 1]!.seq;
+          sub.sink.push(visible.map(toOutcome), () => {
+            sub.busy = false;
+            this.pumpOne(sub);
+          });
+          return;
+        }
+        sub.busy = false;
+        if (job.streamsFinished && rows.length === 0) {
+          return this.finish(sub, job.record.state);
+        }
+        if (sub.dirty) this.pumpOne(sub);
+      },
+      (err: unknown) => {
+        sub.busy = false;
+        console.error(`tabgrid: could not read outcomes of job ${sub.jobId}:`, err);
+      },
+    );
+  }
+}

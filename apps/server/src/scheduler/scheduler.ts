@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import {
+  JOB_DEFAULTS,
+  type CreateJobRequest,
+  type JobInfo,
+  type TaskErrorType,
+  type TaskFailure,
+} from '@tabgrid/protocol/jobs';
+import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
+import { checkProgram } from './check-program.js';
+import { Dispatcher } from './dispatcher.js';
+import { JobRuntime, type Lease } from './job-runtime.js';
+import { OutcomeStreams } from './outcome-streams.js';
+import { WorkerRegistry } from './worker-registry.js';
+
+/** Who is asking: jobs belong to an owner; admins see every job. */
+export interface Caller {
+  owner: string;
+  admin: boolean;
+}
+
+export interface SchedulerOptions {
+  store: JobStore;
+}
+
+/** Counters for operators: outcomes that arrived but were not used. */
+export interface DeliveryStats {
+  /** A second outcome for an already settled task (execution is at-least-once). */
+  duplicates: number;
+  /** Outcomes for jobs that were cancelled, deleted or finished meanwhile. */
+  dropped: number;
+}
+
+/**
+ * Owns every job's runtime state and enforces the delivery rules: each (job, index) settles
+ * exactly once, lost or timed-out tasks go back to the queue until `maxAttempts`, and a job
+ * is done once closed and fully settled. Framework-free: routes call it, it calls the store.
+ */
+export class Scheduler {
+  readonly workers = new WorkerRegistry();
+  readonly streams: OutcomeStreams;
+  readonly dispatcher: Dispatcher;
+  readonly stats: DeliveryStats = { duplicates: 0, dropped: 0 };
+  private readonly jobs = new Map<string, JobRuntime>();
+
+  private constructor(readonly store: JobStore) {
+    this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
+    this.dispatcher = new Dispatcher(this, this.workers);
+  }
+
+  /** Loads every job from the store; runnable jobs get their queues back (leases held at a crash are simply queued again). */
+  static async open({ store }: SchedulerOptions): Promise<Scheduler> {
+    const scheduler = new Scheduler(store);
+    for (const record of await store.listJobs()) {
+      const runnable = record.state === 'open' || record.state === 'closed';
+      const code = runnable ? await store.getJobCode(record.id) : undefined;
+      const job = new JobRuntime(record, store, code);
+      scheduler.jobs.set(record.id, job);
+      if (job.complete) scheduler.finish(job);
+    }
+    scheduler.dispatcher.schedule();
+    return scheduler;
+  }
+
+  /** Jobs that may have tasks to dispatch. */
+  runnableJobs(): JobRuntime[] {
+    return [...this.jobs.values()].filter((job) => job.queue !== undefined);
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------
+
+  async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
+    checkProgram(req.program);
+    const now = Date.now();
+    const record: JobRecord = {
+      id: randomUUID(),
+      owner: caller.owner,
+      name: req.name ?? 'job',
+      state: 'open',
+      timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
+      maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+      priority: req.priority ?? JOB_DEFAULTS.priority,
+      total: 0,
+      finished: 0,
+      failed: 0,
+      computeMs: 0,
+      created: now,
+      modified: now,
+      lastResult: null,
+      lastSeq: 0,
+    };
+    const code = { program: req.program, argsJson: JSON.stringify(req.args ?? null) };
+    await this.store.createJob(record, code);
+    const job = new JobRuntime(record, this.store, code);
+    this.jobs.set(record.id, job);
+    return job.info();
+  }
+
+  /** The caller's job, or TG_ERR_JOB_NOT_FOUND (also for other owners' jobs: their existence is not revealed). */
+  job(caller: Caller, jobId: string): JobRuntime {
+    const job = this.jobs.get(jobId);
+    if (!job || (!caller.admin && job.record.owner !== caller.owner)) {
+      throw new TabgridError(ErrorCode.JOB_NOT_FOUND, `No job with id ${jobId}. List your jobs with GET /api/jobs.`);
+    }
+    return job;
+  }
+
+  listJobs(caller: Caller): JobInfo[] {
+    const out: JobInfo[] = [];
+    for (const job of this.jobs.values()) {
+      if (caller.admin || job.record.owner === caller.owner) out.push(job.info());
+    }
+    return out.sort((a, b) => a.created.localeCompare(b.created));
+  }
+
+  /**
+   * Appends tasks (JSON values) and resolves once they are durable. A batch id seen before
+   * returns the first submission's indexes instead of adding the tasks again.
+   */
+  submit(caller: Caller, jobId: string, batchId: string, tasks: unknown[]): Promise<{ firstIndex: number; count: number }> {
+    return this.submitEncoded(caller, jobId, batchId, tasks.map((task) => JSON.stringify(task ?? null)));
+  }
+
+  /** Like {@link submit}, with each task already encoded as JSON text. */
+  async submitEncoded(caller: Caller, jobId: string, batchId: string, inputs: string[]): Promise<{ firstIndex: number; count: number }> {
+    const job = this.job(caller, jobId);
+    const pending = job.pendingBatches.get(batchId);
+    if (pending) return pending;
+    const known = await this.store.findBatch(jobId, batchId);
+    if (known) return known;
+    if (job.record.state !== 'open') {
+      throw new TabgridError(ErrorCode.JOB_NOT_OPEN, `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`);
+    }
+    const firstIndex = job.nextIndex;
+    job.nextIndex += inputs.length;
+    const committed = (async () => {
+      job.record.total = job.nextIndex;
+      job.record.modified = Date.now();
+      await Promise.all([this.store.appendTasks(jobId, batchId, firstIndex, inputs), this.store.updateJob(job.record)]);
+      job.queue?.appended(firstIndex, inputs);
+      this.dispatcher.schedule();
+      return { firstIndex, count: inputs.length };
+    })();
+    job.pendingBatches.set(batchId, committed);
+    try {
+      return await committed;
+    } finally {
+      job.pendingBatches.delete(batchId);
+    }
+  }
+
+  /** No more tasks: the job is done once every task has settled. */
+  async closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const job = this.job(caller, jobId);
+    if (job.record.state === 'open') {
+      // Wait for batches still committing, so `total` is final when the job can finish.
+      await Promise.allSettled(job.pendingBatches.values());
+      job.record.state = 'closed';
+      job.record.modified = Date.now();
+      if (job.complete) this.finish(job);
+      await this.store.updateJob(job.record);
+      this.streams.pump(jobId);
+    }
+    return job.info();
+  }
+
+  async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const job = this.job(caller, jobId);
+    if (job.runnable) {
+      job.record.state = 'cancelled';
+      job.record.modified = Date.now();
+      this.releaseLeases(job);
+      job.retire();
+      this.dispatcher.forgetJob(jobId);
+      await this.store.updateJob(job.record);
+      this.streams.pump(jobId);
+    }
+    return job.info();
+  }
+
+  async deleteJob(caller: Caller, jobId: string): Promise<void> {
+    const job = this.job(caller, jobId);
+    this.releaseLeases(job);
+    job.retire();
+    this.jobs.delete(jobId);
+    this.dispatcher.forgetJob(jobId);
+    this.streams.endJob(jobId, 'deleted');
+    await this.store.deleteJob(jobId);
+  }
+
+  async deleteJobs(caller: Caller): Promise<number> {
+    const mine = [...this.jobs.values()].filter((job) => caller.admin || job.record.owner === caller.owner);
+    await Promise.all(mine.map((job) => this.deleteJob(caller, job.record.id)));
+    return mine.length;
+  }
+
+  // ---- settlement ---------------------------------------------------------------------
+
+  /** Removes a lease, wherever it is, and returns the task if it was still unsettled. */
+  claim(job: JobRuntime, index: number): Lease['task'] | undefined {
+    const lease = job.leases.get(index);
+    if (lease) {
+      job.leases.delete(index);
+      const owner = this.workers.get(lease.workerId);
+      if (owner) owner.inFlight--;
+      return lease.task;
+    }
+    return job.queue?.takeRetry(index);
+  }
+
+  /** Records settled outcomes of one job; streams see them once they are durable. */
+  settle(job: JobRuntime, outcomes: Omit<StoredOutcome, 'seq'>[], computeMs: number): void {
+    if (outcomes.length === 0) return;
+    const record = job.record;
+    const now = Date.now();
+    const stored: StoredOutcome[] = outcomes.map((o) => {
+      if (o.ok) record.finished++;
+      else record.failed++;
+      job.attempts.delete(o.index);
+      return { ...o, seq: ++record.lastSeq };
+    });
+    record.computeMs += computeMs;
+    record.lastResult = now;
+    record.modified = now;
+    if (job.complete) this.finish(job);
+    const seq = record.lastSeq;
+    Promise.all([this.store.settle(record.id, stored), this.store.updateJob(record)]).then(
+      () => {
+        job.durableSeq = Math.max(job.durableSeq, seq);
+        this.streams.pump(record.id);
+      },
+      (err: unknown) => console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
+    );
+  }
+
+  /**
+   * A task failed without an answer (its worker vanished or it ran out of time). It goes back
+   * to the queue until it has failed `maxAttempts` times, then settles as an error.
+   */
+  failAttempt(job: JobRuntime, task: Lease['task'], type: Extract<TaskErrorType, 'lost' | 'timeout'>, detail: string): Omit<StoredOutcome, 'seq'> | undefined {
+    const attempts = (job.attempts.get(task.index) ?? 0) + 1;
+    if (attempts < job.record.maxAttempts) {
+      job.attempts.set(task.index, attempts);
+      job.queue?.requeue(task);
+      return undefined;
+    }
+    const failure: TaskFailure = {
+      name: type === 'timeout' ? 'TimeoutError' : 'LostError',
+      message: `Task ${task.index} failed ${attempts} time(s) (maxAttempts ${job.record.maxAttempts}): ${detail}`,
+      stack: '',
+      type,
+    };
+    return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /** Puts every lease of `job` back in its queue (or forgets them if the job is going away). */
+  private releaseLeases(job: JobRuntime): void {
+    for (const [index] of job.leases) this.claim(job, index);
+  }
+
+  private finish(job: JobRuntime): void {
+    job.record.state = 'done';
+    job.retire();
+    this.dispatcher.forgetJob(job.record.id);
+  }
+
+  close(): void {
+    this.dispatcher.stop();
+    this.streams.closeAll();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * The scheduler's view of a connected worker (one browser tab, or one simulated worker).
+ * Transport-agnostic: the route that owns the socket supplies `send` and `close`.
+ */
+export interface WorkerLink {
+  send(frame: string): void;
+  close(code: number, reason: string): void;
+}
+
+export class WorkerSession {
+  /** Slots the worker has granted and the server has not used yet. */
+  credit = 0;
+  /** Tasks leased to this worker right now. */
+  inFlight = 0;
+  tasksDone = 0;
+  threads = 0;
+  userAgent = '';
+  /** Last time this worker returned an outcome or was idle (epoch ms). */
+  lastProgressAt: number;
+  readonly connectedAt: number;
+  /** Jobs whose program this connection already has. */
+  readonly jobsSent = new Set<string>();
+  /** Set once the worker's hello was accepted. */
+  ready = false;
+
+  constructor(
+    readonly id: string,
+    readonly link: WorkerLink,
+    now: number,
+  ) {
+    this.connectedAt = now;
+    this.lastProgressAt = now;
+  }
+}
+
+/** Connected workers by id, in connection order (dispatch walks them round-robin). */
+export class WorkerRegistry {
+  private readonly sessions = new Map<string, WorkerSession>();
+  private nextId = 1;
+
+  add(link: WorkerLink, now: number): WorkerSession {
+    const session = new WorkerSession(`w${this.nextId++}`, link, now);
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  remove(id: string): void {
+    this.sessions.delete(id);
+  }
+
+  get(id: string): WorkerSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  all(): IterableIterator<WorkerSession> {
+    return this.sessions.values();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The conformance suite every JobStore adapter must pass. An adapter's test file calls
+ * `describeJobStore(name, open)`, where `open(dir)` opens the store on a directory; opening
+ * twice on the same directory must see the same data (that is how durability is tested).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobRecord, JobStore } from './job-store.js';
+
+export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id,
+    owner: 'admin',
+    name: id,
+    state: 'open',
+    timeoutMs: 1000,
+    maxAttempts: 3,
+    priority: 0,
+    total: 0,
+    finished: 0,
+    failed: 0,
+    computeMs: 0,
+    created: 1,
+    modified: 1,
+    lastResult: null,
+    lastSeq: 0,
+    ...patch,
+  };
+}
+
+export function describeJobStore(name: string, open: (dir: string) => JobStore): void {
+  describe(`JobStore conformance: ${name}`, () => {
+    let dir: string;
+    let store: JobStore;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'tabgrid-store-'));
+      store = open(dir);
+    });
+    afterEach(async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('creates, updates and lists jobs, and keeps their code', async () => {
+      await store.createJob(jobRecord('a'), { program: 'function Run(d){return d}', argsJson: '{"k":1}' });
+      await store.updateJob(jobRecord('a', { state: 'closed', total: 3 }));
+      const jobs = await store.listJobs();
+      expect(jobs).toHaveLength(1);
+      expect(jobs[0]).toMatchObject({ id: 'a', state: 'closed', total: 3 });
+      expect(await store.getJobCode('a')).toEqual({ program: 'function Run(d){return d}', argsJson: '{"k":1}' });
+      expect(await store.getJobCode('missing')).toBeUndefined();
+    });
+
+    it('commits writes issued in one turn together and in order', async () => {
+      const created = store.createJob(jobRecord('b'), { program: 'x', argsJson: 'null' });
+      const appended = store.appendTasks('b', 'batch-1', 0, ['1', '2', '3']);
+      const updated = store.updateJob(jobRecord('b', { total: 3 }));
+      await Promise.all([created, appended, updated]);
+      expect((await store.readQueued('b', 0, 10)).map((t) => t.input)).toEqual(['1', '2', '3']);
+    });
+
+    it('pages queued tasks in index order and skips settled ones', async () => {
+      await store.createJob(jobRecord('c'), { program: 'x', argsJson: 'null' });
+      const inputs = Array.from({ length: 10 }, (_, i) => JSON.stringify({ i }));
+      await store.appendTasks('c', 'b1', 0, inputs);
+      await store.settle('c', [
+        { seq: 1, index: 2, ok: true, payload: '4' },
+        { seq: 2, index: 3, ok: false, payload: '{"name":"Error"}' },
+      ]);
+      const page = await store.readQueued('c', 0, 4);
+      expect(page.map((t) => t.index)).toEqual([0, 1, 4, 5]);
+      expect((await store.readQueued('c', 6, 100)).map((t) => t.index)).toEqual([6, 7, 8, 9]);
+      expect(page[0]?.input).toBe('{"i":0}');
+    });
+
+    it('settles each task exactly once', async () => {
+      await store.createJob(jobRecord('d'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('d', 'b1', 0, ['1', '2']);
+      await store.settle('d', [{ seq: 1, index: 0, ok: true, payload: '"first"' }]);
+      await store.settle('d', [{ seq: 2, index: 0, ok: true, payload: '"second"' }]);
+      const all = await store.readOutcomes('d', 0, 'all', 10);
+      expect(all).toEqual([{ seq: 1, index: 0, ok: true, payload: '"first"' }]);
+    });
+
+    it('reads outcomes after a cursor, by kind', async () => {
+      await store.createJob(jobRecord('e'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('e', 'b1', 0, ['0', '1', '2', '3']);
+      await store.settle('e', [
+        { seq: 1, index: 3, ok: true, payload: '6' },
+        { seq: 2, index: 0, ok: false, payload: '{}' },
+        { seq: 3, index: 1, ok: true, payload: '2' },
+      ]);
+      expect((await store.readOutcomes('e', 0, 'all', 10)).map((o) => o.seq)).toEqual([1, 2, 3]);
+      expect((await store.readOutcomes('e', 1, 'all', 10)).map((o) => o.seq)).toEqual([2, 3]);
+      expect((await store.readOutcomes('e', 0, 'results', 10)).map((o) => o.index)).toEqual([3, 1]);
+      expect((await store.readOutcomes('e', 0, 'errors', 10)).map((o) => o.index)).toEqual([0]);
+      expect(await store.readOutcomes('e', 0, 'all', 2)).toHaveLength(2);
+    });
+
+    it('remembers batches so a retried submission can be recognised', async () => {
+      await store.createJob(jobRecord('f'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('f', 'batch-x', 0, ['1', '2']);
+      expect(await store.findBatch('f', 'batch-x')).toEqual({ firstIndex: 0, count: 2 });
+      expect(await store.findBatch('f', 'batch-y')).toBeUndefined();
+    });
+
+    it('deletes a job with its tasks', async () => {
+      await store.createJob(jobRecord('g'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('g', 'b', 0, ['1']);
+      await store.deleteJob('g');
+      expect(await store.listJobs()).toEqual([]);
+      expect(await store.readQueued('g', 0, 10)).toEqual([]);
+    });
+
+    it('keeps every acknowledged write across a reopen', async () => {
+      await store.createJob(jobRecord('h'), { program: 'p', argsJson: 'null' });
+      await store.appendTasks('h', 'b', 0, ['1', '2', '3']);
+      await store.settle('h', [{ seq: 1, index: 1, ok: true, payload: '4' }]);
+      await store.updateJob(jobRecord('h', { total: 3, finished: 1, lastSeq: 1 }));
+      await store.close();
+      store = open(dir);
+      expect((await store.listJobs())[0]).toMatchObject({ id: 'h', total: 3, finished: 1, lastSeq: 1 });
+      expect((await store.readQueued('h', 0, 10)).map((t) => t.index)).toEqual([0, 2]);
+      expect(await store.readOutcomes('h', 0, 'all', 10)).toHaveLength(1);
+    });
+  });
+}

@@ -1,0 +1,79 @@
+import type { JobState, OutcomeKind } from '@tabgrid/protocol/jobs';
+
+/** A job's durable record, without its program and args (those are written once, at creation). */
+export interface JobRecord {
+  id: string;
+  owner: string;
+  name: string;
+  state: JobState;
+  timeoutMs: number;
+  maxAttempts: number;
+  priority: number;
+  total: number;
+  finished: number;
+  failed: number;
+  computeMs: number;
+  /** Epoch ms. */
+  created: number;
+  modified: number;
+  lastResult: number | null;
+  /** Highest `seq` assigned to a settled outcome (0 when none). */
+  lastSeq: number;
+}
+
+/** What a worker needs to run the job: the program text and the shared args as JSON text. */
+export interface JobCode {
+  program: string;
+  argsJson: string;
+}
+
+/** A queued task; `input` is JSON text, kept as text so it is never re-encoded on the hot path. */
+export interface StoredTask {
+  index: number;
+  input: string;
+}
+
+/** A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok). */
+export interface StoredOutcome {
+  seq: number;
+  index: number;
+  ok: boolean;
+  payload: string;
+}
+
+export interface StoredBatch {
+  firstIndex: number;
+  count: number;
+}
+
+/**
+ * Where jobs, tasks and outcomes live. Every adapter must pass `job-store.conformance.ts`.
+ *
+ * Writes are group-committed: each returns a promise that resolves once the write is durable,
+ * and writes issued in the same turn of the event loop commit together, in issue order.
+ * Settling a task that is already settled changes nothing (exactly-once at the store too).
+ */
+export interface JobStore {
+  createJob(job: JobRecord, code: JobCode): Promise<void>;
+  /** Replaces the job's record (counters, state); the latest call in a commit wins. */
+  updateJob(job: JobRecord): Promise<void>;
+  /** Appends tasks `firstIndex … firstIndex + inputs.length - 1` and remembers the batch id. */
+  appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void>;
+  settle(jobId: string, outcomes: StoredOutcome[]): Promise<void>;
+  deleteJob(jobId: string): Promise<void>;
+
+  listJobs(): Promise<JobRecord[]>;
+  getJobCode(jobId: string): Promise<JobCode | undefined>;
+  /** A batch already appended under this id, if any (idempotent submission). */
+  findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined>;
+  /** Unsettled tasks with index ≥ `fromIndex`, in index order. */
+  readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]>;
+  /** Settled outcomes with seq > `afterSeq`, in seq order, filtered by kind. */
+  readOutcomes(
+    jobId: string,
+    afterSeq: number,
+    kind: OutcomeKind,
+    limit: number,
+  ): Promise<StoredOutcome[]>;
+  close(): Promise<void>;
+}

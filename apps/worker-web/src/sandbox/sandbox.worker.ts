@@ -1,0 +1,218 @@
+/**
+ * The job thread's runtime: a classic Web Worker started from a blob: URL inside the sandbox
+ * iframe. {@link sandboxWorkerMain} is shipped as source text (Function.prototype.toString), so
+ * it must be self-contained: it may use globals and its own locals, never a value imported
+ * here (type-only imports are erased and fine).
+ */
+import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
+
+/** Flush results to the page after a task once this long has passed since the last flush. */
+export const THREAD_FLUSH_INTERVAL_MS = 10;
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+export function sandboxWorkerMain(flushIntervalMs: number): void {
+  const scope = globalThis as unknown as WorkerScope;
+  // Captured before any job code runs: a job may patch globals in its own realm, but not these.
+  const stringify = JSON.stringify;
+  const now = performance.now.bind(performance);
+  const round = Math.round;
+  const isView = ArrayBuffer.isView;
+  const arrayFrom = Array.from as (source: ArrayLike<unknown>) => unknown[];
+  const defineProperty = Object.defineProperty;
+  const getPrototypeOf = Object.getPrototypeOf as (value: object) => object | null;
+  const hasOwn = Object.prototype.hasOwnProperty;
+
+  /** Replaces `name` on the global and everywhere up its prototype chain, unconfigurably. */
+  function forbid(name: string, message: string, asGetter: boolean): void {
+    const thrower = function (): never {
+      throw new Error('TG sandbox: ' + message);
+    };
+    let target: object | null = globalThis;
+    while (target) {
+      if (hasOwn.call(target, name) || target === globalThis) {
+        try {
+          defineProperty(
+            target,
+            name,
+            asGetter
+              ? { get: thrower, set: thrower, configurable: false }
+              : { value: thrower, writable: false, configurable: false },
+          );
+        } catch {
+          // Already unconfigurable: the CSP still blocks it; nothing more to do here.
+        }
+      }
+      target = getPrototypeOf(target);
+    }
+  }
+
+  // Defence in depth: the iframe's CSP already blocks the network; these make it fail loudly.
+  const network = [
+    'fetch',
+    'XMLHttpRequest',
+    'WebSocket',
+    'WebSocketStream',
+    'EventSource',
+    'WebTransport',
+    'importScripts',
+    'BroadcastChannel',
+    'Worker',
+    'SharedWorker',
+  ];
+  for (const name of network) {
+    forbid(name, name + ' is not available to job code (tasks run without network access)', false);
+  }
+  for (const name of ['indexedDB', 'caches']) {
+    forbid(name, name + ' is not available to job code (tasks run without storage)', true);
+  }
+  for (const name of ['document', 'window']) {
+    forbid(name, 'job code runs in a Web Worker: there is no DOM (' + name + ')', true);
+  }
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav && 'sendBeacon' in nav) {
+    defineProperty(nav, 'sendBeacon', {
+      value: function (): never {
+        throw new Error('TG sandbox: navigator.sendBeacon is not available to job code');
+      },
+    });
+  }
+
+  type Run = (input: unknown, args: unknown) => unknown;
+  let run: Run | undefined;
+  let loadError: unknown;
+  let jobArgs: unknown;
+  let outcomePrefix = '';
+  let post: ((message: ThreadToPage) => void) | undefined;
+  const inbox: PageToThread[] = [];
+  let draining = false;
+
+  function describe(error: unknown): { name: string; message: string; stack: string } {
+    try {
+      if (typeof error === 'object' && error !== null) {
+        const { name, message, stack } = error as { name?: unknown; message?: unknown; stack?: unknown };
+        if (typeof message === 'string') {
+          return {
+            name: typeof name === 'string' ? name : 'Error',
+            message,
+            stack: typeof stack === 'string' ? stack : '',
+          };
+        }
+        const text = stringify(error);
+        return { name: 'Error', message: 'Run threw a non-Error value: ' + (text ?? String(error)), stack: '' };
+      }
+      return {
+        name: 'Error',
+        message: typeof error === 'string' ? error : 'Run threw a non-Error value: ' + String(error),
+        stack: '',
+      };
+    } catch {
+      return { name: 'Error', message: 'Run threw a value that cannot be described', stack: '' };
+    }
+  }
+
+  /** JSON text of a result; typed arrays at the top level become plain arrays. */
+  function toJson(value: unknown): string {
+    let plain = value;
+    if (typeof value === 'object' && value !== null) {
+      if (isView(value) && !(value instanceof DataView)) plain = arrayFrom(value as ArrayLike<unknown>);
+      else if (value instanceof ArrayBuffer) plain = arrayFrom(new Uint8Array(value));
+    }
+    let text: string | undefined;
+    try {
+      text = stringify(plain);
+    } catch (error) {
+      throw new TypeError(
+        'Run returned a value that cannot be sent as JSON (' + describe(error).message + '); return plain JSON values',
+      );
+    }
+    return text === undefined ? 'null' : text;
+  }
+
+  function load(jobId: string, program: string, args: unknown): void {
+    jobArgs = args;
+    outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
+    try {
+      const factory = new Function(
+        'args',
+        program + '\n;return typeof Run === "function" ? Run : undefined;',
+      ) as (args: unknown) => Run | undefined;
+      run = factory(args);
+      if (run === undefined) {
+        loadError = new TypeError('the program must define a function Run(input, args)');
+      }
+    } catch (error) {
+      loadError = error;
+    }
+  }
+
+  async function runChunk(chunkId: number, tasks: ThreadTask[]): Promise<void> {
+    let outcomes: string[] = [];
+    let failures = 0;
+    let busyMs = 0;
+    let lastFlush = now();
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i] as ThreadTask;
+      const started = now();
+      let text: string;
+      try {
+        if (run === undefined) throw loadError;
+        let value = run(task.input, jobArgs);
+        if (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function') {
+          value = await value;
+        }
+        const ms = round((now() - started) * 1000) / 1000;
+        busyMs += ms;
+        text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + toJson(value) + '}';
+      } catch (error) {
+        const ms = round((now() - started) * 1000) / 1000;
+        busyMs += ms;
+        failures++;
+        text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":false,"error":' + stringify(describe(error)) + '}';
+      }
+      outcomes.push(text);
+      const at = now();
+      if (at - lastFlush >= flushIntervalMs && i < tasks.length - 1) {
+        post?.({ type: 'results', chunkId, outcomes, failures, ms: busyMs, done: false });
+        outcomes = [];
+        failures = 0;
+        busyMs = 0;
+        lastFlush = at;
+      }
+    }
+    post?.({ type: 'results', chunkId, outcomes, failures, ms: busyMs, done: true });
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    for (let message = inbox.shift(); message; message = inbox.shift()) {
+      if (message.type === 'load') {
+        load(message.jobId, message.program, message.args);
+        post?.({ type: 'loaded' });
+      } else {
+        await runChunk(message.chunkId, message.tasks);
+      }
+    }
+    draining = false;
+  }
+
+  // The iframe's first (and only) message hands over the port to the page. The port stays in
+  // this closure and the global handler is removed, so job code cannot reach either.
+  scope.onmessage = (event: MessageEvent) => {
+    const port = event.ports[0];
+    scope.onmessage = null;
+    if (!port) return;
+    const send = port.postMessage.bind(port) as (message: ThreadToPage) => void;
+    post = send;
+    port.onmessage = (inner: MessageEvent) => {
+      inbox.push(inner.data as PageToThread);
+      if (!draining) void drain();
+    };
+    send({ type: 'ready' });
+  };
+}
+
+/** The thread's source as it is started inside the iframe. */
+export const SANDBOX_WORKER_SOURCE = `(${sandboxWorkerMain.toString()})(${THREAD_FLUSH_INTERVAL_MS});`;

@@ -1,0 +1,265 @@
+import { SandboxHost } from './sandbox-host';
+import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
+import { THREAD_FLUSH_INTERVAL_MS } from './sandbox.worker';
+
+/** A job as this page knows it. `key` is unique per `job` frame, so a reconnect never reuses it. */
+export interface LocalJob {
+  key: number;
+  jobId: string;
+  program: string;
+  args: unknown;
+  timeoutMs: number;
+}
+
+/** Consecutive tasks of one job handed to one thread. */
+export interface Chunk {
+  job: LocalJob;
+  tasks: ThreadTask[];
+}
+
+export interface ThreadPoolEvents {
+  /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
+  takeChunk(loadedJobKey: number | undefined): Chunk | undefined;
+  /** Finished outcomes (protocol JSON texts) of tasks of `job`. */
+  onOutcomes(job: LocalJob, outcomes: string[], failures: number, ms: number): void;
+  /** Unrun tasks going back to the front of the local queue. */
+  onRequeue(job: LocalJob, tasks: ThreadTask[]): void;
+}
+
+/** Allowance for a thread that is still starting (worker spawn, port hand-over). */
+const STARTUP_GRACE_MS = 5_000;
+/** Allowance for a flush that is queued behind other work on the page's main thread. */
+const DELIVERY_GRACE_MS = 50;
+
+interface Thread {
+  workerId: number;
+  port: MessagePort;
+  ready: boolean;
+  loaded: boolean;
+  /** The job whose program this thread's realm has evaluated; never changes for a realm. */
+  jobKey: number | undefined;
+  chunk: (Chunk & { chunkId: number }) | undefined;
+  /** How many of the chunk's tasks have been reported. */
+  reported: number;
+  lastProgress: number;
+  deadline: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * The job threads: hands chunks to idle threads, enforces time limits with a per-thread
+ * watchdog (terminate, report the timed-out task, re-queue the rest, respawn), and gives each
+ * job a fresh realm so one job's code can never tamper with another's.
+ */
+export class ThreadPool {
+  private readonly host = new SandboxHost();
+  private readonly threads: Thread[] = [];
+  private nextChunkId = 1;
+
+  constructor(
+    size: number,
+    private readonly events: ThreadPoolEvents,
+  ) {
+    this.resize(size);
+  }
+
+  get size(): number {
+    return this.threads.length;
+  }
+
+  resize(size: number): void {
+    while (this.threads.length < size) this.threads.push(this.spawn());
+    while (this.threads.length > size) {
+      const thread = this.threads.pop() as Thread;
+      this.requeueRest(thread);
+      this.kill(thread);
+    }
+    this.pump();
+  }
+
+  /** Gives every idle thread work, as long as there is some. */
+  pump(): void {
+    for (const thread of this.threads) {
+      if (thread.chunk) continue;
+      const chunk = this.events.takeChunk(thread.jobKey);
+      if (!chunk) return;
+      this.dispatch(thread, chunk);
+    }
+  }
+
+  /** Tasks handed to threads and not reported yet, per job. */
+  runningTasks(): Chunk[] {
+    const running: Chunk[] = [];
+    for (const { chunk, reported } of this.threads) {
+      if (chunk) running.push({ job: chunk.job, tasks: chunk.tasks.slice(reported) });
+    }
+    return running;
+  }
+
+  /** Stops every thread working on `jobKey` (all jobs when undefined); returns their unrun tasks. */
+  abort(jobKey?: number): Chunk[] {
+    const aborted: Chunk[] = [];
+    for (const [i, thread] of this.threads.entries()) {
+      const chunk = thread.chunk;
+      if (!chunk || (jobKey !== undefined && chunk.job.key !== jobKey)) continue;
+      aborted.push({ job: chunk.job, tasks: chunk.tasks.slice(thread.reported) });
+      this.kill(thread);
+      this.threads[i] = this.spawn();
+    }
+    return aborted;
+  }
+
+  dispose(): void {
+    for (const thread of this.threads.splice(0)) this.kill(thread);
+    this.host.dispose();
+  }
+
+  private spawn(): Thread {
+    const { workerId, port } = this.host.spawn();
+    const thread: Thread = {
+      workerId,
+      port,
+      ready: false,
+      loaded: false,
+      jobKey: undefined,
+      chunk: undefined,
+      reported: 0,
+      lastProgress: 0,
+      deadline: 0,
+      timer: undefined,
+    };
+    port.onmessage = (event: MessageEvent) => this.onThreadMessage(thread, event.data);
+    return thread;
+  }
+
+  private kill(thread: Thread): void {
+    // Closing our port first means no message of the dying realm is delivered after this.
+    thread.port.onmessage = null;
+    thread.port.close();
+    this.host.terminate(thread.workerId);
+    if (thread.timer !== undefined) clearTimeout(thread.timer);
+    thread.timer = undefined;
+    thread.chunk = undefined;
+  }
+
+  private replace(thread: Thread): Thread {
+    this.kill(thread);
+    const fresh = this.spawn();
+    const i = this.threads.indexOf(thread);
+    if (i >= 0) this.threads[i] = fresh;
+    return fresh;
+  }
+
+  private send(thread: Thread, message: PageToThread): void {
+    thread.port.postMessage(message);
+  }
+
+  private dispatch(current: Thread, chunk: Chunk): void {
+    const { job } = chunk;
+    let thread = current;
+    if (thread.jobKey !== job.key) {
+      // One realm per job: a thread that has evaluated another job's code is replaced.
+      if (thread.jobKey !== undefined) thread = this.replace(thread);
+      thread.jobKey = job.key;
+      this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
+    }
+    const chunkId = this.nextChunkId++;
+    thread.chunk = { ...chunk, chunkId };
+    thread.reported = 0;
+    this.send(thread, { type: 'run', chunkId, tasks: chunk.tasks });
+    this.progress(thread);
+  }
+
+  /** Something arrived from the thread: the watchdog's clock starts again. */
+  private progress(thread: Thread): void {
+    const chunk = thread.chunk;
+    if (!chunk) return;
+    thread.lastProgress = performance.now();
+    const budget = chunk.job.timeoutMs + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
+    thread.deadline = thread.lastProgress + budget + (thread.ready ? 0 : STARTUP_GRACE_MS);
+    // The timer is re-armed lazily when it fires, not on every flush (hundreds per second).
+    if (thread.timer === undefined) this.arm(thread);
+  }
+
+  private arm(thread: Thread): void {
+    const wait = Math.max(0, thread.deadline - performance.now());
+    thread.timer = setTimeout(() => {
+      thread.timer = undefined;
+      if (!thread.chunk) return;
+      if (performance.now() < thread.deadline) this.arm(thread);
+      else this.onTimeout(thread);
+    }, wait);
+  }
+
+  private onThreadMessage(thread: Thread, data: unknown): void {
+    if (!isThreadToPage(data)) {
+      console.warn('[tabgrid] ignored an unexpected message from a sandbox thread');
+      return;
+    }
+    switch (data.type) {
+      case 'ready':
+        thread.ready = true;
+        this.progress(thread);
+        return;
+      case 'loaded':
+        thread.loaded = true;
+        this.progress(thread);
+        return;
+      case 'results': {
+        const chunk = thread.chunk;
+        if (!chunk || data.chunkId !== chunk.chunkId) return;
+        const remaining = chunk.tasks.length - thread.reported;
+        const outcomes = data.outcomes.length > remaining ? data.outcomes.slice(0, remaining) : data.outcomes;
+        thread.reported += outcomes.length;
+        this.progress(thread);
+        if (outcomes.length > 0) this.events.onOutcomes(chunk.job, outcomes, data.failures, data.ms);
+        if (data.done || thread.reported >= chunk.tasks.length) {
+          this.requeueRest(thread);
+          thread.chunk = undefined;
+          this.pump();
+        }
+        return;
+      }
+    }
+  }
+
+  private requeueRest(thread: Thread): void {
+    const chunk = thread.chunk;
+    if (chunk && thread.reported < chunk.tasks.length) {
+      this.events.onRequeue(chunk.job, chunk.tasks.slice(thread.reported));
+    }
+  }
+
+  private onTimeout(thread: Thread): void {
+    const chunk = thread.chunk;
+    if (!chunk) return;
+    const { job } = chunk;
+    if (!thread.ready) {
+      // The worker never started: that is the sandbox's fault, not the task's. Retry elsewhere.
+      console.warn(`[tabgrid] sandbox thread ${thread.workerId} did not start; replacing it`);
+      this.requeueRest(thread);
+      this.replace(thread);
+      this.pump();
+      return;
+    }
+    const task = chunk.tasks[thread.reported];
+    if (task) {
+      const ms = Math.max(0, Math.round(performance.now() - thread.lastProgress));
+      const message = thread.loaded
+        ? `Run did not finish within ${job.timeoutMs} ms`
+        : `the program did not finish loading within ${job.timeoutMs} ms`;
+      const outcome = JSON.stringify({
+        jobId: job.jobId,
+        index: task.index,
+        ms,
+        ok: false,
+        error: { name: 'TimeoutError', message, stack: '', timedOut: true },
+      });
+      thread.reported += 1;
+      this.events.onOutcomes(job, [outcome], 1, ms);
+    }
+    this.requeueRest(thread);
+    this.replace(thread);
+    this.pump();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Every error that crosses the wire has a code from this registry, a message that says
+ * what to do, and (for HTTP) a status. Server and SDK share it, so a code means the same
+ * thing on both sides.
+ */
+export const ErrorCode = {
+  UNAUTHORIZED: 'TG_ERR_UNAUTHORIZED',
+  FORBIDDEN: 'TG_ERR_FORBIDDEN',
+  JOB_NOT_FOUND: 'TG_ERR_JOB_NOT_FOUND',
+  JOB_NOT_OPEN: 'TG_ERR_JOB_NOT_OPEN',
+  INVALID_PROGRAM: 'TG_ERR_INVALID_PROGRAM',
+  INVALID_REQUEST: 'TG_ERR_INVALID_REQUEST',
+  INVALID_TASK: 'TG_ERR_INVALID_TASK',
+  PROTOCOL: 'TG_ERR_PROTOCOL',
+  PROTOCOL_VERSION: 'TG_ERR_PROTOCOL_VERSION',
+  TASKS_FAILED: 'TG_ERR_TASKS_FAILED',
+  JOB_CANCELLED: 'TG_ERR_JOB_CANCELLED',
+  DISCONNECTED: 'TG_ERR_DISCONNECTED',
+  INTERNAL: 'TG_ERR_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The HTTP status that goes with each code. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  TG_ERR_UNAUTHORIZED: 401,
+  TG_ERR_FORBIDDEN: 403,
+  TG_ERR_JOB_NOT_FOUND: 404,
+  TG_ERR_JOB_NOT_OPEN: 409,
+  TG_ERR_INVALID_PROGRAM: 400,
+  TG_ERR_INVALID_REQUEST: 400,
+  TG_ERR_INVALID_TASK: 400,
+  TG_ERR_PROTOCOL: 400,
+  TG_ERR_PROTOCOL_VERSION: 400,
+  TG_ERR_TASKS_FAILED: 422,
+  TG_ERR_JOB_CANCELLED: 409,
+  TG_ERR_DISCONNECTED: 503,
+  TG_ERR_INTERNAL: 500,
+};
+
+/** The JSON body of every error answer: `{ "error": { "code", "message" } }`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/**
+ * An error with a code from {@link ErrorCode}. Thrown by the server's handlers and by the SDK.
+ *
+ * @example
+ * throw new TabgridError(ErrorCode.JOB_NOT_FOUND, `No job ${id}: list your jobs with tg.jobs().`);
+ */
+export class TabgridError extends Error {
+  override name = 'TabgridError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.status = ERROR_STATUS[code];
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** Rebuilds a {@link TabgridError} from an {@link ErrorBody} received over the wire. */
+export function errorFromBody(body: ErrorBody): TabgridError {
+  const code = Object.values(ErrorCode).includes(body.error.code)
+    ? body.error.code
+    : ErrorCode.INTERNAL;
+  return new TabgridError(code, body.error.message);
+}

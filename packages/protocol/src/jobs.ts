@@ -1,0 +1,119 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Limits and defaults that server and SDK agree on. */
+export const LIMITS = {
+  maxProgramBytes: 1_000_000,
+  maxNameLength: 200,
+  /** Largest number of tasks in one submission batch (SDK socket path). */
+  maxBatchTasks: 10_000,
+} as const;
+
+export const JOB_DEFAULTS = {
+  timeoutMs: 60_000,
+  maxAttempts: 3,
+  priority: 0,
+} as const;
+
+/** `open` → `closed` (no more tasks) → `done`, or `cancelled` at any point before done. */
+export const JobState = Type.Union([
+  Type.Literal('open'),
+  Type.Literal('closed'),
+  Type.Literal('done'),
+  Type.Literal('cancelled'),
+]);
+export type JobState = Static<typeof JobState>;
+
+/** Tunables of a job; every field is optional and has a default in {@link JOB_DEFAULTS}. */
+export const JobOptions = Type.Object({
+  /** Longest a single `Run` may take before its thread is terminated (ms). */
+  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  /** How many times a task may be lost or time out before it settles as an error. */
+  maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /** Higher runs first; equal priorities share the grid round-robin. */
+  priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
+});
+export type JobOptions = Static<typeof JobOptions>;
+
+/**
+ * Body of a job creation (REST `POST /api/jobs` and SDK `job:create`).
+ *
+ * @example
+ * { "program": "function Run(d) { return d * 2 }", "name": "double", "timeoutMs": 5000 }
+ */
+export const CreateJobRequest = Type.Composite([
+  Type.Object({
+    /** JavaScript source that defines a function `Run(input, args)`. */
+    program: Type.String({ minLength: 1, maxLength: LIMITS.maxProgramBytes }),
+    name: Type.Optional(Type.String({ maxLength: LIMITS.maxNameLength })),
+    /** JSON value handed to every `Run` call as its second argument; sent once per job. */
+    args: Type.Optional(Type.Unknown()),
+  }),
+  JobOptions,
+]);
+export type CreateJobRequest = Static<typeof CreateJobRequest>;
+
+/** A job as every reader sees it (REST and SDK). Times are ISO 8601. */
+export const JobInfo = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  state: JobState,
+  total: Type.Integer(),
+  finished: Type.Integer(),
+  failed: Type.Integer(),
+  inFlight: Type.Integer(),
+  queued: Type.Integer(),
+  computeMs: Type.Number(),
+  created: Type.String(),
+  modified: Type.String(),
+  lastResult: Type.Union([Type.String(), Type.Null()]),
+  timeoutMs: Type.Integer(),
+  maxAttempts: Type.Integer(),
+  priority: Type.Integer(),
+});
+export type JobInfo = Static<typeof JobInfo>;
+
+/** Why a task settled as an error. */
+export const TaskErrorType = Type.Union([
+  Type.Literal('program'),
+  Type.Literal('timeout'),
+  Type.Literal('lost'),
+  Type.Literal('validation'),
+  Type.Literal('cancelled'),
+]);
+export type TaskErrorType = Static<typeof TaskErrorType>;
+
+export const TaskFailure = Type.Object({
+  name: Type.String(),
+  message: Type.String(),
+  stack: Type.String(),
+  type: TaskErrorType,
+});
+export type TaskFailure = Static<typeof TaskFailure>;
+
+/**
+ * A settled task. Every (job, index) settles exactly once; `seq` is the job's monotonic
+ * cursor, from which a consumer resumes after a reconnect.
+ */
+export const Outcome = Type.Union([
+  Type.Object({
+    seq: Type.Integer({ minimum: 1 }),
+    index: Type.Integer({ minimum: 0 }),
+    ok: Type.Literal(true),
+    value: Type.Unknown(),
+  }),
+  Type.Object({
+    seq: Type.Integer({ minimum: 1 }),
+    index: Type.Integer({ minimum: 0 }),
+    ok: Type.Literal(false),
+    error: TaskFailure,
+  }),
+]);
+export type Outcome = Static<typeof Outcome>;
+
+/** Which settled outcomes a stream carries. */
+export const OutcomeKind = Type.Union([
+  Type.Literal('all'),
+  Type.Literal('results'),
+  Type.Literal('errors'),
+]);
+export type OutcomeKind = Static<typeof OutcomeKind>;

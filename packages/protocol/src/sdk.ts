@@ -1,0 +1,101 @@
+/**
+ * SDK (and dashboard) ↔ server events on socket.io at `/socket.io/`. The token travels in
+ * the handshake: `io(url, { auth: { token } })`.
+ *
+ * Requests are client→server events with an acknowledgement callback that receives an
+ * {@link Ack}. Outcome streams are server→client `job:outcomes` pushes that the client
+ * acknowledges when it has room for more (backpressure); every stream resumes from the
+ * consumer's last `seq`, so nothing is lost or repeated across reconnects.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { createDecoder, type Decoder } from './codec.js';
+import type { ErrorBody } from './errors.js';
+import { CreateJobRequest, JobInfo, JobState, Outcome, OutcomeKind } from './jobs.js';
+
+const JobId = Type.String({ minLength: 1, maxLength: 64 });
+const JobRef = Type.Object({ jobId: JobId });
+
+/** Either the answer's data or an error body. */
+export type Ack<T> = { ok: true; data: T } | ({ ok: false } & ErrorBody);
+
+/** Payload schemas of client → server requests, keyed by event name. */
+export const SdkRequests = {
+  'job:create': CreateJobRequest,
+  'job:get': JobRef,
+  'job:submit': Type.Object({
+    jobId: JobId,
+    /** Client-chosen id of this batch; a retried batch with the same id is not added twice. */
+    batchId: Type.String({ minLength: 1, maxLength: 100 }),
+    tasks: Type.Array(Type.Unknown(), { maxItems: 10_000 }),
+  }),
+  'job:close': JobRef,
+  'job:cancel': JobRef,
+  'job:delete': JobRef,
+  'jobs:list': Type.Object({}),
+  'jobs:delete': Type.Object({}),
+  'job:subscribe': Type.Object({
+    jobId: JobId,
+    /** Client-chosen id; pushes for this stream carry it. */
+    subscriptionId: Type.String({ minLength: 1, maxLength: 100 }),
+    kind: OutcomeKind,
+    /** Deliver outcomes with `seq > from` (0 for everything). */
+    from: Type.Integer({ minimum: 0 }),
+  }),
+  'job:unsubscribe': Type.Object({ subscriptionId: Type.String({ minLength: 1, maxLength: 100 }) }),
+} as const satisfies Record<string, TSchema>;
+
+/** The `data` of each request's acknowledgement. */
+export interface SdkResponses {
+  'job:create': JobInfo;
+  'job:get': JobInfo;
+  'job:submit': { firstIndex: number; count: number };
+  'job:close': JobInfo;
+  'job:cancel': JobInfo;
+  'job:delete': { deleted: true };
+  'jobs:list': JobInfo[];
+  'jobs:delete': { deleted: number };
+  'job:subscribe': { subscribed: true };
+  'job:unsubscribe': { unsubscribed: true };
+}
+
+export type SdkRequestName = keyof typeof SdkRequests;
+export type SdkRequest<E extends SdkRequestName> = Static<(typeof SdkRequests)[E]>;
+
+/** socket.io typed event map for client → server. */
+export type ClientToServerEvents = {
+  [E in SdkRequestName]: (payload: SdkRequest<E>, ack: (answer: Ack<SdkResponses[E]>) => void) => void;
+};
+
+export const OutcomesPush = Type.Object({
+  subscriptionId: Type.String(),
+  jobId: JobId,
+  items: Type.Array(Outcome),
+});
+export type OutcomesPush = Static<typeof OutcomesPush>;
+
+export const StreamEnd = Type.Object({
+  subscriptionId: Type.String(),
+  jobId: JobId,
+  /** `done` when every task settled, `cancelled`, or `deleted`. */
+  reason: Type.Union([JobState, Type.Literal('deleted')]),
+});
+export type StreamEnd = Static<typeof StreamEnd>;
+
+/** socket.io typed event map for server → client. */
+export type ServerToClientEvents = {
+  /** A batch of settled outcomes; call `ack()` when ready for the next batch. */
+  'job:outcomes': (push: OutcomesPush, ack: () => void) => void;
+  /** The stream has delivered everything it ever will. */
+  'job:end': (end: StreamEnd) => void;
+};
+
+/** Validators for every client → server request, keyed by event name. */
+export const decodeSdkRequest: { [E in SdkRequestName]: Decoder<(typeof SdkRequests)[E]> } =
+  Object.fromEntries(
+    Object.entries(SdkRequests).map(([name, schema]) => [name, createDecoder(schema, `${name} request`)]),
+  ) as never;
+
+export const decodeOutcomesPush = createDecoder(OutcomesPush, 'job:outcomes push');
+export const decodeStreamEnd = createDecoder(StreamEnd, 'job:end push');
+export const decodeJobInfo = createDecoder(JobInfo, 'job');
+export { JobInfo };
