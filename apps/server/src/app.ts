@@ -79,10 +79,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const io = attachSdkSocket(app.server, scheduler, auth);
   routeUpgrades(app, fastifyUpgrades);
 
-  app.addHook('preClose', async () => {
+  app.addHook('preClose', (done) => {
     scheduler.close();
     io.disconnectSockets(true);
-    await new Promise<void>((resolve) => io.engine.close() ?? resolve());
+    io.engine.close();
+    done();
   });
   app.addHook('onClose', async () => {
     await store.close();

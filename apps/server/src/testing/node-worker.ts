@@ -1,0 +1,86 @@
+/**
+ * A worker that speaks the real worker protocol over a real WebSocket, from Node, running
+ * trusted programs with `new Function`. Integration tests use it where a browser tab would be
+ * too slow to start; real tabs are tested in e2e/.
+ */
+import WebSocket from 'ws';
+import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
+import { decodeServerToWorker, type WorkerOutcome } from '@tabgrid/protocol/worker';
+
+type Run = (input: unknown, args: unknown) => unknown;
+
+export interface NodeWorkerOptions {
+  credit?: number;
+  /** Called before each task; return false to swallow the task (simulates a hung worker). */
+  beforeTask?: (jobId: string, index: number) => boolean;
+}
+
+export class NodeWorker {
+  readonly socket: WebSocket;
+  readonly done: WorkerOutcome[] = [];
+  closeCode: number | undefined;
+  closeReason = '';
+  private readonly programs = new Map<string, { run: Run; args: unknown }>();
+  readonly opened: Promise<void>;
+  readonly closed: Promise<void>;
+
+  constructor(url: string, private readonly options: NodeWorkerOptions = {}) {
+    this.socket = new WebSocket(url);
+    this.opened = new Promise((resolve, reject) => {
+      this.socket.once('open', () => resolve());
+      this.socket.once('error', reject);
+    });
+    this.closed = new Promise((resolve) =>
+      this.socket.once('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        resolve();
+      }),
+    );
+    this.socket.on('message', (data) => this.onFrame(data.toString()));
+  }
+
+  hello(): void {
+    this.send({ type: 'hello', protocol: PROTOCOL_VERSION, threads: 1, userAgent: 'node-worker', credit: this.options.credit ?? 100 });
+  }
+
+  send(msg: unknown): void {
+    this.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private onFrame(text: string): void {
+    const msg = decodeServerToWorker(text);
+    switch (msg.type) {
+      case 'welcome':
+        break;
+      case 'job': {
+        const run = new Function('args', `${msg.program}\n;return Run;`)(msg.args) as Run;
+        this.programs.set(msg.jobId, { run, args: msg.args });
+        break;
+      }
+      case 'tasks': {
+        const job = this.programs.get(msg.jobId);
+        const items: WorkerOutcome[] = [];
+        for (const { index, input } of msg.items) {
+          if (this.options.beforeTask && !this.options.beforeTask(msg.jobId, index)) continue;
+          try {
+            items.push({ jobId: msg.jobId, index, ms: 0, ok: true, value: job!.run(input, job!.args) ?? null });
+          } catch (err) {
+            const e = err as Error;
+            items.push({ jobId: msg.jobId, index, ms: 0, ok: false, error: { name: e.name, message: e.message, stack: e.stack ?? '' } });
+          }
+        }
+        this.done.push(...items);
+        if (items.length > 0) this.send({ type: 'outcomes', credit: items.length, items });
+        break;
+      }
+      case 'cancel':
+        this.programs.delete(msg.jobId);
+        break;
+    }
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * The one socket.io connection of a {@link Tabgrid} client: lazy connect, requests with
+ * acknowledgements (resent after a reconnect when that is safe), and routing of outcome
+ * pushes to their subscriptions.
+ */
+import { io, type Socket } from 'socket.io-client';
+import { ErrorCode, TabgridError, errorFromBody } from '@tabgrid/protocol/errors';
+import type { Outcome } from '@tabgrid/protocol/jobs';
+import {
+  decodeOutcomesPush,
+  decodeStreamEnd,
+  type ClientToServerEvents,
+  type SdkRequest,
+  type SdkRequestName,
+  type ServerToClientEvents,
+  type StreamEnd,
+} from '@tabgrid/protocol/sdk';
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** What `emit` looks like once the typed event map has been checked at the call site. */
+type AckEmitter = {
+  emit(event: string, payload: unknown, ack: (error: Error | null, answer: unknown) => void): void;
+};
+
+export interface ConnectionOptions {
+  url: string;
+  token: string | undefined;
+  /** Longest wait for an answer while connected (ms). */
+  timeoutMs: number;
+  /** Longest a request waits for a (re)connection before giving up (ms). */
+  connectTimeoutMs: number;
+}
+
+/** Connection events a subscription or a waiting request cares about. */
+export interface ConnectionListener {
+  connected?(): void;
+  disconnected?(): void;
+  /** The connection is gone for good (refused, or the client was closed). */
+  failed?(error: TabgridError): void;
+}
+
+/** Receiver of one subscription's pushes. */
+export interface PushRoute {
+  outcomes(items: Outcome[], ack: () => void): void;
+  end(reason: StreamEnd['reason']): void;
+  invalid(error: TabgridError): void;
+}
+
+export interface RequestOptions {
+  /** Resend after a reconnect if the connection dropped before the answer (idempotent requests). */
+  retry?: boolean;
+}
+
+/**
+ * The connection dropped before the server answered a request (code DISCONNECTED): the
+ * request may or may not have taken effect.
+ */
+export class ConnectionLostError extends TabgridError {
+  constructor(message: string) {
+    super(ErrorCode.DISCONNECTED, message);
+  }
+}
+
+const MAX_RESENDS = 5;
+const SERVER_DISCONNECT_RETRY_MS = 1000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function unwrapAnswer(event: string, answer: unknown): unknown {
+  if (isRecord(answer) && answer.ok === true && 'data' in answer) return answer.data;
+  if (isRecord(answer) && answer.ok === false && isRecord(answer.error)) {
+    const { code, message } = answer.error;
+    if (typeof code === 'string' && typeof message === 'string') {
+      throw errorFromBody({ error: { code: code as ErrorCode, message } });
+    }
+  }
+  throw new TabgridError(ErrorCode.PROTOCOL, `Invalid ${event} answer from the server.`);
+}
+
+function refusal(error: Error & { data?: unknown }): TabgridError {
+  const data = error.data;
+  const code = isRecord(data) && isRecord(data.error) ? data.error.code : undefined;
+  if (/unauthori[sz]ed/i.test(error.message) || code === ErrorCode.UNAUTHORIZED) {
+    return new TabgridError(
+      ErrorCode.UNAUTHORIZED,
+      'The server refused the token: pass { token } or set TABGRID_TOKEN (printed by `npm start`).',
+    );
+  }
+  if (isRecord(data) && isRecord(data.error) && typeof data.error.message === 'string') {
+    return errorFromBody({ error: { code: String(code) as ErrorCode, message: data.error.message } });
+  }
+  return new TabgridError(ErrorCode.DISCONNECTED, `The server refused the connection: ${error.message}`);
+}
+
+/**
+ * One lazily opened socket.io connection.
+ *
+ * @example
+ * const conn = new Connection({ url, token, timeoutMs: 30_000, connectTimeoutMs: 15_000 });
+ * const data = await conn.request('jobs:list', {}, { retry: true });
+ */
+export class Connection {
+  private socket: ClientSocket | undefined;
+  private fatal: TabgridError | undefined;
+  private lastError = '';
+  /** Bumped on every disconnect, so acks of pushes from an older connection are never sent. */
+  private generation = 0;
+  private readonly listeners = new Set<ConnectionListener>();
+  private readonly routes = new Map<string, PushRoute>();
+
+  constructor(private readonly options: ConnectionOptions) {}
+
+  get connected(): boolean {
+    return this.socket?.connected === true;
+  }
+
+  /** Registers a listener; returns the function that removes it. */
+  listen(listener: ConnectionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Routes pushes of `subscriptionId` to `route`; returns the function that stops it. */
+  route(subscriptionId: string, route: PushRoute): () => void {
+    this.routes.set(subscriptionId, route);
+    return () => {
+      if (this.routes.get(subscriptionId) === route) this.routes.delete(subscriptionId);
+    };
+  }
+
+  /** Resolves once connected (connecting if needed); rejects after `connectTimeoutMs`. */
+  ready(): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    if (this.open().connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        const why = this.lastError ? ` (${this.lastError})` : '';
+        reject(
+          new TabgridError(
+            ErrorCode.DISCONNECTED,
+            `Cannot reach the Tabgrid server at ${this.options.url}${why}. Is it running (\`npm start\`)? Pass { url } or set TABGRID_URL.`,
+          ),
+        );
+      }, this.options.connectTimeoutMs);
+      const stop = this.listen({
+        connected: () => {
+          stop();
+          clearTimeout(timer);
+          resolve();
+        },
+        failed: (error) => {
+          stop();
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  /**
+   * Sends a request and returns the `data` of its acknowledgement (still to be decoded by the
+   * caller); an error answer is thrown as a {@link TabgridError} with the server's code.
+   */
+  async request<E extends SdkRequestName>(
+    event: E,
+    payload: SdkRequest<E>,
+    options: RequestOptions = {},
+  ): Promise<unknown> {
+    const resends = options.retry ? MAX_RESENDS : 0;
+    for (let attempt = 0; ; attempt += 1) {
+      await this.ready();
+      const result = await this.emitOnce(event, payload);
+      if (result.kind === 'answer') return unwrapAnswer(event, result.answer);
+      if (this.fatal) throw this.fatal;
+      if (result.kind === 'timeout') {
+        throw new TabgridError(
+          ErrorCode.DISCONNECTED,
+          `The server did not answer ${event} within ${this.options.timeoutMs} ms; it may be overloaded. Retry, or raise { timeoutMs }.`,
+        );
+      }
+      if (attempt >= resends) {
+        throw new ConnectionLostError(
+          options.retry
+            ? `The connection dropped ${attempt + 1} times while sending ${event}; if tasks are large, the server's message size limit may be the cause.`
+            : `The connection dropped before the server answered ${event}; check its effect (e.g. tg.jobs()) before retrying.`,
+        );
+      }
+    }
+  }
+
+  /** Sends a request only if connected, ignoring its answer (e.g. `job:unsubscribe`). */
+  notify<E extends SdkRequestName>(event: E, payload: SdkRequest<E>): void {
+    if (!this.connected || this.fatal) return;
+    void this.emitOnce(event, payload);
+  }
+
+  /** Closes the connection; pending requests and streams fail with DISCONNECTED. */
+  close(): void {
+    this.fail(new TabgridError(ErrorCode.DISCONNECTED, 'This Tabgrid client was closed.'));
+    this.socket?.disconnect();
+  }
+
+  private emitOnce(
+    event: SdkRequestName,
+    payload: unknown,
+  ): Promise<{ kind: 'answer'; answer: unknown } | { kind: 'timeout' } | { kind: 'disconnected' }> {
+    const socket = this.open();
+    return new Promise((resolve) => {
+      const emitter = socket.timeout(this.options.timeoutMs) as unknown as AckEmitter;
+      emitter.emit(event, payload, (error, answer) => {
+        if (!error) resolve({ kind: 'answer', answer });
+        else if (/disconnected/.test(error.message) || !socket.connected) resolve({ kind: 'disconnected' });
+        else resolve({ kind: 'timeout' });
+      });
+    });
+  }
+
+  private open(): ClientSocket {
+    if (this.socket) return this.socket;
+    const url = new URL(this.options.url);
+    const socket: ClientSocket = io(url.origin, {
+      path: `${url.pathname.replace(/\/+$/, '')}/socket.io/`,
+      transports: ['websocket'],
+      forceNew: true,
+      ...(this.options.token === undefined ? {} : { auth: { token: this.options.token } }),
+    });
+    socket.on('connect', () => {
+      this.lastError = '';
+      for (const listener of [...this.listeners]) listener.connected?.();
+    });
+    socket.on('disconnect', (reason) => {
+      this.generation += 1;
+      for (const listener of [...this.listeners]) listener.disconnected?.();
+      if (reason === 'io server disconnect' && !this.fatal) {
+        // socket.io does not reconnect after a server-side disconnect (e.g. a restart that
+        // closes sockets first); we do, and a refusal then arrives as a connect_error.
+        setTimeout(() => {
+          if (!this.fatal) socket.connect();
+        }, SERVER_DISCONNECT_RETRY_MS);
+      }
+    });
+    socket.on('connect_error', (error: Error & { data?: unknown }) => {
+      this.lastError = error.message;
+      // An active socket keeps retrying by itself; an inactive one was refused by the server.
+      if (!socket.active) this.fail(refusal(error));
+    });
+    socket.on('job:outcomes', (push: unknown, ack: unknown) => this.onOutcomes(push, ack));
+    socket.on('job:end', (end: unknown) => this.onEnd(end));
+    this.socket = socket;
+    return socket;
+  }
+
+  private onOutcomes(raw: unknown, ack: unknown): void {
+    const generation = this.generation;
+    const ackOnce = (): void => {
+      if (generation === this.generation && typeof ack === 'function') (ack as () => void)();
+    };
+    let push;
+    try {
+      push = decodeOutcomesPush(raw);
+    } catch (error) {
+      const id = isRecord(raw) ? raw.subscriptionId : undefined;
+      const route = typeof id === 'string' ? this.routes.get(id) : undefined;
+      route?.invalid(error as TabgridError);
+      ackOnce();
+      return;
+    }
+    const route = this.routes.get(push.subscriptionId);
+    // Pushes racing an unsubscribe are acknowledged so the server never waits on them.
+    if (route) route.outcomes(push.items, ackOnce);
+    else ackOnce();
+  }
+
+  private onEnd(raw: unknown): void {
+    let end;
+    try {
+      end = decodeStreamEnd(raw);
+    } catch (error) {
+      const id = isRecord(raw) ? raw.subscriptionId : undefined;
+      if (typeof id === 'string') this.routes.get(id)?.invalid(error as TabgridError);
+      return;
+    }
+    this.routes.get(end.subscriptionId)?.end(end.reason);
+  }
+
+  private fail(error: TabgridError): void {
+    if (this.fatal) return;
+    this.fatal = error;
+    for (const listener of [...this.listeners]) listener.failed?.(error);
+  }
+}

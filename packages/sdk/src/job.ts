@@ -1,0 +1,277 @@
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type { JobInfo, Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
+import { decodeJobInfo } from '@tabgrid/protocol/sdk';
+import {
+  batchTasks,
+  sendWindowed,
+  type BatchOptions,
+  type TaskBatch,
+  type TaskSource,
+} from './batches.js';
+import { collectInOrder, type BatchRange, type TaskError } from './collect.js';
+import type { Connection } from './connection.js';
+import { OutcomeStream } from './streams.js';
+import { Subscription } from './subscription.js';
+
+/** A successful task, as `job.results()` yields it. */
+export type TaskResult<T = unknown> = { index: number; value: T; seq: number };
+
+/** A settled task, as `job.run()` yields it. */
+export type TaskOutcome<T = unknown> =
+  | { index: number; ok: true; value: T; seq: number }
+  | { index: number; ok: false; error: TaskFailure; seq: number };
+
+/** What `job.submit()` resolves with: how many tasks were added, and the index of the first. */
+export interface SubmitResult {
+  count: number;
+  firstIndex: number;
+}
+
+/** What a {@link Job} shares with its {@link Tabgrid} client. */
+export interface JobContext {
+  connection: Connection;
+  /** Outcomes buffered per stream before the server is asked to wait. */
+  highWaterMark: number;
+  /** Submission batches awaiting their acknowledgement at once. */
+  window: number;
+  batch: BatchOptions;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * A job on the server. Get one from `tg.createJob()` or `tg.job(id)`. `T` is the type of
+ * the values `Run` returns (inferred when the program is a function).
+ *
+ * @example
+ * const job = await tg.createJob({ program: (d: number) => d * 2, name: 'double' });
+ * for await (const o of job.run([1, 2, 3])) console.log(o.index, o.ok ? o.value : o.error);
+ */
+export class Job<T = unknown> {
+  /** The last state the server reported for this job (from create/status/close/cancel). */
+  info: JobInfo | undefined;
+
+  constructor(
+    private readonly context: JobContext,
+    readonly id: string,
+    info?: JobInfo,
+  ) {
+    this.info = info;
+  }
+
+  /**
+   * Submits `tasks`, closes the job, and yields every settled outcome as it arrives
+   * (unordered). It subscribes before submitting, so nothing is missed. If submitting fails,
+   * the loop throws that error; breaking out of the loop stops submitting (the job stays
+   * open). Nothing happens until you iterate.
+   *
+   * @example
+   * for await (const o of job.run([1, 2, 3])) {
+   *   if (o.ok) console.log(`task ${o.index} →`, o.value);
+   *   else console.error(`task ${o.index} failed:`, o.error.message);
+   * }
+   */
+  run(tasks: TaskSource): OutcomeStream<TaskOutcome<T>> {
+    return new OutcomeStream<Outcome>(() => {
+      const abort = new AbortController();
+      const subscription: Subscription = this.subscription('all', {
+        onOpen: () => {
+          this.submitAndClose(tasks, abort.signal).catch((error: unknown) => subscription.fail(error));
+        },
+        onReturn: () => abort.abort(),
+      });
+      return subscription;
+    }).map((outcome) => outcome as TaskOutcome<T>);
+  }
+
+  /**
+   * Adds tasks to the job, streamed in batches with backpressure: an iterable is pulled only
+   * as fast as the server acknowledges. Resolves once every task is durable. Accepts arrays,
+   * (async) generators and other jobs' streams.
+   *
+   * @example
+   * const { count, firstIndex } = await job.submit(function* () {
+   *   for (let i = 0; i < 1e6; i += 1) yield i;
+   * }());
+   */
+  async submit(tasks: TaskSource): Promise<SubmitResult> {
+    const { count, firstIndex } = await this.send(tasks);
+    return { count, firstIndex };
+  }
+
+  /**
+   * No more tasks: the job's streams end once every task has settled. Closing a job that is
+   * already closed (or done) is not an error.
+   *
+   * @example
+   * await job.submit(tasks);
+   * await job.close();
+   */
+  async close(): Promise<JobInfo> {
+    try {
+      return await this.jobRequest('job:close');
+    } catch (error) {
+      if (error instanceof TabgridError && error.code === ErrorCode.JOB_NOT_OPEN) {
+        const info = await this.status();
+        if (info.state === 'closed' || info.state === 'done') return info;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Successful tasks as they settle, unordered, each exactly once; ends when the job is done
+   * (or cancelled/deleted). Starts from the beginning of the job, whenever you call it.
+   *
+   * @example
+   * for await (const r of job.results()) console.log(r.index, r.value);
+   */
+  results(): OutcomeStream<TaskResult<T>> {
+    return this.stream('results').map((o) => {
+      if (!o.ok) throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent an error on a results stream.');
+      return { index: o.index, value: o.value as T, seq: o.seq };
+    });
+  }
+
+  /**
+   * Failed tasks as they settle, unordered; ends when the job is done (or cancelled/deleted).
+   *
+   * @example
+   * for await (const e of job.errors()) console.error(e.index, e.type, e.message);
+   */
+  errors(): OutcomeStream<TaskError> {
+    return this.stream('errors').map((o) => {
+      if (o.ok) throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent a result on an errors stream.');
+      return { index: o.index, ...o.error, seq: o.seq };
+    });
+  }
+
+  /**
+   * Submits `tasks`, closes the job, and resolves with every result in input order. Rejects
+   * with a `TasksFailedError` (code `TG_ERR_TASKS_FAILED`, naming the failed indexes) if any
+   * task failed, and with `TG_ERR_JOB_CANCELLED` if the job is cancelled or deleted first.
+   *
+   * @example
+   * const doubled = await job.map([1, 2, 3]); // [2, 4, 6]
+   */
+  async map(tasks: TaskSource): Promise<T[]> {
+    const subscription = this.subscription('all');
+    await subscription.open();
+    const abort = new AbortController();
+    let ranges: BatchRange[] = [];
+    let submitFailure: { error: unknown } | undefined;
+    const submitting = this.send(tasks, abort.signal)
+      .then(async (sent) => {
+        ranges = sent.ranges;
+        await this.close();
+      })
+      .catch((error: unknown) => {
+        submitFailure = { error };
+        subscription.fail(error);
+      });
+    const outcomes = new Map<number, Outcome>();
+    try {
+      for (;;) {
+        const step = await subscription.next();
+        if (step.done) break;
+        outcomes.set(step.value.index, step.value);
+      }
+    } catch (error) {
+      abort.abort();
+      await submitting;
+      throw submitFailure ? submitFailure.error : error;
+    }
+    await submitting;
+    const reason = subscription.endReason;
+    if (reason === 'cancelled' || reason === 'deleted') {
+      throw new TabgridError(ErrorCode.JOB_CANCELLED, `Job ${this.id} was ${reason} before all its tasks settled.`);
+    }
+    if (submitFailure) throw submitFailure.error;
+    return collectInOrder<T>(ranges, outcomes);
+  }
+
+  /**
+   * The job's current state and counters.
+   *
+   * @example
+   * const { state, finished, total } = await job.status();
+   */
+  status(): Promise<JobInfo> {
+    return this.jobRequest('job:get');
+  }
+
+  /**
+   * Cancels the job: unsettled tasks are dropped and its streams end.
+   *
+   * @example
+   * await job.cancel();
+   */
+  cancel(): Promise<JobInfo> {
+    return this.jobRequest('job:cancel');
+  }
+
+  /**
+   * Deletes the job with its tasks and outcomes.
+   *
+   * @example
+   * await job.delete();
+   */
+  async delete(): Promise<void> {
+    await this.context.connection.request('job:delete', { jobId: this.id }, { retry: true });
+  }
+
+  private async jobRequest(event: 'job:get' | 'job:close' | 'job:cancel'): Promise<JobInfo> {
+    const data = await this.context.connection.request(event, { jobId: this.id }, { retry: true });
+    this.info = decodeJobInfo(data);
+    return this.info;
+  }
+
+  private subscription(kind: OutcomeKind, hooks: { onOpen?: () => void; onReturn?: () => void } = {}) {
+    return new Subscription(this.context.connection, this.id, kind, {
+      highWaterMark: this.context.highWaterMark,
+      ...hooks,
+    });
+  }
+
+  private stream(kind: OutcomeKind): OutcomeStream<Outcome> {
+    return new OutcomeStream(() => this.subscription(kind));
+  }
+
+  private async submitAndClose(tasks: TaskSource, signal: AbortSignal): Promise<void> {
+    await this.send(tasks, signal);
+    if (!signal.aborted) await this.close();
+  }
+
+  private async send(
+    tasks: TaskSource,
+    signal?: AbortSignal,
+  ): Promise<SubmitResult & { ranges: BatchRange[] }> {
+    const batches = batchTasks(tasks, this.context.batch);
+    const ranges = await sendWindowed(batches, (b) => this.sendBatch(b), this.context.window, signal);
+    if (ranges.length === 0) {
+      // Nothing to send; the next task would get index `total`.
+      return { count: 0, firstIndex: (await this.status()).total, ranges };
+    }
+    return {
+      count: ranges.reduce((n, r) => n + r.count, 0),
+      firstIndex: ranges.reduce((min, r) => Math.min(min, r.firstIndex), Infinity),
+      ranges,
+    };
+  }
+
+  private async sendBatch(batch: TaskBatch): Promise<BatchRange> {
+    const { batchId, tasks, offset } = batch;
+    // Safe to resend after a reconnect: the server adds a batchId at most once.
+    const data = await this.context.connection.request(
+      'job:submit',
+      { jobId: this.id, batchId, tasks },
+      { retry: true },
+    );
+    if (!isRecord(data) || !Number.isInteger(data.firstIndex) || data.count !== tasks.length) {
+      throw new TabgridError(ErrorCode.PROTOCOL, `Invalid job:submit answer for batch ${batchId}.`);
+    }
+    return { offset, firstIndex: data.firstIndex as number, count: tasks.length };
+  }
+}
