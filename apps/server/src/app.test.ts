@@ -130,7 +130,7 @@ describe('worker socket', () => {
 
     const { body } = await createJob({ program: 'function Run(d) { return d + 1 }' });
     const id = String(body.id);
-    await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/tasks`, headers: auth, payload: '[1,2,3]', ...{ headers: { ...auth, 'content-type': 'application/json' } } });
+    await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/tasks`, headers: { ...auth, 'content-type': 'application/json' }, payload: '[1,2,3]' });
     await until(() => good.done.length === 3);
     expect(good.done.map((o) => (o.ok ? o.value : null)).sort()).toEqual([2, 3, 4]);
     good.close();

@@ -59,11 +59,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return reply.code(500).send(new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.').toBody());
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (!request.url.startsWith('/api/')) return done();
     const caller = auth.verify(tokenFromHeader(request.headers.authorization));
-    if (!caller) throw unauthorized();
+    if (!caller) return done(unauthorized());
     request.caller = caller;
+    done();
   });
   // Bodies are JSON whatever their Content-Type says; routes decode them with the protocol.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
@@ -97,7 +98,7 @@ type UpgradeListener = (...args: unknown[]) => void;
  * Fastify (worker socket) and socket.io both listen for HTTP upgrades on the same server; each
  * would answer the other's requests (Fastify with a 404). Route each upgrade to its owner.
  */
-function routeUpgrades(app: FastifyInstance, fastifyUpgrades: UpgradeListener[] | Function[]): void {
+function routeUpgrades(app: FastifyInstance, fastifyUpgrades: unknown[]): void {
   const all = app.server.listeners('upgrade') as UpgradeListener[];
   const ours = new Set(fastifyUpgrades as UpgradeListener[]);
   const socketIo = all.filter((listener) => !ours.has(listener));

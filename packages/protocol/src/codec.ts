@@ -27,7 +27,7 @@ function compile<T extends TSchema>(schema: T): (value: unknown) => boolean {
 export function createDecoder<T extends TSchema>(schema: T, what = 'message'): Decoder<T> {
   const check = compile(schema);
   return (value: unknown): Static<T> => {
-    if (check(value)) return value as Static<T>;
+    if (check(value)) return value;
     const first = Value.Errors(schema, value).First();
     const where = first ? `${first.path || '/'}: ${first.message}` : 'does not match its schema';
     throw new TabgridError(ErrorCode.PROTOCOL, `Invalid ${what} (${where}).`);

@@ -84,12 +84,12 @@ export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, au
         try {
           const req = decodeSdkRequest[name](payload);
           if (name === 'job:subscribe') subscriptions.add((req as SdkRequest<'job:subscribe'>).subscriptionId);
-          const data = await (handle[name] as Handler<SdkRequestName>)(socket.data.caller, req as never, socket);
+          const data = await (handle[name] as Handler<SdkRequestName>)(socket.data.caller, req, socket);
           reply({ ok: true, data });
         } catch (err) {
           reply(failure(err));
         }
-      }) as never);
+      }));
     }
     socket.on('disconnect', () => {
       for (const id of subscriptions) scheduler.streams.unsubscribe(`${socket.id}:${id}`);

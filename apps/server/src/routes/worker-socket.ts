@@ -39,7 +39,8 @@ export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): 
     socket.on('message', (data, isBinary) => {
       alive = true;
       try {
-        const msg = decodeWorkerToServer(isBinary ? data : data.toString());
+        // Text frames arrive as one Buffer; binary frames are refused by the decoder.
+        const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
         scheduler.dispatcher.handle(worker, msg);
       } catch (err) {
         const reason = err instanceof TabgridError ? err.message : 'Internal error handling the frame.';

@@ -71,7 +71,7 @@ export class Dispatcher {
         break;
       case 'release':
         for (const { jobId, index } of msg.tasks) {
-          const job = this.scheduler.runnableJobs().find((j) => j.record.id === jobId);
+          const job = this.scheduler.findJob(jobId);
           const lease = job?.leases.get(index);
           if (job && lease?.workerId === worker.id) {
             this.scheduler.claim(job, index);
@@ -101,11 +101,12 @@ export class Dispatcher {
 
   private acceptOutcomes(worker: WorkerSession, items: Extract<WorkerToServer, { type: 'outcomes' }>['items']): void {
     const byJob = new Map<JobRuntime, { outcomes: Omit<StoredOutcome, 'seq'>[]; ms: number }>();
-    const jobs = new Map(this.scheduler.runnableJobs().map((job) => [job.record.id, job]));
     for (const item of items) {
-      const job = jobs.get(item.jobId);
-      if (!job) {
-        this.scheduler.stats.dropped++;
+      const job = this.scheduler.findJob(item.jobId);
+      if (!job?.queue) {
+        // A finished job's task settled already; a cancelled or deleted job wants nothing more.
+        if (job?.record.state === 'done') this.scheduler.stats.duplicates++;
+        else this.scheduler.stats.dropped++;
         continue;
       }
       const task = this.scheduler.claim(job, item.index);

@@ -63,6 +63,11 @@ export class Scheduler {
     return scheduler;
   }
 
+  /** Any job by id, whoever owns it (for worker traffic, which is not on behalf of a caller). */
+  findJob(jobId: string): JobRuntime | undefined {
+    return this.jobs.get(jobId);
+  }
+
   /** Jobs that may have tasks to dispatch. */
   runnableJobs(): JobRuntime[] {
     return [...this.jobs.values()].filter((job) => job.queue !== undefined);
@@ -129,6 +134,8 @@ export class Scheduler {
     if (pending) return pending;
     const known = await this.store.findBatch(jobId, batchId);
     if (known) return known;
+    const raced = job.pendingBatches.get(batchId);
+    if (raced) return raced;
     if (job.record.state !== 'open') {
       throw new TabgridError(ErrorCode.JOB_NOT_OPEN, `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`);
     }

@@ -1,0 +1,177 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
+import { decodeServerToWorker, type ServerToWorker, type WorkerOutcome } from '@tabgrid/protocol/worker';
+import { SqliteJobStore } from '../store/sqlite-job-store.js';
+import { Scheduler, type Caller } from './scheduler.js';
+import type { WorkerSession } from './worker-registry.js';
+
+const admin: Caller = { owner: 'admin', admin: true };
+let dir: string;
+let store: SqliteJobStore;
+let scheduler: Scheduler;
+
+/** A worker link that records frames; the scheduler under test never knows the difference. */
+function connect(credit: number) {
+  const frames: ServerToWorker[] = [];
+  const link = { send: (f: string) => frames.push(decodeServerToWorker(f)), close: vi.fn() };
+  const session = scheduler.dispatcher.connect(link);
+  scheduler.dispatcher.handle(session, { type: 'hello', protocol: PROTOCOL_VERSION, threads: 1, userAgent: 't', credit });
+  const tasks = () => frames.flatMap((f) => (f.type === 'tasks' ? f.items.map((i) => ({ jobId: f.jobId, ...i })) : []));
+  return { session, frames, link, tasks };
+}
+
+function answer(session: WorkerSession, items: WorkerOutcome[]) {
+  scheduler.dispatcher.handle(session, { type: 'outcomes', credit: items.length, items });
+}
+
+/** Lets setImmediate-scheduled dispatch and group commits run. */
+async function settle() {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tabgrid-sched-'));
+  store = new SqliteJobStore(dir);
+  scheduler = await Scheduler.open({ store });
+});
+afterEach(async () => {
+  vi.useRealTimers();
+  scheduler.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Scheduler', () => {
+  it('never sends a worker more tasks than its credit', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
+    await scheduler.submit(admin, job.id, 'b1', [...Array(50).keys()]);
+    const w = connect(7);
+    await settle();
+    expect(w.tasks()).toHaveLength(7);
+    expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1);
+    answer(w.session, w.tasks().slice(0, 3).map((t) => ({ jobId: t.jobId, index: t.index, ms: 1, ok: true, value: t.input })));
+    await settle();
+    expect(w.tasks()).toHaveLength(10);
+    expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1); // program travels once
+  });
+
+  it('serves higher priority first and shares equal priorities round-robin', async () => {
+    const low = await scheduler.createJob(admin, { program: 'function Run(d){return d}', priority: 0 });
+    const a = await scheduler.createJob(admin, { program: 'function Run(d){return d}', priority: 5 });
+    const b = await scheduler.createJob(admin, { program: 'function Run(d){return d}', priority: 5 });
+    for (const job of [low, a, b]) await scheduler.submit(admin, job.id, 'b', [...Array(2000).keys()]);
+    const w = connect(2000);
+    await settle();
+    const perJob = new Map<string, number>();
+    for (const t of w.tasks()) perJob.set(t.jobId, (perJob.get(t.jobId) ?? 0) + 1);
+    expect(perJob.get(low.id)).toBeUndefined();
+    expect(perJob.get(a.id)).toBe(1000);
+    expect(perJob.get(b.id)).toBe(1000);
+  });
+
+  it('settles each task once: a late duplicate outcome is dropped and counted', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
+    await scheduler.submit(admin, job.id, 'b1', [1]);
+    await scheduler.closeJob(admin, job.id);
+    const w = connect(1);
+    await settle();
+    const outcome: WorkerOutcome = { jobId: job.id, index: 0, ms: 1, ok: true, value: 1 };
+    answer(w.session, [outcome]);
+    answer(w.session, [outcome]);
+    await settle();
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ finished: 1, failed: 0, state: 'done' });
+    expect(scheduler.stats.duplicates).toBe(1);
+  });
+
+  it('requeues lost tasks and settles them as `lost` after maxAttempts', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}', maxAttempts: 2 });
+    await scheduler.submit(admin, job.id, 'b1', ['x']);
+    await scheduler.closeJob(admin, job.id);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const w = connect(1);
+      await settle();
+      expect(w.tasks()).toHaveLength(1);
+      scheduler.dispatcher.disconnect(w.session);
+    }
+    await settle();
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', failed: 1 });
+    const [row] = await store.readOutcomes(job.id, 0, 'errors', 10);
+    expect(JSON.parse(row!.payload)).toMatchObject({ type: 'lost', name: 'LostError' });
+  });
+
+  it('a worker-reported timeout counts as an attempt; the last one settles as `timeout`', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(){for(;;){}}', maxAttempts: 2 });
+    await scheduler.submit(admin, job.id, 'b1', [0]);
+    await scheduler.closeJob(admin, job.id);
+    const w = connect(5);
+    const timedOut = { name: 'TimeoutError', message: 'Run did not finish within 1000 ms', stack: '', timedOut: true };
+    await settle();
+    answer(w.session, [{ jobId: job.id, index: 0, ms: 1000, ok: false, error: timedOut }]);
+    await settle();
+    expect(w.tasks()).toHaveLength(2); // dispatched again
+    answer(w.session, [{ jobId: job.id, index: 0, ms: 1000, ok: false, error: timedOut }]);
+    await settle();
+    const [row] = await store.readOutcomes(job.id, 0, 'errors', 10);
+    expect(JSON.parse(row!.payload)).toMatchObject({ type: 'timeout', name: 'TimeoutError' });
+  });
+
+  it('closes a worker that holds tasks and returns nothing for longer than the timeout', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
+    scheduler.close();
+    scheduler = await Scheduler.open({ store });
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}', timeoutMs: 1000 });
+    await scheduler.submit(admin, job.id, 'b1', [1]);
+    const w = connect(1);
+    await settle();
+    expect(w.tasks()).toHaveLength(1);
+    vi.advanceTimersByTime(10_000);
+    expect(w.link.close).not.toHaveBeenCalled();
+    vi.advanceTimersByTime(10_000);
+    expect(w.link.close).toHaveBeenCalledWith(4002, expect.stringMatching(/No task finished/));
+  });
+
+  it('pages a large job in from the store instead of holding it in memory', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
+    for (let b = 0; b < 5; b++) {
+      await scheduler.submit(admin, job.id, `b${b}`, Array.from({ length: 5000 }, (_, i) => b * 5000 + i));
+    }
+    const runtime = scheduler.job(admin, job.id);
+    expect(runtime.queue!.size).toBeLessThanOrEqual(5000);
+    const w = connect(25_000);
+    for (let i = 0; i < 20 && w.tasks().length < 25_000; i++) await settle();
+    const indexes = w.tasks().map((t) => t.index);
+    expect(indexes).toHaveLength(25_000);
+    expect(new Set(indexes).size).toBe(25_000);
+    expect(indexes.slice(0, 3)).toEqual([0, 1, 2]);
+  });
+
+  it('recovers after a restart: settled outcomes stay, unsettled tasks are queued again', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
+    await scheduler.submit(admin, job.id, 'b1', [10, 11, 12]);
+    await scheduler.closeJob(admin, job.id);
+    const w = connect(3);
+    await settle();
+    answer(w.session, [{ jobId: job.id, index: 1, ms: 1, ok: true, value: 11 }]);
+    await settle();
+    scheduler.close();
+    await store.close();
+    store = new SqliteJobStore(dir);
+    scheduler = await Scheduler.open({ store });
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ finished: 1, total: 3, state: 'closed' });
+    const again = connect(10);
+    await settle();
+    expect(again.tasks().map((t) => t.index)).toEqual([0, 2]);
+  });
+
+  it('treats a retried submission batch id as the same batch', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
+    const first = scheduler.submit(admin, job.id, 'same', [1, 2]);
+    const concurrent = scheduler.submit(admin, job.id, 'same', [1, 2]);
+    expect(await first).toEqual(await concurrent);
+    expect(await scheduler.submit(admin, job.id, 'same', [1, 2])).toEqual({ firstIndex: 0, count: 2 });
+    expect(scheduler.job(admin, job.id).info().total).toBe(2);
+  });
+});

