@@ -144,12 +144,12 @@ describe('worker socket', () => {
     hung.hello();
     await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/tasks`, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify([...Array(10).keys()]) });
     await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/close`, headers: auth });
-    await until(() => server.scheduler.job({ owner: 'admin', admin: true }, id).info().inFlight === 10);
+    await until(() => server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info().inFlight === 10);
     const healthy = new NodeWorker(wsUrl);
     await healthy.opened;
     healthy.hello();
     hung.close();
-    await until(() => server.scheduler.job({ owner: 'admin', admin: true }, id).info().state === 'done');
+    await until(() => server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info().state === 'done');
     expect(healthy.done.map((o) => o.index).sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     healthy.close();
   });

@@ -9,8 +9,12 @@ import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { Scheduler, type Caller } from './scheduler/scheduler.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
-import { adminTokenAuthenticator, tokenFromHeader, unauthorized, type Authenticator } from './routes/auth.js';
+import { KeyRing } from './keys/key-ring.js';
+import { authenticate, viewerCannotChange } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
+import { keyRoutes } from './routes/keys.js';
+import type { KeyStore } from './store/key-store.js';
+import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
 import { workerSocketOptions, workerSocketRoutes } from './routes/worker-socket.js';
 
@@ -21,9 +25,10 @@ declare module 'fastify' {
 }
 
 export interface AppOptions {
-  /** Directory of the SQLite database (ignored when `store` is given). */
+  /** Directory of the SQLite database (ignored for the stores that are given). */
   dataDir?: string;
   store?: JobStore;
+  keyStore?: KeyStore;
   adminToken: string;
   /** Built worker page and dashboard; default: the sibling apps' dist folders. */
   workerWebDir?: string;
@@ -45,9 +50,15 @@ const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 export async function buildApp(options: AppOptions): Promise<App> {
   const store = options.store ?? new SqliteJobStore(options.dataDir ?? '.tabgrid');
+  const keyStore = options.keyStore ?? new SqliteKeyStore(options.dataDir ?? '.tabgrid');
   const scheduler = await Scheduler.open({ store });
-  const auth: Authenticator = adminTokenAuthenticator(options.adminToken);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 64 * 1024 * 1024 });
+  const keys = await KeyRing.open(keyStore, options.adminToken);
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: 64 * 1024 * 1024,
+    // CrowdProcess clients call /api/jobs/ with a trailing slash.
+    routerOptions: { ignoreTrailingSlash: true },
+  });
 
   app.setErrorHandler((err, _request, reply) => {
     if (err instanceof TabgridError) return reply.code(err.status).send(err.toBody());
@@ -61,9 +72,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.decorateRequest('caller', undefined as unknown as Caller);
   app.addHook('onRequest', (request, _reply, done) => {
     if (!request.url.startsWith('/api/')) return done();
-    const caller = auth.verify(tokenFromHeader(request.headers.authorization));
-    if (!caller) return done(unauthorized());
-    request.caller = caller;
+    try {
+      request.caller = authenticate(keys, request.headers.authorization);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (request.caller.role === 'viewer' && request.method !== 'GET' && request.method !== 'HEAD') {
+      return done(viewerCannotChange());
+    }
     done();
   });
   // Bodies are JSON whatever their Content-Type says; routes decode them with the protocol.
@@ -73,11 +89,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(fastifyWebsocket, { options: workerSocketOptions });
   workerSocketRoutes(app, scheduler);
   jobRoutes(app, scheduler);
+  keyRoutes(app, keys);
   serveBuiltApp(app, options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'), '/', 'worker page');
   serveBuiltApp(app, options.dashboardDir ?? join(appsDir, 'dashboard', 'dist'), '/dashboard/', 'dashboard');
 
   const fastifyUpgrades = app.server.listeners('upgrade');
-  const io = attachSdkSocket(app.server, scheduler, auth);
+  const io = attachSdkSocket(app.server, scheduler, keys);
   routeUpgrades(app, fastifyUpgrades);
 
   app.addHook('preClose', (done) => {
@@ -88,6 +105,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.addHook('onClose', async () => {
     await store.close();
+    await keyStore.close();
   });
   return { app, scheduler, io };
 }

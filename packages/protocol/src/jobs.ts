@@ -47,6 +47,10 @@ export const CreateJobRequest = Type.Composite([
     name: Type.Optional(Type.String({ maxLength: LIMITS.maxNameLength })),
     /** JSON value handed to every `Run` call as its second argument; sent once per job. */
     args: Type.Optional(Type.Unknown()),
+    /** Free-form label to group jobs by (CrowdProcess compatible). */
+    group: Type.Optional(Type.String({ maxLength: LIMITS.maxNameLength })),
+    /** CrowdProcess's name for priority; used when `priority` is absent. */
+    bid: Type.Optional(Type.Number()),
   }),
   JobOptions,
 ]);
@@ -56,6 +60,7 @@ export type CreateJobRequest = Static<typeof CreateJobRequest>;
 export const JobInfo = Type.Object({
   id: Type.String(),
   name: Type.String(),
+  group: Type.Union([Type.String(), Type.Null()]),
   state: JobState,
   total: Type.Integer(),
   finished: Type.Integer(),

@@ -1,34 +1,41 @@
-import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type { KeyRing } from '../keys/key-ring.js';
 import type { Caller } from '../scheduler/scheduler.js';
 
-/** Decides who a token belongs to. The API-keys work replaces this with a key table. */
-export interface Authenticator {
-  /** The caller for `token`, or undefined when the token is not valid. */
-  verify(token: string | undefined): Caller | undefined;
+/** The secret (and, for Basic, the key's name) from `Token`, `Bearer` or `Basic` authorization. */
+export function credentialsFromHeader(header: string | undefined): { secret: string; name?: string } | undefined {
+  const match = /^(Bearer|Token|Basic)\s+(\S+)$/i.exec(header ?? '');
+  if (!match) return undefined;
+  const [, scheme, value] = match as unknown as [string, string, string];
+  if (scheme.toLowerCase() !== 'basic') return { secret: value };
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { name: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-export function adminTokenAuthenticator(adminToken: string): Authenticator {
-  const expected = Buffer.from(adminToken);
-  return {
-    verify(token) {
-      if (!token) return undefined;
-      const given = Buffer.from(token);
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-      return { owner: 'admin', admin: true };
-    },
-  };
-}
-
-/** Pulls the secret out of `Authorization: Bearer …` or `Authorization: Token …`. */
-export function tokenFromHeader(header: string | undefined): string | undefined {
-  const match = /^(?:Bearer|Token)\s+(\S+)$/i.exec(header ?? '');
-  return match?.[1];
+/** The caller an Authorization header belongs to, or TG_ERR_UNAUTHORIZED. */
+export function authenticate(keys: KeyRing, header: string | undefined): Caller {
+  const credentials = credentialsFromHeader(header);
+  const caller = credentials && keys.verify(credentials.secret, credentials.name);
+  if (!caller) throw unauthorized();
+  return caller;
 }
 
 export function unauthorized(): TabgridError {
   return new TabgridError(
     ErrorCode.UNAUTHORIZED,
-    'Missing or invalid token: send "Authorization: Bearer <token>" (the admin token is printed by `npm start` and saved in the data dir).',
+    'Missing or invalid credentials: send "Authorization: Bearer <secret>" (or "Token <secret>", or Basic NAME:SECRET). The admin token is printed by `npm start` and saved in the data dir.',
   );
+}
+
+export function viewerCannotChange(): TabgridError {
+  return new TabgridError(
+    ErrorCode.FORBIDDEN,
+    'This key is a viewer: it can read but not change anything. Use a client or admin key.',
+  );
+}
+
+export function adminOnly(): TabgridError {
+  return new TabgridError(ErrorCode.FORBIDDEN, 'Only an admin key can manage keys.');
 }

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
+import type { JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import { toOutcome } from '../scheduler/outcome-streams.js';
+import { jsonBody } from './json-body.js';
 import { forEachLineBatch, writeLine } from './ndjson.js';
 
 const UPLOAD_BATCH = 2000;
@@ -17,15 +18,12 @@ function caller(request: FastifyRequest): Caller {
   return request.caller;
 }
 
-/** Reads a JSON body whatever Content-Type says (CrowdProcess's Python client sends none). */
-function jsonBody(raw: unknown): unknown {
-  if (typeof raw !== 'string') return raw ?? {};
-  if (raw.trim() === '') return {};
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new TabgridError(ErrorCode.INVALID_REQUEST, 'The request body is not valid JSON.');
-  }
+/**
+ * A job as REST shows it: Tabgrid's fields plus CrowdProcess's names for them (`status`, `bid`,
+ * `browserHours`), so CrowdProcess clients read it unchanged.
+ */
+function restView(info: JobInfo) {
+  return { ...info, status: info.state, bid: info.priority, browserHours: info.computeMs / 3_600_000 };
 }
 
 /** One line of a results or errors stream. */
@@ -118,23 +116,23 @@ async function streamOutcomes(scheduler: Scheduler, request: FastifyRequest<Outc
 
 /** REST under /api/jobs: the SDK's operations over HTTP, and a CrowdProcess-compatible surface. */
 export function jobRoutes(app: FastifyInstance, scheduler: Scheduler): void {
-  app.get('/api/jobs', (request) => scheduler.listJobs(caller(request)));
+  app.get('/api/jobs', (request) => scheduler.listJobs(caller(request)).map(restView));
   app.post('/api/jobs', async (request, reply) => {
     const req = decodeSdkRequest['job:create'](jsonBody(request.body));
     const info = await scheduler.createJob(caller(request), req);
-    return reply.code(201).send(info);
+    return reply.code(201).send(restView(info));
   });
   app.delete('/api/jobs', async (request, reply) => {
     await scheduler.deleteJobs(caller(request));
     return reply.code(204).send();
   });
-  app.get<IdParams>('/api/jobs/:id', (request) => scheduler.job(caller(request), request.params.id).info());
+  app.get<IdParams>('/api/jobs/:id', (request) => restView(scheduler.job(caller(request), request.params.id).info()));
   app.delete<IdParams>('/api/jobs/:id', async (request, reply) => {
     await scheduler.deleteJob(caller(request), request.params.id);
     return reply.code(204).send();
   });
-  app.post<IdParams>('/api/jobs/:id/close', (request) => scheduler.closeJob(caller(request), request.params.id));
-  app.post<IdParams>('/api/jobs/:id/cancel', (request) => scheduler.cancelJob(caller(request), request.params.id));
+  app.post<IdParams>('/api/jobs/:id/close', async (request) => restView(await scheduler.closeJob(caller(request), request.params.id)));
+  app.post<IdParams>('/api/jobs/:id/cancel', async (request) => restView(await scheduler.cancelJob(caller(request), request.params.id)));
   app.get<OutcomeQuery>('/api/jobs/:id/results', (request, reply) => streamOutcomes(scheduler, request, reply, 'results'));
   app.get<OutcomeQuery>('/api/jobs/:id/errors', (request, reply) => streamOutcomes(scheduler, request, reply, 'errors'));
 

@@ -11,9 +11,13 @@ import {
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
-import { unauthorized, type Authenticator } from './auth.js';
+import type { KeyRing } from '../keys/key-ring.js';
+import { unauthorized, viewerCannotChange } from './auth.js';
 
 export const SDK_SOCKET_PATH = '/socket.io/';
+
+/** Requests a viewer key may make. */
+const READ_ONLY = new Set<SdkRequestName>(['job:get', 'jobs:list', 'job:subscribe', 'job:unsubscribe']);
 
 type SdkSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { caller: Caller }>;
 type Handler<E extends SdkRequestName> = (caller: Caller, req: SdkRequest<E>, socket: SdkSocket) => Promise<SdkResponses[E]> | SdkResponses[E];
@@ -59,7 +63,7 @@ function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
  * socket.io for the SDK and the dashboard. The token is checked in the handshake; every request
  * payload is validated by the protocol package before use, and every answer is an Ack.
  */
-export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, auth: Authenticator): Server {
+export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, keys: KeyRing): Server {
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { caller: Caller }>(httpServer, {
     path: SDK_SOCKET_PATH,
     serveClient: false,
@@ -69,7 +73,7 @@ export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, au
   });
   io.use((socket, next) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
-    const caller = auth.verify(typeof token === 'string' ? token : undefined);
+    const caller = keys.verify(typeof token === 'string' ? token : undefined);
     if (!caller) return next(Object.assign(new Error(unauthorized().message), { data: unauthorized().toBody() }));
     socket.data.caller = caller;
     next();
@@ -82,6 +86,7 @@ export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, au
         if (typeof ack !== 'function') return;
         const reply = ack as (answer: Ack<unknown>) => void;
         try {
+          if (socket.data.caller.role === 'viewer' && !READ_ONLY.has(name)) throw viewerCannotChange();
           const req = decodeSdkRequest[name](payload);
           if (name === 'job:subscribe') subscriptions.add((req as SdkRequest<'job:subscribe'>).subscriptionId);
           const data = await (handle[name] as Handler<SdkRequestName>)(socket.data.caller, req, socket);

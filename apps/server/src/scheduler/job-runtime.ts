@@ -73,6 +73,7 @@ export class JobRuntime {
     return {
       id: r.id,
       name: r.name,
+      group: r.group ?? null,
       state: r.state,
       total: r.total,
       finished: r.finished,

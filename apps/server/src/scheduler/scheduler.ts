@@ -7,6 +7,7 @@ import {
   type TaskErrorType,
   type TaskFailure,
 } from '@tabgrid/protocol/jobs';
+import type { Role } from '@tabgrid/protocol/keys';
 import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
 import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
@@ -14,10 +15,11 @@ import { JobRuntime, type Lease } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
 import { WorkerRegistry } from './worker-registry.js';
 
-/** Who is asking: jobs belong to an owner; admins see every job. */
+/** Who is asking: jobs belong to an owner; admins (and unscoped viewers) see every job. */
 export interface Caller {
   owner: string;
-  admin: boolean;
+  role: Role;
+  seesAll: boolean;
 }
 
 export interface SchedulerOptions {
@@ -82,10 +84,11 @@ export class Scheduler {
       id: randomUUID(),
       owner: caller.owner,
       name: req.name ?? 'job',
+      group: req.group ?? null,
       state: 'open',
       timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
       maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-      priority: req.priority ?? JOB_DEFAULTS.priority,
+      priority: req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
       total: 0,
       finished: 0,
       failed: 0,
@@ -105,7 +108,7 @@ export class Scheduler {
   /** The caller's job, or TG_ERR_JOB_NOT_FOUND (also for other owners' jobs: their existence is not revealed). */
   job(caller: Caller, jobId: string): JobRuntime {
     const job = this.jobs.get(jobId);
-    if (!job || (!caller.admin && job.record.owner !== caller.owner)) {
+    if (!job || (!caller.seesAll && job.record.owner !== caller.owner)) {
       throw new TabgridError(ErrorCode.JOB_NOT_FOUND, `No job with id ${jobId}. List your jobs with GET /api/jobs.`);
     }
     return job;
@@ -114,7 +117,7 @@ export class Scheduler {
   listJobs(caller: Caller): JobInfo[] {
     const out: JobInfo[] = [];
     for (const job of this.jobs.values()) {
-      if (caller.admin || job.record.owner === caller.owner) out.push(job.info());
+      if (caller.seesAll || job.record.owner === caller.owner) out.push(job.info());
     }
     return out.sort((a, b) => a.created.localeCompare(b.created));
   }
@@ -196,8 +199,9 @@ export class Scheduler {
     await this.store.deleteJob(jobId);
   }
 
+  /** Deletes the caller's own jobs (an admin's too: other owners' jobs are theirs to delete). */
   async deleteJobs(caller: Caller): Promise<number> {
-    const mine = [...this.jobs.values()].filter((job) => caller.admin || job.record.owner === caller.owner);
+    const mine = [...this.jobs.values()].filter((job) => job.record.owner === caller.owner);
     await Promise.all(mine.map((job) => this.deleteJob(caller, job.record.id)));
     return mine.length;
   }

@@ -14,6 +14,7 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     id,
     owner: 'admin',
     name: id,
+    group: null,
     state: 'open',
     timeoutMs: 1000,
     maxAttempts: 3,

@@ -5,6 +5,7 @@ export interface JobRecord {
   id: string;
   owner: string;
   name: string;
+  group: string | null;
   state: JobState;
   timeoutMs: number;
   maxAttempts: number;

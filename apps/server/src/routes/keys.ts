@@ -1,0 +1,26 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { decodeCreateKeyRequest } from '@tabgrid/protocol/keys';
+import type { KeyRing } from '../keys/key-ring.js';
+import { adminOnly } from './auth.js';
+import { jsonBody } from './json-body.js';
+
+function requireAdmin(request: FastifyRequest): void {
+  if (request.caller.role !== 'admin') throw adminOnly();
+}
+
+/** `/api/keys`: create (the secret is shown once), list and revoke API keys. Admin only. */
+export function keyRoutes(app: FastifyInstance, keys: KeyRing): void {
+  app.post('/api/keys', async (request, reply) => {
+    requireAdmin(request);
+    return reply.code(201).send(await keys.create(decodeCreateKeyRequest(jsonBody(request.body))));
+  });
+  app.get('/api/keys', (request) => {
+    requireAdmin(request);
+    return keys.list();
+  });
+  app.delete<{ Params: { id: string } }>('/api/keys/:id', async (request, reply) => {
+    requireAdmin(request);
+    await keys.revoke(request.params.id);
+    return reply.code(204).send();
+  });
+}
