@@ -15,12 +15,17 @@ export function clampThreads(value: number): number {
  * Reads the page's URL options: `?threads=N` (default: the machine's logical cores) and
  * `?autostart=0` (start paused). Anything unparseable falls back to the default.
  */
-export function readPageOptions(search: string, hardwareConcurrency: number | undefined): PageOptions {
+export function readPageOptions(
+  search: string,
+  hardwareConcurrency: number | undefined,
+): PageOptions {
   const params = new URLSearchParams(search);
   const fallback = clampThreads(hardwareConcurrency ?? 1);
   const raw = params.get('threads');
   const parsed = raw === null || raw.trim() === '' ? Number.NaN : Number(raw);
   const threads = Number.isFinite(parsed) && parsed >= 1 ? clampThreads(parsed) : fallback;
-  const autostart = !['0', 'false', 'no', 'off'].includes((params.get('autostart') ?? '').toLowerCase());
+  const autostart = !['0', 'false', 'no', 'off'].includes(
+    (params.get('autostart') ?? '').toLowerCase(),
+  );
   return { threads, autostart };
 }

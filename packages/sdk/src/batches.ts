@@ -71,7 +71,10 @@ class BatchBuilder {
 
   constructor(options: BatchOptions) {
     this.prefix = options.idPrefix ?? randomId();
-    this.maxTasks = Math.max(1, Math.min(options.maxTasks ?? BATCH_DEFAULTS.maxTasks, LIMITS.maxBatchTasks));
+    this.maxTasks = Math.max(
+      1,
+      Math.min(options.maxTasks ?? BATCH_DEFAULTS.maxTasks, LIMITS.maxBatchTasks),
+    );
     this.maxBytes = Math.max(1, options.maxBytes ?? BATCH_DEFAULTS.maxBytes);
   }
 
@@ -91,7 +94,11 @@ class BatchBuilder {
   }
 
   take(): TaskBatch {
-    const batch = { batchId: `${this.prefix}-${this.count}`, offset: this.offset, tasks: this.tasks };
+    const batch = {
+      batchId: `${this.prefix}-${this.count}`,
+      offset: this.offset,
+      tasks: this.tasks,
+    };
     this.count += 1;
     this.offset += this.tasks.length;
     this.tasks = [];
@@ -125,7 +132,10 @@ export async function* batchTasks(
   options: BatchOptions = {},
 ): AsyncGenerator<TaskBatch, void, undefined> {
   if (typeof source === 'string') {
-    throw new TabgridError(ErrorCode.INVALID_REQUEST, 'Tasks must be an iterable of tasks, not a string.');
+    throw new TabgridError(
+      ErrorCode.INVALID_REQUEST,
+      'Tasks must be an iterable of tasks, not a string.',
+    );
   }
   const builder = new BatchBuilder(options);
   if (!(Symbol.asyncIterator in source)) {

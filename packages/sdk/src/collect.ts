@@ -39,7 +39,7 @@ export class TasksFailedError<T = unknown> extends TabgridError {
     readonly values: (T | undefined)[],
   ) {
     const first = failures[0];
-    const plural = failures.length === 1 ? 'task' : 'tasks';
+    const plural = values.length === 1 ? 'task' : 'tasks';
     super(
       ErrorCode.TASKS_FAILED,
       `${failures.length} of ${values.length} ${plural} failed (indexes ${listIndexes(
@@ -56,7 +56,10 @@ export class TasksFailedError<T = unknown> extends TabgridError {
  * @example
  * collectInOrder([{ offset: 0, firstIndex: 5, count: 2 }], outcomesByIndex); // [v5, v6]
  */
-export function collectInOrder<T>(ranges: readonly BatchRange[], outcomes: ReadonlyMap<number, Outcome>): T[] {
+export function collectInOrder<T>(
+  ranges: readonly BatchRange[],
+  outcomes: ReadonlyMap<number, Outcome>,
+): T[] {
   const length = ranges.reduce((n, r) => Math.max(n, r.offset + r.count), 0);
   const values = new Array<T | undefined>(length);
   const failures: TaskError[] = [];

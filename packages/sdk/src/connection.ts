@@ -69,30 +69,33 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function unwrapAnswer(event: string, answer: unknown): unknown {
-  if (isRecord(answer) && answer.ok === true && 'data' in answer) return answer.data;
-  if (isRecord(answer) && answer.ok === false && isRecord(answer.error)) {
-    const { code, message } = answer.error;
-    if (typeof code === 'string' && typeof message === 'string') {
-      throw errorFromBody({ error: { code: code as ErrorCode, message } });
-    }
-  }
-  throw new TabgridError(ErrorCode.PROTOCOL, `Invalid ${event} answer from the server.`);
+/** The {@link TabgridError} an `{ error: { code, message } }` body describes, if it is one. */
+function bodyError(body: unknown): TabgridError | undefined {
+  if (!isRecord(body) || !isRecord(body.error)) return undefined;
+  const { code, message } = body.error;
+  if (typeof code !== 'string' || typeof message !== 'string') return undefined;
+  return errorFromBody({ error: { code: code as ErrorCode, message } });
 }
 
+function unwrapAnswer(event: string, answer: unknown): unknown {
+  if (isRecord(answer) && answer.ok === true && 'data' in answer) return answer.data;
+  const error = isRecord(answer) && answer.ok === false ? bodyError(answer) : undefined;
+  throw error ?? new TabgridError(ErrorCode.PROTOCOL, `Invalid ${event} answer from the server.`);
+}
+
+/** Why the server refused the handshake (`connect_error` from its middleware). */
 function refusal(error: Error & { data?: unknown }): TabgridError {
-  const data = error.data;
-  const code = isRecord(data) && isRecord(data.error) ? data.error.code : undefined;
-  if (/unauthori[sz]ed/i.test(error.message) || code === ErrorCode.UNAUTHORIZED) {
+  const fromBody = bodyError(error.data);
+  if (/unauthori[sz]ed/i.test(error.message) || fromBody?.code === ErrorCode.UNAUTHORIZED) {
     return new TabgridError(
       ErrorCode.UNAUTHORIZED,
       'The server refused the token: pass { token } or set TABGRID_TOKEN (printed by `npm start`).',
     );
   }
-  if (isRecord(data) && isRecord(data.error) && typeof data.error.message === 'string') {
-    return errorFromBody({ error: { code: String(code) as ErrorCode, message: data.error.message } });
-  }
-  return new TabgridError(ErrorCode.DISCONNECTED, `The server refused the connection: ${error.message}`);
+  return (
+    fromBody ??
+    new TabgridError(ErrorCode.DISCONNECTED, `The server refused the connection: ${error.message}`)
+  );
 }
 
 /**
@@ -213,7 +216,8 @@ export class Connection {
       const emitter = socket.timeout(this.options.timeoutMs) as unknown as AckEmitter;
       emitter.emit(event, payload, (error, answer) => {
         if (!error) resolve({ kind: 'answer', answer });
-        else if (/disconnected/.test(error.message) || !socket.connected) resolve({ kind: 'disconnected' });
+        else if (/disconnected/.test(error.message) || !socket.connected)
+          resolve({ kind: 'disconnected' });
         else resolve({ kind: 'timeout' });
       });
     });

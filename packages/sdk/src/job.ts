@@ -78,7 +78,9 @@ export class Job<T = unknown> {
       const abort = new AbortController();
       const subscription: Subscription = this.subscription('all', {
         onOpen: () => {
-          this.submitAndClose(tasks, abort.signal).catch((error: unknown) => subscription.fail(error));
+          this.submitAndClose(tasks, abort.signal).catch((error: unknown) =>
+            subscription.fail(error),
+          );
         },
         onReturn: () => abort.abort(),
       });
@@ -130,7 +132,8 @@ export class Job<T = unknown> {
    */
   results(): OutcomeStream<TaskResult<T>> {
     return this.stream('results').map((o) => {
-      if (!o.ok) throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent an error on a results stream.');
+      if (!o.ok)
+        throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent an error on a results stream.');
       return { index: o.index, value: o.value as T, seq: o.seq };
     });
   }
@@ -143,7 +146,8 @@ export class Job<T = unknown> {
    */
   errors(): OutcomeStream<TaskError> {
     return this.stream('errors').map((o) => {
-      if (o.ok) throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent a result on an errors stream.');
+      if (o.ok)
+        throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent a result on an errors stream.');
       return { index: o.index, ...o.error, seq: o.seq };
     });
   }
@@ -186,7 +190,10 @@ export class Job<T = unknown> {
     await submitting;
     const reason = subscription.endReason;
     if (reason === 'cancelled' || reason === 'deleted') {
-      throw new TabgridError(ErrorCode.JOB_CANCELLED, `Job ${this.id} was ${reason} before all its tasks settled.`);
+      throw new TabgridError(
+        ErrorCode.JOB_CANCELLED,
+        `Job ${this.id} was ${reason} before all its tasks settled.`,
+      );
     }
     if (submitFailure) throw submitFailure.error;
     return collectInOrder<T>(ranges, outcomes);
@@ -228,7 +235,10 @@ export class Job<T = unknown> {
     return this.info;
   }
 
-  private subscription(kind: OutcomeKind, hooks: { onOpen?: () => void; onReturn?: () => void } = {}) {
+  private subscription(
+    kind: OutcomeKind,
+    hooks: { onOpen?: () => void; onReturn?: () => void } = {},
+  ) {
     return new Subscription(this.context.connection, this.id, kind, {
       highWaterMark: this.context.highWaterMark,
       ...hooks,
@@ -249,7 +259,12 @@ export class Job<T = unknown> {
     signal?: AbortSignal,
   ): Promise<SubmitResult & { ranges: BatchRange[] }> {
     const batches = batchTasks(tasks, this.context.batch);
-    const ranges = await sendWindowed(batches, (b) => this.sendBatch(b), this.context.window, signal);
+    const ranges = await sendWindowed(
+      batches,
+      (b) => this.sendBatch(b),
+      this.context.window,
+      signal,
+    );
     if (ranges.length === 0) {
       // Nothing to send; the next task would get index `total`.
       return { count: 0, firstIndex: (await this.status()).total, ranges };

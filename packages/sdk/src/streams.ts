@@ -11,7 +11,7 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 interface Waiter<T> {
   resolve: (result: IteratorResult<T, undefined>) => void;
-  reject: (error: unknown) => void;
+  reject: (error: Error) => void;
 }
 
 export interface BufferedStreamOptions {
@@ -38,7 +38,7 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
   private readonly waiters: Waiter<T>[] = [];
   private pendingAcks: (() => void)[] = [];
   private ended = false;
-  private failure: { error: unknown } | undefined;
+  private failure: { error: Error } | undefined;
   private returned = false;
   private readonly highWaterMark: number;
   private readonly onReturn: (() => void) | undefined;
@@ -85,7 +85,7 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
   /** Fails the stream: the next `next()` throws `error`; buffered items are discarded. */
   fail(error: unknown): void {
     if (this.finished) return;
-    this.failure = { error };
+    this.failure = { error: error instanceof Error ? error : new Error(String(error)) };
     this.clear();
     this.settleWaiters();
   }

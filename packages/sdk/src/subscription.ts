@@ -59,7 +59,7 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
   }
 
   async next(): Promise<IteratorResult<Outcome, undefined>> {
-    if (!this.stream.finished) await this.open();
+    if (!this.live && !this.stream.finished) await this.open();
     return this.stream.next();
   }
 
@@ -104,7 +104,8 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
       // Lost again before the answer: the next 'connect' resubscribes.
       if (error instanceof ConnectionLostError) return;
       // The job was deleted while we were away.
-      if (error instanceof TabgridError && error.code === ErrorCode.JOB_NOT_FOUND) this.end('deleted');
+      if (error instanceof TabgridError && error.code === ErrorCode.JOB_NOT_FOUND)
+        this.end('deleted');
       else this.fail(error);
     });
   }

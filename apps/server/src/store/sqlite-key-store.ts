@@ -29,7 +29,7 @@ export class SqliteKeyStore implements KeyStore {
         .run(key.id, key.name, key.role, key.owner, key.created, key.secretHash);
       return Promise.resolve();
     } catch (err) {
-      return Promise.reject(err as Error);
+      return Promise.reject(err);
     }
   }
 

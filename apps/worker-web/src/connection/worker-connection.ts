@@ -122,7 +122,9 @@ export class WorkerConnection {
     switch (message.type) {
       case 'welcome':
         if (message.protocol !== PROTOCOL_VERSION) {
-          this.requireReload(`the server speaks protocol ${message.protocol}, this page ${PROTOCOL_VERSION}`);
+          this.requireReload(
+            `the server speaks protocol ${message.protocol}, this page ${PROTOCOL_VERSION}`,
+          );
           return;
         }
         this.setStatus({ state: 'connected', workerId: message.workerId });

@@ -1,11 +1,25 @@
+/** Outcomes wait at most this long for company before going to the server... */
+export const FLUSH_DELAY_MS = 5;
+/** ...or go at once when this many are waiting. */
+export const FLUSH_AT_ITEMS = 512;
+
 /**
- * Outcomes waiting to go to the server, plus the slots to grant with them. Outcomes arrive as
- * finished JSON texts (built inside the threads), so a frame is one string concatenation: the
- * page never re-serialises task results on its hot path.
+ * Outcomes waiting to go to the server, plus the slots to grant with them, flushed as one
+ * frame every few ms. Outcomes arrive as finished JSON texts (built inside the threads), so a
+ * frame is one string concatenation: the page never re-serialises results on its hot path.
  */
 export class OutcomeBuffer {
   private items: string[] = [];
   private credit = 0;
+  private scheduled = false;
+  private readonly wake = new MessageChannel();
+
+  constructor(
+    private readonly send: (frame: string) => void,
+    private readonly isVisible: () => boolean = () => document.visibilityState === 'visible',
+  ) {
+    this.wake.port1.onmessage = () => this.tick();
+  }
 
   /** Outcomes waiting. */
   get size(): number {
@@ -14,10 +28,15 @@ export class OutcomeBuffer {
 
   add(outcomes: readonly string[]): void {
     for (const outcome of outcomes) this.items.push(outcome);
+    if (this.items.length >= FLUSH_AT_ITEMS) this.flush();
+    else this.schedule();
   }
 
+  /** Grants slots with the next frame. */
   addCredit(slots: number): void {
+    if (slots <= 0) return;
     this.credit += slots;
+    this.schedule();
   }
 
   /** Removes and returns the credit not sent yet (pausing keeps it back). */
@@ -27,10 +46,13 @@ export class OutcomeBuffer {
     return credit;
   }
 
-  /**
-   * The next frame to send, emptying the buffer: an `outcomes` frame carrying the credit, a
-   * bare `credit` frame when there are no outcomes, or undefined when there is nothing to say.
-   */
+  /** Sends what is waiting now: outcomes (carrying the credit), or a bare `credit` frame. */
+  flush(): void {
+    const frame = this.takeFrame();
+    if (frame !== undefined) this.send(frame);
+  }
+
+  /** The next frame, emptying the buffer; undefined when there is nothing to say. */
   takeFrame(): string | undefined {
     const credit = this.takeCredit();
     if (this.items.length > 0) {
@@ -44,5 +66,18 @@ export class OutcomeBuffer {
   clear(): void {
     this.items = [];
     this.credit = 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Hidden tabs get timers throttled to once a second or worse; message events are not.
+    if (this.isVisible()) setTimeout(() => this.tick(), FLUSH_DELAY_MS);
+    else this.wake.port2.postMessage(null);
+  }
+
+  private tick(): void {
+    this.scheduled = false;
+    this.flush();
   }
 }

@@ -15,10 +15,19 @@ interface JobQueue {
   tasks: ThreadTask[];
   /** Tasks before `head` were taken; the array is compacted now and then, not per take. */
   head: number;
+  /**
+   * Tasks that were in flight when a thread timed out without saying which one hung: they
+   * run again first, in exact chunks (a flush after every task) that pin the culprit down.
+   */
+  suspects: ThreadTask[];
   /** When this job was last given a thread, or when its queue last became non-empty. */
   servedAt: number;
   /** Moving average of one task's compute time, once known. */
   avgMs: number | undefined;
+}
+
+function pending(queue: JobQueue): number {
+  return queue.tasks.length - queue.head + queue.suspects.length;
 }
 
 /**
@@ -27,7 +36,8 @@ interface JobQueue {
  */
 export function chunkSize(queued: number, threads: number, avgMs: number | undefined): number {
   const share = Math.ceil(queued / Math.max(1, threads));
-  const byTime = avgMs === undefined ? FIRST_CHUNK : Math.floor(TARGET_CHUNK_MS / Math.max(avgMs, 1e-3));
+  const byTime =
+    avgMs === undefined ? FIRST_CHUNK : Math.floor(TARGET_CHUNK_MS / Math.max(avgMs, 1e-3));
   return Math.max(1, Math.min(MAX_CHUNK, share, byTime, queued));
 }
 
@@ -49,29 +59,33 @@ export class TaskQueue {
 
   /** Makes a job known; tasks of unknown jobs are never queued. */
   addJob(job: LocalJob): void {
-    if (!this.jobs.has(job.key)) {
-      this.jobs.set(job.key, { job, tasks: [], head: 0, servedAt: 0, avgMs: undefined });
-    }
+    if (this.jobs.has(job.key)) return;
+    const queue = { job, tasks: [], head: 0, suspects: [], servedAt: 0, avgMs: undefined };
+    this.jobs.set(job.key, queue);
   }
 
   push(job: LocalJob, tasks: readonly ThreadTask[], now: number): void {
     const queue = this.jobs.get(job.key);
     if (!queue || tasks.length === 0) return;
+    if (pending(queue) === 0) queue.servedAt = now;
     if (queue.head === queue.tasks.length) {
       queue.tasks = [];
       queue.head = 0;
-      queue.servedAt = now;
     }
     for (const task of tasks) queue.tasks.push(task);
     this.queued += tasks.length;
   }
 
-  /** Puts tasks back at the front of their job's queue (a thread gave them back unrun). */
-  unshift(job: LocalJob, tasks: readonly ThreadTask[]): void {
+  /** Puts unrun tasks back at the front of their job's queue; `suspect` ones run exactly. */
+  unshift(job: LocalJob, tasks: readonly ThreadTask[], suspect = false): void {
     const queue = this.jobs.get(job.key);
     if (!queue || tasks.length === 0) return;
-    queue.tasks = [...tasks, ...queue.tasks.slice(queue.head)];
-    queue.head = 0;
+    if (suspect) {
+      queue.suspects = [...tasks, ...queue.suspects];
+    } else {
+      queue.tasks = [...tasks, ...queue.tasks.slice(queue.head)];
+      queue.head = 0;
+    }
     this.queued += tasks.length;
   }
 
@@ -79,25 +93,27 @@ export class TaskQueue {
   take(preferKey: number | undefined, threads: number, now: number): Chunk | undefined {
     let pick: JobQueue | undefined;
     for (const queue of this.jobs.values()) {
-      if (queue.head === queue.tasks.length) continue;
+      if (pending(queue) === 0) continue;
       if (!pick || queue.servedAt < pick.servedAt) pick = queue;
     }
     if (!pick) return undefined;
     const preferred = preferKey === undefined ? undefined : this.jobs.get(preferKey);
-    if (preferred && preferred.head < preferred.tasks.length && now - pick.servedAt < STICKY_MS) {
-      pick = preferred;
+    if (preferred && pending(preferred) > 0 && now - pick.servedAt < STICKY_MS) pick = preferred;
+    pick.servedAt = now;
+    if (pick.suspects.length > 0) {
+      const tasks = pick.suspects.splice(0, MAX_CHUNK);
+      this.queued -= tasks.length;
+      return { job: pick.job, tasks, exact: true };
     }
-    const available = pick.tasks.length - pick.head;
-    const size = chunkSize(available, threads, pick.avgMs);
+    const size = chunkSize(pick.tasks.length - pick.head, threads, pick.avgMs);
     const tasks = pick.tasks.slice(pick.head, pick.head + size);
     pick.head += size;
-    pick.servedAt = now;
     this.queued -= size;
     if (pick.head > 4096 && pick.head * 2 > pick.tasks.length) {
       pick.tasks = pick.tasks.slice(pick.head);
       pick.head = 0;
     }
-    return { job: pick.job, tasks };
+    return { job: pick.job, tasks, exact: false };
   }
 
   /** Learns how long this job's tasks take, to size its chunks. */
@@ -112,7 +128,7 @@ export class TaskQueue {
   removeJob(jobKey: number): number {
     const queue = this.jobs.get(jobKey);
     if (!queue) return 0;
-    const dropped = queue.tasks.length - queue.head;
+    const dropped = pending(queue);
     this.queued -= dropped;
     this.jobs.delete(jobKey);
     return dropped;
@@ -122,11 +138,13 @@ export class TaskQueue {
   drain(): Chunk[] {
     const drained: Chunk[] = [];
     for (const queue of this.jobs.values()) {
-      if (queue.head < queue.tasks.length) {
-        drained.push({ job: queue.job, tasks: queue.tasks.slice(queue.head) });
+      if (pending(queue) > 0) {
+        const tasks = [...queue.suspects, ...queue.tasks.slice(queue.head)];
+        drained.push({ job: queue.job, tasks, exact: false });
       }
       queue.tasks = [];
       queue.head = 0;
+      queue.suspects = [];
     }
     this.queued = 0;
     return drained;

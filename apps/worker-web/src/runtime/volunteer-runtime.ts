@@ -15,10 +15,6 @@ import { ThroughputMeter } from './throughput-meter';
 
 /** Slots granted to the server per thread: deep enough to keep threads busy on tiny tasks. */
 export const SLOTS_PER_THREAD = 256;
-/** Outcomes wait at most this long for company before going to the server... */
-const FLUSH_DELAY_MS = 5;
-/** ...or go at once when this many are waiting. */
-const FLUSH_AT_ITEMS = 512;
 /** How often counters are pushed to the UI (never per task). */
 const STATS_INTERVAL_MS = 500;
 
@@ -49,16 +45,14 @@ export interface RuntimeSnapshot {
  */
 export class VolunteerRuntime {
   private readonly queue = new TaskQueue();
-  private readonly buffer = new OutcomeBuffer();
+  private readonly buffer = new OutcomeBuffer((frame) => this.connection.sendText(frame));
   private readonly meter = new ThroughputMeter();
   private readonly jobs = new Map<string, LocalJob>();
   private readonly connection: WorkerConnection;
   private readonly pool: ThreadPool;
   private readonly listeners = new Set<() => void>();
-  private readonly flushChannel = new MessageChannel();
   private nextJobKey = 1;
   private withheld = 0;
-  private flushScheduled = false;
   private status: ConnectionStatus = { state: 'stopped' };
   private tasksDone = 0;
   private tasksFailed = 0;
@@ -84,9 +78,8 @@ export class VolunteerRuntime {
     this.pool = new ThreadPool(threads, {
       takeChunk: (loadedJobKey) => this.takeChunk(loadedJobKey),
       onOutcomes: (job, outcomes, failures, ms) => this.onOutcomes(job, outcomes, failures, ms),
-      onRequeue: (job, tasks) => this.onRequeue(job, tasks),
+      onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
     });
-    this.flushChannel.port1.onmessage = () => this.flushTick();
     this.snapshot = this.buildSnapshot(0);
   }
 
@@ -112,9 +105,9 @@ export class VolunteerRuntime {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.grant(this.withheld);
+    this.buffer.addCredit(this.withheld);
     this.withheld = 0;
-    this.flushNow();
+    this.buffer.flush();
     this.pool.pump();
     this.emit();
   }
@@ -161,10 +154,12 @@ export class VolunteerRuntime {
   private onTasks(message: ServerTasksMessage): void {
     const job = this.jobs.get(message.jobId);
     if (!job) {
-      console.error(`[tabgrid] tasks for job ${message.jobId} arrived before its program; handing them back`);
+      console.error(
+        `[tabgrid] tasks for job ${message.jobId} arrived before its program; handing them back`,
+      );
       this.release([{ jobId: message.jobId, tasks: message.items }]);
       this.free(message.items.length);
-      this.flushNow();
+      this.buffer.flush();
       return;
     }
     if (this.paused) {
@@ -183,7 +178,7 @@ export class VolunteerRuntime {
     let dropped = this.queue.removeJob(job.key);
     for (const chunk of this.pool.abort(job.key)) dropped += chunk.tasks.length;
     this.free(dropped);
-    this.flushNow();
+    this.buffer.flush();
     this.pool.pump();
   }
 
@@ -209,15 +204,14 @@ export class VolunteerRuntime {
     this.tasksDone += outcomes.length;
     this.tasksFailed += failures;
     this.queue.recordTiming(job, outcomes.length, ms);
-    this.buffer.add(outcomes);
     this.free(outcomes.length);
-    this.scheduleFlush();
+    this.buffer.add(outcomes);
   }
 
-  private onRequeue(job: LocalJob, tasks: ThreadTask[]): void {
+  private onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void {
     if (this.jobs.get(job.jobId) !== job) return;
     if (this.paused) this.withheld += this.release([{ jobId: job.jobId, tasks }]);
-    else this.queue.unshift(job, tasks);
+    else this.queue.unshift(job, tasks, suspect);
   }
 
   private onPageHide(): void {
@@ -228,7 +222,7 @@ export class VolunteerRuntime {
 
   /** Sends finished outcomes, then releases every queued and running task. */
   private handBackEverything(): void {
-    this.flushNow();
+    this.buffer.flush();
     this.release(groupsOf([...this.queue.drain(), ...this.pool.runningTasks()]));
     this.pool.abort();
   }
@@ -237,11 +231,7 @@ export class VolunteerRuntime {
   private free(slots: number): void {
     if (slots <= 0) return;
     if (this.paused) this.withheld += slots;
-    else this.grant(slots);
-  }
-
-  private grant(slots: number): void {
-    if (slots > 0) this.buffer.addCredit(slots);
+    else this.buffer.addCredit(slots);
   }
 
   /** Sends a `release` for these tasks; returns how many. */
@@ -256,28 +246,6 @@ export class VolunteerRuntime {
 
   private send(message: WorkerToServer): void {
     this.connection.send(message);
-  }
-
-  private scheduleFlush(): void {
-    if (this.buffer.size >= FLUSH_AT_ITEMS) {
-      this.flushNow();
-      return;
-    }
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    // Hidden tabs get their timers throttled to once a second or less; message events are not.
-    if (document.visibilityState === 'visible') setTimeout(() => this.flushTick(), FLUSH_DELAY_MS);
-    else this.flushChannel.port2.postMessage(null);
-  }
-
-  private flushTick(): void {
-    this.flushScheduled = false;
-    this.flushNow();
-  }
-
-  private flushNow(): void {
-    const frame = this.buffer.takeFrame();
-    if (frame !== undefined) this.connection.sendText(frame);
   }
 
   private buildSnapshot(tasksPerSecond: number): RuntimeSnapshot {

@@ -14,8 +14,7 @@
 
 /** Page → iframe. `spawn` transfers one MessagePort, which the iframe passes on to the worker. */
 export type PageToFrame =
-  | { type: 'spawn'; workerId: number }
-  | { type: 'terminate'; workerId: number };
+  { type: 'spawn'; workerId: number } | { type: 'terminate'; workerId: number };
 
 /** Iframe → page. */
 export type FrameToPage =
@@ -32,7 +31,8 @@ export interface ThreadTask {
 /** Page → thread. A thread holds at most one job for its whole life (one realm per job). */
 export type PageToThread =
   | { type: 'load'; jobId: string; program: string; args: unknown }
-  | { type: 'run'; chunkId: number; tasks: ThreadTask[] };
+  /** `flushEach`: report after every task (used to pin down which task hung). */
+  | { type: 'run'; chunkId: number; tasks: ThreadTask[]; flushEach: boolean };
 
 /** Thread → page. */
 export type ThreadToPage =

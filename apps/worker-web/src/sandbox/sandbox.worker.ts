@@ -16,14 +16,15 @@ interface WorkerScope {
 export function sandboxWorkerMain(flushIntervalMs: number): void {
   const scope = globalThis as unknown as WorkerScope;
   // Captured before any job code runs: a job may patch globals in its own realm, but not these.
-  const stringify = JSON.stringify;
+  const stringify = JSON.stringify.bind(JSON);
   const now = performance.now.bind(performance);
   const round = Math.round;
-  const isView = ArrayBuffer.isView;
+  const isView = ArrayBuffer.isView.bind(ArrayBuffer);
   const arrayFrom = Array.from as (source: ArrayLike<unknown>) => unknown[];
   const defineProperty = Object.defineProperty;
   const getPrototypeOf = Object.getPrototypeOf as (value: object) => object | null;
-  const hasOwn = Object.prototype.hasOwnProperty;
+  const hasOwn = (target: object, name: string): boolean =>
+    Object.prototype.hasOwnProperty.call(target, name);
 
   /** Replaces `name` on the global and everywhere up its prototype chain, unconfigurably. */
   function forbid(name: string, message: string, asGetter: boolean): void {
@@ -32,7 +33,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     };
     let target: object | null = globalThis;
     while (target) {
-      if (hasOwn.call(target, name) || target === globalThis) {
+      if (hasOwn(target, name) || target === globalThis) {
         try {
           defineProperty(
             target,
@@ -92,7 +93,11 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   function describe(error: unknown): { name: string; message: string; stack: string } {
     try {
       if (typeof error === 'object' && error !== null) {
-        const { name, message, stack } = error as { name?: unknown; message?: unknown; stack?: unknown };
+        const { name, message, stack } = error as {
+          name?: unknown;
+          message?: unknown;
+          stack?: unknown;
+        };
         if (typeof message === 'string') {
           return {
             name: typeof name === 'string' ? name : 'Error',
@@ -101,11 +106,16 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
           };
         }
         const text = stringify(error);
-        return { name: 'Error', message: 'Run threw a non-Error value: ' + (text ?? String(error)), stack: '' };
+        return {
+          name: 'Error',
+          message: 'Run threw a non-Error value: ' + (text ?? 'an object'),
+          stack: '',
+        };
       }
       return {
         name: 'Error',
-        message: typeof error === 'string' ? error : 'Run threw a non-Error value: ' + String(error),
+        message:
+          typeof error === 'string' ? error : 'Run threw a non-Error value: ' + String(error),
         stack: '',
       };
     } catch {
@@ -113,11 +123,20 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     }
   }
 
+  function isThenable(value: unknown): value is PromiseLike<unknown> {
+    return (
+      (typeof value === 'object' || typeof value === 'function') &&
+      value !== null &&
+      typeof (value as { then?: unknown }).then === 'function'
+    );
+  }
+
   /** JSON text of a result; typed arrays at the top level become plain arrays. */
   function toJson(value: unknown): string {
     let plain = value;
     if (typeof value === 'object' && value !== null) {
-      if (isView(value) && !(value instanceof DataView)) plain = arrayFrom(value as ArrayLike<unknown>);
+      if (isView(value) && !(value instanceof DataView))
+        plain = arrayFrom(value as unknown as ArrayLike<unknown>);
       else if (value instanceof ArrayBuffer) plain = arrayFrom(new Uint8Array(value));
     }
     let text: string | undefined;
@@ -125,7 +144,9 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
       text = stringify(plain);
     } catch (error) {
       throw new TypeError(
-        'Run returned a value that cannot be sent as JSON (' + describe(error).message + '); return plain JSON values',
+        'Run returned a value that cannot be sent as JSON (' +
+          describe(error).message +
+          '); return plain JSON values',
       );
     }
     return text === undefined ? 'null' : text;
@@ -135,6 +156,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     jobArgs = args;
     outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
     try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; the iframe sandbox and CSP contain it
       const factory = new Function(
         'args',
         program + '\n;return typeof Run === "function" ? Run : undefined;',
@@ -148,7 +170,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     }
   }
 
-  async function runChunk(chunkId: number, tasks: ThreadTask[]): Promise<void> {
+  async function runChunk(chunkId: number, tasks: ThreadTask[], flushEach: boolean): Promise<void> {
     let outcomes: string[] = [];
     let failures = 0;
     let busyMs = 0;
@@ -159,22 +181,29 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
       let text: string;
       try {
         if (run === undefined) throw loadError;
-        let value = run(task.input, jobArgs);
-        if (typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function') {
-          value = await value;
-        }
+        const result = run(task.input, jobArgs);
+        // Sync results skip `await`: a microtask per tiny task would cost real throughput.
+        const value = isThenable(result) ? await result : result;
         const ms = round((now() - started) * 1000) / 1000;
         busyMs += ms;
-        text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + toJson(value) + '}';
+        text =
+          outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + toJson(value) + '}';
       } catch (error) {
         const ms = round((now() - started) * 1000) / 1000;
         busyMs += ms;
         failures++;
-        text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":false,"error":' + stringify(describe(error)) + '}';
+        text =
+          outcomePrefix +
+          task.index +
+          ',"ms":' +
+          ms +
+          ',"ok":false,"error":' +
+          stringify(describe(error)) +
+          '}';
       }
       outcomes.push(text);
       const at = now();
-      if (at - lastFlush >= flushIntervalMs && i < tasks.length - 1) {
+      if ((flushEach || at - lastFlush >= flushIntervalMs) && i < tasks.length - 1) {
         post?.({ type: 'results', chunkId, outcomes, failures, ms: busyMs, done: false });
         outcomes = [];
         failures = 0;
@@ -192,7 +221,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
         load(message.jobId, message.program, message.args);
         post?.({ type: 'loaded' });
       } else {
-        await runChunk(message.chunkId, message.tasks);
+        await runChunk(message.chunkId, message.tasks, message.flushEach);
       }
     }
     draining = false;

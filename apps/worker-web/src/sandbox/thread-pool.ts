@@ -15,6 +15,8 @@ export interface LocalJob {
 export interface Chunk {
   job: LocalJob;
   tasks: ThreadTask[];
+  /** Flush after every task, so a timeout names exactly the task that hung. */
+  exact: boolean;
 }
 
 export interface ThreadPoolEvents {
@@ -22,8 +24,8 @@ export interface ThreadPoolEvents {
   takeChunk(loadedJobKey: number | undefined): Chunk | undefined;
   /** Finished outcomes (protocol JSON texts) of tasks of `job`. */
   onOutcomes(job: LocalJob, outcomes: string[], failures: number, ms: number): void;
-  /** Unrun tasks going back to the front of the local queue. */
-  onRequeue(job: LocalJob, tasks: ThreadTask[]): void;
+  /** Unrun tasks going back to the front of the local queue; `suspect` ones must run exactly. */
+  onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void;
 }
 
 /** Allowance for a thread that is still starting (worker spawn, port hand-over). */
@@ -44,6 +46,8 @@ interface Thread {
   lastProgress: number;
   deadline: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer fires. */
+  timerAt: number;
 }
 
 /**
@@ -91,7 +95,7 @@ export class ThreadPool {
   runningTasks(): Chunk[] {
     const running: Chunk[] = [];
     for (const { chunk, reported } of this.threads) {
-      if (chunk) running.push({ job: chunk.job, tasks: chunk.tasks.slice(reported) });
+      if (chunk) running.push({ job: chunk.job, tasks: chunk.tasks.slice(reported), exact: false });
     }
     return running;
   }
@@ -102,7 +106,7 @@ export class ThreadPool {
     for (const [i, thread] of this.threads.entries()) {
       const chunk = thread.chunk;
       if (!chunk || (jobKey !== undefined && chunk.job.key !== jobKey)) continue;
-      aborted.push({ job: chunk.job, tasks: chunk.tasks.slice(thread.reported) });
+      aborted.push({ job: chunk.job, tasks: chunk.tasks.slice(thread.reported), exact: false });
       this.kill(thread);
       this.threads[i] = this.spawn();
     }
@@ -127,6 +131,7 @@ export class ThreadPool {
       lastProgress: 0,
       deadline: 0,
       timer: undefined,
+      timerAt: 0,
     };
     port.onmessage = (event: MessageEvent) => this.onThreadMessage(thread, event.data);
     return thread;
@@ -166,7 +171,7 @@ export class ThreadPool {
     const chunkId = this.nextChunkId++;
     thread.chunk = { ...chunk, chunkId };
     thread.reported = 0;
-    this.send(thread, { type: 'run', chunkId, tasks: chunk.tasks });
+    this.send(thread, { type: 'run', chunkId, tasks: chunk.tasks, flushEach: chunk.exact });
     this.progress(thread);
   }
 
@@ -177,12 +182,16 @@ export class ThreadPool {
     thread.lastProgress = performance.now();
     const budget = chunk.job.timeoutMs + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
     thread.deadline = thread.lastProgress + budget + (thread.ready ? 0 : STARTUP_GRACE_MS);
-    // The timer is re-armed lazily when it fires, not on every flush (hundreds per second).
-    if (thread.timer === undefined) this.arm(thread);
+    // A later deadline is picked up lazily when the timer fires, instead of resetting a timer
+    // on every flush (hundreds per second); an earlier one (the startup grace ended) re-arms.
+    if (thread.timer !== undefined && thread.timerAt <= thread.deadline) return;
+    if (thread.timer !== undefined) clearTimeout(thread.timer);
+    this.arm(thread);
   }
 
   private arm(thread: Thread): void {
     const wait = Math.max(0, thread.deadline - performance.now());
+    thread.timerAt = performance.now() + wait;
     thread.timer = setTimeout(() => {
       thread.timer = undefined;
       if (!thread.chunk) return;
@@ -209,10 +218,12 @@ export class ThreadPool {
         const chunk = thread.chunk;
         if (!chunk || data.chunkId !== chunk.chunkId) return;
         const remaining = chunk.tasks.length - thread.reported;
-        const outcomes = data.outcomes.length > remaining ? data.outcomes.slice(0, remaining) : data.outcomes;
+        const outcomes =
+          data.outcomes.length > remaining ? data.outcomes.slice(0, remaining) : data.outcomes;
         thread.reported += outcomes.length;
         this.progress(thread);
-        if (outcomes.length > 0) this.events.onOutcomes(chunk.job, outcomes, data.failures, data.ms);
+        if (outcomes.length > 0)
+          this.events.onOutcomes(chunk.job, outcomes, data.failures, data.ms);
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;
@@ -223,10 +234,10 @@ export class ThreadPool {
     }
   }
 
-  private requeueRest(thread: Thread): void {
+  private requeueRest(thread: Thread, suspect = false): void {
     const chunk = thread.chunk;
     if (chunk && thread.reported < chunk.tasks.length) {
-      this.events.onRequeue(chunk.job, chunk.tasks.slice(thread.reported));
+      this.events.onRequeue(chunk.job, chunk.tasks.slice(thread.reported), suspect);
     }
   }
 
@@ -242,8 +253,15 @@ export class ThreadPool {
       this.pump();
       return;
     }
+    const unreported = chunk.tasks.length - thread.reported;
+    // Outcomes are flushed every few ms, so tasks that finished just before the hang may be
+    // unreported too. Blame the first unreported task only when that is certain (exact chunk,
+    // a single task, or a program that never finished loading); otherwise re-run them exactly.
+    const certain = chunk.exact || unreported === 1 || !thread.loaded;
     const task = chunk.tasks[thread.reported];
-    if (task) {
+    if (!certain) {
+      this.requeueRest(thread, true);
+    } else if (task) {
       const ms = Math.max(0, Math.round(performance.now() - thread.lastProgress));
       const message = thread.loaded
         ? `Run did not finish within ${job.timeoutMs} ms`
