@@ -4,7 +4,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/test-results/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+      '**/test-results/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/*.cjs',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -17,12 +25,22 @@ export default tseslint.config(
         'error',
         { considerDefaultExhaustiveForUnions: true },
       ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-floating-promises': 'error',
       // Packages talk through their `exports` maps only: no deep imports into another package.
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@tabgrid/*/src/*', '@tabgrid/*/dist/*'], message: 'Import the package by name; its exports map is its public surface.' }] },
+        {
+          patterns: [
+            {
+              group: ['@tabgrid/*/src/*', '@tabgrid/*/dist/*'],
+              message: 'Import the package by name; its exports map is its public surface.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -37,7 +55,9 @@ export default tseslint.config(
             name,
             message: 'scheduler/ and store/ must stay framework-free (see design.md).',
           })),
-          patterns: [{ group: ['**/routes/*'], message: 'scheduler/ and store/ never import routes/.' }],
+          patterns: [
+            { group: ['**/routes/*'], message: 'scheduler/ and store/ never import routes/.' },
+          ],
         },
       ],
     },
@@ -47,7 +67,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/scheduler/*', '**/routes/*'], message: 'Store adapters never import the scheduler or routes.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/scheduler/*', '**/routes/*'],
+              message: 'Store adapters never import the scheduler or routes.',
+            },
+          ],
+        },
       ],
     },
   },

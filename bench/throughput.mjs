@@ -52,13 +52,26 @@ const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-bench-'));
 const server = spawn(process.execPath, [join(root, 'apps/server/dist/main.js')], {
-  env: { ...process.env, PORT: String(port), TABGRID_DATA_DIR: dataDir, TABGRID_ADMIN_TOKEN: TOKEN },
+  env: {
+    ...process.env,
+    PORT: String(port),
+    TABGRID_DATA_DIR: dataDir,
+    TABGRID_ADMIN_TOKEN: TOKEN,
+  },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+  ],
 });
 let tg;
 try {
@@ -82,7 +95,9 @@ try {
   }
   const seconds = (performance.now() - started) / 1000;
   const rate = TASKS / seconds;
-  console.log(`throughput: ${Math.round(rate).toLocaleString('en-US')} tasks/s  (${TASKS.toLocaleString('en-US')} tasks, ${TABS} tab(s), ${seconds.toFixed(2)} s, submit → last result)`);
+  console.log(
+    `throughput: ${Math.round(rate).toLocaleString('en-US')} tasks/s  (${TASKS.toLocaleString('en-US')} tasks, ${TABS} tab(s), ${seconds.toFixed(2)} s, submit → last result)`,
+  );
   console.log(`server peak RSS: ${peakRssMb(server.pid).toFixed(0)} MB`);
   if (received !== TASKS || wrong > 0) {
     console.error(`FAILED: received ${received} of ${TASKS} outcomes, ${wrong} wrong`);

@@ -15,7 +15,10 @@ for await (const out of job.run([1, 2, 3, 4, 5])) {
 console.log(`sum of doubles: ${sum}`);
 
 // map() collects results in input order and rejects naming any failed index.
-const squares = await tg.createJob({ program: 'function Run(d) { return d * d }', name: 'squares' });
+const squares = await tg.createJob({
+  program: 'function Run(d) { return d * d }',
+  name: 'squares',
+});
 console.log('squares:', await squares.map([1, 2, 3, 4]));
 
 // Chaining: one job's results become the next job's tasks, in one line.
@@ -23,8 +26,12 @@ const plusOne = await tg.createJob({ program: (d) => d + 1, name: 'plus-one' });
 const chained = await tg.createJob({ program: (d) => d * 10, name: 'times-ten' });
 const done = plusOne.map([1, 2, 3]);
 const tens = [];
-for await (const out of chained.run(plusOne.results().map((r) => r.value))) if (out.ok) tens.push(out.value);
+for await (const out of chained.run(plusOne.results().map((r) => r.value)))
+  if (out.ok) tens.push(out.value);
 await done;
-console.log('chained:', tens.sort((a, b) => a - b));
+console.log(
+  'chained:',
+  tens.sort((a, b) => a - b),
+);
 
 await tg.close();

@@ -29,7 +29,8 @@ test('10,000 tasks of which 100 throw: 9,900 results and 100 errors, each index 
   await grid.openTab();
   await grid.openTab();
   const job = await grid.tg.createJob({
-    program: 'function Run(d) { if (d % 100 === 7) throw new RangeError("bad input " + d); return d + 1 }',
+    program:
+      'function Run(d) { if (d % 100 === 7) throw new RangeError("bad input " + d); return d + 1 }',
     name: 'some-throw',
   });
   const submitted = job.submit(Array.from({ length: 10_000 }, (_, i) => i)).then(() => job.close());
@@ -58,20 +59,31 @@ test('10,000 tasks of which 100 throw: 9,900 results and 100 errors, each index 
   expect(failed).toHaveLength(100);
   expect(new Set(failed).size).toBe(100);
   expect(failed.every((i) => i % 100 === 7)).toBe(true);
-  expect(await job.status()).toMatchObject({ state: 'done', total: 10_000, finished: 9_900, failed: 100 });
+  expect(await job.status()).toMatchObject({
+    state: 'done',
+    total: 10_000,
+    finished: 9_900,
+    failed: 100,
+  });
 });
 
 test('a task that throws arrives in errors() with its message and stack', async () => {
   await grid.openTab();
   const job = await grid.tg.createJob({
-    program: 'function helper(d) { throw new Error("cannot handle " + d) }\nfunction Run(d) { if (d === 2) helper(d); return d }',
+    program:
+      'function helper(d) { throw new Error("cannot handle " + d) }\nfunction Run(d) { if (d === 2) helper(d); return d }',
   });
   await job.submit([1, 2, 3]);
   await job.close();
   const errors = [];
   for await (const e of job.errors()) errors.push(e);
   expect(errors).toHaveLength(1);
-  expect(errors[0]).toMatchObject({ index: 1, name: 'Error', message: 'cannot handle 2', type: 'program' });
+  expect(errors[0]).toMatchObject({
+    index: 1,
+    name: 'Error',
+    message: 'cannot handle 2',
+    type: 'program',
+  });
   expect(errors[0]!.stack).toContain('helper');
   const values = [];
   for await (const r of job.results()) values.push(r.value);
@@ -81,7 +93,8 @@ test('a task that throws arrives in errors() with its message and stack', async 
 test('a tab closed mid-job: its tasks finish on the other tab', async () => {
   const doomed = await grid.openTab('?threads=2');
   const job = await grid.tg.createJob({
-    program: 'function Run(d) { const end = Date.now() + 20; while (Date.now() < end) {} return d }',
+    program:
+      'function Run(d) { const end = Date.now() + 20; while (Date.now() < end) {} return d }',
     timeoutMs: 10_000,
   });
   await job.submit(Array.from({ length: 400 }, (_, i) => i));

@@ -44,7 +44,15 @@ test('job code cannot reach the network, the DOM or the page, and says so clearl
     }`,
     args: { decoy: decoyUrl },
   });
-  const attempts = ['fetch', 'websocket', 'importScripts', 'document', 'xhr', 'localStorage', 'prototypeFetch'];
+  const attempts = [
+    'fetch',
+    'websocket',
+    'importScripts',
+    'document',
+    'xhr',
+    'localStorage',
+    'prototypeFetch',
+  ];
   const errors = new Map<string, string>();
   for await (const out of job.run(attempts)) {
     expect(out.ok, `${attempts[out.index]} must fail`).toBe(false);

@@ -23,13 +23,23 @@ async function until(check: () => boolean | Promise<boolean>, ms = 5000): Promis
 }
 
 async function createJob(body: object) {
-  const res = await server.app.inject({ method: 'POST', url: '/api/jobs', headers: auth, payload: body });
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/api/jobs',
+    headers: auth,
+    payload: body,
+  });
   return { status: res.statusCode, body: res.json<Record<string, unknown>>() };
 }
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tabgrid-app-'));
-  server = await buildApp({ dataDir: dir, adminToken: TOKEN, workerWebDir: dir, dashboardDir: dir });
+  server = await buildApp({
+    dataDir: dir,
+    adminToken: TOKEN,
+    workerWebDir: dir,
+    dashboardDir: dir,
+  });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   wsUrl = `ws://127.0.0.1:${(server.app.server.address() as AddressInfo).port}/ws/worker`;
 });
@@ -42,7 +52,8 @@ afterEach(async () => {
 describe('REST jobs with a protocol worker', () => {
   it('runs tasks end to end: create, upload NDJSON, close, read results and errors', async () => {
     const { status, body } = await createJob({
-      program: 'function Run(d, args) { if (d === 3) throw new TypeError("three"); return d * args.k }',
+      program:
+        'function Run(d, args) { if (d === 3) throw new TypeError("three"); return d * args.k }',
       name: 'mul',
       args: { k: 10 },
     });
@@ -65,17 +76,30 @@ describe('REST jobs with a protocol worker', () => {
       const job = await server.app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers: auth });
       return job.json<{ state: string }>().state === 'done';
     });
-    const job = (await server.app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers: auth })).json<Record<string, unknown>>();
+    const job = (
+      await server.app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers: auth })
+    ).json<Record<string, unknown>>();
     expect(job).toMatchObject({ total: 4, finished: 3, failed: 1, state: 'done' });
 
-    const results = await server.app.inject({ method: 'GET', url: `/api/jobs/${id}/results?meta`, headers: auth });
-    const lines = results.body.trim().split('\n').map((l) => JSON.parse(l) as { index: number; value: number });
+    const results = await server.app.inject({
+      method: 'GET',
+      url: `/api/jobs/${id}/results?meta`,
+      headers: auth,
+    });
+    const lines = results.body
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; value: number });
     expect(lines.sort((a, b) => a.index - b.index)).toEqual([
       { index: 0, value: 10 },
       { index: 1, value: 20 },
       { index: 3, value: 40 },
     ]);
-    const errors = await server.app.inject({ method: 'GET', url: `/api/jobs/${id}/errors`, headers: auth });
+    const errors = await server.app.inject({
+      method: 'GET',
+      url: `/api/jobs/${id}/errors`,
+      headers: auth,
+    });
     const error = JSON.parse(errors.body.trim()) as Record<string, unknown>;
     expect(error).toMatchObject({ index: 2, name: 'TypeError', message: 'three', type: 'program' });
     expect(error.stack).toContain('three');
@@ -106,8 +130,12 @@ describe('REST jobs with a protocol worker', () => {
       payload: '1\n2\n{oops\n4\n',
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json<{ error: { message: string } }>().error.message).toMatch(/Line 3 .*2 task\(s\) before it were accepted/);
-    const job = (await server.app.inject({ method: 'GET', url: `/api/jobs/${String(body.id)}`, headers: auth })).json<{ total: number }>();
+    expect(res.json<{ error: { message: string } }>().error.message).toMatch(
+      /Line 3 .*2 task\(s\) before it were accepted/,
+    );
+    const job = (
+      await server.app.inject({ method: 'GET', url: `/api/jobs/${String(body.id)}`, headers: auth })
+    ).json<{ total: number }>();
     expect(job.total).toBe(2);
   });
 });
@@ -130,7 +158,12 @@ describe('worker socket', () => {
 
     const { body } = await createJob({ program: 'function Run(d) { return d + 1 }' });
     const id = String(body.id);
-    await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/tasks`, headers: { ...auth, 'content-type': 'application/json' }, payload: '[1,2,3]' });
+    await server.app.inject({
+      method: 'POST',
+      url: `/api/jobs/${id}/tasks`,
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '[1,2,3]',
+    });
     await until(() => good.done.length === 3);
     expect(good.done.map((o) => (o.ok ? o.value : null)).sort()).toEqual([2, 3, 4]);
     good.close();
@@ -142,14 +175,27 @@ describe('worker socket', () => {
     const hung = new NodeWorker(wsUrl, { credit: 10, beforeTask: () => false });
     await hung.opened;
     hung.hello();
-    await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/tasks`, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify([...Array(10).keys()]) });
+    await server.app.inject({
+      method: 'POST',
+      url: `/api/jobs/${id}/tasks`,
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: JSON.stringify([...Array(10).keys()]),
+    });
     await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/close`, headers: auth });
-    await until(() => server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info().inFlight === 10);
+    await until(
+      () =>
+        server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info()
+          .inFlight === 10,
+    );
     const healthy = new NodeWorker(wsUrl);
     await healthy.opened;
     healthy.hello();
     hung.close();
-    await until(() => server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info().state === 'done');
+    await until(
+      () =>
+        server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info().state ===
+        'done',
+    );
     expect(healthy.done.map((o) => o.index).sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     healthy.close();
   });

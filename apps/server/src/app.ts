@@ -64,10 +64,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
     if (err instanceof TabgridError) return reply.code(err.status).send(err.toBody());
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      return reply.code(status).send(new TabgridError(ErrorCode.INVALID_REQUEST, (err as Error).message).toBody());
+      return reply
+        .code(status)
+        .send(new TabgridError(ErrorCode.INVALID_REQUEST, (err as Error).message).toBody());
     }
     app.log.error(err);
-    return reply.code(500).send(new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.').toBody());
+    return reply
+      .code(500)
+      .send(
+        new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.').toBody(),
+      );
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
   app.addHook('onRequest', (request, _reply, done) => {
@@ -90,8 +96,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
   workerSocketRoutes(app, scheduler);
   jobRoutes(app, scheduler);
   keyRoutes(app, keys);
-  serveBuiltApp(app, options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'), '/', 'worker page');
-  serveBuiltApp(app, options.dashboardDir ?? join(appsDir, 'dashboard', 'dist'), '/dashboard/', 'dashboard');
+  serveBuiltApp(
+    app,
+    options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),
+    '/',
+    'worker page',
+  );
+  serveBuiltApp(
+    app,
+    options.dashboardDir ?? join(appsDir, 'dashboard', 'dist'),
+    '/dashboard/',
+    'dashboard',
+  );
 
   const fastifyUpgrades = app.server.listeners('upgrade');
   const io = attachSdkSocket(app.server, scheduler, keys);
@@ -129,10 +145,19 @@ function routeUpgrades(app: FastifyInstance, fastifyUpgrades: unknown[]): void {
 
 function serveBuiltApp(app: FastifyInstance, root: string, prefix: string, what: string): void {
   if (existsSync(join(root, 'index.html'))) {
-    void app.register(fastifyStatic, { root, prefix, decorateReply: prefix === '/', wildcard: false, index: 'index.html' });
+    void app.register(fastifyStatic, {
+      root,
+      prefix,
+      decorateReply: prefix === '/',
+      wildcard: false,
+      index: 'index.html',
+    });
     return;
   }
   app.get(prefix, (_request, reply) =>
-    reply.code(503).type('text/plain').send(`The ${what} is not built yet: run \`npm run build\` (npm start does it for you).\n`),
+    reply
+      .code(503)
+      .type('text/plain')
+      .send(`The ${what} is not built yet: run \`npm run build\` (npm start does it for you).\n`),
   );
 }

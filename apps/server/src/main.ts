@@ -3,7 +3,11 @@ import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig();
-const { app } = await buildApp({ dataDir: config.dataDir, adminToken: config.adminToken, logger: false });
+const { app } = await buildApp({
+  dataDir: config.dataDir,
+  adminToken: config.adminToken,
+  logger: false,
+});
 await app.listen({ port: config.port, host: config.host });
 
 const shown = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;

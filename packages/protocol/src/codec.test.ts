@@ -10,7 +10,13 @@ describe('worker frames', () => {
       credit: 2,
       items: [
         { jobId: 'j1', index: 0, ms: 0.1, ok: true, value: 2 },
-        { jobId: 'j1', index: 1, ms: 3, ok: false, error: { name: 'Error', message: 'boom', stack: 'at Run' } },
+        {
+          jobId: 'j1',
+          index: 1,
+          ms: 3,
+          ok: false,
+          error: { name: 'Error', message: 'boom', stack: 'at Run' },
+        },
       ],
     });
     const msg = decodeWorkerToServer(frame);
@@ -28,7 +34,11 @@ describe('worker frames', () => {
   });
 
   it('refuses negative indexes and missing fields', () => {
-    const bad = { type: 'outcomes', credit: 1, items: [{ jobId: 'j', index: -1, ms: 0, ok: true, value: 1 }] };
+    const bad = {
+      type: 'outcomes',
+      credit: 1,
+      items: [{ jobId: 'j', index: -1, ms: 0, ok: true, value: 1 }],
+    };
     expect(() => decodeWorkerToServer(JSON.stringify(bad))).toThrow(/index/);
     expect(() => decodeServerToWorker('{"type":"tasks","jobId":"j"}')).toThrow(/items/);
   });
@@ -36,12 +46,16 @@ describe('worker frames', () => {
 
 describe('sdk requests', () => {
   it('validates a submit batch', () => {
-    expect(decodeSdkRequest['job:submit']({ jobId: 'j', batchId: 'b1', tasks: [1, 2] }).tasks).toEqual([1, 2]);
+    expect(
+      decodeSdkRequest['job:submit']({ jobId: 'j', batchId: 'b1', tasks: [1, 2] }).tasks,
+    ).toEqual([1, 2]);
     expect(() => decodeSdkRequest['job:submit']({ jobId: 'j', tasks: [] })).toThrow(/batchId/);
   });
 
   it('requires a program to create a job', () => {
     expect(() => decodeSdkRequest['job:create']({ name: 'x' })).toThrow(/program/);
-    expect(decodeSdkRequest['job:create']({ program: 'function Run(d){return d}' }).program).toContain('Run');
+    expect(
+      decodeSdkRequest['job:create']({ program: 'function Run(d){return d}' }).program,
+    ).toContain('Run');
   });
 });

@@ -5,7 +5,11 @@ import { createDecoder } from './codec.js';
  * What a key may do: `admin` everything (including keys); `client` creates jobs and sees and
  * changes only its own; `viewer` reads what its owner may read and changes nothing.
  */
-export const Role = Type.Union([Type.Literal('admin'), Type.Literal('client'), Type.Literal('viewer')]);
+export const Role = Type.Union([
+  Type.Literal('admin'),
+  Type.Literal('client'),
+  Type.Literal('viewer'),
+]);
 export type Role = Static<typeof Role>;
 
 /**

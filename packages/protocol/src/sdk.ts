@@ -63,7 +63,10 @@ export type SdkRequest<E extends SdkRequestName> = Static<(typeof SdkRequests)[E
 
 /** socket.io typed event map for client → server. */
 export type ClientToServerEvents = {
-  [E in SdkRequestName]: (payload: SdkRequest<E>, ack: (answer: Ack<SdkResponses[E]>) => void) => void;
+  [E in SdkRequestName]: (
+    payload: SdkRequest<E>,
+    ack: (answer: Ack<SdkResponses[E]>) => void,
+  ) => void;
 };
 
 export const OutcomesPush = Type.Object({
@@ -92,7 +95,10 @@ export type ServerToClientEvents = {
 /** Validators for every client → server request, keyed by event name. */
 export const decodeSdkRequest: { [E in SdkRequestName]: Decoder<(typeof SdkRequests)[E]> } =
   Object.fromEntries(
-    Object.entries(SdkRequests).map(([name, schema]) => [name, createDecoder(schema, `${name} request`)]),
+    Object.entries(SdkRequests).map(([name, schema]) => [
+      name,
+      createDecoder(schema, `${name} request`),
+    ]),
   ) as never;
 
 export const decodeOutcomesPush = createDecoder(OutcomesPush, 'job:outcomes push');

@@ -71,7 +71,12 @@ export const WorkerRelease = Type.Object({
   tasks: Type.Array(Type.Object({ jobId: JobId, index: Index })),
 });
 
-export const WorkerToServer = Type.Union([WorkerHello, WorkerCredit, WorkerOutcomes, WorkerRelease]);
+export const WorkerToServer = Type.Union([
+  WorkerHello,
+  WorkerCredit,
+  WorkerOutcomes,
+  WorkerRelease,
+]);
 export type WorkerToServer = Static<typeof WorkerToServer>;
 
 // ---- server → worker ------------------------------------------------------------------

@@ -38,6 +38,11 @@ export const BATCH_DEFAULTS = { maxTasks: 1000, maxBytes: 512 * 1024, lingerMs: 
  * approxBytes(new Float64Array(1024)); // 8193
  */
 export function approxBytes(value: unknown): number {
+  if (typeof value !== 'object' || value === null) {
+    // The common case of scalar tasks, without the cost of a replacer.
+    if (typeof value === 'string') return value.length + 2;
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+  }
   let binary = 0;
   let json: string | undefined;
   try {
@@ -59,6 +64,8 @@ export function approxBytes(value: unknown): number {
   }
   return (json?.length ?? 4) + binary;
 }
+
+const NONE: TaskBatch[] = [];
 
 class BatchBuilder {
   private tasks: unknown[] = [];
@@ -84,12 +91,14 @@ class BatchBuilder {
 
   /** Adds a task; returns the batches that are complete (zero, one, or two). */
   add(task: unknown): TaskBatch[] {
-    const ready: TaskBatch[] = [];
+    let ready = NONE;
     const size = approxBytes(task);
-    if (this.tasks.length > 0 && this.bytes + size > this.maxBytes) ready.push(this.take());
+    if (this.tasks.length > 0 && this.bytes + size > this.maxBytes) ready = [this.take()];
     this.tasks.push(task);
     this.bytes += size;
-    if (this.tasks.length >= this.maxTasks || this.bytes >= this.maxBytes) ready.push(this.take());
+    if (this.tasks.length >= this.maxTasks || this.bytes >= this.maxBytes) {
+      ready = [...ready, this.take()];
+    }
     return ready;
   }
 
@@ -139,7 +148,10 @@ export async function* batchTasks(
   }
   const builder = new BatchBuilder(options);
   if (!(Symbol.asyncIterator in source)) {
-    for (const task of source) yield* builder.add(task);
+    for (const task of source) {
+      const ready = builder.add(task);
+      if (ready.length > 0) yield* ready;
+    }
     if (builder.length > 0) yield builder.take();
     return;
   }

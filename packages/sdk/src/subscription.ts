@@ -48,7 +48,10 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     this.lastSeq = options.from ?? 0;
     this.stream = new BufferedStream<Outcome>({
       ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
-      onReturn: () => this.stop(true),
+      onReturn: () => {
+        this.stop(true);
+        options.onReturn?.();
+      },
     });
   }
 

@@ -13,7 +13,13 @@ function hash(secret: string): string {
 }
 
 function info(key: StoredKey): ApiKeyInfo {
-  return { id: key.id, name: key.name, role: key.role, owner: key.owner, created: new Date(key.created).toISOString() };
+  return {
+    id: key.id,
+    name: key.name,
+    role: key.role,
+    owner: key.owner,
+    created: new Date(key.created).toISOString(),
+  };
 }
 
 /**
@@ -39,7 +45,9 @@ export class KeyRing {
     if (!secret) return undefined;
     const given = hash(secret);
     if (timingSafeEqual(Buffer.from(given), Buffer.from(this.adminHash))) {
-      return name === undefined || name === ADMIN_NAME ? { owner: ADMIN_NAME, role: 'admin', seesAll: true } : undefined;
+      return name === undefined || name === ADMIN_NAME
+        ? { owner: ADMIN_NAME, role: 'admin', seesAll: true }
+        : undefined;
     }
     const key = this.byHash.get(given);
     if (!key || (name !== undefined && name !== key.name)) return undefined;
@@ -55,10 +63,16 @@ export class KeyRing {
 
   async create(req: CreateKeyRequest): Promise<CreatedKey> {
     if (req.name === ADMIN_NAME || [...this.byHash.values()].some((k) => k.name === req.name)) {
-      throw new TabgridError(ErrorCode.INVALID_REQUEST, `A key named "${req.name}" already exists: pick another name.`);
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        `A key named "${req.name}" already exists: pick another name.`,
+      );
     }
     if (req.owner !== undefined && req.role !== 'viewer') {
-      throw new TabgridError(ErrorCode.INVALID_REQUEST, 'Only a viewer key has an owner (the client whose jobs it reads).');
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        'Only a viewer key has an owner (the client whose jobs it reads).',
+      );
     }
     const secret = `tg_${randomBytes(24).toString('base64url')}`;
     const key: StoredKey = {
@@ -80,7 +94,11 @@ export class KeyRing {
 
   async revoke(id: string): Promise<void> {
     const key = [...this.byHash.values()].find((k) => k.id === id);
-    if (!key) throw new TabgridError(ErrorCode.KEY_NOT_FOUND, `No key with id ${id}. List keys with GET /api/keys.`);
+    if (!key)
+      throw new TabgridError(
+        ErrorCode.KEY_NOT_FOUND,
+        `No key with id ${id}. List keys with GET /api/keys.`,
+      );
     await this.store.revokeKey(id);
     this.byHash.delete(key.secretHash);
   }

@@ -3,7 +3,9 @@ import type { KeyRing } from '../keys/key-ring.js';
 import type { Caller } from '../scheduler/scheduler.js';
 
 /** The secret (and, for Basic, the key's name) from `Token`, `Bearer` or `Basic` authorization. */
-export function credentialsFromHeader(header: string | undefined): { secret: string; name?: string } | undefined {
+export function credentialsFromHeader(
+  header: string | undefined,
+): { secret: string; name?: string } | undefined {
   const match = /^(Bearer|Token|Basic)\s+(\S+)$/i.exec(header ?? '');
   if (!match) return undefined;
   const [, scheme, value] = match as unknown as [string, string, string];

@@ -12,7 +12,10 @@ const UPLOAD_BATCH = 2000;
 const READ_PAGE = 2000;
 
 type IdParams = { Params: { id: string } };
-type OutcomeQuery = { Params: { id: string }; Querystring: { stream?: string; from?: string; meta?: string } };
+type OutcomeQuery = {
+  Params: { id: string };
+  Querystring: { stream?: string; from?: string; meta?: string };
+};
 
 function caller(request: FastifyRequest): Caller {
   return request.caller;
@@ -23,18 +26,29 @@ function caller(request: FastifyRequest): Caller {
  * `browserHours`), so CrowdProcess clients read it unchanged.
  */
 function restView(info: JobInfo) {
-  return { ...info, status: info.state, bid: info.priority, browserHours: info.computeMs / 3_600_000 };
+  return {
+    ...info,
+    status: info.state,
+    bid: info.priority,
+    browserHours: info.computeMs / 3_600_000,
+  };
 }
 
 /** One line of a results or errors stream. */
 function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string {
-  if (outcome.ok) return JSON.stringify(meta ? { index: outcome.index, value: outcome.value } : outcome.value);
+  if (outcome.ok)
+    return JSON.stringify(meta ? { index: outcome.index, value: outcome.value } : outcome.value);
   const { message, name, stack, type } = outcome.error;
-  return JSON.stringify(kind === 'errors' ? { message, name, stack, type, index: outcome.index } : outcome);
+  return JSON.stringify(
+    kind === 'errors' ? { message, name, stack, type, index: outcome.index } : outcome,
+  );
 }
 
 /** Uploads newline-delimited JSON (or a JSON array) in constant memory; a bad line stops it. */
-async function uploadTasks(scheduler: Scheduler, request: FastifyRequest<IdParams>): Promise<{ count: number }> {
+async function uploadTasks(
+  scheduler: Scheduler,
+  request: FastifyRequest<IdParams>,
+): Promise<{ count: number }> {
   const jobId = request.params.id;
   scheduler.job(caller(request), jobId);
   const upload = randomUUID();
@@ -51,7 +65,10 @@ async function uploadTasks(scheduler: Scheduler, request: FastifyRequest<IdParam
     for await (const chunk of request.raw as AsyncIterable<string>) text += chunk;
     const tasks = jsonBody(text);
     if (!Array.isArray(tasks)) {
-      throw new TabgridError(ErrorCode.INVALID_TASK, 'A JSON body must be an array of tasks; send one task per line as application/x-ndjson otherwise.');
+      throw new TabgridError(
+        ErrorCode.INVALID_TASK,
+        'A JSON body must be an array of tasks; send one task per line as application/x-ndjson otherwise.',
+      );
     }
     for (let i = 0; i < tasks.length; i += UPLOAD_BATCH) {
       await submit(tasks.slice(i, i + UPLOAD_BATCH).map((task) => JSON.stringify(task ?? null)));
@@ -80,19 +97,28 @@ async function uploadTasks(scheduler: Scheduler, request: FastifyRequest<IdParam
 }
 
 /** Streams settled outcomes as NDJSON: everything so far, or (`?stream`) live until the job is done. */
-async function streamOutcomes(scheduler: Scheduler, request: FastifyRequest<OutcomeQuery>, reply: FastifyReply, kind: OutcomeKind): Promise<void> {
+async function streamOutcomes(
+  scheduler: Scheduler,
+  request: FastifyRequest<OutcomeQuery>,
+  reply: FastifyReply,
+  kind: OutcomeKind,
+): Promise<void> {
   const job = scheduler.job(caller(request), request.params.id);
   const live = request.query.stream !== undefined;
   const meta = request.query.meta !== undefined;
-  const from = request.query.from !== undefined ? Number(request.query.from) : live ? job.durableSeq : 0;
+  const from =
+    request.query.from !== undefined ? Number(request.query.from) : live ? job.durableSeq : 0;
   if (!Number.isInteger(from) || from < 0) {
     throw new TabgridError(ErrorCode.INVALID_REQUEST, '?from must be a non-negative integer seq.');
   }
   reply.hijack();
   const out = reply.raw;
-  out.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+  out.writeHead(200, {
+    'content-type': 'application/x-ndjson; charset=utf-8',
+    'cache-control': 'no-store',
+  });
   if (!live) {
-    for (let cursor = from; ; ) {
+    for (let cursor = from; ;) {
       const rows = await scheduler.store.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
       for (const row of rows) await writeLine(out, outcomeLine(toOutcome(row), kind, meta));
       if (rows.length < READ_PAGE) break;
@@ -126,15 +152,25 @@ export function jobRoutes(app: FastifyInstance, scheduler: Scheduler): void {
     await scheduler.deleteJobs(caller(request));
     return reply.code(204).send();
   });
-  app.get<IdParams>('/api/jobs/:id', (request) => restView(scheduler.job(caller(request), request.params.id).info()));
+  app.get<IdParams>('/api/jobs/:id', (request) =>
+    restView(scheduler.job(caller(request), request.params.id).info()),
+  );
   app.delete<IdParams>('/api/jobs/:id', async (request, reply) => {
     await scheduler.deleteJob(caller(request), request.params.id);
     return reply.code(204).send();
   });
-  app.post<IdParams>('/api/jobs/:id/close', async (request) => restView(await scheduler.closeJob(caller(request), request.params.id)));
-  app.post<IdParams>('/api/jobs/:id/cancel', async (request) => restView(await scheduler.cancelJob(caller(request), request.params.id)));
-  app.get<OutcomeQuery>('/api/jobs/:id/results', (request, reply) => streamOutcomes(scheduler, request, reply, 'results'));
-  app.get<OutcomeQuery>('/api/jobs/:id/errors', (request, reply) => streamOutcomes(scheduler, request, reply, 'errors'));
+  app.post<IdParams>('/api/jobs/:id/close', async (request) =>
+    restView(await scheduler.closeJob(caller(request), request.params.id)),
+  );
+  app.post<IdParams>('/api/jobs/:id/cancel', async (request) =>
+    restView(await scheduler.cancelJob(caller(request), request.params.id)),
+  );
+  app.get<OutcomeQuery>('/api/jobs/:id/results', (request, reply) =>
+    streamOutcomes(scheduler, request, reply, 'results'),
+  );
+  app.get<OutcomeQuery>('/api/jobs/:id/errors', (request, reply) =>
+    streamOutcomes(scheduler, request, reply, 'errors'),
+  );
 
   // The upload reads the raw body itself, so this scope parses nothing.
   void app.register((scope, _opts, done) => {

@@ -17,13 +17,30 @@ import { unauthorized, viewerCannotChange } from './auth.js';
 export const SDK_SOCKET_PATH = '/socket.io/';
 
 /** Requests a viewer key may make. */
-const READ_ONLY = new Set<SdkRequestName>(['job:get', 'jobs:list', 'job:subscribe', 'job:unsubscribe']);
+const READ_ONLY = new Set<SdkRequestName>([
+  'job:get',
+  'jobs:list',
+  'job:subscribe',
+  'job:unsubscribe',
+]);
 
-type SdkSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { caller: Caller }>;
-type Handler<E extends SdkRequestName> = (caller: Caller, req: SdkRequest<E>, socket: SdkSocket) => Promise<SdkResponses[E]> | SdkResponses[E];
+type SdkSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  { caller: Caller }
+>;
+type Handler<E extends SdkRequestName> = (
+  caller: Caller,
+  req: SdkRequest<E>,
+  socket: SdkSocket,
+) => Promise<SdkResponses[E]> | SdkResponses[E];
 
 function failure(err: unknown): Ack<never> {
-  const error = err instanceof TabgridError ? err : new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.');
+  const error =
+    err instanceof TabgridError
+      ? err
+      : new TabgridError(ErrorCode.INTERNAL, 'Internal server error; see the server log.');
   if (!(err instanceof TabgridError)) console.error('tabgrid: sdk request failed:', err);
   return { ok: false, ...error.toBody() };
 }
@@ -47,8 +64,13 @@ function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
       const id = `${socket.id}:${req.subscriptionId}`;
       scheduler.streams.subscribe(id, req.jobId, req.kind, req.from, {
         push: (items, ready) =>
-          socket.emit('job:outcomes', { subscriptionId: req.subscriptionId, jobId: req.jobId, items }, ready),
-        end: (reason) => socket.emit('job:end', { subscriptionId: req.subscriptionId, jobId: req.jobId, reason }),
+          socket.emit(
+            'job:outcomes',
+            { subscriptionId: req.subscriptionId, jobId: req.jobId, items },
+            ready,
+          ),
+        end: (reason) =>
+          socket.emit('job:end', { subscriptionId: req.subscriptionId, jobId: req.jobId, reason }),
       });
       return { subscribed: true };
     },
@@ -63,8 +85,17 @@ function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
  * socket.io for the SDK and the dashboard. The token is checked in the handshake; every request
  * payload is validated by the protocol package before use, and every answer is an Ack.
  */
-export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, keys: KeyRing): Server {
-  const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, { caller: Caller }>(httpServer, {
+export function attachSdkSocket(
+  httpServer: HttpServer,
+  scheduler: Scheduler,
+  keys: KeyRing,
+): Server {
+  const io = new Server<
+    ClientToServerEvents,
+    ServerToClientEvents,
+    Record<string, never>,
+    { caller: Caller }
+  >(httpServer, {
     path: SDK_SOCKET_PATH,
     serveClient: false,
     // Upgrades for other paths (the worker socket) belong to Fastify: never destroy them.
@@ -74,7 +105,10 @@ export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, ke
   io.use((socket, next) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
     const caller = keys.verify(typeof token === 'string' ? token : undefined);
-    if (!caller) return next(Object.assign(new Error(unauthorized().message), { data: unauthorized().toBody() }));
+    if (!caller)
+      return next(
+        Object.assign(new Error(unauthorized().message), { data: unauthorized().toBody() }),
+      );
     socket.data.caller = caller;
     next();
   });
@@ -82,19 +116,25 @@ export function attachSdkSocket(httpServer: HttpServer, scheduler: Scheduler, ke
   io.on('connection', (socket: SdkSocket) => {
     const subscriptions = new Set<string>();
     for (const name of Object.keys(handle) as SdkRequestName[]) {
-      socket.on(name, (async (payload: unknown, ack: unknown) => {
+      socket.on(name, async (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return;
         const reply = ack as (answer: Ack<unknown>) => void;
         try {
-          if (socket.data.caller.role === 'viewer' && !READ_ONLY.has(name)) throw viewerCannotChange();
+          if (socket.data.caller.role === 'viewer' && !READ_ONLY.has(name))
+            throw viewerCannotChange();
           const req = decodeSdkRequest[name](payload);
-          if (name === 'job:subscribe') subscriptions.add((req as SdkRequest<'job:subscribe'>).subscriptionId);
-          const data = await (handle[name] as Handler<SdkRequestName>)(socket.data.caller, req, socket);
+          if (name === 'job:subscribe')
+            subscriptions.add((req as SdkRequest<'job:subscribe'>).subscriptionId);
+          const data = await (handle[name] as Handler<SdkRequestName>)(
+            socket.data.caller,
+            req,
+            socket,
+          );
           reply({ ok: true, data });
         } catch (err) {
           reply(failure(err));
         }
-      }));
+      });
     }
     socket.on('disconnect', () => {
       for (const id of subscriptions) scheduler.streams.unsubscribe(`${socket.id}:${id}`);

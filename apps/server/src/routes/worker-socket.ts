@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { TabgridError } from '@tabgrid/protocol/errors';
-import { WORKER_SOCKET_PATH, WorkerCloseCode, decodeWorkerToServer } from '@tabgrid/protocol/worker';
+import {
+  WORKER_SOCKET_PATH,
+  WorkerCloseCode,
+  decodeWorkerToServer,
+} from '@tabgrid/protocol/worker';
 import type { Scheduler } from '../scheduler/scheduler.js';
 
 /** A dead connection is noticed within two of these. */
@@ -10,7 +14,9 @@ const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** WebSocket close reasons are limited to 123 bytes. */
 function closeReason(text: string): string {
-  return Buffer.byteLength(text) <= 123 ? text : `${Buffer.from(text).subarray(0, 120).toString()}...`;
+  return Buffer.byteLength(text) <= 123
+    ? text
+    : `${Buffer.from(text).subarray(0, 120).toString()}...`;
 }
 
 /**
@@ -43,7 +49,8 @@ export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): 
         const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
         scheduler.dispatcher.handle(worker, msg);
       } catch (err) {
-        const reason = err instanceof TabgridError ? err.message : 'Internal error handling the frame.';
+        const reason =
+          err instanceof TabgridError ? err.message : 'Internal error handling the frame.';
         if (!(err instanceof TabgridError)) app.log.error(err, 'worker frame failed');
         socket.close(WorkerCloseCode.PROTOCOL_ERROR, closeReason(reason));
       }

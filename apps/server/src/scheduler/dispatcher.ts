@@ -91,7 +91,12 @@ export class Dispatcher {
       for (const [index, lease] of job.leases) {
         if (lease.workerId !== worker.id) continue;
         this.scheduler.claim(job, index);
-        const failed = this.scheduler.failAttempt(job, lease.task, 'lost', 'the worker running it disconnected.');
+        const failed = this.scheduler.failAttempt(
+          job,
+          lease.task,
+          'lost',
+          'the worker running it disconnected.',
+        );
         if (failed) lost.push(failed);
       }
       this.scheduler.settle(job, lost, 0);
@@ -99,7 +104,10 @@ export class Dispatcher {
     this.schedule();
   }
 
-  private acceptOutcomes(worker: WorkerSession, items: Extract<WorkerToServer, { type: 'outcomes' }>['items']): void {
+  private acceptOutcomes(
+    worker: WorkerSession,
+    items: Extract<WorkerToServer, { type: 'outcomes' }>['items'],
+  ): void {
     const byJob = new Map<JobRuntime, { outcomes: Omit<StoredOutcome, 'seq'>[]; ms: number }>();
     for (const item of items) {
       const job = this.scheduler.findJob(item.jobId);
@@ -119,13 +127,21 @@ export class Dispatcher {
       batch.ms += item.ms;
       worker.tasksDone++;
       if (item.ok) {
-        batch.outcomes.push({ index: item.index, ok: true, payload: JSON.stringify(item.value ?? null) });
+        batch.outcomes.push({
+          index: item.index,
+          ok: true,
+          payload: JSON.stringify(item.value ?? null),
+        });
       } else if (item.error.timedOut) {
         const failed = this.scheduler.failAttempt(job, task, 'timeout', item.error.message);
         if (failed) batch.outcomes.push(failed);
       } else {
         const { name, message, stack } = item.error;
-        batch.outcomes.push({ index: item.index, ok: false, payload: JSON.stringify({ name, message, stack, type: 'program' }) });
+        batch.outcomes.push({
+          index: item.index,
+          ok: false,
+          payload: JSON.stringify({ name, message, stack, type: 'program' }),
+        });
       }
     }
     for (const [job, batch] of byJob) this.scheduler.settle(job, batch.outcomes, batch.ms);
@@ -133,12 +149,17 @@ export class Dispatcher {
 
   private closeStalledWorkers(): void {
     const now = Date.now();
-    const timeouts = new Map(this.scheduler.runnableJobs().map((job) => [job.record.id, job.record.timeoutMs]));
+    const timeouts = new Map(
+      this.scheduler.runnableJobs().map((job) => [job.record.id, job.record.timeoutMs]),
+    );
     const longest = Math.max(0, ...timeouts.values());
     for (const worker of this.workers.all()) {
       if (worker.inFlight === 0) worker.lastProgressAt = now;
       else if (now - worker.lastProgressAt > longest + STALL_GRACE_MS) {
-        worker.link.close(WorkerCloseCode.TIMEOUT, 'No task finished for longer than the job timeout: tasks were handed to other workers.');
+        worker.link.close(
+          WorkerCloseCode.TIMEOUT,
+          'No task finished for longer than the job timeout: tasks were handed to other workers.',
+        );
       }
     }
   }
@@ -156,7 +177,9 @@ export class Dispatcher {
   }
 
   private dispatch(): void {
-    const jobs = this.scheduler.runnableJobs().sort((a, b) => b.record.priority - a.record.priority);
+    const jobs = this.scheduler
+      .runnableJobs()
+      .sort((a, b) => b.record.priority - a.record.priority);
     for (const job of jobs) {
       if (job.queue?.wantsPage) void job.queue.pageIn().then(() => this.schedule());
     }

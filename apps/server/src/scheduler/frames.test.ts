@@ -4,10 +4,21 @@ import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
 
 describe('server → worker frames', () => {
   it('are valid ServerToWorker messages', () => {
-    expect(decodeServerToWorker(welcomeFrame('w1'))).toMatchObject({ type: 'welcome', workerId: 'w1' });
+    expect(decodeServerToWorker(welcomeFrame('w1'))).toMatchObject({
+      type: 'welcome',
+      workerId: 'w1',
+    });
     expect(
-      decodeServerToWorker(jobFrame('j"1', { program: 'function Run(d){return "x"}', argsJson: '{"a":[1]}' }, 500)),
-    ).toEqual({ type: 'job', jobId: 'j"1', program: 'function Run(d){return "x"}', args: { a: [1] }, timeoutMs: 500 });
+      decodeServerToWorker(
+        jobFrame('j"1', { program: 'function Run(d){return "x"}', argsJson: '{"a":[1]}' }, 500),
+      ),
+    ).toEqual({
+      type: 'job',
+      jobId: 'j"1',
+      program: 'function Run(d){return "x"}',
+      args: { a: [1] },
+      timeoutMs: 500,
+    });
     expect(decodeServerToWorker(cancelFrame('j1'))).toEqual({ type: 'cancel', jobId: 'j1' });
   });
 

@@ -48,7 +48,16 @@ export class OutcomeStreams {
 
   subscribe(id: string, jobId: string, kind: OutcomeKind, from: number, sink: OutcomeSink): void {
     this.unsubscribe(id);
-    const sub: Subscription = { id, jobId, kind, cursor: from, sink, busy: false, dirty: false, ended: false };
+    const sub: Subscription = {
+      id,
+      jobId,
+      kind,
+      cursor: from,
+      sink,
+      busy: false,
+      dirty: false,
+      ended: false,
+    };
     this.subs.set(id, sub);
     this.pumpOne(sub);
   }

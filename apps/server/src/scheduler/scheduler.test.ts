@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
-import { decodeServerToWorker, type ServerToWorker, type WorkerOutcome } from '@tabgrid/protocol/worker';
+import {
+  decodeServerToWorker,
+  type ServerToWorker,
+  type WorkerOutcome,
+} from '@tabgrid/protocol/worker';
 import { SqliteJobStore } from '../store/sqlite-job-store.js';
 import { Scheduler, type Caller } from './scheduler.js';
 import type { WorkerSession } from './worker-registry.js';
@@ -18,8 +22,17 @@ function connect(credit: number) {
   const frames: ServerToWorker[] = [];
   const link = { send: (f: string) => frames.push(decodeServerToWorker(f)), close: vi.fn() };
   const session = scheduler.dispatcher.connect(link);
-  scheduler.dispatcher.handle(session, { type: 'hello', protocol: PROTOCOL_VERSION, threads: 1, userAgent: 't', credit });
-  const tasks = () => frames.flatMap((f) => (f.type === 'tasks' ? f.items.map((i) => ({ jobId: f.jobId, ...i })) : []));
+  scheduler.dispatcher.handle(session, {
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    threads: 1,
+    userAgent: 't',
+    credit,
+  });
+  const tasks = () =>
+    frames.flatMap((f) =>
+      f.type === 'tasks' ? f.items.map((i) => ({ jobId: f.jobId, ...i })) : [],
+    );
   return { session, frames, link, tasks };
 }
 
@@ -52,17 +65,33 @@ describe('Scheduler', () => {
     await settle();
     expect(w.tasks()).toHaveLength(7);
     expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1);
-    answer(w.session, w.tasks().slice(0, 3).map((t) => ({ jobId: t.jobId, index: t.index, ms: 1, ok: true, value: t.input })));
+    answer(
+      w.session,
+      w
+        .tasks()
+        .slice(0, 3)
+        .map((t) => ({ jobId: t.jobId, index: t.index, ms: 1, ok: true, value: t.input })),
+    );
     await settle();
     expect(w.tasks()).toHaveLength(10);
     expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1); // program travels once
   });
 
   it('serves higher priority first and shares equal priorities round-robin', async () => {
-    const low = await scheduler.createJob(admin, { program: 'function Run(d){return d}', priority: 0 });
-    const a = await scheduler.createJob(admin, { program: 'function Run(d){return d}', priority: 5 });
-    const b = await scheduler.createJob(admin, { program: 'function Run(d){return d}', priority: 5 });
-    for (const job of [low, a, b]) await scheduler.submit(admin, job.id, 'b', [...Array(2000).keys()]);
+    const low = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      priority: 0,
+    });
+    const a = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      priority: 5,
+    });
+    const b = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      priority: 5,
+    });
+    for (const job of [low, a, b])
+      await scheduler.submit(admin, job.id, 'b', [...Array(2000).keys()]);
     const w = connect(2000);
     await settle();
     const perJob = new Map<string, number>();
@@ -82,12 +111,19 @@ describe('Scheduler', () => {
     answer(w.session, [outcome]);
     answer(w.session, [outcome]);
     await settle();
-    expect(scheduler.job(admin, job.id).info()).toMatchObject({ finished: 1, failed: 0, state: 'done' });
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({
+      finished: 1,
+      failed: 0,
+      state: 'done',
+    });
     expect(scheduler.stats.duplicates).toBe(1);
   });
 
   it('requeues lost tasks and settles them as `lost` after maxAttempts', async () => {
-    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}', maxAttempts: 2 });
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      maxAttempts: 2,
+    });
     await scheduler.submit(admin, job.id, 'b1', ['x']);
     await scheduler.closeJob(admin, job.id);
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -103,11 +139,19 @@ describe('Scheduler', () => {
   });
 
   it('a worker-reported timeout counts as an attempt; the last one settles as `timeout`', async () => {
-    const job = await scheduler.createJob(admin, { program: 'function Run(){for(;;){}}', maxAttempts: 2 });
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(){for(;;){}}',
+      maxAttempts: 2,
+    });
     await scheduler.submit(admin, job.id, 'b1', [0]);
     await scheduler.closeJob(admin, job.id);
     const w = connect(5);
-    const timedOut = { name: 'TimeoutError', message: 'Run did not finish within 1000 ms', stack: '', timedOut: true };
+    const timedOut = {
+      name: 'TimeoutError',
+      message: 'Run did not finish within 1000 ms',
+      stack: '',
+      timedOut: true,
+    };
     await settle();
     answer(w.session, [{ jobId: job.id, index: 0, ms: 1000, ok: false, error: timedOut }]);
     await settle();
@@ -122,7 +166,10 @@ describe('Scheduler', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
     scheduler.close();
     scheduler = await Scheduler.open({ store });
-    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}', timeoutMs: 1000 });
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      timeoutMs: 1000,
+    });
     await scheduler.submit(admin, job.id, 'b1', [1]);
     const w = connect(1);
     await settle();
@@ -136,7 +183,12 @@ describe('Scheduler', () => {
   it('pages a large job in from the store instead of holding it in memory', async () => {
     const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
     for (let b = 0; b < 5; b++) {
-      await scheduler.submit(admin, job.id, `b${b}`, Array.from({ length: 5000 }, (_, i) => b * 5000 + i));
+      await scheduler.submit(
+        admin,
+        job.id,
+        `b${b}`,
+        Array.from({ length: 5000 }, (_, i) => b * 5000 + i),
+      );
     }
     const runtime = scheduler.job(admin, job.id);
     expect(runtime.queue!.size).toBeLessThanOrEqual(5000);
@@ -160,7 +212,11 @@ describe('Scheduler', () => {
     await store.close();
     store = new SqliteJobStore(dir);
     scheduler = await Scheduler.open({ store });
-    expect(scheduler.job(admin, job.id).info()).toMatchObject({ finished: 1, total: 3, state: 'closed' });
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({
+      finished: 1,
+      total: 3,
+      state: 'closed',
+    });
     const again = connect(10);
     await settle();
     expect(again.tasks().map((t) => t.index)).toEqual([0, 2]);
@@ -171,7 +227,10 @@ describe('Scheduler', () => {
     const first = scheduler.submit(admin, job.id, 'same', [1, 2]);
     const concurrent = scheduler.submit(admin, job.id, 'same', [1, 2]);
     expect(await first).toEqual(await concurrent);
-    expect(await scheduler.submit(admin, job.id, 'same', [1, 2])).toEqual({ firstIndex: 0, count: 2 });
+    expect(await scheduler.submit(admin, job.id, 'same', [1, 2])).toEqual({
+      firstIndex: 0,
+      count: 2,
+    });
     expect(scheduler.job(admin, job.id).info().total).toBe(2);
   });
 });

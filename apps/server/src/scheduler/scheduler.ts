@@ -88,7 +88,8 @@ export class Scheduler {
       state: 'open',
       timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
       maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-      priority: req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
+      priority:
+        req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
       total: 0,
       finished: 0,
       failed: 0,
@@ -109,7 +110,10 @@ export class Scheduler {
   job(caller: Caller, jobId: string): JobRuntime {
     const job = this.jobs.get(jobId);
     if (!job || (!caller.seesAll && job.record.owner !== caller.owner)) {
-      throw new TabgridError(ErrorCode.JOB_NOT_FOUND, `No job with id ${jobId}. List your jobs with GET /api/jobs.`);
+      throw new TabgridError(
+        ErrorCode.JOB_NOT_FOUND,
+        `No job with id ${jobId}. List your jobs with GET /api/jobs.`,
+      );
     }
     return job;
   }
@@ -126,12 +130,27 @@ export class Scheduler {
    * Appends tasks (JSON values) and resolves once they are durable. A batch id seen before
    * returns the first submission's indexes instead of adding the tasks again.
    */
-  submit(caller: Caller, jobId: string, batchId: string, tasks: unknown[]): Promise<{ firstIndex: number; count: number }> {
-    return this.submitEncoded(caller, jobId, batchId, tasks.map((task) => JSON.stringify(task ?? null)));
+  submit(
+    caller: Caller,
+    jobId: string,
+    batchId: string,
+    tasks: unknown[],
+  ): Promise<{ firstIndex: number; count: number }> {
+    return this.submitEncoded(
+      caller,
+      jobId,
+      batchId,
+      tasks.map((task) => JSON.stringify(task ?? null)),
+    );
   }
 
   /** Like {@link submit}, with each task already encoded as JSON text. */
-  async submitEncoded(caller: Caller, jobId: string, batchId: string, inputs: string[]): Promise<{ firstIndex: number; count: number }> {
+  async submitEncoded(
+    caller: Caller,
+    jobId: string,
+    batchId: string,
+    inputs: string[],
+  ): Promise<{ firstIndex: number; count: number }> {
     const job = this.job(caller, jobId);
     const pending = job.pendingBatches.get(batchId);
     if (pending) return pending;
@@ -140,14 +159,20 @@ export class Scheduler {
     const raced = job.pendingBatches.get(batchId);
     if (raced) return raced;
     if (job.record.state !== 'open') {
-      throw new TabgridError(ErrorCode.JOB_NOT_OPEN, `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`);
+      throw new TabgridError(
+        ErrorCode.JOB_NOT_OPEN,
+        `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`,
+      );
     }
     const firstIndex = job.nextIndex;
     job.nextIndex += inputs.length;
     const committed = (async () => {
       job.record.total = job.nextIndex;
       job.record.modified = Date.now();
-      await Promise.all([this.store.appendTasks(jobId, batchId, firstIndex, inputs), this.store.updateJob(job.record)]);
+      await Promise.all([
+        this.store.appendTasks(jobId, batchId, firstIndex, inputs),
+        this.store.updateJob(job.record),
+      ]);
       job.queue?.appended(firstIndex, inputs);
       this.dispatcher.schedule();
       return { firstIndex, count: inputs.length };
@@ -241,7 +266,8 @@ export class Scheduler {
         job.durableSeq = Math.max(job.durableSeq, seq);
         this.streams.pump(record.id);
       },
-      (err: unknown) => console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
+      (err: unknown) =>
+        console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
     );
   }
 
@@ -249,7 +275,12 @@ export class Scheduler {
    * A task failed without an answer (its worker vanished or it ran out of time). It goes back
    * to the queue until it has failed `maxAttempts` times, then settles as an error.
    */
-  failAttempt(job: JobRuntime, task: Lease['task'], type: Extract<TaskErrorType, 'lost' | 'timeout'>, detail: string): Omit<StoredOutcome, 'seq'> | undefined {
+  failAttempt(
+    job: JobRuntime,
+    task: Lease['task'],
+    type: Extract<TaskErrorType, 'lost' | 'timeout'>,
+    detail: string,
+  ): Omit<StoredOutcome, 'seq'> | undefined {
     const attempts = (job.attempts.get(task.index) ?? 0) + 1;
     if (attempts < job.record.maxAttempts) {
       job.attempts.set(task.index, attempts);

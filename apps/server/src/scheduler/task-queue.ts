@@ -35,7 +35,9 @@ export class TaskQueue {
 
   /** True when the store holds tasks that are not in memory yet and the window is low. */
   get wantsPage(): boolean {
-    return !this.paging && this.cursor < this.durableEnd && this.buffer.length - this.head < LOW_WATER;
+    return (
+      !this.paging && this.cursor < this.durableEnd && this.buffer.length - this.head < LOW_WATER
+    );
   }
 
   /** Takes up to `n` tasks: retries first, then in index order. */

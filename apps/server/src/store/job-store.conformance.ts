@@ -45,12 +45,18 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
     });
 
     it('creates, updates and lists jobs, and keeps their code', async () => {
-      await store.createJob(jobRecord('a'), { program: 'function Run(d){return d}', argsJson: '{"k":1}' });
+      await store.createJob(jobRecord('a'), {
+        program: 'function Run(d){return d}',
+        argsJson: '{"k":1}',
+      });
       await store.updateJob(jobRecord('a', { state: 'closed', total: 3 }));
       const jobs = await store.listJobs();
       expect(jobs).toHaveLength(1);
       expect(jobs[0]).toMatchObject({ id: 'a', state: 'closed', total: 3 });
-      expect(await store.getJobCode('a')).toEqual({ program: 'function Run(d){return d}', argsJson: '{"k":1}' });
+      expect(await store.getJobCode('a')).toEqual({
+        program: 'function Run(d){return d}',
+        argsJson: '{"k":1}',
+      });
       expect(await store.getJobCode('missing')).toBeUndefined();
     });
 
@@ -122,7 +128,12 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       await store.updateJob(jobRecord('h', { total: 3, finished: 1, lastSeq: 1 }));
       await store.close();
       store = open(dir);
-      expect((await store.listJobs())[0]).toMatchObject({ id: 'h', total: 3, finished: 1, lastSeq: 1 });
+      expect((await store.listJobs())[0]).toMatchObject({
+        id: 'h',
+        total: 3,
+        finished: 1,
+        lastSeq: 1,
+      });
       expect((await store.readQueued('h', 0, 10)).map((t) => t.index)).toEqual([0, 2]);
       expect(await store.readOutcomes('h', 0, 'all', 10)).toHaveLength(1);
     });

@@ -72,7 +72,9 @@ export class SqliteJobStore implements JobStore {
         'INSERT INTO jobs (id, owner, program, args, record) VALUES (?, ?, ?, ?, ?)',
       ),
       updateJob: this.db.prepare('UPDATE jobs SET record = ? WHERE id = ?'),
-      insertTask: this.db.prepare('INSERT OR IGNORE INTO tasks (job_id, idx, input) VALUES (?, ?, ?)'),
+      insertTask: this.db.prepare(
+        'INSERT OR IGNORE INTO tasks (job_id, idx, input) VALUES (?, ?, ?)',
+      ),
       insertBatch: this.db.prepare(
         'INSERT OR IGNORE INTO batches (job_id, batch_id, first_index, count) VALUES (?, ?, ?, ?)',
       ),
@@ -156,7 +158,8 @@ export class SqliteJobStore implements JobStore {
 
   settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
     return this.write(() => {
-      for (const o of outcomes) this.stmt.settle.run(o.seq, o.ok ? 1 : 0, o.payload, jobId, o.index);
+      for (const o of outcomes)
+        this.stmt.settle.run(o.seq, o.ok ? 1 : 0, o.payload, jobId, o.index);
     });
   }
 

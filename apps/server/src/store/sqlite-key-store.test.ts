@@ -9,7 +9,14 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 it('stores keys durably, refuses duplicate names, revokes', async () => {
   const store = new SqliteKeyStore(dir);
-  const key = { id: 'k1', name: 'alice', role: 'client' as const, owner: null, created: 5, secretHash: 'ab' };
+  const key = {
+    id: 'k1',
+    name: 'alice',
+    role: 'client' as const,
+    owner: null,
+    created: 5,
+    secretHash: 'ab',
+  };
   await store.createKey(key);
   await expect(store.createKey({ ...key, id: 'k2' })).rejects.toThrow(/UNIQUE/);
   await store.close();

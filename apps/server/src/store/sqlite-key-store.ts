@@ -26,20 +26,26 @@ export class SqliteKeyStore implements KeyStore {
   // eslint-disable-next-line @typescript-eslint/require-await
   async createKey(key: StoredKey): Promise<void> {
     this.db
-      .prepare('INSERT INTO api_keys (id, name, role, owner, created, secret_hash) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO api_keys (id, name, role, owner, created, secret_hash) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(key.id, key.name, key.role, key.owner, key.created, key.secretHash);
   }
 
   listKeys(): Promise<StoredKey[]> {
     return Promise.resolve(
       this.db
-        .prepare('SELECT id, name, role, owner, created, secret_hash AS secretHash FROM api_keys ORDER BY created')
+        .prepare(
+          'SELECT id, name, role, owner, created, secret_hash AS secretHash FROM api_keys ORDER BY created',
+        )
         .all() as StoredKey[],
     );
   }
 
   revokeKey(id: string): Promise<boolean> {
-    return Promise.resolve(this.db.prepare('DELETE FROM api_keys WHERE id = ?').run(id).changes > 0);
+    return Promise.resolve(
+      this.db.prepare('DELETE FROM api_keys WHERE id = ?').run(id).changes > 0,
+    );
   }
 
   close(): Promise<void> {

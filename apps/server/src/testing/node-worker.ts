@@ -24,7 +24,10 @@ export class NodeWorker {
   readonly opened: Promise<void>;
   readonly closed: Promise<void>;
 
-  constructor(url: string, private readonly options: NodeWorkerOptions = {}) {
+  constructor(
+    url: string,
+    private readonly options: NodeWorkerOptions = {},
+  ) {
     this.socket = new WebSocket(url);
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
@@ -41,7 +44,13 @@ export class NodeWorker {
   }
 
   hello(): void {
-    this.send({ type: 'hello', protocol: PROTOCOL_VERSION, threads: 1, userAgent: 'node-worker', credit: this.options.credit ?? 100 });
+    this.send({
+      type: 'hello',
+      protocol: PROTOCOL_VERSION,
+      threads: 1,
+      userAgent: 'node-worker',
+      credit: this.options.credit ?? 100,
+    });
   }
 
   send(msg: unknown): void {
@@ -70,10 +79,22 @@ export class NodeWorker {
         for (const { index, input } of msg.items) {
           if (this.options.beforeTask && !this.options.beforeTask(msg.jobId, index)) continue;
           try {
-            items.push({ jobId: msg.jobId, index, ms: 0, ok: true, value: job!.run(input, job!.args) ?? null });
+            items.push({
+              jobId: msg.jobId,
+              index,
+              ms: 0,
+              ok: true,
+              value: job!.run(input, job!.args) ?? null,
+            });
           } catch (err) {
             const e = err as Error;
-            items.push({ jobId: msg.jobId, index, ms: 0, ok: false, error: { name: e.name, message: e.message, stack: e.stack ?? '' } });
+            items.push({
+              jobId: msg.jobId,
+              index,
+              ms: 0,
+              ok: false,
+              error: { name: e.name, message: e.message, stack: e.stack ?? '' },
+            });
           }
         }
         this.done.push(...items);

@@ -1,0 +1,206 @@
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { KeyAdmin } from './keys.js';
+import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
+import { decodeJobInfo } from '@tabgrid/protocol/sdk';
+import type { BatchOptions } from './batches.js';
+import { Connection } from './connection.js';
+import { Job, type JobContext } from './job.js';
+import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
+
+export const DEFAULT_URL = 'http://127.0.0.1:8080';
+
+/** Options of a {@link Tabgrid} client; every one has a default. */
+export interface TabgridOptions {
+  /** Server address; default `TABGRID_URL`, else `http://127.0.0.1:8080`. */
+  url?: string;
+  /** API token; default `TABGRID_TOKEN` (printed by `npm start`). */
+  token?: string;
+  /** Longest wait for the server's answer to a request while connected (ms, default 30 000). */
+  timeoutMs?: number;
+  /** Longest a request waits for a (re)connection before failing (ms, default 15 000). */
+  connectTimeoutMs?: number;
+  /** Outcomes buffered per stream before the server is asked to wait (default 10 000). */
+  highWaterMark?: number;
+  /** Submission batches awaiting acknowledgement at once (default 4). */
+  submitWindow?: number;
+  /** How tasks are cut into submission batches (default 1000 tasks / ~512 KB). */
+  batch?: BatchOptions;
+}
+
+/**
+ * A `Run` function sent as the job's program. Only its source travels: it must not use
+ * variables from the scope it was written in (closures, imports), since it runs in a
+ * volunteer's browser tab. Use the job's `args` for shared data instead.
+ */
+export type RunFunction<T> = (input: never, args: never) => T | PromiseLike<T>;
+
+/**
+ * What `createJob` takes: the job's options, with `program` either JavaScript source that
+ * defines `function Run(input, args)`, or a function (sent as `var Run = (<its source>);`).
+ */
+export type JobSpec<T = unknown> = Omit<CreateJobRequest, 'program'> & {
+  program: string | RunFunction<T>;
+};
+
+function env(name: string): string | undefined {
+  // Guarded: browsers have no `process`.
+  const value = typeof process === 'undefined' ? undefined : process.env[name];
+  return value === '' ? undefined : value;
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The source sent for a program: strings as they are, functions wrapped as
+ * `var Run = (<source>);`. Method shorthand (`{ Run(d) {…} }.Run`) is turned into a function
+ * expression; native and bound functions are refused (they have no source).
+ *
+ * @example
+ * programSource((d: number) => d * 2); // 'var Run = ((d) => d * 2);'
+ */
+export function programSource(program: string | RunFunction<unknown>): string {
+  if (typeof program === 'string') return program;
+  if (typeof program !== 'function') {
+    throw new TabgridError(
+      ErrorCode.INVALID_PROGRAM,
+      'program must be JavaScript source or a function.',
+    );
+  }
+  let source = Function.prototype.toString.call(program).trim();
+  if (/\[native code\]\s*\}$/.test(source)) {
+    throw new TabgridError(
+      ErrorCode.INVALID_PROGRAM,
+      'A native or bound function has no source to send: pass a plain function or source text.',
+    );
+  }
+  if (!/^(async\s*)?(function\b|\(|[\w$]+\s*=>)/.test(source)) {
+    source = source.replace(/^(async\s+)?/, (prefix) => `${prefix}function `);
+  }
+  return `var Run = (${source});`;
+}
+
+/**
+ * A client of one Tabgrid server, over one socket.io connection opened on first use. Call
+ * `close()` when done, or a Node process stays alive.
+ *
+ * @example
+ * import { Tabgrid } from '@tabgrid/sdk';
+ *
+ * const tg = new Tabgrid({ url: 'http://127.0.0.1:8080', token: process.env.TABGRID_TOKEN });
+ * const job = await tg.createJob({ program: (d: number) => d * 2, name: 'double' });
+ * console.log(await job.map([1, 2, 3])); // [2, 4, 6]
+ * await tg.close();
+ */
+export class Tabgrid {
+  /** The server address in use. */
+  readonly url: string;
+  /** API key management (admin tokens only). */
+  readonly keys: KeyAdmin;
+  private readonly connection: Connection;
+  private readonly context: JobContext;
+
+  constructor(options: TabgridOptions = {}) {
+    this.url = options.url ?? env('TABGRID_URL') ?? DEFAULT_URL;
+    if (!isHttpUrl(this.url)) {
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        `Invalid Tabgrid url "${this.url}": expected an http(s) address such as ${DEFAULT_URL}.`,
+      );
+    }
+    const token = options.token ?? env('TABGRID_TOKEN');
+    this.keys = new KeyAdmin(this.url, token);
+    this.connection = new Connection({
+      url: this.url,
+      token,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+    });
+    this.context = {
+      connection: this.connection,
+      highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      window: options.submitWindow ?? 4,
+      batch: options.batch ?? {},
+    };
+  }
+
+  /**
+   * Creates a job. `program` is source text defining `function Run(input, args)`, or a
+   * function. A function travels as source only: closures and imports do not come along.
+   *
+   * @example
+   * const job = await tg.createJob({
+   *   program: (n: number, args: { exp: number }) => n ** args.exp,
+   *   name: 'powers',
+   *   args: { exp: 3 },
+   *   timeoutMs: 5_000,
+   * });
+   */
+  async createJob<T = unknown>(spec: JobSpec<T>): Promise<Job<T>> {
+    const { program, ...rest } = spec;
+    // Not resent after a dropped connection: the job might have been created twice.
+    const data = await this.connection.request('job:create', {
+      ...rest,
+      program: programSource(program),
+    });
+    const info = decodeJobInfo(data);
+    return new Job<T>(this.context, info.id, info);
+  }
+
+  /**
+   * Every job this token owns.
+   *
+   * @example
+   * for (const j of await tg.jobs()) console.log(j.id, j.state, `${j.finished}/${j.total}`);
+   */
+  async jobs(): Promise<JobInfo[]> {
+    const data = await this.connection.request('jobs:list', {}, { retry: true });
+    if (!Array.isArray(data))
+      throw new TabgridError(ErrorCode.PROTOCOL, 'Invalid jobs:list answer from the server.');
+    return data.map((item) => decodeJobInfo(item));
+  }
+
+  /**
+   * A handle on an existing job, without asking the server anything.
+   *
+   * @example
+   * const results = tg.job<number>(id).results();
+   */
+  job<T = unknown>(id: string): Job<T> {
+    return new Job<T>(this.context, id);
+  }
+
+  /**
+   * Deletes every job this token owns; resolves with how many were deleted.
+   *
+   * @example
+   * const n = await tg.deleteJobs();
+   */
+  async deleteJobs(): Promise<number> {
+    const data = await this.connection.request('jobs:delete', {}, { retry: true });
+    const deleted =
+      typeof data === 'object' && data !== null
+        ? (data as { deleted?: unknown }).deleted
+        : undefined;
+    if (typeof deleted !== 'number')
+      throw new TabgridError(ErrorCode.PROTOCOL, 'Invalid jobs:delete answer from the server.');
+    return deleted;
+  }
+
+  /**
+   * Closes the connection. Streams and requests still under way fail with
+   * `TG_ERR_DISCONNECTED`.
+   *
+   * @example
+   * try { await job.map(inputs) } finally { await tg.close() }
+   */
+  close(): Promise<void> {
+    this.connection.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * `@tabgrid/sdk`: submit jobs and tasks to a Tabgrid server and stream their results and
+ * errors back, in Node and in browsers.
+ *
+ * @example
+ * import { Tabgrid } from '@tabgrid/sdk';
+ *
+ * const tg = new Tabgrid({ token: process.env.TABGRID_TOKEN });
+ * const job = await tg.createJob({ program: 'function Run(d) { return d * 2 }', name: 'double' });
+ * for await (const o of job.run([1, 2, 3])) console.log(o.index, o.ok ? o.value : o.error.message);
+ * await tg.close();
+ */
+export {
+  Tabgrid,
+  programSource,
+  DEFAULT_URL,
+  type TabgridOptions,
+  type JobSpec,
+  type RunFunction,
+} from './client.js';
+export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job.js';
+export { OutcomeStream } from './streams.js';
+export { KeyAdmin } from './keys.js';
+export { TasksFailedError, type TaskError } from './collect.js';
+export type { BatchOptions, TaskSource } from './batches.js';
+export { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+export type {
+  JobInfo,
+  JobState,
+  TaskErrorType,
+  TaskFailure,
+  CreateJobRequest,
+} from '@tabgrid/protocol/jobs';
+export type { ApiKeyInfo, CreatedKey, CreateKeyRequest, Role } from '@tabgrid/protocol/keys';
