@@ -21,7 +21,14 @@ export function App() {
     return () => clearInterval(timer);
   }, []);
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 640, margin: '4rem auto', padding: '0 1rem' }}>
+    <main
+      style={{
+        fontFamily: 'system-ui, sans-serif',
+        maxWidth: 640,
+        margin: '4rem auto',
+        padding: '0 1rem',
+      }}
+    >
       <h1>Tabgrid dashboard</h1>
       <p>The live dashboard (jobs, workers, throughput) is being built.</p>
       <p data-testid="health">

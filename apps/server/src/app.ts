@@ -56,8 +56,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: 64 * 1024 * 1024,
-    // CrowdProcess clients call /api/jobs/ with a trailing slash.
-    routerOptions: { ignoreTrailingSlash: true },
+    // CrowdProcess clients call /api/jobs/ with a trailing slash, and its Python client deletes
+    // /api/jobs//ID.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
 
   app.setErrorHandler((err, _request, reply) => {

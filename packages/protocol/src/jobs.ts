@@ -48,7 +48,9 @@ export const CreateJobRequest = Type.Composite([
     /** JSON value handed to every `Run` call as its second argument; sent once per job. */
     args: Type.Optional(Type.Unknown()),
     /** Free-form label to group jobs by (CrowdProcess compatible). */
-    group: Type.Optional(Type.String({ maxLength: LIMITS.maxNameLength })),
+    group: Type.Optional(
+      Type.Union([Type.String({ maxLength: LIMITS.maxNameLength }), Type.Null()]),
+    ),
     /** CrowdProcess's name for priority; used when `priority` is absent. */
     bid: Type.Optional(Type.Number()),
   }),

@@ -117,6 +117,9 @@ async function streamOutcomes(
     'content-type': 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-store',
   });
+  // Send the headers now: a live stream may wait long for its first line, and clients (requests'
+  // stream=True) block until they see the status.
+  out.flushHeaders();
   if (!live) {
     for (let cursor = from; ;) {
       const rows = await scheduler.store.readOutcomes(job.record.id, cursor, kind, READ_PAGE);

@@ -104,9 +104,8 @@ export class WorkerConnection {
       this.send({ type: 'hello', protocol: PROTOCOL_VERSION, threads, userAgent, credit });
     };
     socket.onmessage = (event: MessageEvent) => this.onFrame(event.data);
+    // No `error` handler: an error is always followed by `close`, where reconnecting happens.
     socket.onclose = (event: CloseEvent) => this.onSocketClose(socket, event.code, event.reason);
-    // An `error` is always followed by `close`, which is where reconnecting happens.
-    socket.onerror = null;
   }
 
   private onFrame(data: unknown): void {

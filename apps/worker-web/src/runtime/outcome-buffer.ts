@@ -1,7 +1,16 @@
 /** Outcomes wait at most this long for company before going to the server... */
 export const FLUSH_DELAY_MS = 5;
-/** ...or go at once when this many are waiting. */
+/** ...or go at once when this many are waiting (fewer for a small grant; see flushAt). */
 export const FLUSH_AT_ITEMS = 512;
+
+/**
+ * How many waiting outcomes trigger an immediate flush for a tab granting `capacity` slots.
+ * Each waiting outcome is a slot the server cannot use, so a quarter of the grant is the most
+ * we park: with tiny tasks a full 5 ms wait would otherwise cap throughput at capacity / 5 ms.
+ */
+export function flushThreshold(capacity: number): number {
+  return Math.max(16, Math.min(FLUSH_AT_ITEMS, Math.floor(capacity / 4)));
+}
 
 /**
  * Outcomes waiting to go to the server, plus the slots to grant with them, flushed as one
@@ -12,14 +21,15 @@ export class OutcomeBuffer {
   private items: string[] = [];
   private credit = 0;
   private scheduled = false;
-  private readonly wake = new MessageChannel();
+  /** Waiting outcomes that trigger an immediate flush. */
+  flushAt = FLUSH_AT_ITEMS;
+  /** Created on first use: only hidden tabs need it. */
+  private wake: MessageChannel | undefined;
 
   constructor(
     private readonly send: (frame: string) => void,
     private readonly isVisible: () => boolean = () => document.visibilityState === 'visible',
-  ) {
-    this.wake.port1.onmessage = () => this.tick();
-  }
+  ) {}
 
   /** Outcomes waiting. */
   get size(): number {
@@ -28,7 +38,7 @@ export class OutcomeBuffer {
 
   add(outcomes: readonly string[]): void {
     for (const outcome of outcomes) this.items.push(outcome);
-    if (this.items.length >= FLUSH_AT_ITEMS) this.flush();
+    if (this.items.length >= this.flushAt) this.flush();
     else this.schedule();
   }
 
@@ -73,7 +83,15 @@ export class OutcomeBuffer {
     this.scheduled = true;
     // Hidden tabs get timers throttled to once a second or worse; message events are not.
     if (this.isVisible()) setTimeout(() => this.tick(), FLUSH_DELAY_MS);
-    else this.wake.port2.postMessage(null);
+    else this.wakeChannel().port2.postMessage(null);
+  }
+
+  private wakeChannel(): MessageChannel {
+    if (!this.wake) {
+      this.wake = new MessageChannel();
+      this.wake.port1.onmessage = () => this.tick();
+    }
+    return this.wake;
   }
 
   private tick(): void {

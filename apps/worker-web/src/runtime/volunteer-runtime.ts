@@ -9,7 +9,7 @@ import {
 import type { ThreadTask } from '../sandbox/sandbox-protocol';
 import { ThreadPool, type Chunk, type LocalJob } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
-import { OutcomeBuffer } from './outcome-buffer';
+import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
 import { TaskQueue } from './task-queue';
 import { ThroughputMeter } from './throughput-meter';
 
@@ -139,6 +139,7 @@ export class VolunteerRuntime {
   }
 
   private onOpen(): { threads: number; credit: number } {
+    this.buffer.flushAt = flushThreshold(this.capacity);
     this.withheld = this.paused ? this.capacity : 0;
     return { threads: this.threads, credit: this.paused ? 0 : this.capacity };
   }

@@ -19,6 +19,13 @@ export interface Chunk {
   exact: boolean;
 }
 
+/** Starts and stops threads; {@link SandboxHost} in the page, a fake in unit tests. */
+export interface ThreadHost {
+  spawn(): { workerId: number; port: MessagePort };
+  terminate(workerId: number): void;
+  dispose(): void;
+}
+
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
   takeChunk(loadedJobKey: number | undefined): Chunk | undefined;
@@ -32,6 +39,13 @@ export interface ThreadPoolEvents {
 const STARTUP_GRACE_MS = 5_000;
 /** Allowance for a flush that is queued behind other work on the page's main thread. */
 const DELIVERY_GRACE_MS = 50;
+/**
+ * Time limit per task when re-running suspects. The hung task already ran past the job's
+ * timeoutMs in the first run (the tasks finished but unflushed before it took under a flush
+ * interval), so the re-run only has to find which one it is, and quickly: the server counts
+ * a tab silent for its longest job timeout plus a grace period as stalled.
+ */
+export const SUSPECT_TIMEOUT_MS = 2_000;
 
 interface Thread {
   workerId: number;
@@ -56,13 +70,13 @@ interface Thread {
  * job a fresh realm so one job's code can never tamper with another's.
  */
 export class ThreadPool {
-  private readonly host = new SandboxHost();
   private readonly threads: Thread[] = [];
   private nextChunkId = 1;
 
   constructor(
     size: number,
     private readonly events: ThreadPoolEvents,
+    private readonly host: ThreadHost = new SandboxHost(),
   ) {
     this.resize(size);
   }
@@ -180,13 +194,17 @@ export class ThreadPool {
     const chunk = thread.chunk;
     if (!chunk) return;
     thread.lastProgress = performance.now();
-    const budget = chunk.job.timeoutMs + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
+    const budget = this.limitOf(chunk) + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
     thread.deadline = thread.lastProgress + budget + (thread.ready ? 0 : STARTUP_GRACE_MS);
     // A later deadline is picked up lazily when the timer fires, instead of resetting a timer
     // on every flush (hundreds per second); an earlier one (the startup grace ended) re-arms.
     if (thread.timer !== undefined && thread.timerAt <= thread.deadline) return;
     if (thread.timer !== undefined) clearTimeout(thread.timer);
     this.arm(thread);
+  }
+
+  private limitOf(chunk: Chunk): number {
+    return chunk.exact ? Math.min(chunk.job.timeoutMs, SUSPECT_TIMEOUT_MS) : chunk.job.timeoutMs;
   }
 
   private arm(thread: Thread): void {
@@ -259,10 +277,10 @@ export class ThreadPool {
     // a single task, or a program that never finished loading); otherwise re-run them exactly.
     const certain = chunk.exact || unreported === 1 || !thread.loaded;
     const task = chunk.tasks[thread.reported];
-    if (!certain) {
-      this.requeueRest(thread, true);
-    } else if (task) {
-      const ms = Math.max(0, Math.round(performance.now() - thread.lastProgress));
+    if (certain && task) {
+      // A suspect re-run stops early; the first run already took the job's whole timeoutMs.
+      const elapsed = Math.round(performance.now() - thread.lastProgress);
+      const ms = Math.max(0, elapsed, chunk.exact ? job.timeoutMs : 0);
       const message = thread.loaded
         ? `Run did not finish within ${job.timeoutMs} ms`
         : `the program did not finish loading within ${job.timeoutMs} ms`;
@@ -276,7 +294,7 @@ export class ThreadPool {
       thread.reported += 1;
       this.events.onOutcomes(job, [outcome], 1, ms);
     }
-    this.requeueRest(thread);
+    this.requeueRest(thread, !certain);
     this.replace(thread);
     this.pump();
   }

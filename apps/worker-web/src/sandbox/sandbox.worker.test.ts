@@ -1,0 +1,175 @@
+import { runInNewContext } from 'node:vm';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PageToThread, ThreadToPage } from './sandbox-protocol';
+import { SANDBOX_WORKER_SOURCE } from './sandbox.worker';
+
+type Results = Extract<ThreadToPage, { type: 'results' }>;
+
+/**
+ * Runs the thread's shipped source in a fresh V8 context standing in for the worker global,
+ * and talks to it over a real MessageChannel, like the page does.
+ */
+function startThread() {
+  const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
+    onmessage: null,
+  };
+  const context = Object.assign(scope, { performance });
+  runInNewContext(SANDBOX_WORKER_SOURCE, context);
+  const channel = new MessageChannel();
+  const received: ThreadToPage[] = [];
+  let wake: (() => void) | undefined;
+  channel.port1.onmessage = (event: MessageEvent<ThreadToPage>) => {
+    received.push(event.data);
+    wake?.();
+  };
+  scope.onmessage?.({ ports: [channel.port2] });
+  const until = async (done: (all: ThreadToPage[]) => boolean) => {
+    while (!done(received)) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  return {
+    scope,
+    received,
+    send: (message: PageToThread) => channel.port1.postMessage(message),
+    close: () => channel.port1.close(),
+    /** Every outcome of chunk `chunkId`, parsed, once its last flush arrived. */
+    async outcomes(chunkId: number): Promise<unknown[]> {
+      const mine = (all: ThreadToPage[]) =>
+        all.filter((m): m is Results => m.type === 'results' && m.chunkId === chunkId);
+      await until((all) => mine(all).some((m) => m.done));
+      return mine(received).flatMap((m) => m.outcomes.map((text) => JSON.parse(text) as unknown));
+    },
+  };
+}
+
+let thread: ReturnType<typeof startThread> | undefined;
+afterEach(() => thread?.close());
+
+function run(program: string, inputs: unknown[], args: unknown = null, flushEach = false) {
+  thread = startThread();
+  thread.send({ type: 'load', jobId: 'job-1', program, args });
+  const tasks = inputs.map((input, i) => ({ index: 10 + i, input }));
+  thread.send({ type: 'run', chunkId: 1, tasks, flushEach });
+  return thread.outcomes(1);
+}
+
+describe('sandbox thread runtime', () => {
+  it('says ready, hides its port and removes the global handler', async () => {
+    const t = (thread = startThread());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(t.received[0]).toEqual({ type: 'ready' });
+    expect(t.scope.onmessage).toBeNull();
+  });
+
+  it('runs `function Run` on each input, in order, with the job args', async () => {
+    const outcomes = await run('function Run(d, a) { return d * a.k; }', [1, 2, 3], { k: 2 });
+    expect(outcomes).toEqual([
+      { jobId: 'job-1', index: 10, ms: expect.any(Number), ok: true, value: 2 },
+      { jobId: 'job-1', index: 11, ms: expect.any(Number), ok: true, value: 4 },
+      { jobId: 'job-1', index: 12, ms: expect.any(Number), ok: true, value: 6 },
+    ]);
+  });
+
+  it('accepts `var Run = ...` and awaits promises', async () => {
+    const outcomes = await run('var Run = async (d) => d + 1;', [1]);
+    expect(outcomes).toMatchObject([{ ok: true, value: 2 }]);
+  });
+
+  it('fails every task clearly when the program defines no Run', async () => {
+    const outcomes = await run('function run(d) { return d; }', [1, 2]);
+    expect(outcomes).toHaveLength(2);
+    for (const outcome of outcomes) {
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: { message: 'the program must define a function Run(input, args)' },
+      });
+    }
+  });
+
+  it('reports thrown errors, non-Error throws and unserialisable results', async () => {
+    const program = `function Run(k) {
+      if (k === 'range') throw new RangeError('too big');
+      if (k === 'string') throw 'plain';
+      if (k === 'object') throw { code: 7 };
+      if (k === 'undefined') return undefined;
+      if (k === 'bigint') return 1n;
+      if (k === 'typed') return new Uint8Array([1, 2]);
+    }`;
+    const outcomes = await run(program, [
+      'range',
+      'string',
+      'object',
+      'undefined',
+      'bigint',
+      'typed',
+    ]);
+    expect(outcomes).toMatchObject([
+      { ok: false, error: { name: 'RangeError', message: 'too big' } },
+      { ok: false, error: { name: 'Error', message: 'plain', stack: '' } },
+      { ok: false, error: { name: 'Error', message: 'Run threw a non-Error value: {"code":7}' } },
+      { ok: true, value: null },
+      {
+        ok: false,
+        error: { name: 'TypeError', message: expect.stringMatching(/cannot be sent as JSON/) },
+      },
+      { ok: true, value: [1, 2] },
+    ]);
+  });
+
+  it('makes network and DOM globals throw a clear error, unredefinably', async () => {
+    const program = `function Run(k) {
+      if (k === 'fetch') return fetch('http://example.com');
+      if (k === 'ws') return new WebSocket('ws://example.com');
+      if (k === 'document') return document.title;
+      if (k === 'redefine') { Object.defineProperty(self, 'fetch', { value: () => 1 }); }
+    }`.replace('self', 'globalThis');
+    const outcomes = await run(program, ['fetch', 'ws', 'document', 'redefine']);
+    expect(outcomes).toMatchObject([
+      {
+        ok: false,
+        error: {
+          message:
+            'TG sandbox: fetch is not available to job code (tasks run without network access)',
+        },
+      },
+      {
+        ok: false,
+        error: { message: expect.stringMatching(/^TG sandbox: WebSocket is not available/) },
+      },
+      {
+        ok: false,
+        error: { message: 'TG sandbox: job code runs in a Web Worker: there is no DOM (document)' },
+      },
+      { ok: false, error: { name: 'TypeError' } },
+    ]);
+  });
+
+  it('flushes after every task in exact mode', async () => {
+    const t = (thread = startThread());
+    t.send({ type: 'load', jobId: 'j', program: 'function Run(d) { return d; }', args: null });
+    const tasks = [1, 2, 3].map((input, index) => ({ index, input }));
+    t.send({ type: 'run', chunkId: 5, tasks, flushEach: true });
+    await t.outcomes(5);
+    const flushes = t.received.filter((m): m is Results => m.type === 'results');
+    expect(flushes.map((m) => [m.outcomes.length, m.done])).toEqual([
+      [1, false],
+      [1, false],
+      [1, true],
+    ]);
+  });
+
+  it('batches tiny tasks into one flush otherwise, counting failures', async () => {
+    const t = (thread = startThread());
+    t.send({
+      type: 'load',
+      jobId: 'j',
+      program: 'function Run(d) { if (d % 2) throw 1; return d; }',
+      args: null,
+    });
+    const tasks = Array.from({ length: 100 }, (_, index) => ({ index, input: index }));
+    t.send({ type: 'run', chunkId: 6, tasks, flushEach: false });
+    await t.outcomes(6);
+    const flushes = t.received.filter((m): m is Results => m.type === 'results');
+    expect(flushes).toHaveLength(1);
+    expect(flushes[0]).toMatchObject({ done: true, failures: 50 });
+  });
+});

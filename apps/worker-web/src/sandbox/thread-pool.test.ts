@@ -1,0 +1,235 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
+import {
+  SUSPECT_TIMEOUT_MS,
+  ThreadPool,
+  type Chunk,
+  type LocalJob,
+  type ThreadHost,
+} from './thread-pool';
+
+/** A thread as the pool sees it: a port we can read from and answer on, synchronously. */
+interface FakeThread {
+  workerId: number;
+  sent: PageToThread[];
+  closed: boolean;
+  reply(message: ThreadToPage): void;
+}
+
+class FakeHost implements ThreadHost {
+  readonly threads: FakeThread[] = [];
+  readonly terminated: number[] = [];
+  spawn(): { workerId: number; port: MessagePort } {
+    const workerId = this.threads.length + 1;
+    const thread: FakeThread = { workerId, sent: [], closed: false, reply: () => undefined };
+    const port = {
+      onmessage: null as ((event: { data: unknown }) => void) | null,
+      postMessage: (message: PageToThread) => thread.sent.push(message),
+      close: () => (thread.closed = true),
+    };
+    thread.reply = (message) => port.onmessage?.({ data: message });
+    this.threads.push(thread);
+    return { workerId, port: port as unknown as MessagePort };
+  }
+  terminate(workerId: number): void {
+    this.terminated.push(workerId);
+  }
+  dispose(): void {}
+}
+
+const job: LocalJob = {
+  key: 1,
+  jobId: 'j',
+  program: 'function Run(d){return d}',
+  args: null,
+  timeoutMs: 1000,
+};
+const tasks = (...indices: number[]): ThreadTask[] =>
+  indices.map((index) => ({ index, input: index }));
+const outcome = (index: number) =>
+  JSON.stringify({ jobId: 'j', index, ms: 0, ok: true, value: index });
+
+function setup(chunks: Chunk[]) {
+  const host = new FakeHost();
+  const outcomes: string[] = [];
+  const requeued: { tasks: ThreadTask[]; suspect: boolean }[] = [];
+  const pool = new ThreadPool(
+    1,
+    {
+      takeChunk: () => chunks.shift(),
+      onOutcomes: (_job, items) => outcomes.push(...items),
+      onRequeue: (_job, items, suspect) => requeued.push({ tasks: items, suspect }),
+    },
+    host,
+  );
+  const run = (thread: FakeThread) => thread.sent.find((m) => m.type === 'run');
+  return { host, pool, outcomes, requeued, run };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('ThreadPool', () => {
+  it('loads the job, runs a chunk and takes the next one when it is done', () => {
+    const { host, outcomes, run } = setup([
+      { job, tasks: tasks(0, 1), exact: false },
+      { job, tasks: tasks(2), exact: false },
+    ]);
+    const [thread] = host.threads;
+    if (!thread) throw new Error('no thread');
+    expect(thread.sent[0]).toMatchObject({ type: 'load', jobId: 'j' });
+    const first = run(thread);
+    expect(first).toMatchObject({ type: 'run', tasks: tasks(0, 1), flushEach: false });
+    thread.reply({ type: 'ready' });
+    thread.reply({
+      type: 'results',
+      chunkId: (first as { chunkId: number }).chunkId,
+      outcomes: [outcome(0), outcome(1)],
+      failures: 0,
+      ms: 0,
+      done: true,
+    });
+    expect(outcomes).toEqual([outcome(0), outcome(1)]);
+    expect(thread.sent.filter((m) => m.type === 'run')).toHaveLength(2);
+    expect(thread.sent.filter((m) => m.type === 'load')).toHaveLength(1);
+  });
+
+  it('blames the one unreported task on timeout, re-queues the rest and respawns', () => {
+    const { host, outcomes, requeued, run } = setup([{ job, tasks: tasks(0, 1, 2), exact: false }]);
+    const thread = host.threads[0] as FakeThread;
+    const { chunkId } = run(thread) as { chunkId: number };
+    thread.reply({ type: 'ready' });
+    thread.reply({ type: 'loaded' });
+    thread.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [outcome(0)],
+      failures: 0,
+      ms: 0,
+      done: false,
+    });
+    // Two tasks unreported: which one hangs is not known, so nothing is blamed yet.
+    vi.advanceTimersByTime(1_059);
+    expect(host.terminated).toEqual([]);
+    vi.advanceTimersByTime(10);
+    expect(host.terminated).toEqual([1]);
+    expect(thread.closed).toBe(true);
+    expect(outcomes).toEqual([outcome(0)]);
+    expect(requeued).toEqual([{ tasks: tasks(1, 2), suspect: true }]);
+    expect(host.threads).toHaveLength(2);
+  });
+
+  it('reports a TimeoutError when the hung task is certain (exact chunk)', () => {
+    const { host, outcomes, requeued, run } = setup([{ job, tasks: tasks(1, 2), exact: true }]);
+    const thread = host.threads[0] as FakeThread;
+    expect(run(thread)).toMatchObject({ flushEach: true });
+    thread.reply({ type: 'ready' });
+    thread.reply({ type: 'loaded' });
+    vi.advanceTimersByTime(2_000);
+    expect(outcomes.map((text) => JSON.parse(text) as unknown)).toEqual([
+      {
+        jobId: 'j',
+        index: 1,
+        ms: expect.any(Number),
+        ok: false,
+        error: {
+          name: 'TimeoutError',
+          message: 'Run did not finish within 1000 ms',
+          stack: '',
+          timedOut: true,
+        },
+      },
+    ]);
+    expect(requeued).toEqual([{ tasks: tasks(2), suspect: false }]);
+  });
+
+  it('pins a suspect down quickly when the job timeout is long', () => {
+    const slow: LocalJob = { ...job, timeoutMs: 60_000 };
+    const { host, outcomes } = setup([{ job: slow, tasks: tasks(4, 5), exact: true }]);
+    const thread = host.threads[0] as FakeThread;
+    thread.reply({ type: 'ready' });
+    thread.reply({ type: 'loaded' });
+    vi.advanceTimersByTime(SUSPECT_TIMEOUT_MS + 100);
+    expect(host.terminated).toEqual([1]);
+    expect(outcomes.map((text) => JSON.parse(text) as unknown)).toMatchObject([
+      {
+        index: 4,
+        ms: 60_000,
+        error: { message: 'Run did not finish within 60000 ms', timedOut: true },
+      },
+    ]);
+  });
+
+  it('gives a starting worker extra time, but not once it is ready', () => {
+    const { host } = setup([{ job, tasks: tasks(0), exact: false }]);
+    const thread = host.threads[0] as FakeThread;
+    vi.advanceTimersByTime(3_000);
+    expect(host.terminated).toEqual([]);
+    thread.reply({ type: 'ready' });
+    vi.advanceTimersByTime(1_100);
+    expect(host.terminated).toEqual([1]);
+  });
+
+  it('re-queues (does not fail) a chunk whose worker never started', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { host, outcomes, requeued } = setup([{ job, tasks: tasks(0, 1), exact: false }]);
+    vi.advanceTimersByTime(10_000);
+    expect(warn).toHaveBeenCalled();
+    warn.mockRestore();
+    expect(host.terminated).toContain(1);
+    expect(outcomes).toEqual([]);
+    expect(requeued[0]).toEqual({ tasks: tasks(0, 1), suspect: false });
+  });
+
+  it('gives each job a fresh worker', () => {
+    const other: LocalJob = { ...job, key: 2, jobId: 'k' };
+    const { host, run } = setup([
+      { job, tasks: tasks(0), exact: false },
+      { job: other, tasks: tasks(0), exact: false },
+    ]);
+    const first = host.threads[0] as FakeThread;
+    const { chunkId } = run(first) as { chunkId: number };
+    first.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [outcome(0)],
+      failures: 0,
+      ms: 0,
+      done: true,
+    });
+    expect(host.terminated).toEqual([1]);
+    const second = host.threads[1] as FakeThread;
+    expect(second.sent[0]).toMatchObject({ type: 'load', jobId: 'k' });
+  });
+
+  it('abort() stops the threads of one job and returns their unreported tasks', () => {
+    const { host, pool, run } = setup([{ job, tasks: tasks(0, 1, 2), exact: false }]);
+    const thread = host.threads[0] as FakeThread;
+    const { chunkId } = run(thread) as { chunkId: number };
+    thread.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [outcome(0)],
+      failures: 0,
+      ms: 0,
+      done: false,
+    });
+    expect(pool.abort(2)).toEqual([]);
+    expect(pool.abort(1)).toEqual([{ job, tasks: tasks(1, 2), exact: false }]);
+    expect(host.terminated).toEqual([1]);
+    // A late flush from the dead worker's port is ignored.
+    thread.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [outcome(1)],
+      failures: 0,
+      ms: 0,
+      done: true,
+    });
+    expect(pool.runningTasks()).toEqual([]);
+  });
+});
