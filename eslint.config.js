@@ -80,7 +80,7 @@ export default tseslint.config(
   },
   {
     // Asymmetric matchers (expect.any, expect.stringMatching) are typed `any`.
-    files: ['**/*.test.ts', '**/*.spec.ts'],
+    files: ['**/*.test.ts', '**/*.spec.ts', '**/*.conformance.ts'],
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
 );

@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { Value } from '@sinclair/typebox/value';
+import { Value, type ValueError } from '@sinclair/typebox/value';
 import { ErrorCode, TabgridError } from './errors.js';
 
 /** Validates one kind of message; returns it typed or throws a {@link TabgridError}. */
@@ -22,15 +22,17 @@ function compile<T extends TSchema>(schema: T): (value: unknown) => boolean {
  *
  * @example
  * const decode = createDecoder(WorkerToServer);
- * const msg = decode(JSON.parse(frame)); // throws TG_ERR_PROTOCOL with the first problem
+ * const msg = decode(JSON.parse(frame)); // throws TG_ERR_PROTOCOL naming the first problem
  */
 export function createDecoder<T extends TSchema>(schema: T, what = 'message'): Decoder<T> {
   const check = compile(schema);
+  const variants = discriminatedVariants(schema);
   return (value: unknown): Static<T> => {
     if (check(value)) return value;
-    const first = Value.Errors(schema, value).First();
-    const where = first ? `${first.path || '/'}: ${first.message}` : 'does not match its schema';
-    throw new TabgridError(ErrorCode.PROTOCOL, `Invalid ${what} (${where}).`);
+    throw new TabgridError(
+      ErrorCode.PROTOCOL,
+      `Invalid ${what} (${explain(schema, variants, value)}).`,
+    );
   };
 }
 
@@ -52,4 +54,49 @@ export function createTextDecoder<T extends TSchema>(schema: T, what = 'message'
     }
     return decode(parsed);
   };
+}
+
+/** For a union of `{ type: '…' }` objects, each variant by its type, to explain errors precisely. */
+function discriminatedVariants(schema: TSchema): Map<string, TSchema> | undefined {
+  const anyOf = (schema as { anyOf?: TSchema[] }).anyOf;
+  if (!anyOf) return undefined;
+  const variants = new Map<string, TSchema>();
+  for (const variant of anyOf) {
+    const type = (variant as { properties?: { type?: { const?: unknown } } }).properties?.type
+      ?.const;
+    if (typeof type !== 'string') return undefined;
+    variants.set(type, variant);
+  }
+  return variants;
+}
+
+function explain(
+  schema: TSchema,
+  variants: Map<string, TSchema> | undefined,
+  value: unknown,
+): string {
+  let target = schema;
+  if (variants) {
+    const type = (value as { type?: unknown } | null)?.type;
+    const variant = typeof type === 'string' ? variants.get(type) : undefined;
+    if (!variant) {
+      return `unknown message type ${JSON.stringify(type) ?? 'undefined'}; expected one of ${[...variants.keys()].join(', ')}`;
+    }
+    target = variant;
+  }
+  const first = Value.Errors(target, value).First();
+  const error = first && deepest(first);
+  return error ? `${error.path || '/'}: ${error.message}` : 'does not match its schema';
+}
+
+/** A union's own error says only "Expected union value": report the most specific inner one. */
+function deepest(error: ValueError): ValueError {
+  let best = error;
+  for (const inner of error.errors) {
+    const first = inner.First();
+    if (!first) continue;
+    const candidate = deepest(first);
+    if (candidate.path.length > best.path.length) best = candidate;
+  }
+  return best;
 }

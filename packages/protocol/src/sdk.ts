@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createDecoder, type Decoder } from './codec.js';
 import type { ErrorBody } from './errors.js';
+import { DashboardSubscribe, type DashboardHistory, type DashboardStats } from './dashboard.js';
 import { CreateJobRequest, JobInfo, JobState, Outcome, OutcomeKind } from './jobs.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64 });
@@ -42,6 +43,9 @@ export const SdkRequests = {
     from: Type.Integer({ minimum: 0 }),
   }),
   'job:unsubscribe': Type.Object({ subscriptionId: Type.String({ minLength: 1, maxLength: 100 }) }),
+  /** Starts (or retargets) this connection's `dashboard:stats` feed. */
+  'dashboard:subscribe': DashboardSubscribe,
+  'dashboard:unsubscribe': Type.Object({}),
 } as const satisfies Record<string, TSchema>;
 
 /** The `data` of each request's acknowledgement. */
@@ -56,6 +60,8 @@ export interface SdkResponses {
   'jobs:delete': { deleted: number };
   'job:subscribe': { subscribed: true };
   'job:unsubscribe': { unsubscribed: true };
+  'dashboard:subscribe': DashboardHistory;
+  'dashboard:unsubscribe': { unsubscribed: true };
 }
 
 export type SdkRequestName = keyof typeof SdkRequests;
@@ -90,6 +96,8 @@ export type ServerToClientEvents = {
   'job:outcomes': (push: OutcomesPush, ack: () => void) => void;
   /** The stream has delivered everything it ever will. */
   'job:end': (end: StreamEnd) => void;
+  /** Aggregated live statistics, about once a second, while subscribed. */
+  'dashboard:stats': (stats: DashboardStats) => void;
 };
 
 /** Validators for every client → server request, keyed by event name. */

@@ -45,6 +45,9 @@ function failure(err: unknown): Ack<never> {
   return { ok: false, ...error.toBody() };
 }
 
+/** Stops the dashboard feed of each socket that has one, by socket id. */
+const dashboardFeeds = new Map<string, () => void>();
+
 /** Request handlers, one per client → server event of the protocol. */
 function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
   return {
@@ -76,6 +79,34 @@ function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
     },
     'job:unsubscribe': (_caller, req, socket) => {
       scheduler.streams.unsubscribe(`${socket.id}:${req.subscriptionId}`);
+      return { unsubscribed: true };
+    },
+    'dashboard:subscribe': (caller, req, socket) => {
+      if (req.jobId) scheduler.job(caller, req.jobId);
+      dashboardFeeds.get(socket.id)?.();
+      let sending = false;
+      const stop = scheduler.statsCollector.onTick(() => {
+        if (sending) return; // a slow client skips ticks instead of queueing them
+        sending = true;
+        scheduler.statsCollector.snapshot(caller, req.jobId).then(
+          (stats) => {
+            socket.emit('dashboard:stats', stats);
+            sending = false;
+          },
+          (err: unknown) => {
+            sending = false;
+            console.error('tabgrid: dashboard stats failed:', err);
+          },
+        );
+      });
+      dashboardFeeds.set(socket.id, () => {
+        stop();
+        dashboardFeeds.delete(socket.id);
+      });
+      return { samples: scheduler.statsCollector.history() };
+    },
+    'dashboard:unsubscribe': (_caller, _req, socket) => {
+      dashboardFeeds.get(socket.id)?.();
       return { unsubscribed: true };
     },
   };
@@ -137,6 +168,7 @@ export function attachSdkSocket(
       });
     }
     socket.on('disconnect', () => {
+      dashboardFeeds.get(socket.id)?.();
       for (const id of subscriptions) scheduler.streams.unsubscribe(`${socket.id}:${id}`);
     });
   });

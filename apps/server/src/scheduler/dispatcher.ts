@@ -125,6 +125,7 @@ export class Dispatcher {
       let batch = byJob.get(job);
       if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0 }));
       batch.ms += item.ms;
+      job.durations.add(item.ms);
       worker.tasksDone++;
       if (item.ok) {
         batch.outcomes.push({
@@ -195,6 +196,7 @@ export class Dispatcher {
         worker.link.send(tasksFrame(job.record.id, tasks));
         for (const task of tasks) job.leases.set(task.index, { task, workerId: worker.id });
         worker.credit -= tasks.length;
+        worker.currentJob = job.record.id;
         worker.inFlight += tasks.length;
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
       }

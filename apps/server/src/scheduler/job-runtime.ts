@@ -1,5 +1,6 @@
 import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobCode, JobRecord, JobStore, StoredTask } from '../store/job-store.js';
+import { DurationHistogram } from './duration-histogram.js';
 import { TaskQueue } from './task-queue.js';
 
 /** A task out on a worker. */
@@ -18,6 +19,11 @@ export class JobRuntime {
   readonly leases = new Map<number, Lease>();
   /** Failed attempts (lost or timed out) of tasks that have not settled yet. */
   readonly attempts = new Map<number, number>();
+  /** Per-task compute times since the server started (the dashboard's histogram). */
+  readonly durations = new DurationHistogram();
+  /** Settled count at the last stats tick, for tasks/s. */
+  settledAtTick: number;
+  tasksPerSecond = 0;
   /** Highest seq known durable; streams never read past it. */
   durableSeq: number;
   /** Next index to assign to a submitted task (ahead of `record.total` while a batch commits). */
@@ -31,6 +37,7 @@ export class JobRuntime {
     code?: JobCode,
   ) {
     this.durableSeq = record.lastSeq;
+    this.settledAtTick = record.finished + record.failed;
     this.nextIndex = record.total;
     if (code && this.runnable) {
       this.code = code;

@@ -13,6 +13,7 @@ import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobRuntime, type Lease } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
+import { StatsCollector } from './stats-collector.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 /** Who is asking: jobs belong to an owner; admins (and unscoped viewers) see every job. */
@@ -44,11 +45,15 @@ export class Scheduler {
   readonly streams: OutcomeStreams;
   readonly dispatcher: Dispatcher;
   readonly stats: DeliveryStats = { duplicates: 0, dropped: 0 };
+  readonly statsCollector: StatsCollector;
+  /** Tasks settled since start (for throughput). */
+  settledTotal = 0;
   private readonly jobs = new Map<string, JobRuntime>();
 
   private constructor(readonly store: JobStore) {
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
     this.dispatcher = new Dispatcher(this, this.workers);
+    this.statsCollector = new StatsCollector(this);
   }
 
   /** Loads every job from the store; runnable jobs get their queues back (leases held at a crash are simply queued again). */
@@ -119,11 +124,16 @@ export class Scheduler {
   }
 
   listJobs(caller: Caller): JobInfo[] {
-    const out: JobInfo[] = [];
+    return this.visibleJobs(caller).map((job) => job.info());
+  }
+
+  /** The jobs `caller` may see, oldest first; every job without a caller. */
+  visibleJobs(caller?: Caller): JobRuntime[] {
+    const out: JobRuntime[] = [];
     for (const job of this.jobs.values()) {
-      if (caller.seesAll || job.record.owner === caller.owner) out.push(job.info());
+      if (!caller || caller.seesAll || job.record.owner === caller.owner) out.push(job);
     }
-    return out.sort((a, b) => a.created.localeCompare(b.created));
+    return out.sort((a, b) => a.record.created - b.record.created);
   }
 
   /**
@@ -257,6 +267,7 @@ export class Scheduler {
       return { ...o, seq: ++record.lastSeq };
     });
     record.computeMs += computeMs;
+    this.settledTotal += stored.length;
     record.lastResult = now;
     record.modified = now;
     if (job.complete) this.finish(job);
@@ -309,6 +320,7 @@ export class Scheduler {
 
   close(): void {
     this.dispatcher.stop();
+    this.statsCollector.stop();
     this.streams.closeAll();
   }
 }

@@ -13,6 +13,11 @@ export class WorkerSession {
   /** Tasks leased to this worker right now. */
   inFlight = 0;
   tasksDone = 0;
+  /** tasksDone at the last stats tick, for tasks/s. */
+  doneAtTick = 0;
+  tasksPerSecond = 0;
+  /** The job this worker was last given tasks of. */
+  currentJob: string | null = null;
   threads = 0;
   userAgent = '';
   /** Last time this worker returned an outcome or was idle (epoch ms). */

@@ -106,6 +106,28 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(await store.readOutcomes('e', 0, 'all', 2)).toHaveLength(2);
     });
 
+    it('tails the latest results and groups errors by message', async () => {
+      await store.createJob(jobRecord('t'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('t', 'b1', 0, ['0', '1', '2', '3', '4']);
+      const failure = (message: string) =>
+        JSON.stringify({ name: 'Error', message, stack: 's', type: 'program' });
+      await store.settle('t', [
+        { seq: 1, index: 0, ok: true, payload: '10' },
+        { seq: 2, index: 1, ok: false, payload: failure('bad') },
+        { seq: 3, index: 2, ok: true, payload: '12' },
+        { seq: 4, index: 3, ok: false, payload: failure('bad') },
+        { seq: 5, index: 4, ok: false, payload: failure('worse') },
+      ]);
+      expect((await store.latestResults('t', 1)).map((o) => o.payload)).toEqual(['12']);
+      const groups = await store.errorGroups('t', 10);
+      expect(groups.map((g) => [g.message, g.count])).toEqual([
+        ['bad', 2],
+        ['worse', 1],
+      ]);
+      expect(groups[0]?.example).toMatchObject({ ok: false, index: expect.any(Number) });
+      expect(JSON.parse(groups[0]!.example.payload)).toMatchObject({ message: 'bad' });
+    });
+
     it('remembers batches so a retried submission can be recognised', async () => {
       await store.createJob(jobRecord('f'), { program: 'x', argsJson: 'null' });
       await store.appendTasks('f', 'batch-x', 0, ['1', '2']);

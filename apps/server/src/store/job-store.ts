@@ -76,5 +76,16 @@ export interface JobStore {
     kind: OutcomeKind,
     limit: number,
   ): Promise<StoredOutcome[]>;
+  /** The newest results, newest first (the dashboard's tail). */
+  latestResults(jobId: string, limit: number): Promise<StoredOutcome[]>;
+  /** Errors grouped by message, most frequent first, with one full example each. */
+  errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]>;
   close(): Promise<void>;
+}
+
+export interface StoredErrorGroup {
+  message: string;
+  count: number;
+  /** One outcome of the group. */
+  example: StoredOutcome;
 }

@@ -7,6 +7,7 @@ import type {
   JobRecord,
   JobStore,
   StoredBatch,
+  StoredErrorGroup,
   StoredOutcome,
   StoredTask,
 } from './job-store.js';
@@ -41,6 +42,8 @@ CREATE TABLE IF NOT EXISTS batches (
 `;
 
 type Write = () => void;
+type RawOutcome = { seq: number; index: number; ok: number; payload: string };
+const fromRaw = (r: RawOutcome): StoredOutcome => ({ ...r, ok: r.ok === 1 });
 interface Pending {
   writes: Write[];
   jobUpdates: Map<string, JobRecord>;
@@ -91,6 +94,18 @@ export class SqliteJobStore implements JobStore {
       ),
       queued: this.db.prepare(
         'SELECT idx AS "index", input FROM tasks WHERE job_id = ? AND idx >= ? AND state = 0 ORDER BY idx LIMIT ?',
+      ),
+      latest: this.db.prepare(
+        `SELECT seq, idx AS "index", ok, output AS payload FROM tasks
+         WHERE job_id = ? AND seq IS NOT NULL AND ok = 1 ORDER BY seq DESC LIMIT ?`,
+      ),
+      errorGroups: this.db.prepare(
+        `SELECT json_extract(output, '$.message') AS message, count(*) AS count, max(seq) AS seq
+         FROM tasks WHERE job_id = ? AND seq IS NOT NULL AND ok = 0
+         GROUP BY message ORDER BY count DESC LIMIT ?`,
+      ),
+      bySeq: this.db.prepare(
+        `SELECT seq, idx AS "index", ok, output AS payload FROM tasks WHERE job_id = ? AND seq = ?`,
       ),
       outcomes: {
         all: this.outcomeQuery(''),
@@ -195,13 +210,28 @@ export class SqliteJobStore implements JobStore {
     kind: OutcomeKind,
     limit: number,
   ): Promise<StoredOutcome[]> {
-    const rows = this.stmt.outcomes[kind].all(jobId, afterSeq, limit) as {
+    const rows = this.stmt.outcomes[kind].all(jobId, afterSeq, limit) as RawOutcome[];
+    return Promise.resolve(rows.map(fromRaw));
+  }
+
+  latestResults(jobId: string, limit: number): Promise<StoredOutcome[]> {
+    const rows = this.stmt.latest.all(jobId, limit) as RawOutcome[];
+    return Promise.resolve(rows.map(fromRaw));
+  }
+
+  errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]> {
+    const groups = this.stmt.errorGroups.all(jobId, limit) as {
+      message: string | null;
+      count: number;
       seq: number;
-      index: number;
-      ok: number;
-      payload: string;
     }[];
-    return Promise.resolve(rows.map((r) => ({ ...r, ok: r.ok === 1 })));
+    return Promise.resolve(
+      groups.map((g) => ({
+        message: g.message ?? '',
+        count: g.count,
+        example: fromRaw(this.stmt.bySeq.get(jobId, g.seq) as RawOutcome),
+      })),
+    );
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,81 @@
+/**
+ * The dashboard's live feed over socket.io: `dashboard:subscribe` (with an Ack carrying the last
+ * 15 minutes of samples), then a `dashboard:stats` push about once a second. Aggregated on the
+ * server: never one event per result, so a dashboard stays cheap at any throughput.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { createDecoder } from './codec.js';
+import { JobInfo, TaskFailure } from './jobs.js';
+
+/** One point of the overview time series. */
+export const StatsSample = Type.Object({
+  /** Epoch ms. */
+  at: Type.Number(),
+  tasksPerSecond: Type.Number(),
+  workers: Type.Integer(),
+});
+export type StatsSample = Static<typeof StatsSample>;
+
+export const WorkerStats = Type.Object({
+  id: Type.String(),
+  userAgent: Type.String(),
+  threads: Type.Integer(),
+  tasksDone: Type.Integer(),
+  tasksPerSecond: Type.Number(),
+  inFlight: Type.Integer(),
+  currentJob: Type.Union([Type.String(), Type.Null()]),
+  connectedSince: Type.String(),
+});
+export type WorkerStats = Static<typeof WorkerStats>;
+
+export const JobStats = Type.Composite([JobInfo, Type.Object({ tasksPerSecond: Type.Number() })]);
+export type JobStats = Static<typeof JobStats>;
+
+/** Errors of a job that share a message: how many, and one of them in full. */
+export const ErrorGroup = Type.Object({
+  message: Type.String(),
+  count: Type.Integer(),
+  example: Type.Composite([TaskFailure, Type.Object({ index: Type.Integer() })]),
+});
+export type ErrorGroup = Static<typeof ErrorGroup>;
+
+export const JobDetail = Type.Object({
+  job: JobStats,
+  /** Recent results, newest first. */
+  latestResults: Type.Array(Type.Object({ index: Type.Integer(), value: Type.Unknown() })),
+  errorGroups: Type.Array(ErrorGroup),
+  /**
+   * Per-task compute time histogram: `counts[i]` tasks took less than `bucketsMs[i]` ms (and at
+   * least the previous bound); the last bucket is open-ended.
+   */
+  durations: Type.Object({
+    bucketsMs: Type.Array(Type.Number()),
+    counts: Type.Array(Type.Integer()),
+  }),
+});
+export type JobDetail = Static<typeof JobDetail>;
+
+export const DashboardStats = Type.Object({
+  sample: StatsSample,
+  threads: Type.Integer(),
+  queued: Type.Integer(),
+  inFlight: Type.Integer(),
+  jobsRunning: Type.Integer(),
+  jobs: Type.Array(JobStats),
+  workers: Type.Array(WorkerStats),
+  /** Present when the subscription names a job. */
+  detail: Type.Optional(JobDetail),
+});
+export type DashboardStats = Static<typeof DashboardStats>;
+
+export const DashboardSubscribe = Type.Object({
+  /** Also send this job's detail (the job page). */
+  jobId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+});
+export type DashboardSubscribe = Static<typeof DashboardSubscribe>;
+
+export const DashboardHistory = Type.Object({ samples: Type.Array(StatsSample) });
+export type DashboardHistory = Static<typeof DashboardHistory>;
+
+export const decodeDashboardStats = createDecoder(DashboardStats, 'dashboard:stats push');
+export const decodeDashboardHistory = createDecoder(DashboardHistory, 'dashboard history');
