@@ -184,8 +184,9 @@ describe('worker socket', () => {
     await server.app.inject({ method: 'POST', url: `/api/jobs/${id}/close`, headers: auth });
     await until(
       () =>
-        server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info()
-          .inFlight === 10,
+        server.scheduler
+          .job({ name: 'admin', owner: 'admin', role: 'admin', seesAll: true }, id)
+          .info().inFlight === 10,
     );
     const healthy = new NodeWorker(wsUrl);
     await healthy.opened;
@@ -193,8 +194,9 @@ describe('worker socket', () => {
     hung.close();
     await until(
       () =>
-        server.scheduler.job({ owner: 'admin', role: 'admin', seesAll: true }, id).info().state ===
-        'done',
+        server.scheduler
+          .job({ name: 'admin', owner: 'admin', role: 'admin', seesAll: true }, id)
+          .info().state === 'done',
     );
     expect(healthy.done.map((o) => o.index).sort((a, b) => a - b)).toEqual([...Array(10).keys()]);
     healthy.close();

@@ -46,18 +46,23 @@ export class KeyRing {
     const given = hash(secret);
     if (timingSafeEqual(Buffer.from(given), Buffer.from(this.adminHash))) {
       return name === undefined || name === ADMIN_NAME
-        ? { owner: ADMIN_NAME, role: 'admin', seesAll: true }
+        ? { name: ADMIN_NAME, owner: ADMIN_NAME, role: 'admin', seesAll: true }
         : undefined;
     }
     const key = this.byHash.get(given);
     if (!key || (name !== undefined && name !== key.name)) return undefined;
     switch (key.role) {
       case 'admin':
-        return { owner: key.name, role: 'admin', seesAll: true };
+        return { name: key.name, owner: key.name, role: 'admin', seesAll: true };
       case 'client':
-        return { owner: key.name, role: 'client', seesAll: false };
+        return { name: key.name, owner: key.name, role: 'client', seesAll: false };
       case 'viewer':
-        return { owner: key.owner ?? key.name, role: 'viewer', seesAll: key.owner === null };
+        return {
+          name: key.name,
+          owner: key.owner ?? key.name,
+          role: 'viewer',
+          seesAll: key.owner === null,
+        };
     }
   }
 

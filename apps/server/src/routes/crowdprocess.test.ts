@@ -120,6 +120,11 @@ describe('API keys', () => {
     expect(alices.map((j) => j.id)).toContain(mine);
     // A viewer scoped to alice reads her jobs and changes nothing.
     expect((await call('GET', `/api/jobs/${mine}`, viewer)).status).toBe(200);
+    expect((await call('GET', '/api/whoami', viewer)).json()).toEqual({
+      name: 'alice-viewer',
+      role: 'viewer',
+    });
+
     const refused = await call('DELETE', `/api/jobs/${mine}`, viewer);
     expect(refused.status).toBe(403);
     expect(refused.json().error?.code).toBe('TG_ERR_FORBIDDEN');

@@ -14,6 +14,8 @@ export function keyRoutes(app: FastifyInstance, keys: KeyRing): void {
     requireAdmin(request);
     return reply.code(201).send(await keys.create(decodeCreateKeyRequest(jsonBody(request.body))));
   });
+  // Who the credentials belong to: lets a UI hide what the key may not do.
+  app.get('/api/whoami', (request) => ({ name: request.caller.name, role: request.caller.role }));
   app.get('/api/keys', (request) => {
     requireAdmin(request);
     return keys.list();

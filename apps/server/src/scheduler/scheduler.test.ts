@@ -12,7 +12,7 @@ import { SqliteJobStore } from '../store/sqlite-job-store.js';
 import { Scheduler, type Caller } from './scheduler.js';
 import type { WorkerSession } from './worker-registry.js';
 
-const admin: Caller = { owner: 'admin', role: 'admin', seesAll: true };
+const admin: Caller = { name: 'admin', owner: 'admin', role: 'admin', seesAll: true };
 let dir: string;
 let store: SqliteJobStore;
 let scheduler: Scheduler;
