@@ -11,6 +11,8 @@ export const LIMITS = {
 export const JOB_DEFAULTS = {
   timeoutMs: 60_000,
   maxAttempts: 3,
+  retryErrors: 0,
+  redundancy: 1,
   priority: 0,
 } as const;
 
@@ -29,6 +31,18 @@ export const JobOptions = Type.Object({
   timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
   /** How many times a task may be lost or time out before it settles as an error. */
   maxAttempts: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  /**
+   * How many times a task whose `Run` threw is run again (with exponential backoff and jitter)
+   * before its error is final. Default 0: a thrown error settles the task at once.
+   */
+  retryErrors: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  /**
+   * Run every task on this many distinct workers and accept a result only when they all agree
+   * (canonical JSON equality), BOINC-style. Default 1.
+   */
+  redundancy: Type.Optional(Type.Integer({ minimum: 1, maximum: 16 })),
+  /** With redundancy, the most workers a task may run on before it settles as `validation`. Default redundancy + 2. */
+  maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   /** Higher runs first; equal priorities share the grid round-robin. */
   priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
 });
@@ -75,6 +89,11 @@ export const JobInfo = Type.Object({
   lastResult: Type.Union([Type.String(), Type.Null()]),
   timeoutMs: Type.Integer(),
   maxAttempts: Type.Integer(),
+  retryErrors: Type.Integer(),
+  redundancy: Type.Integer(),
+  maxReplicas: Type.Integer(),
+  /** Tasks whose replicas disagreed at least once (redundancy > 1). */
+  disagreements: Type.Integer(),
   priority: Type.Integer(),
 });
 export type JobInfo = Static<typeof JobInfo>;

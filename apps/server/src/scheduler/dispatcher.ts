@@ -138,11 +138,8 @@ export class Dispatcher {
         if (failed) batch.outcomes.push(failed);
       } else {
         const { name, message, stack } = item.error;
-        batch.outcomes.push({
-          index: item.index,
-          ok: false,
-          payload: JSON.stringify({ name, message, stack, type: 'program' }),
-        });
+        const failed = this.scheduler.programError(job, task, { name, message, stack });
+        if (failed) batch.outcomes.push(failed);
       }
     }
     for (const [job, batch] of byJob) this.scheduler.settle(job, batch.outcomes, batch.ms);

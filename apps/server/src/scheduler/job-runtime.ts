@@ -19,6 +19,10 @@ export class JobRuntime {
   readonly leases = new Map<number, Lease>();
   /** Failed attempts (lost or timed out) of tasks that have not settled yet. */
   readonly attempts = new Map<number, number>();
+  /** Retries already granted to tasks whose Run threw (`retryErrors`). */
+  readonly errorRetries = new Map<number, number>();
+  /** Backoff timers of tasks waiting to be retried. */
+  readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Per-task compute times since the server started (the dashboard's histogram). */
   readonly durations = new DurationHistogram();
   /** Settled count at the last stats tick, for tasks/s. */
@@ -72,6 +76,9 @@ export class JobRuntime {
     this.queue = undefined;
     this.leases.clear();
     this.attempts.clear();
+    this.errorRetries.clear();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
   }
 
   info(): JobInfo {
@@ -93,6 +100,11 @@ export class JobRuntime {
       lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
       timeoutMs: r.timeoutMs,
       maxAttempts: r.maxAttempts,
+      retryErrors: r.retryErrors ?? 0,
+      redundancy: r.redundancy ?? 1,
+      maxReplicas: r.maxReplicas ?? 1,
+      disagreements: r.disagreements ?? 0,
+
       priority: r.priority,
     };
   }

@@ -162,6 +162,47 @@ describe('Scheduler', () => {
     expect(JSON.parse(row!.payload)).toMatchObject({ type: 'timeout', name: 'TimeoutError' });
   });
 
+  it('retryErrors: a task that always throws runs exactly 1 + n times, without delaying the others', async () => {
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      retryErrors: 2,
+    });
+    await scheduler.submit(admin, job.id, 'b1', [...Array(10).keys()]);
+    await scheduler.closeJob(admin, job.id);
+    const w = connect(100);
+    let answered = 0;
+    let poisonRuns = 0;
+    const startedAt = Date.now();
+    let othersDoneAt = 0;
+    while (scheduler.job(admin, job.id).info().state !== 'done') {
+      await settle();
+      const fresh = w.tasks().slice(answered);
+      answered += fresh.length;
+      answer(
+        w.session,
+        fresh.map((t) =>
+          t.index === 0
+            ? (poisonRuns++,
+              {
+                jobId: t.jobId,
+                index: 0,
+                ms: 1,
+                ok: false as const,
+                error: { name: 'Error', message: 'poison', stack: 'at Run' },
+              })
+            : { jobId: t.jobId, index: t.index, ms: 1, ok: true as const, value: t.input },
+        ),
+      );
+      if (!othersDoneAt && scheduler.job(admin, job.id).info().finished === 9)
+        othersDoneAt = Date.now();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(poisonRuns).toBe(3);
+    expect(othersDoneAt - startedAt).toBeLessThan(100); // not held behind the poison task's backoff
+    const [row] = await store.readOutcomes(job.id, 0, 'errors', 10);
+    expect(JSON.parse(row!.payload)).toMatchObject({ message: 'poison', type: 'program' });
+  });
+
   it('closes a worker that holds tasks and returns nothing for longer than the timeout', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
     scheduler.close();

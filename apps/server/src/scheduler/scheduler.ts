@@ -88,6 +88,8 @@ export class Scheduler {
 
   async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
     checkProgram(req.program);
+    const redundancy = req.redundancy ?? JOB_DEFAULTS.redundancy;
+
     const now = Date.now();
     const record: JobRecord = {
       id: randomUUID(),
@@ -97,6 +99,10 @@ export class Scheduler {
       state: 'open',
       timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
       maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+      retryErrors: req.retryErrors ?? JOB_DEFAULTS.retryErrors,
+      redundancy,
+      maxReplicas: Math.max(redundancy, req.maxReplicas ?? redundancy + 2),
+      disagreements: 0,
       priority:
         req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
       total: 0,
@@ -268,6 +274,8 @@ export class Scheduler {
       if (o.ok) record.finished++;
       else record.failed++;
       job.attempts.delete(o.index);
+      job.errorRetries.delete(o.index);
+
       return { ...o, seq: ++record.lastSeq };
     });
     record.computeMs += computeMs;
@@ -311,7 +319,35 @@ export class Scheduler {
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
   }
 
+  /**
+   * `Run` threw. With `retryErrors`, the task runs again after an exponential backoff with
+   * jitter (100 ms, 200 ms, 400 ms … capped at 30 s, each ×0.5–1.5), off the queue meanwhile so
+   * a poison task never holds up the rest of its job. Returns the outcome once the error is final.
+   */
+  programError(
+    job: JobRuntime,
+    task: Lease['task'],
+    error: { name: string; message: string; stack: string },
+  ): Omit<StoredOutcome, 'seq'> | undefined {
+    const retries = job.errorRetries.get(task.index) ?? 0;
+    if (retries < job.record.retryErrors) {
+      job.errorRetries.set(task.index, retries + 1);
+      const delay = Math.min(30_000, 100 * 2 ** retries) * (0.5 + Math.random());
+      const timer = setTimeout(() => {
+        job.retryTimers.delete(timer);
+        job.queue?.requeue(task);
+        this.dispatcher.schedule();
+      }, delay);
+      timer.unref();
+      job.retryTimers.add(timer);
+      return undefined;
+    }
+    const failure: TaskFailure = { ...error, type: 'program' };
+    return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
   /** Puts every lease of `job` back in its queue (or forgets them if the job is going away). */
+
   private releaseLeases(job: JobRuntime): void {
     for (const [index] of job.leases) this.claim(job, index);
   }

@@ -18,6 +18,11 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     state: 'open',
     timeoutMs: 1000,
     maxAttempts: 3,
+    retryErrors: 0,
+    redundancy: 1,
+    maxReplicas: 3,
+    disagreements: 0,
+
     priority: 0,
     total: 0,
     finished: 0,

@@ -9,6 +9,11 @@ export interface JobRecord {
   state: JobState;
   timeoutMs: number;
   maxAttempts: number;
+  retryErrors: number;
+  redundancy: number;
+  maxReplicas: number;
+  disagreements: number;
+
   priority: number;
   total: number;
   finished: number;
