@@ -3,6 +3,8 @@ import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
 import type { StoredOutcome } from '../store/job-store.js';
 import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
 import type { JobRuntime } from './job-runtime.js';
+import { acceptReplica, loseReplica, takeReplicas } from './replicas.js';
+
 import type { Scheduler } from './scheduler.js';
 import type { WorkerLink, WorkerRegistry, WorkerSession } from './worker-registry.js';
 
@@ -72,6 +74,16 @@ export class Dispatcher {
       case 'release':
         for (const { jobId, index } of msg.tasks) {
           const job = this.scheduler.findJob(jobId);
+          if (job?.quorum) {
+            // A handed-back replica may run on another worker; it is not an attempt.
+            const task =
+              job.quorum.release(index, worker.id) && job.quorum.lost(index, worker.id, Infinity);
+            if (task) {
+              worker.inFlight--;
+              job.queue?.requeue(task);
+            }
+            continue;
+          }
           const lease = job?.leases.get(index);
           if (job && lease?.workerId === worker.id) {
             this.scheduler.claim(job, index);
@@ -88,6 +100,10 @@ export class Dispatcher {
     this.workers.remove(worker.id);
     for (const job of this.scheduler.runnableJobs()) {
       const lost: Omit<StoredOutcome, 'seq'>[] = [];
+      for (const index of job.quorum?.releaseAll(worker.id) ?? []) {
+        const failed = loseReplica(this.scheduler, job, job.quorum!, worker.id, index, 'lost');
+        if (failed) lost.push(failed);
+      }
       for (const [index, lease] of job.leases) {
         if (lease.workerId !== worker.id) continue;
         this.scheduler.claim(job, index);
@@ -117,13 +133,25 @@ export class Dispatcher {
         else this.scheduler.stats.dropped++;
         continue;
       }
+      let batch = byJob.get(job);
+      if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0 }));
+      if (job.quorum) {
+        const settled = acceptReplica(this.scheduler, job, job.quorum, worker, item);
+        if (settled === 'duplicate') {
+          this.scheduler.stats.duplicates++;
+          continue;
+        }
+        if (settled) batch.outcomes.push(settled);
+        batch.ms += item.ms;
+        job.durations.add(item.ms);
+        worker.tasksDone++;
+        continue;
+      }
       const task = this.scheduler.claim(job, item.index);
       if (!task) {
         this.scheduler.stats.duplicates++;
         continue;
       }
-      let batch = byJob.get(job);
-      if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0 }));
       batch.ms += item.ms;
       job.durations.add(item.ms);
       worker.tasksDone++;
@@ -182,16 +210,23 @@ export class Dispatcher {
       if (job.queue?.wantsPage) void job.queue.pageIn().then(() => this.schedule());
     }
     for (const worker of this.workers.all()) {
-      while (worker.ready && worker.credit > 0) {
-        const job = this.nextJob(jobs);
+      const tried = new Set<JobRuntime>();
+      while (worker.ready && !worker.excluded && worker.credit > 0) {
+        const job = this.nextJob(jobs, tried);
         if (!job?.queue || !job.code) break;
-        const tasks = job.queue.take(Math.min(worker.credit, MAX_TASKS_PER_FRAME));
+        const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME);
+        const tasks = job.quorum ? takeReplicas(job, job.quorum, worker, n) : job.queue.take(n);
+        if (tasks.length === 0) {
+          tried.add(job); // everything queued there already ran on this worker
+          continue;
+        }
         if (!worker.jobsSent.has(job.record.id)) {
           worker.link.send(jobFrame(job.record.id, job.code, job.record.timeoutMs));
           worker.jobsSent.add(job.record.id);
         }
         worker.link.send(tasksFrame(job.record.id, tasks));
-        for (const task of tasks) job.leases.set(task.index, { task, workerId: worker.id });
+        if (!job.quorum)
+          for (const task of tasks) job.leases.set(task.index, { task, workerId: worker.id });
         worker.credit -= tasks.length;
         worker.currentJob = job.record.id;
         worker.inFlight += tasks.length;
@@ -201,8 +236,8 @@ export class Dispatcher {
   }
 
   /** Highest priority first; among jobs of that priority, the next one in rotation. */
-  private nextJob(jobs: JobRuntime[]): JobRuntime | undefined {
-    const ready = jobs.filter((job) => (job.queue?.size ?? 0) > 0);
+  private nextJob(jobs: JobRuntime[], skip: Set<JobRuntime>): JobRuntime | undefined {
+    const ready = jobs.filter((job) => (job.queue?.size ?? 0) > 0 && !skip.has(job));
     const top = ready[0]?.record.priority;
     const group = ready.filter((job) => job.record.priority === top);
     if (group.length === 0) return undefined;

@@ -1,6 +1,8 @@
 import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobCode, JobRecord, JobStore, StoredTask } from '../store/job-store.js';
 import { DurationHistogram } from './duration-histogram.js';
+import { Quorum } from './quorum.js';
+
 import { TaskQueue } from './task-queue.js';
 
 /** A task out on a worker. */
@@ -16,6 +18,8 @@ export interface Lease {
 export class JobRuntime {
   code: JobCode | undefined;
   queue: TaskQueue | undefined;
+  /** Replica bookkeeping when the job runs with `redundancy` > 1. */
+  quorum: Quorum | undefined;
   readonly leases = new Map<number, Lease>();
   /** Failed attempts (lost or timed out) of tasks that have not settled yet. */
   readonly attempts = new Map<number, number>();
@@ -46,6 +50,8 @@ export class JobRuntime {
     if (code && this.runnable) {
       this.code = code;
       this.queue = new TaskQueue(store, record.id, record.total);
+      if ((record.redundancy ?? 1) > 1)
+        this.quorum = new Quorum(record.redundancy, record.maxReplicas);
     }
   }
 
@@ -74,6 +80,7 @@ export class JobRuntime {
   retire(): void {
     this.code = undefined;
     this.queue = undefined;
+    this.quorum = undefined;
     this.leases.clear();
     this.attempts.clear();
     this.errorRetries.clear();
@@ -83,7 +90,7 @@ export class JobRuntime {
 
   info(): JobInfo {
     const r = this.record;
-    const inFlight = this.leases.size;
+    const inFlight = this.leases.size + (this.quorum?.inFlight ?? 0);
     return {
       id: r.id,
       name: r.name,

@@ -203,6 +203,90 @@ describe('Scheduler', () => {
     expect(JSON.parse(row!.payload)).toMatchObject({ message: 'poison', type: 'program' });
   });
 
+  it('redundancy 2 with one liar among honest workers: every accepted result is right, the liar is excluded', async () => {
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      redundancy: 2,
+    });
+    await scheduler.submit(admin, job.id, 'b1', [...Array(200).keys()]);
+    await scheduler.closeJob(admin, job.id);
+    const honest = [connect(20), connect(20), connect(20)];
+    const liar = connect(20);
+    const answeredBy = new Map<WorkerSession, number>();
+    for (
+      let round = 0;
+      round < 500 && scheduler.job(admin, job.id).info().state !== 'done';
+      round++
+    ) {
+      await settle();
+      for (const w of [...honest, liar]) {
+        const fresh = w.tasks().slice(answeredBy.get(w.session) ?? 0);
+        answeredBy.set(w.session, w.tasks().length);
+        const lie = w === liar;
+        answer(
+          w.session,
+          fresh.map((t) => ({
+            jobId: t.jobId,
+            index: t.index,
+            ms: 1,
+            ok: true,
+            value: (t.input as number) + (lie ? 1000 : 0),
+          })),
+        );
+      }
+    }
+    const info = scheduler.job(admin, job.id).info();
+    expect(info).toMatchObject({ state: 'done', finished: 200, failed: 0 });
+    expect(info.disagreements).toBeGreaterThan(0);
+    await settle();
+    const rows = await store.readOutcomes(job.id, 0, 'all', 1000);
+    expect(rows).toHaveLength(200);
+
+    expect(rows.every((r) => JSON.parse(r.payload) === r.index)).toBe(true);
+    expect(liar.session.excluded).toBe(true);
+    expect(honest.every((w) => !w.session.excluded)).toBe(true);
+    // Each task ran on at least two distinct workers.
+    const runs = new Map<number, Set<WorkerSession>>();
+    for (const w of [...honest, liar])
+      for (const t of w.tasks())
+        (runs.get(t.index) ?? runs.set(t.index, new Set()).get(t.index)!).add(w.session);
+    expect([...runs.values()].every((s) => s.size >= 2)).toBe(true);
+  });
+
+  it('redundancy: replicas that never agree settle as a validation error after maxReplicas', async () => {
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      redundancy: 2,
+      maxReplicas: 3,
+    });
+    await scheduler.submit(admin, job.id, 'b1', [7]);
+    await scheduler.closeJob(admin, job.id);
+    const workers = [connect(5), connect(5), connect(5), connect(5)];
+    const answered = new Set<(typeof workers)[number]>();
+    for (
+      let round = 0;
+      round < 20 && scheduler.job(admin, job.id).info().state !== 'done';
+      round++
+    ) {
+      await settle();
+      workers.forEach((w, i) => {
+        // Each worker answers once, each with a different value: no two ever agree.
+        if (answered.has(w) || w.tasks().length === 0) return;
+        answered.add(w);
+        const mine = w.tasks();
+        answer(
+          w.session,
+          mine.map((t) => ({ jobId: t.jobId, index: t.index, ms: 1, ok: true, value: i })),
+        );
+      });
+    }
+    await settle();
+    const [row] = await store.readOutcomes(job.id, 0, 'errors', 10);
+    expect(JSON.parse(row!.payload)).toMatchObject({ type: 'validation', name: 'ValidationError' });
+
+    expect(workers.filter((w) => w.tasks().length > 0)).toHaveLength(3);
+  });
+
   it('closes a worker that holds tasks and returns nothing for longer than the timeout', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
     scheduler.close();

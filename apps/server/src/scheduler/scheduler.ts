@@ -37,6 +37,8 @@ export interface DeliveryStats {
   duplicates: number;
   /** Outcomes for jobs that were cancelled, deleted or finished meanwhile. */
   dropped: number;
+  /** Workers that lost too many quorums and get no more tasks. */
+  excludedWorkers: number;
 }
 
 /**
@@ -48,7 +50,8 @@ export class Scheduler {
   readonly workers = new WorkerRegistry();
   readonly streams: OutcomeStreams;
   readonly dispatcher: Dispatcher;
-  readonly stats: DeliveryStats = { duplicates: 0, dropped: 0 };
+  readonly stats: DeliveryStats = { duplicates: 0, dropped: 0, excludedWorkers: 0 };
+
   readonly statsCollector: StatsCollector;
   /** Tasks settled since start (for throughput). */
   settledTotal = 0;

@@ -40,17 +40,26 @@ export class TaskQueue {
     );
   }
 
-  /** Takes up to `n` tasks: retries first, then in index order. */
-  take(n: number): StoredTask[] {
+  /**
+   * Takes up to `n` tasks: retries first, then in index order. Tasks for which `skip` is true
+   * stay queued (for redundancy: a worker never gets a task it already ran).
+   */
+  take(n: number, skip?: (task: StoredTask) => boolean): StoredTask[] {
     const out: StoredTask[] = [];
     for (const [index, task] of this.retry) {
       if (out.length >= n) return out;
+      if (skip?.(task)) continue;
       out.push(task);
       this.retry.delete(index);
     }
-    const end = Math.min(this.buffer.length, this.head + n - out.length);
-    for (let i = this.head; i < end; i++) out.push(this.buffer[i]!);
-    this.head = end;
+    const skipped: StoredTask[] = [];
+    while (out.length < n && this.head < this.buffer.length) {
+      const task = this.buffer[this.head++]!;
+      if (skip?.(task)) skipped.push(task);
+      else out.push(task);
+    }
+    for (const task of skipped) this.retry.set(task.index, task);
+
     if (this.head > 4096 && this.head * 2 > this.buffer.length) {
       this.buffer = this.buffer.slice(this.head);
       this.head = 0;

@@ -27,6 +27,10 @@ export class WorkerSession {
   readonly jobsSent = new Set<string>();
   /** Set once the worker's hello was accepted. */
   ready = false;
+  /** Answers that lost to an accepted quorum (redundancy). */
+  strikes = 0;
+  /** Too many strikes: this worker gets no more tasks. */
+  excluded = false;
 
   constructor(
     readonly id: string,

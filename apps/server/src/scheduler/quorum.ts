@@ -1,0 +1,157 @@
+import type { StoredTask } from '../store/job-store.js';
+
+/** JSON with object keys sorted, so that equal values are equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** One answer and the workers that gave it. */
+interface Vote {
+  ok: boolean;
+  payload: string;
+  workers: string[];
+}
+
+/** The replicas of one task. */
+class ReplicaSet {
+  /** Every worker this task was dispatched to: a task never runs twice on one worker. */
+  readonly workers = new Set<string>();
+  readonly votes = new Map<string, Vote>();
+  /** Losses (disconnects, timeouts) of replicas so far. */
+  losses = 0;
+  disagreed = false;
+
+  constructor(
+    readonly task: StoredTask,
+    /** How many dispatches are wanted so far (grows by one on each disagreement). */
+    public needed: number,
+  ) {}
+
+  get answers(): number {
+    let n = 0;
+    for (const vote of this.votes.values()) n += vote.workers.length;
+    return n;
+  }
+}
+
+export type VoteResult =
+  | { kind: 'accepted'; ok: boolean; payload: string; liars: string[] }
+  | { kind: 'exhausted' }
+  | { kind: 'more' }
+  | { kind: 'waiting' };
+
+/**
+ * BOINC-style validation for a job with `redundancy: k`: each task runs on k distinct workers and
+ * settles only when k answers agree (canonical JSON). On disagreement it runs on one more worker
+ * at a time, up to `maxReplicas`, then settles as a `validation` error. Workers whose answer lost
+ * to an accepted quorum are reported as liars.
+ */
+export class Quorum {
+  private readonly sets = new Map<number, ReplicaSet>();
+  /** Tasks out on each worker right now. */
+  private readonly held = new Map<string, Set<number>>();
+
+  constructor(
+    private readonly k: number,
+    private readonly maxReplicas: number,
+  ) {}
+
+  /** Replicas running now (the job's in-flight count). */
+  get inFlight(): number {
+    let n = 0;
+    for (const tasks of this.held.values()) n += tasks.size;
+    return n;
+  }
+
+  /** Whether `workerId` may run this task (it has not run it before). */
+  canRun(index: number, workerId: string): boolean {
+    return !this.sets.get(index)?.workers.has(workerId);
+  }
+
+  /** Whether the task still needs another replica dispatched. */
+  wanted(index: number): boolean {
+    const set = this.sets.get(index);
+    return !set || set.workers.size < set.needed;
+  }
+
+  /** Records a dispatch; true when the task needs yet another replica (queue it again). */
+  dispatched(task: StoredTask, workerId: string): boolean {
+    let set = this.sets.get(task.index);
+    if (!set) this.sets.set(task.index, (set = new ReplicaSet(task, this.k)));
+    set.workers.add(workerId);
+    this.holdings(workerId).add(task.index);
+    return set.workers.size < set.needed;
+  }
+
+  /** Takes a replica back from a worker; false if the worker did not hold it (a duplicate). */
+  release(index: number, workerId: string): boolean {
+    return this.held.get(workerId)?.delete(index) ?? false;
+  }
+
+  /** Everything `workerId` holds (it disconnected). */
+  releaseAll(workerId: string): number[] {
+    const tasks = [...(this.held.get(workerId) ?? [])];
+    this.held.delete(workerId);
+    return tasks;
+  }
+
+  /**
+   * A replica was lost (its worker vanished or timed out): another worker may run it. Returns the
+   * task to queue again, or undefined once losses exceed `limit` (settle it as lost).
+   */
+  lost(index: number, workerId: string, limit: number): StoredTask | undefined {
+    const set = this.sets.get(index);
+    if (!set) return undefined;
+    set.workers.delete(workerId);
+    if (++set.losses >= limit) {
+      this.sets.delete(index);
+      return undefined;
+    }
+    return set.task;
+  }
+
+  /** The task of an unsettled set (for requeueing). */
+  task(index: number): StoredTask | undefined {
+    return this.sets.get(index)?.task;
+  }
+
+  /** Counts an answer. `canonical` is what must be equal between agreeing replicas. */
+  vote(
+    index: number,
+    workerId: string,
+    canonical: string,
+    ok: boolean,
+    payload: string,
+  ): VoteResult & { firstDisagreement?: boolean } {
+    const set = this.sets.get(index);
+    if (!set) return { kind: 'waiting' };
+    let vote = set.votes.get(canonical);
+    if (!vote) set.votes.set(canonical, (vote = { ok, payload, workers: [] }));
+    vote.workers.push(workerId);
+    if (vote.workers.length >= this.k) {
+      this.sets.delete(index);
+      const liars = [...set.votes.values()].filter((v) => v !== vote).flatMap((v) => v.workers);
+      return { kind: 'accepted', ok: vote.ok, payload: vote.payload, liars };
+    }
+    if (set.answers < set.workers.size) return { kind: 'waiting' };
+    // Everyone dispatched has answered and no answer has k votes.
+    const firstDisagreement = set.votes.size > 1 && !set.disagreed;
+    if (set.votes.size > 1) set.disagreed = true;
+    if (set.workers.size >= this.maxReplicas) {
+      this.sets.delete(index);
+      return { kind: 'exhausted', firstDisagreement };
+    }
+    set.needed = Math.max(set.needed, set.workers.size + 1);
+    return { kind: 'more', firstDisagreement };
+  }
+
+  private holdings(workerId: string): Set<number> {
+    let tasks = this.held.get(workerId);
+    if (!tasks) this.held.set(workerId, (tasks = new Set()));
+    return tasks;
+  }
+}
