@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import { SettledSet } from './settled-set.js';
 import type {
   JobCode,
   JobRecord,
@@ -12,6 +13,12 @@ import type {
   StoredTask,
 } from './job-store.js';
 
+/*
+ * Tasks are stored one row per submitted batch, their inputs joined by "\n" (every input is
+ * single-line JSON text): appending 1,000 tasks is one insert. Outcomes are append-only rows in
+ * seq order. Which tasks are settled is derived from the outcomes (SettledSet), so settling a task
+ * never rewrites its task row: one small insert per outcome and nothing else.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
@@ -20,47 +27,46 @@ CREATE TABLE IF NOT EXISTS jobs (
   args TEXT NOT NULL,
   record TEXT NOT NULL
 );
--- state: 0 queued, 1 settled. seq/ok/output are set when the task settles.
-CREATE TABLE IF NOT EXISTS tasks (
+CREATE TABLE IF NOT EXISTS task_batches (
   job_id TEXT NOT NULL,
-  idx INTEGER NOT NULL,
-  state INTEGER NOT NULL DEFAULT 0,
-  input TEXT NOT NULL,
-  seq INTEGER,
-  ok INTEGER,
-  output TEXT,
-  PRIMARY KEY (job_id, idx)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS tasks_by_seq ON tasks (job_id, seq) WHERE seq IS NOT NULL;
-CREATE TABLE IF NOT EXISTS batches (
-  job_id TEXT NOT NULL,
-  batch_id TEXT NOT NULL,
   first_index INTEGER NOT NULL,
   count INTEGER NOT NULL,
-  PRIMARY KEY (job_id, batch_id)
+  batch_id TEXT NOT NULL,
+  inputs TEXT NOT NULL,
+  PRIMARY KEY (job_id, first_index)
 ) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS task_batches_by_id ON task_batches (job_id, batch_id);
+CREATE TABLE IF NOT EXISTS outcomes (
+  job_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  ok INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outcomes_errors ON outcomes (job_id, seq) WHERE ok = 0;
 `;
 
 type Write = () => void;
-type RawOutcome = { seq: number; index: number; ok: number; payload: string };
-const fromRaw = (r: RawOutcome): StoredOutcome => ({ ...r, ok: r.ok === 1 });
 interface Pending {
   writes: Write[];
   jobUpdates: Map<string, JobRecord>;
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
+type RawOutcome = { seq: number; index: number; ok: number; payload: string };
+const fromRaw = (r: RawOutcome): StoredOutcome => ({ ...r, ok: r.ok === 1 });
 
 /**
  * The default store: one SQLite file (better-sqlite3, WAL) in the data directory.
  *
  * Group commit: writes queue up during a turn of the event loop and commit in one transaction
- * on the next `setImmediate`, so a burst of settlements costs one fsync-free WAL append.
- * `synchronous=NORMAL` in WAL mode survives a process crash (SIGKILL); only an OS crash or
- * power loss can drop the last commits.
+ * on the next `setImmediate`. `synchronous=NORMAL` in WAL mode survives a process crash
+ * (SIGKILL); only an OS crash or power loss can drop the last commits.
  */
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
   private pending: Pending | undefined;
+  private readonly settled = new Map<string, SettledSet>();
   private readonly stmt;
 
   constructor(dataDir: string) {
@@ -70,56 +76,67 @@ export class SqliteJobStore implements JobStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const outcomeColumns = 'seq, idx AS "index", ok, payload';
     this.stmt = {
       insertJob: this.db.prepare(
         'INSERT INTO jobs (id, owner, program, args, record) VALUES (?, ?, ?, ?, ?)',
       ),
       updateJob: this.db.prepare('UPDATE jobs SET record = ? WHERE id = ?'),
-      insertTask: this.db.prepare(
-        'INSERT OR IGNORE INTO tasks (job_id, idx, input) VALUES (?, ?, ?)',
-      ),
       insertBatch: this.db.prepare(
-        'INSERT OR IGNORE INTO batches (job_id, batch_id, first_index, count) VALUES (?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs) VALUES (?, ?, ?, ?, ?)',
       ),
-      settle: this.db.prepare(
-        'UPDATE tasks SET state = 1, seq = ?, ok = ?, output = ? WHERE job_id = ? AND idx = ? AND state = 0',
+      insertOutcome: this.db.prepare(
+        'INSERT INTO outcomes (job_id, seq, idx, ok, payload) VALUES (?, ?, ?, ?, ?)',
       ),
+      settledIndexes: this.db.prepare('SELECT idx FROM outcomes WHERE job_id = ?').pluck(),
       deleteJob: this.db.prepare('DELETE FROM jobs WHERE id = ?'),
-      deleteTasks: this.db.prepare('DELETE FROM tasks WHERE job_id = ?'),
-      deleteBatches: this.db.prepare('DELETE FROM batches WHERE job_id = ?'),
+      deleteBatches: this.db.prepare('DELETE FROM task_batches WHERE job_id = ?'),
+      deleteOutcomes: this.db.prepare('DELETE FROM outcomes WHERE job_id = ?'),
       listJobs: this.db.prepare('SELECT record FROM jobs').pluck(),
       jobCode: this.db.prepare('SELECT program, args FROM jobs WHERE id = ?'),
       findBatch: this.db.prepare(
-        'SELECT first_index AS firstIndex, count FROM batches WHERE job_id = ? AND batch_id = ?',
+        'SELECT first_index AS firstIndex, count FROM task_batches WHERE job_id = ? AND batch_id = ?',
       ),
-      queued: this.db.prepare(
-        'SELECT idx AS "index", input FROM tasks WHERE job_id = ? AND idx >= ? AND state = 0 ORDER BY idx LIMIT ?',
+      batchStart: this.db
+        .prepare(
+          'SELECT first_index FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
+        )
+        .pluck(),
+      batchesFrom: this.db.prepare(
+        'SELECT first_index AS firstIndex, inputs FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
       ),
       latest: this.db.prepare(
-        `SELECT seq, idx AS "index", ok, output AS payload FROM tasks
-         WHERE job_id = ? AND seq IS NOT NULL AND ok = 1 ORDER BY seq DESC LIMIT ?`,
+        `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND ok = 1 ORDER BY seq DESC LIMIT ?`,
       ),
       errorGroups: this.db.prepare(
-        `SELECT json_extract(output, '$.message') AS message, count(*) AS count, max(seq) AS seq
-         FROM tasks WHERE job_id = ? AND seq IS NOT NULL AND ok = 0
-         GROUP BY message ORDER BY count DESC LIMIT ?`,
+        `SELECT json_extract(payload, '$.message') AS message, count(*) AS count, max(seq) AS seq
+         FROM outcomes WHERE job_id = ? AND ok = 0 GROUP BY message ORDER BY count DESC LIMIT ?`,
       ),
-      bySeq: this.db.prepare(
-        `SELECT seq, idx AS "index", ok, output AS payload FROM tasks WHERE job_id = ? AND seq = ?`,
-      ),
+      bySeq: this.db.prepare(`SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq = ?`),
       outcomes: {
-        all: this.outcomeQuery(''),
-        results: this.outcomeQuery('AND ok = 1'),
-        errors: this.outcomeQuery('AND ok = 0'),
+        all: this.db.prepare(
+          `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+        ),
+        results: this.db.prepare(
+          `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq > ? AND ok = 1 ORDER BY seq LIMIT ?`,
+        ),
+        errors: this.db.prepare(
+          `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq > ? AND ok = 0 ORDER BY seq LIMIT ?`,
+        ),
       },
     };
   }
 
-  private outcomeQuery(filter: string) {
-    return this.db.prepare(
-      `SELECT seq, idx AS "index", ok, output AS payload FROM tasks
-       WHERE job_id = ? AND seq > ? ${filter} ORDER BY seq LIMIT ?`,
-    );
+  /** The job's settled indexes, read from its outcomes the first time they are needed. */
+  private settledSet(jobId: string): SettledSet {
+    let set = this.settled.get(jobId);
+    if (!set) {
+      set = new SettledSet();
+      for (const index of this.stmt.settledIndexes.iterate(jobId) as Iterable<number>)
+        set.add(index);
+      this.settled.set(jobId, set);
+    }
+    return set;
   }
 
   private write(write: Write | undefined, jobUpdate?: JobRecord): Promise<void> {
@@ -145,6 +162,8 @@ export class SqliteJobStore implements JobStore {
         }
       })();
     } catch (err) {
+      // The transaction rolled back: forget cached settled sets, they may hold rolled-back bits.
+      this.settled.clear();
       for (const waiter of pending.waiters) waiter.reject(err);
       return;
     }
@@ -164,25 +183,27 @@ export class SqliteJobStore implements JobStore {
 
   appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void> {
     return this.write(() => {
-      this.stmt.insertBatch.run(jobId, batchId, firstIndex, inputs.length);
-      for (let i = 0; i < inputs.length; i++) {
-        this.stmt.insertTask.run(jobId, firstIndex + i, inputs[i]);
-      }
+      this.stmt.insertBatch.run(jobId, firstIndex, inputs.length, batchId, inputs.join('\n'));
     });
   }
 
   settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
     return this.write(() => {
-      for (const o of outcomes)
-        this.stmt.settle.run(o.seq, o.ok ? 1 : 0, o.payload, jobId, o.index);
+      const settled = this.settledSet(jobId);
+      for (const o of outcomes) {
+        if (settled.has(o.index)) continue; // exactly once, here too
+        settled.add(o.index);
+        this.stmt.insertOutcome.run(jobId, o.seq, o.index, o.ok ? 1 : 0, o.payload);
+      }
     });
   }
 
   deleteJob(jobId: string): Promise<void> {
     return this.write(() => {
-      this.stmt.deleteTasks.run(jobId);
       this.stmt.deleteBatches.run(jobId);
+      this.stmt.deleteOutcomes.run(jobId);
       this.stmt.deleteJob.run(jobId);
+      this.settled.delete(jobId);
     });
   }
 
@@ -201,7 +222,22 @@ export class SqliteJobStore implements JobStore {
   }
 
   readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
-    return Promise.resolve(this.stmt.queued.all(jobId, fromIndex, limit) as StoredTask[]);
+    const settled = this.settledSet(jobId);
+    const start = (this.stmt.batchStart.get(jobId, fromIndex) as number | undefined) ?? fromIndex;
+    const out: StoredTask[] = [];
+    const rows = this.stmt.batchesFrom.iterate(jobId, start) as Iterable<{
+      firstIndex: number;
+      inputs: string;
+    }>;
+    for (const row of rows) {
+      const inputs = row.inputs.split('\n');
+      for (let i = 0; i < inputs.length && out.length < limit; i++) {
+        const index = row.firstIndex + i;
+        if (index >= fromIndex && !settled.has(index)) out.push({ index, input: inputs[i]! });
+      }
+      if (out.length >= limit) break;
+    }
+    return Promise.resolve(out);
   }
 
   readOutcomes(
