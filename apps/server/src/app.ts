@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -92,7 +93,26 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // Bodies are JSON whatever their Content-Type says; routes decode them with the protocol.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  app.get('/healthz', () => ({ ok: true, workers: scheduler.workers.size, ...scheduler.stats }));
+  // Event-loop delay: the first thing to look at when the server feels slow.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  // `?reset` starts a new measurement window after answering (benchmarks use it).
+  app.get<{ Querystring: { reset?: string } }>('/healthz', (request) => {
+    const health = {
+      ok: true,
+      workers: scheduler.workers.size,
+      ...scheduler.stats,
+      eventLoopDelayMs: {
+        p50: loopDelay.percentile(50) / 1e6,
+        p99: loopDelay.percentile(99) / 1e6,
+        max: loopDelay.max / 1e6,
+      },
+      rssMb: Math.round(process.memoryUsage().rss / 1024 / 1024),
+    };
+    if (request.query.reset !== undefined) loopDelay.reset();
+    return health;
+  });
+
   await app.register(fastifyWebsocket, { options: workerSocketOptions });
   workerSocketRoutes(app, scheduler);
   jobRoutes(app, scheduler);
@@ -115,6 +135,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   routeUpgrades(app, fastifyUpgrades);
 
   app.addHook('preClose', (done) => {
+    loopDelay.disable();
+
     scheduler.close();
     io.disconnectSockets(true);
     io.engine.close();

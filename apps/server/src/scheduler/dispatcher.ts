@@ -2,7 +2,7 @@ import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
 import type { StoredOutcome } from '../store/job-store.js';
 import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
-import type { JobRuntime } from './job-runtime.js';
+import type { JobRuntime, Settled } from './job-runtime.js';
 import { acceptReplica, loseReplica, takeReplicas } from './replicas.js';
 
 import type { Scheduler } from './scheduler.js';
@@ -124,7 +124,7 @@ export class Dispatcher {
     worker: WorkerSession,
     items: Extract<WorkerToServer, { type: 'outcomes' }>['items'],
   ): void {
-    const byJob = new Map<JobRuntime, { outcomes: Omit<StoredOutcome, 'seq'>[]; ms: number }>();
+    const byJob = new Map<JobRuntime, { outcomes: Settled[]; ms: number }>();
     for (const item of items) {
       const job = this.scheduler.findJob(item.jobId);
       if (!job?.queue) {
@@ -156,11 +156,8 @@ export class Dispatcher {
       job.durations.add(item.ms);
       worker.tasksDone++;
       if (item.ok) {
-        batch.outcomes.push({
-          index: item.index,
-          ok: true,
-          payload: JSON.stringify(item.value ?? null),
-        });
+        const value = item.value ?? null;
+        batch.outcomes.push({ index: item.index, ok: true, payload: JSON.stringify(value), value });
       } else if (item.error.timedOut) {
         const failed = this.scheduler.failAttempt(job, task, 'timeout', item.error.message);
         if (failed) batch.outcomes.push(failed);

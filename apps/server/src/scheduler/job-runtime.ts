@@ -1,9 +1,22 @@
-import type { JobInfo } from '@tabgrid/protocol/jobs';
-import type { JobCode, JobRecord, JobStore, StoredTask } from '../store/job-store.js';
+import type { JobInfo, Outcome, TaskFailure } from '@tabgrid/protocol/jobs';
+import type {
+  JobCode,
+  JobRecord,
+  JobStore,
+  StoredOutcome,
+  StoredTask,
+} from '../store/job-store.js';
+
 import { DurationHistogram } from './duration-histogram.js';
 import { Quorum } from './quorum.js';
 
 import { TaskQueue } from './task-queue.js';
+
+/** Outcomes kept in memory per job, so streams that keep up never read the store back. */
+const RECENT_MAX = 20_000;
+
+/** An outcome about to be stored; `value` is the parsed result when the caller has it. */
+export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
 
 /** A task out on a worker. */
 export interface Lease {
@@ -32,6 +45,8 @@ export class JobRuntime {
   /** Settled count at the last stats tick, for tasks/s. */
   settledAtTick: number;
   tasksPerSecond = 0;
+  /** The latest durable outcomes, in seq order (seqs `recentFirstSeq` …). */
+  recent: Outcome[] = [];
   /** Highest seq known durable; streams never read past it. */
   durableSeq: number;
   /** Next index to assign to a submitted task (ahead of `record.total` while a batch commits). */
@@ -74,6 +89,29 @@ export class JobRuntime {
       (this.record.state === 'done' || this.record.state === 'cancelled') &&
       this.durableSeq === this.record.lastSeq
     );
+  }
+
+  /** Keeps just-committed outcomes for live streams (commits complete in seq order). */
+  remember(stored: StoredOutcome[], settled: Settled[]): void {
+    const first = stored[0];
+    if (!first) return;
+    const last = this.recent[this.recent.length - 1];
+    if (last && last.seq + 1 !== first.seq) this.recent = [];
+    for (let i = 0; i < stored.length; i++) {
+      const o = stored[i]!;
+      const value = settled[i]?.value;
+      this.recent.push(
+        o.ok
+          ? {
+              seq: o.seq,
+              index: o.index,
+              ok: true,
+              value: value === undefined ? JSON.parse(o.payload) : value,
+            }
+          : { seq: o.seq, index: o.index, ok: false, error: JSON.parse(o.payload) as TaskFailure },
+      );
+    }
+    if (this.recent.length > RECENT_MAX) this.recent = this.recent.slice(-RECENT_MAX / 2);
   }
 
   /** Drops everything that only a runnable job needs. */

@@ -89,6 +89,26 @@ export class OutcomeStreams {
     sub.sink.end(reason);
   }
 
+  /**
+   * The next batch from the job's in-memory window when it covers the cursor (a consumer that
+   * keeps up), else undefined (read the store).
+   */
+  private fromMemory(job: JobRuntime, sub: Subscription, upTo: number): Outcome[] | undefined {
+    const recent = job.recent;
+    const first = recent[0];
+    if (!first || sub.cursor + 1 < first.seq) {
+      return sub.cursor >= upTo ? [] : undefined;
+    }
+    const out: Outcome[] = [];
+    for (let i = sub.cursor + 1 - first.seq; i < recent.length && out.length < PUSH_BATCH; i++) {
+      const o = recent[i]!;
+      if (o.seq > upTo) break;
+      if (sub.kind === 'all' || (sub.kind === 'results') === o.ok) out.push(o);
+      else if (out.length === 0) sub.cursor = o.seq; // skip what this stream does not carry
+    }
+    return out;
+  }
+
   private pumpOne(sub: Subscription): void {
     if (sub.ended) return;
     if (sub.busy) {
@@ -100,6 +120,20 @@ export class OutcomeStreams {
     sub.busy = true;
     sub.dirty = false;
     const upTo = job.durableSeq;
+    const live = this.fromMemory(job, sub, upTo);
+    if (live) {
+      if (live.length === 0) {
+        sub.busy = false;
+        if (job.streamsFinished) this.finish(sub, job.record.state);
+        return;
+      }
+      sub.cursor = live[live.length - 1]!.seq;
+      sub.sink.push(live, () => {
+        sub.busy = false;
+        this.pumpOne(sub);
+      });
+      return;
+    }
     this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, PUSH_BATCH).then(
       (rows) => {
         const visible = rows.filter((row) => row.seq <= upTo);

@@ -9,6 +9,8 @@ import {
 } from '@tabgrid/protocol/jobs';
 import type { Role } from '@tabgrid/protocol/keys';
 import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
+import type { Settled } from './job-runtime.js';
+
 import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobRuntime, type Lease } from './job-runtime.js';
@@ -269,7 +271,7 @@ export class Scheduler {
   }
 
   /** Records settled outcomes of one job; streams see them once they are durable. */
-  settle(job: JobRuntime, outcomes: Omit<StoredOutcome, 'seq'>[], computeMs: number): void {
+  settle(job: JobRuntime, outcomes: Settled[], computeMs: number): void {
     if (outcomes.length === 0) return;
     const record = job.record;
     const now = Date.now();
@@ -289,6 +291,7 @@ export class Scheduler {
     const seq = record.lastSeq;
     Promise.all([this.store.settle(record.id, stored), this.store.updateJob(record)]).then(
       () => {
+        job.remember(stored, outcomes);
         job.durableSeq = Math.max(job.durableSeq, seq);
         this.streams.pump(record.id);
       },
