@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe('OutcomeBuffer', () => {
-  it('sends one protocol-valid outcomes frame carrying the credit, after a short delay', () => {
+  it('sends one protocol-valid outcomes frame carrying the credit, after a short delay', async () => {
     const frames: string[] = [];
     const buffer = new OutcomeBuffer(
       (frame) => frames.push(frame),
@@ -22,6 +22,7 @@ describe('OutcomeBuffer', () => {
     buffer.add([outcome(0), outcome(1)]);
     buffer.addCredit(2);
     buffer.add([outcome(2)]);
+    await Promise.resolve(); // the flush is planned in a microtask
     expect(frames).toEqual([]);
     vi.advanceTimersByTime(FLUSH_DELAY_MS);
     expect(frames).toHaveLength(1);

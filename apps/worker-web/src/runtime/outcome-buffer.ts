@@ -29,6 +29,8 @@ export class OutcomeBuffer {
   constructor(
     private readonly send: (frame: string) => void,
     private readonly isVisible: () => boolean = () => document.visibilityState === 'visible',
+    /** While more outcomes are coming, wait a little to batch them; when idle, send at once. */
+    private readonly moreComing: () => boolean = () => true,
   ) {}
 
   /** Outcomes waiting. */
@@ -81,9 +83,13 @@ export class OutcomeBuffer {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    // Hidden tabs get timers throttled to once a second or worse; message events are not.
-    if (this.isVisible()) setTimeout(() => this.tick(), FLUSH_DELAY_MS);
-    else this.wakeChannel().port2.postMessage(null);
+    // Hidden tabs get timers throttled to once a second or worse; message events are not. An
+    // idle tab sends at once too: a lone task's latency is not worth batching.
+    // Decided in a microtask, once the caller has finished updating what is still running.
+    queueMicrotask(() => {
+      if (this.isVisible() && this.moreComing()) setTimeout(() => this.tick(), FLUSH_DELAY_MS);
+      else this.wakeChannel().port2.postMessage(null);
+    });
   }
 
   private wakeChannel(): MessageChannel {

@@ -45,7 +45,12 @@ export interface RuntimeSnapshot {
  */
 export class VolunteerRuntime {
   private readonly queue = new TaskQueue();
-  private readonly buffer = new OutcomeBuffer((frame) => this.connection.sendText(frame));
+  private readonly buffer = new OutcomeBuffer(
+    (frame) => this.connection.sendText(frame),
+    undefined,
+    () => this.queue.size > 0 || this.pool.runningTasks().length > 0,
+  );
+
   private readonly meter = new ThroughputMeter();
   private readonly jobs = new Map<string, LocalJob>();
   private readonly connection: WorkerConnection;

@@ -1,0 +1,63 @@
+// Starts a real Tabgrid server as a child process (durable SQLite defaults, temp data dir), so
+// its peak RSS can be read from /proc and it never shares an event loop with the load.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TOKEN = 'bench-token';
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Peak resident set size of a process, in MB (VmHWM). */
+export function peakRssMb(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
+}
+
+export async function startServer() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-bench-'));
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, join(ROOT, 'apps/server/dist/main.js')], {
+    env: {
+      ...process.env,
+      PORT: String(port),
+      TABGRID_DATA_DIR: dataDir,
+      TABGRID_ADMIN_TOKEN: TOKEN,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      if (i > 400) throw new Error('the server did not start');
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws/worker`,
+    pid: child.pid,
+    peakRssMb: () => peakRssMb(child.pid),
+    health: async (reset = false) => (await fetch(`${url}/healthz${reset ? '?reset' : ''}`)).json(),
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

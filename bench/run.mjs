@@ -1,0 +1,36 @@
+// The benchmark suite. `npm run bench` (standard sizes), `-- --short` (CI: small, quick, no
+// thresholds), `-- --full` (the sizes in bench/README.md). `-- --only latency,throughput` picks.
+import { parseArgs } from 'node:util';
+import { cpuScaling } from './scenarios/cpu-scaling.mjs';
+import { latency } from './scenarios/latency.mjs';
+import { submission } from './scenarios/submission.mjs';
+import { throughput } from './scenarios/throughput.mjs';
+
+const { values } = parseArgs({
+  options: {
+    short: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+    only: { type: 'string' },
+  },
+});
+const size = values.full ? 'full' : values.short ? 'short' : 'standard';
+const sizes = {
+  short: { throughput: 20_000, latency: 50, rows: 12, submission: 50_000 },
+  standard: { throughput: 100_000, latency: 300, rows: 48, submission: 200_000 },
+  full: { throughput: 200_000, latency: 1000, rows: 96, submission: 1_000_000 },
+}[size];
+
+const scenarios = {
+  throughput: () => throughput({ tasks: sizes.throughput }),
+  latency: () => latency({ samples: sizes.latency }),
+  'cpu-scaling': () => cpuScaling({ rows: sizes.rows }),
+  submission: () => submission({ tasks: sizes.submission }),
+};
+const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
+console.log(`Tabgrid benchmarks (${size}), ${new Date().toISOString()}, node ${process.version}`);
+for (const name of chosen) {
+  const scenario = scenarios[name];
+  if (!scenario)
+    throw new Error(`Unknown scenario "${name}": pick from ${Object.keys(scenarios).join(', ')}`);
+  await scenario();
+}
