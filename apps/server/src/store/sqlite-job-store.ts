@@ -85,8 +85,10 @@ export class SqliteJobStore implements JobStore {
       insertBatch: this.db.prepare(
         'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs) VALUES (?, ?, ?, ?, ?)',
       ),
-      insertOutcome: this.db.prepare(
-        'INSERT INTO outcomes (job_id, seq, idx, ok, payload) VALUES (?, ?, ?, ?, ?)',
+      // One statement per batch: SQLite unpacks the JSON array in C, cheaper than a call per row.
+      insertOutcomes: this.db.prepare(
+        `INSERT INTO outcomes (job_id, seq, idx, ok, payload)
+         SELECT ?, value ->> 0, value ->> 1, value ->> 2, value -> 3 FROM json_each(?)`,
       ),
       settledIndexes: this.db.prepare('SELECT idx FROM outcomes WHERE job_id = ?').pluck(),
       deleteJob: this.db.prepare('DELETE FROM jobs WHERE id = ?'),
@@ -190,11 +192,13 @@ export class SqliteJobStore implements JobStore {
   settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
     return this.write(() => {
       const settled = this.settledSet(jobId);
+      let rows = '';
       for (const o of outcomes) {
         if (settled.has(o.index)) continue; // exactly once, here too
         settled.add(o.index);
-        this.stmt.insertOutcome.run(jobId, o.seq, o.index, o.ok ? 1 : 0, o.payload);
+        rows += `${rows ? ',' : ''}[${o.seq},${o.index},${o.ok ? 1 : 0},${o.payload}]`;
       }
+      if (rows) this.stmt.insertOutcomes.run(jobId, `[${rows}]`);
     });
   }
 
