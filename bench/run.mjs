@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
+import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 
@@ -15,15 +16,37 @@ const { values } = parseArgs({
 });
 const size = values.full ? 'full' : values.short ? 'short' : 'standard';
 const sizes = {
-  short: { throughput: 20_000, latency: 50, rows: 12, submission: 50_000 },
-  standard: { throughput: 100_000, latency: 300, rows: 48, submission: 200_000 },
-  full: { throughput: 200_000, latency: 1000, rows: 96, submission: 1_000_000 },
+  short: {
+    throughput: 20_000,
+    latency: 50,
+    rows: 12,
+    submission: 50_000,
+    workers: 200,
+    scaleTasks: 50_000,
+  },
+  standard: {
+    throughput: 100_000,
+    latency: 300,
+    rows: 48,
+    submission: 200_000,
+    workers: 1000,
+    scaleTasks: 200_000,
+  },
+  full: {
+    throughput: 200_000,
+    latency: 1000,
+    rows: 96,
+    submission: 1_000_000,
+    workers: 2000,
+    scaleTasks: 1_000_000,
+  },
 }[size];
 
 const scenarios = {
   throughput: () => throughput({ tasks: sizes.throughput }),
   latency: () => latency({ samples: sizes.latency }),
   'cpu-scaling': () => cpuScaling({ rows: sizes.rows }),
+  scale: () => scale({ workers: sizes.workers, tasks: sizes.scaleTasks }),
   submission: () => submission({ tasks: sizes.submission }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
