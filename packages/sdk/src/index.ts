@@ -21,6 +21,11 @@ export {
 export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job.js';
 export { OutcomeStream } from './streams.js';
 export { KeyAdmin } from './keys.js';
+export {
+  DashboardFeed,
+  type DashboardFeedOptions,
+  type DashboardFeedStatus,
+} from './dashboard-feed.js';
 export { TasksFailedError, type TaskError } from './collect.js';
 export type { BatchOptions, TaskSource } from './batches.js';
 export { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';

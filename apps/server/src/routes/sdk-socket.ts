@@ -22,6 +22,8 @@ const READ_ONLY = new Set<SdkRequestName>([
   'jobs:list',
   'job:subscribe',
   'job:unsubscribe',
+  'dashboard:subscribe',
+  'dashboard:unsubscribe',
 ]);
 
 type SdkSocket = Socket<

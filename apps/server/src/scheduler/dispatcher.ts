@@ -244,6 +244,7 @@ export class Dispatcher {
   /** The job stopped running: workers that have its program drop its queued tasks. */
   forgetJob(jobId: string): void {
     for (const worker of this.workers.all()) {
+      if (worker.currentJob === jobId) worker.currentJob = null;
       if (worker.jobsSent.delete(jobId)) worker.link.send(cancelFrame(jobId));
     }
   }

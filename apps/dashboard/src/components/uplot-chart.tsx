@@ -1,0 +1,59 @@
+/** A uPlot chart that follows its container's width and takes new data without being rebuilt. */
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { useElementWidth } from '../hooks/use-element-width.js';
+
+interface UplotChartProps {
+  /** Builds the options for a width; a new function (identity) rebuilds the chart. */
+  makeOptions: (width: number) => uPlot.Options;
+  data: uPlot.AlignedData;
+  height: number;
+  label: string;
+  testId?: string;
+}
+
+export function UplotChart({ makeOptions, data, height, label, testId }: UplotChartProps) {
+  const box = useRef<HTMLDivElement>(null);
+  const chart = useRef<uPlot>(undefined);
+  const width = useElementWidth(box);
+  const latest = useRef({ data, width });
+  latest.current = { data, width };
+  const ready = width > 0;
+
+  useEffect(() => {
+    const element = box.current;
+    if (!element || !ready) return;
+    const plot = new uPlot(makeOptions(latest.current.width), latest.current.data, element);
+    chart.current = plot;
+    return () => {
+      plot.destroy();
+      chart.current = undefined;
+    };
+  }, [makeOptions, ready]);
+
+  useEffect(() => {
+    if (width > 0) chart.current?.setSize({ width, height });
+  }, [width, height]);
+
+  useEffect(() => {
+    chart.current?.setData(data);
+  }, [data]);
+
+  return (
+    <div
+      ref={box}
+      className="chart"
+      style={{ minHeight: height }}
+      role="img"
+      aria-label={label}
+      data-testid={testId}
+    />
+  );
+}
+
+/** A colour from the stylesheet's custom properties, so charts follow the light/dark theme. */
+export function themeColor(name: string, fallback: string): string {
+  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return value || fallback;
+}

@@ -1,0 +1,56 @@
+/**
+ * Who a token belongs to (`GET /api/whoami`), so the UI can hide what the key may not do.
+ * The server still refuses (403) whatever a role may not do: hiding is only courtesy.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { createDecoder } from '@tabgrid/protocol/codec';
+import { Role } from '@tabgrid/protocol/keys';
+
+// Local until the protocol package exports a schema for this answer.
+const WhoAmI = Type.Object({ name: Type.String(), role: Role });
+export type Identity = Static<typeof WhoAmI>;
+const decodeWhoAmI = createDecoder(WhoAmI, 'whoami answer');
+
+export type WhoAmIResult =
+  | { kind: 'ok'; identity: Identity }
+  /** The server does not know this endpoint: the role is unknown, show everything. */
+  | { kind: 'unknown' }
+  | { kind: 'refused'; message: string }
+  | { kind: 'unreachable'; message: string };
+
+export async function whoami(
+  origin: string,
+  token: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<WhoAmIResult> {
+  let res: Response;
+  try {
+    res = await fetchImpl(new URL('/api/whoami', origin), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+  } catch (err) {
+    return {
+      kind: 'unreachable',
+      message: `Cannot reach the Tabgrid server at ${origin} (${(err as Error).message}). Is it running?`,
+    };
+  }
+  if (res.status === 401) {
+    return {
+      kind: 'refused',
+      message:
+        'The server refused this token. Paste an API key: the admin token is printed by `npm start`.',
+    };
+  }
+  if (res.status === 404) return { kind: 'unknown' };
+  if (!res.ok) {
+    return {
+      kind: 'unreachable',
+      message: `The server answered HTTP ${res.status}; retrying. See the server log if this lasts.`,
+    };
+  }
+  try {
+    return { kind: 'ok', identity: decodeWhoAmI(await res.json()) };
+  } catch {
+    return { kind: 'unknown' };
+  }
+}
