@@ -30,6 +30,7 @@ export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): 
     const worker = scheduler.dispatcher.connect({
       send: (frame) => socket.send(frame),
       close: (code, reason) => socket.close(code, closeReason(reason)),
+      isOpen: () => socket.readyState === socket.OPEN,
     });
     let alive = true;
     const heartbeat = setInterval(() => {

@@ -147,7 +147,7 @@ export class Dispatcher {
         worker.tasksDone++;
         continue;
       }
-      const task = this.scheduler.claim(job, item.index);
+      const task = this.scheduler.claim(job, item.index, worker.id);
       if (!task) {
         this.scheduler.stats.duplicates++;
         continue;
@@ -170,8 +170,41 @@ export class Dispatcher {
     for (const [job, batch] of byJob) this.scheduler.settle(job, batch.outcomes, batch.ms);
   }
 
+  /**
+   * Two safety nets, checked every second. A lease whose worker has since answered tasks of a
+   * later frame, while nothing of its own frame came back for its job's timeout plus a grace, was
+   * swallowed: it goes back to the queue (a lost attempt). And a worker that holds tasks but
+   * returns nothing at all for that long is closed.
+   */
   private closeStalledWorkers(): void {
     const now = Date.now();
+    for (const job of this.scheduler.runnableJobs()) {
+      const limit = job.record.timeoutMs + STALL_GRACE_MS;
+      const lost: Settled[] = [];
+      for (const [index, lease] of job.leases) {
+        if (now - lease.at <= limit) continue;
+        const worker = this.workers.get(lease.workerId);
+        const open = worker?.openFrames.get(lease.frame);
+        if (
+          !worker ||
+          !open ||
+          worker.answeredFrame <= lease.frame ||
+          now - open.answeredAt <= limit
+        )
+          continue;
+        this.scheduler.claim(job, index);
+        const failed = this.scheduler.failAttempt(
+          job,
+          lease.task,
+          'lost',
+          'the worker answered later tasks but never this one.',
+        );
+        if (failed) lost.push(failed);
+      }
+      this.scheduler.settle(job, lost, 0);
+    }
+    this.schedule();
+
     const timeouts = new Map(
       this.scheduler.runnableJobs().map((job) => [job.record.id, job.record.timeoutMs]),
     );
@@ -208,7 +241,7 @@ export class Dispatcher {
     }
     for (const worker of this.workers.all()) {
       const tried = new Set<JobRuntime>();
-      while (worker.ready && !worker.excluded && worker.credit > 0) {
+      while (worker.ready && !worker.excluded && worker.credit > 0 && worker.link.isOpen()) {
         const job = this.nextJob(jobs, tried);
         if (!job?.queue || !job.code) break;
         const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME);
@@ -222,8 +255,13 @@ export class Dispatcher {
           worker.jobsSent.add(job.record.id);
         }
         worker.link.send(tasksFrame(job.record.id, tasks));
-        if (!job.quorum)
-          for (const task of tasks) job.leases.set(task.index, { task, workerId: worker.id });
+        if (!job.quorum) {
+          const frame = ++worker.frames;
+          const at = Date.now();
+          for (const task of tasks)
+            job.leases.set(task.index, { task, workerId: worker.id, frame, at });
+          worker.openFrames.set(frame, { outstanding: tasks.length, answeredAt: at });
+        }
         worker.credit -= tasks.length;
         worker.currentJob = job.record.id;
         worker.inFlight += tasks.length;

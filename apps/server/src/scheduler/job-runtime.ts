@@ -22,6 +22,10 @@ export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
 export interface Lease {
   task: StoredTask;
   workerId: string;
+  /** The worker's dispatch frame number (see WorkerSession.frames). */
+  frame: number;
+  /** When it was dispatched (epoch ms). */
+  at: number;
 }
 
 /**

@@ -20,7 +20,11 @@ let scheduler: Scheduler;
 /** A worker link that records frames; the scheduler under test never knows the difference. */
 function connect(credit: number) {
   const frames: ServerToWorker[] = [];
-  const link = { send: (f: string) => frames.push(decodeServerToWorker(f)), close: vi.fn() };
+  const link = {
+    send: (f: string) => frames.push(decodeServerToWorker(f)),
+    close: vi.fn(),
+    isOpen: () => true,
+  };
   const session = scheduler.dispatcher.connect(link);
   scheduler.dispatcher.handle(session, {
     type: 'hello',
@@ -303,6 +307,41 @@ describe('Scheduler', () => {
     expect(w.link.close).not.toHaveBeenCalled();
     vi.advanceTimersByTime(10_000);
     expect(w.link.close).toHaveBeenCalledWith(4002, expect.stringMatching(/No task finished/));
+  });
+
+  it('takes back a task a worker swallowed while answering later ones', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
+    scheduler.close();
+    scheduler = await Scheduler.open({ store });
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      timeoutMs: 1000,
+    });
+    await scheduler.submit(admin, job.id, 'b1', [...Array(10).keys()]);
+    await scheduler.closeJob(admin, job.id);
+    const w = connect(5);
+    let answered = 0;
+    const answerAllBut = async (skip: number) => {
+      for (let round = 0; round < 5; round++) {
+        await settle();
+        const fresh = w.tasks().slice(answered);
+        answered += fresh.length;
+        const items = fresh.filter((t) => t.index !== skip);
+        if (items.length)
+          answer(
+            w.session,
+            items.map((t) => ({ jobId: t.jobId, index: t.index, ms: 1, ok: true, value: t.input })),
+          );
+      }
+    };
+    await answerAllBut(0);
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ finished: 9, inFlight: 1 });
+    vi.advanceTimersByTime(10_000);
+    expect(scheduler.job(admin, job.id).info().inFlight).toBe(1); // not before timeout + grace
+    vi.advanceTimersByTime(10_000);
+    await answerAllBut(-1); // the swallowed task was dispatched again; this time it is answered
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 10 });
+    expect(w.link.close).not.toHaveBeenCalled();
   });
 
   it('pages a large job in from the store instead of holding it in memory', async () => {

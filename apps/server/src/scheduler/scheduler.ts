@@ -259,14 +259,18 @@ export class Scheduler {
   // ---- settlement ---------------------------------------------------------------------
 
   /** Removes a lease, wherever it is, and returns the task if it was still unsettled. */
-  claim(job: JobRuntime, index: number): Lease['task'] | undefined {
+  claim(job: JobRuntime, index: number, answeredBy?: string): Lease['task'] | undefined {
     const lease = job.leases.get(index);
     if (lease) {
       job.leases.delete(index);
       const owner = this.workers.get(lease.workerId);
-      if (owner) owner.inFlight--;
+      if (owner) {
+        owner.inFlight--;
+        owner.closeLease(lease.frame, answeredBy === lease.workerId, Date.now());
+      }
       return lease.task;
     }
+
     return job.queue?.takeRetry(index);
   }
 

@@ -5,6 +5,8 @@
 export interface WorkerLink {
   send(frame: string): void;
   close(code: number, reason: string): void;
+  /** False once the connection is closing: it gets no more tasks. */
+  isOpen(): boolean;
 }
 
 export class WorkerSession {
@@ -31,6 +33,23 @@ export class WorkerSession {
   strikes = 0;
   /** Too many strikes: this worker gets no more tasks. */
   excluded = false;
+  /** Task frames sent so far; each lease records the number of its frame. */
+  frames = 0;
+  /** The latest frame this worker answered a task of. */
+  answeredFrame = 0;
+  /** Per frame with leases outstanding: how many, and when one of them was last answered. */
+  readonly openFrames = new Map<number, { outstanding: number; answeredAt: number }>();
+
+  /** Records that a task of `frame` came back (or was taken back). */
+  closeLease(frame: number, answered: boolean, now: number): void {
+    const open = this.openFrames.get(frame);
+    if (!open) return;
+    if (answered) {
+      open.answeredAt = now;
+      this.answeredFrame = Math.max(this.answeredFrame, frame);
+    }
+    if (--open.outstanding <= 0) this.openFrames.delete(frame);
+  }
 
   constructor(
     readonly id: string,

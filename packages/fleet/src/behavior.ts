@@ -1,0 +1,104 @@
+import { checkProbability, checkRange, type Range } from './random.js';
+
+/**
+ * How a liar lies. Which tasks it lies about, and the wrong value it returns, are a pure
+ * function of (job, index, `collude`): the same liar tells the same lie about a task every
+ * time, and liars sharing a `collude` key tell the same lie (so a quorum of them can agree).
+ *
+ * @example
+ * // Two workers that agree on their lies, about half of the tasks:
+ * fleet.workers[0]!.behave({ wrongResults: { rate: 0.5, collude: 'gang' } });
+ * fleet.workers[1]!.behave({ wrongResults: { rate: 0.5, collude: 'gang' } });
+ */
+export interface WrongResults {
+  /** Fraction of tasks lied about, 0–1 (default 1: every task). */
+  rate?: number;
+  /** Liars with the same key lie about the same tasks, identically. Default: a key of the worker's own, so liars disagree with each other. */
+  collude?: string;
+}
+
+/**
+ * When a worker dies mid-task: its socket is terminated abruptly (no close frame, no hand-back)
+ * on receiving a batch of tasks, before answering any of them.
+ *
+ * @example
+ * worker.behave({ dieMidTask: { afterTasks: 10 } }); // dies on the batch that brings it to 10 tasks
+ * worker.behave({ dieMidTask: { probability: 0.05, reconnectAfterMs: [100, 500] } }); // flaky
+ */
+export interface DieMidTask {
+  /** Die on the batch that brings the tasks received on this connection to at least this many. */
+  afterTasks?: number;
+  /** Chance of dying on each batch of tasks received, 0–1. */
+  probability?: number;
+  /** Come back after this long (ms). Default: stay dead until `start()` is called again. */
+  reconnectAfterMs?: Range;
+}
+
+/**
+ * What a simulated worker does with its tasks. Every field is optional; an honest, fast,
+ * reliable worker is the default. Apply with `new Fleet({ behavior })` (all workers) or
+ * `worker.behave(patch)` (one worker, at any time; later patches merge into earlier ones).
+ *
+ * @example
+ * fleet.workers[3]!.behave({ delayMs: [20, 80], throwRate: 0.01 });
+ * fleet.workers[4]!.behave({ hang: true });
+ * fleet.workers[5]!.behave({ wrongResults: true });
+ */
+export interface Behavior {
+  /**
+   * Simulated compute time added to every task (ms), fixed or a `[min, max]` range drawn per
+   * task. Each thread runs one task at a time, so a worker does about `threads / delay` tasks
+   * per ms. A delay of at least the job's `timeoutMs` is reported as a timeout, as a tab does.
+   */
+  delayMs?: Range;
+  /** Take tasks and never answer them (the credit they hold is never returned). */
+  hang?: boolean;
+  /**
+   * Go silent like a sleeping laptop or a cut network: no pongs to the server's heartbeat, no
+   * frames sent, no task started, no reconnecting. The server's heartbeat drops the connection
+   * within about 10 s. `freeze: false` wakes it: what finished meanwhile is sent (if the
+   * connection survived), and it reconnects if it was dropped.
+   */
+  freeze?: boolean;
+  /** Die abruptly while holding tasks; `false` turns it off. */
+  dieMidTask?: DieMidTask | false;
+  /** Return wrong values: `true` lies about every task; see {@link WrongResults}. */
+  wrongResults?: boolean | WrongResults;
+  /** Chance per task, 0–1, of failing it with a `SimulatedError` instead of running `Run`. */
+  throwRate?: number;
+  /**
+   * After a connection ends unexpectedly (the server closed it, or the network failed):
+   * reconnect after this long (ms; doubled after each failed attempt, up to 30 s), or `false` to
+   * stay down. Default `[100, 1000]`.
+   */
+  reconnectAfterMs?: Range | false;
+}
+
+/** The default delay before reconnecting after an unexpected close. */
+export const DEFAULT_RECONNECT_AFTER_MS: Range = [100, 1000];
+
+/** Checks a behavior (or patch) given by a user; throws a RangeError naming the bad field. */
+export function checkBehavior(behavior: Behavior): void {
+  if (behavior.delayMs !== undefined) checkRange(behavior.delayMs, 'delayMs');
+  if (behavior.throwRate !== undefined) checkProbability(behavior.throwRate, 'throwRate');
+  if (behavior.reconnectAfterMs !== undefined && behavior.reconnectAfterMs !== false) {
+    checkRange(behavior.reconnectAfterMs, 'reconnectAfterMs');
+  }
+  const die = behavior.dieMidTask;
+  if (die) {
+    if (
+      die.afterTasks !== undefined &&
+      !(Number.isInteger(die.afterTasks) && die.afterTasks >= 1)
+    ) {
+      throw new RangeError(`dieMidTask.afterTasks must be an integer ≥ 1, got ${die.afterTasks}.`);
+    }
+    if (die.probability !== undefined) checkProbability(die.probability, 'dieMidTask.probability');
+    if (die.reconnectAfterMs !== undefined) {
+      checkRange(die.reconnectAfterMs, 'dieMidTask.reconnectAfterMs');
+    }
+  }
+  const lies = behavior.wrongResults;
+  if (typeof lies === 'object' && lies.rate !== undefined) {
+    checkProbability(lies.rate, 'wrongResults.rate');
+  }
+}
