@@ -1,8 +1,7 @@
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
-import type { StoredOutcome } from '../store/job-store.js';
 import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
-import type { JobRuntime, Settled } from './job-runtime.js';
+import type { JobRuntime, Lease, Settled } from './job-runtime.js';
 import { acceptReplica, loseReplica, takeReplicas } from './replicas.js';
 
 import type { Scheduler } from './scheduler.js';
@@ -99,25 +98,33 @@ export class Dispatcher {
   disconnect(worker: WorkerSession): void {
     this.workers.remove(worker.id);
     for (const job of this.scheduler.runnableJobs()) {
-      const lost: Omit<StoredOutcome, 'seq'>[] = [];
+      const lost: Settled[] = [];
       for (const index of job.quorum?.releaseAll(worker.id) ?? []) {
         const failed = loseReplica(this.scheduler, job, job.quorum!, worker.id, index, 'lost');
         if (failed) lost.push(failed);
       }
-      for (const [index, lease] of job.leases) {
-        if (lease.workerId !== worker.id) continue;
-        this.scheduler.claim(job, index);
-        const failed = this.scheduler.failAttempt(
+      lost.push(
+        ...this.loseLeases(
           job,
-          lease.task,
-          'lost',
+          (lease) => lease.workerId === worker.id,
           'the worker running it disconnected.',
-        );
-        if (failed) lost.push(failed);
-      }
+        ),
+      );
       this.scheduler.settle(job, lost, 0);
     }
     this.schedule();
+  }
+
+  /** Takes back the leases `lost` picks, each a failed attempt; returns those that settle. */
+  private loseLeases(job: JobRuntime, lost: (lease: Lease) => boolean, detail: string): Settled[] {
+    const settled: Settled[] = [];
+    for (const [index, lease] of job.leases) {
+      if (!lost(lease)) continue;
+      this.scheduler.claim(job, index);
+      const failed = this.scheduler.failAttempt(job, lease.task, 'lost', detail);
+      if (failed) settled.push(failed);
+    }
+    return settled;
   }
 
   private acceptOutcomes(
@@ -180,27 +187,22 @@ export class Dispatcher {
     const now = Date.now();
     for (const job of this.scheduler.runnableJobs()) {
       const limit = job.record.timeoutMs + STALL_GRACE_MS;
-      const lost: Settled[] = [];
-      for (const [index, lease] of job.leases) {
-        if (now - lease.at <= limit) continue;
+      const swallowed = (lease: Lease) => {
         const worker = this.workers.get(lease.workerId);
         const open = worker?.openFrames.get(lease.frame);
-        if (
-          !worker ||
-          !open ||
-          worker.answeredFrame <= lease.frame ||
-          now - open.answeredAt <= limit
-        )
-          continue;
-        this.scheduler.claim(job, index);
-        const failed = this.scheduler.failAttempt(
-          job,
-          lease.task,
-          'lost',
-          'the worker answered later tasks but never this one.',
+        return (
+          now - lease.at > limit &&
+          worker !== undefined &&
+          open !== undefined &&
+          worker.answeredFrame > lease.frame &&
+          now - open.answeredAt > limit
         );
-        if (failed) lost.push(failed);
-      }
+      };
+      const lost = this.loseLeases(
+        job,
+        swallowed,
+        'the worker answered later tasks but never this one.',
+      );
       this.scheduler.settle(job, lost, 0);
     }
     this.schedule();

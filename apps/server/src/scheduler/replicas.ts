@@ -4,16 +4,14 @@
  */
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
-import type { StoredOutcome, StoredTask } from '../store/job-store.js';
-import type { JobRuntime } from './job-runtime.js';
+import type { StoredTask } from '../store/job-store.js';
+import type { JobRuntime, Settled } from './job-runtime.js';
 import { canonicalJson, type Quorum } from './quorum.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkerSession } from './worker-registry.js';
 
 /** A worker whose answers lost to an accepted quorum this many times gets no more tasks. */
 export const MAX_STRIKES = 3;
-
-type Settled = Omit<StoredOutcome, 'seq'>;
 
 /** Takes up to `n` tasks of `job` for `worker`, never one it already ran. */
 export function takeReplicas(

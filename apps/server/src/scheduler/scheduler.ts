@@ -313,7 +313,7 @@ export class Scheduler {
     task: Lease['task'],
     type: Extract<TaskErrorType, 'lost' | 'timeout'>,
     detail: string,
-  ): Omit<StoredOutcome, 'seq'> | undefined {
+  ): Settled | undefined {
     const attempts = (job.attempts.get(task.index) ?? 0) + 1;
     if (attempts < job.record.maxAttempts) {
       job.attempts.set(task.index, attempts);
@@ -338,7 +338,7 @@ export class Scheduler {
     job: JobRuntime,
     task: Lease['task'],
     error: { name: string; message: string; stack: string },
-  ): Omit<StoredOutcome, 'seq'> | undefined {
+  ): Settled | undefined {
     const retries = job.errorRetries.get(task.index) ?? 0;
     if (retries < job.record.retryErrors) {
       job.errorRetries.set(task.index, retries + 1);
