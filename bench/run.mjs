@@ -1,5 +1,7 @@
 // The benchmark suite. `npm run bench` (standard sizes), `-- --short` (CI: small, quick, no
 // thresholds), `-- --full` (the sizes in bench/README.md). `-- --only latency,throughput` picks.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
@@ -50,10 +52,21 @@ const scenarios = {
   submission: () => submission({ tasks: sizes.submission }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
-console.log(`Tabgrid benchmarks (${size}), ${new Date().toISOString()}, node ${process.version}`);
 for (const name of chosen) {
-  const scenario = scenarios[name];
-  if (!scenario)
+  if (!scenarios[name]) {
     throw new Error(`Unknown scenario "${name}": pick from ${Object.keys(scenarios).join(', ')}`);
-  await scenario();
+  }
+}
+if (chosen.length === 1) {
+  await scenarios[chosen[0]]();
+} else {
+  // One process per scenario, so no scenario's memory or warm JIT colours the next one's figures.
+  console.log(`Tabgrid benchmarks (${size}), ${new Date().toISOString()}, node ${process.version}`);
+  const flags = values.full ? ['--full'] : values.short ? ['--short'] : [];
+  for (const name of chosen) {
+    const script = fileURLToPath(import.meta.url);
+    const child = spawn(process.execPath, [script, ...flags, '--only', name], { stdio: 'inherit' });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    if (code !== 0) process.exit(code ?? 1);
+  }
 }
