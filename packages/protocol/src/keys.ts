@@ -44,3 +44,8 @@ export type CreatedKey = Static<typeof CreatedKey>;
 export const decodeCreateKeyRequest = createDecoder(CreateKeyRequest, 'key request');
 export const decodeApiKeyInfo = createDecoder(ApiKeyInfo, 'key');
 export const decodeCreatedKey = createDecoder(CreatedKey, 'created key');
+
+/** `GET /api/whoami`: whose credentials these are, so a UI can hide what the key may not do. */
+export const WhoAmI = Type.Object({ name: Type.String(), role: Role });
+export type WhoAmI = Static<typeof WhoAmI>;
+export const decodeWhoAmI = createDecoder(WhoAmI, 'whoami answer');

@@ -2,14 +2,9 @@
  * Who a token belongs to (`GET /api/whoami`), so the UI can hide what the key may not do.
  * The server still refuses (403) whatever a role may not do: hiding is only courtesy.
  */
-import { Type, type Static } from '@sinclair/typebox';
-import { createDecoder } from '@tabgrid/protocol/codec';
-import { Role } from '@tabgrid/protocol/keys';
+import { decodeWhoAmI, type WhoAmI } from '@tabgrid/protocol/keys';
 
-// Local until the protocol package exports a schema for this answer.
-const WhoAmI = Type.Object({ name: Type.String(), role: Role });
-export type Identity = Static<typeof WhoAmI>;
-const decodeWhoAmI = createDecoder(WhoAmI, 'whoami answer');
+export type Identity = WhoAmI;
 
 export type WhoAmIResult =
   | { kind: 'ok'; identity: Identity }

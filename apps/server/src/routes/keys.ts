@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { decodeCreateKeyRequest } from '@tabgrid/protocol/keys';
+import { decodeCreateKeyRequest, type WhoAmI } from '@tabgrid/protocol/keys';
 import type { KeyRing } from '../keys/key-ring.js';
 import { adminOnly } from './auth.js';
 import { jsonBody } from './json-body.js';
@@ -15,7 +15,10 @@ export function keyRoutes(app: FastifyInstance, keys: KeyRing): void {
     return reply.code(201).send(await keys.create(decodeCreateKeyRequest(jsonBody(request.body))));
   });
   // Who the credentials belong to: lets a UI hide what the key may not do.
-  app.get('/api/whoami', (request) => ({ name: request.caller.name, role: request.caller.role }));
+  app.get('/api/whoami', (request): WhoAmI => ({
+    name: request.caller.name,
+    role: request.caller.role,
+  }));
   app.get('/api/keys', (request) => {
     requireAdmin(request);
     return keys.list();

@@ -47,11 +47,14 @@ function failure(err: unknown): Ack<never> {
   return { ok: false, ...error.toBody() };
 }
 
-/** Stops the dashboard feed of each socket that has one, by socket id. */
-const dashboardFeeds = new Map<string, () => void>();
-
-/** Request handlers, one per client → server event of the protocol. */
-function handlers(scheduler: Scheduler): { [E in SdkRequestName]: Handler<E> } {
+/**
+ * Request handlers, one per client → server event of the protocol. `dashboardFeeds` holds, by
+ * socket id, the function that stops that socket's dashboard feed.
+ */
+function handlers(
+  scheduler: Scheduler,
+  dashboardFeeds: Map<string, () => void>,
+): { [E in SdkRequestName]: Handler<E> } {
   return {
     'job:create': (caller, req) => scheduler.createJob(caller, req),
     'job:get': (caller, req) => scheduler.job(caller, req.jobId).info(),
@@ -145,7 +148,8 @@ export function attachSdkSocket(
     socket.data.caller = caller;
     next();
   });
-  const handle = handlers(scheduler);
+  const dashboardFeeds = new Map<string, () => void>();
+  const handle = handlers(scheduler, dashboardFeeds);
   io.on('connection', (socket: SdkSocket) => {
     const subscriptions = new Set<string>();
     for (const name of Object.keys(handle) as SdkRequestName[]) {
