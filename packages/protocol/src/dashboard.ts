@@ -25,6 +25,10 @@ export const WorkerStats = Type.Object({
   inFlight: Type.Integer(),
   currentJob: Type.Union([Type.String(), Type.Null()]),
   connectedSince: Type.String(),
+  /** Answers that lost to an accepted quorum (redundancy). */
+  strikes: Type.Integer(),
+  /** Too many strikes: this worker gets no more tasks. */
+  excluded: Type.Boolean(),
 });
 export type WorkerStats = Static<typeof WorkerStats>;
 

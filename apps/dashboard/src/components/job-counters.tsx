@@ -54,6 +54,17 @@ export function JobCounters({ job, rate, etaMs }: JobCountersProps) {
       <StatTile label="Compute time" testId="job-compute" value={job.computeMs}>
         {formatDuration(job.computeMs)}
       </StatTile>
+      {job.redundancy > 1 && (
+        <StatTile
+          label="Disagreements"
+          testId="job-disagreements"
+          value={job.disagreements}
+          tone={job.disagreements > 0 ? 'bad' : 'default'}
+          hint={`redundancy ${job.redundancy}, up to ${job.maxReplicas} replicas`}
+        >
+          {exact(job.disagreements)}
+        </StatTile>
+      )}
     </div>
   );
 }

@@ -62,7 +62,19 @@ export function WorkersPage({ workers, jobs, now }: WorkersPageProps) {
                   <tr key={w.id} data-testid="worker-row">
                     <td title={w.userAgent}>
                       <div>{describeUserAgent(w.userAgent)}</div>
-                      <div className="mono muted small">{w.id}</div>
+                      <div className="mono muted small">
+                        {w.id}
+                        {w.excluded ? (
+                          <>
+                            {' '}
+                            <span className="badge badge--error-type" data-testid="worker-excluded">
+                              excluded: {w.strikes} wrong answers
+                            </span>
+                          </>
+                        ) : w.strikes > 0 ? (
+                          ` · ${w.strikes} strike${w.strikes === 1 ? '' : 's'}`
+                        ) : null}
+                      </div>
                     </td>
                     <td className="num">{w.threads}</td>
                     <td className="num" data-testid="worker-tasks-done" data-value={w.tasksDone}>

@@ -70,6 +70,8 @@ export class StatsCollector {
         inFlight: w.inFlight,
         currentJob: w.currentJob,
         connectedSince: new Date(w.connectedAt).toISOString(),
+        strikes: w.strikes,
+        excluded: w.excluded,
       };
     });
     const running = stats.filter((j) => j.state === 'open' || j.state === 'closed');
