@@ -14,6 +14,7 @@ import { KeyRing } from './keys/key-ring.js';
 import { authenticate, viewerCannotChange } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
+import { OPENAPI_PATH, openApiRoutes } from './routes/openapi.js';
 import type { KeyStore } from './store/key-store.js';
 import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
@@ -79,7 +80,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
   app.addHook('onRequest', (request, _reply, done) => {
-    if (!request.url.startsWith('/api/')) return done();
+    // The matched route, not the raw URL: the router forgives `//api/jobs`, so must this check.
+    const path = request.routeOptions.url ?? request.url.replace(/\/{2,}/g, '/');
+    if (!path.startsWith('/api/')) return done();
+    // The API's description is public; every other /api/ route needs credentials.
+    if (request.routeOptions.url === OPENAPI_PATH) return done();
     try {
       request.caller = authenticate(keys, request.headers.authorization);
     } catch (err) {
@@ -117,6 +122,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   workerSocketRoutes(app, scheduler);
   jobRoutes(app, scheduler);
   keyRoutes(app, keys);
+  openApiRoutes(app);
   serveBuiltApp(
     app,
     options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),

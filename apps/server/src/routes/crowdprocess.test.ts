@@ -88,6 +88,13 @@ describe('API keys', () => {
     }
   });
 
+  it('cannot be bypassed with doubled or odd slashes', async () => {
+    for (const path of ['//api/jobs', '//api//jobs/', '/api//keys', '//api/whoami']) {
+      const res = await fetch(`${base}${path}`);
+      expect(res.status, path).toBe(401);
+    }
+  });
+
   it('lets only admins manage keys, shows the secret once and stores it hashed', async () => {
     expect((await call('GET', '/api/keys', alice)).status).toBe(403);
     expect((await call('POST', '/api/keys', viewer, '{"name":"x","role":"admin"}')).status).toBe(

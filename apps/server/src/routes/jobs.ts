@@ -5,6 +5,7 @@ import type { JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import { toOutcome } from '../scheduler/outcome-streams.js';
+import { unauthorized } from './auth.js';
 import { jsonBody } from './json-body.js';
 import { forEachLineBatch, writeLine } from './ndjson.js';
 
@@ -17,7 +18,9 @@ type OutcomeQuery = {
   Querystring: { stream?: string; from?: string; meta?: string };
 };
 
+/** The authenticated caller; refuses (rather than seeing everything) if the auth hook was skipped. */
 function caller(request: FastifyRequest): Caller {
+  if (!request.caller) throw unauthorized();
   return request.caller;
 }
 

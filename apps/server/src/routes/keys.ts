@@ -5,7 +5,7 @@ import { adminOnly } from './auth.js';
 import { jsonBody } from './json-body.js';
 
 function requireAdmin(request: FastifyRequest): void {
-  if (request.caller.role !== 'admin') throw adminOnly();
+  if (request.caller?.role !== 'admin') throw adminOnly();
 }
 
 /** `/api/keys`: create (the secret is shown once), list and revoke API keys. Admin only. */
