@@ -56,7 +56,9 @@ export async function startServer() {
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(force);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -21,6 +21,9 @@ Submit jobs with:  TABGRID_TOKEN=<token> node examples/quickstart.mjs`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    // Commit what is pending and close cleanly; a client that will not hang up does not keep
+    // the process alive (nothing is lost: acknowledged writes are already committed).
+    setTimeout(() => process.exit(0), 5_000).unref();
     void app.close().then(() => process.exit(0));
   });
 }
