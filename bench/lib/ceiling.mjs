@@ -9,7 +9,10 @@ export async function wsEchoCeiling({ batch = 256, seconds = 2, window = 4 } = {
   const echo = fork(fileURLToPath(new URL('./echo-server.mjs', import.meta.url)), {
     stdio: 'ignore',
   });
-  const port = await new Promise((resolve) => echo.once('message', resolve));
+  const port = await new Promise((resolve, reject) => {
+    echo.once('message', resolve);
+    echo.once('exit', (code) => reject(new Error(`the echo server exited (${code})`)));
+  });
   const ws = new WebSocket(`ws://127.0.0.1:${port}`);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let next = 0;
