@@ -87,7 +87,8 @@ export class OutcomeBuffer {
     // idle tab sends at once too: a lone task's latency is not worth batching.
     // Decided in a microtask, once the caller has finished updating what is still running.
     queueMicrotask(() => {
-      if (this.isVisible() && this.moreComing()) setTimeout(() => this.tick(), FLUSH_DELAY_MS);
+      if (!this.moreComing()) this.tick();
+      else if (this.isVisible()) setTimeout(() => this.tick(), FLUSH_DELAY_MS);
       else this.wakeChannel().port2.postMessage(null);
     });
   }
