@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 export async function wsEchoCeiling({ batch = 256, seconds = 2, window = 4 } = {}) {
   const echo = fork(fileURLToPath(new URL('./echo-server.mjs', import.meta.url)), {
     stdio: 'ignore',
+    execArgv: [], // not the parent's flags (`node --input-type=module -e` would break the child)
   });
   const port = await new Promise((resolve, reject) => {
     echo.once('message', resolve);
