@@ -253,6 +253,26 @@ describe('CrowdProcess surface', () => {
     expect((await call('GET', `/api/jobs/${id}`, alice)).json().total).toBe(3210);
   });
 
+  it('refuses a runaway line, keeping the tasks before it', async () => {
+    const id = (
+      await call('POST', '/api/jobs/', alice, '{"program":"function Run(d){return d}"}')
+    ).json().id as string;
+    const res = await call(
+      'POST',
+      `/api/jobs/${id}/tasks`,
+      alice,
+      `1\n2\n"${'x'.repeat(17 * 1024 * 1024)}"\n4\n`,
+    );
+    expect(res.status).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'TG_ERR_INVALID_TASK',
+      message: expect.stringMatching(
+        /Line 3 is longer than 16 MB; the 2 task\(s\) before it were accepted/,
+      ),
+    });
+    expect((await call('GET', `/api/jobs/${id}`, alice)).json().total).toBe(2);
+  });
+
   it('deletes one job (204) and all the caller’s jobs (204), leaving other clients’ jobs alone', async () => {
     const bobs = (
       await call('POST', '/api/jobs/', bob, '{"program":"function Run(d){return d}"}')

@@ -7,9 +7,11 @@ import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import { toOutcome } from '../scheduler/outcome-streams.js';
 import { unauthorized } from './auth.js';
 import { jsonBody } from './json-body.js';
-import { forEachLineBatch, writeLine } from './ndjson.js';
+import { LineTooLongError, forEachLineBatch, writeLine } from './ndjson.js';
 
 const UPLOAD_BATCH = 2000;
+/** A JSON array is parsed whole, so it is capped; NDJSON streams and is not. */
+const MAX_JSON_UPLOAD = 64 * 1024 * 1024;
 const READ_PAGE = 2000;
 
 type IdParams = { Params: { id: string } };
@@ -65,7 +67,15 @@ async function uploadTasks(
   if (/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
     let text = '';
     request.raw.setEncoding('utf8');
-    for await (const chunk of request.raw as AsyncIterable<string>) text += chunk;
+    for await (const chunk of request.raw as AsyncIterable<string>) {
+      text += chunk;
+      if (text.length > MAX_JSON_UPLOAD) {
+        throw new TabgridError(
+          ErrorCode.INVALID_REQUEST,
+          `A JSON array upload is limited to ${MAX_JSON_UPLOAD / 1024 / 1024} MB: send newline-delimited JSON (no Content-Type, or application/x-ndjson) for more, it streams in constant memory.`,
+        );
+      }
+    }
     const tasks = jsonBody(text);
     if (!Array.isArray(tasks)) {
       throw new TabgridError(
@@ -78,24 +88,32 @@ async function uploadTasks(
     }
     return { count };
   }
-  await forEachLineBatch(request.raw, UPLOAD_BATCH, async (lines, firstLine) => {
-    const inputs: string[] = [];
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (line === '') continue;
-      try {
-        JSON.parse(line);
-      } catch (err) {
-        await submit(inputs);
-        throw new TabgridError(
-          ErrorCode.INVALID_TASK,
-          `Line ${firstLine + i} is not valid JSON (${(err as Error).message}); the ${count} task(s) before it were accepted. Fix the line and upload the rest.`,
-        );
+  try {
+    await forEachLineBatch(request.raw, UPLOAD_BATCH, async (lines, firstLine) => {
+      const inputs: string[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!.trim();
+        if (line === '') continue;
+        try {
+          JSON.parse(line);
+        } catch (err) {
+          await submit(inputs);
+          throw new TabgridError(
+            ErrorCode.INVALID_TASK,
+            `Line ${firstLine + i} is not valid JSON (${(err as Error).message}); the ${count} task(s) before it were accepted. Fix the line and upload the rest.`,
+          );
+        }
+        inputs.push(line);
       }
-      inputs.push(line);
-    }
-    await submit(inputs);
-  });
+      await submit(inputs);
+    });
+  } catch (err) {
+    if (!(err instanceof LineTooLongError)) throw err;
+    throw new TabgridError(
+      ErrorCode.INVALID_TASK,
+      `${err.message}; the ${count} task(s) before it were accepted. Send one task per line, each under that size.`,
+    );
+  }
   return { count };
 }
 
@@ -183,8 +201,13 @@ export function jobRoutes(app: FastifyInstance, scheduler: Scheduler): void {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
     scope.post<IdParams>('/api/jobs/:id/tasks', async (request, reply) => {
-      const result = await uploadTasks(scheduler, request);
-      return reply.code(201).send(result);
+      try {
+        return await reply.code(201).send(await uploadTasks(scheduler, request));
+      } catch (err) {
+        // The rest of the body is left unread: close the connection instead of reusing it.
+        void reply.header('connection', 'close');
+        throw err;
+      }
     });
     done();
   });

@@ -1,6 +1,18 @@
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
 
+/** Longest accepted line: one task must fit in memory, a runaway line must not. */
+const MAX_LINE = 16 * 1024 * 1024;
+
+export class LineTooLongError extends Error {
+  constructor(
+    readonly lineNumber: number,
+    readonly limit: number,
+  ) {
+    super(`Line ${lineNumber} is longer than ${limit / 1024 / 1024} MB`);
+  }
+}
+
 /**
  * Splits a byte stream into lines and hands them over in batches, reading no further until the
  * batch is handled: a million-line upload is held one batch at a time.
@@ -24,11 +36,16 @@ export async function forEachLineBatch(
   for await (const chunk of body as AsyncIterable<string>) {
     const parts = (carry + chunk).split('\n');
     carry = parts.pop() ?? '';
+    const tooLong = carry.length > MAX_LINE;
     for (const part of parts) {
       lineNumber++;
       if (batch.length === 0) batchStart = lineNumber;
       batch.push(part);
       if (batch.length >= batchSize) await flush();
+    }
+    if (tooLong) {
+      await flush(); // the complete lines before it are accepted
+      throw new LineTooLongError(lineNumber + 1, MAX_LINE);
     }
   }
   if (carry.trim() !== '') {
