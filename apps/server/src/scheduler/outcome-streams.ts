@@ -87,6 +87,14 @@ export class OutcomeStreams {
   private finish(sub: Subscription, reason: StreamEnd['reason']): void {
     this.unsubscribe(sub.id);
     sub.sink.end(reason);
+    const job = this.getJob(sub.jobId);
+    if (job?.streamsFinished && !this.watching(sub.jobId)) job.recent = [];
+  }
+
+  /** Whether any stream is reading `jobId`. */
+  watching(jobId: string): boolean {
+    for (const sub of this.subs.values()) if (sub.jobId === jobId) return true;
+    return false;
   }
 
   /**

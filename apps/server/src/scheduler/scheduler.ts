@@ -298,6 +298,8 @@ export class Scheduler {
         job.remember(stored, outcomes);
         job.durableSeq = Math.max(job.durableSeq, seq);
         this.streams.pump(record.id);
+        // A finished job nobody is reading keeps nothing in memory (late readers use the store).
+        if (job.streamsFinished && !this.streams.watching(record.id)) job.recent = [];
       },
       (err: unknown) =>
         console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),

@@ -53,6 +53,8 @@ interface Pending {
   jobUpdates: Map<string, JobRecord>;
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
+/** Jobs whose settled bitmaps stay cached (one bit per task each). */
+const SETTLED_CACHE_JOBS = 256;
 type RawOutcome = { seq: number; index: number; ok: number; payload: string };
 const fromRaw = (r: RawOutcome): StoredOutcome => ({ ...r, ok: r.ok === 1 });
 
@@ -132,7 +134,14 @@ export class SqliteJobStore implements JobStore {
   /** The job's settled indexes, read from its outcomes the first time they are needed. */
   private settledSet(jobId: string): SettledSet {
     let set = this.settled.get(jobId);
-    if (!set) {
+    if (set) {
+      // Most recently used last: the oldest is evicted first (it can always be read again).
+      this.settled.delete(jobId);
+      this.settled.set(jobId, set);
+    } else {
+      if (this.settled.size >= SETTLED_CACHE_JOBS) {
+        this.settled.delete(this.settled.keys().next().value!);
+      }
       set = new SettledSet();
       for (const index of this.stmt.settledIndexes.iterate(jobId) as Iterable<number>)
         set.add(index);
