@@ -15,9 +15,11 @@ import type {
 
 /*
  * Tasks are stored one row per submitted batch, their inputs joined by "\n" (every input is
- * single-line JSON text): appending 1,000 tasks is one insert. Outcomes are append-only rows in
- * seq order. Which tasks are settled is derived from the outcomes (SettledSet), so settling a task
- * never rewrites its task row: one small insert per outcome and nothing else.
+ * single-line JSON text): appending 1,000 tasks is one insert. Outcomes are stored the same way:
+ * one row per settle call (one per job per commit), holding lines "seq,index,ok,payload" in seq
+ * order; failures are also kept one row each in `outcome_errors`, for the error views. Which tasks
+ * are settled is derived from the outcomes (SettledSet), so settling a task never rewrites its
+ * task row: settling a frame of outcomes is one small insert (plus one per failure).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -36,16 +38,23 @@ CREATE TABLE IF NOT EXISTS task_batches (
   PRIMARY KEY (job_id, first_index)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS task_batches_by_id ON task_batches (job_id, batch_id);
-CREATE TABLE IF NOT EXISTS outcomes (
+CREATE TABLE IF NOT EXISTS outcome_batches (
+  job_id TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (job_id, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outcome_errors (
   job_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   idx INTEGER NOT NULL,
-  ok INTEGER NOT NULL,
   payload TEXT NOT NULL,
   PRIMARY KEY (job_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS outcomes_errors ON outcomes (job_id, seq) WHERE ok = 0;
 `;
+
+/** Rows of the one-row-per-outcome table of earlier versions, moved over at open. */
+const LEGACY_CHUNK = 1000;
 
 type Write = () => void;
 interface Pending {
@@ -55,8 +64,46 @@ interface Pending {
 }
 /** Jobs whose settled bitmaps stay cached (one bit per task each). */
 const SETTLED_CACHE_JOBS = 256;
-type RawOutcome = { seq: number; index: number; ok: number; payload: string };
-const fromRaw = (r: RawOutcome): StoredOutcome => ({ ...r, ok: r.ok === 1 });
+type RawError = { seq: number; index: number; payload: string };
+const fromError = (r: RawError): StoredOutcome => ({ ...r, ok: false });
+
+/**
+ * One stored line. JSON text only holds a raw newline as whitespace, so a payload's newlines
+ * become spaces (the same JSON value) and a line never spans two.
+ */
+function outcomeLine(o: StoredOutcome): string {
+  const payload = o.payload.includes('\n') ? o.payload.replace(/\n/g, ' ') : o.payload;
+  return `${o.seq},${o.index},${o.ok ? 1 : 0},${payload}`;
+}
+
+/** The outcomes of one `outcome_batches` row, in seq order. */
+function parseLines(lines: string): StoredOutcome[] {
+  const out: StoredOutcome[] = [];
+  for (const line of lines.split('\n')) {
+    const a = line.indexOf(',');
+    const b = line.indexOf(',', a + 1);
+    out.push({
+      seq: Number(line.slice(0, a)),
+      index: Number(line.slice(a + 1, b)),
+      ok: line.charCodeAt(b + 1) === 49, // '1'
+      payload: line.slice(b + 3),
+    });
+  }
+  return out;
+}
+
+/** The task index of each line, without building outcomes. */
+function* lineIndexes(lines: string): Generator<number> {
+  let start = 0;
+  while (start < lines.length) {
+    const a = lines.indexOf(',', start);
+    const b = lines.indexOf(',', a + 1);
+    yield Number(lines.slice(a + 1, b));
+    const end = lines.indexOf('\n', b);
+    if (end < 0) return;
+    start = end + 1;
+  }
+}
 
 /**
  * The default store: one SQLite file (better-sqlite3, WAL) in the data directory.
@@ -78,7 +125,7 @@ export class SqliteJobStore implements JobStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    const outcomeColumns = 'seq, idx AS "index", ok, payload';
+    const errorColumns = 'seq, idx AS "index", payload';
     this.stmt = {
       insertJob: this.db.prepare(
         'INSERT INTO jobs (id, owner, program, args, record) VALUES (?, ?, ?, ?, ?)',
@@ -87,15 +134,19 @@ export class SqliteJobStore implements JobStore {
       insertBatch: this.db.prepare(
         'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs) VALUES (?, ?, ?, ?, ?)',
       ),
-      // One statement per batch: SQLite unpacks the JSON array in C, cheaper than a call per row.
       insertOutcomes: this.db.prepare(
-        `INSERT INTO outcomes (job_id, seq, idx, ok, payload)
-         SELECT ?, value ->> 0, value ->> 1, value ->> 2, value -> 3 FROM json_each(?)`,
+        'INSERT INTO outcome_batches (job_id, first_seq, lines) VALUES (?, ?, ?)',
       ),
-      settledIndexes: this.db.prepare('SELECT idx FROM outcomes WHERE job_id = ?').pluck(),
+      insertError: this.db.prepare(
+        'INSERT INTO outcome_errors (job_id, seq, idx, payload) VALUES (?, ?, ?, ?)',
+      ),
+      allOutcomeLines: this.db
+        .prepare('SELECT lines FROM outcome_batches WHERE job_id = ?')
+        .pluck(),
       deleteJob: this.db.prepare('DELETE FROM jobs WHERE id = ?'),
       deleteBatches: this.db.prepare('DELETE FROM task_batches WHERE job_id = ?'),
-      deleteOutcomes: this.db.prepare('DELETE FROM outcomes WHERE job_id = ?'),
+      deleteOutcomes: this.db.prepare('DELETE FROM outcome_batches WHERE job_id = ?'),
+      deleteErrors: this.db.prepare('DELETE FROM outcome_errors WHERE job_id = ?'),
       listJobs: this.db.prepare('SELECT record FROM jobs').pluck(),
       jobCode: this.db.prepare('SELECT program, args FROM jobs WHERE id = ?'),
       findBatch: this.db.prepare(
@@ -109,26 +160,67 @@ export class SqliteJobStore implements JobStore {
       batchesFrom: this.db.prepare(
         'SELECT first_index AS firstIndex, inputs FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
       ),
-      latest: this.db.prepare(
-        `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND ok = 1 ORDER BY seq DESC LIMIT ?`,
+      outcomeStart: this.db
+        .prepare(
+          'SELECT first_seq FROM outcome_batches WHERE job_id = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1',
+        )
+        .pluck(),
+      outcomesFrom: this.db
+        .prepare(
+          'SELECT lines FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
+        )
+        .pluck(),
+      outcomesNewestFirst: this.db
+        .prepare('SELECT lines FROM outcome_batches WHERE job_id = ? ORDER BY first_seq DESC')
+        .pluck(),
+      errors: this.db.prepare(
+        `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
       ),
       errorGroups: this.db.prepare(
         `SELECT json_extract(payload, '$.message') AS message, count(*) AS count, max(seq) AS seq
-         FROM outcomes WHERE job_id = ? AND ok = 0 GROUP BY message ORDER BY count DESC LIMIT ?`,
+         FROM outcome_errors WHERE job_id = ? GROUP BY message ORDER BY count DESC LIMIT ?`,
       ),
-      bySeq: this.db.prepare(`SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq = ?`),
-      outcomes: {
-        all: this.db.prepare(
-          `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
-        ),
-        results: this.db.prepare(
-          `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq > ? AND ok = 1 ORDER BY seq LIMIT ?`,
-        ),
-        errors: this.db.prepare(
-          `SELECT ${outcomeColumns} FROM outcomes WHERE job_id = ? AND seq > ? AND ok = 0 ORDER BY seq LIMIT ?`,
-        ),
-      },
+      errorBySeq: this.db.prepare(
+        `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq = ?`,
+      ),
     };
+    this.migrateLegacyOutcomes();
+  }
+
+  /** Moves the one-row-per-outcome table of earlier versions into the batch tables. */
+  private migrateLegacyOutcomes(): void {
+    const legacy = this.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'")
+      .get();
+    if (!legacy) return;
+    const rows = this.db.prepare(
+      'SELECT job_id AS jobId, seq, idx AS "index", ok, payload FROM outcomes ORDER BY job_id, seq',
+    );
+    this.db.transaction(() => {
+      let jobId: string | undefined;
+      let chunk: StoredOutcome[] = [];
+      const flush = () => {
+        if (jobId !== undefined && chunk.length > 0) this.insertOutcomes(jobId, chunk);
+        chunk = [];
+      };
+      for (const r of rows.iterate() as Iterable<RawError & { jobId: string; ok: number }>) {
+        if (r.jobId !== jobId || chunk.length >= LEGACY_CHUNK) flush();
+        jobId = r.jobId;
+        chunk.push({ seq: r.seq, index: r.index, ok: r.ok === 1, payload: r.payload });
+      }
+      flush();
+      this.db.exec('DROP TABLE outcomes');
+    })();
+  }
+
+  /** Stores outcomes (in seq order) as one batch row, and each failure in `outcome_errors`. */
+  private insertOutcomes(jobId: string, outcomes: StoredOutcome[]): void {
+    let lines = '';
+    for (const o of outcomes) {
+      lines += lines ? `\n${outcomeLine(o)}` : outcomeLine(o);
+      if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload);
+    }
+    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines);
   }
 
   /** The job's settled indexes, read from its outcomes the first time they are needed. */
@@ -143,8 +235,9 @@ export class SqliteJobStore implements JobStore {
         this.settled.delete(this.settled.keys().next().value!);
       }
       set = new SettledSet();
-      for (const index of this.stmt.settledIndexes.iterate(jobId) as Iterable<number>)
-        set.add(index);
+      for (const lines of this.stmt.allOutcomeLines.iterate(jobId) as Iterable<string>) {
+        for (const index of lineIndexes(lines)) set.add(index);
+      }
       this.settled.set(jobId, set);
     }
     return set;
@@ -201,13 +294,13 @@ export class SqliteJobStore implements JobStore {
   settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
     return this.write(() => {
       const settled = this.settledSet(jobId);
-      let rows = '';
+      const fresh: StoredOutcome[] = [];
       for (const o of outcomes) {
         if (settled.has(o.index)) continue; // exactly once, here too
         settled.add(o.index);
-        rows += `${rows ? ',' : ''}[${o.seq},${o.index},${o.ok ? 1 : 0},${o.payload}]`;
+        fresh.push(o);
       }
-      if (rows) this.stmt.insertOutcomes.run(jobId, `[${rows}]`);
+      if (fresh.length > 0) this.insertOutcomes(jobId, fresh);
     });
   }
 
@@ -215,6 +308,7 @@ export class SqliteJobStore implements JobStore {
     return this.write(() => {
       this.stmt.deleteBatches.run(jobId);
       this.stmt.deleteOutcomes.run(jobId);
+      this.stmt.deleteErrors.run(jobId);
       this.stmt.deleteJob.run(jobId);
       this.settled.delete(jobId);
     });
@@ -259,13 +353,32 @@ export class SqliteJobStore implements JobStore {
     kind: OutcomeKind,
     limit: number,
   ): Promise<StoredOutcome[]> {
-    const rows = this.stmt.outcomes[kind].all(jobId, afterSeq, limit) as RawOutcome[];
-    return Promise.resolve(rows.map(fromRaw));
+    if (kind === 'errors') {
+      const rows = this.stmt.errors.all(jobId, afterSeq, limit) as RawError[];
+      return Promise.resolve(rows.map(fromError));
+    }
+    const start = (this.stmt.outcomeStart.get(jobId, afterSeq + 1) as number | undefined) ?? 0;
+    const out: StoredOutcome[] = [];
+    for (const lines of this.stmt.outcomesFrom.iterate(jobId, start) as Iterable<string>) {
+      for (const o of parseLines(lines)) {
+        if (o.seq > afterSeq && (kind === 'all' || o.ok) && out.length < limit) out.push(o);
+      }
+      if (out.length >= limit) break;
+    }
+    return Promise.resolve(out);
   }
 
   latestResults(jobId: string, limit: number): Promise<StoredOutcome[]> {
-    const rows = this.stmt.latest.all(jobId, limit) as RawOutcome[];
-    return Promise.resolve(rows.map(fromRaw));
+    const out: StoredOutcome[] = [];
+    if (limit <= 0) return Promise.resolve(out);
+    for (const lines of this.stmt.outcomesNewestFirst.iterate(jobId) as Iterable<string>) {
+      const batch = parseLines(lines);
+      for (let i = batch.length - 1; i >= 0 && out.length < limit; i--) {
+        if (batch[i]!.ok) out.push(batch[i]!);
+      }
+      if (out.length >= limit) break;
+    }
+    return Promise.resolve(out);
   }
 
   errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]> {
@@ -278,7 +391,7 @@ export class SqliteJobStore implements JobStore {
       groups.map((g) => ({
         message: g.message ?? '',
         count: g.count,
-        example: fromRaw(this.stmt.bySeq.get(jobId, g.seq) as RawOutcome),
+        example: fromError(this.stmt.errorBySeq.get(jobId, g.seq) as RawError),
       })),
     );
   }
