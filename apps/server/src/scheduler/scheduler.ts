@@ -279,14 +279,19 @@ export class Scheduler {
     if (outcomes.length === 0) return;
     const record = job.record;
     const now = Date.now();
-    const stored: StoredOutcome[] = outcomes.map((o) => {
+    // Plain literals, not `{ ...o }`: this runs for every outcome and spreads are slow here.
+    const stored: StoredOutcome[] = new Array<StoredOutcome>(outcomes.length);
+    const retried = job.attempts.size > 0 || job.errorRetries.size > 0;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
       if (o.ok) record.finished++;
       else record.failed++;
-      job.attempts.delete(o.index);
-      job.errorRetries.delete(o.index);
-
-      return { ...o, seq: ++record.lastSeq };
-    });
+      if (retried) {
+        job.attempts.delete(o.index);
+        job.errorRetries.delete(o.index);
+      }
+      stored[i] = { seq: ++record.lastSeq, index: o.index, ok: o.ok, payload: o.payload };
+    }
     record.computeMs += computeMs;
     this.settledTotal += stored.length;
     record.lastResult = now;
