@@ -53,9 +53,6 @@ CREATE TABLE IF NOT EXISTS outcome_errors (
 ) WITHOUT ROWID;
 `;
 
-/** Rows of the one-row-per-outcome table of earlier versions, moved over at open. */
-const LEGACY_CHUNK = 1000;
-
 type Write = () => void;
 interface Pending {
   writes: Write[];
@@ -184,33 +181,6 @@ export class SqliteJobStore implements JobStore {
         `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq = ?`,
       ),
     };
-    this.migrateLegacyOutcomes();
-  }
-
-  /** Moves the one-row-per-outcome table of earlier versions into the batch tables. */
-  private migrateLegacyOutcomes(): void {
-    const legacy = this.db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outcomes'")
-      .get();
-    if (!legacy) return;
-    const rows = this.db.prepare(
-      'SELECT job_id AS jobId, seq, idx AS "index", ok, payload FROM outcomes ORDER BY job_id, seq',
-    );
-    this.db.transaction(() => {
-      let jobId: string | undefined;
-      let chunk: StoredOutcome[] = [];
-      const flush = () => {
-        if (jobId !== undefined && chunk.length > 0) this.insertOutcomes(jobId, chunk);
-        chunk = [];
-      };
-      for (const r of rows.iterate() as Iterable<RawError & { jobId: string; ok: number }>) {
-        if (r.jobId !== jobId || chunk.length >= LEGACY_CHUNK) flush();
-        jobId = r.jobId;
-        chunk.push({ seq: r.seq, index: r.index, ok: r.ok === 1, payload: r.payload });
-      }
-      flush();
-      this.db.exec('DROP TABLE outcomes');
-    })();
   }
 
   /** Stores outcomes (in seq order) as one batch row, and each failure in `outcome_errors`. */
