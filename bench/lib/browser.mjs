@@ -1,25 +1,65 @@
-// Headless Debian Chromium with worker tabs open on a server.
-import { chromium } from 'playwright-core';
+// Headless Debian Chromium with worker tabs open on a server, started the way a volunteer's
+// browser is: a plain Chromium process, no automation attached. (Driving it with Playwright
+// costs the measurement dearly: its CDP session mirrors every WebSocket frame of the tab to
+// the driver, and its async hooks tax every promise of the process it runs in.)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { treeCpuSeconds } from './proc.mjs';
 
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** Opens `count` worker tabs on `url`; resolves once the server counts that many workers. */
 export async function openTabs(url, count, query = '') {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-      '--disable-backgrounding-occluded-windows',
-    ],
-  });
-  for (let i = 0; i < count; i++) {
-    const page = await browser.newPage();
-    await page.goto(`${url}/${query}`);
-    await page.getByTestId('connection-state').filter({ hasText: 'connected' }).waitFor();
+  const profile = mkdtempSync(join(tmpdir(), 'tabgrid-bench-chromium-'));
+  const pages = Array.from({ length: count }, () => `${url}/${query}`);
+  const chromium = spawn(
+    process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, ...pages],
+    // A process group of its own, so closing stops every one of Chromium's processes.
+    { stdio: 'ignore', detached: true },
+  );
+  const killAll = () => {
+    try {
+      process.kill(-chromium.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', killAll); // never leave a browser behind, even when the bench fails
+  const close = async () => {
+    killAll();
+    process.off('exit', killAll);
+    if (chromium.exitCode === null && chromium.signalCode === null) {
+      await new Promise((resolve) => chromium.once('exit', resolve));
+    }
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  };
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { workers } = await (await fetch(`${url}/healthz`)).json();
+    if (workers >= count) break;
+    if (Date.now() > deadline || chromium.exitCode !== null) {
+      await close();
+      throw new Error(`only ${workers} of ${count} tab(s) connected within 30 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return browser;
+  return {
+    /** CPU seconds used so far by Chromium, all its processes together. */
+    cpuSeconds: () => treeCpuSeconds(chromium.pid),
+    close,
+  };
 }

@@ -1,11 +1,12 @@
 // Starts a real Tabgrid server as a child process (durable SQLite defaults, temp data dir), so
 // its peak RSS can be read from /proc and it never shares an event loop with the load.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuSeconds, peakRssMb } from './proc.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const TOKEN = 'bench-token';
@@ -17,12 +18,6 @@ export function freePort() {
       probe.close(() => resolve(port));
     });
   });
-}
-
-/** Peak resident set size of a process, in MB (VmHWM). */
-export function peakRssMb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmHWM:\s+(\d+)/.exec(status)[1]) / 1024;
 }
 
 export async function startServer() {
@@ -52,6 +47,7 @@ export async function startServer() {
     wsUrl: `ws://127.0.0.1:${port}/ws/worker`,
     pid: child.pid,
     peakRssMb: () => peakRssMb(child.pid),
+    cpuSeconds: () => cpuSeconds(child.pid),
     health: async (reset = false) => (await fetch(`${url}/healthz${reset ? '?reset' : ''}`)).json(),
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));

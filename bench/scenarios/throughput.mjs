@@ -15,6 +15,9 @@ export async function throughput({ tasks, tabs = 1 }) {
     function* inputs() {
       for (let i = 0; i < tasks; i++) yield i;
     }
+    const serverCpu = server.cpuSeconds();
+    const browserCpu = browser.cpuSeconds();
+    const clientCpu = process.cpuUsage();
     const started = performance.now();
     let received = 0;
     let wrong = 0;
@@ -23,6 +26,10 @@ export async function throughput({ tasks, tabs = 1 }) {
       if (!out.ok || out.value !== out.index * 2) wrong++;
     }
     const seconds = (performance.now() - started) / 1000;
+    const serverCpuUsed = server.cpuSeconds() - serverCpu;
+    const browserCpuUsed = browser.cpuSeconds() - browserCpu;
+    const { user, system } = process.cpuUsage(clientCpu);
+    const clientCpuUsed = (user + system) / 1e6;
     if (received !== tasks || wrong > 0)
       throw new Error(`received ${received}/${tasks}, ${wrong} wrong`);
     const rate = tasks / seconds;
@@ -31,6 +38,11 @@ export async function throughput({ tasks, tabs = 1 }) {
       ['tasks', `${fmt(tasks)} on ${tabs} tab(s), d => d * 2, durable SQLite`],
       ['tasks/s', `${fmt(rate)}  (submit → last result: ${seconds.toFixed(2)} s)`],
       ['server peak RSS', `${fmt(server.peakRssMb())} MB`],
+      [
+        'CPU during the run',
+        `server ${serverCpuUsed.toFixed(2)} s, SDK client ${clientCpuUsed.toFixed(2)} s, ` +
+          `Chromium ${browserCpuUsed.toFixed(2)} s`,
+      ],
       [
         'ws echo ceiling',
         `${fmt(ceiling)} tasks/s (256 per frame) → ratio ${(rate / ceiling).toFixed(2)}`,

@@ -19,9 +19,9 @@ describe('OutcomeBuffer', () => {
       (frame) => frames.push(frame),
       () => true,
     );
-    buffer.add([outcome(0), outcome(1)]);
+    buffer.add([outcome(0), outcome(1)].join(','), 2);
     buffer.addCredit(2);
-    buffer.add([outcome(2)]);
+    buffer.add([outcome(2)].join(','), 1);
     await Promise.resolve(); // the flush is planned in a microtask
     expect(frames).toEqual([]);
     vi.advanceTimersByTime(FLUSH_DELAY_MS);
@@ -61,7 +61,7 @@ describe('OutcomeBuffer', () => {
       () => true,
     );
     buffer.flushAt = 3;
-    buffer.add([outcome(0), outcome(1), outcome(2)]);
+    buffer.add([outcome(0), outcome(1), outcome(2)].join(','), 3);
     expect(frames).toHaveLength(1);
   });
 

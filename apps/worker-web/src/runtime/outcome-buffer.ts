@@ -18,7 +18,9 @@ export function flushThreshold(capacity: number): number {
  * frame is one string concatenation: the page never re-serialises results on its hot path.
  */
 export class OutcomeBuffer {
-  private items: string[] = [];
+  /** Runs of outcome texts, each already joined by commas. */
+  private pieces: string[] = [];
+  private waiting = 0;
   private credit = 0;
   private scheduled = false;
   /** Waiting outcomes that trigger an immediate flush. */
@@ -35,12 +37,15 @@ export class OutcomeBuffer {
 
   /** Outcomes waiting. */
   get size(): number {
-    return this.items.length;
+    return this.waiting;
   }
 
-  add(outcomes: readonly string[]): void {
-    for (const outcome of outcomes) this.items.push(outcome);
-    if (this.items.length >= this.flushAt) this.flush();
+  /** `count` outcomes: protocol JSON texts joined by commas. */
+  add(outcomes: string, count: number): void {
+    if (count <= 0) return;
+    this.pieces.push(outcomes);
+    this.waiting += count;
+    if (this.waiting >= this.flushAt) this.flush();
     else this.schedule();
   }
 
@@ -67,16 +72,18 @@ export class OutcomeBuffer {
   /** The next frame, emptying the buffer; undefined when there is nothing to say. */
   takeFrame(): string | undefined {
     const credit = this.takeCredit();
-    if (this.items.length > 0) {
-      const items = this.items;
-      this.items = [];
-      return `{"type":"outcomes","credit":${credit},"items":[${items.join(',')}]}`;
+    if (this.waiting > 0) {
+      const pieces = this.pieces;
+      this.pieces = [];
+      this.waiting = 0;
+      return `{"type":"outcomes","credit":${credit},"items":[${pieces.join(',')}]}`;
     }
     return credit > 0 ? JSON.stringify({ type: 'credit', slots: credit }) : undefined;
   }
 
   clear(): void {
-    this.items = [];
+    this.pieces = [];
+    this.waiting = 0;
     this.credit = 0;
   }
 

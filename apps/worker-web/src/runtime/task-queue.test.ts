@@ -14,7 +14,8 @@ describe('chunkSize', () => {
     expect(chunkSize(10_000, 4, undefined)).toBe(FIRST_CHUNK);
   });
   it('uses big chunks for tiny tasks, single tasks for slow ones', () => {
-    expect(chunkSize(10_000, 4, 0.001)).toBe(MAX_CHUNK);
+    expect(chunkSize(100_000, 4, 0.001)).toBe(MAX_CHUNK);
+    expect(chunkSize(10_000, 4, 0.001)).toBe(2500);
     expect(chunkSize(10_000, 4, 500)).toBe(1);
     expect(chunkSize(10_000, 4, 5)).toBe(10);
   });

@@ -9,12 +9,11 @@ import {
 import type { ThreadTask } from '../sandbox/sandbox-protocol';
 import { ThreadPool, type Chunk, type LocalJob } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
+import { CreditBook } from './credit-book';
 import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
 import { TaskQueue } from './task-queue';
 import { ThroughputMeter } from './throughput-meter';
 
-/** Slots granted to the server per thread: deep enough to keep threads busy on tiny tasks. */
-export const SLOTS_PER_THREAD = 256;
 /** How often counters are pushed to the UI (never per task). */
 const STATS_INTERVAL_MS = 500;
 
@@ -39,9 +38,9 @@ export interface RuntimeSnapshot {
 
 /**
  * The volunteer tab's engine: takes tasks from the connection, queues them, feeds the sandbox
- * threads, batches outcomes back and keeps the credit books. Credit is conserved: every slot
- * granted to the server is either held by a task here, or returned (outcome, cancel), or
- * withheld while paused and granted again on resume. `release` returns tasks, not slots.
+ * threads, batches outcomes back and keeps the credit books ({@link CreditBook}): every slot
+ * granted to the server is held by a task here or comes back (outcome, cancel, release) and
+ * is granted again as long as the book's target allows. `release` returns tasks, not slots.
  */
 export class VolunteerRuntime {
   private readonly queue = new TaskQueue();
@@ -56,8 +55,8 @@ export class VolunteerRuntime {
   private readonly connection: WorkerConnection;
   private readonly pool: ThreadPool;
   private readonly listeners = new Set<() => void>();
+  private readonly credit: CreditBook;
   private nextJobKey = 1;
-  private withheld = 0;
   private status: ConnectionStatus = { state: 'stopped' };
   private tasksDone = 0;
   private tasksFailed = 0;
@@ -82,9 +81,12 @@ export class VolunteerRuntime {
     });
     this.pool = new ThreadPool(threads, {
       takeChunk: (loadedJobKey) => this.takeChunk(loadedJobKey),
-      onOutcomes: (job, outcomes, failures, ms) => this.onOutcomes(job, outcomes, failures, ms),
+      onOutcomes: (job, outcomes, count, failures, ms) =>
+        this.onOutcomes(job, outcomes, count, failures, ms),
       onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
     });
+    this.credit = new CreditBook(threads);
+    this.credit.paused = paused;
     this.snapshot = this.buildSnapshot(0);
   }
 
@@ -102,16 +104,17 @@ export class VolunteerRuntime {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    this.withheld += this.buffer.takeCredit();
-    this.withheld += this.release(groupsOf(this.queue.drain()));
+    this.credit.paused = true;
+    this.credit.returned(this.buffer.takeCredit());
+    this.credit.returned(this.release(groupsOf(this.queue.drain())));
     this.emit();
   }
 
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.buffer.addCredit(this.withheld);
-    this.withheld = 0;
+    this.credit.paused = false;
+    this.buffer.addCredit(this.credit.topUp());
     this.buffer.flush();
     this.pool.pump();
     this.emit();
@@ -139,14 +142,10 @@ export class VolunteerRuntime {
 
   getSnapshot = (): RuntimeSnapshot => this.snapshot;
 
-  private get capacity(): number {
-    return this.threads * SLOTS_PER_THREAD;
-  }
-
   private onOpen(): { threads: number; credit: number } {
-    this.buffer.flushAt = flushThreshold(this.capacity);
-    this.withheld = this.paused ? this.capacity : 0;
-    return { threads: this.threads, credit: this.paused ? 0 : this.capacity };
+    const credit = this.credit.open(this.threads);
+    this.buffer.flushAt = flushThreshold(credit);
+    return { threads: this.threads, credit };
   }
 
   private onJob(message: ServerJobMessage): void {
@@ -170,7 +169,7 @@ export class VolunteerRuntime {
     }
     if (this.paused) {
       // Credit granted before the pause is still being used: hand these straight back.
-      this.withheld += this.release([{ jobId: job.jobId, tasks: message.items }]);
+      this.credit.returned(this.release([{ jobId: job.jobId, tasks: message.items }]));
       return;
     }
     this.queue.push(job, message.items, performance.now());
@@ -194,7 +193,7 @@ export class VolunteerRuntime {
     this.queue.clear();
     this.pool.abort();
     this.buffer.clear();
-    this.withheld = 0;
+    this.credit.close();
     this.currentJobId = undefined;
   }
 
@@ -205,18 +204,25 @@ export class VolunteerRuntime {
     return chunk;
   }
 
-  private onOutcomes(job: LocalJob, outcomes: string[], failures: number, ms: number): void {
+  private onOutcomes(
+    job: LocalJob,
+    outcomes: string,
+    count: number,
+    failures: number,
+    ms: number,
+  ): void {
     if (this.jobs.get(job.jobId) !== job) return;
-    this.tasksDone += outcomes.length;
+    this.tasksDone += count;
     this.tasksFailed += failures;
-    this.queue.recordTiming(job, outcomes.length, ms);
-    this.free(outcomes.length);
-    this.buffer.add(outcomes);
+    this.queue.recordTiming(job, count, ms);
+    this.credit.recordTiming(count, ms);
+    this.free(count);
+    this.buffer.add(outcomes, count);
   }
 
   private onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void {
     if (this.jobs.get(job.jobId) !== job) return;
-    if (this.paused) this.withheld += this.release([{ jobId: job.jobId, tasks }]);
+    if (this.paused) this.credit.returned(this.release([{ jobId: job.jobId, tasks }]));
     else this.queue.unshift(job, tasks, suspect);
   }
 
@@ -233,11 +239,11 @@ export class VolunteerRuntime {
     this.pool.abort();
   }
 
-  /** Frees slots: granted back to the server, unless paused (then kept until resume). */
+  /** Slots came back: granted to the server again as far as the credit book's target allows. */
   private free(slots: number): void {
     if (slots <= 0) return;
-    if (this.paused) this.withheld += slots;
-    else this.buffer.addCredit(slots);
+    this.buffer.addCredit(this.credit.returned(slots));
+    this.buffer.flushAt = flushThreshold(this.credit.target);
   }
 
   /** Sends a `release` for these tasks; returns how many. */

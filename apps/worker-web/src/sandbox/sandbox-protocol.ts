@@ -32,7 +32,17 @@ export interface ThreadTask {
 export type PageToThread =
   | { type: 'load'; jobId: string; program: string; args: unknown }
   /** `flushEach`: report after every task (used to pin down which task hung). */
-  | { type: 'run'; chunkId: number; tasks: ThreadTask[]; flushEach: boolean };
+  /**
+   * `tasks` is the JSON text of a `ThreadTask[]`. Page and thread live in different processes
+   * (the sandbox iframe is isolated): one string crosses that boundary several times cheaper
+   * than an array of objects, which structured clone walks object by object.
+   */
+  | { type: 'run'; chunkId: number; tasks: string; flushEach: boolean }
+  /**
+   * Work stealing: finish the running task, report and end chunk `chunkId` early; the page
+   * re-queues its unreported tasks for an idle thread. Read at the chunk's next flush.
+   */
+  | { type: 'stop'; chunkId: number };
 
 /** Thread → page. */
 export type ThreadToPage =
@@ -41,15 +51,17 @@ export type ThreadToPage =
   /** The job's program was evaluated (successfully or not: a broken program fails each task). */
   | { type: 'loaded' }
   /**
-   * Outcomes of the next `outcomes.length` tasks of chunk `chunkId`, in chunk order. Each is
-   * the finished JSON text of a protocol `WorkerOutcome`, built inside the thread so the page
-   * only concatenates strings on its hot path. `failures` counts the ok:false ones, `ms` sums
-   * their compute time; `done` marks the chunk's last flush.
+   * Outcomes of the next `count` tasks of chunk `chunkId`, in chunk order: the finished JSON
+   * texts of protocol `WorkerOutcome`s joined by commas, built inside the thread so the page
+   * only concatenates strings on its hot path (and one string crosses processes cheaply).
+   * `failures` counts the ok:false ones, `ms` sums their compute time; `done` marks the
+   * chunk's last flush.
    */
   | {
       type: 'results';
       chunkId: number;
-      outcomes: string[];
+      outcomes: string;
+      count: number;
       failures: number;
       ms: number;
       done: boolean;
@@ -80,8 +92,9 @@ export function isThreadToPage(value: unknown): value is ThreadToPage {
     case 'results':
       return (
         typeof value.chunkId === 'number' &&
-        Array.isArray(value.outcomes) &&
-        value.outcomes.every((item) => typeof item === 'string') &&
+        typeof value.outcomes === 'string' &&
+        Number.isInteger(value.count) &&
+        (value.count as number) >= 0 &&
         typeof value.failures === 'number' &&
         typeof value.ms === 'number' &&
         typeof value.done === 'boolean'

@@ -13,7 +13,7 @@ function startThread() {
   const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
     onmessage: null,
   };
-  const context = Object.assign(scope, { performance });
+  const context = Object.assign(scope, { performance, MessageChannel });
   runInNewContext(SANDBOX_WORKER_SOURCE, context);
   const channel = new MessageChannel();
   const received: ThreadToPage[] = [];
@@ -36,7 +36,7 @@ function startThread() {
       const mine = (all: ThreadToPage[]) =>
         all.filter((m): m is Results => m.type === 'results' && m.chunkId === chunkId);
       await until((all) => mine(all).some((m) => m.done));
-      return mine(received).flatMap((m) => m.outcomes.map((text) => JSON.parse(text) as unknown));
+      return mine(received).flatMap((m) => JSON.parse(`[${m.outcomes}]`) as unknown[]);
     },
   };
 }
@@ -48,7 +48,7 @@ function run(program: string, inputs: unknown[], args: unknown = null, flushEach
   thread = startThread();
   thread.send({ type: 'load', jobId: 'job-1', program, args });
   const tasks = inputs.map((input, i) => ({ index: 10 + i, input }));
-  thread.send({ type: 'run', chunkId: 1, tasks, flushEach });
+  thread.send({ type: 'run', chunkId: 1, tasks: JSON.stringify(tasks), flushEach });
   return thread.outcomes(1);
 }
 
@@ -147,10 +147,10 @@ describe('sandbox thread runtime', () => {
     const t = (thread = startThread());
     t.send({ type: 'load', jobId: 'j', program: 'function Run(d) { return d; }', args: null });
     const tasks = [1, 2, 3].map((input, index) => ({ index, input }));
-    t.send({ type: 'run', chunkId: 5, tasks, flushEach: true });
+    t.send({ type: 'run', chunkId: 5, tasks: JSON.stringify(tasks), flushEach: true });
     await t.outcomes(5);
     const flushes = t.received.filter((m): m is Results => m.type === 'results');
-    expect(flushes.map((m) => [m.outcomes.length, m.done])).toEqual([
+    expect(flushes.map((m) => [m.count, m.done])).toEqual([
       [1, false],
       [1, false],
       [1, true],
@@ -166,10 +166,30 @@ describe('sandbox thread runtime', () => {
       args: null,
     });
     const tasks = Array.from({ length: 100 }, (_, index) => ({ index, input: index }));
-    t.send({ type: 'run', chunkId: 6, tasks, flushEach: false });
+    t.send({ type: 'run', chunkId: 6, tasks: JSON.stringify(tasks), flushEach: false });
     await t.outcomes(6);
     const flushes = t.received.filter((m): m is Results => m.type === 'results');
     expect(flushes).toHaveLength(1);
     expect(flushes[0]).toMatchObject({ done: true, failures: 50 });
+  });
+
+  it('ends a long chunk early on `stop`, at its next flush, reporting what ran', async () => {
+    const t = (thread = startThread());
+    const program =
+      'function Run(d) { const end = performance.now() + 3; while (performance.now() < end); return d; }';
+    t.send({ type: 'load', jobId: 'j', program, args: null });
+    const tasks = Array.from({ length: 50 }, (_, index) => ({ index, input: index }));
+    t.send({ type: 'run', chunkId: 7, tasks: JSON.stringify(tasks), flushEach: false });
+    // Queued behind the run: delivered at the chunk's first flush break (~10 ms, ~4 tasks in).
+    t.send({ type: 'stop', chunkId: 7 });
+    const outcomes = await t.outcomes(7);
+    expect(outcomes.length).toBeGreaterThan(0);
+    expect(outcomes.length).toBeLessThan(25);
+    expect(outcomes).toMatchObject(
+      tasks.slice(0, outcomes.length).map(({ index }) => ({ index, value: index })),
+    );
+    // The thread is free again: the next chunk runs.
+    t.send({ type: 'run', chunkId: 8, tasks: JSON.stringify(tasks.slice(0, 2)), flushEach: false });
+    expect(await t.outcomes(8)).toHaveLength(2);
   });
 });

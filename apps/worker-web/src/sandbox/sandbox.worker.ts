@@ -17,6 +17,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   const scope = globalThis as unknown as WorkerScope;
   // Captured before any job code runs: a job may patch globals in its own realm, but not these.
   const stringify = JSON.stringify.bind(JSON);
+  const parse = JSON.parse.bind(JSON) as (text: string) => unknown;
   const now = performance.now.bind(performance);
   const round = Math.round;
   const isView = ArrayBuffer.isView.bind(ArrayBuffer);
@@ -89,6 +90,19 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   let post: ((message: ThreadToPage) => void) | undefined;
   const inbox: PageToThread[] = [];
   let draining = false;
+  /** The chunk the page asked to stop early (another thread is idle and will take the rest). */
+  let stopChunkId = -1;
+  // A macrotask break on a private channel, so a `stop` from the page can be delivered in the
+  // middle of a long chunk. Both ends stay in this closure, out of job code's reach.
+  const NativePromise = Promise;
+  const tick = new MessageChannel();
+  let resume: (() => void) | undefined;
+  tick.port1.onmessage = () => resume?.();
+  const yieldToEvents = (): Promise<void> =>
+    new NativePromise<void>((resolve) => {
+      resume = resolve;
+      tick.port2.postMessage(null);
+    });
 
   function describe(error: unknown): { name: string; message: string; stack: string } {
     try {
@@ -170,8 +184,12 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     }
   }
 
-  async function runChunk(chunkId: number, tasks: ThreadTask[], flushEach: boolean): Promise<void> {
-    let outcomes: string[] = [];
+  async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
+    const tasks = parse(json) as ThreadTask[];
+    // Outcome texts joined by commas as they come: a plain string, which job code cannot
+    // reach or patch the way it could patch Array.prototype.push or join.
+    let outcomes = '';
+    let count = 0;
     let failures = 0;
     let busyMs = 0;
     let lastFlush = now();
@@ -201,17 +219,22 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
           stringify(describe(error)) +
           '}';
       }
-      outcomes.push(text);
+      outcomes = count === 0 ? text : outcomes + ',' + text;
+      count++;
       const at = now();
       if ((flushEach || at - lastFlush >= flushIntervalMs) && i < tasks.length - 1) {
-        post?.({ type: 'results', chunkId, outcomes, failures, ms: busyMs, done: false });
-        outcomes = [];
+        post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: false });
+        outcomes = '';
+        count = 0;
         failures = 0;
         busyMs = 0;
-        lastFlush = at;
+        // Only long chunks get here (a flush interval has passed): the break costs little.
+        await yieldToEvents();
+        lastFlush = now();
+        if (stopChunkId === chunkId) break;
       }
     }
-    post?.({ type: 'results', chunkId, outcomes, failures, ms: busyMs, done: true });
+    post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: true });
   }
 
   async function drain(): Promise<void> {
@@ -220,7 +243,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
       if (message.type === 'load') {
         load(message.jobId, message.program, message.args);
         post?.({ type: 'loaded' });
-      } else {
+      } else if (message.type === 'run') {
         await runChunk(message.chunkId, message.tasks, message.flushEach);
       }
     }
@@ -236,7 +259,12 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     const send = port.postMessage.bind(port) as (message: ThreadToPage) => void;
     post = send;
     port.onmessage = (inner: MessageEvent) => {
-      inbox.push(inner.data as PageToThread);
+      const message = inner.data as PageToThread;
+      if (message.type === 'stop') {
+        stopChunkId = message.chunkId;
+        return;
+      }
+      inbox.push(message);
       if (!draining) void drain();
     };
     send({ type: 'ready' });

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
 import {
+  STEAL_AFTER_MS,
   SUSPECT_TIMEOUT_MS,
   ThreadPool,
   type Chunk,
@@ -49,15 +50,19 @@ const tasks = (...indices: number[]): ThreadTask[] =>
 const outcome = (index: number) =>
   JSON.stringify({ jobId: 'j', index, ms: 0, ok: true, value: index });
 
-function setup(chunks: Chunk[]) {
+function setup(chunks: Chunk[], size = 1) {
   const host = new FakeHost();
   const outcomes: string[] = [];
   const requeued: { tasks: ThreadTask[]; suspect: boolean }[] = [];
   const pool = new ThreadPool(
-    1,
+    size,
     {
       takeChunk: () => chunks.shift(),
-      onOutcomes: (_job, items) => outcomes.push(...items),
+      onOutcomes: (_job, items, count) => {
+        const parsed = JSON.parse(`[${items}]`) as unknown[];
+        expect(parsed).toHaveLength(count);
+        outcomes.push(...parsed.map((item) => JSON.stringify(item)));
+      },
       onRequeue: (_job, items, suspect) => requeued.push({ tasks: items, suspect }),
     },
     host,
@@ -83,12 +88,17 @@ describe('ThreadPool', () => {
     if (!thread) throw new Error('no thread');
     expect(thread.sent[0]).toMatchObject({ type: 'load', jobId: 'j' });
     const first = run(thread);
-    expect(first).toMatchObject({ type: 'run', tasks: tasks(0, 1), flushEach: false });
+    expect(first).toMatchObject({
+      type: 'run',
+      tasks: JSON.stringify(tasks(0, 1)),
+      flushEach: false,
+    });
     thread.reply({ type: 'ready' });
     thread.reply({
       type: 'results',
       chunkId: (first as { chunkId: number }).chunkId,
-      outcomes: [outcome(0), outcome(1)],
+      outcomes: [outcome(0), outcome(1)].join(','),
+      count: 2,
       failures: 0,
       ms: 0,
       done: true,
@@ -107,7 +117,8 @@ describe('ThreadPool', () => {
     thread.reply({
       type: 'results',
       chunkId,
-      outcomes: [outcome(0)],
+      outcomes: [outcome(0)].join(','),
+      count: 1,
       failures: 0,
       ms: 0,
       done: false,
@@ -196,7 +207,8 @@ describe('ThreadPool', () => {
     first.reply({
       type: 'results',
       chunkId,
-      outcomes: [outcome(0)],
+      outcomes: [outcome(0)].join(','),
+      count: 1,
       failures: 0,
       ms: 0,
       done: true,
@@ -213,7 +225,8 @@ describe('ThreadPool', () => {
     thread.reply({
       type: 'results',
       chunkId,
-      outcomes: [outcome(0)],
+      outcomes: [outcome(0)].join(','),
+      count: 1,
       failures: 0,
       ms: 0,
       done: false,
@@ -225,11 +238,76 @@ describe('ThreadPool', () => {
     thread.reply({
       type: 'results',
       chunkId,
-      outcomes: [outcome(1)],
+      outcomes: [outcome(1)].join(','),
+      count: 1,
       failures: 0,
       ms: 0,
       done: true,
     });
     expect(pool.runningTasks()).toEqual([]);
+  });
+
+  it('steals the rest of a long chunk for an idle thread', () => {
+    const range = Array.from({ length: 10 }, (_, i) => i);
+    const { host, requeued, run } = setup([{ job, tasks: tasks(...range), exact: false }], 2);
+    const [busy, idle] = host.threads as [FakeThread, FakeThread];
+    busy.reply({ type: 'ready' });
+    busy.reply({ type: 'loaded' });
+    expect(run(idle)).toBeUndefined();
+    const { chunkId } = run(busy) as { chunkId: number };
+    const stops = () => busy.sent.filter((m) => m.type === 'stop');
+    vi.advanceTimersByTime(STEAL_AFTER_MS - 1);
+    expect(stops()).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(stops()).toEqual([{ type: 'stop', chunkId }]);
+    busy.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [outcome(0), outcome(1)].join(','),
+      count: 2,
+      failures: 0,
+      ms: 40,
+      done: true,
+    });
+    expect(requeued).toEqual([{ tasks: tasks(...range.slice(2)), suspect: false }]);
+  });
+
+  it('leaves short chunks alone', () => {
+    const { host } = setup([{ job, tasks: tasks(0, 1, 2), exact: false }], 2);
+    const busy = host.threads[0] as FakeThread;
+    busy.reply({ type: 'ready' });
+    const { chunkId } = busy.sent.find((m) => m.type === 'run') as { chunkId: number };
+    vi.advanceTimersByTime(STEAL_AFTER_MS / 2);
+    busy.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [0, 1, 2].map(outcome).join(','),
+      count: 3,
+      failures: 0,
+      ms: 1,
+      done: true,
+    });
+    vi.advanceTimersByTime(STEAL_AFTER_MS * 2);
+    expect(busy.sent.filter((m) => m.type === 'stop')).toEqual([]);
+  });
+
+  it('replaces a thread that reports more outcomes than it was given', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { host, outcomes, requeued, run } = setup([{ job, tasks: tasks(0, 1), exact: false }]);
+    const thread = host.threads[0] as FakeThread;
+    const { chunkId } = run(thread) as { chunkId: number };
+    thread.reply({
+      type: 'results',
+      chunkId,
+      outcomes: [0, 1, 2].map(outcome).join(','),
+      count: 3,
+      failures: 0,
+      ms: 1,
+      done: true,
+    });
+    warn.mockRestore();
+    expect(outcomes).toEqual([]);
+    expect(requeued).toEqual([{ tasks: tasks(0, 1), suspect: false }]);
+    expect(host.terminated).toEqual([1]);
   });
 });

@@ -29,8 +29,8 @@ export interface ThreadHost {
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
   takeChunk(loadedJobKey: number | undefined): Chunk | undefined;
-  /** Finished outcomes (protocol JSON texts) of tasks of `job`. */
-  onOutcomes(job: LocalJob, outcomes: string[], failures: number, ms: number): void;
+  /** `count` finished outcomes of tasks of `job`: protocol JSON texts joined by commas. */
+  onOutcomes(job: LocalJob, outcomes: string, count: number, failures: number, ms: number): void;
   /** Unrun tasks going back to the front of the local queue; `suspect` ones must run exactly. */
   onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void;
 }
@@ -46,6 +46,13 @@ const DELIVERY_GRACE_MS = 50;
  * a tab silent for its longest job timeout plus a grace period as stalled.
  */
 export const SUSPECT_TIMEOUT_MS = 2_000;
+/**
+ * Work stealing: when a thread idles with nothing queued while another has run one chunk
+ * this long, that chunk is stopped early and its rest shared out again. Chunks are sized
+ * from the tasks timed so far, which can mislead (Mandelbrot rows: the first ones are cheap,
+ * the middle ones 100× dearer), so this is what keeps every thread busy until the end.
+ */
+export const STEAL_AFTER_MS = 20;
 
 interface Thread {
   workerId: number;
@@ -55,6 +62,10 @@ interface Thread {
   /** The job whose program this thread's realm has evaluated; never changes for a realm. */
   jobKey: number | undefined;
   chunk: (Chunk & { chunkId: number }) | undefined;
+  /** When the chunk was handed over. */
+  dispatchedAt: number;
+  /** A `stop` was sent for the chunk: its rest is coming back. */
+  stopping: boolean;
   /** How many of the chunk's tasks have been reported. */
   reported: number;
   lastProgress: number;
@@ -62,6 +73,10 @@ interface Thread {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the armed timer fires. */
   timerAt: number;
+}
+
+function unreported(thread: Thread): number {
+  return thread.chunk ? thread.chunk.tasks.length - thread.reported : 0;
 }
 
 /**
@@ -72,6 +87,7 @@ interface Thread {
 export class ThreadPool {
   private readonly threads: Thread[] = [];
   private nextChunkId = 1;
+  private stealTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     size: number,
@@ -95,12 +111,15 @@ export class ThreadPool {
     this.pump();
   }
 
-  /** Gives every idle thread work, as long as there is some. */
+  /** Gives every idle thread work, as long as there is some; then steals for the rest. */
   pump(): void {
     for (const thread of this.threads) {
       if (thread.chunk) continue;
       const chunk = this.events.takeChunk(thread.jobKey);
-      if (!chunk) return;
+      if (!chunk) {
+        this.steal();
+        return;
+      }
       this.dispatch(thread, chunk);
     }
   }
@@ -128,6 +147,7 @@ export class ThreadPool {
   }
 
   dispose(): void {
+    if (this.stealTimer !== undefined) clearTimeout(this.stealTimer);
     for (const thread of this.threads.splice(0)) this.kill(thread);
     this.host.dispose();
   }
@@ -141,6 +161,8 @@ export class ThreadPool {
       loaded: false,
       jobKey: undefined,
       chunk: undefined,
+      dispatchedAt: 0,
+      stopping: false,
       reported: 0,
       lastProgress: 0,
       deadline: 0,
@@ -185,8 +207,39 @@ export class ThreadPool {
     const chunkId = this.nextChunkId++;
     thread.chunk = { ...chunk, chunkId };
     thread.reported = 0;
-    this.send(thread, { type: 'run', chunkId, tasks: chunk.tasks, flushEach: chunk.exact });
+    thread.dispatchedAt = performance.now();
+    thread.stopping = false;
+    const tasks = JSON.stringify(chunk.tasks);
+    this.send(thread, { type: 'run', chunkId, tasks, flushEach: chunk.exact });
     this.progress(thread);
+  }
+
+  /**
+   * A thread is idle and nothing is queued: asks the thread with the most unreported tasks in
+   * a chunk older than STEAL_AFTER_MS to stop it, so its rest can be shared out. When a chunk
+   * is merely young, looks again once it is old enough.
+   */
+  private steal(): void {
+    const now = performance.now();
+    let victim: Thread | undefined;
+    let wait = Infinity;
+    for (const thread of this.threads) {
+      const chunk = thread.chunk;
+      if (!chunk || chunk.exact || thread.stopping) continue;
+      if (unreported(thread) < 2) continue;
+      const age = now - thread.dispatchedAt;
+      if (age < STEAL_AFTER_MS) wait = Math.min(wait, STEAL_AFTER_MS - age);
+      else if (!victim || unreported(thread) > unreported(victim)) victim = thread;
+    }
+    if (victim?.chunk) {
+      victim.stopping = true;
+      this.send(victim, { type: 'stop', chunkId: victim.chunk.chunkId });
+    } else if (wait < Infinity && this.stealTimer === undefined) {
+      this.stealTimer = setTimeout(() => {
+        this.stealTimer = undefined;
+        this.pump();
+      }, wait);
+    }
   }
 
   /** Something arrived from the thread: the watchdog's clock starts again. */
@@ -235,13 +288,18 @@ export class ThreadPool {
       case 'results': {
         const chunk = thread.chunk;
         if (!chunk || data.chunkId !== chunk.chunkId) return;
-        const remaining = chunk.tasks.length - thread.reported;
-        const outcomes =
-          data.outcomes.length > remaining ? data.outcomes.slice(0, remaining) : data.outcomes;
-        thread.reported += outcomes.length;
+        if (data.count > chunk.tasks.length - thread.reported) {
+          // More outcomes than tasks: the realm is corrupt (job code tampered with it).
+          console.warn(`[tabgrid] sandbox thread ${thread.workerId} over-reported; replacing it`);
+          this.requeueRest(thread);
+          this.replace(thread);
+          this.pump();
+          return;
+        }
+        thread.reported += data.count;
         this.progress(thread);
-        if (outcomes.length > 0)
-          this.events.onOutcomes(chunk.job, outcomes, data.failures, data.ms);
+        if (data.count > 0)
+          this.events.onOutcomes(chunk.job, data.outcomes, data.count, data.failures, data.ms);
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;
@@ -292,7 +350,7 @@ export class ThreadPool {
         error: { name: 'TimeoutError', message, stack: '', timedOut: true },
       });
       thread.reported += 1;
-      this.events.onOutcomes(job, [outcome], 1, ms);
+      this.events.onOutcomes(job, outcome, 1, 1, ms);
     }
     this.requeueRest(thread, !certain);
     this.replace(thread);
