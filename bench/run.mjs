@@ -21,6 +21,7 @@ const sizes = {
   short: {
     throughput: 20_000,
     latency: 50,
+    warmUp: 100,
     rows: 12,
     submission: 50_000,
     workers: 200,
@@ -29,6 +30,7 @@ const sizes = {
   standard: {
     throughput: 100_000,
     latency: 300,
+    warmUp: 500,
     rows: 48,
     submission: 200_000,
     workers: 1000,
@@ -37,6 +39,7 @@ const sizes = {
   full: {
     throughput: 200_000,
     latency: 1000,
+    warmUp: 1000,
     rows: 96,
     submission: 1_000_000,
     workers: 2000,
@@ -46,7 +49,7 @@ const sizes = {
 
 const scenarios = {
   throughput: () => throughput({ tasks: sizes.throughput }),
-  latency: () => latency({ samples: sizes.latency }),
+  latency: () => latency({ samples: sizes.latency, warmUp: sizes.warmUp }),
   'cpu-scaling': () => cpuScaling({ rows: sizes.rows }),
   scale: () => scale({ workers: sizes.workers, tasks: sizes.scaleTasks }),
   submission: () => submission({ tasks: sizes.submission }),

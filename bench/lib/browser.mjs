@@ -27,7 +27,12 @@ export async function openTabs(url, count, query = '') {
   const pages = Array.from({ length: count }, () => `${url}/${query}`);
   const chromium = spawn(
     process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    [...CHROMIUM_ARGS, `--user-data-dir=${profile}`, ...pages],
+    [
+      ...CHROMIUM_ARGS,
+      ...(process.env.EXTRA_CHROMIUM?.split(' ').filter(Boolean) ?? []),
+      `--user-data-dir=${profile}`,
+      ...pages,
+    ],
     // A process group of its own, so closing stops every one of Chromium's processes.
     { stdio: 'ignore', detached: true },
   );

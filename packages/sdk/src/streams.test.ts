@@ -16,12 +16,24 @@ async function take<T>(iterator: AsyncIterator<T, undefined>, n: number): Promis
 }
 
 describe('BufferedStream', () => {
-  it('acknowledges a push at once while the buffer is below the high-water mark', () => {
+  it('acknowledges a push right after the current task while below the high-water mark', async () => {
     const stream = new BufferedStream<number>({ highWaterMark: 5 });
     const ack = vi.fn();
     stream.push([1, 2, 3], ack);
+    expect(ack).not.toHaveBeenCalled(); // the consumer gets to run first
+    await Promise.resolve();
     expect(ack).toHaveBeenCalledTimes(1);
     expect(stream.size).toBe(3);
+  });
+
+  it('lets a waiting consumer act before the ack goes out', async () => {
+    const stream = new BufferedStream<number>();
+    const order: string[] = [];
+    const consumed = stream.next().then(() => order.push('consumer'));
+    stream.push([1], () => order.push('ack'));
+    await consumed;
+    await Promise.resolve();
+    expect(order).toEqual(['consumer', 'ack']);
   });
 
   it('withholds the ack at the high-water mark and releases it once the consumer drains below', async () => {
@@ -29,8 +41,10 @@ describe('BufferedStream', () => {
     const first = vi.fn();
     const second = vi.fn();
     stream.push([1, 2], first);
+    await Promise.resolve();
     expect(first).toHaveBeenCalledTimes(1);
     stream.push([3, 4], second);
+    await Promise.resolve();
     expect(second).not.toHaveBeenCalled(); // 4 buffered ≥ 3
     await stream.next(); // 3 left: still at the mark
     expect(second).not.toHaveBeenCalled();

@@ -71,7 +71,9 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
       else this.items.push(item);
     }
     if (ack) this.pendingAcks.push(ack);
-    this.releaseAcks();
+    // Acknowledged after the consumer has run: on an idle grid the consumer's next request
+    // (say, the next task) then goes out first and the flow-control ack trails it.
+    queueMicrotask(() => this.releaseAcks());
   }
 
   /** No more pushes: the iterator finishes once the buffered items are consumed. */

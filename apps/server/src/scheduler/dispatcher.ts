@@ -234,6 +234,11 @@ export class Dispatcher {
     });
   }
 
+  /** A dispatch pass right now (after a submission commits: rare, and latency counts). */
+  dispatchNow(): void {
+    this.dispatch();
+  }
+
   private dispatch(): void {
     const jobs = this.scheduler
       .runnableJobs()

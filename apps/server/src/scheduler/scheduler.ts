@@ -199,7 +199,8 @@ export class Scheduler {
         this.store.updateJob(job.record),
       ]);
       job.queue?.appended(firstIndex, inputs);
-      this.dispatcher.schedule();
+      // Dispatched now, ahead of the submitter's ack: on an idle grid this is a task's wait.
+      this.dispatcher.dispatchNow();
       return { firstIndex, count: inputs.length };
     })();
     job.pendingBatches.set(batchId, committed);
