@@ -81,6 +81,7 @@ export class VolunteerRuntime {
     });
     this.pool = new ThreadPool(threads, {
       takeChunk: (loadedJobKey) => this.takeChunk(loadedJobKey),
+      queued: () => this.queue.size,
       onOutcomes: (job, outcomes, count, failures, ms) =>
         this.onOutcomes(job, outcomes, count, failures, ms),
       onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
 import {
   STEAL_AFTER_MS,
+  STEAL_AHEAD_MS,
   SUSPECT_TIMEOUT_MS,
   ThreadPool,
   type Chunk,
@@ -58,6 +59,7 @@ function setup(chunks: Chunk[], size = 1) {
     size,
     {
       takeChunk: () => chunks.shift(),
+      queued: () => chunks.reduce((sum, chunk) => sum + chunk.tasks.length, 0),
       onOutcomes: (_job, items, count) => {
         const parsed = JSON.parse(`[${items}]`) as unknown[];
         expect(parsed).toHaveLength(count);
@@ -309,5 +311,35 @@ describe('ThreadPool', () => {
     expect(outcomes).toEqual([]);
     expect(requeued).toEqual([{ tasks: tasks(0, 1), suspect: false }]);
     expect(host.terminated).toEqual([1]);
+  });
+
+  it('steals ahead, before any thread idles, from a chunk whose timings show much work left', () => {
+    const range = Array.from({ length: 10 }, (_, i) => i);
+    for (const [ms, expected] of [
+      [STEAL_AHEAD_MS, 1], // 9 left × 40 ms each
+      [1, 0], // 9 left × 1 ms: not worth a stop
+    ] as const) {
+      const { host, run } = setup(
+        [
+          { job, tasks: tasks(...range), exact: false },
+          { job, tasks: tasks(10, 11), exact: false },
+        ],
+        2,
+      );
+      const [long, short] = host.threads as [FakeThread, FakeThread];
+      expect(run(short)).toBeDefined(); // both threads busy, nothing queued
+      const { chunkId } = run(long) as { chunkId: number };
+      vi.advanceTimersByTime(STEAL_AFTER_MS);
+      long.reply({
+        type: 'results',
+        chunkId,
+        outcomes: outcome(0),
+        count: 1,
+        failures: 0,
+        ms,
+        done: false,
+      });
+      expect(long.sent.filter((m) => m.type === 'stop')).toHaveLength(expected);
+    }
   });
 });

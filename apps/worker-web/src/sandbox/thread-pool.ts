@@ -29,6 +29,8 @@ export interface ThreadHost {
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
   takeChunk(loadedJobKey: number | undefined): Chunk | undefined;
+  /** Tasks queued locally, not yet handed to a thread. */
+  queued(): number;
   /** `count` finished outcomes of tasks of `job`: protocol JSON texts joined by commas. */
   onOutcomes(job: LocalJob, outcomes: string, count: number, failures: number, ms: number): void;
   /** Unrun tasks going back to the front of the local queue; `suspect` ones must run exactly. */
@@ -52,7 +54,13 @@ export const SUSPECT_TIMEOUT_MS = 2_000;
  * from the tasks timed so far, which can mislead (Mandelbrot rows: the first ones are cheap,
  * the middle ones 100× dearer), so this is what keeps every thread busy until the end.
  */
-export const STEAL_AFTER_MS = 20;
+export const STEAL_AFTER_MS = 5;
+/**
+ * Stealing ahead: once the queue is empty, a chunk with at least this much work left (by its
+ * own tasks' timings so far) is split even before a thread idles, so that the thread which
+ * runs out next finds the rest already queued instead of waiting for the stop to land.
+ */
+export const STEAL_AHEAD_MS = 40;
 
 interface Thread {
   workerId: number;
@@ -66,6 +74,8 @@ interface Thread {
   dispatchedAt: number;
   /** A `stop` was sent for the chunk: its rest is coming back. */
   stopping: boolean;
+  /** Compute time of the chunk's reported tasks. */
+  chunkMs: number;
   /** How many of the chunk's tasks have been reported. */
   reported: number;
   lastProgress: number;
@@ -77,6 +87,11 @@ interface Thread {
 
 function unreported(thread: Thread): number {
   return thread.chunk ? thread.chunk.tasks.length - thread.reported : 0;
+}
+
+/** The chunk's work left, estimated from its reported tasks. */
+function remainingMs(thread: Thread): number {
+  return thread.reported > 0 ? (unreported(thread) * thread.chunkMs) / thread.reported : 0;
 }
 
 /**
@@ -117,11 +132,12 @@ export class ThreadPool {
       if (thread.chunk) continue;
       const chunk = this.events.takeChunk(thread.jobKey);
       if (!chunk) {
-        this.steal();
+        this.steal(false);
         return;
       }
       this.dispatch(thread, chunk);
     }
+    if (this.threads.length > 1 && this.events.queued() === 0) this.steal(true);
   }
 
   /** Tasks handed to threads and not reported yet, per job. */
@@ -163,6 +179,7 @@ export class ThreadPool {
       chunk: undefined,
       dispatchedAt: 0,
       stopping: false,
+      chunkMs: 0,
       reported: 0,
       lastProgress: 0,
       deadline: 0,
@@ -209,17 +226,19 @@ export class ThreadPool {
     thread.reported = 0;
     thread.dispatchedAt = performance.now();
     thread.stopping = false;
+    thread.chunkMs = 0;
     const tasks = JSON.stringify(chunk.tasks);
     this.send(thread, { type: 'run', chunkId, tasks, flushEach: chunk.exact });
     this.progress(thread);
   }
 
   /**
-   * A thread is idle and nothing is queued: asks the thread with the most unreported tasks in
-   * a chunk older than STEAL_AFTER_MS to stop it, so its rest can be shared out. When a chunk
-   * is merely young, looks again once it is old enough.
+   * Nothing is queued. When a thread is idle, asks the thread with the most unreported tasks
+   * in a chunk older than STEAL_AFTER_MS to stop it, so its rest can be shared out (a chunk
+   * that is merely young is looked at again once it is old enough). `ahead`: no thread is idle
+   * yet; only a chunk with STEAL_AHEAD_MS of work left, by its own timings, is split.
    */
-  private steal(): void {
+  private steal(ahead: boolean): void {
     const now = performance.now();
     let victim: Thread | undefined;
     let wait = Infinity;
@@ -227,6 +246,7 @@ export class ThreadPool {
       const chunk = thread.chunk;
       if (!chunk || chunk.exact || thread.stopping) continue;
       if (unreported(thread) < 2) continue;
+      if (ahead && !(thread.reported > 0 && remainingMs(thread) >= STEAL_AHEAD_MS)) continue;
       const age = now - thread.dispatchedAt;
       if (age < STEAL_AFTER_MS) wait = Math.min(wait, STEAL_AFTER_MS - age);
       else if (!victim || unreported(thread) > unreported(victim)) victim = thread;
@@ -234,7 +254,7 @@ export class ThreadPool {
     if (victim?.chunk) {
       victim.stopping = true;
       this.send(victim, { type: 'stop', chunkId: victim.chunk.chunkId });
-    } else if (wait < Infinity && this.stealTimer === undefined) {
+    } else if (!ahead && wait < Infinity && this.stealTimer === undefined) {
       this.stealTimer = setTimeout(() => {
         this.stealTimer = undefined;
         this.pump();
@@ -297,6 +317,7 @@ export class ThreadPool {
           return;
         }
         thread.reported += data.count;
+        thread.chunkMs += data.ms;
         this.progress(thread);
         if (data.count > 0)
           this.events.onOutcomes(chunk.job, data.outcomes, data.count, data.failures, data.ms);
@@ -304,6 +325,8 @@ export class ThreadPool {
           this.requeueRest(thread);
           thread.chunk = undefined;
           this.pump();
+        } else if (this.threads.length > 1 && this.events.queued() === 0) {
+          this.steal(true); // the chunk's timing just got better known
         }
         return;
       }
