@@ -51,8 +51,8 @@ export const SUSPECT_TIMEOUT_MS = 2_000;
 /**
  * Work stealing: when a thread idles with nothing queued while another has run one chunk
  * this long, that chunk is stopped early and its rest shared out again. Chunks are sized
- * from the tasks timed so far, which can mislead (Mandelbrot rows: the first ones are cheap,
- * the middle ones 100× dearer), so this is what keeps every thread busy until the end.
+ * from the tasks timed so far, which can mislead (Mandelbrot rows: the first ones are nearly
+ * free, the middle ones cost ~60 ms), so this is what keeps every thread busy until the end.
  */
 export const STEAL_AFTER_MS = 5;
 /**
