@@ -33,7 +33,7 @@ const sizes = {
     latency: 300,
     warmUp: 500,
     rows: 96,
-    rounds: 1,
+    rounds: 3,
     submission: 200_000,
     workers: 1000,
     scaleTasks: 200_000,

@@ -57,21 +57,32 @@ async function onNodeThreads(rows, threads) {
     const { parentPort, workerData } = require('node:worker_threads');
     ${PROGRAM}
     const { rows, args, counter } = workerData;
-    for (let i = Atomics.add(counter, 0, 1); i < rows.length; i = Atomics.add(counter, 0, 1)) {
-      Run(rows[i], args);
-    }
-    parentPort.postMessage('done');`;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: threads }, () => {
-      const worker = new Worker(source, { eval: true, workerData: { rows, args: ARGS, counter } });
-      return new Promise((resolve, reject) => {
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      }).finally(() => worker.terminate());
-    }),
+    parentPort.once('message', () => {
+      for (let i = Atomics.add(counter, 0, 1); i < rows.length; i = Atomics.add(counter, 0, 1)) {
+        Run(rows[i], args);
+      }
+      parentPort.postMessage('done');
+    });
+    parentPort.postMessage('ready');`;
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(source, { eval: true, workerData: { rows, args: ARGS, counter } }),
   );
-  return (performance.now() - started) / 1000;
+  const next = (worker) =>
+    new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+  try {
+    await Promise.all(workers.map(next)); // started: thread start-up is not part of the work
+    const started = performance.now();
+    const done = workers.map(next);
+    for (const worker of workers) worker.postMessage('go');
+    await Promise.all(done);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
