@@ -21,17 +21,16 @@ const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
-/** Opens `count` worker tabs on `url`; resolves once the server counts that many workers. */
-export async function openTabs(url, count, query = '') {
+/** One headless Chromium with one tab on `page`, in a process group and profile of its own. */
+function launch(page) {
   const profile = mkdtempSync(join(tmpdir(), 'tabgrid-bench-chromium-'));
-  const pages = Array.from({ length: count }, () => `${url}/${query}`);
   const chromium = spawn(
     process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     [
       ...CHROMIUM_ARGS,
       ...(process.env.EXTRA_CHROMIUM?.split(' ').filter(Boolean) ?? []),
       `--user-data-dir=${profile}`,
-      ...pages,
+      page,
     ],
     // A process group of its own, so closing stops every one of Chromium's processes.
     { stdio: 'ignore', detached: true },
@@ -44,27 +43,45 @@ export async function openTabs(url, count, query = '') {
     }
   };
   process.once('exit', killAll); // never leave a browser behind, even when the bench fails
+  return {
+    get exited() {
+      return chromium.exitCode !== null || chromium.signalCode !== null;
+    },
+    cpuSeconds: () => treeCpuSeconds(chromium.pid),
+    async close() {
+      killAll();
+      process.off('exit', killAll);
+      if (chromium.exitCode === null && chromium.signalCode === null) {
+        await new Promise((resolve) => chromium.once('exit', resolve));
+      }
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    },
+  };
+}
+
+/**
+ * Opens `count` worker tabs on `url`, each in a browser of its own like separate volunteers
+ * (headless Chromium does not open several start-up URLs); resolves once the server counts
+ * that many workers.
+ */
+export async function openTabs(url, count, query = '') {
+  const browsers = Array.from({ length: count }, () => launch(`${url}/${query}`));
   const close = async () => {
-    killAll();
-    process.off('exit', killAll);
-    if (chromium.exitCode === null && chromium.signalCode === null) {
-      await new Promise((resolve) => chromium.once('exit', resolve));
-    }
-    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    await Promise.all(browsers.map((browser) => browser.close()));
   };
   const deadline = Date.now() + 30_000;
   for (;;) {
     const { workers } = await (await fetch(`${url}/healthz`)).json();
     if (workers >= count) break;
-    if (Date.now() > deadline || chromium.exitCode !== null) {
+    if (Date.now() > deadline || browsers.some((browser) => browser.exited)) {
       await close();
       throw new Error(`only ${workers} of ${count} tab(s) connected within 30 s`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return {
-    /** CPU seconds used so far by Chromium, all its processes together. */
-    cpuSeconds: () => treeCpuSeconds(chromium.pid),
+    /** CPU seconds used so far by the browsers, all their processes together. */
+    cpuSeconds: () => browsers.reduce((sum, browser) => sum + browser.cpuSeconds(), 0),
     close,
   };
 }

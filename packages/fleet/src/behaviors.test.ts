@@ -193,7 +193,8 @@ describe('behaviors', () => {
   });
 
   it('cancel: drops the queued tasks of the job and gives their credit back', async () => {
-    await startFleet({ workers: 1, credit: 50, behavior: { delayMs: 20 } });
+    // 2 ms tasks: the server lets a 1-thread worker hold ~250 ms of them, so all 50 slots fill.
+    await startFleet({ workers: 1, credit: 50, behavior: { delayMs: 2 } });
     const worker = fleet!.workers[0]!;
     const job = await env.tg.createJob({ program: DOUBLE });
     await job.submit(Array.from({ length: 500 }, (_, i) => i));

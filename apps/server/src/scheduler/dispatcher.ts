@@ -12,6 +12,27 @@ const MAX_TASKS_PER_FRAME = 1000;
 /** A worker holding tasks that returns nothing for its longest timeout plus this is stuck. */
 const STALL_GRACE_MS = 15_000;
 const STALL_CHECK_MS = 1_000;
+/**
+ * Work a worker may hold per thread, by the job's measured task time: enough to keep its
+ * threads busy across a round trip, little enough that slow tasks spread across workers
+ * instead of piling up on whichever worker has the most credit.
+ */
+const HELD_MS_PER_THREAD = 250;
+/** Tasks per thread a worker may hold of a job none of whose tasks has been timed yet. */
+const UNTIMED_TASKS_PER_THREAD = 2;
+
+/**
+ * How many tasks of `job` a worker with `threads` threads may hold. Credit says what the
+ * worker can take; this says what is fair to give it. Tiny tasks are not limited in practice;
+ * a job's first tasks are, until its first outcomes tell how long they take.
+ */
+export function holdLimit(job: JobRuntime, threads: number): number {
+  const perThread = Math.max(1, threads);
+  const timed = job.record.finished + job.record.failed;
+  if (timed === 0) return perThread * UNTIMED_TASKS_PER_THREAD;
+  const avgMs = Math.max(job.record.computeMs / timed, 1e-3);
+  return perThread * Math.max(2, Math.ceil(HELD_MS_PER_THREAD / avgMs));
+}
 
 /**
  * Hands tasks to workers and takes their outcomes back. Credit-based: a worker is never sent
@@ -78,7 +99,7 @@ export class Dispatcher {
             const task =
               job.quorum.release(index, worker.id) && job.quorum.lost(index, worker.id, Infinity);
             if (task) {
-              worker.inFlight--;
+              worker.drop(jobId);
               job.queue?.requeue(task);
             }
             continue;
@@ -251,7 +272,12 @@ export class Dispatcher {
       while (worker.ready && !worker.excluded && worker.credit > 0 && worker.link.isOpen()) {
         const job = this.nextJob(jobs, tried);
         if (!job?.queue || !job.code) break;
-        const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME);
+        const room = holdLimit(job, worker.threads) - worker.holding(job.record.id);
+        if (room <= 0) {
+          tried.add(job); // this worker holds its share of the job; others may be next in line
+          continue;
+        }
+        const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME, room);
         const tasks = job.quorum ? takeReplicas(job, job.quorum, worker, n) : job.queue.take(n);
         if (tasks.length === 0) {
           tried.add(job); // everything queued there already ran on this worker
@@ -271,7 +297,7 @@ export class Dispatcher {
         }
         worker.credit -= tasks.length;
         worker.currentJob = job.record.id;
-        worker.inFlight += tasks.length;
+        worker.hold(job.record.id, tasks.length);
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
       }
     }

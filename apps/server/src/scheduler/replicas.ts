@@ -40,7 +40,7 @@ export function acceptReplica(
   item: WorkerOutcome,
 ): Settled | undefined | 'duplicate' {
   if (!quorum.release(item.index, worker.id)) return 'duplicate';
-  worker.inFlight--;
+  worker.drop(job.record.id);
   if (!item.ok && item.error.timedOut)
     return loseReplica(scheduler, job, quorum, worker.id, item.index, 'timeout');
   const canonical = item.ok

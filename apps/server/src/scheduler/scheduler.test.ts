@@ -9,6 +9,7 @@ import {
   type WorkerOutcome,
 } from '@tabgrid/protocol/worker';
 import { SqliteJobStore } from '../store/sqlite-job-store.js';
+import { holdLimit } from './dispatcher.js';
 import { Scheduler, type Caller } from './scheduler.js';
 import type { WorkerSession } from './worker-registry.js';
 
@@ -44,6 +45,31 @@ function answer(session: WorkerSession, items: WorkerOutcome[]) {
   scheduler.dispatcher.handle(session, { type: 'outcomes', credit: items.length, items });
 }
 
+const ok = (t: { jobId: string; index: number; input: unknown }): WorkerOutcome => ({
+  jobId: t.jobId,
+  index: t.index,
+  ms: 0,
+  ok: true,
+  value: t.input,
+});
+
+/**
+ * Runs the first tasks of each job on a worker of its own, so the jobs are timed and the
+ * dispatcher stops holding their tasks back (holdLimit) for the worker under test.
+ */
+async function timeFirstTasks(...jobIds: string[]) {
+  const timed = () => jobIds.every((id) => scheduler.job(admin, id).info().finished > 0);
+  for (let round = 0; round < 10 && !timed(); round++) {
+    const w = connect(2 * jobIds.length); // 2 of each untimed job (holdLimit)
+    await settle();
+    answer(w.session, w.tasks().map(ok));
+    await settle();
+    scheduler.dispatcher.disconnect(w.session);
+    await settle();
+  }
+  expect(timed()).toBe(true);
+}
+
 /** Lets setImmediate-scheduled dispatch and group commits run. */
 async function settle() {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
@@ -67,18 +93,35 @@ describe('Scheduler', () => {
     await scheduler.submit(admin, job.id, 'b1', [...Array(50).keys()]);
     const w = connect(7);
     await settle();
-    expect(w.tasks()).toHaveLength(7);
+    // Until some of the job's tasks are timed, a worker gets 2 per thread (see holdLimit).
+    expect(w.tasks()).toHaveLength(2);
+    answer(w.session, w.tasks().map(ok));
+    await settle();
+    expect(w.tasks()).toHaveLength(2 + 7);
     expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1);
+    answer(w.session, w.tasks().slice(2, 5).map(ok));
+    await settle();
+    expect(w.tasks()).toHaveLength(2 + 7 + 3);
+    expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1); // program travels once
+  });
+
+  it('spreads the first tasks of a job, and slow tasks, across workers (holdLimit)', async () => {
+    const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
+    await scheduler.submit(admin, job.id, 'b1', [...Array(100).keys()]);
+    const greedy = connect(1000);
+    await settle();
+    expect(greedy.tasks()).toHaveLength(2); // untimed: the rest stays for other workers
+    const other = connect(1000);
+    await settle();
+    expect(other.tasks()).toHaveLength(2);
+    // Tasks of 100 ms: a 1-thread worker holds ~250 ms of them, 3.
     answer(
-      w.session,
-      w
-        .tasks()
-        .slice(0, 3)
-        .map((t) => ({ jobId: t.jobId, index: t.index, ms: 1, ok: true, value: t.input })),
+      greedy.session,
+      greedy.tasks().map((t) => ({ ...ok(t), ms: 100 })),
     );
     await settle();
-    expect(w.tasks()).toHaveLength(10);
-    expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1); // program travels once
+    expect(greedy.tasks()).toHaveLength(2 + 3);
+    expect(holdLimit(scheduler.job(admin, job.id), 4)).toBe(4 * 3);
   });
 
   it('serves higher priority first and shares equal priorities round-robin', async () => {
@@ -96,6 +139,7 @@ describe('Scheduler', () => {
     });
     for (const job of [low, a, b])
       await scheduler.submit(admin, job.id, 'b', [...Array(2000).keys()]);
+    await timeFirstTasks(a.id, b.id);
     const w = connect(2000);
     await settle();
     const perJob = new Map<string, number>();
@@ -356,12 +400,13 @@ describe('Scheduler', () => {
     }
     const runtime = scheduler.job(admin, job.id);
     expect(runtime.queue!.size).toBeLessThanOrEqual(5000);
+    await timeFirstTasks(job.id); // settles tasks 0 and 1
     const w = connect(25_000);
-    for (let i = 0; i < 20 && w.tasks().length < 25_000; i++) await settle();
+    for (let i = 0; i < 20 && w.tasks().length < 24_998; i++) await settle();
     const indexes = w.tasks().map((t) => t.index);
-    expect(indexes).toHaveLength(25_000);
-    expect(new Set(indexes).size).toBe(25_000);
-    expect(indexes.slice(0, 3)).toEqual([0, 1, 2]);
+    expect(indexes).toHaveLength(24_998);
+    expect(new Set(indexes).size).toBe(24_998);
+    expect(indexes.slice(0, 3)).toEqual([2, 3, 4]);
   });
 
   it('recovers after a restart: settled outcomes stay, unsettled tasks are queued again', async () => {

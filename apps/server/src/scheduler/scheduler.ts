@@ -266,7 +266,7 @@ export class Scheduler {
       job.leases.delete(index);
       const owner = this.workers.get(lease.workerId);
       if (owner) {
-        owner.inFlight--;
+        owner.drop(job.record.id);
         owner.closeLease(lease.frame, answeredBy === lease.workerId, Date.now());
       }
       return lease.task;

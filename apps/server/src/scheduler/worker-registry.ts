@@ -12,8 +12,9 @@ export interface WorkerLink {
 export class WorkerSession {
   /** Slots the worker has granted and the server has not used yet. */
   credit = 0;
-  /** Tasks leased to this worker right now. */
-  inFlight = 0;
+  private held = 0;
+  /** The same, by job id. */
+  private readonly heldByJob = new Map<string, number>();
   tasksDone = 0;
   /** tasksDone at the last stats tick, for tasks/s. */
   doneAtTick = 0;
@@ -39,6 +40,30 @@ export class WorkerSession {
   answeredFrame = 0;
   /** Per frame with leases outstanding: how many, and when one of them was last answered. */
   readonly openFrames = new Map<number, { outstanding: number; answeredAt: number }>();
+
+  /** Tasks leased to this worker right now. */
+  get inFlight(): number {
+    return this.held;
+  }
+
+  /** `count` tasks of `jobId` were leased to this worker. */
+  hold(jobId: string, count: number): void {
+    this.held += count;
+    this.heldByJob.set(jobId, this.holding(jobId) + count);
+  }
+
+  /** One task of `jobId` this worker held came back or was taken back. */
+  drop(jobId: string): void {
+    this.held--;
+    const left = this.holding(jobId) - 1;
+    if (left > 0) this.heldByJob.set(jobId, left);
+    else this.heldByJob.delete(jobId);
+  }
+
+  /** Tasks of `jobId` this worker holds. */
+  holding(jobId: string): number {
+    return this.heldByJob.get(jobId) ?? 0;
+  }
 
   /** Records that a task of `frame` came back (or was taken back). */
   closeLease(frame: number, answered: boolean, now: number): void {
