@@ -54,7 +54,8 @@ export class CreditBook {
    * back before it was sent). Returns how many to grant the server now.
    */
   returned(slots: number): number {
-    this.circulating -= slots;
+    // Never below zero, even if a (buggy) server sent more tasks than it was granted.
+    this.circulating = Math.max(0, this.circulating - slots);
     return this.topUp();
   }
 
