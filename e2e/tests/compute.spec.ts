@@ -90,6 +90,31 @@ test('a task that throws arrives in errors() with its message and stack', async 
   expect(values.sort()).toEqual([1, 3]);
 });
 
+test('typed arrays and ArrayBuffers round-trip through a tab with their kind and bytes', async () => {
+  await grid.openTab();
+  const job = await grid.tg.createJob({
+    program: `function Run(d) {
+      return { scaled: d.samples.map((x) => x * d.factor), kind: d.samples.constructor.name,
+        header: new Uint8Array(d.header).reverse().buffer, big: new BigInt64Array([-(2n ** 40n)]) };
+    }`,
+  });
+  const samples = new Float32Array([0.5, -1.25, 3]);
+  const [out] = await job.map([{ samples, factor: 2, header: new Uint8Array([1, 2, 3]).buffer }]);
+  const result = out as {
+    scaled: Float32Array;
+    kind: string;
+    header: ArrayBuffer;
+    big: BigInt64Array;
+  };
+  expect(result.kind).toBe('Float32Array');
+  expect(result.scaled).toBeInstanceOf(Float32Array);
+  expect([...result.scaled]).toEqual([1, -2.5, 6]);
+  expect(result.header).toBeInstanceOf(ArrayBuffer);
+  expect([...new Uint8Array(result.header)]).toEqual([3, 2, 1]);
+  expect(result.big).toBeInstanceOf(BigInt64Array);
+  expect(result.big[0]).toBe(-(2n ** 40n));
+});
+
 test('a tab closed mid-job: its tasks finish on the other tab', async () => {
   const doomed = await grid.openTab('?threads=2');
   const job = await grid.tg.createJob({

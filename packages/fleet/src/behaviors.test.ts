@@ -56,6 +56,17 @@ describe('an honest fleet', () => {
     await until(() => serverCredits().every((c) => c === 16), 2000, 'credit returned');
   });
 
+  it('carries typed arrays both ways with their kind (SDK ⇄ server ⇄ worker)', async () => {
+    await startFleet({ workers: 2 });
+    const inputs = [new Float64Array([1.5, 2]), new Int16Array([-3]), new Uint8Array([9]).buffer];
+    const { outcomes } = await runAll(
+      'function Run(d) { return d instanceof ArrayBuffer ? new Uint32Array([d.byteLength]) : d.map((x) => x * 2) }',
+      inputs,
+    );
+    const values = outcomes.sort((a, b) => a.index - b.index).map((o) => (o.ok ? o.value : o));
+    expect(values).toEqual([new Float64Array([3, 4]), new Int16Array([-6]), new Uint32Array([1])]);
+  });
+
   it('runs async Run with args, and a program that fails to load fails each task', async () => {
     await startFleet({ workers: 2, threads: 4 });
     const { outcomes } = await runAll(
@@ -78,7 +89,7 @@ describe('an honest fleet', () => {
     ]);
   });
 
-  it('turns undefined into null and typed arrays into arrays; an unsendable value fails its task', async () => {
+  it('turns undefined into null and keeps typed arrays; an unsendable value fails its task', async () => {
     await startFleet({ workers: 1 });
     const { outcomes } = await runAll(
       'function Run(d) { if (d === 0) return undefined; if (d === 1) return new Uint8Array([1, 2]); if (d === 2) return 10n; return d }',
@@ -86,7 +97,7 @@ describe('an honest fleet', () => {
     );
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
     expect(byIndex.get(0)).toMatchObject({ ok: true, value: null });
-    expect(byIndex.get(1)).toMatchObject({ ok: true, value: [1, 2] });
+    expect(byIndex.get(1)).toMatchObject({ ok: true, value: new Uint8Array([1, 2]) });
     expect(byIndex.get(2)).toMatchObject({
       ok: false,
       error: { name: 'TypeError', type: 'program' },

@@ -1,3 +1,4 @@
+import { containsBytes, fromSocketForm, stringifyWithBytes } from '@tabgrid/protocol/bytes';
 import type { ServerToWorker, WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Behavior } from './behavior.js';
 import { corrupt, lieSeed } from './lies.js';
@@ -70,14 +71,10 @@ function describe(error: unknown): WorkerFailure {
   return { name: 'Error', message: `Run threw a non-Error value: ${String(error)}`, stack: '' };
 }
 
-/** Typed arrays and buffers travel as plain arrays, as from a tab. */
+/** A result as the worker page sends it: typed arrays in the protocol's text form. */
 function plain(value: unknown): unknown {
   if (value === undefined) return null;
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    return Array.from(value as unknown as ArrayLike<unknown>);
-  }
-  if (value instanceof ArrayBuffer) return Array.from(new Uint8Array(value));
-  return value;
+  return containsBytes(value) ? (JSON.parse(stringifyWithBytes(value)!) as unknown) : value;
 }
 
 function roundMs(ms: number): number {
@@ -285,7 +282,7 @@ export class TaskExecutor {
     let result: unknown;
     try {
       if (!program.run) throw program.loadError;
-      result = program.run(task.input, program.args);
+      result = program.run(fromSocketForm(task.input), program.args);
     } catch (error) {
       this.fail(task, describe(error), delay + performance.now() - started);
       return;

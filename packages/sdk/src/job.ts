@@ -1,3 +1,4 @@
+import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
 import { decodeJobInfo } from '@tabgrid/protocol/sdk';
@@ -281,7 +282,8 @@ export class Job<T = unknown> {
     // Safe to resend after a reconnect: the server adds a batchId at most once.
     const data = await this.context.connection.request(
       'job:submit',
-      { jobId: this.id, batchId, tasks },
+      // Typed arrays go as socket.io binary attachments, tagged with their kind.
+      { jobId: this.id, batchId, tasks: tasks.map(toSocketForm) },
       { retry: true },
     );
     if (!isRecord(data) || !Number.isInteger(data.firstIndex) || data.count !== tasks.length) {

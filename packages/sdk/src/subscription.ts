@@ -3,6 +3,7 @@
  * reconnects: it resubscribes from the last `seq` it received, so every outcome arrives
  * exactly once.
  */
+import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
@@ -28,6 +29,13 @@ export interface SubscriptionOptions {
  * const sub = new Subscription(conn, jobId, 'results');
  * for await (const o of { [Symbol.asyncIterator]: () => sub }) console.log(o.index, o.seq);
  */
+/** Typed arrays in a result arrive as binary attachments: restored to their kind here. */
+function withBytes(item: Outcome): Outcome {
+  if (!item.ok || typeof item.value !== 'object' || item.value === null) return item;
+  const value = fromSocketForm(item.value);
+  return value === item.value ? item : { ...item, value };
+}
+
 export class Subscription implements AsyncIterator<Outcome, undefined> {
   readonly id = randomId();
   /** Why the server ended the stream, once it has. */
@@ -121,7 +129,7 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     // Anything at or below the cursor was already received (e.g. a push racing a resubscribe).
     const fresh = items.filter((item) => item.seq > this.lastSeq);
     for (const item of fresh) this.lastSeq = Math.max(this.lastSeq, item.seq);
-    this.stream.push(fresh, ack);
+    this.stream.push(fresh.map(withBytes), ack);
   }
 
   private end(reason: StreamEnd['reason']): void {

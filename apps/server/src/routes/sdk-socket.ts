@@ -1,6 +1,8 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type { Outcome } from '@tabgrid/protocol/jobs';
 import {
   decodeSdkRequest,
   type Ack,
@@ -38,6 +40,13 @@ type Handler<E extends SdkRequestName> = (
   socket: SdkSocket,
 ) => Promise<SdkResponses[E]> | SdkResponses[E];
 
+/** Typed arrays in a result go to the SDK as binary attachments, not base64. */
+function binaryOut(outcome: Outcome): Outcome {
+  if (!outcome.ok || typeof outcome.value !== 'object' || outcome.value === null) return outcome;
+  const value = textToSocketForm(outcome.value);
+  return value === outcome.value ? outcome : { ...outcome, value };
+}
+
 function failure(err: unknown): Ack<never> {
   const error =
     err instanceof TabgridError
@@ -74,7 +83,7 @@ function handlers(
         push: (items, ready) =>
           socket.emit(
             'job:outcomes',
-            { subscriptionId: req.subscriptionId, jobId: req.jobId, items },
+            { subscriptionId: req.subscriptionId, jobId: req.jobId, items: items.map(binaryOut) },
             ready,
           ),
         end: (reason) =>

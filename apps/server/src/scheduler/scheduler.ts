@@ -1,3 +1,4 @@
+import { socketFormToJson } from '@tabgrid/protocol/bytes';
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import {
@@ -165,7 +166,8 @@ export class Scheduler {
       caller,
       jobId,
       batchId,
-      tasks.map((task) => JSON.stringify(task ?? null)),
+      // Typed arrays arrive as socket.io binary attachments; stored in the text form.
+      tasks.map((task) => socketFormToJson(task)),
     );
   }
 

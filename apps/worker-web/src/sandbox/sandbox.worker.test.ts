@@ -13,7 +13,7 @@ function startThread() {
   const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
     onmessage: null,
   };
-  const context = Object.assign(scope, { performance, MessageChannel });
+  const context = Object.assign(scope, { performance, MessageChannel, atob, btoa });
   runInNewContext(SANDBOX_WORKER_SOURCE, context);
   const channel = new MessageChannel();
   const received: ThreadToPage[] = [];
@@ -111,7 +111,28 @@ describe('sandbox thread runtime', () => {
         ok: false,
         error: { name: 'TypeError', message: expect.stringMatching(/cannot be sent as JSON/) },
       },
-      { ok: true, value: [1, 2] },
+      { ok: true, value: { '$tabgrid.bytes': 'Uint8Array', base64: 'AQI=' } },
+    ]);
+  });
+
+  it('revives typed arrays in inputs and returns them, with their kind, in the text form', async () => {
+    const program = `function Run(d) {
+      if (d.poke) return { '$tabgrid.bytes': 'mine' };
+      return { kind: d.v.constructor.name, doubled: d.v.map((x) => x * 2), raw: d.raw.byteLength };
+    }`;
+    const v = { '$tabgrid.bytes': 'Float64Array', base64: btoa('\0\0\0\0\0\0\xf8\x3f') };
+    const raw = { '$tabgrid.bytes': 'ArrayBuffer', base64: 'AQID' };
+    const outcomes = await run(program, [{ v, raw }, { poke: true }]);
+    expect(outcomes).toMatchObject([
+      {
+        ok: true,
+        value: {
+          kind: 'Float64Array',
+          doubled: { '$tabgrid.bytes': 'Float64Array', base64: btoa('\0\0\0\0\0\0\x08\x40') },
+          raw: 3,
+        },
+      },
+      { ok: false, error: { message: expect.stringMatching(/reserved key/) } },
     ]);
   });
 

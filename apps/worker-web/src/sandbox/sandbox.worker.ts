@@ -17,11 +17,13 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   const scope = globalThis as unknown as WorkerScope;
   // Captured before any job code runs: a job may patch globals in its own realm, but not these.
   const stringify = JSON.stringify.bind(JSON);
-  const parse = JSON.parse.bind(JSON) as (text: string) => unknown;
+  const parse = JSON.parse.bind(JSON) as (
+    text: string,
+    reviver?: (key: string, value: unknown) => unknown,
+  ) => unknown;
   const now = performance.now.bind(performance);
   const round = Math.round;
   const isView = ArrayBuffer.isView.bind(ArrayBuffer);
-  const arrayFrom = Array.from as (source: ArrayLike<unknown>) => unknown[];
   const defineProperty = Object.defineProperty;
   const getPrototypeOf = Object.getPrototypeOf as (value: object) => object | null;
   const hasOwn = (target: object, name: string): boolean =>
@@ -145,17 +147,91 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     );
   }
 
-  /** JSON text of a result; typed arrays at the top level become plain arrays. */
+  // Typed arrays and ArrayBuffers travel in the protocol's text form (@tabgrid/protocol/bytes,
+  // which this self-contained source cannot import): { "$tabgrid.bytes": kind, base64 }.
+  const BYTES_TAG = '$tabgrid.bytes';
+  const views = new Map<string, new (buffer: ArrayBuffer) => ArrayBufferView>();
+  for (const kind of [
+    'Int8Array',
+    'Uint8Array',
+    'Uint8ClampedArray',
+    'Int16Array',
+    'Uint16Array',
+    'Int32Array',
+    'Uint32Array',
+    'Float32Array',
+    'Float64Array',
+    'BigInt64Array',
+    'BigUint64Array',
+  ]) {
+    const View = (globalThis as Record<string, unknown>)[kind];
+    if (typeof View === 'function')
+      views.set(kind, View as new (b: ArrayBuffer) => ArrayBufferView);
+  }
+  const toBase64 = btoa;
+  const fromBase64 = atob;
+  const fromCharCode = String.fromCharCode;
+
+  function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
+    return value instanceof ArrayBuffer || isView(value);
+  }
+
+  /** 'bytes' if `value` holds a typed array or ArrayBuffer, 'tag' if it misuses the tag key. */
+  function scan(value: unknown): 'bytes' | 'tag' | undefined {
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (isBinary(value)) return 'bytes';
+    let found: 'bytes' | 'tag' | undefined;
+    for (const key in value) {
+      if (key === BYTES_TAG) return 'tag';
+      found ??= scan((value as Record<string, unknown>)[key]);
+    }
+    return found;
+  }
+
+  function tagBytes(value: ArrayBuffer | ArrayBufferView): object {
+    let kind = 'ArrayBuffer';
+    for (const [name, View] of views) if (value instanceof View) kind = name;
+    const bytes =
+      value instanceof ArrayBuffer
+        ? new Uint8Array(value)
+        : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += fromCharCode(...bytes.subarray(i, i + 0x8000));
+    }
+    return { [BYTES_TAG]: kind, base64: toBase64(text) };
+  }
+
+  /** JSON.parse reviver: tagged bytes back to the typed array (or ArrayBuffer) they were. */
+  function reviveBytes(_key: string, value: unknown): unknown {
+    const tagged = value as Record<string, unknown> | null;
+    if (typeof tagged !== 'object' || tagged === null) return value;
+    const kind = tagged[BYTES_TAG];
+    if (typeof kind !== 'string' || typeof tagged.base64 !== 'string') return value;
+    const raw = fromBase64(tagged.base64);
+    const bytes = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    const View = views.get(kind);
+    return View ? new View(bytes.buffer) : bytes.buffer;
+  }
+
+  /** JSON text of a result; typed arrays in the text form. */
   function toJson(value: unknown): string {
-    let plain = value;
-    if (typeof value === 'object' && value !== null) {
-      if (isView(value) && !(value instanceof DataView))
-        plain = arrayFrom(value as unknown as ArrayLike<unknown>);
-      else if (value instanceof ArrayBuffer) plain = arrayFrom(new Uint8Array(value));
+    const found = scan(value);
+    if (found === 'tag') {
+      throw new TypeError(
+        'Run returned a value using the reserved key "' + BYTES_TAG + '"; rename that key',
+      );
     }
     let text: string | undefined;
     try {
-      text = stringify(plain);
+      text =
+        found === 'bytes'
+          ? stringify(value, function (this: unknown, key: string, current: unknown) {
+              const original = (this as Record<string, unknown>)[key];
+              return isBinary(original) ? tagBytes(original) : current;
+            })
+          : stringify(value);
     } catch (error) {
       throw new TypeError(
         'Run returned a value that cannot be sent as JSON (' +
@@ -185,7 +261,9 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   }
 
   async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
-    const tasks = parse(json) as ThreadTask[];
+    const tasks = (
+      json.includes(BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
+    ) as ThreadTask[];
     // Outcome texts joined by commas as they come: a plain string, which job code cannot
     // reach or patch the way it could patch Array.prototype.push or join.
     let outcomes = '';

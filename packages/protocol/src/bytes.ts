@@ -1,0 +1,183 @@
+/**
+ * Typed arrays and ArrayBuffers inside task inputs and results.
+ *
+ * JSON has no bytes, so a typed array travels as a tagged object, in one of two forms:
+ *
+ * - the **text form**, in JSON text (storage, worker frames, REST):
+ *   `{ "$tabgrid.bytes": "Float64Array", "base64": "AAAAAAAA+D8=" }`
+ * - the **socket form**, on socket.io (SDK and dashboard), whose binary attachments carry the
+ *   bytes as they are, without base64: `{ "$tabgrid.bytes": "Float64Array", "data": <bytes> }`
+ *
+ * Everything else is plain JSON. An object that merely happens to use the `$tabgrid.bytes`
+ * key is refused with TG_ERR_INVALID_TASK, so the tag can never be forged by accident.
+ */
+import { ErrorCode, TabgridError } from './errors.js';
+
+export const BYTES_TAG = '$tabgrid.bytes';
+
+/** The kinds of binary values that round-trip, by constructor name. */
+const KINDS = {
+  ArrayBuffer: undefined,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+} as const;
+
+export type BytesKind = keyof typeof KINDS;
+type Binary = ArrayBuffer | ArrayBufferView;
+
+function isBinary(value: unknown): value is Binary {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+function kindOf(value: Binary): BytesKind {
+  if (value instanceof ArrayBuffer) return 'ArrayBuffer';
+  const name = value.constructor.name;
+  if (name in KINDS && !(value instanceof DataView)) return name as BytesKind;
+  // Buffer (a Uint8Array subclass) and anything else that views bytes.
+  return value instanceof Uint8Array ? 'Uint8Array' : 'ArrayBuffer';
+}
+
+function bytesOf(value: Binary): Uint8Array {
+  return value instanceof ArrayBuffer
+    ? new Uint8Array(value)
+    : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+function toKind(kind: BytesKind, bytes: Uint8Array): Binary {
+  // A copy, so the result owns aligned memory (socket attachments may share a bigger buffer).
+  const buffer = bytes.slice().buffer;
+  const View = KINDS[kind];
+  return View === undefined ? buffer : new View(buffer);
+}
+
+function isKind(value: unknown): value is BytesKind {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(KINDS, value);
+}
+
+function badTag(where: string): TabgridError {
+  return new TabgridError(
+    ErrorCode.INVALID_TASK,
+    `A value uses the reserved key "${BYTES_TAG}" ${where}. That key marks typed arrays; ` +
+      'rename the key, or send the typed array itself.',
+  );
+}
+
+/** True when `value` holds a typed array, an ArrayBuffer or a bytes tag anywhere. */
+export function containsBytes(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (isBinary(value)) return true;
+  if (Array.isArray(value)) return value.some(containsBytes);
+  for (const key in value) {
+    if (key === BYTES_TAG) return true;
+    if (containsBytes((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+/** Copies `value`, replacing what `swap` recognises; untouched branches are shared. */
+function mapDeep(value: unknown, swap: (value: object) => unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const swapped = swap(value);
+  if (swapped !== value) return swapped;
+  // Dates and the like: JSON (and socket.io) call their toJSON later, as they always would.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  if (Array.isArray(value)) return value.map((item) => mapDeep(item, swap));
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) out[key] = mapDeep(item, swap);
+  return out;
+}
+
+function base64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(text);
+}
+
+function unbase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+/** A live value → its socket form (for sending on socket.io). Plain JSON comes back as is. */
+export function toSocketForm(value: unknown): unknown {
+  if (!containsBytes(value)) return value;
+  return mapDeep(value, (item) => {
+    if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), data: bytesOf(item) };
+    if (BYTES_TAG in item) throw badTag('in a task or result');
+    return item;
+  });
+}
+
+/**
+ * A socket-form value → live, typed arrays restored (what the SDK hands to its user). Also
+ * accepts the text form, so a consumer never depends on which one the server sent.
+ */
+export function fromSocketForm(value: unknown): unknown {
+  if (!containsBytes(value)) return value;
+  return mapDeep(value, (item) => {
+    const tagged = item as Record<string, unknown>;
+    if (!(BYTES_TAG in tagged)) return item;
+    const kind = tagged[BYTES_TAG];
+    const data = tagged.data ?? tagged.base64;
+    if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
+    if (typeof data === 'string') return toKind(kind, unbase64(data));
+    if (isBinary(data)) return toKind(kind, bytesOf(data));
+    throw badTag('without bytes');
+  });
+}
+
+/** A socket-form value (as received by the server) → JSON text in the text form. */
+export function socketFormToJson(value: unknown): string {
+  if (!containsBytes(value)) return JSON.stringify(value ?? null);
+  return JSON.stringify(
+    mapDeep(value, (item) => {
+      const tagged = item as Record<string, unknown>;
+      if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
+      if (!(BYTES_TAG in tagged)) return item;
+      const kind = tagged[BYTES_TAG];
+      if (!isKind(kind) || !isBinary(tagged.data)) throw badTag('that is not a typed array');
+      return { [BYTES_TAG]: kind, base64: base64(bytesOf(tagged.data)) };
+    }),
+  );
+}
+
+/** A parsed text-form value → the socket form (for the server to push on socket.io). */
+export function textToSocketForm(value: unknown): unknown {
+  if (!containsBytes(value)) return value;
+  return mapDeep(value, (item) => {
+    const tagged = item as Record<string, unknown>;
+    if (!(BYTES_TAG in tagged) || typeof tagged.base64 !== 'string') return item;
+    return { [BYTES_TAG]: tagged[BYTES_TAG], data: unbase64(tagged.base64) };
+  });
+}
+
+/** Text-form JSON → live (how a worker reads task inputs). */
+export function parseWithBytes(text: string): unknown {
+  const value: unknown = JSON.parse(text);
+  return text.includes(BYTES_TAG) ? fromSocketForm(value) : value;
+}
+
+/** Live → text-form JSON (how a worker writes results). */
+export function stringifyWithBytes(value: unknown): string | undefined {
+  if (!containsBytes(value)) return JSON.stringify(value);
+  return JSON.stringify(
+    mapDeep(value, (item) => {
+      if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
+      if (BYTES_TAG in item) throw badTag('in a result');
+      return item;
+    }),
+  );
+}
