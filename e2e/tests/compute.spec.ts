@@ -90,16 +90,29 @@ test('a task that throws arrives in errors() with its message and stack', async 
   expect(values.sort()).toEqual([1, 3]);
 });
 
-test('typed arrays and ArrayBuffers round-trip through a tab with their kind and bytes', async () => {
-  await grid.openTab();
+test('typed arrays and ArrayBuffers round-trip through a tab with their kind, as binary frames', async () => {
+  const page = await grid.openTab();
+  // Watch the tab's worker socket from a fresh connection.
+  const frames = { binaryIn: 0, binaryOut: 0, base64Text: 0 };
+  page.on('websocket', (socket) => {
+    const count = (payload: string | Buffer, binary: 'binaryIn' | 'binaryOut') => {
+      if (typeof payload !== 'string') frames[binary]++;
+      else if (payload.includes('$tabgrid.bytes')) frames.base64Text++;
+    };
+    socket.on('framereceived', ({ payload }) => count(payload, 'binaryIn'));
+    socket.on('framesent', ({ payload }) => count(payload, 'binaryOut'));
+  });
+  await page.reload();
+  await expect(page.getByTestId('connection-state')).toHaveText('connected');
   const job = await grid.tg.createJob({
-    program: `function Run(d) {
-      return { scaled: d.samples.map((x) => x * d.factor), kind: d.samples.constructor.name,
+    program: `function Run(d, args) {
+      return { scaled: d.samples.map((x) => x * args.factor[0]), kind: d.samples.constructor.name,
         header: new Uint8Array(d.header).reverse().buffer, big: new BigInt64Array([-(2n ** 40n)]) };
     }`,
+    args: { factor: new Int8Array([2]) },
   });
   const samples = new Float32Array([0.5, -1.25, 3]);
-  const [out] = await job.map([{ samples, factor: 2, header: new Uint8Array([1, 2, 3]).buffer }]);
+  const [out] = await job.map([{ samples, header: new Uint8Array([1, 2, 3]).buffer }]);
   const result = out as {
     scaled: Float32Array;
     kind: string;
@@ -113,6 +126,8 @@ test('typed arrays and ArrayBuffers round-trip through a tab with their kind and
   expect([...new Uint8Array(result.header)]).toEqual([3, 2, 1]);
   expect(result.big).toBeInstanceOf(BigInt64Array);
   expect(result.big[0]).toBe(-(2n ** 40n));
+  // The job (its args), the task and the outcome each crossed the worker socket as binary.
+  expect(frames).toEqual({ binaryIn: 2, binaryOut: 1, base64Text: 0 });
 });
 
 test('a tab closed mid-job: its tasks finish on the other tab', async () => {

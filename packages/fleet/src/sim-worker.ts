@@ -1,3 +1,4 @@
+import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
@@ -351,7 +352,8 @@ export class SimWorker {
     if (socket !== this.socket || socket.readyState !== WebSocket.OPEN) return;
     if (this.validateFrames) decodeWorkerToServer(frame);
     this.stats.framesOut++;
-    socket.send(frame);
+    // Like a tab: outcomes carrying typed arrays go as a binary frame.
+    socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame);
   }
 
   /**

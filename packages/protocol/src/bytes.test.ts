@@ -80,6 +80,12 @@ describe('bytes', () => {
     expect(asReceived(plain)).toEqual(JSON.parse(JSON.stringify(plain)));
   });
 
+  it('accepts the text form from clients that write JSON (REST)', () => {
+    const text = { [BYTES_TAG]: 'Int8Array', base64: '/wI=' };
+    expect(socketFormToJson({ a: text })).toBe(JSON.stringify({ a: text }));
+    expect(fromSocketForm(text)).toEqual(new Int8Array([-1, 2]));
+  });
+
   it('refuses values that use the reserved key themselves', () => {
     expect(() => toSocketForm({ [BYTES_TAG]: 'mine', also: new Uint8Array(1) })).toThrow(
       /reserved key/,

@@ -148,7 +148,10 @@ export function socketFormToJson(value: unknown): string {
       if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
       if (!(BYTES_TAG in tagged)) return item;
       const kind = tagged[BYTES_TAG];
-      if (!isKind(kind) || !isBinary(tagged.data)) throw badTag('that is not a typed array');
+      if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
+      // Already the text form (a REST client may send that): kept as it is.
+      if (typeof tagged.base64 === 'string') return { [BYTES_TAG]: kind, base64: tagged.base64 };
+      if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
       return { [BYTES_TAG]: kind, base64: base64(bytesOf(tagged.data)) };
     }),
   );

@@ -28,9 +28,10 @@ describe('worker frames', () => {
     expect(() => decodeWorkerToServer('{"type":"nope"}')).toThrow(/Invalid worker frame/);
   });
 
-  it('refuses text that is not JSON, and binary', () => {
+  it('refuses text that is not JSON, a malformed binary frame, and anything else', () => {
     expect(() => decodeWorkerToServer('{oops')).toThrow(/not JSON/);
-    expect(() => decodeWorkerToServer(new Uint8Array([1]))).toThrow(/text frame/);
+    expect(() => decodeWorkerToServer(new Uint8Array([1]))).toThrow(/Invalid binary frame/);
+    expect(() => decodeWorkerToServer(42)).toThrow(/text frame/);
   });
 
   it('refuses negative indexes and missing fields', () => {

@@ -1,3 +1,4 @@
+import { decodeBinaryFrame } from './binary-frame.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value, type ValueError } from '@sinclair/typebox/value';
@@ -99,4 +100,17 @@ function deepest(error: ValueError): ValueError {
     if (candidate.path.length > best.path.length) best = candidate;
   }
   return best;
+}
+
+/**
+ * Like {@link createTextDecoder}, and also takes binary frames (typed arrays ride in those, see
+ * ./binary-frame.ts), decoded to the same value a text frame would give.
+ */
+export function createFrameDecoder<T extends TSchema>(schema: T, what = 'message'): Decoder<T> {
+  const fromText = createTextDecoder(schema, what);
+  const fromValue = createDecoder(schema, what);
+  return (data: unknown): Static<T> =>
+    data instanceof ArrayBuffer || ArrayBuffer.isView(data)
+      ? fromValue(decodeBinaryFrame(data))
+      : fromText(data);
 }

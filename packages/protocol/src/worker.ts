@@ -7,7 +7,7 @@
  * granted. A job's program and args travel once per connection (`job`), then only inputs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { createTextDecoder } from './codec.js';
+import { createFrameDecoder } from './codec.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64 });
 const Index = Type.Integer({ minimum: 0 });
@@ -112,10 +112,10 @@ export const ServerCancel = Type.Object({
 export const ServerToWorker = Type.Union([ServerWelcome, ServerJob, ServerTasks, ServerCancel]);
 export type ServerToWorker = Static<typeof ServerToWorker>;
 
-/** Decodes and validates a text frame from a worker; throws TG_ERR_PROTOCOL. */
-export const decodeWorkerToServer = createTextDecoder(WorkerToServer, 'worker frame');
-/** Decodes and validates a text frame from the server; throws TG_ERR_PROTOCOL. */
-export const decodeServerToWorker = createTextDecoder(ServerToWorker, 'server frame');
+/** Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL. */
+export const decodeWorkerToServer = createFrameDecoder(WorkerToServer, 'worker frame');
+/** Decodes and validates a frame from the server, text or binary. Throws TG_ERR_PROTOCOL. */
+export const decodeServerToWorker = createFrameDecoder(ServerToWorker, 'server frame');
 
 /** WebSocket close codes the server uses on `/ws/worker` (4000–4999 are application codes). */
 export const WorkerCloseCode = {

@@ -1,3 +1,4 @@
+import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { KeyAdmin } from './keys.js';
 import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
@@ -146,6 +147,7 @@ export class Tabgrid {
     // Not resent after a dropped connection: the job might have been created twice.
     const data = await this.connection.request('job:create', {
       ...rest,
+      ...(rest.args === undefined ? {} : { args: toSocketForm(rest.args) }),
       program: programSource(program),
     });
     const info = decodeJobInfo(data);

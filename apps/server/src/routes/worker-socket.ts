@@ -1,3 +1,4 @@
+import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import type { FastifyInstance } from 'fastify';
 import { TabgridError } from '@tabgrid/protocol/errors';
 import {
@@ -28,7 +29,8 @@ function closeReason(text: string): string {
 export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): void {
   app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket) => {
     const worker = scheduler.dispatcher.connect({
-      send: (frame) => socket.send(frame),
+      // A frame carrying typed arrays goes binary, so their bytes travel raw, not as base64.
+      send: (frame) => socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame),
       close: (code, reason) => socket.close(code, closeReason(reason)),
       isOpen: () => socket.readyState === socket.OPEN,
     });
@@ -46,7 +48,7 @@ export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): 
     socket.on('message', (data, isBinary) => {
       alive = true;
       try {
-        // Text frames arrive as one Buffer; binary frames are refused by the decoder.
+        // Text frames arrive as one Buffer; binary ones carry typed arrays (binary-frame.ts).
         const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
         scheduler.dispatcher.handle(worker, msg);
       } catch (err) {

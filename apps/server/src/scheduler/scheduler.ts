@@ -120,7 +120,7 @@ export class Scheduler {
       lastResult: null,
       lastSeq: 0,
     };
-    const code = { program: req.program, argsJson: JSON.stringify(req.args ?? null) };
+    const code = { program: req.program, argsJson: socketFormToJson(req.args) };
     await this.store.createJob(record, code);
     const job = new JobRuntime(record, this.store, code);
     this.jobs.set(record.id, job);

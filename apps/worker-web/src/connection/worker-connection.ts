@@ -1,3 +1,4 @@
+import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
   WORKER_SOCKET_PATH,
@@ -88,7 +89,9 @@ export class WorkerConnection {
 
   /** Sends a frame that is already JSON text (outcome batches are built as text). */
   sendText(text: string): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(text);
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    // Outcomes carrying typed arrays go as a binary frame: their bytes travel raw.
+    this.socket.send(hasBytes(text) ? encodeBinaryFrame(text) : text);
   }
 
   private connect(): void {
@@ -103,6 +106,7 @@ export class WorkerConnection {
       const userAgent = navigator.userAgent.slice(0, 1000);
       this.send({ type: 'hello', protocol: PROTOCOL_VERSION, threads, userAgent, credit });
     };
+    socket.binaryType = 'arraybuffer'; // binary frames carry typed arrays (binary-frame.ts)
     socket.onmessage = (event: MessageEvent) => this.onFrame(event.data);
     // No `error` handler: an error is always followed by `close`, where reconnecting happens.
     socket.onclose = (event: CloseEvent) => this.onSocketClose(socket, event.code, event.reason);

@@ -243,7 +243,9 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   }
 
   function load(jobId: string, program: string, args: unknown): void {
-    jobArgs = args;
+    // `args` arrived with typed arrays in the text form, like task inputs.
+    const argsJson = stringify(args) ?? 'null';
+    jobArgs = argsJson.includes(BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
     outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
     try {
       // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; the iframe sandbox and CSP contain it
