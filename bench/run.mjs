@@ -50,6 +50,18 @@ const sizes = {
   },
 }[size];
 
+/**
+ * A fixed CPU loop, timed: on a shared machine the same code can run 1.5× slower from one hour
+ * to the next, and this says which kind of hour the figures below come from.
+ */
+function spinMs() {
+  const started = performance.now();
+  let sum = 0;
+  for (let i = 0; i < 300_000_000; i++) sum += i % 7;
+  if (sum < 0) console.log(sum); // keeps the loop from being optimised away
+  return Math.round(performance.now() - started);
+}
+
 const scenarios = {
   throughput: () => throughput({ tasks: sizes.throughput }),
   latency: () => latency({ samples: sizes.latency, warmUp: sizes.warmUp }),
@@ -68,6 +80,7 @@ if (chosen.length === 1) {
 } else {
   // One process per scenario, so no scenario's memory or warm JIT colours the next one's figures.
   console.log(`Tabgrid benchmarks (${size}), ${new Date().toISOString()}, node ${process.version}`);
+  console.log(`Machine speed now: ${spinMs()} ms for a fixed single-thread loop (lower is faster)`);
   const flags = values.full ? ['--full'] : values.short ? ['--short'] : [];
   for (const name of chosen) {
     const script = fileURLToPath(import.meta.url);
