@@ -60,8 +60,9 @@ describe('an honest fleet', () => {
     await startFleet({ workers: 2 });
     const inputs = [new Float64Array([1.5, 2]), new Int16Array([-3]), new Uint8Array([9]).buffer];
     const { outcomes } = await runAll(
-      'function Run(d) { return d instanceof ArrayBuffer ? new Uint32Array([d.byteLength]) : d.map((x) => x * 2) }',
+      'function Run(d, args) { return d instanceof ArrayBuffer ? new Uint32Array([d.byteLength]) : d.map((x) => x * args.k[0]) }',
       inputs,
+      { args: { k: new Int8Array([2]) } },
     );
     const values = outcomes.sort((a, b) => a.index - b.index).map((o) => (o.ok ? o.value : o));
     expect(values).toEqual([new Float64Array([3, 4]), new Int16Array([-6]), new Uint32Array([1])]);

@@ -1,5 +1,5 @@
-import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import WebSocket from 'ws';
+import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
   WorkerCloseCode,

@@ -124,7 +124,9 @@ export class TaskExecutor {
 
   onJob(message: JobMessage): void {
     if (this.jobs.has(message.jobId)) return;
-    const program = this.programs.acquire(message.jobId, message.program, message.args);
+    // `args` may hold typed arrays (in the text form), like task inputs.
+    const args = fromSocketForm(message.args);
+    const program = this.programs.acquire(message.jobId, message.program, args);
     this.jobs.set(message.jobId, {
       jobId: message.jobId,
       program,

@@ -1,5 +1,5 @@
-import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import type { FastifyInstance } from 'fastify';
+import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { TabgridError } from '@tabgrid/protocol/errors';
 import {
   WORKER_SOCKET_PATH,

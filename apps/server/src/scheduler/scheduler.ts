@@ -1,5 +1,5 @@
-import { socketFormToJson } from '@tabgrid/protocol/bytes';
 import { randomUUID } from 'node:crypto';
+import { socketFormToJson } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import {
   JOB_DEFAULTS,

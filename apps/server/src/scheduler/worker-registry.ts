@@ -12,6 +12,7 @@ export interface WorkerLink {
 export class WorkerSession {
   /** Slots the worker has granted and the server has not used yet. */
   credit = 0;
+  /** Tasks leased to this worker right now ({@link inFlight}). */
   private held = 0;
   /** The same, by job id. */
   private readonly heldByJob = new Map<string, number>();
