@@ -1,4 +1,4 @@
-import { containsBytes, fromSocketForm, stringifyWithBytes } from '@tabgrid/protocol/bytes';
+import { fromSocketForm, toTextForm } from '@tabgrid/protocol/bytes';
 import type { ServerToWorker, WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Behavior } from './behavior.js';
 import { corrupt, lieSeed } from './lies.js';
@@ -74,7 +74,7 @@ function describe(error: unknown): WorkerFailure {
 /** A result as the worker page sends it: typed arrays in the protocol's text form. */
 function plain(value: unknown): unknown {
   if (value === undefined) return null;
-  return containsBytes(value) ? (JSON.parse(stringifyWithBytes(value)!) as unknown) : value;
+  return toTextForm(value);
 }
 
 function roundMs(ms: number): number {

@@ -9,7 +9,7 @@
  * Decoding restores the text form, so everything past the socket sees the same values either
  * way. Frames without bytes stay JSON text.
  */
-import { BYTES_TAG } from './bytes.js';
+import { BYTES_TAG, base64, mapDeep, unbase64 } from './bytes.js';
 import { ErrorCode, TabgridError } from './errors.js';
 
 /** True when a frame's JSON text carries bytes, i.e. should go as a binary frame. */
@@ -17,17 +17,11 @@ export function hasBytes(text: string): boolean {
   return text.includes(BYTES_TAG);
 }
 
-function isTagged(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && BYTES_TAG in value;
-}
-
+/** Copies `value`, passing every bytes tag in it through `visit`. */
 function walk(value: unknown, visit: (tagged: Record<string, unknown>) => unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (isTagged(value)) return visit(value);
-  if (Array.isArray(value)) return value.map((item) => walk(item, visit));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = walk(item, visit);
-  return out;
+  return mapDeep(value, (item) =>
+    BYTES_TAG in item ? visit(item as Record<string, unknown>) : item,
+  );
 }
 
 function invalid(why: string): TabgridError {
@@ -40,9 +34,7 @@ export function encodeBinaryFrame(text: string): Uint8Array {
   let size = 0;
   const header = walk(JSON.parse(text), (tagged) => {
     if (typeof tagged.base64 !== 'string') return tagged;
-    const raw = atob(tagged.base64);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    const bytes = unbase64(tagged.base64);
     parts.push(bytes);
     size += bytes.length;
     return { [BYTES_TAG]: tagged[BYTES_TAG], at: size - bytes.length, length: bytes.length };
@@ -82,10 +74,9 @@ export function decodeBinaryFrame(frame: ArrayBuffer | ArrayBufferView): unknown
     }
     const end = (at as number) + (length as number);
     if (end > attachments.length) throw invalid('bytes past the end of the frame');
-    let text = '';
-    for (let i = at as number; i < end; i += 0x8000) {
-      text += String.fromCharCode(...attachments.subarray(i, Math.min(end, i + 0x8000)));
-    }
-    return { [BYTES_TAG]: tagged[BYTES_TAG], base64: btoa(text) };
+    return {
+      [BYTES_TAG]: tagged[BYTES_TAG],
+      base64: base64(attachments.subarray(at as number, end)),
+    };
   });
 }

@@ -84,7 +84,7 @@ export function containsBytes(value: unknown): boolean {
 }
 
 /** Copies `value`, replacing what `swap` recognises; untouched branches are shared. */
-function mapDeep(value: unknown, swap: (value: object) => unknown): unknown {
+export function mapDeep(value: unknown, swap: (value: object) => unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   const swapped = swap(value);
   if (swapped !== value) return swapped;
@@ -96,7 +96,7 @@ function mapDeep(value: unknown, swap: (value: object) => unknown): unknown {
   return out;
 }
 
-function base64(bytes: Uint8Array): string {
+export function base64(bytes: Uint8Array): string {
   let text = '';
   for (let i = 0; i < bytes.length; i += 0x8000) {
     text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
@@ -104,7 +104,7 @@ function base64(bytes: Uint8Array): string {
   return btoa(text);
 }
 
-function unbase64(text: string): Uint8Array {
+export function unbase64(text: string): Uint8Array {
   const raw = atob(text);
   const bytes = new Uint8Array(raw.length);
   for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
@@ -139,22 +139,28 @@ export function fromSocketForm(value: unknown): unknown {
   });
 }
 
+/**
+ * Any value (live, socket form or text form) → the text form: what JSON text carries. Plain
+ * JSON comes back as is.
+ */
+export function toTextForm(value: unknown): unknown {
+  if (!containsBytes(value)) return value;
+  return mapDeep(value, (item) => {
+    if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
+    const tagged = item as Record<string, unknown>;
+    if (!(BYTES_TAG in tagged)) return item;
+    const kind = tagged[BYTES_TAG];
+    if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
+    // Already the text form (a REST client may send that): kept as it is.
+    if (typeof tagged.base64 === 'string') return { [BYTES_TAG]: kind, base64: tagged.base64 };
+    if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
+    return { [BYTES_TAG]: kind, base64: base64(bytesOf(tagged.data)) };
+  });
+}
+
 /** A socket-form value (as received by the server) → JSON text in the text form. */
 export function socketFormToJson(value: unknown): string {
-  if (!containsBytes(value)) return JSON.stringify(value ?? null);
-  return JSON.stringify(
-    mapDeep(value, (item) => {
-      const tagged = item as Record<string, unknown>;
-      if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
-      if (!(BYTES_TAG in tagged)) return item;
-      const kind = tagged[BYTES_TAG];
-      if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
-      // Already the text form (a REST client may send that): kept as it is.
-      if (typeof tagged.base64 === 'string') return { [BYTES_TAG]: kind, base64: tagged.base64 };
-      if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
-      return { [BYTES_TAG]: kind, base64: base64(bytesOf(tagged.data)) };
-    }),
-  );
+  return JSON.stringify(toTextForm(value) ?? null);
 }
 
 /** A parsed text-form value → the socket form (for the server to push on socket.io). */
@@ -175,12 +181,5 @@ export function parseWithBytes(text: string): unknown {
 
 /** Live → text-form JSON (how a worker writes results). */
 export function stringifyWithBytes(value: unknown): string | undefined {
-  if (!containsBytes(value)) return JSON.stringify(value);
-  return JSON.stringify(
-    mapDeep(value, (item) => {
-      if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
-      if (BYTES_TAG in item) throw badTag('in a result');
-      return item;
-    }),
-  );
+  return JSON.stringify(toTextForm(value));
 }
