@@ -93,8 +93,8 @@ describe('an honest fleet', () => {
   it('turns undefined into null and keeps typed arrays; an unsendable value fails its task', async () => {
     await startFleet({ workers: 1 });
     const { outcomes } = await runAll(
-      'function Run(d) { if (d === 0) return undefined; if (d === 1) return new Uint8Array([1, 2]); if (d === 2) return 10n; return d }',
-      [0, 1, 2, 3],
+      'function Run(d) { if (d === 0) return undefined; if (d === 1) return new Uint8Array([1, 2]); if (d === 2) return 10n; if (d === 4) return { "$tabgrid.bytes": "mine" }; return d }',
+      [0, 1, 2, 3, 4],
     );
     const byIndex = new Map(outcomes.map((o) => [o.index, o]));
     expect(byIndex.get(0)).toMatchObject({ ok: true, value: null });
@@ -104,6 +104,7 @@ describe('an honest fleet', () => {
       error: { name: 'TypeError', type: 'program' },
     });
     expect(byIndex.get(3)).toMatchObject({ ok: true, value: 3 });
+    expect(byIndex.get(4)).toMatchObject({ ok: false, error: { name: 'TypeError' } });
   });
 });
 

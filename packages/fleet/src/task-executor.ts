@@ -319,9 +319,9 @@ export class TaskExecutor {
       this.credit++;
       return;
     }
-    let value = plain(result);
     let text: string;
     try {
+      let value = plain(result);
       const lies = this.host.behavior().wrongResults;
       if (lies) {
         const options = lies === true ? {} : lies;
