@@ -51,6 +51,16 @@ const tasks = (...indices: number[]): ThreadTask[] =>
 const outcome = (index: number) =>
   JSON.stringify({ jobId: 'j', index, ms: 0, ok: true, value: index });
 
+/** A thread's `results` message reporting the outcomes of `indexes` of chunk `chunkId`. */
+function results(
+  chunkId: number,
+  indexes: number[],
+  { ms = 0, done = false }: { ms?: number; done?: boolean } = {},
+): ThreadToPage {
+  const outcomes = indexes.map(outcome).join(',');
+  return { type: 'results', chunkId, outcomes, count: indexes.length, failures: 0, ms, done };
+}
+
 function setup(chunks: Chunk[], size = 1) {
   const host = new FakeHost();
   const outcomes: string[] = [];
@@ -96,15 +106,7 @@ describe('ThreadPool', () => {
       flushEach: false,
     });
     thread.reply({ type: 'ready' });
-    thread.reply({
-      type: 'results',
-      chunkId: (first as { chunkId: number }).chunkId,
-      outcomes: [outcome(0), outcome(1)].join(','),
-      count: 2,
-      failures: 0,
-      ms: 0,
-      done: true,
-    });
+    thread.reply(results((first as { chunkId: number }).chunkId, [0, 1], { done: true }));
     expect(outcomes).toEqual([outcome(0), outcome(1)]);
     expect(thread.sent.filter((m) => m.type === 'run')).toHaveLength(2);
     expect(thread.sent.filter((m) => m.type === 'load')).toHaveLength(1);
@@ -116,15 +118,7 @@ describe('ThreadPool', () => {
     const { chunkId } = run(thread) as { chunkId: number };
     thread.reply({ type: 'ready' });
     thread.reply({ type: 'loaded' });
-    thread.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [outcome(0)].join(','),
-      count: 1,
-      failures: 0,
-      ms: 0,
-      done: false,
-    });
+    thread.reply(results(chunkId, [0]));
     // Two tasks unreported: which one hangs is not known, so nothing is blamed yet.
     vi.advanceTimersByTime(1_059);
     expect(host.terminated).toEqual([]);
@@ -206,15 +200,7 @@ describe('ThreadPool', () => {
     ]);
     const first = host.threads[0] as FakeThread;
     const { chunkId } = run(first) as { chunkId: number };
-    first.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [outcome(0)].join(','),
-      count: 1,
-      failures: 0,
-      ms: 0,
-      done: true,
-    });
+    first.reply(results(chunkId, [0], { done: true }));
     expect(host.terminated).toEqual([1]);
     const second = host.threads[1] as FakeThread;
     expect(second.sent[0]).toMatchObject({ type: 'load', jobId: 'k' });
@@ -224,28 +210,12 @@ describe('ThreadPool', () => {
     const { host, pool, run } = setup([{ job, tasks: tasks(0, 1, 2), exact: false }]);
     const thread = host.threads[0] as FakeThread;
     const { chunkId } = run(thread) as { chunkId: number };
-    thread.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [outcome(0)].join(','),
-      count: 1,
-      failures: 0,
-      ms: 0,
-      done: false,
-    });
+    thread.reply(results(chunkId, [0]));
     expect(pool.abort(2)).toEqual([]);
     expect(pool.abort(1)).toEqual([{ job, tasks: tasks(1, 2), exact: false }]);
     expect(host.terminated).toEqual([1]);
     // A late flush from the dead worker's port is ignored.
-    thread.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [outcome(1)].join(','),
-      count: 1,
-      failures: 0,
-      ms: 0,
-      done: true,
-    });
+    thread.reply(results(chunkId, [1], { done: true }));
     expect(pool.runningTasks()).toEqual([]);
   });
 
@@ -262,15 +232,7 @@ describe('ThreadPool', () => {
     expect(stops()).toEqual([]);
     vi.advanceTimersByTime(1);
     expect(stops()).toEqual([{ type: 'stop', chunkId }]);
-    busy.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [outcome(0), outcome(1)].join(','),
-      count: 2,
-      failures: 0,
-      ms: 40,
-      done: true,
-    });
+    busy.reply(results(chunkId, [0, 1], { ms: 40, done: true }));
     expect(requeued).toEqual([{ tasks: tasks(...range.slice(2)), suspect: false }]);
   });
 
@@ -280,15 +242,7 @@ describe('ThreadPool', () => {
     busy.reply({ type: 'ready' });
     const { chunkId } = busy.sent.find((m) => m.type === 'run') as { chunkId: number };
     vi.advanceTimersByTime(STEAL_AFTER_MS / 2);
-    busy.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [0, 1, 2].map(outcome).join(','),
-      count: 3,
-      failures: 0,
-      ms: 1,
-      done: true,
-    });
+    busy.reply(results(chunkId, [0, 1, 2], { ms: 1, done: true }));
     vi.advanceTimersByTime(STEAL_AFTER_MS * 2);
     expect(busy.sent.filter((m) => m.type === 'stop')).toEqual([]);
   });
@@ -298,15 +252,7 @@ describe('ThreadPool', () => {
     const { host, outcomes, requeued, run } = setup([{ job, tasks: tasks(0, 1), exact: false }]);
     const thread = host.threads[0] as FakeThread;
     const { chunkId } = run(thread) as { chunkId: number };
-    thread.reply({
-      type: 'results',
-      chunkId,
-      outcomes: [0, 1, 2].map(outcome).join(','),
-      count: 3,
-      failures: 0,
-      ms: 1,
-      done: true,
-    });
+    thread.reply(results(chunkId, [0, 1, 2], { ms: 1, done: true }));
     warn.mockRestore();
     expect(outcomes).toEqual([]);
     expect(requeued).toEqual([{ tasks: tasks(0, 1), suspect: false }]);
@@ -330,15 +276,7 @@ describe('ThreadPool', () => {
       expect(run(short)).toBeDefined(); // both threads busy, nothing queued
       const { chunkId } = run(long) as { chunkId: number };
       vi.advanceTimersByTime(STEAL_AFTER_MS);
-      long.reply({
-        type: 'results',
-        chunkId,
-        outcomes: outcome(0),
-        count: 1,
-        failures: 0,
-        ms,
-        done: false,
-      });
+      long.reply(results(chunkId, [0], { ms }));
       expect(long.sent.filter((m) => m.type === 'stop')).toHaveLength(expected);
     }
   });
