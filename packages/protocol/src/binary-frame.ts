@@ -19,9 +19,7 @@ export function hasBytes(text: string): boolean {
 
 /** Copies `value`, passing every bytes tag in it through `visit`. */
 function walk(value: unknown, visit: (tagged: Record<string, unknown>) => unknown): unknown {
-  return mapDeep(value, (item) =>
-    BYTES_TAG in item ? visit(item as Record<string, unknown>) : item,
-  );
+  return mapDeep(value, (item) => (BYTES_TAG in item ? visit(item) : item));
 }
 
 function invalid(why: string): TabgridError {
