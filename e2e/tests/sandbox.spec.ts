@@ -69,6 +69,37 @@ test('job code cannot reach the network, the DOM or the page, and says so clearl
   await page.waitForTimeout(500);
   expect(decoyConnections).toBe(0);
   expect(requests.filter((url) => url.includes(decoyUrl))).toEqual([]);
+  // Under the thread runtime's replaced globals, the page's policy and the server hold on
+  // their own: a bare worker started the way the tab starts job threads (from a data: URL,
+  // inheriting the page's CSP) reaches neither another host nor the Tabgrid server.
+  const bare = await page.evaluate(
+    async ({ decoy, server }) => {
+      const probe = `
+        const attempt = (open) => new Promise((resolve) => {
+          try { open(() => resolve('reached'), () => resolve('blocked')); }
+          catch { resolve('blocked'); }
+        });
+        (async () => postMessage({
+          origin: self.origin,
+          // no-cors: the request goes out if the policy lets it, whatever the answer.
+          otherHost: await attempt((ok, no) =>
+            fetch('http://${decoy}/bare', { mode: 'no-cors' }).then(ok, no),
+          ),
+          serverSocket: await attempt((ok, no) => {
+            const socket = new WebSocket('${server.replace('http', 'ws')}/ws/worker');
+            socket.onopen = ok;
+            socket.onerror = no;
+          }),
+        }))();`;
+      const worker = new Worker(`data:text/javascript,${encodeURIComponent(probe)}`);
+      const report = await new Promise((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+      worker.terminate();
+      return report;
+    },
+    { decoy: decoyUrl, server: new URL(page.url()).origin },
+  );
+  expect(bare).toEqual({ origin: 'null', otherHost: 'blocked', serverSocket: 'blocked' });
+  expect(decoyConnections).toBe(0);
   // The tab is still healthy afterwards.
   await expect(page.getByTestId('connection-state')).toHaveText('connected');
 });

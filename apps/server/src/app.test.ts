@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { WorkerCloseCode } from '@tabgrid/protocol/worker';
 import { buildApp, type App } from './app.js';
 import { NodeWorker } from './testing/node-worker.js';
@@ -47,6 +48,56 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.app.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the worker page and job code', () => {
+  it('serves the page with a policy that keeps job threads to this server', async () => {
+    const web = mkdtempSync(join(tmpdir(), 'tabgrid-web-'));
+    writeFileSync(join(web, 'index.html'), '<!doctype html><title>worker</title>');
+    writeFileSync(join(web, 'app.js'), 'export {};');
+    const site = await buildApp({
+      dataDir: join(web, 'data'),
+      adminToken: TOKEN,
+      workerWebDir: web,
+      dashboardDir: web,
+    });
+    try {
+      const page = await site.app.inject({ url: '/' });
+      expect(page.statusCode).toBe(200);
+      const csp = String(page.headers['content-security-policy']);
+      expect(csp).toContain("connect-src 'self'");
+      expect(csp).toContain("worker-src 'self' data:");
+      expect(csp).toContain("'unsafe-eval'");
+      // Only the worker page's HTML carries it.
+      const dashboard = await site.app.inject({ url: '/dashboard/' });
+      expect(dashboard.headers['content-security-policy']).toBeUndefined();
+    } finally {
+      await site.app.close();
+      rmSync(web, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses every request from an opaque origin (Origin: null), sockets included', async () => {
+    for (const url of ['/healthz', '/api/jobs', '/openapi.json', '/']) {
+      const res = await server.app.inject({ url, headers: { origin: 'null', ...auth } });
+      expect(res.statusCode, url).toBe(403);
+      expect(res.json(), url).toMatchObject({ error: { code: 'TG_ERR_FORBIDDEN' } });
+    }
+    const status = await new Promise<number>((resolve, reject) => {
+      const socket = new WebSocket(wsUrl, { origin: 'null' });
+      socket.on('unexpected-response', (request, response) => {
+        resolve(response.statusCode ?? 0);
+        request.destroy(); // with this handler, ws leaves the refused request to us
+      });
+      socket.on('error', () => undefined); // the destroyed request, reported again
+      socket.on('open', () => reject(new Error('the worker socket opened for Origin: null')));
+    });
+    expect(status).toBe(403);
+    // The same requests from the page's own origin, or from no browser at all, go through.
+    const page = { origin: 'http://127.0.0.1' };
+    expect((await server.app.inject({ url: '/healthz', headers: page })).statusCode).toBe(200);
+    expect((await server.app.inject({ url: '/api/jobs', headers: auth })).statusCode).toBe(200);
+  });
 });
 
 describe('REST jobs with a protocol worker', () => {

@@ -19,6 +19,7 @@ import type { KeyStore } from './store/key-store.js';
 import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
 import { workerSocketOptions, workerSocketRoutes } from './routes/worker-socket.js';
+import { WORKER_PAGE_CSP, fromOpaqueOrigin, opaqueOriginRefused } from './job-code-policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -80,6 +81,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
   app.addHook('onRequest', (request, _reply, done) => {
+    // Job code may reach this server (job-code-policy.ts) and gets nothing. Socket upgrades
+    // are judged by the socket servers themselves: an error here would leave them hanging.
+    if (fromOpaqueOrigin(request.headers) && !request.headers.upgrade) {
+      return done(opaqueOriginRefused());
+    }
     // The matched route, not the raw URL: the router forgives `//api/jobs`, so must this check.
     const path = request.routeOptions.url ?? request.url.replace(/\/{2,}/g, '/');
     if (!path.startsWith('/api/')) return done();
@@ -128,6 +134,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),
     '/',
     'worker page',
+    WORKER_PAGE_CSP,
   );
   serveBuiltApp(
     app,
@@ -178,7 +185,14 @@ function routeUpgrades(app: FastifyInstance, fastifyUpgrades: unknown[]): void {
   });
 }
 
-function serveBuiltApp(app: FastifyInstance, root: string, prefix: string, what: string): void {
+/** Serves a Vite build at `prefix`; `csp`, when given, goes with its HTML. */
+function serveBuiltApp(
+  app: FastifyInstance,
+  root: string,
+  prefix: string,
+  what: string,
+  csp?: string,
+): void {
   if (existsSync(join(root, 'index.html'))) {
     void app.register(fastifyStatic, {
       root,
@@ -186,6 +200,9 @@ function serveBuiltApp(app: FastifyInstance, root: string, prefix: string, what:
       decorateReply: prefix === '/',
       wildcard: false,
       index: 'index.html',
+      setHeaders: (res, path) => {
+        if (csp && path.endsWith('.html')) res.setHeader('content-security-policy', csp);
+      },
     });
     return;
   }

@@ -12,6 +12,7 @@ import {
   type SdkResponses,
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
+import { fromOpaqueOrigin } from '../job-code-policy.js';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
@@ -146,6 +147,8 @@ export function attachSdkSocket(
     // Upgrades for other paths (the worker socket) belong to Fastify: never destroy them.
     destroyUpgrade: false,
     maxHttpBufferSize: 64 * 1024 * 1024,
+    // Job code may reach this server and gets nothing (job-code-policy.ts).
+    allowRequest: (request, callback) => callback(null, !fromOpaqueOrigin(request.headers)),
   });
   io.use((socket, next) => {
     const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;

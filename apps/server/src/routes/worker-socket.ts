@@ -6,6 +6,8 @@ import {
   WorkerCloseCode,
   decodeWorkerToServer,
 } from '@tabgrid/protocol/worker';
+import type { IncomingMessage } from 'node:http';
+import { fromOpaqueOrigin, opaqueOriginRefused } from '../job-code-policy.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 
 /** A dead connection is noticed within two of these. */
@@ -65,4 +67,13 @@ export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): 
   });
 }
 
-export const workerSocketOptions = { maxPayload: MAX_FRAME_BYTES };
+export const workerSocketOptions = {
+  maxPayload: MAX_FRAME_BYTES,
+  verifyClient: (
+    { req }: { req: IncomingMessage },
+    accept: (ok: boolean, code?: number, message?: string) => void,
+  ) => {
+    if (!fromOpaqueOrigin(req.headers)) return accept(true);
+    accept(false, 403, opaqueOriginRefused().message);
+  },
+};

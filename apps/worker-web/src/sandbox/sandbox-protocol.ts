@@ -1,26 +1,13 @@
 /**
- * The tiny message protocol between the page, the sandbox iframe and the job threads (Web
- * Workers started inside the iframe). Like bullmq's ChildCommand / ParentCommand, but three
- * parties:
+ * The tiny message protocol between the page and its job threads (Web Workers started from a
+ * `data:` URL, see thread-host.ts). Like bullmq's ChildCommand / ParentCommand:
  *
- *   page ──PageToFrame──▶ iframe      window.postMessage(msg, '*', [port]); the iframe's origin
- *   page ◀─FrameToPage─── iframe      is opaque, so '*' plus an `event.source` check on receipt
- *   page ──PageToThread─▶ thread      over a MessageChannel whose other port the iframe handed
- *   page ◀─ThreadToPage── thread      to the worker: page and thread talk directly, no relay
+ *   page ──PageToThread─▶ thread      over a private MessageChannel whose other port the page
+ *   page ◀─ThreadToPage── thread      handed to the worker when it started
  *
- * Everything arriving from the iframe or a thread is untrusted (job code runs there), so the
- * page checks each message with the guards below before using it.
+ * Everything arriving from a thread is untrusted (job code runs there), so the page checks
+ * each message with {@link isThreadToPage} before using it.
  */
-
-/** Page → iframe. `spawn` transfers one MessagePort, which the iframe passes on to the worker. */
-export type PageToFrame =
-  { type: 'spawn'; workerId: number } | { type: 'terminate'; workerId: number };
-
-/** Iframe → page. */
-export type FrameToPage =
-  | { type: 'frame-ready' }
-  /** An uncaught error inside a thread, or a thread that could not start. Informational. */
-  | { type: 'worker-error'; workerId: number; message: string };
 
 /** One task as the thread sees it: the index travels back inside the outcome. */
 export interface ThreadTask {
@@ -33,8 +20,7 @@ export type PageToThread =
   | { type: 'load'; jobId: string; program: string; args: unknown }
   /** `flushEach`: report after every task (used to pin down which task hung). */
   /**
-   * `tasks` is the JSON text of a `ThreadTask[]`. Page and thread live in different processes
-   * (the sandbox iframe is isolated): one string crosses that boundary several times cheaper
+   * `tasks` is the JSON text of a `ThreadTask[]`: one string is cloned several times cheaper
    * than an array of objects, which structured clone walks object by object.
    */
   | { type: 'run'; chunkId: number; tasks: string; flushEach: boolean }
@@ -53,7 +39,7 @@ export type ThreadToPage =
   /**
    * Outcomes of the next `count` tasks of chunk `chunkId`, in chunk order: the finished JSON
    * texts of protocol `WorkerOutcome`s joined by commas, built inside the thread so the page
-   * only concatenates strings on its hot path (and one string crosses processes cheaply).
+   * only concatenates strings on its hot path (and one string is cloned cheaply).
    * `failures` counts the ok:false ones, `ms` sums their compute time; `done` marks the
    * chunk's last flush.
    */
@@ -69,17 +55,6 @@ export type ThreadToPage =
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-/** Validates a message from the iframe (whose realm is shared with nothing, but still). */
-export function isFrameToPage(value: unknown): value is FrameToPage {
-  if (!isRecord(value)) return false;
-  if (value.type === 'frame-ready') return true;
-  return (
-    value.type === 'worker-error' &&
-    typeof value.workerId === 'number' &&
-    typeof value.message === 'string'
-  );
 }
 
 /** Validates a message from a thread. Job code shares the thread's realm, so check everything. */

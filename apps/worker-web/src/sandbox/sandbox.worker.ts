@@ -1,8 +1,8 @@
 /**
- * The job thread's runtime: a classic Web Worker started from a blob: URL inside the sandbox
- * iframe. {@link sandboxWorkerMain} is shipped as source text (Function.prototype.toString), so
- * it must be self-contained: it may use globals and its own locals, never a value imported
- * here (type-only imports are erased and fine).
+ * The job thread's runtime: a classic Web Worker started from a `data:` URL (opaque origin, the
+ * page's no-network Content-Security-Policy; see thread-host.ts). {@link sandboxWorkerMain} is
+ * shipped as source text (Function.prototype.toString), so it must be self-contained: it may
+ * use globals and its own locals, never a value imported here (type-only imports are erased).
  */
 import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
 
@@ -53,7 +53,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     }
   }
 
-  // Defence in depth: the iframe's CSP already blocks the network; these make it fail loudly.
+  // Defence in depth: the inherited CSP already blocks the network; these make it fail loudly.
   const network = [
     'fetch',
     'XMLHttpRequest',
@@ -248,7 +248,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     jobArgs = argsJson.includes(BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
     outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
     try {
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; the iframe sandbox and CSP contain it
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; its opaque origin and the page's CSP contain it
       const factory = new Function(
         'args',
         program + '\n;return typeof Run === "function" ? Run : undefined;',
@@ -330,7 +330,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     draining = false;
   }
 
-  // The iframe's first (and only) message hands over the port to the page. The port stays in
+  // The page's first (and only) message to the global hands over the port to the page. The port stays in
   // this closure and the global handler is removed, so job code cannot reach either.
   scope.onmessage = (event: MessageEvent) => {
     const port = event.ports[0];
@@ -351,5 +351,5 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   };
 }
 
-/** The thread's source as it is started inside the iframe. */
+/** The thread's source, as the page starts it (thread-host.ts). */
 export const SANDBOX_WORKER_SOURCE = `(${sandboxWorkerMain.toString()})(${THREAD_FLUSH_INTERVAL_MS});`;

@@ -1,4 +1,4 @@
-import { SandboxHost } from './sandbox-host';
+import { SandboxThreadHost } from './thread-host';
 import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
 import { THREAD_FLUSH_INTERVAL_MS } from './sandbox.worker';
 
@@ -19,7 +19,7 @@ export interface Chunk {
   exact: boolean;
 }
 
-/** Starts and stops threads; {@link SandboxHost} in the page, a fake in unit tests. */
+/** Starts and stops threads; {@link SandboxThreadHost} in the page, a fake in unit tests. */
 export interface ThreadHost {
   spawn(): { workerId: number; port: MessagePort };
   terminate(workerId: number): void;
@@ -107,7 +107,7 @@ export class ThreadPool {
   constructor(
     size: number,
     private readonly events: ThreadPoolEvents,
-    private readonly host: ThreadHost = new SandboxHost(),
+    private readonly host: ThreadHost = new SandboxThreadHost(),
   ) {
     this.resize(size);
   }
