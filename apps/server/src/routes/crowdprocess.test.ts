@@ -271,7 +271,7 @@ describe('CrowdProcess surface', () => {
       ),
     });
     expect((await call('GET', `/api/jobs/${id}`, alice)).json().total).toBe(2);
-  });
+  }, 30_000); // a 17 MB body: ~2.5 s alone, more beside other test files on two cores
 
   it('deletes one job (204) and all the caller’s jobs (204), leaving other clients’ jobs alone', async () => {
     const bobs = (

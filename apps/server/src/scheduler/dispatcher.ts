@@ -96,12 +96,12 @@ export class Dispatcher {
           const job = this.scheduler.findJob(jobId);
           if (job?.quorum) {
             // A handed-back replica may run on another worker; it is not an attempt.
-            const task =
-              job.quorum.release(index, worker.id) && job.quorum.lost(index, worker.id, Infinity);
-            if (task) {
-              worker.drop(jobId);
-              job.queue?.requeue(task);
-            }
+            const hold = job.quorum.release(index, worker.id);
+            if (!hold) continue;
+            worker.drop(jobId);
+            worker.closeLease(hold.frame, false, Date.now());
+            const task = job.quorum.lost(index, worker.id, Infinity);
+            if (task) job.queue?.requeue(task);
             continue;
           }
           const lease = job?.leases.get(index);
@@ -199,8 +199,8 @@ export class Dispatcher {
   }
 
   /**
-   * Two safety nets, checked every second. A lease whose worker has since answered tasks of a
-   * later frame, while nothing of its own frame came back for its job's timeout plus a grace, was
+   * Two safety nets, checked every second. A lease (or a replica of a redundancy job) whose
+   * worker has since answered tasks of a later frame, while nothing of its own frame came back for its job's timeout plus a grace, was
    * swallowed: it goes back to the queue (a lost attempt). And a worker that holds tasks but
    * returns nothing at all for that long is closed.
    */
@@ -208,22 +208,31 @@ export class Dispatcher {
     const now = Date.now();
     for (const job of this.scheduler.runnableJobs()) {
       const limit = job.record.timeoutMs + STALL_GRACE_MS;
-      const swallowed = (lease: Lease) => {
-        const worker = this.workers.get(lease.workerId);
-        const open = worker?.openFrames.get(lease.frame);
+      const swallowed = (workerId: string, frame: number, at: number) => {
+        const worker = this.workers.get(workerId);
+        const open = worker?.openFrames.get(frame);
         return (
-          now - lease.at > limit &&
+          now - at > limit &&
           worker !== undefined &&
           open !== undefined &&
-          worker.answeredFrame > lease.frame &&
+          worker.answeredFrame > frame &&
           now - open.answeredAt > limit
         );
       };
       const lost = this.loseLeases(
         job,
-        swallowed,
+        (lease) => swallowed(lease.workerId, lease.frame, lease.at),
         'the worker answered later tasks but never this one.',
       );
+      const quorum = job.quorum;
+      const replicas = quorum?.releaseWhere((id, hold) => swallowed(id, hold.frame, hold.at));
+      for (const { workerId, index, hold } of replicas ?? []) {
+        const worker = this.workers.get(workerId);
+        worker?.drop(job.record.id);
+        worker?.closeLease(hold.frame, false, now);
+        const failed = loseReplica(this.scheduler, job, quorum!, workerId, index, 'lost');
+        if (failed) lost.push(failed);
+      }
       this.scheduler.settle(job, lost, 0);
     }
     this.schedule();
@@ -278,7 +287,11 @@ export class Dispatcher {
           continue;
         }
         const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME, room);
-        const tasks = job.quorum ? takeReplicas(job, job.quorum, worker, n) : job.queue.take(n);
+        const frame = worker.frames + 1;
+        const at = Date.now();
+        const tasks = job.quorum
+          ? takeReplicas(job, job.quorum, worker, n, { frame, at })
+          : job.queue.take(n);
         if (tasks.length === 0) {
           tried.add(job); // everything queued there already ran on this worker
           continue;
@@ -288,12 +301,11 @@ export class Dispatcher {
           worker.jobsSent.add(job.record.id);
         }
         worker.link.send(tasksFrame(job.record.id, tasks));
+        worker.frames = frame;
+        worker.openFrames.set(frame, { outstanding: tasks.length, answeredAt: at });
         if (!job.quorum) {
-          const frame = ++worker.frames;
-          const at = Date.now();
           for (const task of tasks)
             job.leases.set(task.index, { task, workerId: worker.id, frame, at });
-          worker.openFrames.set(frame, { outstanding: tasks.length, answeredAt: at });
         }
         worker.credit -= tasks.length;
         worker.currentJob = job.record.id;

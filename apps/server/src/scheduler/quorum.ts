@@ -38,6 +38,12 @@ class ReplicaSet {
   }
 }
 
+/** A replica out on a worker: the frame it went in, and when (epoch ms). */
+export interface ReplicaHold {
+  frame: number;
+  at: number;
+}
+
 export type VoteResult =
   | { kind: 'accepted'; ok: boolean; payload: string; liars: string[] }
   | { kind: 'exhausted' }
@@ -52,8 +58,8 @@ export type VoteResult =
  */
 export class Quorum {
   private readonly sets = new Map<number, ReplicaSet>();
-  /** Tasks out on each worker right now. */
-  private readonly held = new Map<string, Set<number>>();
+  /** Tasks out on each worker right now, by index. */
+  private readonly held = new Map<string, Map<number, ReplicaHold>>();
 
   constructor(
     private readonly k: number,
@@ -79,24 +85,42 @@ export class Quorum {
   }
 
   /** Records a dispatch; true when the task needs yet another replica (queue it again). */
-  dispatched(task: StoredTask, workerId: string): boolean {
+  dispatched(task: StoredTask, workerId: string, hold: ReplicaHold): boolean {
     let set = this.sets.get(task.index);
     if (!set) this.sets.set(task.index, (set = new ReplicaSet(task, this.k)));
     set.workers.add(workerId);
-    this.holdings(workerId).add(task.index);
+    this.holdings(workerId).set(task.index, hold);
     return set.workers.size < set.needed;
   }
 
-  /** Takes a replica back from a worker; false if the worker did not hold it (a duplicate). */
-  release(index: number, workerId: string): boolean {
-    return this.held.get(workerId)?.delete(index) ?? false;
+  /** Takes a replica back from a worker; undefined if the worker did not hold it (a duplicate). */
+  release(index: number, workerId: string): ReplicaHold | undefined {
+    const tasks = this.held.get(workerId);
+    const hold = tasks?.get(index);
+    tasks?.delete(index);
+    return hold;
   }
 
   /** Everything `workerId` holds (it disconnected). */
   releaseAll(workerId: string): number[] {
-    const tasks = [...(this.held.get(workerId) ?? [])];
+    const tasks = [...(this.held.get(workerId)?.keys() ?? [])];
     this.held.delete(workerId);
     return tasks;
+  }
+
+  /** Takes back the replicas `swallowed` picks (see the dispatcher's safety nets). */
+  releaseWhere(
+    swallowed: (workerId: string, hold: ReplicaHold) => boolean,
+  ): { workerId: string; index: number; hold: ReplicaHold }[] {
+    const taken: { workerId: string; index: number; hold: ReplicaHold }[] = [];
+    for (const [workerId, tasks] of this.held) {
+      for (const [index, hold] of tasks) {
+        if (!swallowed(workerId, hold)) continue;
+        tasks.delete(index);
+        taken.push({ workerId, index, hold });
+      }
+    }
+    return taken;
   }
 
   /**
@@ -149,9 +173,9 @@ export class Quorum {
     return { kind: 'more', firstDisagreement };
   }
 
-  private holdings(workerId: string): Set<number> {
+  private holdings(workerId: string): Map<number, ReplicaHold> {
     let tasks = this.held.get(workerId);
-    if (!tasks) this.held.set(workerId, (tasks = new Set()));
+    if (!tasks) this.held.set(workerId, (tasks = new Map<number, ReplicaHold>()));
     return tasks;
   }
 }

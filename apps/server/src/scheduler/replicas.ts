@@ -6,26 +6,27 @@ import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { StoredTask } from '../store/job-store.js';
 import type { JobRuntime, Settled } from './job-runtime.js';
-import { canonicalJson, type Quorum } from './quorum.js';
+import { canonicalJson, type Quorum, type ReplicaHold } from './quorum.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkerSession } from './worker-registry.js';
 
 /** A worker whose answers lost to an accepted quorum this many times gets no more tasks. */
 export const MAX_STRIKES = 3;
 
-/** Takes up to `n` tasks of `job` for `worker`, never one it already ran. */
+/** Takes up to `n` tasks of `job` for `worker`, never one it already ran; `hold` says when. */
 export function takeReplicas(
   job: JobRuntime,
   quorum: Quorum,
   worker: WorkerSession,
   n: number,
+  hold: ReplicaHold,
 ): StoredTask[] {
   const queue = job.queue!;
   const taken = queue.take(n, (task) => !quorum.canRun(task.index, worker.id));
   const out: StoredTask[] = [];
   for (const task of taken) {
     if (!quorum.wanted(task.index)) continue; // enough replicas already out
-    if (quorum.dispatched(task, worker.id)) queue.requeue(task);
+    if (quorum.dispatched(task, worker.id, hold)) queue.requeue(task);
     out.push(task);
   }
   return out;
@@ -39,8 +40,10 @@ export function acceptReplica(
   worker: WorkerSession,
   item: WorkerOutcome,
 ): Settled | undefined | 'duplicate' {
-  if (!quorum.release(item.index, worker.id)) return 'duplicate';
+  const hold = quorum.release(item.index, worker.id);
+  if (!hold) return 'duplicate';
   worker.drop(job.record.id);
+  worker.closeLease(hold.frame, true, Date.now());
   if (!item.ok && item.error.timedOut)
     return loseReplica(scheduler, job, quorum, worker.id, item.index, 'timeout');
   const canonical = item.ok

@@ -54,6 +54,21 @@ const ok = (t: { jobId: string; index: number; input: unknown }): WorkerOutcome 
 });
 
 /**
+ * A scheduler whose safety-net interval and clock are fake (advance them with
+ * `vi.advanceTimersByTime`), and a job on it with a 1 s timeout plus `options`.
+ */
+async function withFakeClock(options: { redundancy?: number }) {
+  vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
+  scheduler.close();
+  scheduler = await Scheduler.open({ store });
+  return scheduler.createJob(admin, {
+    program: 'function Run(d){return d}',
+    timeoutMs: 1000,
+    ...options,
+  });
+}
+
+/**
  * Runs the first tasks of each job on a worker of its own, so the jobs are timed and the
  * dispatcher stops holding their tasks back (holdLimit) for the worker under test.
  */
@@ -336,13 +351,7 @@ describe('Scheduler', () => {
   });
 
   it('closes a worker that holds tasks and returns nothing for longer than the timeout', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
-    scheduler.close();
-    scheduler = await Scheduler.open({ store });
-    const job = await scheduler.createJob(admin, {
-      program: 'function Run(d){return d}',
-      timeoutMs: 1000,
-    });
+    const job = await withFakeClock({});
     await scheduler.submit(admin, job.id, 'b1', [1]);
     const w = connect(1);
     await settle();
@@ -354,13 +363,7 @@ describe('Scheduler', () => {
   });
 
   it('takes back a task a worker swallowed while answering later ones', async () => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
-    scheduler.close();
-    scheduler = await Scheduler.open({ store });
-    const job = await scheduler.createJob(admin, {
-      program: 'function Run(d){return d}',
-      timeoutMs: 1000,
-    });
+    const job = await withFakeClock({});
     await scheduler.submit(admin, job.id, 'b1', [...Array(10).keys()]);
     await scheduler.closeJob(admin, job.id);
     const w = connect(5);
@@ -386,6 +389,49 @@ describe('Scheduler', () => {
     await answerAllBut(-1); // the swallowed task was dispatched again; this time it is answered
     expect(scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 10 });
     expect(w.link.close).not.toHaveBeenCalled();
+  });
+
+  it('takes back a replica a worker swallowed while answering later ones (redundancy)', async () => {
+    const job = await withFakeClock({ redundancy: 2 });
+    await scheduler.submit(admin, job.id, 'b1', [...Array(10).keys()]);
+    await scheduler.closeJob(admin, job.id);
+    const [a, b] = [connect(5), connect(5)];
+    const seen = new Map<WorkerSession, number>();
+    // Each worker answers what it was sent; `a` never answers task 0 (unless told to).
+    const round = async (swallow: boolean) => {
+      for (let i = 0; i < 10; i++) {
+        await settle();
+        for (const w of [a, b]) {
+          const fresh = w.tasks().slice(seen.get(w.session) ?? 0);
+          seen.set(w.session, w.tasks().length);
+          const items = fresh.filter((t) => !(swallow && w === a && t.index === 0)).map(ok);
+          if (items.length) answer(w.session, items);
+        }
+      }
+    };
+    await round(true);
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ finished: 9, inFlight: 1 });
+    vi.advanceTimersByTime(10_000);
+    expect(scheduler.job(admin, job.id).info().inFlight).toBe(1); // not before timeout + grace
+    vi.advanceTimersByTime(10_000);
+    await round(false); // the replica went back to the queue; this time it is answered
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 10 });
+    expect(a.link.close).not.toHaveBeenCalled();
+    expect([a.session.inFlight, b.session.inFlight]).toEqual([0, 0]);
+  });
+
+  it('cancelling a redundancy job frees the replicas its workers hold', async () => {
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      redundancy: 2,
+    });
+    await scheduler.submit(admin, job.id, 'b1', [1, 2, 3]);
+    const [a, b] = [connect(5), connect(5)];
+    await settle();
+    expect(a.session.inFlight + b.session.inFlight).toBeGreaterThan(0);
+    await scheduler.cancelJob(admin, job.id);
+    expect([a.session.inFlight, b.session.inFlight]).toEqual([0, 0]);
+    expect(a.session.openFrames.size + b.session.openFrames.size).toBe(0);
   });
 
   it('pages a large job in from the store instead of holding it in memory', async () => {

@@ -366,13 +366,22 @@ export class Scheduler {
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
   }
 
-  /** Puts every lease of `job` back in its queue (or forgets them if the job is going away). */
-
+  /**
+   * Puts every lease of `job` back in its queue (or forgets them if the job is going away), and
+   * takes back the replicas still out, so their workers no longer count them as held. Their
+   * answers, if any come, count as duplicates.
+   */
   private releaseLeases(job: JobRuntime): void {
     for (const [index] of job.leases) this.claim(job, index);
+    for (const { workerId, hold } of job.quorum?.releaseWhere(() => true) ?? []) {
+      const worker = this.workers.get(workerId);
+      worker?.drop(job.record.id);
+      worker?.closeLease(hold.frame, false, Date.now());
+    }
   }
 
   private finish(job: JobRuntime): void {
+    this.releaseLeases(job); // a redundancy job may still have surplus replicas out
     job.record.state = 'done';
     job.retire();
     this.dispatcher.forgetJob(job.record.id);

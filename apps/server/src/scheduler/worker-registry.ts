@@ -35,11 +35,11 @@ export class WorkerSession {
   strikes = 0;
   /** Too many strikes: this worker gets no more tasks. */
   excluded = false;
-  /** Task frames sent so far; each lease records the number of its frame. */
+  /** Task frames sent so far; each lease and replica records the number of its frame. */
   frames = 0;
   /** The latest frame this worker answered a task of. */
   answeredFrame = 0;
-  /** Per frame with leases outstanding: how many, and when one of them was last answered. */
+  /** Per frame with tasks outstanding: how many, and when one of them was last answered. */
   readonly openFrames = new Map<number, { outstanding: number; answeredAt: number }>();
 
   /** Tasks leased to this worker right now. */
