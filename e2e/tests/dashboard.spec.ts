@@ -122,6 +122,12 @@ test('watch a job computed by tabs reach 100% with the real totals, then cancel 
   await expect(page.getByTestId('duration-histogram').locator('canvas')).toBeVisible();
   await screenshot(page, 'job');
 
+  // Opened again once the job is over, its chart still shows how it ran: the server keeps
+  // each job's throughput series (without it, a fresh page would only see 0 tasks/s).
+  await page.reload();
+  await expect(page.getByTestId('job-state')).toHaveText('done');
+  await expect(page.getByTestId('job-chart')).toHaveAttribute('aria-label', /peak [1-9]/);
+
   // A second, slow job: cancel it from its page.
   const slow = await grid.tg.createJob({
     name: 'slow',

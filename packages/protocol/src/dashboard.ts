@@ -1,6 +1,6 @@
 /**
  * The dashboard's live feed over socket.io: `dashboard:subscribe` (with an Ack carrying the last
- * 15 minutes of samples), then a `dashboard:stats` push about once a second. Aggregated on the
+ * 15 minutes of samples, and of the subscribed job's throughput), then a `dashboard:stats` push about once a second. Aggregated on the
  * server: never one event per result, so a dashboard stays cheap at any throughput.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -78,7 +78,19 @@ export const DashboardSubscribe = Type.Object({
 });
 export type DashboardSubscribe = Static<typeof DashboardSubscribe>;
 
-export const DashboardHistory = Type.Object({ samples: Type.Array(StatsSample) });
+/** One point of a job's throughput series. */
+export const RateSample = Type.Object({
+  /** Epoch ms. */
+  at: Type.Number(),
+  tasksPerSecond: Type.Number(),
+});
+export type RateSample = Static<typeof RateSample>;
+
+export const DashboardHistory = Type.Object({
+  samples: Type.Array(StatsSample),
+  /** The subscribed job's tasks/s, a point a second while it ran, over the same window. */
+  job: Type.Optional(Type.Array(RateSample)),
+});
 export type DashboardHistory = Static<typeof DashboardHistory>;
 
 export const decodeDashboardStats = createDecoder(DashboardStats, 'dashboard:stats push');

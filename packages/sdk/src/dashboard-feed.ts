@@ -8,6 +8,7 @@ import {
   decodeDashboardHistory,
   decodeDashboardStats,
   type DashboardStats,
+  type RateSample,
   type StatsSample,
 } from '@tabgrid/protocol/dashboard';
 import type { ClientToServerEvents, ServerToClientEvents } from '@tabgrid/protocol/sdk';
@@ -28,8 +29,11 @@ export interface DashboardFeedOptions {
   token: string;
   /** Also receive this job's detail (latest results, error groups, durations). */
   jobId?: string;
-  /** The last 15 minutes of samples, on every (re)subscription. */
-  onHistory?(samples: StatsSample[]): void;
+  /**
+   * The last 15 minutes of samples on every (re)subscription, and the watched job's
+   * throughput over that window (`job`, when a job is watched).
+   */
+  onHistory?(samples: StatsSample[], job?: RateSample[]): void;
   /** About once a second while subscribed. */
   onStats(stats: DashboardStats): void;
   onStatus?(status: DashboardFeedStatus): void;
@@ -151,7 +155,8 @@ export class DashboardFeed {
         return;
       }
       try {
-        this.options.onHistory?.(decodeDashboardHistory(answer.data).samples);
+        const history = decodeDashboardHistory(answer.data);
+        this.options.onHistory?.(history.samples, history.job);
       } catch (error) {
         this.options.onError?.(error as TabgridError);
       }

@@ -26,6 +26,12 @@ interface ThroughputChartProps {
   testId?: string;
 }
 
+/** What a screen reader gets of the canvas: the peak rate, when there is data. */
+function peakNote(points: readonly ThroughputPoint[]): string {
+  if (points.length === 0) return '';
+  return ` (peak ${formatRate(Math.max(...points.map((p) => p.tasksPerSecond)))})`;
+}
+
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
 function axis(stroke: string, grid: string, extra: Partial<uPlot.Axis> = {}): uPlot.Axis {
@@ -139,7 +145,7 @@ export function ThroughputChart({
       makeOptions={makeOptions}
       data={data}
       height={height}
-      label={withWorkers ? 'Tasks per second and workers online over time' : 'Tasks per second'}
+      label={`${withWorkers ? 'Tasks per second and workers online over time' : 'Tasks per second'}${peakNote(points)}`}
       testId={testId}
     />
   );

@@ -16,7 +16,7 @@ export interface FeedState {
   receivedAt: number | undefined;
   /** Grid throughput and workers online, oldest first. */
   samples: StatsSample[];
-  /** Each job's tasks/s since this page opened, oldest first. */
+  /** Each job's tasks/s since this page opened (the watched job's: from the server), oldest first. */
   jobRates: Map<string, RatePoint[]>;
   /** The last refused subscription or invalid push, with the job it concerned. */
   error: { jobId: string | undefined; error: TabgridError } | undefined;
@@ -24,12 +24,17 @@ export interface FeedState {
 
 type Action =
   | { type: 'status'; status: DashboardFeedStatus }
-  | { type: 'history'; samples: StatsSample[] }
+  | {
+      type: 'history';
+      samples: StatsSample[];
+      jobId: string | undefined;
+      job: RatePoint[] | undefined;
+    }
   | { type: 'stats'; stats: DashboardStats; at: number }
   | { type: 'error'; jobId: string | undefined; error: TabgridError }
   | { type: 'reset' };
 
-const initial: FeedState = {
+export const initialFeed: FeedState = {
   status: { kind: 'connecting' },
   stats: undefined,
   receivedAt: undefined,
@@ -38,14 +43,21 @@ const initial: FeedState = {
   error: undefined,
 };
 
-function reduce(state: FeedState, action: Action): FeedState {
+/** The feed state after `action` (exported for its unit test). */
+export function reduceFeed(state: FeedState, action: Action): FeedState {
   switch (action.type) {
     case 'reset':
-      return initial;
+      return initialFeed;
     case 'status':
       return { ...state, status: action.status };
-    case 'history':
-      return { ...state, samples: seedSamples(action.samples), error: undefined };
+    case 'history': {
+      const { jobId, job } = action;
+      const jobRates =
+        jobId !== undefined && job
+          ? new Map(state.jobRates).set(jobId, seedSamples(job))
+          : state.jobRates;
+      return { ...state, samples: seedSamples(action.samples), jobRates, error: undefined };
+    }
     case 'error':
       return { ...state, error: { jobId: action.jobId, error: action.error } };
     case 'stats':
@@ -60,7 +72,7 @@ function reduce(state: FeedState, action: Action): FeedState {
 }
 
 export function useDashboardFeed(token: string | undefined, jobId: string | undefined): FeedState {
-  const [state, dispatch] = useReducer(reduce, initial);
+  const [state, dispatch] = useReducer(reduceFeed, initialFeed);
   const feed = useRef<DashboardFeed>(undefined);
   const watched = useRef(jobId);
   watched.current = jobId;
@@ -73,7 +85,8 @@ export function useDashboardFeed(token: string | undefined, jobId: string | unde
       token,
       ...(watched.current === undefined ? {} : { jobId: watched.current }),
       onStatus: (status) => dispatch({ type: 'status', status }),
-      onHistory: (samples) => dispatch({ type: 'history', samples }),
+      onHistory: (samples, job) =>
+        dispatch({ type: 'history', samples, jobId: watched.current, job }),
       onStats: (stats) => dispatch({ type: 'stats', stats, at: Date.now() }),
       onError: (error) => dispatch({ type: 'error', jobId: watched.current, error }),
     });

@@ -1,9 +1,10 @@
 /**
- * Rolling time series kept in the browser: the grid's samples (seeded by the server's
- * 15-minute history) and each job's throughput (recorded from the pushes since the page
- * opened; the server keeps no per-job history). Pure functions: unit-tested in history.test.ts.
+ * Rolling time series kept in the browser: the grid's samples and each job's throughput,
+ * recorded from the pushes. The server's 15-minute history seeds the grid's series and the
+ * watched job's on every (re)subscription; other jobs' series start when the page opened.
+ * Pure functions: unit-tested in history.test.ts.
  */
-import type { JobStats, StatsSample } from '@tabgrid/protocol/dashboard';
+import type { JobStats } from '@tabgrid/protocol/dashboard';
 import type { RatePoint } from './eta.js';
 
 export const HISTORY_MS = 15 * 60_000;
@@ -22,7 +23,10 @@ export function appendSample<T extends { at: number }>(
 }
 
 /** The server's history, sorted and trimmed (it is authoritative on every (re)subscription). */
-export function seedSamples(samples: readonly StatsSample[], windowMs = HISTORY_MS): StatsSample[] {
+export function seedSamples<T extends { at: number }>(
+  samples: readonly T[],
+  windowMs = HISTORY_MS,
+): T[] {
   const sorted = [...samples].sort((a, b) => a.at - b.at);
   const newest = sorted.at(-1)?.at ?? 0;
   return sorted.filter((s) => s.at > newest - windowMs);

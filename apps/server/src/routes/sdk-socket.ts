@@ -97,7 +97,7 @@ function handlers(
       return { unsubscribed: true };
     },
     'dashboard:subscribe': (caller, req, socket) => {
-      if (req.jobId) scheduler.job(caller, req.jobId);
+      const job = req.jobId ? scheduler.job(caller, req.jobId) : undefined;
       dashboardFeeds.get(socket.id)?.();
       let sending = false;
       const stop = scheduler.statsCollector.onTick(() => {
@@ -118,7 +118,7 @@ function handlers(
         stop();
         dashboardFeeds.delete(socket.id);
       });
-      return { samples: scheduler.statsCollector.history() };
+      return scheduler.statsCollector.history(job);
     },
     'dashboard:unsubscribe': (_caller, _req, socket) => {
       dashboardFeeds.get(socket.id)?.();

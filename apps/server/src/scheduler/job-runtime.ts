@@ -9,6 +9,7 @@ import type {
 
 import { DurationHistogram } from './duration-histogram.js';
 import { Quorum } from './quorum.js';
+import { RateSeries } from './rate-series.js';
 
 import { TaskQueue } from './task-queue.js';
 
@@ -49,6 +50,8 @@ export class JobRuntime {
   /** Settled count at the last stats tick, for tasks/s. */
   settledAtTick: number;
   tasksPerSecond = 0;
+  /** tasks/s at each stats tick while the job runs (the dashboard's job chart). */
+  readonly rates = new RateSeries();
   /** The latest durable outcomes, in seq order (seqs `recentFirstSeq` …). */
   recent: Outcome[] = [];
   /** Highest seq known durable; streams never read past it. */

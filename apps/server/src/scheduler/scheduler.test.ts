@@ -434,6 +434,32 @@ describe('Scheduler', () => {
     expect(a.session.openFrames.size + b.session.openFrames.size).toBe(0);
   });
 
+  it("keeps each job's throughput series while it runs, for dashboards opened later", async () => {
+    const job = await withFakeClock({});
+    await scheduler.submit(admin, job.id, 'b1', [...Array(6).keys()]);
+    await scheduler.closeJob(admin, job.id);
+    const w = connect(10);
+    for (let second = 0; second < 3; second++) {
+      await settle();
+      answer(
+        w.session,
+        w
+          .tasks()
+          .slice(second * 2, second * 2 + 2)
+          .map(ok),
+      );
+      await settle();
+      vi.advanceTimersByTime(1000);
+    }
+    const runtime = scheduler.job(admin, job.id);
+    expect(runtime.record.state).toBe('done');
+    vi.advanceTimersByTime(5000); // a finished job's series stops growing
+    const series = scheduler.statsCollector.history(runtime).job ?? [];
+    expect(series.map((p) => p.tasksPerSecond)).toEqual([2, 2, 2]);
+    expect(series[1]!.at - series[0]!.at).toBe(1000);
+    expect(scheduler.statsCollector.history().job).toBeUndefined();
+  });
+
   it('pages a large job in from the store instead of holding it in memory', async () => {
     const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
     for (let b = 0; b < 5; b++) {

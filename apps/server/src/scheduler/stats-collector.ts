@@ -1,11 +1,17 @@
-import type { DashboardStats, JobDetail, JobStats, StatsSample } from '@tabgrid/protocol/dashboard';
+import type {
+  DashboardHistory,
+  DashboardStats,
+  JobDetail,
+  JobStats,
+  StatsSample,
+} from '@tabgrid/protocol/dashboard';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { JobRuntime } from './job-runtime.js';
 import type { Caller, Scheduler } from './scheduler.js';
 
+import { HISTORY_POINTS } from './rate-series.js';
+
 const TICK_MS = 1000;
-/** 15 minutes of one-second samples. */
-const HISTORY = 900;
 
 /**
  * Samples throughput once a second and keeps 15 minutes of history. Dashboards get one aggregated
@@ -23,8 +29,9 @@ export class StatsCollector {
     this.timer.unref();
   }
 
-  history(): StatsSample[] {
-    return [...this.samples];
+  /** The grid's samples, and `job`'s throughput series when one is given. */
+  history(job?: JobRuntime): DashboardHistory {
+    return { samples: [...this.samples], ...(job ? { job: job.rates.points() } : {}) };
   }
 
   /** Calls `listener` after every tick; returns the unsubscribe function. */
@@ -35,17 +42,20 @@ export class StatsCollector {
 
   private tick(): void {
     const seconds = TICK_MS / 1000;
+    const now = Date.now();
     const settled = this.scheduler.settledTotal;
     this.samples.push({
-      at: Date.now(),
+      at: now,
       tasksPerSecond: (settled - this.settledAtTick) / seconds,
       workers: this.scheduler.workers.size,
     });
-    if (this.samples.length > HISTORY) this.samples.shift();
+    if (this.samples.length > HISTORY_POINTS) this.samples.shift();
     this.settledAtTick = settled;
     for (const job of this.scheduler.visibleJobs()) {
       job.tasksPerSecond = (job.settled - job.settledAtTick) / seconds;
       job.settledAtTick = job.settled;
+      // While it runs, and the tick its last tasks settled in.
+      if (job.runnable || job.tasksPerSecond > 0) job.rates.add(now, job.tasksPerSecond);
     }
     for (const worker of this.scheduler.workers.all()) {
       worker.tasksPerSecond = (worker.tasksDone - worker.doneAtTick) / seconds;
