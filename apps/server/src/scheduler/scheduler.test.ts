@@ -460,6 +460,59 @@ describe('Scheduler', () => {
     expect(scheduler.statsCollector.history().job).toBeUndefined();
   });
 
+  it("a task's failed attempts and error retries survive a server restart", async () => {
+    const job = await scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      maxAttempts: 2,
+      retryErrors: 1,
+    });
+    await scheduler.submit(admin, job.id, 'b1', [0, 1]);
+    await scheduler.closeJob(admin, job.id);
+    const before = connect(2);
+    await settle();
+    expect(before.tasks()).toHaveLength(2);
+    // Task 1's Run throws once (a retry is granted); then the worker vanishes holding task 0.
+    answer(before.session, [
+      {
+        jobId: job.id,
+        index: 1,
+        ms: 1,
+        ok: false,
+        error: { name: 'E', message: 'boom', stack: '' },
+      },
+    ]);
+    scheduler.dispatcher.disconnect(before.session);
+    await settle();
+    // The server restarts on the same data; each task has one try left, no more.
+    scheduler.close();
+    scheduler = await Scheduler.open({ store });
+    const after = connect(2);
+    await settle();
+    expect(after.tasks().map((t) => t.index)).toEqual([0, 1]);
+    // Lost again: task 0 is out of attempts; task 1 (1 of 2 lost) runs once more and throws.
+    scheduler.dispatcher.disconnect(after.session);
+    const late = connect(2);
+    await settle();
+    answer(
+      late.session,
+      late.tasks().map((t) => ({
+        jobId: t.jobId,
+        index: t.index,
+        ms: 1,
+        ok: false,
+        error: { name: 'E', message: 'boom again', stack: '' },
+      })),
+    );
+    await settle();
+    const errors = await store.readOutcomes(job.id, 0, 'errors', 10);
+    const byIndex = new Map(
+      errors.map((e) => [e.index, JSON.parse(e.payload) as { message: string }]),
+    );
+    expect(byIndex.get(0)?.message).toMatch(/failed 2 time\(s\) \(maxAttempts 2\)/);
+    expect(byIndex.get(1)?.message).toBe('boom again');
+    expect(scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', failed: 2 });
+  });
+
   it('pages a large job in from the store instead of holding it in memory', async () => {
     const job = await scheduler.createJob(admin, { program: 'function Run(d){return d}' });
     for (let b = 0; b < 5; b++) {

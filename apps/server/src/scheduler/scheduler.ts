@@ -73,6 +73,12 @@ export class Scheduler {
       const runnable = record.state === 'open' || record.state === 'closed';
       const code = runnable ? await store.getJobCode(record.id) : undefined;
       const job = new JobRuntime(record, store, code);
+      if (job.queue) {
+        for (const [index, tries] of await store.readTries(record.id)) {
+          if (tries.attempts > 0) job.attempts.set(index, tries.attempts);
+          if (tries.errorRetries > 0) job.errorRetries.set(index, tries.errorRetries);
+        }
+      }
       scheduler.jobs.set(record.id, job);
       if (job.complete) scheduler.finish(job);
     }
@@ -327,6 +333,7 @@ export class Scheduler {
     const attempts = (job.attempts.get(task.index) ?? 0) + 1;
     if (attempts < job.record.maxAttempts) {
       job.attempts.set(task.index, attempts);
+      this.saveTries(job, task.index);
       job.queue?.requeue(task);
       return undefined;
     }
@@ -352,6 +359,7 @@ export class Scheduler {
     const retries = job.errorRetries.get(task.index) ?? 0;
     if (retries < job.record.retryErrors) {
       job.errorRetries.set(task.index, retries + 1);
+      this.saveTries(job, task.index);
       const delay = Math.min(30_000, 100 * 2 ** retries) * (0.5 + Math.random());
       const timer = setTimeout(() => {
         job.retryTimers.delete(timer);
@@ -364,6 +372,20 @@ export class Scheduler {
     }
     const failure: TaskFailure = { ...error, type: 'program' };
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /** Saves a task's failure counts, so a restart does not reset them (failures are rare). */
+  private saveTries(job: JobRuntime, index: number): void {
+    const tries = {
+      attempts: job.attempts.get(index) ?? 0,
+      errorRetries: job.errorRetries.get(index) ?? 0,
+    };
+    this.store.saveTries(job.record.id, index, tries).catch((err: unknown) => {
+      console.error(
+        `tabgrid: could not save the tries of task ${index} of job ${job.record.id}:`,
+        err,
+      );
+    });
   }
 
   /**

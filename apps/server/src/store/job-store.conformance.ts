@@ -148,6 +148,26 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(await store.readQueued('g', 0, 10)).toEqual([]);
     });
 
+    it("keeps unsettled tasks' tries across a reopen, and forgets them with the job", async () => {
+      await store.createJob(jobRecord('t'), { program: 'p', argsJson: 'null' });
+      await store.appendTasks('t', 'b', 0, ['1', '2', '3']);
+      await store.saveTries('t', 0, { attempts: 1, errorRetries: 0 });
+      await store.saveTries('t', 0, { attempts: 2, errorRetries: 0 }); // the latest counts win
+      await store.saveTries('t', 1, { attempts: 0, errorRetries: 3 });
+      await store.saveTries('t', 2, { attempts: 1, errorRetries: 1 });
+      await store.settle('t', [{ seq: 1, index: 2, ok: true, payload: '2' }]);
+      await store.close();
+      store = open(dir);
+      expect(await store.readTries('t')).toEqual(
+        new Map([
+          [0, { attempts: 2, errorRetries: 0 }],
+          [1, { attempts: 0, errorRetries: 3 }],
+        ]),
+      );
+      await store.deleteJob('t');
+      expect((await store.readTries('t')).size).toBe(0);
+    });
+
     it('keeps every acknowledged write across a reopen', async () => {
       await store.createJob(jobRecord('h'), { program: 'p', argsJson: 'null' });
       await store.appendTasks('h', 'b', 0, ['1', '2', '3']);

@@ -66,10 +66,14 @@ export interface JobStore {
   /** Appends tasks `firstIndex … firstIndex + inputs.length - 1` and remembers the batch id. */
   appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void>;
   settle(jobId: string, outcomes: StoredOutcome[]): Promise<void>;
+  /** Records a task's failed tries so far (rare: only when one fails), replacing earlier counts. */
+  saveTries(jobId: string, index: number, tries: TaskTries): Promise<void>;
   deleteJob(jobId: string): Promise<void>;
 
   listJobs(): Promise<JobRecord[]>;
   getJobCode(jobId: string): Promise<JobCode | undefined>;
+  /** The saved tries of the job's tasks that have not settled. */
+  readTries(jobId: string): Promise<Map<number, TaskTries>>;
   /** A batch already appended under this id, if any (idempotent submission). */
   findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined>;
   /** Unsettled tasks with index ≥ `fromIndex`, in index order. */
@@ -86,6 +90,16 @@ export interface JobStore {
   /** Errors grouped by message, most frequent first, with one full example each. */
   errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]>;
   close(): Promise<void>;
+}
+
+/**
+ * How often a task has failed so far without settling: `attempts` lost or timed out (counted
+ * against `maxAttempts`), `errorRetries` granted after Run threw (`retryErrors`). Saved so a
+ * server restart does not give a task that keeps failing a fresh allowance.
+ */
+export interface TaskTries {
+  attempts: number;
+  errorRetries: number;
 }
 
 export interface StoredErrorGroup {

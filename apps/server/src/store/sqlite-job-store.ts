@@ -11,6 +11,7 @@ import type {
   StoredErrorGroup,
   StoredOutcome,
   StoredTask,
+  TaskTries,
 } from './job-store.js';
 
 /*
@@ -43,6 +44,13 @@ CREATE TABLE IF NOT EXISTS outcome_batches (
   first_seq INTEGER NOT NULL,
   lines TEXT NOT NULL,
   PRIMARY KEY (job_id, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS task_tries (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  error_retries INTEGER NOT NULL,
+  PRIMARY KEY (job_id, idx)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outcome_errors (
   job_id TEXT NOT NULL,
@@ -144,6 +152,13 @@ export class SqliteJobStore implements JobStore {
       deleteBatches: this.db.prepare('DELETE FROM task_batches WHERE job_id = ?'),
       deleteOutcomes: this.db.prepare('DELETE FROM outcome_batches WHERE job_id = ?'),
       deleteErrors: this.db.prepare('DELETE FROM outcome_errors WHERE job_id = ?'),
+      saveTries: this.db.prepare(
+        'INSERT OR REPLACE INTO task_tries (job_id, idx, attempts, error_retries) VALUES (?, ?, ?, ?)',
+      ),
+      tries: this.db.prepare(
+        'SELECT idx AS "index", attempts, error_retries AS errorRetries FROM task_tries WHERE job_id = ?',
+      ),
+      deleteTries: this.db.prepare('DELETE FROM task_tries WHERE job_id = ?'),
       listJobs: this.db.prepare('SELECT record FROM jobs').pluck(),
       jobCode: this.db.prepare('SELECT program, args FROM jobs WHERE id = ?'),
       findBatch: this.db.prepare(
@@ -274,11 +289,18 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
+  saveTries(jobId: string, index: number, tries: TaskTries): Promise<void> {
+    return this.write(() => {
+      this.stmt.saveTries.run(jobId, index, tries.attempts, tries.errorRetries);
+    });
+  }
+
   deleteJob(jobId: string): Promise<void> {
     return this.write(() => {
       this.stmt.deleteBatches.run(jobId);
       this.stmt.deleteOutcomes.run(jobId);
       this.stmt.deleteErrors.run(jobId);
+      this.stmt.deleteTries.run(jobId);
       this.stmt.deleteJob.run(jobId);
       this.settled.delete(jobId);
     });
@@ -292,6 +314,17 @@ export class SqliteJobStore implements JobStore {
   getJobCode(jobId: string): Promise<JobCode | undefined> {
     const row = this.stmt.jobCode.get(jobId) as { program: string; args: string } | undefined;
     return Promise.resolve(row && { program: row.program, argsJson: row.args });
+  }
+
+  readTries(jobId: string): Promise<Map<number, TaskTries>> {
+    // Rows of settled tasks stay until the job is deleted (settling never writes here).
+    const settled = this.settledSet(jobId);
+    const tries = new Map<number, TaskTries>();
+    const rows = this.stmt.tries.all(jobId) as (TaskTries & { index: number })[];
+    for (const { index, attempts, errorRetries } of rows) {
+      if (!settled.has(index)) tries.set(index, { attempts, errorRetries });
+    }
+    return Promise.resolve(tries);
   }
 
   findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined> {
