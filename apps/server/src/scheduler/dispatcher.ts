@@ -200,9 +200,9 @@ export class Dispatcher {
 
   /**
    * Two safety nets, checked every second. A lease (or a replica of a redundancy job) whose
-   * worker has since answered tasks of a later frame, while nothing of its own frame came back for its job's timeout plus a grace, was
-   * swallowed: it goes back to the queue (a lost attempt). And a worker that holds tasks but
-   * returns nothing at all for that long is closed.
+   * worker has since answered tasks of a later frame, while nothing of its own frame came back
+   * for its job's timeout plus a grace, was swallowed: it goes back to the queue (a lost
+   * attempt). And a worker that holds tasks but returns nothing at all for that long is closed.
    */
   private closeStalledWorkers(): void {
     const now = Date.now();
@@ -225,13 +225,15 @@ export class Dispatcher {
         'the worker answered later tasks but never this one.',
       );
       const quorum = job.quorum;
-      const replicas = quorum?.releaseWhere((id, hold) => swallowed(id, hold.frame, hold.at));
-      for (const { workerId, index, hold } of replicas ?? []) {
-        const worker = this.workers.get(workerId);
-        worker?.drop(job.record.id);
-        worker?.closeLease(hold.frame, false, now);
-        const failed = loseReplica(this.scheduler, job, quorum!, workerId, index, 'lost');
-        if (failed) lost.push(failed);
+      if (quorum) {
+        const replicas = quorum.releaseWhere((id, hold) => swallowed(id, hold.frame, hold.at));
+        for (const { workerId, index, hold } of replicas) {
+          const worker = this.workers.get(workerId);
+          worker?.drop(job.record.id);
+          worker?.closeLease(hold.frame, false, now);
+          const failed = loseReplica(this.scheduler, job, quorum, workerId, index, 'lost');
+          if (failed) lost.push(failed);
+        }
       }
       this.scheduler.settle(job, lost, 0);
     }

@@ -330,8 +330,8 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     draining = false;
   }
 
-  // The page's first (and only) message to the global hands over the port to the page. The port stays in
-  // this closure and the global handler is removed, so job code cannot reach either.
+  // The page's first (and only) message to the global hands over our port to the page. The
+  // port stays in this closure and the global handler is removed: job code reaches neither.
   scope.onmessage = (event: MessageEvent) => {
     const port = event.ports[0];
     scope.onmessage = null;
