@@ -2,6 +2,8 @@ import type { RateSample } from '@tabgrid/protocol/dashboard';
 
 /** 15 minutes of one-second stats ticks. */
 export const HISTORY_POINTS = 900;
+/** What a finished job keeps of its series (see {@link RateSeries.thin}). */
+export const FINISHED_POINTS = 120;
 
 /**
  * A job's tasks/s, one point per stats tick while it runs, the newest {@link HISTORY_POINTS}
@@ -19,6 +21,26 @@ export class RateSeries {
       this.at.shift();
       this.rate.shift();
     }
+  }
+
+  /**
+   * Averages runs of consecutive points so that at most `maxPoints` remain (each at its run's
+   * last time): a finished job keeps the shape of its run in little memory.
+   */
+  thin(maxPoints: number): void {
+    const run = Math.ceil(this.at.length / maxPoints);
+    if (run <= 1) return;
+    const at: number[] = [];
+    const rate: number[] = [];
+    for (let i = 0; i < this.at.length; i += run) {
+      const end = Math.min(i + run, this.at.length);
+      let sum = 0;
+      for (let j = i; j < end; j++) sum += this.rate[j]!;
+      at.push(this.at[end - 1]!);
+      rate.push(sum / (end - i));
+    }
+    this.at.splice(0, this.at.length, ...at);
+    this.rate.splice(0, this.rate.length, ...rate);
   }
 
   points(): RateSample[] {

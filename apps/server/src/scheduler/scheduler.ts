@@ -16,6 +16,7 @@ import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
 import { JobRuntime, type Lease } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
+import { FINISHED_POINTS } from './rate-series.js';
 import { StatsCollector } from './stats-collector.js';
 import { WorkerRegistry } from './worker-registry.js';
 
@@ -404,6 +405,7 @@ export class Scheduler {
 
   private finish(job: JobRuntime): void {
     this.releaseLeases(job); // a redundancy job may still have surplus replicas out
+    job.rates.thin(FINISHED_POINTS); // kept for the dashboard, as long as the job is
     job.record.state = 'done';
     job.retire();
     this.dispatcher.forgetJob(job.record.id);
