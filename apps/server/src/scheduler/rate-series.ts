@@ -11,8 +11,8 @@ export const FINISHED_POINTS = 120;
  * Two number arrays rather than an object per point: every job keeps one.
  */
 export class RateSeries {
-  private readonly at: number[] = [];
-  private readonly rate: number[] = [];
+  private at: number[] = [];
+  private rate: number[] = [];
 
   add(at: number, tasksPerSecond: number): void {
     this.at.push(at);
@@ -39,8 +39,8 @@ export class RateSeries {
       at.push(this.at[end - 1]!);
       rate.push(sum / (end - i));
     }
-    this.at.splice(0, this.at.length, ...at);
-    this.rate.splice(0, this.rate.length, ...rate);
+    this.at = at;
+    this.rate = rate;
   }
 
   points(): RateSample[] {

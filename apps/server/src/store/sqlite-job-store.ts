@@ -317,10 +317,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   readTries(jobId: string): Promise<Map<number, TaskTries>> {
-    // Rows of settled tasks stay until the job is deleted (settling never writes here).
-    const settled = this.settledSet(jobId);
     const tries = new Map<number, TaskTries>();
     const rows = this.stmt.tries.all(jobId) as (TaskTries & { index: number })[];
+    if (rows.length === 0) return Promise.resolve(tries); // the usual case: nothing ever failed
+    // Rows of settled tasks stay until the job is deleted (settling never writes here).
+    const settled = this.settledSet(jobId);
     for (const { index, attempts, errorRetries } of rows) {
       if (!settled.has(index)) tries.set(index, { attempts, errorRetries });
     }
