@@ -1,7 +1,8 @@
 /**
  * The dashboard's live feed over socket.io: `dashboard:subscribe` (with an Ack carrying the last
- * 15 minutes of samples, and of the subscribed job's throughput), then a `dashboard:stats` push about once a second. Aggregated on the
- * server: never one event per result, so a dashboard stays cheap at any throughput.
+ * 15 minutes of samples, and of the subscribed job's throughput), then a `dashboard:stats` push
+ * about once a second. Aggregated on the server: never one event per result, so a dashboard
+ * stays cheap at any throughput.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder } from './codec.js';

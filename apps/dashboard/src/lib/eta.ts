@@ -1,12 +1,9 @@
 /** Time-left estimates for jobs. Pure functions: unit-tested in eta.test.ts. */
+import type { RateSample } from '@tabgrid/protocol/dashboard';
 import type { JobInfo } from '@tabgrid/protocol/jobs';
 
-/** One second of a job's (or the grid's) throughput. */
-export interface RatePoint {
-  /** Epoch ms. */
-  at: number;
-  tasksPerSecond: number;
-}
+/** One second of a job's (or the grid's) throughput: the protocol's sample. */
+export type RatePoint = RateSample;
 
 type Counters = Pick<JobInfo, 'state' | 'total' | 'finished' | 'failed'>;
 
