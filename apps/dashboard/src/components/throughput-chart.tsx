@@ -145,7 +145,10 @@ export function ThroughputChart({
       makeOptions={makeOptions}
       data={data}
       height={height}
-      label={`${withWorkers ? 'Tasks per second and workers online over time' : 'Tasks per second'}${peakNote(points)}`}
+      label={
+        (withWorkers ? 'Tasks per second and workers online over time' : 'Tasks per second') +
+        peakNote(points)
+      }
       testId={testId}
     />
   );

@@ -16,7 +16,7 @@ export interface FeedState {
   receivedAt: number | undefined;
   /** Grid throughput and workers online, oldest first. */
   samples: StatsSample[];
-  /** Each job's tasks/s since this page opened (the watched job's: from the server), oldest first. */
+  /** Each job's tasks/s since this page opened (the watched job's from its start), oldest first. */
   jobRates: Map<string, RatePoint[]>;
   /** The last refused subscription or invalid push, with the job it concerned. */
   error: { jobId: string | undefined; error: TabgridError } | undefined;
