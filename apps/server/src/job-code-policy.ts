@@ -1,25 +1,12 @@
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { workerPageCsp } from '@tabgrid/protocol/worker';
 
 /**
- * What job code may reach, server side. Job threads are Web Workers started from `data:`
- * URLs (worker-web's thread-host.ts): they run with an opaque origin and inherit the worker
- * page's Content-Security-Policy below. `connect-src 'self'` keeps job code off every other
- * host (fetch, XHR, WebSocket, EventSource, beacon), and this server refuses every request
- * from an opaque origin (browsers send `Origin: null`), so job code gets nothing here either.
- * `'unsafe-eval'` lets a thread compile the job's program; `script-src 'self'` limits
- * `importScripts` to this server's public files. The thread runtime also removes all of these
- * from job code's global, so that misuse fails with a clear message.
+ * What job code may reach, server side: the worker page goes out with
+ * {@link workerPageCsp} (its job threads inherit it), and this server refuses every request from
+ * an opaque origin, which is what job code is.
  */
-export const WORKER_PAGE_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'unsafe-eval'",
-  "worker-src 'self' data:",
-  "connect-src 'self'",
-  "img-src 'self' data:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+export const WORKER_PAGE_CSP = workerPageCsp();
 
 /**
  * Whether a request comes from an opaque origin: job code, but also a sandboxed frame or a

@@ -131,3 +131,27 @@ export const WorkerCloseCode = {
 
 /** Worker endpoint path on the server. */
 export const WORKER_SOCKET_PATH = '/ws/worker';
+
+/**
+ * The worker page's Content-Security-Policy, sent with its HTML by the server (and by Vite's
+ * dev server). Job threads are Web Workers started from `data:` URLs: they run with an opaque
+ * origin and inherit this policy. `connect-src 'self'` keeps job code off every other host, and
+ * the server refuses whatever comes from an opaque origin (`Origin: null`), so job code gets
+ * nothing there either. `'unsafe-eval'` lets a thread compile the job's program;
+ * `script-src 'self'` limits `importScripts` to the server's public files. `dev` adds what Vite's
+ * dev server needs (its inline scripts and styles), never any network.
+ */
+export function workerPageCsp(dev = false): string {
+  const inline = dev ? " 'unsafe-inline'" : '';
+  return [
+    "default-src 'self'",
+    `script-src 'self' 'unsafe-eval'${inline}`,
+    `style-src 'self'${inline}`,
+    "worker-src 'self' data:",
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
+}

@@ -5,7 +5,8 @@ import { SANDBOX_WORKER_SOURCE } from './sandbox.worker';
  * Starts job threads as Web Workers from a `data:` URL. Such a worker runs with an opaque
  * origin (none of this origin's cookies, storage or caches) and inherits the page's
  * Content-Security-Policy, which the server sets so that job code reaches no other host and
- * gets nothing from the server itself (apps/server/src/job-code-policy.ts).
+ * gets nothing from the server itself (`workerPageCsp` in @tabgrid/protocol/worker, and the
+ * server's job-code-policy.ts).
  *
  * Threads run in this tab's process, so a page ↔ thread message is a hop between threads.
  * The sandboxed iframe this replaces got a process of its own from Chromium, and every message
