@@ -7,6 +7,7 @@ import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Server as SocketIoServer } from 'socket.io';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { workerPageCsp } from '@tabgrid/protocol/worker';
 import { Scheduler, type Caller } from './scheduler/scheduler.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
@@ -19,7 +20,7 @@ import type { KeyStore } from './store/key-store.js';
 import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
 import { workerSocketOptions, workerSocketRoutes } from './routes/worker-socket.js';
-import { WORKER_PAGE_CSP, fromOpaqueOrigin, opaqueOriginRefused } from './job-code-policy.js';
+import { fromOpaqueOrigin, opaqueOriginRefused } from './job-code-policy.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -134,7 +135,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),
     '/',
     'worker page',
-    WORKER_PAGE_CSP,
+    workerPageCsp(),
   );
   serveBuiltApp(
     app,

@@ -1,12 +1,9 @@
-import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import { workerPageCsp } from '@tabgrid/protocol/worker';
-
 /**
- * What job code may reach, server side: the worker page goes out with
- * {@link workerPageCsp} (its job threads inherit it), and this server refuses every request from
- * an opaque origin, which is what job code is.
+ * What job code may reach, server side. The worker page goes out with the protocol's
+ * `workerPageCsp()` (its job threads inherit it, see app.ts); and this server refuses every
+ * request from an opaque origin, which is what job code is.
  */
-export const WORKER_PAGE_CSP = workerPageCsp();
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 
 /**
  * Whether a request comes from an opaque origin: job code, but also a sandboxed frame or a
