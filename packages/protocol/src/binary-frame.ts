@@ -113,7 +113,8 @@ export function decodeBinaryFrame(
     return out;
   });
   checkTiling(slots, attachments.length);
-  for (const { at, length, out } of slots) out.base64 = base64(attachments.subarray(at, at + length));
+  for (const { at, length, out } of slots)
+    out.base64 = base64(attachments.subarray(at, at + length));
   return value;
 }
 

@@ -142,6 +142,10 @@ export function checkDepth(
 }
 
 /** Like {@link checkDepth}, for JSON text, before `JSON.parse`. */
-export function checkJsonDepth(text: string, max = MAX_DEPTH, options: DepthCheckOptions = {}): void {
+export function checkJsonDepth(
+  text: string,
+  max = MAX_DEPTH,
+  options: DepthCheckOptions = {},
+): void {
   if (jsonDepth(text, max) > max) throw tooDeep(max, options);
 }
