@@ -240,8 +240,10 @@ function reusedAttachment(): TabgridError {
  * `seen` set to every call for one message (e.g. each task of a batch) to refuse repeats
  * across them too; without it, repeats are refused inside this value.
  */
-export function socketFormToJson(value: unknown, seen: Set<object> = new Set()): string {
-  return JSON.stringify(toTextForm(value, seen) ?? null);
+export function socketFormToJson(value: unknown, seen?: Set<object>): string {
+  // Plain JSON (most tasks) costs no set.
+  if (!containsBytes(value)) return JSON.stringify(value ?? null);
+  return JSON.stringify(toTextForm(value, seen ?? new Set()) ?? null);
 }
 
 /** A parsed text-form value → the socket form (for the server to push on socket.io). */

@@ -53,6 +53,11 @@ describe('worker frames', () => {
   it('refuses unknown message types, naming the problem', () => {
     expect(() => decodeWorkerToServer('{"type":"nope"}')).toThrow(TabgridError);
     expect(() => decodeWorkerToServer('{"type":"nope"}')).toThrow(/Invalid worker frame/);
+    // A hostile type is quoted short: messages go into close reasons and logs.
+    const long = thrownBy(() => decodeWorkerToServer(JSON.stringify({ type: 'y'.repeat(1e6) })));
+    expect(long.message).toMatch(/unknown message type "y{40}"\.\.\.; expected one of hello/);
+    expect(long.message.length).toBeLessThan(200);
+    expect(thrownBy(() => decodeWorkerToServer('{"type":[1]}')).message).toMatch(/type an array/);
   });
 
   it('refuses text that is not JSON, a malformed binary frame, and anything else', () => {

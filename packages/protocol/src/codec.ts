@@ -111,13 +111,26 @@ function explain(
     const type = (value as { type?: unknown } | null)?.type;
     const variant = typeof type === 'string' ? variants.get(type) : undefined;
     if (!variant) {
-      return `unknown message type ${JSON.stringify(type) ?? 'undefined'}; expected one of ${[...variants.keys()].join(', ')}`;
+      return `unknown message type ${quoted(type)}; expected one of ${[...variants.keys()].join(', ')}`;
     }
     target = variant;
   }
   const first = Value.Errors(target, value).First();
   const error = first && deepest(first);
   return error ? `${error.path || '/'}: ${error.message}` : 'does not match its schema';
+}
+
+/** A received value, quoted for an error message: short (it may be megabytes long). */
+function quoted(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length <= 40 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 40))}...`;
+  }
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object' && value !== null) {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+  // null, a number or a boolean: short.
+  return JSON.stringify(value);
 }
 
 /**
