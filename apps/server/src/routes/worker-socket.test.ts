@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BYTES_TAG } from '@tabgrid/protocol/bytes';
 import { WORKER_LIMITS, WorkerCloseCode } from '@tabgrid/protocol/worker';
 import { buildApp, type App } from '../app.js';
+import { loadConfig } from '../config.js';
 import type { WorkerSocketOptions } from './worker-socket.js';
 import { NodeWorker } from '../testing/node-worker.js';
 
@@ -158,6 +159,25 @@ describe('the worker socket, per address', () => {
       if (outcome !== 'closed') break;
       expect(attempt).toBeLessThan(50);
       await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+
+  it('takes its cap from TABGRID_MAX_WORKERS_PER_ADDRESS', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-config-'));
+    try {
+      const env = { TABGRID_DATA_DIR: dataDir, TABGRID_ADMIN_TOKEN: 't' };
+      expect(loadConfig(env).maxWorkersPerAddress).toBeUndefined();
+      const config = loadConfig({ ...env, TABGRID_MAX_WORKERS_PER_ADDRESS: '1' });
+      expect(() => loadConfig({ ...env, TABGRID_MAX_WORKERS_PER_ADDRESS: '0' })).toThrow(
+        /TABGRID_MAX_WORKERS_PER_ADDRESS must be a whole number/,
+      );
+      const { wsUrl } = await start({ maxWorkersPerAddress: config.maxWorkersPerAddress });
+      await greeted(wsUrl);
+      const second = new NodeWorker(wsUrl);
+      await second.closed;
+      expect(second.closeCode).toBe(WorkerCloseCode.TOO_MANY_SOCKETS);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 
