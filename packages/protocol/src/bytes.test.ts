@@ -96,6 +96,13 @@ describe('bytes', () => {
       /TG_ERR_INVALID_TASK|reserved key/,
     );
     expect(() => fromSocketForm({ [BYTES_TAG]: 'Weird', base64: '' })).toThrow(/unknown kind/);
+    // Text-form tags from REST clients must decode, or they would fail later, where they are read.
+    expect(() => socketFormToJson({ [BYTES_TAG]: 'Int16Array', base64: 'AQID' })).toThrow(
+      /3 bytes are not a whole number of Int16Array elements/,
+    );
+    expect(() => socketFormToJson({ [BYTES_TAG]: 'Uint8Array', base64: '%%%%' })).toThrow(
+      /TG_ERR_INVALID_TASK|base64 is malformed/,
+    );
   });
 });
 

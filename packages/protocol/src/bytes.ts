@@ -63,6 +63,65 @@ function isKind(value: unknown): value is BytesKind {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(KINDS, value);
 }
 
+/** Bytes per element of a kind (1 for an ArrayBuffer). */
+function elementSize(kind: BytesKind): number {
+  return KINDS[kind]?.BYTES_PER_ELEMENT ?? 1;
+}
+
+/** Base64, padded or not (atob takes both; btoa pads). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Why a text-form tag cannot be turned back into its typed array (so the SDK, or the server
+ * pushing it, would throw later), or undefined when it can.
+ */
+function textTagProblem(tagged: Record<string, unknown>): string | undefined {
+  const kind = tagged[BYTES_TAG];
+  if (!isKind(kind)) {
+    return `with an unknown kind (${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind})`;
+  }
+  const text = tagged.base64;
+  if (typeof text !== 'string') return 'without base64 bytes';
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const digits = text.length - padding;
+  if (!BASE64.test(text) || digits % 4 === 1 || (padding > 0 && text.length % 4 !== 0)) {
+    return 'whose base64 is malformed';
+  }
+  const size = Math.floor((digits * 3) / 4);
+  if (size % elementSize(kind) !== 0) {
+    return `whose ${size} bytes are not a whole number of ${kind} elements`;
+  }
+  return undefined;
+}
+
+/**
+ * Throws a {@link TabgridError} (TG_ERR_PROTOCOL unless `code` says otherwise) when a parsed
+ * text-form value holds a bytes tag that does not decode to its typed array: an unknown kind,
+ * malformed base64, or a byte count that is not a whole number of elements. What a worker
+ * sends is checked so, so no stored result can make a later push or a consumer throw.
+ * Iterative.
+ */
+export function checkTextForm(
+  value: unknown,
+  what = 'value',
+  code: ErrorCode = ErrorCode.PROTOCOL,
+): void {
+  if (typeof value !== 'object' || value === null) return;
+  const pending: object[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (!Array.isArray(item) && BYTES_TAG in item) {
+      const problem = textTagProblem(item);
+      if (problem) throw new TabgridError(code, `Invalid ${what}: a bytes tag ${problem}.`);
+      continue;
+    }
+    const children: unknown[] = Array.isArray(item) ? item : Object.values(item);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
+  }
+}
+
 function badTag(where: string): TabgridError {
   return new TabgridError(
     ErrorCode.INVALID_TASK,
@@ -214,8 +273,12 @@ export function toTextForm(value: unknown, seen?: Set<object>): unknown {
     if (!(BYTES_TAG in tagged)) return item;
     const kind = tagged[BYTES_TAG];
     if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
-    // Already the text form (a REST client may send that): kept as it is.
-    if (typeof tagged.base64 === 'string') return { [BYTES_TAG]: kind, base64: tagged.base64 };
+    // Already the text form (a REST client may send that): kept as it is, if it decodes.
+    if (typeof tagged.base64 === 'string') {
+      const problem = textTagProblem(tagged);
+      if (problem) throw badTag(problem);
+      return { [BYTES_TAG]: kind, base64: tagged.base64 };
+    }
     if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
     return { [BYTES_TAG]: kind, base64: base64(bytesOf(once(tagged.data))) };
   });

@@ -3,6 +3,7 @@ import { WORKER_LIMITS, decodeWorkerToServer, decodeServerToWorker } from './wor
 import { decodeSdkRequest } from './sdk.js';
 import { ErrorCode, TabgridError } from './errors.js';
 import { MAX_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
+import { BYTES_TAG } from './bytes.js';
 
 /** The error `run` throws (the test fails if it throws none). */
 function thrownBy(run: () => unknown): TabgridError {
@@ -153,6 +154,38 @@ describe('worker frames from a hostile worker', () => {
     expect(() =>
       decodeWorkerToServer(hello({ userAgent: 'u'.repeat(WORKER_LIMITS.maxUserAgentLength + 1) })),
     ).toThrow(/userAgent/);
+  });
+});
+
+describe('bytes in worker results', () => {
+  const withTag = (tag: object) => outcome({ value: { samples: tag } });
+  const tag = (kind: unknown, base64: unknown) => ({ [BYTES_TAG]: kind, base64 });
+
+  it('must decode to their typed array, or the frame is refused', () => {
+    expect(decodeWorkerToServer(withTag(tag('Float64Array', 'AAAAAAAA8D8=')))).toMatchObject({
+      items: [{ value: { samples: { base64: 'AAAAAAAA8D8=' } } }],
+    });
+    expect(decodeWorkerToServer(withTag(tag('Uint8Array', 'AQI'))).type).toBe('outcomes');
+    const refused: [object, RegExp][] = [
+      [tag('Weird', 'AAAA'), /unknown kind \(Weird\)/],
+      [tag({ x: 1 }, 'AAAA'), /unknown kind \(object\)/],
+      [tag('Uint8Array', 12), /without base64 bytes/],
+      [tag('Uint8Array', 'A$$$'), /base64 is malformed/],
+      [tag('Uint8Array', 'AAAAA'), /base64 is malformed/],
+      [tag('Float64Array', 'AQID'), /3 bytes are not a whole number of Float64Array elements/],
+    ];
+    for (const [bad, why] of refused) {
+      const error = thrownBy(() => decodeWorkerToServer(withTag(bad)));
+      expect(error.code).toBe(ErrorCode.PROTOCOL);
+      expect(error.message).toMatch(why);
+    }
+  });
+
+  it('are checked in binary frames too', () => {
+    const head = Buffer.from(outcome({ value: { [BYTES_TAG]: 'Float32Array', at: 0, length: 3 } }));
+    const frame = Buffer.concat([Buffer.alloc(4), head, Buffer.from([1, 2, 3])]);
+    frame.writeUInt32LE(head.length, 0);
+    expect(() => decodeWorkerToServer(frame)).toThrow(/not a whole number of Float32Array/);
   });
 });
 

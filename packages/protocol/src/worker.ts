@@ -7,7 +7,8 @@
  * granted. A job's program and args travel once per connection (`job`), then only inputs.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { MAX_BYTES_TAGS } from './binary-frame.js';
+import { MAX_BYTES_TAGS, hasBytes } from './binary-frame.js';
+import { checkTextForm } from './bytes.js';
 import { createFrameDecoder } from './codec.js';
 import { MAX_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
 
@@ -154,13 +155,22 @@ export const ServerCancel = Type.Object({
 export const ServerToWorker = Type.Union([ServerWelcome, ServerJob, ServerTasks, ServerCancel]);
 export type ServerToWorker = Static<typeof ServerToWorker>;
 
-/**
- * Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL, also
- * for a result nested deeper than {@link MAX_VALUE_DEPTH}.
- */
-export const decodeWorkerToServer = createFrameDecoder(WorkerToServer, 'worker frame', {
+const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
   maxDepth: WORKER_FRAME_DEPTH,
 });
+/**
+ * Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL, also
+ * for a result nested deeper than {@link MAX_VALUE_DEPTH} or holding a bytes tag that does not
+ * decode (unknown kind, bad base64, a partial element).
+ */
+export function decodeWorkerToServer(data: unknown): WorkerToServer {
+  const msg = decodeWorkerFrame(data);
+  // Results' bytes tags must decode (see checkTextForm): a text frame without any skips the walk.
+  if (msg.type === 'outcomes' && (typeof data !== 'string' || hasBytes(data))) {
+    for (const item of msg.items) if (item.ok) checkTextForm(item.value, 'worker frame');
+  }
+  return msg;
+}
 /**
  * Decodes and validates a frame from the server, text or binary. Throws TG_ERR_PROTOCOL. Its
  * depth bound only guards the page's stack: it is looser than what the server accepts, so no
