@@ -39,6 +39,26 @@ export interface WorkerSocketOptions {
   helloTimeoutMs?: number;
 }
 
+/** Open sockets per remote address, at most `max` each. */
+class AddressSlots {
+  private readonly open = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  /** Takes a slot for `address`; false when it has none left. */
+  take(address: string): boolean {
+    const open = this.open.get(address) ?? 0;
+    if (open >= this.max) return false;
+    this.open.set(address, open + 1);
+    return true;
+  }
+
+  give(address: string): void {
+    const left = (this.open.get(address) ?? 1) - 1;
+    if (left > 0) this.open.set(address, left);
+    else this.open.delete(address);
+  }
+}
+
 /** WebSocket close reasons are limited to 123 bytes. */
 function closeReason(text: string): string {
   return Buffer.byteLength(text) <= 123
@@ -75,21 +95,20 @@ export function workerSocketRoutes(
   scheduler: Scheduler,
   options: WorkerSocketOptions = {},
 ): void {
-  const maxPerAddress = options.maxWorkersPerAddress ?? DEFAULT_MAX_WORKERS_PER_ADDRESS;
+  const slots = new AddressSlots(options.maxWorkersPerAddress ?? DEFAULT_MAX_WORKERS_PER_ADDRESS);
   const helloTimeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
-  const openByAddress = new Map<string, number>();
 
   app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket, request) => {
     const address = request.ip;
-    const open = openByAddress.get(address) ?? 0;
-    if (open >= maxPerAddress) {
+    if (!slots.take(address)) {
       socket.close(
         WorkerCloseCode.TOO_MANY_SOCKETS,
-        closeReason(`Too many worker sockets from one address (${maxPerAddress}); retry later.`),
+        closeReason(`Too many worker sockets from one address (${slots.max}); retry later.`),
       );
       return;
     }
-    openByAddress.set(address, open + 1);
+    // First of all, so the slot is given back whatever happens next.
+    socket.once('close', () => slots.give(address));
 
     const close = (code: number, reason: string) => socket.close(code, closeReason(reason));
     /** Logs an unexpected error (never the frame) and closes this socket only. */
@@ -143,9 +162,6 @@ export function workerSocketRoutes(
     socket.on('close', () => {
       clearInterval(heartbeat);
       clearTimeout(helloDeadline);
-      const left = (openByAddress.get(address) ?? 1) - 1;
-      if (left > 0) openByAddress.set(address, left);
-      else openByAddress.delete(address);
       try {
         scheduler.dispatcher.disconnect(worker);
       } catch (err) {
