@@ -6,8 +6,10 @@
  *
  * where the header is the frame's JSON with every `{ "$tabgrid.bytes": kind, "base64": … }`
  * replaced by `{ "$tabgrid.bytes": kind, "at": offset, "length": n }` into the attachments.
- * Decoding restores the text form, so everything past the socket sees the same values either
- * way. Frames without bytes stay JSON text.
+ * The tags' ranges tile the attachments: each byte belongs to exactly one tag, so decoding
+ * costs what the frame weighs (a header naming one attachment many times is refused). Decoding
+ * restores the text form, so everything past the socket sees the same values either way.
+ * Frames without bytes stay JSON text.
  */
 import { BYTES_TAG, base64, mapDeep, unbase64 } from './bytes.js';
 import { ErrorCode, TabgridError } from './errors.js';
@@ -113,8 +115,9 @@ export function decodeBinaryFrame(
     return out;
   });
   checkTiling(slots, attachments.length);
-  for (const { at, length, out } of slots)
+  for (const { at, length, out } of slots) {
     out.base64 = base64(attachments.subarray(at, at + length));
+  }
   return value;
 }
 
