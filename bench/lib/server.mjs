@@ -31,6 +31,8 @@ export async function startServer() {
       PORT: String(port),
       TABGRID_DATA_DIR: dataDir,
       TABGRID_ADMIN_TOKEN: TOKEN,
+      // Thousands of simulated workers, all from loopback: a lab, not one host hoarding sockets.
+      TABGRID_MAX_WORKERS_PER_ADDRESS: '100000',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

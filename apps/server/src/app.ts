@@ -19,7 +19,11 @@ import { OPENAPI_PATH, openApiRoutes } from './routes/openapi.js';
 import type { KeyStore } from './store/key-store.js';
 import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
-import { workerSocketOptions, workerSocketRoutes } from './routes/worker-socket.js';
+import {
+  type WorkerSocketOptions,
+  workerSocketOptions,
+  workerSocketRoutes,
+} from './routes/worker-socket.js';
 import { fromOpaqueOrigin, opaqueOriginRefused } from './job-code-policy.js';
 
 declare module 'fastify' {
@@ -38,6 +42,8 @@ export interface AppOptions {
   workerWebDir?: string;
   dashboardDir?: string;
   logger?: boolean;
+  /** Per-address socket cap and hello deadline of `/ws/worker` (defaults in worker-socket.ts). */
+  workerSocket?: WorkerSocketOptions;
 }
 
 export interface App {
@@ -126,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   await app.register(fastifyWebsocket, { options: workerSocketOptions });
-  workerSocketRoutes(app, scheduler);
+  workerSocketRoutes(app, scheduler, options.workerSocket);
   jobRoutes(app, scheduler);
   keyRoutes(app, keys);
   openApiRoutes(app);

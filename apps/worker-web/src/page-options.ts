@@ -1,5 +1,7 @@
+import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
+
 /** Most threads a tab may announce (the protocol's `hello.threads` maximum). */
-export const MAX_THREADS = 1024;
+export const MAX_THREADS = WORKER_LIMITS.maxThreads;
 
 export interface PageOptions {
   threads: number;

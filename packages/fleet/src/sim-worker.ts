@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
+  WORKER_LIMITS,
   WorkerCloseCode,
   decodeServerToWorker,
   decodeWorkerToServer,
@@ -125,11 +126,14 @@ export class SimWorker {
     this.index = options.index ?? 0;
     this.threads = options.threads ?? 1;
     this.credit = options.credit ?? 64;
-    if (!Number.isInteger(this.threads) || this.threads < 1 || this.threads > 1024) {
-      throw new RangeError(`threads must be an integer from 1 to 1024, got ${this.threads}.`);
+    const { maxThreads, maxCredit } = WORKER_LIMITS;
+    if (!Number.isInteger(this.threads) || this.threads < 1 || this.threads > maxThreads) {
+      throw new RangeError(
+        `threads must be an integer from 1 to ${maxThreads}, got ${this.threads}.`,
+      );
     }
-    if (!Number.isInteger(this.credit) || this.credit < 1 || this.credit > 1_000_000) {
-      throw new RangeError(`credit must be an integer from 1 to 1000000, got ${this.credit}.`);
+    if (!Number.isInteger(this.credit) || this.credit < 1 || this.credit > maxCredit) {
+      throw new RangeError(`credit must be an integer from 1 to ${maxCredit}, got ${this.credit}.`);
     }
     this.current = { ...options.behavior };
     checkBehavior(this.current);

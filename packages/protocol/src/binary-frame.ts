@@ -6,11 +6,14 @@
  *
  * where the header is the frame's JSON with every `{ "$tabgrid.bytes": kind, "base64": … }`
  * replaced by `{ "$tabgrid.bytes": kind, "at": offset, "length": n }` into the attachments.
- * Decoding restores the text form, so everything past the socket sees the same values either
- * way. Frames without bytes stay JSON text.
+ * The tags' ranges tile the attachments: each byte belongs to exactly one tag, so decoding
+ * costs what the frame weighs (a header naming one attachment many times is refused). Decoding
+ * restores the text form, so everything past the socket sees the same values either way.
+ * Frames without bytes stay JSON text.
  */
 import { BYTES_TAG, base64, mapDeep, unbase64 } from './bytes.js';
 import { ErrorCode, TabgridError } from './errors.js';
+import { MAX_DEPTH, jsonDepth } from './limits.js';
 
 /** True when a frame's JSON text carries bytes, i.e. should go as a binary frame. */
 export function hasBytes(text: string): boolean {
@@ -26,12 +29,19 @@ function invalid(why: string): TabgridError {
   return new TabgridError(ErrorCode.PROTOCOL, `Invalid binary frame: ${why}.`);
 }
 
-/** A frame's JSON text (bytes in the text form) → a binary frame. */
+/**
+ * A frame's JSON text (bytes in the text form) → a binary frame whose tags tile its attachments
+ * in order, as {@link decodeBinaryFrame} requires. Throws TG_ERR_PROTOCOL for a frame with more
+ * than {@link MAX_BYTES_TAGS} typed arrays (no decoder would take it).
+ */
 export function encodeBinaryFrame(text: string): Uint8Array {
   const parts: Uint8Array[] = [];
   let size = 0;
   const header = walk(JSON.parse(text), (tagged) => {
     if (typeof tagged.base64 !== 'string') return tagged;
+    if (parts.length === MAX_BYTES_TAGS) {
+      throw invalid(`more than ${MAX_BYTES_TAGS} typed arrays in one frame (the limit)`);
+    }
     const bytes = unbase64(tagged.base64);
     parts.push(bytes);
     size += bytes.length;
@@ -49,8 +59,30 @@ export function encodeBinaryFrame(text: string): Uint8Array {
   return frame;
 }
 
-/** A binary frame → its value, with bytes in the text form. Throws TG_ERR_PROTOCOL. */
-export function decodeBinaryFrame(frame: ArrayBuffer | ArrayBufferView): unknown {
+/** Most bytes tags one binary frame may hold (each costs a header object and a base64 call). */
+export const MAX_BYTES_TAGS = 65_536;
+
+/** One bytes tag of a header, and the text-form object that replaces it in the value. */
+interface Slot {
+  at: number;
+  length: number;
+  out: Record<string, unknown>;
+}
+
+/**
+ * A binary frame → its value, with bytes in the text form. Throws TG_ERR_PROTOCOL.
+ *
+ * The work is bounded by the frame's size before any of it is done: the header's nesting is
+ * checked on its text ({@link MAX_DEPTH}), the tags are counted ({@link MAX_BYTES_TAGS}), and
+ * their ranges must tile the attachments exactly, in any order (each byte belongs to one tag;
+ * no gaps, no overlaps). So no header can make the decoder copy an attachment twice: the
+ * decoded text is at most the header plus 4/3 of the attachments. {@link encodeBinaryFrame}
+ * writes frames that way.
+ */
+export function decodeBinaryFrame(
+  frame: ArrayBuffer | ArrayBufferView,
+  maxDepth: number = MAX_DEPTH,
+): unknown {
   const bytes =
     frame instanceof ArrayBuffer
       ? new Uint8Array(frame)
@@ -59,22 +91,49 @@ export function decodeBinaryFrame(frame: ArrayBuffer | ArrayBufferView): unknown
   const headLength = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0, true);
   if (4 + headLength > bytes.length) throw invalid('header longer than the frame');
   const attachments = bytes.subarray(4 + headLength);
+  const text = new TextDecoder().decode(bytes.subarray(4, 4 + headLength));
+  if (jsonDepth(text, maxDepth) > maxDepth) {
+    throw invalid(`header nested deeper than ${maxDepth} levels (the limit)`);
+  }
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + headLength)));
+    header = JSON.parse(text);
   } catch {
     throw invalid('header is not JSON');
   }
-  return walk(header, (tagged) => {
+  const slots: Slot[] = [];
+  const value = walk(header, (tagged) => {
     const { at, length } = tagged;
-    if (!Number.isInteger(at) || !Number.isInteger(length) || (at as number) < 0) {
+    if (!isOffset(at) || !isOffset(length)) {
       throw invalid('bytes without a valid offset and length');
     }
-    const end = (at as number) + (length as number);
-    if (end > attachments.length) throw invalid('bytes past the end of the frame');
-    return {
-      [BYTES_TAG]: tagged[BYTES_TAG],
-      base64: base64(attachments.subarray(at as number, end)),
-    };
+    if (slots.length === MAX_BYTES_TAGS) {
+      throw invalid(`more than ${MAX_BYTES_TAGS} bytes tags (the limit)`);
+    }
+    const out: Record<string, unknown> = { [BYTES_TAG]: tagged[BYTES_TAG], base64: '' };
+    slots.push({ at, length, out });
+    return out;
   });
+  checkTiling(slots, attachments.length);
+  for (const { at, length, out } of slots) {
+    out.base64 = base64(attachments.subarray(at, at + length));
+  }
+  return value;
+}
+
+function isOffset(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/** Throws unless the slots' ranges cover [0, size) exactly, each byte once. */
+function checkTiling(slots: Slot[], size: number): void {
+  const sorted = [...slots].sort((a, b) => a.at - b.at || a.length - b.length);
+  let end = 0;
+  for (const { at, length } of sorted) {
+    if (at + length > size) throw invalid('bytes past the end of the frame');
+    if (at < end) throw invalid('bytes tags overlap (each attachment byte may be used once)');
+    if (at > end) throw invalid('attachment bytes that no tag uses');
+    end = at + length;
+  }
+  if (end !== size) throw invalid('attachment bytes that no tag uses');
 }

@@ -3,11 +3,13 @@ import {
   BYTES_TAG,
   containsBytes,
   fromSocketForm,
+  mapDeep,
   parseWithBytes,
   socketFormToJson,
   stringifyWithBytes,
   textToSocketForm,
   toSocketForm,
+  toTextForm,
 } from './bytes.js';
 
 const samples = [
@@ -94,5 +96,82 @@ describe('bytes', () => {
       /TG_ERR_INVALID_TASK|reserved key/,
     );
     expect(() => fromSocketForm({ [BYTES_TAG]: 'Weird', base64: '' })).toThrow(/unknown kind/);
+    // Text-form tags from REST clients must decode, or they would fail later, where they are read.
+    expect(() => socketFormToJson({ [BYTES_TAG]: 'Int16Array', base64: 'AQID' })).toThrow(
+      /3 bytes are not a whole number of Int16Array elements/,
+    );
+    expect(() => socketFormToJson({ [BYTES_TAG]: 'Uint8Array', base64: '%%%%' })).toThrow(
+      /TG_ERR_INVALID_TASK|base64 is malformed/,
+    );
+  });
+});
+
+describe('walking values', () => {
+  /** 10,000 arrays deep, with a typed array at the bottom when asked. */
+  function deep(withBytes: boolean): unknown {
+    let value: unknown = withBytes ? new Uint8Array([1]) : 1;
+    for (let i = 0; i < 10_000; i++) value = [value];
+    return value;
+  }
+
+  it('never overflows the stack, however deep the value', () => {
+    expect(containsBytes(deep(false))).toBe(false);
+    expect(containsBytes(deep(true))).toBe(true);
+    let copy = toTextForm(deep(true));
+    for (let i = 0; i < 10_000; i++) copy = (copy as unknown[])[0];
+    expect(copy).toEqual({ [BYTES_TAG]: 'Uint8Array', base64: 'AQ==' });
+    expect(() => fromSocketForm(toSocketForm(deep(true)))).not.toThrow();
+  });
+
+  it('copies arrays and objects in order, keys like __proto__ included, sharing nothing', () => {
+    const value = JSON.parse('{"b":1,"__proto__":{"x":[1,2]},"a":[{"c":null},[],"s"]}') as object;
+    const copy = mapDeep(value, (item) => item) as Record<string, unknown>;
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(value));
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['b', '__proto__', 'a']);
+    expect(copy.a).not.toBe((value as { a: unknown }).a);
+  });
+
+  it('does not look into what swap returns', () => {
+    const swapped = mapDeep({ a: { keep: { me: 1 } } }, (item) =>
+      'keep' in item ? { replaced: [{ keep: 2 }] } : item,
+    );
+    expect(swapped).toEqual({ a: { replaced: [{ keep: 2 }] } });
+  });
+});
+
+describe('socket-form values from a hostile client', () => {
+  it('refuse one attachment named many times (socket.io placeholders), inside one value', () => {
+    const attachment = Buffer.alloc(1024 * 1024);
+    const tagged = { [BYTES_TAG]: 'Uint8Array', data: attachment };
+    const message = Array.from({ length: 400 }, () => tagged);
+    expect(() => socketFormToJson(message)).toThrow(/same binary attachment twice/);
+    const twice = [
+      { [BYTES_TAG]: 'Uint8Array', data: attachment },
+      { [BYTES_TAG]: 'Float64Array', data: attachment },
+    ];
+    expect(() => socketFormToJson(twice)).toThrow(/TG_ERR_INVALID_TASK|same binary/);
+  });
+
+  it('refuse it across the values of one message given one set', () => {
+    const attachment = Buffer.alloc(16);
+    const task = { [BYTES_TAG]: 'Uint8Array', data: attachment };
+    const seen = new Set<object>();
+    expect(socketFormToJson(task, seen)).toContain('AAAA');
+    expect(() => socketFormToJson(task, seen)).toThrow(/same binary attachment/);
+    // Distinct attachments, as an honest client sends them, are fine.
+    const honest = [Buffer.alloc(2), Buffer.alloc(2)].map((data) => ({
+      [BYTES_TAG]: 'Uint8Array',
+      data,
+    }));
+    expect(() => socketFormToJson(honest)).not.toThrow();
+  });
+
+  it('still lets a live value hold one typed array twice (it is its own memory)', () => {
+    const shared = new Uint8Array([5]);
+    expect(toTextForm([shared, shared])).toEqual([
+      { [BYTES_TAG]: 'Uint8Array', base64: 'BQ==' },
+      { [BYTES_TAG]: 'Uint8Array', base64: 'BQ==' },
+    ]);
   });
 });

@@ -63,6 +63,65 @@ function isKind(value: unknown): value is BytesKind {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(KINDS, value);
 }
 
+/** Bytes per element of a kind (1 for an ArrayBuffer). */
+function elementSize(kind: BytesKind): number {
+  return KINDS[kind]?.BYTES_PER_ELEMENT ?? 1;
+}
+
+/** Base64, padded or not (atob takes both; btoa pads). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Why a text-form tag cannot be turned back into its typed array (so the SDK, or the server
+ * pushing it, would throw later), or undefined when it can.
+ */
+function textTagProblem(tagged: Record<string, unknown>): string | undefined {
+  const kind = tagged[BYTES_TAG];
+  if (!isKind(kind)) {
+    return `with an unknown kind (${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind})`;
+  }
+  const text = tagged.base64;
+  if (typeof text !== 'string') return 'without base64 bytes';
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  const digits = text.length - padding;
+  if (!BASE64.test(text) || digits % 4 === 1 || (padding > 0 && text.length % 4 !== 0)) {
+    return 'whose base64 is malformed';
+  }
+  const size = Math.floor((digits * 3) / 4);
+  if (size % elementSize(kind) !== 0) {
+    return `whose ${size} bytes are not a whole number of ${kind} elements`;
+  }
+  return undefined;
+}
+
+/**
+ * Throws a {@link TabgridError} (TG_ERR_PROTOCOL unless `code` says otherwise) when a parsed
+ * text-form value holds a bytes tag that does not decode to its typed array: an unknown kind,
+ * malformed base64, or a byte count that is not a whole number of elements. What a worker
+ * sends is checked so, so no stored result can make a later push or a consumer throw.
+ * Iterative.
+ */
+export function checkTextForm(
+  value: unknown,
+  what = 'value',
+  code: ErrorCode = ErrorCode.PROTOCOL,
+): void {
+  if (typeof value !== 'object' || value === null) return;
+  const pending: object[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (!Array.isArray(item) && BYTES_TAG in item) {
+      const problem = textTagProblem(item);
+      if (problem) throw new TabgridError(code, `Invalid ${what}: a bytes tag ${problem}.`);
+      continue;
+    }
+    const children: unknown[] = Array.isArray(item) ? item : Object.values(item);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
+  }
+}
+
 function badTag(where: string): TabgridError {
   return new TabgridError(
     ErrorCode.INVALID_TASK,
@@ -71,29 +130,85 @@ function badTag(where: string): TabgridError {
   );
 }
 
-/** True when `value` holds a typed array, an ArrayBuffer or a bytes tag anywhere. */
+/**
+ * True when `value` holds a typed array, an ArrayBuffer or a bytes tag anywhere. Iterative, so
+ * no depth overflows the stack.
+ */
 export function containsBytes(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
-  if (isBinary(value)) return true;
-  if (Array.isArray(value)) return value.some(containsBytes);
-  for (const key in value) {
-    if (key === BYTES_TAG) return true;
-    if (containsBytes((value as Record<string, unknown>)[key])) return true;
+  const pending: object[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop()!;
+    if (isBinary(item)) return true;
+    if (Array.isArray(item)) {
+      for (const child of item as unknown[]) {
+        if (typeof child === 'object' && child !== null) pending.push(child);
+      }
+      continue;
+    }
+    for (const key in item) {
+      if (key === BYTES_TAG) return true;
+      const child = (item as Record<string, unknown>)[key];
+      if (typeof child === 'object' && child !== null) pending.push(child);
+    }
   }
   return false;
 }
 
-/** Copies `value`, replacing what `swap` recognises; untouched branches are shared. */
+/** Sets an own property, `__proto__` included (a plain assignment would set the prototype). */
+function setOwn(target: Record<string, unknown>, key: string, item: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, {
+      value: item,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    target[key] = item;
+  }
+}
+
+/**
+ * Copies `value`, replacing what `swap` recognises (the replacement is not looked into).
+ * Iterative, so no depth overflows the stack.
+ */
 export function mapDeep(value: unknown, swap: (value: object) => unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const swapped = swap(value);
-  if (swapped !== value) return swapped;
-  // Dates and the like: JSON (and socket.io) call their toJSON later, as they always would.
-  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
-  if (Array.isArray(value)) return value.map((item) => mapDeep(item, swap));
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) out[key] = mapDeep(item, swap);
-  return out;
+  const root: Record<string, unknown> = {};
+  // Each entry: a value to copy, and where its copy goes.
+  const pending: { item: unknown; into: Record<string, unknown>; key: string }[] = [
+    { item: value, into: root, key: 'value' },
+  ];
+  while (pending.length > 0) {
+    const { item, into, key } = pending.pop()!;
+    if (typeof item !== 'object' || item === null) {
+      setOwn(into, key, item);
+      continue;
+    }
+    const swapped = swap(item);
+    // Dates and the like: JSON (and socket.io) call their toJSON later, as they always would.
+    if (swapped !== item || typeof (item as { toJSON?: unknown }).toJSON === 'function') {
+      setOwn(into, key, swapped);
+      continue;
+    }
+    if (Array.isArray(item)) {
+      const copy = new Array<unknown>(item.length);
+      setOwn(into, key, copy);
+      const slots = copy as unknown as Record<string, unknown>;
+      for (let i = 0; i < item.length; i++) {
+        pending.push({ item: (item as unknown[])[i], into: slots, key: String(i) });
+      }
+      continue;
+    }
+    const copy: Record<string, unknown> = {};
+    setOwn(into, key, copy);
+    for (const [childKey, child] of Object.entries(item)) {
+      // Reserve the key now, so the copy keeps the original's key order.
+      setOwn(copy, childKey, undefined);
+      pending.push({ item: child, into: copy, key: childKey });
+    }
+  }
+  return root.value;
 }
 
 export function base64(bytes: Uint8Array): string {
@@ -141,26 +256,57 @@ export function fromSocketForm(value: unknown): unknown {
 
 /**
  * Any value (live, socket form or text form) → the text form: what JSON text carries. Plain
- * JSON comes back as is.
+ * JSON comes back as is. With `seen`, a binary value met a second time (in this value or in an
+ * earlier one given the same set) is refused, see {@link socketFormToJson}.
  */
-export function toTextForm(value: unknown): unknown {
+export function toTextForm(value: unknown, seen?: Set<object>): unknown {
   if (!containsBytes(value)) return value;
+  const once = (bytes: Binary): Binary => {
+    if (!seen) return bytes;
+    if (seen.has(bytes)) throw reusedAttachment();
+    seen.add(bytes);
+    return bytes;
+  };
   return mapDeep(value, (item) => {
-    if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(item)) };
+    if (isBinary(item)) return { [BYTES_TAG]: kindOf(item), base64: base64(bytesOf(once(item))) };
     const tagged = item as Record<string, unknown>;
     if (!(BYTES_TAG in tagged)) return item;
     const kind = tagged[BYTES_TAG];
     if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
-    // Already the text form (a REST client may send that): kept as it is.
-    if (typeof tagged.base64 === 'string') return { [BYTES_TAG]: kind, base64: tagged.base64 };
+    // Already the text form (a REST client may send that): kept as it is, if it decodes.
+    if (typeof tagged.base64 === 'string') {
+      const problem = textTagProblem(tagged);
+      if (problem) throw badTag(problem);
+      return { [BYTES_TAG]: kind, base64: tagged.base64 };
+    }
     if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
-    return { [BYTES_TAG]: kind, base64: base64(bytesOf(tagged.data)) };
+    return { [BYTES_TAG]: kind, base64: base64(bytesOf(once(tagged.data))) };
   });
 }
 
-/** A socket-form value (as received by the server) → JSON text in the text form. */
-export function socketFormToJson(value: unknown): string {
-  return JSON.stringify(toTextForm(value) ?? null);
+function reusedAttachment(): TabgridError {
+  return new TabgridError(
+    ErrorCode.INVALID_TASK,
+    'A message uses the same binary attachment twice. Send each typed array as its own ' +
+      'attachment (socket.io clients do): one attachment named many times would make the ' +
+      'server copy its bytes once per name.',
+  );
+}
+
+/**
+ * A socket-form value (as received by the server) → JSON text in the text form.
+ *
+ * socket.io rebuilds a message's binary placeholders into its attachments, so a hand-written
+ * message can point any number of placeholders at one attachment: each would be base64'd
+ * again (a 1 MB attachment named 400 times is 530 MB of text). An honest client sends every
+ * typed array as its own attachment, so a repeat is refused with TG_ERR_INVALID_TASK. Pass one
+ * `seen` set to every call for one message (e.g. each task of a batch) to refuse repeats
+ * across them too; without it, repeats are refused inside this value.
+ */
+export function socketFormToJson(value: unknown, seen?: Set<object>): string {
+  // Plain JSON (most tasks) costs no set.
+  if (!containsBytes(value)) return JSON.stringify(value ?? null);
+  return JSON.stringify(toTextForm(value, seen ?? new Set()) ?? null);
 }
 
 /** A parsed text-form value → the socket form (for the server to push on socket.io). */

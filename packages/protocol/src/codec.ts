@@ -3,6 +3,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value, type ValueError } from '@sinclair/typebox/value';
 import { ErrorCode, TabgridError } from './errors.js';
+import { MAX_DEPTH, checkDepth, checkJsonDepth } from './limits.js';
 
 /** Validates one kind of message; returns it typed or throws a {@link TabgridError}. */
 export type Decoder<T extends TSchema> = (value: unknown) => Static<T>;
@@ -17,15 +18,16 @@ function compile<T extends TSchema>(schema: T): (value: unknown) => boolean {
   }
 }
 
-/**
- * Builds the one function that validates received messages of `schema`. Every received
- * message goes through a decoder before use; nothing does `JSON.parse` and a cast.
- *
- * @example
- * const decode = createDecoder(WorkerToServer);
- * const msg = decode(JSON.parse(frame)); // throws TG_ERR_PROTOCOL naming the first problem
- */
-export function createDecoder<T extends TSchema>(schema: T, what = 'message'): Decoder<T> {
+export interface DecoderOptions {
+  /**
+   * Most levels of arrays and objects a message may nest (see ./limits.ts), checked without
+   * recursion before anything else looks at it. Default {@link MAX_DEPTH}.
+   */
+  maxDepth?: number;
+}
+
+/** Validates against `schema` only: callers have bounded the value's depth already. */
+function createValidator<T extends TSchema>(schema: T, what: string): Decoder<T> {
   const check = compile(schema);
   const variants = discriminatedVariants(schema);
   return (value: unknown): Static<T> => {
@@ -38,22 +40,50 @@ export function createDecoder<T extends TSchema>(schema: T, what = 'message'): D
 }
 
 /**
- * Parses a text frame as JSON and validates it. A frame that is not JSON at all is a
- * protocol error like any other.
+ * Builds the one function that validates received messages of `schema`. Every received
+ * message goes through a decoder before use; nothing does `JSON.parse` and a cast. A value
+ * nested deeper than `options.maxDepth` is refused before the schema (or anything recursive)
+ * sees it.
+ *
+ * @example
+ * const decode = createDecoder(WorkerToServer);
+ * const msg = decode(JSON.parse(frame)); // throws TG_ERR_PROTOCOL naming the first problem
  */
-export function createTextDecoder<T extends TSchema>(schema: T, what = 'message'): Decoder<T> {
-  const decode = createDecoder(schema, what);
+export function createDecoder<T extends TSchema>(
+  schema: T,
+  what = 'message',
+  { maxDepth = MAX_DEPTH }: DecoderOptions = {},
+): Decoder<T> {
+  const validate = createValidator(schema, what);
+  return (value: unknown): Static<T> => {
+    checkDepth(value, maxDepth, { what });
+    return validate(value);
+  };
+}
+
+/**
+ * Parses a text frame as JSON and validates it. A frame that is not JSON at all is a
+ * protocol error like any other; so is one nested deeper than `options.maxDepth`, found by
+ * scanning the text before `JSON.parse`.
+ */
+export function createTextDecoder<T extends TSchema>(
+  schema: T,
+  what = 'message',
+  { maxDepth = MAX_DEPTH }: DecoderOptions = {},
+): Decoder<T> {
+  const validate = createValidator(schema, what);
   return (text: unknown): Static<T> => {
     if (typeof text !== 'string') {
       throw new TabgridError(ErrorCode.PROTOCOL, `Invalid ${what}: expected a JSON text frame.`);
     }
+    checkJsonDepth(text, maxDepth, { what });
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
       throw new TabgridError(ErrorCode.PROTOCOL, `Invalid ${what}: not JSON.`);
     }
-    return decode(parsed);
+    return validate(parsed);
   };
 }
 
@@ -81,7 +111,7 @@ function explain(
     const type = (value as { type?: unknown } | null)?.type;
     const variant = typeof type === 'string' ? variants.get(type) : undefined;
     if (!variant) {
-      return `unknown message type ${JSON.stringify(type) ?? 'undefined'}; expected one of ${[...variants.keys()].join(', ')}`;
+      return `unknown message type ${quoted(type)}; expected one of ${[...variants.keys()].join(', ')}`;
     }
     target = variant;
   }
@@ -90,27 +120,61 @@ function explain(
   return error ? `${error.path || '/'}: ${error.message}` : 'does not match its schema';
 }
 
-/** A union's own error says only "Expected union value": report the most specific inner one. */
+/** A received value, quoted for an error message: short (it may be megabytes long). */
+function quoted(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length <= 40 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 40))}...`;
+  }
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'object' && value !== null) {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+  // null, a number or a boolean: short.
+  return JSON.stringify(value);
+}
+
+/**
+ * A union's own error says only "Expected union value": report the most specific inner one, from
+ * the variant the value came closest to (fewest errors; a frame's `ok: true` outcome with a bad
+ * `ms` is about `ms`, not about lacking the `ok: false` variant's `error`).
+ */
 function deepest(error: ValueError): ValueError {
   let best = error;
+  let fewest = Infinity;
   for (const inner of error.errors) {
-    const first = inner.First();
+    const errors: ValueError[] = [];
+    for (const each of inner) if (errors.push(each) >= MAX_COUNTED_ERRORS) break;
+    const first = errors[0];
     if (!first) continue;
     const candidate = deepest(first);
-    if (candidate.path.length > best.path.length) best = candidate;
+    if (
+      errors.length < fewest ||
+      (errors.length === fewest && candidate.path.length > best.path.length)
+    ) {
+      best = candidate;
+      fewest = errors.length;
+    }
   }
   return best;
 }
+/** Errors counted per union variant when choosing which to report (the rest cost time only). */
+const MAX_COUNTED_ERRORS = 8;
 
 /**
  * Like {@link createTextDecoder}, and also takes binary frames (typed arrays ride in those, see
  * ./binary-frame.ts), decoded to the same value a text frame would give.
  */
-export function createFrameDecoder<T extends TSchema>(schema: T, what = 'message'): Decoder<T> {
-  const fromText = createTextDecoder(schema, what);
-  const fromValue = createDecoder(schema, what);
+export function createFrameDecoder<T extends TSchema>(
+  schema: T,
+  what = 'message',
+  options: DecoderOptions = {},
+): Decoder<T> {
+  const fromText = createTextDecoder(schema, what, options);
+  const validate = createValidator(schema, what);
+  const maxDepth = options.maxDepth ?? MAX_DEPTH;
   return (data: unknown): Static<T> =>
     data instanceof ArrayBuffer || ArrayBuffer.isView(data)
-      ? fromValue(decodeBinaryFrame(data))
+      ? // The binary decoder bounds the header's depth; decoding keeps it (a tag stays 1 level).
+        validate(decodeBinaryFrame(data, maxDepth))
       : fromText(data);
 }

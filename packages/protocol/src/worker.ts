@@ -7,33 +7,74 @@
  * granted. A job's program and args travel once per connection (`job`), then only inputs.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_BYTES_TAGS, hasBytes } from './binary-frame.js';
+import { checkTextForm } from './bytes.js';
 import { createFrameDecoder } from './codec.js';
+import { MAX_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
+
+/**
+ * What one worker connection may send: every number, count and string length a worker frame
+ * carries is bounded here, in the schemas below, so the server refuses a frame (closing the
+ * socket with 4000 and the limit's name) before doing any work a lie could inflate. The README's
+ * threat model cites these; the server's worker socket applies the byte limits.
+ */
+export const WORKER_LIMITS = {
+  /** Largest frame, in bytes: an outcomes batch with big results; larger closes the socket. */
+  maxFrameBytes: 16 * 1024 * 1024,
+  /** Largest frame before `hello` is accepted: a hello is ~200 bytes. */
+  maxPreHelloFrameBytes: 16 * 1024,
+  /** Most threads a worker may announce in `hello` (a 256-thread machine). */
+  maxThreads: 256,
+  /**
+   * Most slots one `hello`, `credit` or `outcomes` frame may grant, and most a worker should
+   * have outstanding in all: the worker page never asks for more.
+   */
+  maxCredit: 65_536,
+  /** Most outcomes in one frame, and most tasks in one `release` (everything a worker holds). */
+  maxItems: 65_536,
+  /** Largest `ms` of one outcome: twice the longest job timeout (24 h), for timer slack. */
+  maxTaskMs: 2 * 86_400_000,
+  /** Longest error name, message and stack of a failed outcome, in UTF-16 code units. */
+  maxErrorNameLength: 200,
+  maxErrorMessageLength: 64 * 1024,
+  maxErrorStackLength: 64 * 1024,
+  maxUserAgentLength: 1_000,
+  /** Most levels one result may nest (./limits.ts); a frame adds 3 around it. */
+  maxValueDepth: MAX_VALUE_DEPTH,
+  /** Most typed arrays in one binary frame (./binary-frame.ts). */
+  maxBytesTags: MAX_BYTES_TAGS,
+} as const;
+
+/** Worker frames: a result sits 3 levels in (`{ items: [ { value } ] }`). */
+const WORKER_FRAME_DEPTH = MAX_VALUE_DEPTH + 3;
 
 const JobId = Type.String({ minLength: 1, maxLength: 64 });
-const Index = Type.Integer({ minimum: 0 });
+const Index = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Slots = Type.Integer({ minimum: 0, maximum: WORKER_LIMITS.maxCredit });
+const TaskMs = Type.Number({ minimum: 0, maximum: WORKER_LIMITS.maxTaskMs });
 
 // ---- worker → server ------------------------------------------------------------------
 
 /** First frame of every connection. */
 export const WorkerHello = Type.Object({
   type: Type.Literal('hello'),
-  protocol: Type.Integer(),
-  threads: Type.Integer({ minimum: 1, maximum: 1024 }),
-  userAgent: Type.String({ maxLength: 1000 }),
+  protocol: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }),
+  threads: Type.Integer({ minimum: 1, maximum: WORKER_LIMITS.maxThreads }),
+  userAgent: Type.String({ maxLength: WORKER_LIMITS.maxUserAgentLength }),
   /** Initial slots granted to the server. */
-  credit: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  credit: Slots,
 });
 
 /** Grants `slots` more tasks to the server. */
 export const WorkerCredit = Type.Object({
   type: Type.Literal('credit'),
-  slots: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  slots: Slots,
 });
 
 export const WorkerFailure = Type.Object({
-  name: Type.String(),
-  message: Type.String(),
-  stack: Type.String(),
+  name: Type.String({ maxLength: WORKER_LIMITS.maxErrorNameLength }),
+  message: Type.String({ maxLength: WORKER_LIMITS.maxErrorMessageLength }),
+  stack: Type.String({ maxLength: WORKER_LIMITS.maxErrorStackLength }),
   /** True when the thread was terminated because `Run` exceeded the job's timeoutMs. */
   timedOut: Type.Optional(Type.Boolean()),
 });
@@ -44,14 +85,14 @@ export const WorkerOutcome = Type.Union([
     jobId: JobId,
     index: Index,
     /** Compute time of this `Run` call in ms. */
-    ms: Type.Number({ minimum: 0 }),
+    ms: TaskMs,
     ok: Type.Literal(true),
     value: Type.Unknown(),
   }),
   Type.Object({
     jobId: JobId,
     index: Index,
-    ms: Type.Number({ minimum: 0 }),
+    ms: TaskMs,
     ok: Type.Literal(false),
     error: WorkerFailure,
   }),
@@ -61,14 +102,16 @@ export type WorkerOutcome = Static<typeof WorkerOutcome>;
 /** A batch of finished tasks; also grants `credit` new slots (usually the batch's size). */
 export const WorkerOutcomes = Type.Object({
   type: Type.Literal('outcomes'),
-  credit: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
-  items: Type.Array(WorkerOutcome),
+  credit: Slots,
+  items: Type.Array(WorkerOutcome, { maxItems: WORKER_LIMITS.maxItems }),
 });
 
 /** Hands leased tasks back unrun (page hidden, paused, or closing) so they are re-dispatched now. */
 export const WorkerRelease = Type.Object({
   type: Type.Literal('release'),
-  tasks: Type.Array(Type.Object({ jobId: JobId, index: Index })),
+  tasks: Type.Array(Type.Object({ jobId: JobId, index: Index }), {
+    maxItems: WORKER_LIMITS.maxItems,
+  }),
 });
 
 export const WorkerToServer = Type.Union([
@@ -112,10 +155,30 @@ export const ServerCancel = Type.Object({
 export const ServerToWorker = Type.Union([ServerWelcome, ServerJob, ServerTasks, ServerCancel]);
 export type ServerToWorker = Static<typeof ServerToWorker>;
 
-/** Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL. */
-export const decodeWorkerToServer = createFrameDecoder(WorkerToServer, 'worker frame');
-/** Decodes and validates a frame from the server, text or binary. Throws TG_ERR_PROTOCOL. */
-export const decodeServerToWorker = createFrameDecoder(ServerToWorker, 'server frame');
+const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
+  maxDepth: WORKER_FRAME_DEPTH,
+});
+/**
+ * Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL, also
+ * for a result nested deeper than {@link MAX_VALUE_DEPTH} or holding a bytes tag that does not
+ * decode (unknown kind, bad base64, a partial element).
+ */
+export function decodeWorkerToServer(data: unknown): WorkerToServer {
+  const msg = decodeWorkerFrame(data);
+  // Results' bytes tags must decode (see checkTextForm): a text frame without any skips the walk.
+  if (msg.type === 'outcomes' && (typeof data !== 'string' || hasBytes(data))) {
+    for (const item of msg.items) if (item.ok) checkTextForm(item.value, 'worker frame');
+  }
+  return msg;
+}
+/**
+ * Decodes and validates a frame from the server, text or binary. Throws TG_ERR_PROTOCOL. Its
+ * depth bound only guards the page's stack: it is looser than what the server accepts, so no
+ * value the server took in can make a frame its workers refuse.
+ */
+export const decodeServerToWorker = createFrameDecoder(ServerToWorker, 'server frame', {
+  maxDepth: 2 * MAX_DEPTH,
+});
 
 /** WebSocket close codes the server uses on `/ws/worker` (4000–4999 are application codes). */
 export const WorkerCloseCode = {
@@ -125,6 +188,10 @@ export const WorkerCloseCode = {
   VERSION_MISMATCH: 4001,
   /** No heartbeat answer in time. */
   TIMEOUT: 4002,
+  /** This address already has as many worker sockets open as the server allows. */
+  TOO_MANY_SOCKETS: 4003,
+  /** A frame was larger than {@link WORKER_LIMITS} allow (before `hello`, or at all). */
+  FRAME_TOO_LARGE: 1009,
   /** The server is shutting down; reconnect later. */
   GOING_AWAY: 1001,
 } as const;

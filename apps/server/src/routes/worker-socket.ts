@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import type { RawData, WebSocket } from 'ws';
 import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { TabgridError } from '@tabgrid/protocol/errors';
 import {
+  WORKER_LIMITS,
   WORKER_SOCKET_PATH,
   WorkerCloseCode,
   decodeWorkerToServer,
@@ -12,8 +14,50 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 
 /** A dead connection is noticed within two of these. */
 const HEARTBEAT_MS = 5_000;
-/** Largest frame a worker may send (an outcomes batch with big results). */
-const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest frame a worker may send. `ws` buffers a whole frame before handing it over, so this
+ * is memory an anonymous socket can make the server hold: 16 MB (WORKER_LIMITS.maxFrameBytes)
+ * fits an outcomes batch with big results, and times the per-address socket cap stays bounded.
+ */
+const MAX_FRAME_BYTES = WORKER_LIMITS.maxFrameBytes;
+/**
+ * Most worker sockets one remote address may hold open (a lab of tabs behind one NAT is
+ * fine; one host opening thousands of sockets, each able to buffer a 16 MB frame, is not).
+ */
+export const DEFAULT_MAX_WORKERS_PER_ADDRESS = 256;
+/** A socket that has not said hello by then is closed: it holds a slot of its address. */
+export const DEFAULT_HELLO_TIMEOUT_MS = 10_000;
+/** WebSocket close code for "the server failed" (RFC 6455). */
+const INTERNAL_ERROR = 1011;
+/** Most characters of an unexpected error's message and stack that reach the log. */
+const LOGGED_CHARS = 2_000;
+
+export interface WorkerSocketOptions {
+  /** Default {@link DEFAULT_MAX_WORKERS_PER_ADDRESS}. */
+  maxWorkersPerAddress?: number;
+  /** Default {@link DEFAULT_HELLO_TIMEOUT_MS}. */
+  helloTimeoutMs?: number;
+}
+
+/** Open sockets per remote address, at most `max` each. */
+class AddressSlots {
+  private readonly open = new Map<string, number>();
+  constructor(readonly max: number) {}
+
+  /** Takes a slot for `address`; false when it has none left. */
+  take(address: string): boolean {
+    const open = this.open.get(address) ?? 0;
+    if (open >= this.max) return false;
+    this.open.set(address, open + 1);
+    return true;
+  }
+
+  give(address: string): void {
+    const left = (this.open.get(address) ?? 1) - 1;
+    if (left > 0) this.open.set(address, left);
+    else this.open.delete(address);
+  }
+}
 
 /** WebSocket close reasons are limited to 123 bytes. */
 function closeReason(text: string): string {
@@ -22,20 +66,63 @@ function closeReason(text: string): string {
     : `${Buffer.from(text).subarray(0, 120).toString()}...`;
 }
 
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data.byteLength;
+}
+
+/** An unexpected error, cut to a size fit for a log line (its message may quote a frame). */
+function forLog(err: unknown): { name: string; message: string; stack?: string } {
+  if (!(err instanceof Error)) return { name: typeof err, message: '(not an Error)' };
+  return {
+    name: err.name.slice(0, 100),
+    message: err.message.slice(0, LOGGED_CHARS),
+    stack: err.stack?.slice(0, LOGGED_CHARS),
+  };
+}
+
 /**
- * The raw WebSocket the volunteers' tabs connect to. Every frame is decoded and validated by
- * the protocol package; a malformed or unknown frame closes that connection (code 4000, with the
- * reason) and nothing else. Workers are pinged; one that misses a heartbeat is dropped and its
- * tasks go back to the queue.
+ * The raw WebSocket the volunteers' tabs connect to. Anyone may open it, so every frame is
+ * hostile until decoded: frames are size-bounded (16 MB, and 16 KB until `hello` is accepted),
+ * decoded and validated by the protocol package, and a malformed, oversized or unknown frame
+ * closes that connection (4000 or 1009, with the reason) and nothing else. No frame can throw
+ * out of the handler. Each remote address (Fastify's `request.ip`, so the forwarded one when
+ * `trustProxy` is set) may hold a bounded number of sockets. Workers are pinged; one that
+ * misses a heartbeat is dropped and its tasks go back to the queue.
  */
-export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): void {
-  app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket) => {
+export function workerSocketRoutes(
+  app: FastifyInstance,
+  scheduler: Scheduler,
+  options: WorkerSocketOptions = {},
+): void {
+  const slots = new AddressSlots(options.maxWorkersPerAddress ?? DEFAULT_MAX_WORKERS_PER_ADDRESS);
+  const helloTimeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
+
+  app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket, request) => {
+    const address = request.ip;
+    if (!slots.take(address)) {
+      socket.close(
+        WorkerCloseCode.TOO_MANY_SOCKETS,
+        closeReason(`Too many worker sockets from one address (${slots.max}); retry later.`),
+      );
+      return;
+    }
+    // First of all, so the slot is given back whatever happens next.
+    socket.once('close', () => slots.give(address));
+
+    const close = (code: number, reason: string) => socket.close(code, closeReason(reason));
+    /** Logs an unexpected error (never the frame) and closes this socket only. */
+    const fail = (err: unknown, doing: string) => {
+      app.log.error({ err: forLog(err), address }, `worker socket failed ${doing}`);
+      close(INTERNAL_ERROR, 'Internal error; see the server log.');
+    };
     const worker = scheduler.dispatcher.connect({
-      // A frame carrying typed arrays goes binary, so their bytes travel raw, not as base64.
-      send: (frame) => socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame),
-      close: (code, reason) => socket.close(code, closeReason(reason)),
+      send: (frame) => send(socket, frame, (err) => fail(err, 'sending a frame')),
+      close,
       isOpen: () => socket.readyState === socket.OPEN,
+      address,
     });
+
     let alive = true;
     const heartbeat = setInterval(() => {
       if (!alive) {
@@ -45,26 +132,52 @@ export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): 
       alive = false;
       socket.ping();
     }, HEARTBEAT_MS);
+    const helloDeadline = setTimeout(() => {
+      if (!worker.ready) {
+        close(WorkerCloseCode.PROTOCOL_ERROR, `No hello within ${helloTimeoutMs} ms.`);
+      }
+    }, helloTimeoutMs);
     socket.on('pong', () => (alive = true));
 
     socket.on('message', (data, isBinary) => {
+      // Frames that were already on their way when this socket began closing: no work for them.
+      if (socket.readyState !== socket.OPEN) return;
       alive = true;
       try {
+        if (!worker.ready && byteLength(data) > WORKER_LIMITS.maxPreHelloFrameBytes) {
+          close(
+            WorkerCloseCode.FRAME_TOO_LARGE,
+            `A frame before hello may hold ${WORKER_LIMITS.maxPreHelloFrameBytes} bytes at most.`,
+          );
+          return;
+        }
         // Text frames arrive as one Buffer; binary ones carry typed arrays (binary-frame.ts).
         const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
         scheduler.dispatcher.handle(worker, msg);
       } catch (err) {
-        const reason =
-          err instanceof TabgridError ? err.message : 'Internal error handling the frame.';
-        if (!(err instanceof TabgridError)) app.log.error(err, 'worker frame failed');
-        socket.close(WorkerCloseCode.PROTOCOL_ERROR, closeReason(reason));
+        if (err instanceof TabgridError) close(WorkerCloseCode.PROTOCOL_ERROR, err.message);
+        else fail(err, 'handling a frame');
       }
     });
     socket.on('close', () => {
       clearInterval(heartbeat);
-      scheduler.dispatcher.disconnect(worker);
+      clearTimeout(helloDeadline);
+      try {
+        scheduler.dispatcher.disconnect(worker);
+      } catch (err) {
+        app.log.error({ err: forLog(err), address }, 'worker socket failed disconnecting');
+      }
     });
   });
+}
+
+/** Sends one frame: binary when it carries typed arrays, so their bytes travel raw. */
+function send(socket: WebSocket, frame: string, onError: (err: unknown) => void): void {
+  try {
+    socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame);
+  } catch (err) {
+    onError(err);
+  }
 }
 
 export const workerSocketOptions = {

@@ -7,6 +7,8 @@ export interface WorkerLink {
   close(code: number, reason: string): void;
   /** False once the connection is closing: it gets no more tasks. */
   isOpen(): boolean;
+  /** The remote address (the forwarded one when `trustProxy` is set): the worker's identity. */
+  address?: string;
 }
 
 export class WorkerSession {

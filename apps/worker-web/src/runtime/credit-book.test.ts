@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import {
   CreditBook,
   FIRST_SLOTS_PER_THREAD,
@@ -24,6 +25,14 @@ describe('CreditBook', () => {
     // 10 tasks came back: granted again, plus everything missing up to the new target.
     expect(book.returned(10)).toBe(2 * MAX_SLOTS_PER_THREAD - 2 * FIRST_SLOTS_PER_THREAD + 10);
     expect(book.returned(5)).toBe(5);
+  });
+
+  it("never asks for more slots than the server's limit, however many threads", () => {
+    const book = new CreditBook(WORKER_LIMITS.maxThreads);
+    const first = book.open(WORKER_LIMITS.maxThreads);
+    book.recordTiming(1000, 0.1); // tiny tasks: 4,096 slots per thread, uncapped
+    expect(book.target).toBe(WORKER_LIMITS.maxCredit);
+    expect(first + book.returned(0)).toBe(WORKER_LIMITS.maxCredit);
   });
 
   it('shrinks by not granting returned slots while above the target', () => {

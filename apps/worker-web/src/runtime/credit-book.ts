@@ -1,3 +1,5 @@
+import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
+
 /** Slots per thread before any task has been timed: modest, in case the tasks are slow. */
 export const FIRST_SLOTS_PER_THREAD = 64;
 /** Never fewer: a thread must have its next task here while it runs the current one. */
@@ -32,9 +34,10 @@ export class CreditBook {
 
   constructor(private threads: number) {}
 
-  /** Slots this tab wants in circulation now. */
+  /** Slots this tab wants in circulation now (never more than the server takes in one grant). */
   get target(): number {
-    return this.paused ? 0 : this.threads * slotsPerThread(this.avgMs);
+    if (this.paused) return 0;
+    return Math.min(WORKER_LIMITS.maxCredit, this.threads * slotsPerThread(this.avgMs));
   }
 
   /** A (re)connection: the server starts from zero. Returns the credit to announce in hello. */
