@@ -7,7 +7,7 @@ import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import { toOutcome } from '../scheduler/outcome-streams.js';
 import { unauthorized } from './auth.js';
 import { jsonBody } from './json-body.js';
-import { LineTooLongError, forEachLineBatch, writeLine } from './ndjson.js';
+import { LineTooLongError, LiveNdjsonWriter, forEachLineBatch, writeLine } from './ndjson.js';
 
 const UPLOAD_BATCH = 2000;
 /** A JSON array is parsed whole, so it is capped; NDJSON streams and is not. */
@@ -137,6 +137,9 @@ async function streamOutcomes(
   out.writeHead(200, {
     'content-type': 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-store',
+    // A live stream's end is a FIN too: a reader that waits in select() on the socket (see
+    // LiveNdjsonWriter) wakes for it and reads what its buffer still holds.
+    ...(live ? { connection: 'close' } : {}),
   });
   // Send the headers now: a live stream may wait long for its first line, and clients (requests'
   // stream=True) block until they see the status.
@@ -152,15 +155,17 @@ async function streamOutcomes(
     return;
   }
   const id = `rest-${randomUUID()}`;
-  out.on('close', () => scheduler.streams.unsubscribe(id));
+  const writer = new LiveNdjsonWriter(out);
+  out.on('close', () => {
+    writer.stop();
+    scheduler.streams.unsubscribe(id);
+  });
   scheduler.streams.subscribe(id, job.record.id, kind, from, {
     push: (items, ready) => {
-      let text = '';
-      for (const item of items) text += `${outcomeLine(item, kind, meta)}\n`;
-      if (out.write(text)) ready();
+      if (writer.write(items.map((item) => outcomeLine(item, kind, meta)))) ready();
       else out.once('drain', ready);
     },
-    end: () => out.end(),
+    end: () => writer.end(),
   });
 }
 
