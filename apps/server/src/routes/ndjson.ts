@@ -3,6 +3,8 @@ import { once } from 'node:events';
 
 /** Longest accepted line: one task must fit in memory, a runaway line must not. */
 const MAX_LINE = 16 * 1024 * 1024;
+/** A batch is handed over at this size even when it has fewer lines: memory stays bounded. */
+const MAX_BATCH_CHARS = 8 * 1024 * 1024;
 
 export class LineTooLongError extends Error {
   constructor(
@@ -24,12 +26,14 @@ export async function forEachLineBatch(
 ): Promise<void> {
   let carry = '';
   let batch: string[] = [];
+  let batchChars = 0;
   let lineNumber = 0;
   let batchStart = 1;
   const flush = async () => {
     if (batch.length === 0) return;
     const lines = batch;
     batch = [];
+    batchChars = 0;
     await onBatch(lines, batchStart);
   };
   body.setEncoding('utf8');
@@ -41,7 +45,8 @@ export async function forEachLineBatch(
       lineNumber++;
       if (batch.length === 0) batchStart = lineNumber;
       batch.push(part);
-      if (batch.length >= batchSize) await flush();
+      batchChars += part.length;
+      if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
     }
     if (tooLong) {
       await flush(); // the complete lines before it are accepted
