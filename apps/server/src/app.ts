@@ -94,6 +94,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
       connectionsCheckingInterval: Math.max(100, Math.min(5_000, requestTimeout / 4)),
     },
     clientErrorHandler,
+    // A malformed URL, or a path parameter over the router's limit (414): the same error body.
+    frameworkErrors: (err, _request, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const error = new TabgridError(
+        CODE_BY_STATUS[status] ?? ErrorCode.INVALID_REQUEST,
+        err.message,
+      );
+      reply.hijack();
+      reply.raw
+        .writeHead(status, {
+          'content-type': 'application/json; charset=utf-8',
+          connection: 'close',
+        })
+        .end(JSON.stringify(error.toBody()));
+    },
     // CrowdProcess clients call /api/jobs/ with a trailing slash, and its Python client deletes
     // /api/jobs//ID.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
