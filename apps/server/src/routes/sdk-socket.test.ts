@@ -241,3 +241,26 @@ describe('socket.io payloads', () => {
     expect(answer).toMatchObject({ ok: true, data: { count: 1000 } });
   });
 });
+
+describe('a socket that stops reading', () => {
+  it('is disconnected once its answers pile up, instead of growing server memory', async () => {
+    const alice = await connect(keys.alice!);
+    // Answers of ~60 KB each: 200 jobs listed per request.
+    for (let i = 0; i < 200; i++)
+      await createJob(alice, { name: `listed-${'n'.repeat(150)}-${i}` });
+    const { ws } = await rawSocket(keys.alice!);
+    const connected = server.io.sockets.sockets.size;
+    // Stop reading: the kernel buffers fill, then the server's queue would grow for ever.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const before = process.memoryUsage().rss;
+    let sent = 0;
+    const flood = setInterval(() => {
+      for (let i = 0; i < 50 && sent < 4000; i++) ws.send(`42${1000 + sent++}["jobs:list",{}]`);
+    }, 5);
+    await until(() => (server.io.sockets.sockets.size < connected ? true : undefined), 30_000);
+    clearInterval(flood);
+    // Without the cap, 4,000 answers of ~150 KB would be ~600 MB queued for this socket.
+    expect((process.memoryUsage().rss - before) / 1024 / 1024).toBeLessThan(150);
+    ws.terminate();
+  }, 40_000);
+});
