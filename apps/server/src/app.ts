@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +13,10 @@ import { workerPageCsp } from '@tabgrid/protocol/worker';
 import { Scheduler, type Caller } from './scheduler/scheduler.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
+import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './keys/auth-throttle.js';
 import { KeyRing } from './keys/key-ring.js';
+import { loadHashingKey } from './keys/secret-hash.js';
+import { MAX_JSON_BODY_BYTES } from './routes/bounds.js';
 import { authenticate, viewerCannotChange } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
@@ -33,8 +38,10 @@ declare module 'fastify' {
 }
 
 export interface AppOptions {
-  /** Directory of the SQLite database (ignored for the stores that are given). */
+  /** Directory of the SQLite database and the key-hashing secret (ignored for what is given). */
   dataDir?: string;
+  /** Keys the HMAC that API key secrets are stored under; default: read from (or made in) the data dir. */
+  hashingKey?: Buffer;
   store?: JobStore;
   keyStore?: KeyStore;
   adminToken: string;
@@ -44,7 +51,18 @@ export interface AppOptions {
   logger?: boolean;
   /** Per-address socket cap and hello deadline of `/ws/worker` (defaults in worker-socket.ts). */
   workerSocket?: WorkerSocketOptions;
+  /** How long a request (headers and body) may take to arrive; default {@link REQUEST_TIMEOUT_MS}. */
+  requestTimeoutMs?: number;
+  /** Failed authentications per address before 429 (default 20 per 10 s). */
+  authThrottle?: AuthThrottleOptions;
 }
+
+/** Default time for a whole request to arrive: a slow upload of hundreds of MB still fits. */
+export const REQUEST_TIMEOUT_MS = 120_000;
+/** Request line plus headers (node's `maxHeaderSize`); more is 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Longest URL; more is 414. */
+export const MAX_URL_LENGTH = 8 * 1024;
 
 export interface App {
   app: FastifyInstance;
@@ -59,25 +77,68 @@ const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * main.ts listens on the configured port.
  */
 export async function buildApp(options: AppOptions): Promise<App> {
-  const store = options.store ?? new SqliteJobStore(options.dataDir ?? '.tabgrid');
-  const keyStore = options.keyStore ?? new SqliteKeyStore(options.dataDir ?? '.tabgrid');
+  const dataDir = options.dataDir ?? '.tabgrid';
+  const store = options.store ?? new SqliteJobStore(dataDir);
+  const keyStore = options.keyStore ?? new SqliteKeyStore(dataDir);
   const scheduler = await Scheduler.open({ store });
-  const keys = await KeyRing.open(keyStore, options.adminToken);
+  const keys = await KeyRing.open(
+    keyStore,
+    options.adminToken,
+    options.hashingKey ?? loadHashingKey(dataDir),
+  );
+  const throttle = new AuthThrottle(options.authThrottle);
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: options.logger ?? false,
-    bodyLimit: 64 * 1024 * 1024,
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    // Slow bodies (slowloris, or a client that stopped sending) are cut off with a 408.
+    requestTimeout,
+    http: {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: Math.min(requestTimeout, 20_000),
+      // Node looks for requests over their time only this often (default 30 s).
+      connectionsCheckingInterval: Math.max(100, Math.min(5_000, requestTimeout / 4)),
+    },
+    clientErrorHandler,
+    // A malformed URL, or a path parameter over the router's limit (414): the same error body.
+    frameworkErrors: (err, _request, reply) => {
+      const status = (err as { statusCode?: number }).statusCode ?? 400;
+      const error = new TabgridError(
+        CODE_BY_STATUS[status] ?? ErrorCode.INVALID_REQUEST,
+        err.message,
+      );
+      reply.hijack();
+      reply.raw
+        .writeHead(status, {
+          'content-type': 'application/json; charset=utf-8',
+          connection: 'close',
+        })
+        .end(JSON.stringify(error.toBody()));
+    },
     // CrowdProcess clients call /api/jobs/ with a trailing slash, and its Python client deletes
     // /api/jobs//ID.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
 
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(
+        new TabgridError(
+          ErrorCode.NOT_FOUND,
+          `No route ${request.method} ${request.url.slice(0, 200)}. The API is under /api/ (GET /api/openapi.json describes it).`,
+        ).toBody(),
+      ),
+  );
   app.setErrorHandler((err, _request, reply) => {
+    if (err instanceof RateLimitedError) {
+      void reply.header('retry-after', String(err.retryAfterSeconds));
+    }
     if (err instanceof TabgridError) return reply.code(err.status).send(err.toBody());
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
-      return reply
-        .code(status)
-        .send(new TabgridError(ErrorCode.INVALID_REQUEST, (err as Error).message).toBody());
+      const code = CODE_BY_STATUS[status] ?? ErrorCode.INVALID_REQUEST;
+      return reply.code(status).send(new TabgridError(code, (err as Error).message).toBody());
     }
     app.log.error(err);
     return reply
@@ -87,11 +148,19 @@ export async function buildApp(options: AppOptions): Promise<App> {
       );
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     // Job code may reach this server (job-code-policy.ts) and gets nothing. Socket upgrades
     // are judged by the socket servers themselves: an error here would leave them hanging.
     if (fromOpaqueOrigin(request.headers) && !request.headers.upgrade) {
       return done(opaqueOriginRefused());
+    }
+    if (request.url.length > MAX_URL_LENGTH) {
+      return done(
+        new TabgridError(
+          ErrorCode.URI_TOO_LONG,
+          `URLs are limited to ${MAX_URL_LENGTH} characters: send large values in the body.`,
+        ),
+      );
     }
     // The matched route, not the raw URL: the router forgives `//api/jobs`, so must this check.
     const path = request.routeOptions.url ?? request.url.replace(/\/{2,}/g, '/');
@@ -99,8 +168,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     // The API's description is public; every other /api/ route needs credentials.
     if (request.routeOptions.url === OPENAPI_PATH) return done();
     try {
-      request.caller = authenticate(keys, request.headers.authorization);
+      request.caller = authenticate(keys, request.headers.authorization, throttle, request.ip);
     } catch (err) {
+      // Refused before its body was read: do not wait for the rest of it on this connection.
+      void reply.header('connection', 'close');
       return done(err as Error);
     }
     if (request.caller.role === 'viewer' && request.method !== 'GET' && request.method !== 'HEAD') {
@@ -151,7 +222,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
 
   const fastifyUpgrades = app.server.listeners('upgrade');
-  const io = attachSdkSocket(app.server, scheduler, keys);
+  const io = attachSdkSocket(app.server, scheduler, keys, throttle);
   routeUpgrades(app, fastifyUpgrades);
 
   app.addHook('preClose', (done) => {
@@ -167,6 +238,46 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await keyStore.close();
   });
   return { app, scheduler, io };
+}
+
+/** The code for each 4xx status Fastify or node may answer with by themselves. */
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  404: ErrorCode.NOT_FOUND,
+  408: ErrorCode.REQUEST_TIMEOUT,
+  413: ErrorCode.PAYLOAD_TOO_LARGE,
+  414: ErrorCode.URI_TOO_LONG,
+  415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  429: ErrorCode.RATE_LIMITED,
+  431: ErrorCode.HEADERS_TOO_LARGE,
+};
+
+/**
+ * Errors node's HTTP parser raises before Fastify sees a request (headers over
+ * {@link MAX_HEADER_BYTES}, a request over its time, malformed HTTP): answered with the same
+ * error body as everything else, then the connection is closed.
+ */
+function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const error =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? new TabgridError(
+          ErrorCode.HEADERS_TOO_LARGE,
+          `The request line and headers exceed ${MAX_HEADER_BYTES / 1024} KB.`,
+        )
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new TabgridError(
+            ErrorCode.REQUEST_TIMEOUT,
+            'The request did not arrive in time: send the body without pauses, or in several uploads.',
+          )
+        : new TabgridError(ErrorCode.INVALID_REQUEST, 'Malformed HTTP request.');
+  // Only when no answer has started on this connection: a second one would corrupt it.
+  if (socket.writable && (socket as Duplex & { bytesWritten?: number }).bytesWritten === 0) {
+    const body = JSON.stringify(error.toBody());
+    socket.write(
+      `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 const LOOP_DELAY_RESOLUTION_MS = 10;

@@ -14,6 +14,8 @@ export interface Config {
 }
 
 const TOKEN_FILE = 'admin-token';
+/** Shortest admin token accepted from the operator (a generated one has 35 characters). */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
 
 /**
  * Reads the configuration from the environment (see the table in the README). The admin token
@@ -25,11 +27,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`PORT must be a port number (0-65535), got "${env.PORT}".`);
   }
   const dataDir = resolve(env.TABGRID_DATA_DIR ?? '.tabgrid');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const tokenPath = join(dataDir, TOKEN_FILE);
   let adminToken = env.TABGRID_ADMIN_TOKEN;
   let tokenGenerated = false;
-  if (!adminToken && existsSync(tokenPath)) adminToken = readFileSync(tokenPath, 'utf8').trim();
+  if (adminToken && adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new Error(
+      `TABGRID_ADMIN_TOKEN must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (it has ${adminToken.length}): a short token can be guessed. Pick a longer one, or unset it to have one generated.`,
+    );
+  }
+  if (!adminToken && existsSync(tokenPath)) {
+    adminToken = readFileSync(tokenPath, 'utf8').trim();
+    if (adminToken.length < MIN_ADMIN_TOKEN_LENGTH) {
+      throw new Error(
+        `${tokenPath} holds an admin token shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters: write a longer one there, or delete the file to have one generated.`,
+      );
+    }
+  }
   if (!adminToken) {
     adminToken = `tg_${randomBytes(24).toString('base64url')}`;
     writeFileSync(tokenPath, `${adminToken}\n`, { mode: 0o600 });

@@ -2,7 +2,14 @@
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
-const config = loadConfig();
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (err) {
+  // A configuration mistake: say what to fix, without a stack trace.
+  console.error(`tabgrid: cannot start: ${(err as Error).message}`);
+  process.exit(1);
+}
 const { app } = await buildApp({
   dataDir: config.dataDir,
   adminToken: config.adminToken,

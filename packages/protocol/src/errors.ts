@@ -18,6 +18,19 @@ export const ErrorCode = {
   JOB_CANCELLED: 'TG_ERR_JOB_CANCELLED',
   DISCONNECTED: 'TG_ERR_DISCONNECTED',
   INTERNAL: 'TG_ERR_INTERNAL',
+  /** No such route (or method on it). */
+  NOT_FOUND: 'TG_ERR_NOT_FOUND',
+  /** A body over the documented size limit. */
+  PAYLOAD_TOO_LARGE: 'TG_ERR_PAYLOAD_TOO_LARGE',
+  UNSUPPORTED_MEDIA_TYPE: 'TG_ERR_UNSUPPORTED_MEDIA_TYPE',
+  URI_TOO_LONG: 'TG_ERR_URI_TOO_LONG',
+  HEADERS_TOO_LARGE: 'TG_ERR_HEADERS_TOO_LARGE',
+  /** Too many failed authentications, uploads at once, …: wait `Retry-After` seconds. */
+  RATE_LIMITED: 'TG_ERR_RATE_LIMITED',
+  /** A socket holds the most stream subscriptions it may: unsubscribe one first. */
+  TOO_MANY_SUBSCRIPTIONS: 'TG_ERR_TOO_MANY_SUBSCRIPTIONS',
+  /** The request (headers or body) did not arrive within the server's request timeout. */
+  REQUEST_TIMEOUT: 'TG_ERR_REQUEST_TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -37,6 +50,14 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TG_ERR_JOB_CANCELLED: 409,
   TG_ERR_DISCONNECTED: 503,
   TG_ERR_INTERNAL: 500,
+  TG_ERR_NOT_FOUND: 404,
+  TG_ERR_PAYLOAD_TOO_LARGE: 413,
+  TG_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  TG_ERR_URI_TOO_LONG: 414,
+  TG_ERR_HEADERS_TOO_LARGE: 431,
+  TG_ERR_RATE_LIMITED: 429,
+  TG_ERR_TOO_MANY_SUBSCRIPTIONS: 429,
+  TG_ERR_REQUEST_TIMEOUT: 408,
 };
 
 /** The JSON body of every error answer: `{ "error": { "code", "message" } }`. */

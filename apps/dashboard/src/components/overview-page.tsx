@@ -20,7 +20,8 @@ interface OverviewPageProps {
 const RECENT_JOBS = 6;
 
 export function OverviewPage({ stats, samples, jobRates, now, canSubmit }: OverviewPageProps) {
-  const workers = stats.workers.length;
+  // The server lists workers to admins only; everyone gets their number.
+  const workers = stats.sample.workers;
   // The server keeps 15 minutes of samples: less means it started less than 15 minutes ago.
   const spanMs = (samples.at(-1)?.at ?? 0) - (samples[0]?.at ?? 0);
   const chartTitle =

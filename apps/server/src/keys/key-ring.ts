@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { ApiKeyInfo, CreateKeyRequest, CreatedKey } from '@tabgrid/protocol/keys';
 import type { Caller } from '../scheduler/scheduler.js';
@@ -6,11 +6,10 @@ import type { KeyStore, StoredKey } from '../store/key-store.js';
 
 /** The admin token's name for Basic auth and job ownership. */
 export const ADMIN_NAME = 'admin';
+/** Longer "secrets" are not hashed at all: they cannot be ours. */
+const MAX_SECRET_LENGTH = 1024;
 
-// Secrets are 192 random bits, so a fast hash is enough: there is nothing to brute-force.
-function hash(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}
+import { SecretHasher } from './secret-hash.js';
 
 function info(key: StoredKey): ApiKeyInfo {
   return {
@@ -29,27 +28,40 @@ function info(key: StoredKey): ApiKeyInfo {
 export class KeyRing {
   private readonly byHash = new Map<string, StoredKey>();
 
+  private readonly adminHash: string;
+
   private constructor(
     private readonly store: KeyStore,
-    private readonly adminHash: string,
-  ) {}
+    private readonly hasher: SecretHasher,
+    adminToken: string,
+  ) {
+    this.adminHash = hasher.hash(adminToken);
+  }
 
-  static async open(store: KeyStore, adminToken: string): Promise<KeyRing> {
-    const ring = new KeyRing(store, hash(adminToken));
+  /**
+   * `hashingKey` keys the HMAC that secrets are stored under (secret-hash.ts); keys stored
+   * before it existed (plain SHA-256) still verify, and are rehashed the first time they do.
+   */
+  static async open(store: KeyStore, adminToken: string, hashingKey: Buffer): Promise<KeyRing> {
+    const ring = new KeyRing(store, new SecretHasher(hashingKey), adminToken);
     for (const key of await store.listKeys()) ring.byHash.set(key.secretHash, key);
     return ring;
   }
 
   /** Who holds `secret` (and, with Basic auth, is called `name`), or undefined. */
   verify(secret: string | undefined, name?: string): Caller | undefined {
-    if (!secret) return undefined;
-    const given = hash(secret);
+    if (!secret || secret.length > MAX_SECRET_LENGTH) return undefined;
+    const [given, legacy] = this.hasher.candidates(secret);
     if (timingSafeEqual(Buffer.from(given), Buffer.from(this.adminHash))) {
       return name === undefined || name === ADMIN_NAME
         ? { name: ADMIN_NAME, owner: ADMIN_NAME, role: 'admin', seesAll: true }
         : undefined;
     }
-    const key = this.byHash.get(given);
+    let key = this.byHash.get(given);
+    if (!key) {
+      key = this.byHash.get(legacy);
+      if (key) this.upgrade(key, given);
+    }
     if (!key || (name !== undefined && name !== key.name)) return undefined;
     switch (key.role) {
       case 'admin':
@@ -86,11 +98,22 @@ export class KeyRing {
       role: req.role,
       owner: req.owner ?? null,
       created: Date.now(),
-      secretHash: hash(secret),
+      secretHash: this.hasher.hash(secret),
     };
     await this.store.createKey(key);
     this.byHash.set(key.secretHash, key);
     return { ...info(key), secret };
+  }
+
+  /** A key stored the old way verified: store it the current way (the old form then stops working). */
+  private upgrade(key: StoredKey, current: string): void {
+    const legacy = key.secretHash;
+    this.byHash.delete(legacy);
+    key.secretHash = current;
+    this.byHash.set(current, key);
+    this.store.updateSecretHash(key.id, current).catch((err: unknown) => {
+      console.error(`tabgrid: could not rehash key ${key.id} (it still works):`, err);
+    });
   }
 
   list(): ApiKeyInfo[] {

@@ -1,4 +1,5 @@
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type { AuthThrottle } from '../keys/auth-throttle.js';
 import type { KeyRing } from '../keys/key-ring.js';
 import type { Caller } from '../scheduler/scheduler.js';
 
@@ -16,11 +17,23 @@ export function credentialsFromHeader(
   return { name: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
 
-/** The caller an Authorization header belongs to, or TG_ERR_UNAUTHORIZED. */
-export function authenticate(keys: KeyRing, header: string | undefined): Caller {
+/**
+ * The caller an Authorization header belongs to, or TG_ERR_UNAUTHORIZED; an `address` that
+ * failed too often lately gets TG_ERR_RATE_LIMITED instead, whatever it sends.
+ */
+export function authenticate(
+  keys: KeyRing,
+  header: string | undefined,
+  throttle: AuthThrottle,
+  address: string,
+): Caller {
+  throttle.check(address);
   const credentials = credentialsFromHeader(header);
   const caller = credentials && keys.verify(credentials.secret, credentials.name);
-  if (!caller) throw unauthorized();
+  if (!caller) {
+    throttle.failed(address);
+    throw unauthorized();
+  }
   return caller;
 }
 

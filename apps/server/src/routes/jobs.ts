@@ -6,12 +6,14 @@ import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import { toOutcome } from '../scheduler/outcome-streams.js';
 import { unauthorized } from './auth.js';
+import { MAX_JSON_BODY_BYTES, MAX_VALUE_DEPTH, jsonTextTooDeep } from './bounds.js';
 import { jsonBody } from './json-body.js';
-import { LineTooLongError, forEachLineBatch, writeLine } from './ndjson.js';
+import { UploadSlots } from './upload-slots.js';
+import { LineTooLongError, LiveNdjsonWriter, forEachLineBatch, writeLine } from './ndjson.js';
 
 const UPLOAD_BATCH = 2000;
 /** A JSON array is parsed whole, so it is capped; NDJSON streams and is not. */
-const MAX_JSON_UPLOAD = 64 * 1024 * 1024;
+const MAX_JSON_UPLOAD = MAX_JSON_BODY_BYTES;
 const READ_PAGE = 2000;
 
 type IdParams = { Params: { id: string } };
@@ -71,7 +73,7 @@ async function uploadTasks(
       text += chunk;
       if (text.length > MAX_JSON_UPLOAD) {
         throw new TabgridError(
-          ErrorCode.INVALID_REQUEST,
+          ErrorCode.PAYLOAD_TOO_LARGE,
           `A JSON array upload is limited to ${MAX_JSON_UPLOAD / 1024 / 1024} MB: send newline-delimited JSON (no Content-Type, or application/x-ndjson) for more, it streams in constant memory.`,
         );
       }
@@ -94,6 +96,13 @@ async function uploadTasks(
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!.trim();
         if (line === '') continue;
+        if (jsonTextTooDeep(line)) {
+          await submit(inputs);
+          throw new TabgridError(
+            ErrorCode.INVALID_TASK,
+            `Line ${firstLine + i} is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects; the ${count} task(s) before it were accepted. Flatten it and upload the rest.`,
+          );
+        }
         try {
           JSON.parse(line);
         } catch (err) {
@@ -137,6 +146,9 @@ async function streamOutcomes(
   out.writeHead(200, {
     'content-type': 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-store',
+    // A live stream's end is a FIN too: a reader that waits in select() on the socket (see
+    // LiveNdjsonWriter) wakes for it and reads what its buffer still holds.
+    ...(live ? { connection: 'close' } : {}),
   });
   // Send the headers now: a live stream may wait long for its first line, and clients (requests'
   // stream=True) block until they see the status.
@@ -152,20 +164,26 @@ async function streamOutcomes(
     return;
   }
   const id = `rest-${randomUUID()}`;
-  out.on('close', () => scheduler.streams.unsubscribe(id));
+  const writer = new LiveNdjsonWriter(out);
+  out.on('close', () => {
+    writer.stop();
+    scheduler.streams.unsubscribe(id);
+  });
   scheduler.streams.subscribe(id, job.record.id, kind, from, {
     push: (items, ready) => {
-      let text = '';
-      for (const item of items) text += `${outcomeLine(item, kind, meta)}\n`;
-      if (out.write(text)) ready();
+      if (writer.write(items.map((item) => outcomeLine(item, kind, meta)))) ready();
       else out.once('drain', ready);
     },
-    end: () => out.end(),
+    end: () => writer.end(),
   });
 }
 
 /** REST under /api/jobs: the SDK's operations over HTTP, and a CrowdProcess-compatible surface. */
-export function jobRoutes(app: FastifyInstance, scheduler: Scheduler): void {
+export function jobRoutes(
+  app: FastifyInstance,
+  scheduler: Scheduler,
+  uploads: UploadSlots = new UploadSlots(),
+): void {
   app.get('/api/jobs', (request) => scheduler.listJobs(caller(request)).map(restView));
   app.post('/api/jobs', async (request, reply) => {
     const req = decodeSdkRequest['job:create'](jsonBody(request.body));
@@ -201,12 +219,16 @@ export function jobRoutes(app: FastifyInstance, scheduler: Scheduler): void {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
     scope.post<IdParams>('/api/jobs/:id/tasks', async (request, reply) => {
+      let release: (() => void) | undefined;
       try {
+        release = uploads.acquire(caller(request).name);
         return await reply.code(201).send(await uploadTasks(scheduler, request));
       } catch (err) {
         // The rest of the body is left unread: close the connection instead of reusing it.
         void reply.header('connection', 'close');
         throw err;
+      } finally {
+        release?.();
       }
     });
     done();

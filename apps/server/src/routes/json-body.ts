@@ -1,12 +1,14 @@
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { checkJsonTextDepth } from './bounds.js';
 
 /**
  * A request body as JSON, whatever its Content-Type says: CrowdProcess's Python client sends
- * none. An empty body is `{}`.
+ * none. An empty body is `{}`. Nesting is bounded before parsing (see bounds.ts).
  */
 export function jsonBody(raw: unknown): unknown {
   if (typeof raw !== 'string') return raw ?? {};
   if (raw.trim() === '') return {};
+  checkJsonTextDepth(raw, 'The request body');
   try {
     return JSON.parse(raw);
   } catch {

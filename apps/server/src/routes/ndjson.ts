@@ -3,6 +3,8 @@ import { once } from 'node:events';
 
 /** Longest accepted line: one task must fit in memory, a runaway line must not. */
 const MAX_LINE = 16 * 1024 * 1024;
+/** A batch is handed over at this size even when it has fewer lines: memory stays bounded. */
+const MAX_BATCH_CHARS = 8 * 1024 * 1024;
 
 export class LineTooLongError extends Error {
   constructor(
@@ -24,12 +26,14 @@ export async function forEachLineBatch(
 ): Promise<void> {
   let carry = '';
   let batch: string[] = [];
+  let batchChars = 0;
   let lineNumber = 0;
   let batchStart = 1;
   const flush = async () => {
     if (batch.length === 0) return;
     const lines = batch;
     batch = [];
+    batchChars = 0;
     await onBatch(lines, batchStart);
   };
   body.setEncoding('utf8');
@@ -41,7 +45,8 @@ export async function forEachLineBatch(
       lineNumber++;
       if (batch.length === 0) batchStart = lineNumber;
       batch.push(part);
-      if (batch.length >= batchSize) await flush();
+      batchChars += part.length;
+      if (batch.length >= batchSize || batchChars >= MAX_BATCH_CHARS) await flush();
     }
     if (tooLong) {
       await flush(); // the complete lines before it are accepted
@@ -59,4 +64,71 @@ export async function forEachLineBatch(
 /** Writes with backpressure: waits for `drain` when the socket buffer is full. */
 export async function writeLine(out: Writable, line: string): Promise<void> {
   if (!out.write(`${line}\n`)) await once(out, 'drain');
+}
+
+/**
+ * Trailing whitespace that completes a held-back line once a live stream falls quiet. It must
+ * exceed the most a reader takes from its socket at once: Python's `io.DEFAULT_BUFFER_SIZE`
+ * (8 KiB) for `requests`, whose raw reader CrowdProcess's client reads a byte at a time, so
+ * every padding byte costs it ~4 µs: no more than needed.
+ */
+export const QUIET_PAD_BYTES = 9 * 1024;
+/** How long a live stream waits for more lines before it completes the held-back one. */
+export const QUIET_FLUSH_MS = 50;
+
+/**
+ * Writes a live NDJSON stream so that a reader which `select()`s on the socket and then reads
+ * one line from a buffered reader (CrowdProcess's Python client) always gets every line.
+ *
+ * Such a reader pulls everything the socket holds (up to its buffer size) into its buffer, then
+ * waits in `select()` again: lines left in its buffer are read only when more bytes arrive. So
+ * the stream never stops on a line boundary while it is quiet: the newline of the last line
+ * written is held back and sent at the front of the next write; when no more lines come for
+ * {@link QUIET_FLUSH_MS}, it is sent after {@link QUIET_PAD_BYTES} of spaces (JSON allows
+ * whitespace around a value). Any buffer-sized read that takes that final newline holds no other
+ * newline, so the reader is left with no complete line unread; while the padding is on its way,
+ * the socket is readable and the reader drains what it holds. Other readers see the same lines,
+ * the last line of a burst a moment later, with trailing spaces.
+ */
+export class LiveNdjsonWriter {
+  private heldNewline = false;
+  private quietTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: Writable,
+    private readonly quietMs = QUIET_FLUSH_MS,
+  ) {}
+
+  /** Writes the lines; returns what `write` returned (false: wait for 'drain'). */
+  write(lines: string[]): boolean {
+    if (lines.length === 0) return true;
+    const text = (this.heldNewline ? '\n' : '') + lines.join('\n');
+    this.heldNewline = true;
+    this.armQuietTimer();
+    return this.out.write(text);
+  }
+
+  /** Completes the held-back line and ends the response. */
+  end(): void {
+    this.stop();
+    if (this.heldNewline) this.out.write('\n');
+    this.heldNewline = false;
+    this.out.end();
+  }
+
+  stop(): void {
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = undefined;
+  }
+
+  private armQuietTimer(): void {
+    this.stop();
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      if (!this.heldNewline || this.out.writableEnded) return;
+      this.heldNewline = false;
+      this.out.write(`${' '.repeat(QUIET_PAD_BYTES)}\n`);
+    }, this.quietMs);
+    this.quietTimer.unref();
+  }
 }

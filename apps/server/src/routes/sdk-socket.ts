@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
+import * as parser from 'socket.io-parser';
 import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome } from '@tabgrid/protocol/jobs';
@@ -14,10 +15,38 @@ import {
 } from '@tabgrid/protocol/sdk';
 import { fromOpaqueOrigin } from '../job-code-policy.js';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
+import { RateLimitedError, type AuthThrottle } from '../keys/auth-throttle.js';
 import type { KeyRing } from '../keys/key-ring.js';
+import { MAX_SOCKET_ATTACHMENTS, MAX_SOCKET_MESSAGE_BYTES, checkSocketPayload } from './bounds.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
 
 export const SDK_SOCKET_PATH = '/socket.io/';
+/** Outcome streams one socket may hold open at once; one more is TG_ERR_TOO_MANY_SUBSCRIPTIONS. */
+export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64;
+/**
+ * Packets queued for a socket that has stopped reading before the server hangs up on it. Streams
+ * resume from their last seq, so a consumer that is cut off loses nothing by reconnecting.
+ */
+export const MAX_QUEUED_PACKETS = 256;
+
+/** socket.io's parser, with at most {@link MAX_SOCKET_ATTACHMENTS} binary attachments a message. */
+class BoundedDecoder extends parser.Decoder {
+  constructor() {
+    super({ maxAttachments: MAX_SOCKET_ATTACHMENTS });
+  }
+}
+const boundedParser = { Encoder: parser.Encoder, Decoder: BoundedDecoder };
+
+/**
+ * Packets created for `conn` and not yet handed to its transport, from engine.io's public
+ * events: a socket that stopped reading leaves its packets here.
+ */
+function queuedPackets(conn: SdkSocket['conn']): () => number {
+  let queued = 0;
+  conn.on('packetCreate', () => queued++);
+  conn.on('flush', (buffer: unknown[]) => (queued -= buffer.length));
+  return () => queued;
+}
 
 /** Requests a viewer key may make. */
 const READ_ONLY = new Set<SdkRequestName>([
@@ -29,11 +58,18 @@ const READ_ONLY = new Set<SdkRequestName>([
   'dashboard:unsubscribe',
 ]);
 
+interface SocketData {
+  caller: Caller;
+  /** This socket's open stream subscriptions, by subscriptionId. */
+  subscriptions: Set<string>;
+  /** Packets waiting for the client to read (see {@link queuedPackets}). */
+  queued: () => number;
+}
 type SdkSocket = Socket<
   ClientToServerEvents,
   ServerToClientEvents,
   Record<string, never>,
-  { caller: Caller }
+  SocketData
 >;
 type Handler<E extends SdkRequestName> = (
   caller: Caller,
@@ -79,6 +115,17 @@ function handlers(
     },
     'job:subscribe': (caller, req, socket) => {
       scheduler.job(caller, req.jobId);
+      const subscriptions = socket.data.subscriptions;
+      if (
+        !subscriptions.has(req.subscriptionId) &&
+        subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET
+      ) {
+        throw new TabgridError(
+          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+          `This connection already has ${MAX_SUBSCRIPTIONS_PER_SOCKET} streams open: unsubscribe one (or read the job's streams on another connection).`,
+        );
+      }
+      subscriptions.add(req.subscriptionId);
       const id = `${socket.id}:${req.subscriptionId}`;
       scheduler.streams.subscribe(id, req.jobId, req.kind, req.from, {
         push: (items, ready) =>
@@ -93,6 +140,7 @@ function handlers(
       return { subscribed: true };
     },
     'job:unsubscribe': (_caller, req, socket) => {
+      socket.data.subscriptions.delete(req.subscriptionId);
       scheduler.streams.unsubscribe(`${socket.id}:${req.subscriptionId}`);
       return { unsubscribed: true };
     },
@@ -101,7 +149,8 @@ function handlers(
       dashboardFeeds.get(socket.id)?.();
       let sending = false;
       const stop = scheduler.statsCollector.onTick(() => {
-        if (sending) return; // a slow client skips ticks instead of queueing them
+        // A slow client skips ticks instead of queueing them.
+        if (sending || socket.data.queued() > 0) return;
         sending = true;
         scheduler.statsCollector.snapshot(caller, req.jobId).then(
           (stats) => {
@@ -135,45 +184,64 @@ export function attachSdkSocket(
   httpServer: HttpServer,
   scheduler: Scheduler,
   keys: KeyRing,
+  throttle: AuthThrottle,
 ): Server {
   const io = new Server<
     ClientToServerEvents,
     ServerToClientEvents,
     Record<string, never>,
-    { caller: Caller }
+    SocketData
   >(httpServer, {
     path: SDK_SOCKET_PATH,
     serveClient: false,
     // Upgrades for other paths (the worker socket) belong to Fastify: never destroy them.
     destroyUpgrade: false,
-    maxHttpBufferSize: 64 * 1024 * 1024,
+    maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
+    parser: boundedParser,
     // Job code may reach this server and gets nothing (job-code-policy.ts).
     allowRequest: (request, callback) => callback(null, !fromOpaqueOrigin(request.headers)),
   });
   io.use((socket, next) => {
+    const address = socket.handshake.address;
+    const refuse = (error: TabgridError) =>
+      next(Object.assign(new Error(error.message), { data: error.toBody() }));
+    const wait = throttle.retryAfter(address);
+    if (wait > 0) {
+      const limited = new RateLimitedError(
+        wait,
+        `Too many failed authentications from this address: wait ${wait} s and check the token.`,
+      );
+      return refuse(limited);
+    }
     const token: unknown = (socket.handshake.auth as Record<string, unknown>).token;
     const caller = keys.verify(typeof token === 'string' ? token : undefined);
-    if (!caller)
-      return next(
-        Object.assign(new Error(unauthorized().message), { data: unauthorized().toBody() }),
-      );
+    if (!caller) {
+      throttle.failed(address);
+      return refuse(unauthorized());
+    }
     socket.data.caller = caller;
+    socket.data.subscriptions = new Set();
+    socket.data.queued = queuedPackets(socket.conn);
     next();
   });
   const dashboardFeeds = new Map<string, () => void>();
   const handle = handlers(scheduler, dashboardFeeds);
   io.on('connection', (socket: SdkSocket) => {
-    const subscriptions = new Set<string>();
     for (const name of Object.keys(handle) as SdkRequestName[]) {
       socket.on(name, async (payload: unknown, ack: unknown) => {
         if (typeof ack !== 'function') return;
+        // A client that sends requests but reads no answers would grow the queue forever.
+        if (socket.data.queued() > MAX_QUEUED_PACKETS) {
+          socket.disconnect(true);
+          return;
+        }
         const reply = ack as (answer: Ack<unknown>) => void;
         try {
           if (socket.data.caller.role === 'viewer' && !READ_ONLY.has(name))
             throw viewerCannotChange();
+          // Before anything walks it: depth, and typed arrays referred to more than once.
+          checkSocketPayload(payload, `The ${name} request`);
           const req = decodeSdkRequest[name](payload);
-          if (name === 'job:subscribe')
-            subscriptions.add((req as SdkRequest<'job:subscribe'>).subscriptionId);
           const data = await (handle[name] as Handler<SdkRequestName>)(
             socket.data.caller,
             req,
@@ -187,7 +255,9 @@ export function attachSdkSocket(
     }
     socket.on('disconnect', () => {
       dashboardFeeds.get(socket.id)?.();
-      for (const id of subscriptions) scheduler.streams.unsubscribe(`${socket.id}:${id}`);
+      for (const id of socket.data.subscriptions) {
+        scheduler.streams.unsubscribe(`${socket.id}:${id}`);
+      }
     });
   });
   return io;

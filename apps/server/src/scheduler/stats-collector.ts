@@ -4,6 +4,7 @@ import type {
   JobDetail,
   JobStats,
   StatsSample,
+  WorkerStats,
 } from '@tabgrid/protocol/dashboard';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { JobRuntime } from './job-runtime.js';
@@ -64,14 +65,20 @@ export class StatsCollector {
     for (const listener of this.listeners) listener();
   }
 
-  /** The snapshot `caller` may see (only its own jobs unless it sees all). */
+  /**
+   * The snapshot `caller` may see: only its own jobs unless it sees all. Workers are listed only
+   * to callers that see every job; anyone else gets them as counts (`sample.workers`,
+   * `threads`): a worker's current job, tasks done and user agent belong to other tenants.
+   */
   async snapshot(caller: Caller, jobId?: string): Promise<DashboardStats> {
     const jobs = this.scheduler.visibleJobs(caller);
     const stats = jobs.map(jobStats);
     let threads = 0;
-    const workers = [...this.scheduler.workers.all()].map((w) => {
+    const workers: WorkerStats[] = [];
+    for (const w of this.scheduler.workers.all()) {
       threads += w.threads;
-      return {
+      if (!caller.seesAll) continue;
+      workers.push({
         id: w.id,
         userAgent: w.userAgent,
         threads: w.threads,
@@ -82,12 +89,16 @@ export class StatsCollector {
         connectedSince: new Date(w.connectedAt).toISOString(),
         strikes: w.strikes,
         excluded: w.excluded,
-      };
-    });
+      });
+    }
     const running = stats.filter((j) => j.state === 'open' || j.state === 'closed');
     const job = jobId ? jobs.find((j) => j.record.id === jobId) : undefined;
     return {
-      sample: this.samples.at(-1) ?? { at: Date.now(), tasksPerSecond: 0, workers: workers.length },
+      sample: this.samples.at(-1) ?? {
+        at: Date.now(),
+        tasksPerSecond: 0,
+        workers: this.scheduler.workers.size,
+      },
       threads,
       queued: running.reduce((n, j) => n + j.queued, 0),
       inFlight: running.reduce((n, j) => n + j.inFlight, 0),

@@ -8,7 +8,10 @@ export interface StoredKey {
   owner: string | null;
   /** Epoch ms. */
   created: number;
-  /** SHA-256 of the secret, hex. */
+  /**
+   * The secret's stored form: `hmac-sha256:<hex>` (keys/secret-hash.ts), or for keys created
+   * before that, the plain SHA-256 hex.
+   */
   secretHash: string;
 }
 
@@ -16,6 +19,8 @@ export interface StoredKey {
 export interface KeyStore {
   createKey(key: StoredKey): Promise<void>;
   listKeys(): Promise<StoredKey[]>;
+  /** Replaces a key's stored secret hash (when an old-style hash is upgraded). */
+  updateSecretHash(id: string, secretHash: string): Promise<void>;
   /** True if a key was revoked. */
   revokeKey(id: string): Promise<boolean>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import { makeDatabasePrivate, tighten } from './private-files.js';
 import { SettledSet } from './settled-set.js';
 import type {
   JobCode,
@@ -124,12 +124,14 @@ export class SqliteJobStore implements JobStore {
   private readonly stmt;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'tabgrid.sqlite'));
+    const path = join(dataDir, 'tabgrid.sqlite');
+    makeDatabasePrivate(dataDir, path); // tasks, results and keys: readable by this user only
+    this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    tighten(path);
     const errorColumns = 'seq, idx AS "index", payload';
     this.stmt = {
       insertJob: this.db.prepare(

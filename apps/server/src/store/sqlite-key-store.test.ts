@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tabgrid-keys-'));
@@ -26,4 +27,32 @@ it('stores keys durably, refuses duplicate names, revokes', async () => {
   expect(await reopened.revokeKey('k1')).toBe(false);
   expect(await reopened.listKeys()).toEqual([]);
   await reopened.close();
+});
+
+it('creates the database and its -wal and -shm files readable by this user only (0600)', async () => {
+  const store = new SqliteKeyStore(dir);
+  await store.createKey({
+    id: 'k9',
+    name: 'perm',
+    role: 'client',
+    owner: null,
+    created: 1,
+    secretHash: 'x',
+  });
+  const jobs = new SqliteJobStore(dir);
+  for (const suffix of ['', '-wal', '-shm']) {
+    const mode = statSync(join(dir, `tabgrid.sqlite${suffix}`)).mode & 0o777;
+    expect(mode.toString(8), `tabgrid.sqlite${suffix}`).toBe('600');
+  }
+  await jobs.close();
+  await store.close();
+});
+
+it('tightens a database a previous version left world-readable', async () => {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'tabgrid.sqlite'), '');
+  chmodSync(join(dir, 'tabgrid.sqlite'), 0o644);
+  const store = new SqliteKeyStore(dir);
+  expect((statSync(join(dir, 'tabgrid.sqlite')).mode & 0o777).toString(8)).toBe('600');
+  await store.close();
 });

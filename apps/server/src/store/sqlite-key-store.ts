@@ -1,15 +1,16 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyStore, StoredKey } from './key-store.js';
+import { makeDatabasePrivate, tighten } from './private-files.js';
 
 /** Keys in the same SQLite file as the jobs, on a connection of their own. */
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'tabgrid.sqlite'));
+    const path = join(dataDir, 'tabgrid.sqlite');
+    makeDatabasePrivate(dataDir, path);
+    this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS api_keys (
@@ -20,6 +21,7 @@ export class SqliteKeyStore implements KeyStore {
       created INTEGER NOT NULL,
       secret_hash TEXT NOT NULL
     )`);
+    tighten(path);
   }
 
   // async: a constraint error (duplicate name) becomes a rejection, as the interface promises.
@@ -40,6 +42,11 @@ export class SqliteKeyStore implements KeyStore {
         )
         .all() as StoredKey[],
     );
+  }
+
+  updateSecretHash(id: string, secretHash: string): Promise<void> {
+    this.db.prepare('UPDATE api_keys SET secret_hash = ? WHERE id = ?').run(secretHash, id);
+    return Promise.resolve();
   }
 
   revokeKey(id: string): Promise<boolean> {

@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { MIN_ADMIN_TOKEN_LENGTH, loadConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tabgrid-config-'));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+it('refuses an operator-chosen admin token shorter than 16 characters, saying what to do', () => {
+  expect(MIN_ADMIN_TOKEN_LENGTH).toBe(16);
+  expect(() => loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_ADMIN_TOKEN: 'hunter2' })).toThrow(
+    /TABGRID_ADMIN_TOKEN must be at least 16 characters \(it has 7\).*unset it/,
+  );
+  const ok = loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_ADMIN_TOKEN: 'a'.repeat(16) });
+  expect(ok.adminToken).toBe('a'.repeat(16));
+  writeFileSync(join(dir, 'admin-token'), 'short\n');
+  expect(() => loadConfig({ TABGRID_DATA_DIR: dir })).toThrow(
+    /admin-token holds an admin token shorter/,
+  );
+});
+
+it('generates a long admin token when none is set, saved 0600', () => {
+  const config = loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_ADMIN_TOKEN: '' });
+  expect(config.tokenGenerated).toBe(true);
+  expect(config.adminToken.length).toBeGreaterThanOrEqual(MIN_ADMIN_TOKEN_LENGTH);
+  expect(statSync(join(dir, 'admin-token')).mode & 0o777).toBe(0o600);
+  expect(loadConfig({ TABGRID_DATA_DIR: dir }).adminToken).toBe(config.adminToken);
+});

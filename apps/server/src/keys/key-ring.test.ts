@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { SqliteKeyStore } from '../store/sqlite-key-store.js';
+import { KeyRing } from './key-ring.js';
+import { HASHING_KEY_FILE, legacySha256, loadHashingKey } from './secret-hash.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tabgrid-keyring-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+it('stores secrets as an HMAC under a 0600 key file in the data dir, not as plain SHA-256', async () => {
+  const hashingKey = loadHashingKey(dir);
+  expect(statSync(join(dir, HASHING_KEY_FILE)).mode & 0o777).toBe(0o600);
+  expect(loadHashingKey(dir).equals(hashingKey)).toBe(true);
+  const store = new SqliteKeyStore(dir);
+  const ring = await KeyRing.open(store, 'admin-token-long-enough', hashingKey);
+  const { secret } = await ring.create({ name: 'alice', role: 'client' });
+  const [row] = await store.listKeys();
+  expect(row!.secretHash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
+  expect(row!.secretHash).not.toContain(legacySha256(secret));
+  expect(ring.verify(secret)?.name).toBe('alice');
+  // The database alone is not enough: with another server key, nothing verifies.
+  const elsewhere = await KeyRing.open(store, 'admin-token-long-enough', randomBytes(32));
+  expect(elsewhere.verify(secret)).toBeUndefined();
+  await store.close();
+});
+
+it('still accepts a key written the old way (unsalted SHA-256), and rehashes it on first use', async () => {
+  const store = new SqliteKeyStore(dir);
+  await store.close();
+  const secret = `tg_${randomBytes(24).toString('base64url')}`;
+  const db = new Database(join(dir, 'tabgrid.sqlite'));
+  db.prepare(
+    'INSERT INTO api_keys (id, name, role, owner, created, secret_hash) VALUES (?, ?, ?, ?, ?, ?)',
+  ).run('old-1', 'legacy', 'client', null, 1, legacySha256(secret));
+  db.close();
+
+  const reopened = new SqliteKeyStore(dir);
+  const ring = await KeyRing.open(reopened, 'admin-token-long-enough', loadHashingKey(dir));
+  expect(ring.verify(secret)).toMatchObject({ name: 'legacy', role: 'client' });
+  expect(ring.verify('tg_not-the-secret')).toBeUndefined();
+  const [row] = await reopened.listKeys();
+  expect(row!.secretHash).toMatch(/^hmac-sha256:/);
+  // After a restart the rehashed row still verifies.
+  const again = await KeyRing.open(reopened, 'admin-token-long-enough', loadHashingKey(dir));
+  expect(again.verify(secret)?.name).toBe('legacy');
+  await reopened.close();
+});

@@ -1,0 +1,89 @@
+/**
+ * Limits on what callers send, checked before any work proportional to it (and before any
+ * recursive walk: `JSON.stringify`, the bytes codec and the schema checks all recurse).
+ */
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+
+/** Deepest nesting of arrays and objects accepted in a task, `args` or any request body. */
+export const MAX_VALUE_DEPTH = 128;
+/** Largest JSON request body (job creation with its program and `args`; a JSON-array upload). */
+export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
+/** Largest socket.io message (engine.io `maxHttpBufferSize`), attachments included. */
+export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** Most binary attachments in one socket.io message (one per typed array it carries). */
+export const MAX_SOCKET_ATTACHMENTS = 10_000;
+/**
+ * Most bytes the typed arrays of one socket.io message may add up to, counting each place a value
+ * refers to an attachment: socket.io rebuilds a repeated placeholder as the same buffer, so
+ * 1 MB referred to 400 times would otherwise be stored as 400 MB.
+ */
+export const MAX_SOCKET_DECODED_BYTES = MAX_SOCKET_MESSAGE_BYTES;
+
+function tooDeep(what: string): TabgridError {
+  return new TabgridError(
+    ErrorCode.INVALID_REQUEST,
+    `${what} is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects: flatten it.`,
+  );
+}
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max`, by scanning it (no parse, no
+ * recursion): cheap enough to run on every body before `JSON.parse`.
+ */
+export function jsonTextTooDeep(text: string, max = MAX_VALUE_DEPTH): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c /* \ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+  }
+  return false;
+}
+
+/** Throws TG_ERR_INVALID_REQUEST when JSON text nests deeper than {@link MAX_VALUE_DEPTH}. */
+export function checkJsonTextDepth(text: string, what: string): void {
+  if (jsonTextTooDeep(text)) throw tooDeep(what);
+}
+
+function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+}
+
+/**
+ * Checks a decoded socket.io payload before anything walks it: nesting depth, and the bytes its
+ * typed arrays add up to when every reference counts (see {@link MAX_SOCKET_DECODED_BYTES}).
+ * Iterative, so a 10,000-level payload is refused instead of overflowing the stack.
+ *
+ * TODO(protocol): use the protocol package's depth check once it exports one.
+ */
+export function checkSocketPayload(payload: unknown, what: string): void {
+  if (typeof payload !== 'object' || payload === null) return;
+  const stack: { value: object; depth: number }[] = [{ value: payload, depth: 1 }];
+  let bytes = 0;
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (isBinary(value)) {
+      bytes += value.byteLength;
+      if (bytes > MAX_SOCKET_DECODED_BYTES) {
+        throw new TabgridError(
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          `${what} refers to more than ${MAX_SOCKET_DECODED_BYTES / 1024 / 1024} MB of typed arrays (each reference counts): send each array once, or fewer per message.`,
+        );
+      }
+      continue;
+    }
+    if (depth > MAX_VALUE_DEPTH) throw tooDeep(what);
+    const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        stack.push({ value: child, depth: depth + 1 });
+      }
+    }
+  }
+}
