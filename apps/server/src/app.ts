@@ -8,7 +8,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { Server as SocketIoServer } from 'socket.io';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { workerPageCsp } from '@tabgrid/protocol/worker';
-import { Scheduler, type Caller } from './scheduler/scheduler.js';
+import { Scheduler, type Caller, type SchedulingOptions } from './scheduler/scheduler.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { KeyRing } from './keys/key-ring.js';
@@ -38,6 +38,8 @@ export interface AppOptions {
   workerWebDir?: string;
   dashboardDir?: string;
   logger?: boolean;
+  /** Scheduling tunables (redundancy across one address, crash limits); see SchedulingOptions. */
+  scheduling?: SchedulingOptions;
 }
 
 export interface App {
@@ -55,7 +57,7 @@ const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export async function buildApp(options: AppOptions): Promise<App> {
   const store = options.store ?? new SqliteJobStore(options.dataDir ?? '.tabgrid');
   const keyStore = options.keyStore ?? new SqliteKeyStore(options.dataDir ?? '.tabgrid');
-  const scheduler = await Scheduler.open({ store });
+  const scheduler = await Scheduler.open({ store, ...options.scheduling });
   const keys = await KeyRing.open(keyStore, options.adminToken);
   const app = Fastify({
     logger: options.logger ?? false,

@@ -7,6 +7,7 @@ const { app } = await buildApp({
   dataDir: config.dataDir,
   adminToken: config.adminToken,
   logger: false,
+  scheduling: { redundancySameAddress: config.redundancySameAddress },
 });
 await app.listen({ port: config.port, host: config.host });
 

@@ -95,6 +95,12 @@ export const JobInfo = Type.Object({
   /** Tasks whose replicas disagreed at least once (redundancy > 1). */
   disagreements: Type.Integer(),
   priority: Type.Integer(),
+  /**
+   * Present while dispatch of the job is paused, saying why: its tasks kept crashing (or losing)
+   * the tabs that ran them. Nothing is dispatched until the owner resumes
+   * (`POST /api/jobs/:id/resume`, `job.resume()`) or cancels it.
+   */
+  paused: Type.Optional(Type.String()),
 });
 export type JobInfo = Static<typeof JobInfo>;
 

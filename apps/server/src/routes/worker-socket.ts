@@ -29,8 +29,9 @@ function closeReason(text: string): string {
  * tasks go back to the queue.
  */
 export function workerSocketRoutes(app: FastifyInstance, scheduler: Scheduler): void {
-  app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket) => {
+  app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket, request) => {
     const worker = scheduler.dispatcher.connect({
+      address: request.ip,
       // A frame carrying typed arrays goes binary, so their bytes travel raw, not as base64.
       send: (frame) => socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame),
       close: (code, reason) => socket.close(code, closeReason(reason)),
