@@ -64,6 +64,8 @@ export interface SimWorkerOptions {
   /** Decode every outgoing frame with the protocol before sending it (tests; costs time). */
   validateFrames?: boolean;
   onEvent?: (event: SimWorkerEvent) => void;
+  /** Source address of its connections (another host, as the server sees it; see FleetOptions). */
+  localAddress?: string;
 }
 
 /** After an unexpected close, reconnect delays double per failed attempt up to this. */
@@ -106,6 +108,7 @@ export class SimWorker {
   private readonly url: string;
   private readonly programs: ProgramCache;
   private readonly validateFrames: boolean;
+  private readonly localAddress: string | undefined;
   private readonly onEvent: ((event: SimWorkerEvent) => void) | undefined;
   private current: Behavior;
   private currentState: SimWorkerState = 'idle';
@@ -137,6 +140,7 @@ export class SimWorker {
     this.lieKey = `worker-${this.index}`;
     this.programs = options.programs ?? new ProgramCache();
     this.validateFrames = options.validateFrames ?? false;
+    this.localAddress = options.localAddress;
     this.onEvent = options.onEvent;
   }
 
@@ -242,6 +246,7 @@ export class SimWorker {
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
       autoPong: false,
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
     this.socket = socket;
     // A frozen worker leaves the server's heartbeat unanswered.
