@@ -96,11 +96,11 @@ export const JobInfo = Type.Object({
   disagreements: Type.Integer(),
   priority: Type.Integer(),
   /**
-   * Present while dispatch of the job is paused, saying why: its tasks kept crashing (or losing)
-   * the tabs that ran them. Nothing is dispatched until the owner resumes
-   * (`POST /api/jobs/:id/resume`, `job.resume()`) or cancels it.
+   * While dispatch of the job is paused, why: its tasks kept crashing (or losing) the tabs that
+   * ran them. Nothing is dispatched until the owner resumes (`POST /api/jobs/:id/resume`,
+   * `job.resume()`) or cancels it. Null while it runs.
    */
-  paused: Type.Optional(Type.String()),
+  paused: Type.Union([Type.String(), Type.Null()]),
 });
 export type JobInfo = Static<typeof JobInfo>;
 

@@ -196,7 +196,7 @@ export class JobRuntime {
       disagreements: r.disagreements ?? 0,
 
       priority: r.priority,
-      ...(r.paused ? { paused: r.paused } : {}),
+      paused: r.paused ?? null,
     };
   }
 }
