@@ -328,7 +328,7 @@ export class SimWorker {
       case 'tasks':
         this.stats.tasksReceived += message.items.length;
         this.receivedOnConnection += message.items.length;
-        if (this.diesNow()) {
+        if (this.diesNow(message.items)) {
           executor.swallow(message);
           this.stats.deaths++;
           const die = this.current.dieMidTask;
@@ -346,9 +346,12 @@ export class SimWorker {
     }
   }
 
-  private diesNow(): boolean {
+  private diesNow(items: readonly { index: number }[]): boolean {
     const die = this.current.dieMidTask;
     if (!die) return false;
+    if (die.onIndexes?.length && items.some((item) => die.onIndexes!.includes(item.index))) {
+      return true;
+    }
     if (die.afterTasks !== undefined && this.receivedOnConnection >= die.afterTasks) return true;
     return die.probability !== undefined && this.rng.chance(die.probability);
   }
