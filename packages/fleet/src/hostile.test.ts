@@ -28,7 +28,8 @@ afterEach(async () => {
   await fleet?.stop();
   fleet = undefined;
   await env.close();
-});
+  // Workers that keep dying and reconnecting can take a while to stop on a loaded machine.
+}, 30_000);
 
 async function collect(iterable: AsyncIterable<TaskOutcome>): Promise<TaskOutcome[]> {
   const out: TaskOutcome[] = [];
