@@ -354,6 +354,7 @@ export class Dispatcher {
       // Set once the worker's own window (not the job's limit) stops it at some priority: it is
       // still earning trust, and lower priorities do not get its spare credit meanwhile.
       let floor = -Infinity;
+      const draining = this.drainingJob(worker);
       while (
         worker.ready &&
         !worker.excluded &&
@@ -361,20 +362,31 @@ export class Dispatcher {
         worker.credit > 0 &&
         worker.link.isOpen()
       ) {
-        const job = this.nextJob(jobs, tried, floor);
+        // A worker draining for a job's suspects gets nothing until it is idle, then a suspect.
+        if (draining && worker.inFlight > 0) break;
+        const job = draining ?? this.nextJob(jobs, tried, floor);
         if (!job?.queue || !job.code) break;
         const share = worker.share(job.record.id, initialWindow(worker));
         const frame = worker.frames + 1;
         const at = Date.now();
         let tasks: StoredTask[];
-        let suspect = false;
-        if (job.suspects.size > 0 && worker.inFlight === 0 && !job.quorum) {
+        const suspect = job.suspects.size > 0 && !job.quorum;
+        if (suspect && worker.inFlight > 0) {
+          // Busy workers are refilled at once and never idle: one of them drains (gets nothing
+          // more) so the suspects do not wait for the whole queue to empty.
+          if (job.drainer === undefined || !this.workers.get(job.drainer)) {
+            job.drainer = worker.id;
+            worker.draining = job.record.id;
+            break;
+          }
+        }
+        if (suspect && worker.inFlight === 0) {
           // A task that was on a crashed tab runs alone: this worker gets nothing else meanwhile.
           const [index, task] = job.suspects.entries().next().value!;
           job.suspects.delete(index);
-          tasks = [task];
-          suspect = true;
           worker.suspect = { jobId: job.record.id, index };
+          if (job.suspects.size === 0) this.stopDraining(job);
+          tasks = [task];
         } else {
           const free = room(job, worker, share);
           if (free <= 0) {
@@ -400,7 +412,13 @@ export class Dispatcher {
         worker.openFrames.set(frame, { outstanding: tasks.length, answeredAt: at });
         if (!job.quorum) {
           for (const task of tasks)
-            job.leases.set(task.index, { task, workerId: worker.id, frame, at, suspect });
+            job.leases.set(task.index, {
+              task,
+              workerId: worker.id,
+              frame,
+              at,
+              suspect: worker.suspect !== undefined,
+            });
         }
         worker.credit -= tasks.length;
         worker.currentJob = job.record.id;
@@ -408,6 +426,22 @@ export class Dispatcher {
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
       }
     }
+  }
+
+  /** The job `worker` drains for, if it still has suspects to run; else it stops draining. */
+  private drainingJob(worker: WorkerSession): JobRuntime | undefined {
+    if (worker.draining === undefined) return undefined;
+    const job = this.scheduler.findJob(worker.draining);
+    if (job && job.suspects.size > 0 && job.dispatchable && job.drainer === worker.id) return job;
+    worker.draining = undefined;
+    if (job?.drainer === worker.id) job.drainer = undefined;
+    return undefined;
+  }
+
+  private stopDraining(job: JobRuntime): void {
+    const drainer = job.drainer === undefined ? undefined : this.workers.get(job.drainer);
+    if (drainer?.draining === job.record.id) drainer.draining = undefined;
+    job.drainer = undefined;
   }
 
   /** Highest priority first; among jobs of that priority, the next one in rotation. */
@@ -432,6 +466,7 @@ export class Dispatcher {
       if (worker.currentJob === jobId) worker.currentJob = null;
       worker.forgetJob(jobId);
       if (worker.suspect?.jobId === jobId) worker.suspect = undefined;
+      if (worker.draining === jobId) worker.draining = undefined;
       if (worker.jobsSent.delete(jobId)) worker.link.send(cancelFrame(jobId));
     }
   }

@@ -51,6 +51,8 @@ export class JobRuntime {
    * charged to it, and the tasks that merely shared the tab are not.
    */
   readonly suspects = new Map<number, StoredTask>();
+  /** The worker draining to run the next suspect (see the dispatcher). */
+  drainer: string | undefined;
   /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */
   cancelling = false;
   /** Backoff timers of tasks waiting to be retried. */

@@ -63,6 +63,8 @@ export class WorkerSession {
    * this worker holds one, it gets nothing else.
    */
   suspect: { jobId: string; index: number } | undefined;
+  /** The job whose suspects this worker waits to run: it gets nothing else until idle. */
+  draining: string | undefined;
   /** Task frames sent so far; each lease and replica records the number of its frame. */
   frames = 0;
   /** The latest frame this worker answered a task of. */
