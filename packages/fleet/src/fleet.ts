@@ -88,7 +88,12 @@ export class Fleet {
    */
   add(
     count: number,
-    overrides: { threads?: number; credit?: number; behavior?: Behavior; localAddress?: string } = {},
+    overrides: {
+      threads?: number;
+      credit?: number;
+      behavior?: Behavior;
+      localAddress?: string;
+    } = {},
   ): SimWorker[] {
     const added: SimWorker[] = [];
     for (let i = 0; i < count; i++) {

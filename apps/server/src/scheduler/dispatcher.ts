@@ -151,7 +151,14 @@ export class Dispatcher {
     for (const job of this.scheduler.runnableJobs()) {
       const lost: Settled[] = [];
       for (const index of job.quorum?.releaseAll(worker.id) ?? []) {
-        const failed = loseReplica(this.scheduler, job, job.quorum!, worker.identity, index, 'lost');
+        const failed = loseReplica(
+          this.scheduler,
+          job,
+          job.quorum!,
+          worker.identity,
+          index,
+          'lost',
+        );
         if (failed) lost.push(failed);
       }
       for (const [index, lease] of job.leases) {
@@ -314,7 +321,8 @@ export class Dispatcher {
       }
       let longest = 0;
       for (const [jobId, share] of worker.shares) {
-        if (share.held > 0) longest = Math.max(longest, this.scheduler.findJob(jobId)?.record.timeoutMs ?? 0);
+        if (share.held > 0)
+          longest = Math.max(longest, this.scheduler.findJob(jobId)?.record.timeoutMs ?? 0);
       }
       if (now - worker.lastProgressAt > longest + STALL_GRACE_MS) {
         worker.link.close(

@@ -28,7 +28,12 @@ export function timedOut(
 }
 
 /** A task crashed or lost its tab `attempts` times while it ran alone there. */
-export function crashed(index: number, attempts: number, limit: number, detail: string): TaskFailure {
+export function crashed(
+  index: number,
+  attempts: number,
+  limit: number,
+  detail: string,
+): TaskFailure {
   return {
     name: 'LostError',
     message: `Task ${index} crashed or lost its tab ${attempts} time(s) (limit ${limit}): ${detail}`,

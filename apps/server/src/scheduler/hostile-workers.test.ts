@@ -62,7 +62,7 @@ describe('forged outcomes (item 2)', () => {
     await settle();
     expect(runtime.info()).toMatchObject({ state: 'done', finished: 2 });
     const rows = await env.store.readOutcomes(job.id, 0, 'all', 10);
-    expect(rows.map((r) => JSON.parse(r.payload))).toEqual([10, 11]);
+    expect(rows.map((r) => JSON.parse(r.payload) as unknown)).toEqual([10, 11]);
     expect(env.scheduler.stats.duplicates).toBe(0);
   });
 
@@ -102,7 +102,7 @@ describe('forged outcomes (item 2)', () => {
     answer(b.session, b.tasks().map(ok));
     await settle();
     const rows = await env.store.readOutcomes(job.id, 0, 'all', 10);
-    expect(rows.map((r) => JSON.parse(r.payload))).toEqual([5]);
+    expect(rows.map((r) => JSON.parse(r.payload) as unknown)).toEqual([5]);
     expect(env.scheduler.job(admin, job.id).info().disagreements).toBe(0);
   });
 

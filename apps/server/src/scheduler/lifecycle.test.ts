@@ -29,7 +29,7 @@ describe('cancel', () => {
     expect(ended).toBe('cancelled');
     expect(seen).toHaveLength(5000);
     expect(new Set(seen.map((o) => o.index)).size).toBe(5000);
-    const errors = seen.filter((o) => !o.ok) as Extract<Outcome, { ok: false }>[];
+    const errors = seen.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
     expect(errors).toHaveLength(4999);
     expect(errors.every((o) => o.error.type === 'cancelled')).toBe(true);
     expect(errors[0]!.error.message).toMatch(/its job was cancelled/);

@@ -36,7 +36,12 @@ export function toOutcome(row: StoredOutcome): Outcome {
   try {
     return row.ok
       ? { seq: row.seq, index: row.index, ok: true, value: JSON.parse(row.payload) as unknown }
-      : { seq: row.seq, index: row.index, ok: false, error: decodeFailure(JSON.parse(row.payload)) };
+      : {
+          seq: row.seq,
+          index: row.index,
+          ok: false,
+          error: decodeFailure(JSON.parse(row.payload)),
+        };
   } catch (err) {
     throw new TabgridError(
       ErrorCode.INTERNAL,

@@ -36,7 +36,10 @@ export function takeReplicas(
 function replicaAnswer(index: number, item: WorkerOutcome): { canonical: string; payload: string } {
   try {
     return item.ok
-      ? { canonical: canonicalJson(item.value ?? null), payload: JSON.stringify(item.value ?? null) }
+      ? {
+          canonical: canonicalJson(item.value ?? null),
+          payload: JSON.stringify(item.value ?? null),
+        }
       : {
           canonical: `error:${canonicalJson({ name: item.error.name, message: item.error.message })}`,
           payload: JSON.stringify({ ...item.error, timedOut: undefined, type: 'program' }),

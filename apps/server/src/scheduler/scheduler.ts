@@ -321,7 +321,10 @@ export class Scheduler {
       stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
     })
       .catch((err: unknown) =>
-        console.error(`tabgrid: could not settle the tasks of cancelled job ${job.record.id}:`, err),
+        console.error(
+          `tabgrid: could not settle the tasks of cancelled job ${job.record.id}:`,
+          err,
+        ),
       )
       .finally(() => {
         job.cancelling = false;

@@ -23,7 +23,9 @@ export interface TestServer {
 }
 
 /** `options.scheduling`, e.g. `{ redundancySameAddress: true }` for workers that share 127.0.0.1. */
-export async function startServer(options: Pick<AppOptions, 'scheduling'> = {}): Promise<TestServer> {
+export async function startServer(
+  options: Pick<AppOptions, 'scheduling'> = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tabgrid-fleet-'));
   const server = await buildApp({
     dataDir: dir,
