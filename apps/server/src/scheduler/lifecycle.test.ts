@@ -1,7 +1,7 @@
 /** Cancelled outcomes and the retry backoff (issue #11: two promises of the docs). */
 import { describe, expect, it, vi } from 'vitest';
 import type { Outcome, TaskFailure } from '@tabgrid/protocol/jobs';
-import { retryDelayMs } from './scheduler.js';
+import { retryDelayMs } from './retry-backoff.js';
 import { admin, answer, connect, env, ok, reopen, settle, useHarness } from './testing/harness.js';
 
 useHarness();

@@ -13,6 +13,13 @@ import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
 import type { Settled } from './job-runtime.js';
 
 import { settleCancelled } from './cancel-sweep.js';
+import { retryDelayMs } from './retry-backoff.js';
+import {
+  DEFAULT_MAX_CRASHES,
+  DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
+  type DeliveryStats,
+  type SchedulerOptions,
+} from './scheduling-options.js';
 import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
 import { crashed, pausedReason, timedOut } from './failures.js';
@@ -31,56 +38,6 @@ export interface Caller {
 
   role: Role;
   seesAll: boolean;
-}
-
-/** Tunables of scheduling that an operator may change (AppOptions.scheduling). */
-export interface SchedulingOptions {
-  /**
-   * Let workers that share a remote address run replicas of the same task (a lab where every
-   * tab runs on one machine or behind one NAT). Default false: replicas go to distinct
-   * addresses, and strikes follow the address across reconnects. Env
-   * `TABGRID_REDUNDANCY_SAME_ADDRESS=1`.
-   */
-  redundancySameAddress?: boolean;
-  /**
-   * Losses of a task's tab while it runs there alone after which it settles as `lost` (capped by
-   * the job's `maxAttempts`). Default 3.
-   */
-  maxCrashes?: number;
-  /** Tasks settled lost that way after which their job is paused. Default 3. */
-  pauseAfterCrashedTasks?: number;
-}
-
-export interface SchedulerOptions extends SchedulingOptions {
-  store: JobStore;
-  /** Random numbers in [0, 1) for the retry backoff's jitter (tests inject their own). */
-  random?: () => number;
-}
-
-/** Counters for operators: outcomes that arrived but were not used. */
-export interface DeliveryStats {
-  /** A second outcome for an already settled task (execution is at-least-once). */
-  duplicates: number;
-  /** Outcomes for jobs that were cancelled, deleted or finished meanwhile. */
-  dropped: number;
-  /**
-   * Outcomes and hand-backs for tasks not leased to the connection that sent them (an attacker
-   * forging answers, or a confused client): dropped, and too many close the socket.
-   */
-  forged: number;
-  /** Worker identities that lost too many quorums and get no more tasks. */
-  excludedWorkers: number;
-}
-
-const DEFAULT_MAX_CRASHES = 3;
-const DEFAULT_PAUSE_AFTER_CRASHED_TASKS = 3;
-/** The retry backoff: 100 ms, doubling per retry, capped at 30 s, each ×0.5–1.5. */
-const BACKOFF_BASE_MS = 100;
-const BACKOFF_CAP_MS = 30_000;
-
-/** How long the `retries`-th retry of a task whose Run threw waits; `random` in [0, 1). */
-export function retryDelayMs(retries: number, random: number): number {
-  return Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retries) * (0.5 + random);
 }
 
 /**
@@ -301,6 +258,7 @@ export class Scheduler {
     const job = this.job(caller, jobId);
     if (job.runnable) {
       job.record.state = 'cancelled';
+      job.record.paused = null;
       job.record.modified = Date.now();
       this.releaseLeases(job);
       job.retire();
@@ -525,6 +483,7 @@ export class Scheduler {
     this.releaseLeases(job); // a redundancy job may still have surplus replicas out
     job.rates.thin(FINISHED_POINTS); // kept for the dashboard, as long as the job is
     job.record.state = 'done';
+    job.record.paused = null; // nothing left to dispatch
     job.retire();
     this.dispatcher.forgetJob(job.record.id);
   }

@@ -14,7 +14,8 @@ import {
   type WorkerOutcome,
 } from '@tabgrid/protocol/worker';
 import { SqliteJobStore } from '../../store/sqlite-job-store.js';
-import { Scheduler, type Caller, type SchedulerOptions } from '../scheduler.js';
+import { Scheduler, type Caller } from '../scheduler.js';
+import type { SchedulerOptions } from '../scheduling-options.js';
 import type { WorkerSession } from '../worker-registry.js';
 
 export const admin: Caller = { name: 'admin', owner: 'admin', role: 'admin', seesAll: true };
