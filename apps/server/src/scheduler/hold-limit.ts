@@ -21,6 +21,8 @@ export const MAX_CREDIT = 4 * MAX_HELD_PER_JOB;
 const HELD_MS_PER_THREAD = 250;
 /** Tasks per thread a worker may hold of a job none of whose tasks has been timed yet. */
 const UNTIMED_TASKS_PER_THREAD = 2;
+/** Window gained per outcome returned for a task the worker held. */
+const GROWTH_PER_OUTCOME = 3;
 /** Shortest average task time the limit believes (reports of `ms: 0` do not make it infinite). */
 const MIN_AVG_MS = 0.01;
 
@@ -53,9 +55,13 @@ export function room(job: JobRuntime, worker: WorkerSession, share: JobShare): n
   return Math.min(holdLimit(job, worker.threads), share.window) - share.held;
 }
 
-/** The worker returned `answered` outcomes for tasks of the job it held: its window grows. */
+/**
+ * The worker returned `answered` outcomes for tasks of the job it held: its window grows by
+ * three per outcome (×4 per round trip of a full window: an honest worker reaches its credit
+ * within a few round trips, while one that never answers keeps its first window).
+ */
 export function grow(share: JobShare, answered: number): void {
-  share.window = Math.min(MAX_HELD_PER_JOB, share.window + answered);
+  share.window = Math.min(MAX_HELD_PER_JOB, share.window + GROWTH_PER_OUTCOME * answered);
 }
 
 /** The worker handed tasks back unrun: a worker that keeps doing it gets less and less. */

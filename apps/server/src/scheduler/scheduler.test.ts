@@ -29,16 +29,16 @@ describe('Scheduler', () => {
     expect(w.tasks()).toHaveLength(2);
     answer(w.session, w.tasks().map(ok));
     await settle();
-    // Its window grew by the 2 it answered: it holds 4 now (credit would allow 7).
-    expect(w.tasks()).toHaveLength(2 + 4);
+    // Its window grew by 3 per task it answered, to 8: credit (7) binds.
+    expect(w.tasks()).toHaveLength(2 + 7);
     expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1);
-    answer(w.session, w.tasks().slice(2, 6).map(ok));
+    answer(w.session, w.tasks().slice(2, 3).map(ok));
     await settle();
-    // Window 8 now; credit 7 - 4 + 4 = 7 of which it may use all: credit binds.
-    expect(w.tasks()).toHaveLength(2 + 4 + 7);
-    env.scheduler.dispatcher.handle(w.session, { type: 'credit', slots: 3 });
+    // Window 11 now, holding 6: credit (1 returned) binds.
+    expect(w.tasks()).toHaveLength(2 + 7 + 1);
+    env.scheduler.dispatcher.handle(w.session, { type: 'credit', slots: 10 });
     await settle();
-    expect(w.tasks()).toHaveLength(2 + 4 + 7 + 1); // window 8 binds, not credit (3)
+    expect(w.tasks()).toHaveLength(2 + 7 + 1 + 4); // window 11 binds, not credit (10)
     expect(w.frames.filter((f) => f.type === 'job')).toHaveLength(1); // program travels once
   });
 

@@ -17,7 +17,7 @@ export interface JobShare {
   held: number;
   /**
    * Most tasks of the job it may hold: starts small and grows with every outcome it returns for
-   * its own leases (slow start), halves on every hand-back. Nothing the worker claims (threads,
+   * its own leases (like TCP's slow start), halves on every hand-back. Nothing the worker claims (threads,
    * credit, `ms`) raises it; only answering does.
    */
   window: number;
