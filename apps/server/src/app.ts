@@ -11,6 +11,7 @@ import type { Server as SocketIoServer } from 'socket.io';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { workerPageCsp } from '@tabgrid/protocol/worker';
 import { Scheduler, type Caller } from './scheduler/scheduler.js';
+import type { SchedulingOptions } from './scheduler/scheduling-options.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './keys/auth-throttle.js';
@@ -55,6 +56,8 @@ export interface AppOptions {
   requestTimeoutMs?: number;
   /** Failed authentications per address before 429 (default 20 per 10 s). */
   authThrottle?: AuthThrottleOptions;
+  /** Scheduling tunables (redundancy across one address, crash limits); see SchedulingOptions. */
+  scheduling?: SchedulingOptions;
 }
 
 /** Default time for a whole request to arrive: a slow upload of hundreds of MB still fits. */
@@ -80,7 +83,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const dataDir = options.dataDir ?? '.tabgrid';
   const store = options.store ?? new SqliteJobStore(dataDir);
   const keyStore = options.keyStore ?? new SqliteKeyStore(dataDir);
-  const scheduler = await Scheduler.open({ store });
+  const scheduler = await Scheduler.open({ store, ...options.scheduling });
   const keys = await KeyRing.open(
     keyStore,
     options.adminToken,

@@ -11,6 +11,8 @@ export interface Config {
   tokenGenerated: boolean;
   /** TABGRID_MAX_WORKERS_PER_ADDRESS: worker sockets one address may hold (unset: default). */
   maxWorkersPerAddress?: number;
+  /** TABGRID_REDUNDANCY_SAME_ADDRESS=1: replicas of a task may run on tabs of one address (a lab). */
+  redundancySameAddress: boolean;
 }
 
 const TOKEN_FILE = 'admin-token';
@@ -68,5 +70,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken,
     tokenGenerated,
     maxWorkersPerAddress,
+    redundancySameAddress: env.TABGRID_REDUNDANCY_SAME_ADDRESS === '1',
   };
 }

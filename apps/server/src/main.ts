@@ -15,6 +15,7 @@ const { app } = await buildApp({
   adminToken: config.adminToken,
   logger: false,
   workerSocket: { maxWorkersPerAddress: config.maxWorkersPerAddress },
+  scheduling: { redundancySameAddress: config.redundancySameAddress },
 });
 await app.listen({ port: config.port, host: config.host });
 

@@ -30,6 +30,11 @@ export interface DieMidTask {
   afterTasks?: number;
   /** Chance of dying on each batch of tasks received, 0–1. */
   probability?: number;
+  /**
+   * Die on any batch holding one of these task indexes (of any job): a poison task that crashes
+   * its tab every time, like a memory bomb.
+   */
+  onIndexes?: readonly number[];
   /** Come back after this long (ms). Default: stay dead until `start()` is called again. */
   reconnectAfterMs?: Range;
 }
@@ -93,6 +98,9 @@ export function checkBehavior(behavior: Behavior): void {
       throw new RangeError(`dieMidTask.afterTasks must be an integer ≥ 1, got ${die.afterTasks}.`);
     }
     if (die.probability !== undefined) checkProbability(die.probability, 'dieMidTask.probability');
+    if (die.onIndexes?.some((i) => !Number.isInteger(i) || i < 0)) {
+      throw new RangeError('dieMidTask.onIndexes must hold task indexes (integers ≥ 0).');
+    }
     if (die.reconnectAfterMs !== undefined) {
       checkRange(die.reconnectAfterMs, 'dieMidTask.reconnectAfterMs');
     }

@@ -28,6 +28,12 @@ export interface FleetOptions {
   validateFrames?: boolean;
   /** Reports of every worker: welcomed, closed (with the tasks it held). */
   onEvent?: (event: SimWorkerEvent) => void;
+  /**
+   * Source address of worker `index`'s connections, to look like distinct hosts to the server
+   * (which sends replicas of a task to distinct addresses): on Linux every 127.x.y.z is
+   * loopback, e.g. `(i) => \`127.0.0.${i + 2}\``. Default: the system's choice.
+   */
+  localAddress?: (index: number) => string | undefined;
 }
 
 /** Totals over the fleet (see {@link SimWorkerStats} for each counter). */
@@ -82,12 +88,19 @@ export class Fleet {
    */
   add(
     count: number,
-    overrides: { threads?: number; credit?: number; behavior?: Behavior } = {},
+    overrides: {
+      threads?: number;
+      credit?: number;
+      behavior?: Behavior;
+      localAddress?: string;
+    } = {},
   ): SimWorker[] {
     const added: SimWorker[] = [];
     for (let i = 0; i < count; i++) {
       const index = this.workers.length;
+      const localAddress = overrides.localAddress ?? this.options.localAddress?.(index);
       const worker = new SimWorker({
+        ...(localAddress ? { localAddress } : {}),
         url: this.options.url,
         index,
         threads: overrides.threads ?? this.options.threads ?? 1,

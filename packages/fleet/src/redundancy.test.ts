@@ -1,26 +1,36 @@
 /**
  * Issue #5, scenario 5: with `redundancy: 2` and one lying worker among honest ones, every
- * accepted result is correct and the liar is excluded.
+ * accepted result is correct and the liar is excluded. Issue #11, item 6: replicas of a task go
+ * to distinct remote addresses, so one host with two sockets cannot outvote the truth; a lab
+ * where every tab shares an address says so with `redundancySameAddress`.
  */
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AppOptions } from '@tabgrid/server/app';
 import { Fleet } from './fleet.js';
-import { startServer, type TestServer } from './testing/test-server.js';
+import { startServer, until, type TestServer } from './testing/test-server.js';
 
-let env: TestServer;
+let env: TestServer | undefined;
 let fleet: Fleet | undefined;
-
-beforeEach(async () => {
-  env = await startServer();
-});
 
 afterEach(async () => {
   await fleet?.stop();
   fleet = undefined;
-  await env.close();
+  await env?.close();
+  env = undefined;
 });
 
-it('redundancy 2 with one liar among honest workers: every accepted result is right, the liar is excluded', async () => {
-  fleet = new Fleet({ url: env.wsUrl, workers: 4, credit: 16, behavior: { delayMs: [0, 2] } });
+async function liarAmongHonest(
+  scheduling: NonNullable<AppOptions['scheduling']>,
+  localAddress?: (index: number) => string,
+) {
+  env = await startServer({ scheduling });
+  fleet = new Fleet({
+    url: env.wsUrl,
+    workers: 4,
+    credit: 16,
+    behavior: { delayMs: [0, 2] },
+    ...(localAddress ? { localAddress } : {}),
+  });
   const liar = fleet.workers[0]!;
   liar.behave({ wrongResults: true });
   await fleet.start();
@@ -42,8 +52,75 @@ it('redundancy 2 with one liar among honest workers: every accepted result is ri
   expect(status.disagreements).toBeGreaterThan(0);
   const liarSession = env.server.scheduler.workers.get(liar.workerId!);
   expect(liarSession?.excluded).toBe(true);
-  const honest = fleet.workers.slice(1).map((w) => env.server.scheduler.workers.get(w.workerId!));
+  const honest = fleet.workers.slice(1).map((w) => env!.server.scheduler.workers.get(w.workerId!));
   expect(honest.every((session) => session && !session.excluded)).toBe(true);
   const health = (await (await fetch(`${env.url}/healthz`)).json()) as { excludedWorkers: number };
   expect(health.excludedWorkers).toBe(1);
+  return { liar, liarSession: liarSession! };
+}
+
+describe('redundancy 2 with one liar among honest workers: every accepted result is right, the liar is excluded', () => {
+  it('workers on distinct addresses (127.0.0.2-5); the liar stays excluded after reconnecting', async () => {
+    const { liar, liarSession } = await liarAmongHonest({}, (i) => `127.0.0.${i + 2}`);
+    expect(liarSession.identity).toBe('addr:127.0.0.2');
+    // Strikes follow the address: a new connection from it is excluded at once.
+    liar.kill();
+    await liar.start();
+    const again = env!.server.scheduler.workers.get(liar.workerId!);
+    expect(again?.id).not.toBe(liarSession.id);
+    expect(again?.excluded).toBe(true);
+  }, 60_000);
+
+  it('a lab where every tab shares 127.0.0.1 (redundancySameAddress)', async () => {
+    await liarAmongHonest({ redundancySameAddress: true });
+  }, 60_000);
+});
+
+it('two sockets from one address never both hold replicas of one task', async () => {
+  env = await startServer();
+  // Workers 0 and 1 are one attacker's two sockets (127.0.0.2); 2 and 3 are honest hosts.
+  const addresses = ['127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
+  fleet = new Fleet({
+    url: env.wsUrl,
+    workers: 4,
+    credit: 16,
+    behavior: { delayMs: [0, 2] },
+    localAddress: (i) => addresses[i],
+  });
+  const [a, b] = fleet.workers as [Fleet['workers'][0], Fleet['workers'][0]];
+  // The attacker answers the same lie on both sockets: if both held a task's replicas, the lie
+  // would be accepted with no disagreement at all.
+  a.behave({ wrongResults: { collude: 'attacker' } });
+  b.behave({ wrongResults: { collude: 'attacker' } });
+  await fleet.start();
+  const job = await env.tg.createJob({
+    program: 'function Run(d) { return d + 1 }',
+    redundancy: 2,
+    maxReplicas: 4,
+  });
+  const runtime = env.server.scheduler.findJob(job.id)!;
+  const ids = new Set([a.workerId!, b.workerId!]);
+  let overlap = 0;
+  const watch = setInterval(() => {
+    // Replicas held right now per task: never two of them by the attacker's sockets.
+    for (let index = 0; index < 100; index++) {
+      let held = 0;
+      for (const id of ids) if (runtime.quorum?.holds(index, id)) held++;
+      if (held > 1) overlap++;
+    }
+  }, 1);
+  const results = new Map<number, unknown>();
+  for await (const out of job.run(Array.from({ length: 100 }, (_, i) => i))) {
+    if (out.ok) results.set(out.index, out.value);
+  }
+  clearInterval(watch);
+  expect(overlap).toBe(0);
+  // No lie was accepted: every task settled with the honest hosts' answer.
+  expect(results.size).toBe(100);
+  for (const [index, value] of results) expect(value).toBe(index + 1);
+  const status = await job.status();
+  expect(status.disagreements).toBeGreaterThan(0);
+  // Both sockets of the attacker share its strikes, so both end up excluded.
+  const sessions = [a, b].map((w) => env!.server.scheduler.workers.get(w.workerId!));
+  await until(() => sessions.every((s) => s?.excluded), 5000, 'attacker excluded');
 }, 60_000);

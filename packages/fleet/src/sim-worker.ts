@@ -65,6 +65,8 @@ export interface SimWorkerOptions {
   /** Decode every outgoing frame with the protocol before sending it (tests; costs time). */
   validateFrames?: boolean;
   onEvent?: (event: SimWorkerEvent) => void;
+  /** Source address of its connections (another host, as the server sees it; see FleetOptions). */
+  localAddress?: string;
 }
 
 /** After an unexpected close, reconnect delays double per failed attempt up to this. */
@@ -107,6 +109,7 @@ export class SimWorker {
   private readonly url: string;
   private readonly programs: ProgramCache;
   private readonly validateFrames: boolean;
+  private readonly localAddress: string | undefined;
   private readonly onEvent: ((event: SimWorkerEvent) => void) | undefined;
   private current: Behavior;
   private currentState: SimWorkerState = 'idle';
@@ -141,6 +144,7 @@ export class SimWorker {
     this.lieKey = `worker-${this.index}`;
     this.programs = options.programs ?? new ProgramCache();
     this.validateFrames = options.validateFrames ?? false;
+    this.localAddress = options.localAddress;
     this.onEvent = options.onEvent;
   }
 
@@ -246,6 +250,7 @@ export class SimWorker {
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
       autoPong: false,
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
     this.socket = socket;
     // A frozen worker leaves the server's heartbeat unanswered.
@@ -327,7 +332,7 @@ export class SimWorker {
       case 'tasks':
         this.stats.tasksReceived += message.items.length;
         this.receivedOnConnection += message.items.length;
-        if (this.diesNow()) {
+        if (this.diesNow(message.items)) {
           executor.swallow(message);
           this.stats.deaths++;
           const die = this.current.dieMidTask;
@@ -345,9 +350,12 @@ export class SimWorker {
     }
   }
 
-  private diesNow(): boolean {
+  private diesNow(items: readonly { index: number }[]): boolean {
     const die = this.current.dieMidTask;
     if (!die) return false;
+    if (die.onIndexes?.length && items.some((item) => die.onIndexes!.includes(item.index))) {
+      return true;
+    }
     if (die.afterTasks !== undefined && this.receivedOnConnection >= die.afterTasks) return true;
     return die.probability !== undefined && this.rng.chance(die.probability);
   }

@@ -77,20 +77,24 @@ describe('a worker killed mid-task', () => {
     fleet = new Fleet({ url: env.wsUrl, workers: 3, credit: 50, validateFrames: true });
     await fleet.start();
     const victim = fleet.workers[1]!;
-    // It takes its tasks and sits on them, so the kill is sure to find them leased.
-    victim.behave({ hang: true });
     const job = await env.tg.createJob({ program: PROGRAM, args: { k: 7 } });
     const outcomes: TaskOutcome[] = [];
     const consuming = (async () => {
       for await (const o of job.run(Array.from({ length: TOTAL }, (_, i) => i))) outcomes.push(o);
     })();
+    // It works until its window is past its credit, then takes tasks and sits on them, so the
+    // kill is sure to find a full credit leased.
+    await until(() => victim.stats.tasksDone >= 100, 5000, 'victim earned its window');
+    victim.behave({ hang: true });
     await until(() => victim.held === 50, 5000, 'victim holds its credit');
+    const doneBefore = victim.stats.tasksDone;
     const leased = env.server.scheduler.findJob(job.id)!.leases.size;
     expect(leased).toBeGreaterThanOrEqual(50);
     victim.kill();
     await consuming;
 
-    expect(victim.stats).toMatchObject({ tasksReceived: 50, tasksDone: 0, lost: 50 });
+    expect(victim.stats).toMatchObject({ tasksDone: doneBefore, lost: 50 });
+    expect(victim.stats.tasksReceived).toBe(doneBefore + 50);
     expect(checkExactlyOnce(outcomes, TOTAL, expected)).toEqual({
       duplicates: [],
       missing: [],

@@ -95,6 +95,12 @@ export const JobInfo = Type.Object({
   /** Tasks whose replicas disagreed at least once (redundancy > 1). */
   disagreements: Type.Integer(),
   priority: Type.Integer(),
+  /**
+   * While dispatch of the job is paused, why: its tasks kept crashing (or losing) the tabs that
+   * ran them. Nothing is dispatched until the owner resumes (`POST /api/jobs/:id/resume`,
+   * `job.resume()`) or cancels it. Null while it runs.
+   */
+  paused: Type.Union([Type.String(), Type.Null()]),
 });
 export type JobInfo = Static<typeof JobInfo>;
 

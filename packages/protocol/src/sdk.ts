@@ -31,6 +31,8 @@ export const SdkRequests = {
   }),
   'job:close': JobRef,
   'job:cancel': JobRef,
+  /** Dispatch of a paused job (JobInfo.paused) starts again. */
+  'job:resume': JobRef,
   'job:delete': JobRef,
   'jobs:list': Type.Object({}),
   'jobs:delete': Type.Object({}),
@@ -55,6 +57,7 @@ export interface SdkResponses {
   'job:submit': { firstIndex: number; count: number };
   'job:close': JobInfo;
   'job:cancel': JobInfo;
+  'job:resume': JobInfo;
   'job:delete': { deleted: true };
   'jobs:list': JobInfo[];
   'jobs:delete': { deleted: number };
@@ -85,8 +88,13 @@ export type OutcomesPush = Static<typeof OutcomesPush>;
 export const StreamEnd = Type.Object({
   subscriptionId: Type.String(),
   jobId: JobId,
-  /** `done` when every task settled, `cancelled`, or `deleted`. */
-  reason: Type.Union([JobState, Type.Literal('deleted')]),
+  /**
+   * `done` when every task settled, `cancelled` (after each unsettled task's `cancelled` error),
+   * `deleted`, or `error` when the server could not deliver the rest (`message` says why; the
+   * SDK throws it).
+   */
+  reason: Type.Union([JobState, Type.Literal('deleted'), Type.Literal('error')]),
+  message: Type.Optional(Type.String()),
 });
 export type StreamEnd = Static<typeof StreamEnd>;
 

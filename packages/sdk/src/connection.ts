@@ -43,7 +43,7 @@ export interface ConnectionListener {
 /** Receiver of one subscription's pushes. */
 export interface PushRoute {
   outcomes(items: Outcome[], ack: () => void): void;
-  end(reason: StreamEnd['reason']): void;
+  end(reason: StreamEnd['reason'], message?: string): void;
   invalid(error: TabgridError): void;
 }
 
@@ -288,7 +288,7 @@ export class Connection {
       if (typeof id === 'string') this.routes.get(id)?.invalid(error as TabgridError);
       return;
     }
-    this.routes.get(end.subscriptionId)?.end(end.reason);
+    this.routes.get(end.subscriptionId)?.end(end.reason, end.message);
   }
 
   private fail(error: TabgridError): void {

@@ -221,6 +221,17 @@ export class Job<T = unknown> {
   }
 
   /**
+   * Dispatches a paused job's tasks again. The server pauses a job whose tasks keep crashing
+   * the tabs that run them (`status().paused` says why); fix what you can, then resume or cancel.
+   *
+   * @example
+   * if ((await job.status()).paused) await job.resume();
+   */
+  resume(): Promise<JobInfo> {
+    return this.jobRequest('job:resume');
+  }
+
+  /**
    * Deletes the job with its tasks and outcomes.
    *
    * @example
@@ -230,7 +241,9 @@ export class Job<T = unknown> {
     await this.context.connection.request('job:delete', { jobId: this.id }, { retry: true });
   }
 
-  private async jobRequest(event: 'job:get' | 'job:close' | 'job:cancel'): Promise<JobInfo> {
+  private async jobRequest(
+    event: 'job:get' | 'job:close' | 'job:cancel' | 'job:resume',
+  ): Promise<JobInfo> {
     const data = await this.context.connection.request(event, { jobId: this.id }, { retry: true });
     this.info = decodeJobInfo(data);
     return this.info;

@@ -89,7 +89,7 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     this.cleanups.push(
       this.connection.route(this.id, {
         outcomes: (items, ack) => this.receive(items, ack),
-        end: (reason) => this.end(reason),
+        end: (reason, message) => this.end(reason, message),
         invalid: (error) => this.fail(error),
       }),
       this.connection.listen({
@@ -132,8 +132,18 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     this.stream.push(fresh.map(withBytes), ack);
   }
 
-  private end(reason: StreamEnd['reason']): void {
+  private end(reason: StreamEnd['reason'], message?: string): void {
     if (this.stream.finished) return;
+    if (reason === 'error') {
+      // The server could not deliver the rest: the iteration throws instead of ending quietly.
+      this.fail(
+        new TabgridError(
+          ErrorCode.INTERNAL,
+          message ?? 'The server ended this stream with an error; see its log.',
+        ),
+      );
+      return;
+    }
     this.endReason = reason;
     this.stop(false);
     this.stream.end();

@@ -207,6 +207,9 @@ export function jobRoutes(
   app.post<IdParams>('/api/jobs/:id/cancel', async (request) =>
     restView(await scheduler.cancelJob(caller(request), request.params.id)),
   );
+  app.post<IdParams>('/api/jobs/:id/resume', async (request) =>
+    restView(await scheduler.resumeJob(caller(request), request.params.id)),
+  );
   app.get<OutcomeQuery>('/api/jobs/:id/results', (request, reply) =>
     streamOutcomes(scheduler, request, reply, 'results'),
   );

@@ -300,7 +300,23 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
         tags: ['jobs'],
         summary: 'Cancel a job',
         description:
-          'Stops handing out its tasks and ends its streams; outcomes settled so far stay readable. Harmless on a job that is already done or cancelled.',
+          'Stops handing out its tasks; every task not settled yet settles as a `cancelled` error (in the background, in pages), then its streams end. Outcomes settled so far stay readable. Harmless on a job that is already done or cancelled.',
+        parameters: [idParameter('job')],
+        responses: responses(
+          { '200': oneJob('The job.') },
+          'Unauthorized',
+          'ViewerForbidden',
+          'JobNotFound',
+        ),
+      },
+    },
+    '/api/jobs/{id}/resume': {
+      post: {
+        operationId: 'resumeJob',
+        tags: ['jobs'],
+        summary: 'Resume a paused job',
+        description:
+          'The server pauses a job whose tasks keep crashing the tabs that run them (`paused` in the job says why). Resuming dispatches its tasks again; harmless on a job that is not paused.',
         parameters: [idParameter('job')],
         responses: responses(
           { '200': oneJob('The job.') },

@@ -109,6 +109,7 @@ function handlers(
     'job:submit': (caller, req) => scheduler.submit(caller, req.jobId, req.batchId, req.tasks),
     'job:close': (caller, req) => scheduler.closeJob(caller, req.jobId),
     'job:cancel': (caller, req) => scheduler.cancelJob(caller, req.jobId),
+    'job:resume': (caller, req) => scheduler.resumeJob(caller, req.jobId),
     'job:delete': async (caller, req) => {
       await scheduler.deleteJob(caller, req.jobId);
       return { deleted: true };

@@ -1,6 +1,9 @@
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
+import type { StoredTask } from '../store/job-store.js';
+import { unstorableResult } from './failures.js';
 import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
+import { MAX_CREDIT, clampMs, grow, initialWindow, room, shrink } from './hold-limit.js';
 import type { JobRuntime, Lease, Settled } from './job-runtime.js';
 import { acceptReplica, loseReplica, takeReplicas } from './replicas.js';
 
@@ -13,31 +16,16 @@ const MAX_TASKS_PER_FRAME = 1000;
 const STALL_GRACE_MS = 15_000;
 const STALL_CHECK_MS = 1_000;
 /**
- * Work a worker may hold per thread, by the job's measured task time: enough to keep its
- * threads busy across a round trip, little enough that slow tasks spread across workers
- * instead of piling up on whichever worker has the most credit.
+ * Outcomes and hand-backs for tasks never leased to it after which a connection is closed. An
+ * honest worker sends none (a late answer for a task taken back from it is not counted).
  */
-const HELD_MS_PER_THREAD = 250;
-/** Tasks per thread a worker may hold of a job none of whose tasks has been timed yet. */
-const UNTIMED_TASKS_PER_THREAD = 2;
-
-/**
- * How many tasks of `job` a worker with `threads` threads may hold. Credit says what the
- * worker can take; this says what is fair to give it. Tiny tasks are not limited in practice;
- * a job's first tasks are, until its first outcomes tell how long they take.
- */
-export function holdLimit(job: JobRuntime, threads: number): number {
-  const perThread = Math.max(1, threads);
-  const timed = job.record.finished + job.record.failed;
-  if (timed === 0) return perThread * UNTIMED_TASKS_PER_THREAD;
-  const avgMs = Math.max(job.record.computeMs / timed, 1e-3);
-  return perThread * Math.max(2, Math.ceil(HELD_MS_PER_THREAD / avgMs));
-}
+export const MAX_FORGED = 100;
 
 /**
  * Hands tasks to workers and takes their outcomes back. Credit-based: a worker is never sent
  * more tasks than it has free slots. Jobs are served by priority, round-robin among equal
- * priorities, FIFO inside a job. Every dispatched task holds a lease until it settles.
+ * priorities, FIFO inside a job. Every dispatched task holds a lease until it settles, and only
+ * the connection holding a lease may settle or hand back its task.
  */
 export class Dispatcher {
   private scheduled = false;
@@ -80,57 +68,116 @@ export class Dispatcher {
         worker.ready = true;
         worker.threads = msg.threads;
         worker.userAgent = msg.userAgent;
-        worker.credit = msg.credit;
+        worker.credit = Math.min(MAX_CREDIT, msg.credit);
         worker.link.send(welcomeFrame(worker.id));
         break;
       case 'credit':
-        worker.credit += msg.slots;
+        worker.credit = Math.min(MAX_CREDIT, worker.credit + msg.slots);
         break;
       case 'outcomes':
-        worker.credit += msg.credit;
-        worker.lastProgressAt = Date.now();
+        worker.credit = Math.min(MAX_CREDIT, worker.credit + msg.credit);
         this.acceptOutcomes(worker, msg.items);
         break;
       case 'release':
-        for (const { jobId, index } of msg.tasks) {
-          const job = this.scheduler.findJob(jobId);
-          if (job?.quorum) {
-            // A handed-back replica may run on another worker; it is not an attempt.
-            const hold = job.quorum.release(index, worker.id);
-            if (!hold) continue;
-            worker.drop(jobId);
-            worker.closeLease(hold.frame, false, Date.now());
-            const task = job.quorum.lost(index, worker.id, Infinity);
-            if (task) job.queue?.requeue(task);
-            continue;
-          }
-          const lease = job?.leases.get(index);
-          if (job && lease?.workerId === worker.id) {
-            this.scheduler.claim(job, index);
-            job.queue?.requeue(lease.task);
-          }
-        }
+        this.release(worker, msg.tasks);
         break;
+    }
+    if (worker.forged > MAX_FORGED && worker.link.isOpen()) {
+      worker.link.close(
+        WorkerCloseCode.PROTOCOL_ERROR,
+        `Closed: ${worker.forged} outcomes or hand-backs for tasks not leased to this connection.`,
+      );
     }
     this.schedule();
   }
 
-  /** The worker is gone: every task it held goes back to the queue, attempt counted. */
+  /** Tasks handed back unrun (page hidden or closing): requeued, not an attempt. */
+  private release(
+    worker: WorkerSession,
+    tasks: Extract<WorkerToServer, { type: 'release' }>['tasks'],
+  ): void {
+    const shrunk = new Set<string>();
+    for (const { jobId, index } of tasks) {
+      const job = this.scheduler.findJob(jobId);
+      if (!job?.queue) continue; // finished or gone meanwhile
+      if (job.quorum) {
+        // A handed-back replica may run on another worker; it is not an attempt.
+        const hold = job.quorum.release(index, worker.id);
+        if (!hold) {
+          this.notLeased(worker, jobId, index);
+          continue;
+        }
+        worker.drop(jobId);
+        worker.closeLease(hold.frame, false, Date.now());
+        const task = job.quorum.lost(index, hold.identity, Infinity, false);
+        if (task) job.queue.requeue(task);
+      } else {
+        const lease = job.leases.get(index);
+        if (lease?.workerId !== worker.id) {
+          this.notLeased(worker, jobId, index);
+          continue;
+        }
+        const task = this.scheduler.takeLease(job, index, false)!;
+        // A released suspect is still a suspect: it runs alone next time too.
+        if (lease.suspect) job.suspects.set(index, task);
+        else job.queue.requeue(task);
+      }
+      // Handing back costs the worker its share: one that keeps doing it is given less and less.
+      if (!shrunk.has(jobId)) {
+        shrunk.add(jobId);
+        const share = worker.shares.get(jobId);
+        if (share) shrink(share);
+      }
+    }
+  }
+
+  /** An outcome or hand-back for a task this connection does not hold: dropped and counted. */
+  private notLeased(worker: WorkerSession, jobId: string, index: number): void {
+    if (worker.hadTakenBack(jobId, index)) {
+      this.scheduler.stats.duplicates++; // a late answer for a task taken back from it
+      return;
+    }
+    worker.forged++;
+    this.scheduler.stats.forged++;
+  }
+
+  /**
+   * The worker is gone. A task it held alone is charged a lost attempt (a crash, maybe its
+   * own); tasks it held with others become suspects, each of which runs alone next, uncharged.
+   */
   disconnect(worker: WorkerSession): void {
     this.workers.remove(worker.id);
+    const alone = worker.inFlight === 1;
     for (const job of this.scheduler.runnableJobs()) {
       const lost: Settled[] = [];
       for (const index of job.quorum?.releaseAll(worker.id) ?? []) {
-        const failed = loseReplica(this.scheduler, job, job.quorum!, worker.id, index, 'lost');
+        const failed = loseReplica(
+          this.scheduler,
+          job,
+          job.quorum!,
+          worker.identity,
+          index,
+          'lost',
+        );
         if (failed) lost.push(failed);
       }
-      lost.push(
-        ...this.loseLeases(
+      for (const [index, lease] of job.leases) {
+        if (lease.workerId !== worker.id) continue;
+        const task = this.scheduler.takeLease(job, index, false)!;
+        if (!alone) {
+          job.suspects.set(index, task);
+          continue;
+        }
+        const failed = this.scheduler.failAttempt(
           job,
-          (lease) => lease.workerId === worker.id,
-          'the worker running it disconnected.',
-        ),
-      );
+          task,
+          'lost',
+          'its tab crashed or disconnected while running it alone.',
+          // It stays a suspect: it runs alone again, so its next loss is charged too.
+          (again) => job.suspects.set(again.index, again),
+        );
+        if (failed) lost.push(failed);
+      }
       this.scheduler.settle(job, lost, 0);
     }
     this.schedule();
@@ -141,7 +188,8 @@ export class Dispatcher {
     const settled: Settled[] = [];
     for (const [index, lease] of job.leases) {
       if (!lost(lease)) continue;
-      this.scheduler.claim(job, index);
+      this.workers.get(lease.workerId)?.tookBack(job.record.id, index);
+      this.scheduler.takeLease(job, index, false);
       const failed = this.scheduler.failAttempt(job, lease.task, 'lost', detail);
       if (failed) settled.push(failed);
     }
@@ -152,7 +200,7 @@ export class Dispatcher {
     worker: WorkerSession,
     items: Extract<WorkerToServer, { type: 'outcomes' }>['items'],
   ): void {
-    const byJob = new Map<JobRuntime, { outcomes: Settled[]; ms: number }>();
+    const byJob = new Map<JobRuntime, { outcomes: Settled[]; ms: number; answered: number }>();
     for (const item of items) {
       const job = this.scheduler.findJob(item.jobId);
       if (!job?.queue) {
@@ -161,31 +209,49 @@ export class Dispatcher {
         else this.scheduler.stats.dropped++;
         continue;
       }
+      // Only the connection holding the lease may answer; anything else changes nothing.
+      const lease = job.quorum ? undefined : job.leases.get(item.index);
+      if (!job.quorum && lease?.workerId !== worker.id) {
+        this.notLeased(worker, item.jobId, item.index);
+        continue;
+      }
       let batch = byJob.get(job);
-      if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0 }));
+      if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0, answered: 0 }));
+      const ms = clampMs(item.ms, job.record.timeoutMs);
       if (job.quorum) {
         const settled = acceptReplica(this.scheduler, job, job.quorum, worker, item);
-        if (settled === 'duplicate') {
-          this.scheduler.stats.duplicates++;
+        if (settled === 'forged') {
+          this.notLeased(worker, item.jobId, item.index);
           continue;
         }
         if (settled) batch.outcomes.push(settled);
-        batch.ms += item.ms;
-        job.durations.add(item.ms);
+        batch.ms += ms;
+        batch.answered++;
+        job.durations.add(ms);
         worker.tasksDone++;
         continue;
       }
-      const task = this.scheduler.claim(job, item.index, worker.id);
-      if (!task) {
-        this.scheduler.stats.duplicates++;
-        continue;
-      }
-      batch.ms += item.ms;
-      job.durations.add(item.ms);
-      worker.tasksDone++;
+      // Encoded before the lease is touched: a value that cannot be stored fails its task.
+      let payload: string | undefined;
+      let unstorable: unknown;
       if (item.ok) {
-        const value = item.value ?? null;
-        batch.outcomes.push({ index: item.index, ok: true, payload: JSON.stringify(value), value });
+        try {
+          payload = JSON.stringify(item.value ?? null);
+        } catch (err) {
+          unstorable = err;
+        }
+      }
+      const task = this.scheduler.takeLease(job, item.index, true)!;
+      batch.ms += ms;
+      batch.answered++;
+      job.durations.add(ms);
+      worker.tasksDone++;
+      if (item.ok && payload !== undefined) {
+        batch.outcomes.push({ index: item.index, ok: true, payload, value: item.value ?? null });
+      } else if (item.ok) {
+        const { name, message, stack } = unstorableResult(item.index, unstorable);
+        const failed = this.scheduler.programError(job, task, { name, message, stack });
+        if (failed) batch.outcomes.push(failed);
       } else if (item.error.timedOut) {
         const failed = this.scheduler.failAttempt(job, task, 'timeout', item.error.message);
         if (failed) batch.outcomes.push(failed);
@@ -195,14 +261,22 @@ export class Dispatcher {
         if (failed) batch.outcomes.push(failed);
       }
     }
-    for (const [job, batch] of byJob) this.scheduler.settle(job, batch.outcomes, batch.ms);
+    for (const [job, batch] of byJob) {
+      // Liveness and a bigger share come only from answers to tasks this worker held.
+      if (batch.answered === 0) continue;
+      worker.lastProgressAt = Date.now();
+      const share = worker.shares.get(job.record.id);
+      if (share) grow(share, batch.answered);
+      this.scheduler.settle(job, batch.outcomes, batch.ms);
+    }
   }
 
   /**
    * Two safety nets, checked every second. A lease (or a replica of a redundancy job) whose
    * worker has since answered tasks of a later frame, while nothing of its own frame came back
    * for its job's timeout plus a grace, was swallowed: it goes back to the queue (a lost
-   * attempt). And a worker that holds tasks but returns nothing at all for that long is closed.
+   * attempt). And a worker that holds tasks but returns nothing for them for the longest
+   * timeout of the jobs it holds, plus that grace, is closed.
    */
   private closeStalledWorkers(): void {
     const now = Date.now();
@@ -231,7 +305,8 @@ export class Dispatcher {
           const worker = this.workers.get(workerId);
           worker?.drop(job.record.id);
           worker?.closeLease(hold.frame, false, now);
-          const failed = loseReplica(this.scheduler, job, quorum, workerId, index, 'lost');
+          worker?.tookBack(job.record.id, index);
+          const failed = loseReplica(this.scheduler, job, quorum, hold.identity, index, 'lost');
           if (failed) lost.push(failed);
         }
       }
@@ -239,13 +314,17 @@ export class Dispatcher {
     }
     this.schedule();
 
-    const timeouts = new Map(
-      this.scheduler.runnableJobs().map((job) => [job.record.id, job.record.timeoutMs]),
-    );
-    const longest = Math.max(0, ...timeouts.values());
     for (const worker of this.workers.all()) {
-      if (worker.inFlight === 0) worker.lastProgressAt = now;
-      else if (now - worker.lastProgressAt > longest + STALL_GRACE_MS) {
+      if (worker.inFlight === 0) {
+        worker.lastProgressAt = now;
+        continue;
+      }
+      let longest = 0;
+      for (const [jobId, share] of worker.shares) {
+        if (share.held > 0)
+          longest = Math.max(longest, this.scheduler.findJob(jobId)?.record.timeoutMs ?? 0);
+      }
+      if (now - worker.lastProgressAt > longest + STALL_GRACE_MS) {
         worker.link.close(
           WorkerCloseCode.TIMEOUT,
           'No task finished for longer than the job timeout: tasks were handed to other workers.',
@@ -280,20 +359,54 @@ export class Dispatcher {
     }
     for (const worker of this.workers.all()) {
       const tried = new Set<JobRuntime>();
-      while (worker.ready && !worker.excluded && worker.credit > 0 && worker.link.isOpen()) {
-        const job = this.nextJob(jobs, tried);
+      // Set once the worker's own window (not the job's limit) stops it at some priority: it is
+      // still earning trust, and lower priorities do not get its spare credit meanwhile.
+      let floor = -Infinity;
+      const draining = this.drainingJob(worker);
+      while (
+        worker.ready &&
+        !worker.excluded &&
+        worker.suspect === undefined &&
+        worker.credit > 0 &&
+        worker.link.isOpen()
+      ) {
+        // A worker draining for a job's suspects gets nothing until it is idle, then a suspect.
+        if (draining && worker.inFlight > 0) break;
+        const job = draining ?? this.nextJob(jobs, tried, floor);
         if (!job?.queue || !job.code) break;
-        const room = holdLimit(job, worker.threads) - worker.holding(job.record.id);
-        if (room <= 0) {
-          tried.add(job); // this worker holds its share of the job; others may be next in line
-          continue;
-        }
-        const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME, room);
+        const share = worker.share(job.record.id, initialWindow(worker));
         const frame = worker.frames + 1;
         const at = Date.now();
-        const tasks = job.quorum
-          ? takeReplicas(job, job.quorum, worker, n, { frame, at })
-          : job.queue.take(n);
+        let tasks: StoredTask[];
+        const suspect = job.suspects.size > 0 && !job.quorum;
+        if (suspect && worker.inFlight > 0) {
+          // Busy workers are refilled at once and never idle: one of them drains (gets nothing
+          // more) so the suspects do not wait for the whole queue to empty.
+          if (job.drainer === undefined || !this.workers.get(job.drainer)) {
+            job.drainer = worker.id;
+            worker.draining = job.record.id;
+            break;
+          }
+        }
+        if (suspect && worker.inFlight === 0) {
+          // A task that was on a crashed tab runs alone: this worker gets nothing else meanwhile.
+          const [index, task] = job.suspects.entries().next().value!;
+          job.suspects.delete(index);
+          worker.suspect = { jobId: job.record.id, index };
+          if (job.suspects.size === 0) this.stopDraining(job);
+          tasks = [task];
+        } else {
+          const free = room(job, worker, share);
+          if (free <= 0) {
+            tried.add(job); // this worker holds its share of the job; others may be next in line
+            if (share.held >= share.window) floor = job.record.priority;
+            continue;
+          }
+          const n = Math.min(worker.credit, MAX_TASKS_PER_FRAME, free);
+          tasks = job.quorum
+            ? takeReplicas(job, job.quorum, worker, n, { frame, at, identity: worker.identity })
+            : job.queue.take(n);
+        }
         if (tasks.length === 0) {
           tried.add(job); // everything queued there already ran on this worker
           continue;
@@ -307,19 +420,48 @@ export class Dispatcher {
         worker.openFrames.set(frame, { outstanding: tasks.length, answeredAt: at });
         if (!job.quorum) {
           for (const task of tasks)
-            job.leases.set(task.index, { task, workerId: worker.id, frame, at });
+            job.leases.set(task.index, {
+              task,
+              workerId: worker.id,
+              frame,
+              at,
+              suspect: worker.suspect !== undefined,
+            });
         }
         worker.credit -= tasks.length;
         worker.currentJob = job.record.id;
-        worker.hold(job.record.id, tasks.length);
+        worker.hold(share, tasks.length);
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
       }
     }
   }
 
+  /** The job `worker` drains for, if it still has suspects to run; else it stops draining. */
+  private drainingJob(worker: WorkerSession): JobRuntime | undefined {
+    if (worker.draining === undefined) return undefined;
+    const job = this.scheduler.findJob(worker.draining);
+    if (job && job.suspects.size > 0 && job.dispatchable && job.drainer === worker.id) return job;
+    worker.draining = undefined;
+    if (job?.drainer === worker.id) job.drainer = undefined;
+    return undefined;
+  }
+
+  private stopDraining(job: JobRuntime): void {
+    const drainer = job.drainer === undefined ? undefined : this.workers.get(job.drainer);
+    if (drainer?.draining === job.record.id) drainer.draining = undefined;
+    job.drainer = undefined;
+  }
+
   /** Highest priority first; among jobs of that priority, the next one in rotation. */
-  private nextJob(jobs: JobRuntime[], skip: Set<JobRuntime>): JobRuntime | undefined {
-    const ready = jobs.filter((job) => (job.queue?.size ?? 0) > 0 && !skip.has(job));
+  private nextJob(
+    jobs: JobRuntime[],
+    skip: Set<JobRuntime>,
+    floor: number,
+  ): JobRuntime | undefined {
+    const ready = jobs.filter(
+      (job) =>
+        job.waiting > 0 && job.dispatchable && job.record.priority >= floor && !skip.has(job),
+    );
     const top = ready[0]?.record.priority;
     const group = ready.filter((job) => job.record.priority === top);
     if (group.length === 0) return undefined;
@@ -330,6 +472,9 @@ export class Dispatcher {
   forgetJob(jobId: string): void {
     for (const worker of this.workers.all()) {
       if (worker.currentJob === jobId) worker.currentJob = null;
+      worker.forgetJob(jobId);
+      if (worker.suspect?.jobId === jobId) worker.suspect = undefined;
+      if (worker.draining === jobId) worker.draining = undefined;
       if (worker.jobsSent.delete(jobId)) worker.link.send(cancelFrame(jobId));
     }
   }

@@ -27,6 +27,8 @@ export interface Lease {
   frame: number;
   /** When it was dispatched (epoch ms). */
   at: number;
+  /** It was a suspect (see JobRuntime.suspects), dispatched alone. */
+  suspect: boolean;
 }
 
 /**
@@ -43,6 +45,16 @@ export class JobRuntime {
   readonly attempts = new Map<number, number>();
   /** Retries already granted to tasks whose Run threw (`retryErrors`). */
   readonly errorRetries = new Map<number, number>();
+  /**
+   * Tasks that were out on a tab that dropped without handing them back (a crash, maybe theirs):
+   * each runs next on a worker that holds nothing else, so only a loss while it runs alone is
+   * charged to it, and the tasks that merely shared the tab are not.
+   */
+  readonly suspects = new Map<number, StoredTask>();
+  /** The worker draining to run the next suspect (see the dispatcher). */
+  drainer: string | undefined;
+  /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */
+  cancelling = false;
   /** Backoff timers of tasks waiting to be retried. */
   readonly retryTimers = new Set<NodeJS.Timeout>();
   /** Per-task compute times since the server started (the dashboard's histogram). */
@@ -66,6 +78,8 @@ export class JobRuntime {
     store: JobStore,
     code?: JobCode,
   ) {
+    // A record stored before reports were clamped may hold Infinity (read back as null).
+    if (!Number.isFinite(record.computeMs)) record.computeMs = 0;
     this.durableSeq = record.lastSeq;
     this.settledAtTick = record.finished + record.failed;
     this.nextIndex = record.total;
@@ -81,6 +95,16 @@ export class JobRuntime {
     return this.record.state === 'open' || this.record.state === 'closed';
   }
 
+  /** Tasks waiting for a worker (suspects included). */
+  get waiting(): number {
+    return (this.queue?.size ?? 0) + this.suspects.size;
+  }
+
+  /** Whether dispatch may hand out this job's tasks. */
+  get dispatchable(): boolean {
+    return this.queue !== undefined && this.code !== undefined && !this.record.paused;
+  }
+
   get settled(): number {
     return this.record.finished + this.record.failed;
   }
@@ -94,12 +118,25 @@ export class JobRuntime {
   get streamsFinished(): boolean {
     return (
       (this.record.state === 'done' || this.record.state === 'cancelled') &&
+      !this.cancelling &&
       this.durableSeq === this.record.lastSeq
     );
   }
 
-  /** Keeps just-committed outcomes for live streams (commits complete in seq order). */
+  /**
+   * Keeps just-committed outcomes for live streams (commits complete in seq order). A payload
+   * that does not parse leaves the window empty: streams then read the store, which reports it.
+   */
   remember(stored: StoredOutcome[], settled: Settled[]): void {
+    try {
+      this.rememberAll(stored, settled);
+    } catch (err) {
+      this.recent = [];
+      console.error(`tabgrid: outcomes of job ${this.record.id} did not parse back:`, err);
+    }
+  }
+
+  private rememberAll(stored: StoredOutcome[], settled: Settled[]): void {
     const first = stored[0];
     if (!first) return;
     const last = this.recent[this.recent.length - 1];
@@ -127,6 +164,7 @@ export class JobRuntime {
     this.queue = undefined;
     this.quorum = undefined;
     this.leases.clear();
+    this.suspects.clear();
     this.attempts.clear();
     this.errorRetries.clear();
     for (const timer of this.retryTimers) clearTimeout(timer);
@@ -136,6 +174,7 @@ export class JobRuntime {
   info(): JobInfo {
     const r = this.record;
     const inFlight = this.leases.size + (this.quorum?.inFlight ?? 0);
+    const settled = r.finished + r.failed;
     return {
       id: r.id,
       name: r.name,
@@ -145,8 +184,9 @@ export class JobRuntime {
       finished: r.finished,
       failed: r.failed,
       inFlight,
-      queued: this.runnable ? Math.max(0, r.total - r.finished - r.failed - inFlight) : 0,
-      computeMs: Math.round(r.computeMs),
+      queued: this.runnable ? Math.max(0, r.total - settled - inFlight) : 0,
+      // Reports are clamped now; a record stored before that may hold Infinity (JSON null).
+      computeMs: Number.isFinite(r.computeMs) ? Math.round(r.computeMs) : 0,
       created: new Date(r.created).toISOString(),
       modified: new Date(r.modified).toISOString(),
       lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
@@ -158,6 +198,7 @@ export class JobRuntime {
       disagreements: r.disagreements ?? 0,
 
       priority: r.priority,
+      paused: r.paused ?? null,
     };
   }
 }

@@ -1,4 +1,6 @@
-import type { Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
+import { createDecoder } from '@tabgrid/protocol/codec';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { TaskFailure, type Outcome, type OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
 import type { JobStore, StoredOutcome } from '../store/job-store.js';
 import type { JobRuntime } from './job-runtime.js';
@@ -10,7 +12,8 @@ const PUSH_BATCH = 2000;
 export interface OutcomeSink {
   /** Delivers a batch; the sink calls `ready` when it can take the next one (backpressure). */
   push(items: Outcome[], ready: () => void): void;
-  end(reason: StreamEnd['reason']): void;
+  /** The stream is over; with reason `error`, `message` says what went wrong. */
+  end(reason: StreamEnd['reason'], message?: string): void;
 }
 
 interface Subscription {
@@ -26,10 +29,25 @@ interface Subscription {
   ended: boolean;
 }
 
+const decodeFailure = createDecoder(TaskFailure, 'stored task failure');
+
+/** A stored outcome as streams deliver it; throws TG_ERR_INTERNAL when the row does not decode. */
 export function toOutcome(row: StoredOutcome): Outcome {
-  return row.ok
-    ? { seq: row.seq, index: row.index, ok: true, value: JSON.parse(row.payload) as unknown }
-    : { seq: row.seq, index: row.index, ok: false, error: JSON.parse(row.payload) as TaskFailure };
+  try {
+    return row.ok
+      ? { seq: row.seq, index: row.index, ok: true, value: JSON.parse(row.payload) as unknown }
+      : {
+          seq: row.seq,
+          index: row.index,
+          ok: false,
+          error: decodeFailure(JSON.parse(row.payload)),
+        };
+  } catch (err) {
+    throw new TabgridError(
+      ErrorCode.INTERNAL,
+      `The stored outcome of task ${row.index} (seq ${row.seq}) could not be read back: ${err instanceof Error ? err.message : String(err)}. Read from seq ${row.seq} on to skip it, or report it to the operator.`,
+    );
+  }
 }
 
 /**
@@ -84,11 +102,43 @@ export class OutcomeStreams {
     this.subs.clear();
   }
 
-  private finish(sub: Subscription, reason: StreamEnd['reason']): void {
+  private finish(sub: Subscription, reason: StreamEnd['reason'], message?: string): void {
     this.unsubscribe(sub.id);
-    sub.sink.end(reason);
+    try {
+      if (message === undefined) sub.sink.end(reason);
+      else sub.sink.end(reason, message);
+    } catch (err) {
+      console.error(`tabgrid: ending a stream of job ${sub.jobId} failed:`, err);
+    }
     const job = this.getJob(sub.jobId);
     if (job?.streamsFinished && !this.watching(sub.jobId)) job.recent = [];
+  }
+
+  /**
+   * Something went wrong delivering to this stream (a value its sink could not encode, a stored
+   * row that does not decode): that stream ends with an error, every other stream runs on.
+   */
+  private fail(sub: Subscription, err: unknown): void {
+    console.error(`tabgrid: a stream of job ${sub.jobId} failed:`, err);
+    const message =
+      err instanceof TabgridError
+        ? err.message
+        : `The server could not deliver the outcomes after seq ${sub.cursor} (${err instanceof Error ? err.message : String(err)}).`;
+    this.finish(sub, 'error', message);
+  }
+
+  /** Hands `items` to the sink; the next batch follows when it is ready. */
+  private deliver(sub: Subscription, items: Outcome[]): void {
+    sub.cursor = items[items.length - 1]!.seq;
+    try {
+      sub.sink.push(items, () => {
+        sub.busy = false;
+        this.pumpOne(sub);
+      });
+    } catch (err) {
+      sub.busy = false;
+      this.fail(sub, err);
+    }
   }
 
   /** Whether any stream is reading `jobId`. */
@@ -135,11 +185,7 @@ export class OutcomeStreams {
         if (job.streamsFinished) this.finish(sub, job.record.state);
         return;
       }
-      sub.cursor = live[live.length - 1]!.seq;
-      sub.sink.push(live, () => {
-        sub.busy = false;
-        this.pumpOne(sub);
-      });
+      this.deliver(sub, live);
       return;
     }
     this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, PUSH_BATCH).then(
@@ -147,11 +193,14 @@ export class OutcomeStreams {
         const visible = rows.filter((row) => row.seq <= upTo);
         if (sub.ended) return;
         if (visible.length > 0) {
-          sub.cursor = visible[visible.length - 1]!.seq;
-          sub.sink.push(visible.map(toOutcome), () => {
+          let items: Outcome[];
+          try {
+            items = visible.map(toOutcome);
+          } catch (err) {
             sub.busy = false;
-            this.pumpOne(sub);
-          });
+            return this.fail(sub, err);
+          }
+          this.deliver(sub, items);
           return;
         }
         sub.busy = false;
@@ -162,7 +211,7 @@ export class OutcomeStreams {
       },
       (err: unknown) => {
         sub.busy = false;
-        console.error(`tabgrid: could not read outcomes of job ${sub.jobId}:`, err);
+        this.fail(sub, err);
       },
     );
   }

@@ -18,7 +18,10 @@ interface Vote {
 
 /** The replicas of one task. */
 class ReplicaSet {
-  /** Every worker this task was dispatched to: a task never runs twice on one worker. */
+  /**
+   * Every worker identity (see WorkerSession.identity) this task was dispatched to: a task never
+   * runs twice on one identity, so two sockets from one host never both hold its replicas.
+   */
   readonly workers = new Set<string>();
   readonly votes = new Map<string, Vote>();
   /** Losses (disconnects, timeouts) of replicas so far. */
@@ -38,10 +41,11 @@ class ReplicaSet {
   }
 }
 
-/** A replica out on a worker: the frame it went in, and when (epoch ms). */
+/** A replica out on a worker: the frame it went in, when (epoch ms), and the worker's identity. */
 export interface ReplicaHold {
   frame: number;
   at: number;
+  identity: string;
 }
 
 export type VoteResult =
@@ -73,9 +77,14 @@ export class Quorum {
     return n;
   }
 
-  /** Whether `workerId` may run this task (it has not run it before). */
-  canRun(index: number, workerId: string): boolean {
-    return !this.sets.get(index)?.workers.has(workerId);
+  /** Whether a worker of `identity` may run this task (no worker of it has run or holds it). */
+  canRun(index: number, identity: string): boolean {
+    return !this.sets.get(index)?.workers.has(identity);
+  }
+
+  /** Whether connection `workerId` holds a replica of the task right now. */
+  holds(index: number, workerId: string): boolean {
+    return this.held.get(workerId)?.has(index) ?? false;
   }
 
   /** Whether the task still needs another replica dispatched. */
@@ -88,7 +97,7 @@ export class Quorum {
   dispatched(task: StoredTask, workerId: string, hold: ReplicaHold): boolean {
     let set = this.sets.get(task.index);
     if (!set) this.sets.set(task.index, (set = new ReplicaSet(task, this.k)));
-    set.workers.add(workerId);
+    set.workers.add(hold.identity);
     this.holdings(workerId).set(task.index, hold);
     return set.workers.size < set.needed;
   }
@@ -108,6 +117,11 @@ export class Quorum {
     return tasks;
   }
 
+  /** Replicas held by connection `workerId` right now. */
+  heldBy(workerId: string): number {
+    return this.held.get(workerId)?.size ?? 0;
+  }
+
   /** Takes back the replicas `swallowed` picks (see the dispatcher's safety nets). */
   releaseWhere(
     swallowed: (workerId: string, hold: ReplicaHold) => boolean,
@@ -125,13 +139,14 @@ export class Quorum {
 
   /**
    * A replica was lost (its worker vanished or timed out): another worker may run it. Returns the
-   * task to queue again, or undefined once losses exceed `limit` (settle it as lost).
+   * task to queue again, or undefined once losses exceed `limit` (settle it as lost). `charge`
+   * false: the loss does not count (a handed-back replica, or one sharing a crashed tab).
    */
-  lost(index: number, workerId: string, limit: number): StoredTask | undefined {
+  lost(index: number, identity: string, limit: number, charge = true): StoredTask | undefined {
     const set = this.sets.get(index);
     if (!set) return undefined;
-    set.workers.delete(workerId);
-    if (++set.losses >= limit) {
+    set.workers.delete(identity);
+    if (charge && ++set.losses >= limit) {
       this.sets.delete(index);
       return undefined;
     }
@@ -143,10 +158,13 @@ export class Quorum {
     return this.sets.get(index)?.task;
   }
 
-  /** Counts an answer. `canonical` is what must be equal between agreeing replicas. */
+  /**
+   * Counts an answer of a worker of `identity`. `canonical` is what must be equal between
+   * agreeing replicas. Liars are reported by identity.
+   */
   vote(
     index: number,
-    workerId: string,
+    identity: string,
     canonical: string,
     ok: boolean,
     payload: string,
@@ -155,7 +173,7 @@ export class Quorum {
     if (!set) return { kind: 'waiting' };
     let vote = set.votes.get(canonical);
     if (!vote) set.votes.set(canonical, (vote = { ok, payload, workers: [] }));
-    vote.workers.push(workerId);
+    vote.workers.push(identity);
     if (vote.workers.length >= this.k) {
       this.sets.delete(index);
       const liars = [...set.votes.values()].filter((v) => v !== vote).flatMap((v) => v.workers);

@@ -1,6 +1,6 @@
 /**
  * The dispatcher's path for jobs with `redundancy` > 1 (see quorum.ts): dispatch to distinct
- * workers, count votes, strike the workers that disagree with an accepted quorum.
+ * worker identities, count votes, strike the identities that disagree with an accepted quorum.
  */
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
@@ -9,11 +9,11 @@ import type { JobRuntime, Settled } from './job-runtime.js';
 import { canonicalJson, type Quorum, type ReplicaHold } from './quorum.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkerSession } from './worker-registry.js';
+import { unstorableResult } from './failures.js';
 
-/** A worker whose answers lost to an accepted quorum this many times gets no more tasks. */
-export const MAX_STRIKES = 3;
+export { MAX_STRIKES } from './worker-registry.js';
 
-/** Takes up to `n` tasks of `job` for `worker`, never one it already ran; `hold` says when. */
+/** Takes up to `n` tasks of `job` for `worker`, never one its identity already ran; `hold` says when. */
 export function takeReplicas(
   job: JobRuntime,
   quorum: Quorum,
@@ -22,7 +22,7 @@ export function takeReplicas(
   hold: ReplicaHold,
 ): StoredTask[] {
   const queue = job.queue!;
-  const taken = queue.take(n, (task) => !quorum.canRun(task.index, worker.id));
+  const taken = queue.take(n, (task) => !quorum.canRun(task.index, worker.identity));
   const out: StoredTask[] = [];
   for (const task of taken) {
     if (!quorum.wanted(task.index)) continue; // enough replicas already out
@@ -32,31 +32,52 @@ export function takeReplicas(
   return out;
 }
 
-/** Counts one replica's outcome; returns the task's settled outcome once it is decided. */
+/** A replica's answer as votes compare it (`canonical`) and as it would be stored (`payload`). */
+function replicaAnswer(index: number, item: WorkerOutcome): { canonical: string; payload: string } {
+  try {
+    return item.ok
+      ? {
+          canonical: canonicalJson(item.value ?? null),
+          payload: JSON.stringify(item.value ?? null),
+        }
+      : {
+          canonical: `error:${canonicalJson({ name: item.error.name, message: item.error.message })}`,
+          payload: JSON.stringify({ ...item.error, timedOut: undefined, type: 'program' }),
+        };
+  } catch (err) {
+    // Too deep to encode: every replica that returns it agrees on the same error.
+    const failure = unstorableResult(index, err);
+    return { canonical: `error:unstorable`, payload: JSON.stringify(failure) };
+  }
+}
+
+/**
+ * Counts one replica's outcome; returns the task's settled outcome once it is decided, or
+ * 'forged' when this connection holds no replica of the task (nothing changes then).
+ */
 export function acceptReplica(
   scheduler: Scheduler,
   job: JobRuntime,
   quorum: Quorum,
   worker: WorkerSession,
   item: WorkerOutcome,
-): Settled | undefined | 'duplicate' {
-  const hold = quorum.release(item.index, worker.id);
-  if (!hold) return 'duplicate';
+): Settled | undefined | 'forged' {
+  if (!quorum.holds(item.index, worker.id)) return 'forged';
+  // Encoded before the replica is released: an answer that cannot be stored is still an answer.
+  const timedOut = !item.ok && item.error.timedOut === true;
+  const answer = timedOut ? undefined : replicaAnswer(item.index, item);
+  const hold = quorum.release(item.index, worker.id)!;
   worker.drop(job.record.id);
   worker.closeLease(hold.frame, true, Date.now());
-  if (!item.ok && item.error.timedOut)
-    return loseReplica(scheduler, job, quorum, worker.id, item.index, 'timeout');
-  const canonical = item.ok
-    ? canonicalJson(item.value ?? null)
-    : `error:${canonicalJson({ name: item.error.name, message: item.error.message })}`;
-  const payload = item.ok
-    ? JSON.stringify(item.value ?? null)
-    : JSON.stringify({ ...item.error, timedOut: undefined, type: 'program' });
-  const result = quorum.vote(item.index, worker.id, canonical, item.ok, payload);
+  if (!answer) return loseReplica(scheduler, job, quorum, hold.identity, item.index, 'timeout');
+  const ok = item.ok && !answer.canonical.startsWith('error:');
+  const result = quorum.vote(item.index, hold.identity, answer.canonical, ok, answer.payload);
   if (result.kind !== 'accepted' && result.firstDisagreement) job.record.disagreements++;
   switch (result.kind) {
     case 'accepted':
-      for (const liar of result.liars) strike(scheduler, liar);
+      for (const liar of result.liars) {
+        if (scheduler.workers.strike(liar)) scheduler.stats.excludedWorkers++;
+      }
       return { index: item.index, ok: result.ok, payload: result.payload };
     case 'exhausted': {
       const failure: TaskFailure = {
@@ -82,11 +103,11 @@ export function loseReplica(
   scheduler: Scheduler,
   job: JobRuntime,
   quorum: Quorum,
-  workerId: string,
+  identity: string,
   index: number,
   type: 'lost' | 'timeout',
 ): Settled | undefined {
-  const task = quorum.lost(index, workerId, job.record.maxAttempts * job.record.maxReplicas);
+  const task = quorum.lost(index, identity, job.record.maxAttempts * job.record.maxReplicas);
   if (task) {
     job.queue?.requeue(task);
     return undefined;
@@ -98,14 +119,4 @@ export function loseReplica(
     type,
   };
   return { index, ok: false, payload: JSON.stringify(failure) };
-}
-
-function strike(scheduler: Scheduler, workerId: string): void {
-  const worker = scheduler.workers.get(workerId);
-  if (!worker) return;
-  worker.strikes++;
-  if (worker.strikes >= MAX_STRIKES && !worker.excluded) {
-    worker.excluded = true;
-    scheduler.stats.excludedWorkers++;
-  }
 }

@@ -12,8 +12,17 @@ import type { Role } from '@tabgrid/protocol/keys';
 import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
 import type { Settled } from './job-runtime.js';
 
+import { settleCancelled } from './cancel-sweep.js';
+import { retryDelayMs } from './retry-backoff.js';
+import {
+  DEFAULT_MAX_CRASHES,
+  DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
+  type DeliveryStats,
+  type SchedulerOptions,
+} from './scheduling-options.js';
 import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
+import { crashed, pausedReason, timedOut } from './failures.js';
 import { JobRuntime, type Lease } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
 import { FINISHED_POINTS } from './rate-series.js';
@@ -31,45 +40,43 @@ export interface Caller {
   seesAll: boolean;
 }
 
-export interface SchedulerOptions {
-  store: JobStore;
-}
-
-/** Counters for operators: outcomes that arrived but were not used. */
-export interface DeliveryStats {
-  /** A second outcome for an already settled task (execution is at-least-once). */
-  duplicates: number;
-  /** Outcomes for jobs that were cancelled, deleted or finished meanwhile. */
-  dropped: number;
-  /** Workers that lost too many quorums and get no more tasks. */
-  excludedWorkers: number;
-}
-
 /**
  * Owns every job's runtime state and enforces the delivery rules: each (job, index) settles
  * exactly once, lost or timed-out tasks go back to the queue until `maxAttempts`, and a job
  * is done once closed and fully settled. Framework-free: routes call it, it calls the store.
  */
 export class Scheduler {
-  readonly workers = new WorkerRegistry();
+  readonly workers: WorkerRegistry;
   readonly streams: OutcomeStreams;
   readonly dispatcher: Dispatcher;
-  readonly stats: DeliveryStats = { duplicates: 0, dropped: 0, excludedWorkers: 0 };
+  readonly stats: DeliveryStats = { duplicates: 0, dropped: 0, forged: 0, excludedWorkers: 0 };
+  private readonly random: () => number;
+  private readonly maxCrashes: number;
+  private readonly pauseAfterCrashedTasks: number;
 
   readonly statsCollector: StatsCollector;
   /** Tasks settled since start (for throughput). */
   settledTotal = 0;
   private readonly jobs = new Map<string, JobRuntime>();
+  private closed = false;
 
-  private constructor(readonly store: JobStore) {
+  private constructor(
+    readonly store: JobStore,
+    options: Omit<SchedulerOptions, 'store'>,
+  ) {
+    this.workers = new WorkerRegistry(options.redundancySameAddress ?? false);
+    this.random = options.random ?? Math.random;
+    this.maxCrashes = options.maxCrashes ?? DEFAULT_MAX_CRASHES;
+    this.pauseAfterCrashedTasks =
+      options.pauseAfterCrashedTasks ?? DEFAULT_PAUSE_AFTER_CRASHED_TASKS;
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
     this.dispatcher = new Dispatcher(this, this.workers);
     this.statsCollector = new StatsCollector(this);
   }
 
   /** Loads every job from the store; runnable jobs get their queues back (leases held at a crash are simply queued again). */
-  static async open({ store }: SchedulerOptions): Promise<Scheduler> {
-    const scheduler = new Scheduler(store);
+  static async open({ store, ...options }: SchedulerOptions): Promise<Scheduler> {
+    const scheduler = new Scheduler(store, options);
     for (const record of await store.listJobs()) {
       const runnable = record.state === 'open' || record.state === 'closed';
       const code = runnable ? await store.getJobCode(record.id) : undefined;
@@ -82,6 +89,8 @@ export class Scheduler {
       }
       scheduler.jobs.set(record.id, job);
       if (job.complete) scheduler.finish(job);
+      // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
+      if (record.state === 'cancelled' && job.settled < record.total) scheduler.sweepCancelled(job);
     }
     scheduler.dispatcher.schedule();
     return scheduler;
@@ -92,9 +101,14 @@ export class Scheduler {
     return this.jobs.get(jobId);
   }
 
-  /** Jobs that may have tasks to dispatch. */
+  /** Jobs that may have tasks out or to dispatch. */
   runnableJobs(): JobRuntime[] {
     return [...this.jobs.values()].filter((job) => job.queue !== undefined);
+  }
+
+  /** Losses of its tab (while running alone) after which a task of `job` settles as `lost`. */
+  crashLimit(job: JobRuntime): number {
+    return Math.min(this.maxCrashes, job.record.maxAttempts);
   }
 
   // ---- jobs ---------------------------------------------------------------------------
@@ -235,16 +249,56 @@ export class Scheduler {
     return job.info();
   }
 
+  /**
+   * Cancels the job: nothing more is dispatched, and every task not settled yet settles as a
+   * `cancelled` error (in pages, in the background, so a job of millions of tasks costs flat
+   * memory); its streams end after the last of them.
+   */
   async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
     const job = this.job(caller, jobId);
     if (job.runnable) {
       job.record.state = 'cancelled';
+      job.record.paused = null;
       job.record.modified = Date.now();
       this.releaseLeases(job);
       job.retire();
       this.dispatcher.forgetJob(jobId);
+      job.cancelling = true; // before the update resolves: streams must not end early
       await this.store.updateJob(job.record);
-      this.streams.pump(jobId);
+      this.sweepCancelled(job);
+    }
+    return job.info();
+  }
+
+  /** Settles a cancelled job's unsettled tasks as `cancelled` errors, then ends its streams. */
+  private sweepCancelled(job: JobRuntime): void {
+    job.cancelling = true;
+    settleCancelled(job, {
+      store: this.store,
+      settle: (outcomes) => this.settle(job, outcomes, 0),
+      stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
+    })
+      .catch((err: unknown) =>
+        console.error(
+          `tabgrid: could not settle the tasks of cancelled job ${job.record.id}:`,
+          err,
+        ),
+      )
+      .finally(() => {
+        job.cancelling = false;
+        this.streams.pump(job.record.id);
+      });
+  }
+
+  /** Dispatch of a paused job starts again (its crash count starts over). */
+  async resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const job = this.job(caller, jobId);
+    if (job.record.paused) {
+      job.record.paused = null;
+      job.record.crashedTasks = 0;
+      job.record.modified = Date.now();
+      await this.store.updateJob(job.record);
+      this.dispatcher.schedule();
     }
     return job.info();
   }
@@ -268,20 +322,24 @@ export class Scheduler {
 
   // ---- settlement ---------------------------------------------------------------------
 
-  /** Removes a lease, wherever it is, and returns the task if it was still unsettled. */
-  claim(job: JobRuntime, index: number, answeredBy?: string): Lease['task'] | undefined {
+  /**
+   * Removes a lease and returns its task (undefined when the task is not leased). `answered`:
+   * its own worker's outcome arrived (the caller checked the lease was that worker's).
+   */
+  takeLease(job: JobRuntime, index: number, answered: boolean): Lease['task'] | undefined {
     const lease = job.leases.get(index);
-    if (lease) {
-      job.leases.delete(index);
-      const owner = this.workers.get(lease.workerId);
-      if (owner) {
-        owner.drop(job.record.id);
-        owner.closeLease(lease.frame, answeredBy === lease.workerId, Date.now());
+    if (!lease) return undefined;
+    job.leases.delete(index);
+    const owner = this.workers.get(lease.workerId);
+    if (owner) {
+      owner.drop(job.record.id);
+      owner.closeLease(lease.frame, answered, Date.now());
+      const suspect = owner.suspect;
+      if (suspect && suspect.index === index && suspect.jobId === job.record.id) {
+        owner.suspect = undefined;
       }
-      return lease.task;
     }
-
-    return job.queue?.takeRetry(index);
+    return lease.task;
   }
 
   /** Records settled outcomes of one job; streams see them once they are durable. */
@@ -310,11 +368,17 @@ export class Scheduler {
     const seq = record.lastSeq;
     Promise.all([this.store.settle(record.id, stored), this.store.updateJob(record)]).then(
       () => {
-        job.remember(stored, outcomes);
-        job.durableSeq = Math.max(job.durableSeq, seq);
-        this.streams.pump(record.id);
-        // A finished job nobody is reading keeps nothing in memory (late readers use the store).
-        if (job.streamsFinished && !this.streams.watching(record.id)) job.recent = [];
+        // Nothing thrown here may escape as an unhandled rejection: each step guards itself
+        // (remember, the streams' pumps), and this catch is the last net.
+        try {
+          job.remember(stored, outcomes);
+          job.durableSeq = Math.max(job.durableSeq, seq);
+          this.streams.pump(record.id);
+          // A finished job nobody is reading keeps nothing in memory (late readers use the store).
+          if (job.streamsFinished && !this.streams.watching(record.id)) job.recent = [];
+        } catch (err) {
+          console.error(`tabgrid: could not deliver outcomes of job ${record.id}:`, err);
+        }
       },
       (err: unknown) =>
         console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
@@ -322,29 +386,41 @@ export class Scheduler {
   }
 
   /**
-   * A task failed without an answer (its worker vanished or it ran out of time). It goes back
-   * to the queue until it has failed `maxAttempts` times, then settles as an error.
+   * A task failed without an answer: it ran out of time (`timeout`, up to `maxAttempts`), or its
+   * worker lost it while it ran there alone (`lost`: a crash, maybe its own; up to
+   * {@link crashLimit}). It goes back to the queue until then, and settles as an error after.
+   * Tasks settled `lost` count towards pausing their job.
    */
   failAttempt(
     job: JobRuntime,
     task: Lease['task'],
     type: Extract<TaskErrorType, 'lost' | 'timeout'>,
     detail: string,
+    requeue: (task: Lease['task']) => void = (again) => job.queue?.requeue(again),
   ): Settled | undefined {
     const attempts = (job.attempts.get(task.index) ?? 0) + 1;
-    if (attempts < job.record.maxAttempts) {
+    const limit = type === 'lost' ? this.crashLimit(job) : job.record.maxAttempts;
+    if (attempts < limit) {
       job.attempts.set(task.index, attempts);
       this.saveTries(job, task.index);
-      job.queue?.requeue(task);
+      requeue(task);
       return undefined;
     }
-    const failure: TaskFailure = {
-      name: type === 'timeout' ? 'TimeoutError' : 'LostError',
-      message: `Task ${task.index} failed ${attempts} time(s) (maxAttempts ${job.record.maxAttempts}): ${detail}`,
-      stack: '',
-      type,
-    };
+    const failure: TaskFailure =
+      type === 'timeout'
+        ? timedOut(task.index, attempts, job.record.maxAttempts, detail)
+        : crashed(task.index, attempts, limit, detail);
+    if (type === 'lost') this.noteCrashed(job);
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /** One more task of `job` settled lost by crashing: too many pause the job. */
+  private noteCrashed(job: JobRuntime): void {
+    const record = job.record;
+    record.crashedTasks = (record.crashedTasks ?? 0) + 1;
+    if (record.paused || record.crashedTasks < this.pauseAfterCrashedTasks) return;
+    record.paused = pausedReason(record.crashedTasks, this.crashLimit(job));
+    console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
   }
 
   /**
@@ -361,7 +437,7 @@ export class Scheduler {
     if (retries < job.record.retryErrors) {
       job.errorRetries.set(task.index, retries + 1);
       this.saveTries(job, task.index);
-      const delay = Math.min(30_000, 100 * 2 ** retries) * (0.5 + Math.random());
+      const delay = retryDelayMs(retries, this.random());
       const timer = setTimeout(() => {
         job.retryTimers.delete(timer);
         job.queue?.requeue(task);
@@ -395,7 +471,7 @@ export class Scheduler {
    * answers, if any come, count as duplicates.
    */
   private releaseLeases(job: JobRuntime): void {
-    for (const [index] of job.leases) this.claim(job, index);
+    for (const [index] of job.leases) this.takeLease(job, index, false);
     for (const { workerId, hold } of job.quorum?.releaseWhere(() => true) ?? []) {
       const worker = this.workers.get(workerId);
       worker?.drop(job.record.id);
@@ -407,11 +483,13 @@ export class Scheduler {
     this.releaseLeases(job); // a redundancy job may still have surplus replicas out
     job.rates.thin(FINISHED_POINTS); // kept for the dashboard, as long as the job is
     job.record.state = 'done';
+    job.record.paused = null; // nothing left to dispatch
     job.retire();
     this.dispatcher.forgetJob(job.record.id);
   }
 
   close(): void {
+    this.closed = true;
     this.dispatcher.stop();
     this.statsCollector.stop();
     this.streams.closeAll();

@@ -72,13 +72,6 @@ export class TaskQueue {
     this.retry.set(task.index, task);
   }
 
-  /** Removes a task waiting for retry (its late outcome arrived after all). */
-  takeRetry(index: number): StoredTask | undefined {
-    const task = this.retry.get(index);
-    if (task) this.retry.delete(index);
-    return task;
-  }
-
   /** Called once appended tasks are durable; keeps them in memory when they are next in line. */
   appended(firstIndex: number, inputs: string[]): void {
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);

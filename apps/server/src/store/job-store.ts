@@ -25,6 +25,10 @@ export interface JobRecord {
   lastResult: number | null;
   /** Highest `seq` assigned to a settled outcome (0 when none). */
   lastSeq: number;
+  /** Why dispatch is paused (its tasks kept killing tabs); null or absent while it runs. */
+  paused?: string | null;
+  /** Tasks settled `lost` after crashing or losing their tab too often (pauses the job). */
+  crashedTasks?: number;
 }
 
 /** What a worker needs to run the job: the program text and the shared args as JSON text. */

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { buildApp, type App } from '@tabgrid/server/app';
+import { buildApp, type App, type AppOptions } from '@tabgrid/server/app';
 import { Tabgrid } from '@tabgrid/sdk';
 
 export const TOKEN = 'fleet-test-token';
@@ -22,13 +22,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(): Promise<TestServer> {
+/** `options.scheduling`, e.g. `{ redundancySameAddress: true }` for workers that share 127.0.0.1. */
+export async function startServer(
+  options: Pick<AppOptions, 'scheduling'> = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tabgrid-fleet-'));
   const server = await buildApp({
     dataDir: dir,
     adminToken: TOKEN,
     workerWebDir: dir,
     dashboardDir: dir,
+    ...options,
   });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (server.app.server.address() as AddressInfo).port;

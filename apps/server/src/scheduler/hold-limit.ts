@@ -1,0 +1,75 @@
+/**
+ * How much of a job one worker may hold. Every input a worker controls is bounded here: its
+ * `threads` are capped, its credit is capped, each reported `ms` is clamped to the job's timeout,
+ * and the hold limit grows only with outcomes the worker returned for tasks leased to it (a
+ * per-worker, per-job window, like TCP's slow start), never past an absolute maximum.
+ */
+import type { JobRuntime } from './job-runtime.js';
+import type { JobShare, WorkerSession } from './worker-registry.js';
+
+/** Threads counted per worker, whatever `hello` claims (a big desktop has 32 or fewer cores). */
+export const MAX_THREADS = 32;
+/** Most tasks of one job one worker may hold (the worker page grants at most 4,096 slots). */
+export const MAX_HELD_PER_JOB = 4096;
+/** Most credit the server keeps for a worker: grants beyond it are ignored. */
+export const MAX_CREDIT = 4 * MAX_HELD_PER_JOB;
+/**
+ * Work a worker may hold per thread, by the job's measured task time: enough to keep its
+ * threads busy across a round trip, little enough that slow tasks spread across workers
+ * instead of piling up on whichever worker has the most credit.
+ */
+const HELD_MS_PER_THREAD = 250;
+/** Tasks per thread a worker may hold of a job none of whose tasks has been timed yet. */
+const UNTIMED_TASKS_PER_THREAD = 2;
+/** Window gained per outcome returned for a task the worker held. */
+const GROWTH_PER_OUTCOME = 3;
+/** Shortest average task time the limit believes (reports of `ms: 0` do not make it infinite). */
+const MIN_AVG_MS = 0.01;
+
+/** Threads the server counts for `worker`. */
+export function countedThreads(worker: WorkerSession): number {
+  return Math.min(MAX_THREADS, Math.max(1, worker.threads));
+}
+
+/** The window a worker starts a job with: what an untimed job allows it. */
+export function initialWindow(worker: WorkerSession): number {
+  return countedThreads(worker) * UNTIMED_TASKS_PER_THREAD;
+}
+
+/**
+ * How many tasks of `job` a worker with `threads` threads may hold, by the job's measured time.
+ * Tiny tasks are not limited in practice; a job's first tasks are, until its first outcomes
+ * tell how long they take.
+ */
+export function holdLimit(job: JobRuntime, threads: number): number {
+  const perThread = Math.min(MAX_THREADS, Math.max(1, threads));
+  const timed = job.record.finished + job.record.failed;
+  if (timed === 0) return perThread * UNTIMED_TASKS_PER_THREAD;
+  const avgMs = Math.max(job.record.computeMs / timed, MIN_AVG_MS);
+  const limit = perThread * Math.max(2, Math.ceil(HELD_MS_PER_THREAD / avgMs));
+  return Math.min(MAX_HELD_PER_JOB, limit);
+}
+
+/** Room `worker` has for more tasks of `job` right now. */
+export function room(job: JobRuntime, worker: WorkerSession, share: JobShare): number {
+  return Math.min(holdLimit(job, worker.threads), share.window) - share.held;
+}
+
+/**
+ * The worker returned `answered` outcomes for tasks of the job it held: its window grows by
+ * three per outcome (×4 per round trip of a full window: an honest worker reaches its credit
+ * within a few round trips, while one that never answers keeps its first window).
+ */
+export function grow(share: JobShare, answered: number): void {
+  share.window = Math.min(MAX_HELD_PER_JOB, share.window + GROWTH_PER_OUTCOME * answered);
+}
+
+/** The worker handed tasks back unrun: a worker that keeps doing it gets less and less. */
+export function shrink(share: JobShare): void {
+  share.window = Math.max(1, share.window >> 1);
+}
+
+/** A reported compute time, clamped to what a task of the job can take (never Infinity or NaN). */
+export function clampMs(ms: number, timeoutMs: number): number {
+  return ms > timeoutMs ? timeoutMs : ms >= 0 ? ms : 0;
+}

@@ -1,0 +1,43 @@
+import type { JobStore } from '../store/job-store.js';
+
+/** Tunables of scheduling that an operator may change (AppOptions.scheduling). */
+export interface SchedulingOptions {
+  /**
+   * Let workers that share a remote address run replicas of the same task (a lab where every
+   * tab runs on one machine or behind one NAT). Default false: replicas go to distinct
+   * addresses, and strikes follow the address across reconnects. Env
+   * `TABGRID_REDUNDANCY_SAME_ADDRESS=1`.
+   */
+  redundancySameAddress?: boolean;
+  /**
+   * Losses of a task's tab while it runs there alone after which it settles as `lost` (capped by
+   * the job's `maxAttempts`). Default 3.
+   */
+  maxCrashes?: number;
+  /** Tasks settled lost that way after which their job is paused. Default 3. */
+  pauseAfterCrashedTasks?: number;
+}
+
+export interface SchedulerOptions extends SchedulingOptions {
+  store: JobStore;
+  /** Random numbers in [0, 1) for the retry backoff's jitter (tests inject their own). */
+  random?: () => number;
+}
+
+/** Counters for operators: outcomes that arrived but were not used. */
+export interface DeliveryStats {
+  /** A second outcome for an already settled task (execution is at-least-once). */
+  duplicates: number;
+  /** Outcomes for jobs that were cancelled, deleted or finished meanwhile. */
+  dropped: number;
+  /**
+   * Outcomes and hand-backs for tasks not leased to the connection that sent them (an attacker
+   * forging answers, or a confused client): dropped, and too many close the socket.
+   */
+  forged: number;
+  /** Worker identities that lost too many quorums and get no more tasks. */
+  excludedWorkers: number;
+}
+
+export const DEFAULT_MAX_CRASHES = 3;
+export const DEFAULT_PAUSE_AFTER_CRASHED_TASKS = 3;

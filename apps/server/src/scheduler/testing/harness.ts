@@ -1,0 +1,140 @@
+/**
+ * The scheduler under test, on a real SQLite store in a temp dir, with worker links that record
+ * the frames they are sent: the scheduler never knows the difference. One harness for every
+ * scheduler test file (`useHarness()` in a describe or at the top level).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
+import {
+  decodeServerToWorker,
+  type ServerToWorker,
+  type WorkerOutcome,
+} from '@tabgrid/protocol/worker';
+import { SqliteJobStore } from '../../store/sqlite-job-store.js';
+import { Scheduler, type Caller } from '../scheduler.js';
+import type { SchedulerOptions } from '../scheduling-options.js';
+import type { WorkerSession } from '../worker-registry.js';
+
+export const admin: Caller = { name: 'admin', owner: 'admin', role: 'admin', seesAll: true };
+
+export interface Harness {
+  dir: string;
+  store: SqliteJobStore;
+  scheduler: Scheduler;
+}
+
+/** The harness's state, replaced before each test. */
+export const env = {} as Harness;
+
+/** Opens a fresh scheduler before each test (with `options`), closes it after. */
+export function useHarness(options: Omit<SchedulerOptions, 'store'> = {}): Harness {
+  beforeEach(async () => {
+    env.dir = mkdtempSync(join(tmpdir(), 'tabgrid-sched-'));
+    env.store = new SqliteJobStore(env.dir);
+    env.scheduler = await Scheduler.open({ store: env.store, ...options });
+  });
+  afterEach(async () => {
+    vi.useRealTimers();
+    env.scheduler.close();
+    await env.store.close();
+    rmSync(env.dir, { recursive: true, force: true });
+  });
+  return env;
+}
+
+/** Reopens the scheduler on the same store (a restart), with `options`. */
+export async function reopen(options: Omit<SchedulerOptions, 'store'> = {}): Promise<Scheduler> {
+  env.scheduler.close();
+  env.scheduler = await Scheduler.open({ store: env.store, ...options });
+  return env.scheduler;
+}
+
+export interface TestWorker {
+  session: WorkerSession;
+  frames: ServerToWorker[];
+  link: { send(f: string): void; close: ReturnType<typeof vi.fn>; isOpen(): boolean };
+  /** Every task it was sent, in order. */
+  tasks(): { jobId: string; index: number; input: unknown }[];
+}
+
+/** A worker link that records frames, welcomed with `credit`. */
+export function connect(
+  credit: number,
+  { address, threads = 1 }: { address?: string; threads?: number } = {},
+): TestWorker {
+  const frames: ServerToWorker[] = [];
+  let open = true;
+  const link = {
+    send: (f: string) => frames.push(decodeServerToWorker(f)),
+    close: vi.fn(() => (open = false)),
+    isOpen: () => open,
+    ...(address ? { address } : {}),
+  };
+  const session = env.scheduler.dispatcher.connect(link);
+  env.scheduler.dispatcher.handle(session, {
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    threads,
+    userAgent: 't',
+    credit,
+  });
+  const tasks = () =>
+    frames.flatMap((f) =>
+      f.type === 'tasks' ? f.items.map((i) => ({ jobId: f.jobId, ...i })) : [],
+    );
+  return { session, frames, link, tasks };
+}
+
+export function answer(session: WorkerSession, items: WorkerOutcome[]): void {
+  env.scheduler.dispatcher.handle(session, { type: 'outcomes', credit: items.length, items });
+}
+
+export const ok = (t: { jobId: string; index: number; input: unknown }): WorkerOutcome => ({
+  jobId: t.jobId,
+  index: t.index,
+  ms: 0,
+  ok: true,
+  value: t.input,
+});
+
+/** Lets setImmediate-scheduled dispatch and group commits run. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * A scheduler whose safety-net interval and clock are fake (advance them with
+ * `vi.advanceTimersByTime`), and a job on it with a 1 s timeout plus `options`.
+ */
+export async function withFakeClock(options: { redundancy?: number }) {
+  vi.useFakeTimers({ toFake: ['setInterval', 'Date'] });
+  await reopen();
+  return env.scheduler.createJob(admin, {
+    program: 'function Run(d){return d}',
+    timeoutMs: 1000,
+    ...options,
+  });
+}
+
+/**
+ * Runs the first tasks of each job on a worker of its own, so the jobs are timed and the
+ * dispatcher stops holding their tasks back (holdLimit) for the worker under test.
+ */
+export async function timeFirstTasks(...jobIds: string[]): Promise<void> {
+  const timed = () => jobIds.every((id) => env.scheduler.job(admin, id).info().finished > 0);
+  for (let round = 0; round < 10 && !timed(); round++) {
+    const w = connect(2 * jobIds.length); // 2 of each untimed job (holdLimit)
+    await settle();
+    answer(w.session, w.tasks().map(ok));
+    await settle();
+    // Leaves like a closing tab: what it was sent meanwhile goes back unrun, not as suspects.
+    const held = w.tasks().slice(2 * jobIds.length);
+    env.scheduler.dispatcher.handle(w.session, { type: 'release', tasks: held });
+    env.scheduler.dispatcher.disconnect(w.session);
+    await settle();
+  }
+  expect(timed()).toBe(true);
+}
