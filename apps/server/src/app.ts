@@ -14,6 +14,7 @@ import { Scheduler, type Caller } from './scheduler/scheduler.js';
 import type { SchedulingOptions } from './scheduler/scheduling-options.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
+import type { TrustProxy } from './config.js';
 import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './keys/auth-throttle.js';
 import { KeyRing } from './keys/key-ring.js';
 import { loadHashingKey } from './keys/secret-hash.js';
@@ -50,6 +51,11 @@ export interface AppOptions {
   workerWebDir?: string;
   dashboardDir?: string;
   logger?: boolean;
+  /**
+   * Whose `X-Forwarded-For` to believe (Fastify's `trustProxy`); default false. It decides a
+   * worker's address, which redundancy, strikes, per-address caps and auth throttling key on.
+   */
+  trustProxy?: TrustProxy;
   /** Per-address socket cap and hello deadline of `/ws/worker` (defaults in worker-socket.ts). */
   workerSocket?: WorkerSocketOptions;
   /** How long a request (headers and body) may take to arrive; default {@link REQUEST_TIMEOUT_MS}. */
@@ -93,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
     bodyLimit: MAX_JSON_BODY_BYTES,
     // Slow bodies (slowloris, or a client that stopped sending) are cut off with a 408.
     requestTimeout,

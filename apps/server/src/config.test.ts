@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { MIN_ADMIN_TOKEN_LENGTH, loadConfig } from './config.js';
+import { MIN_ADMIN_TOKEN_LENGTH, loadConfig, parseTrustProxy } from './config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tabgrid-config-'));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,4 +26,15 @@ it('generates a long admin token when none is set, saved 0600', () => {
   expect(config.adminToken.length).toBeGreaterThanOrEqual(MIN_ADMIN_TOKEN_LENGTH);
   expect(statSync(join(dir, 'admin-token')).mode & 0o777).toBe(0o600);
   expect(loadConfig({ TABGRID_DATA_DIR: dir }).adminToken).toBe(config.adminToken);
+});
+
+it('reads TABGRID_TRUST_PROXY as off, every hop, or a list of proxies', () => {
+  expect(parseTrustProxy(undefined)).toBe(false);
+  expect(parseTrustProxy('0')).toBe(false);
+  expect(parseTrustProxy('1')).toBe(true);
+  expect(parseTrustProxy('true')).toBe(true);
+  expect(parseTrustProxy(' 10.0.0.0/8, 127.0.0.1 ')).toEqual(['10.0.0.0/8', '127.0.0.1']);
+  expect(
+    loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_TRUST_PROXY: '127.0.0.1' }).trustProxy,
+  ).toEqual(['127.0.0.1']);
 });

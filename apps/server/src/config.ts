@@ -13,6 +13,27 @@ export interface Config {
   maxWorkersPerAddress?: number;
   /** TABGRID_REDUNDANCY_SAME_ADDRESS=1: replicas of a task may run on tabs of one address (a lab). */
   redundancySameAddress: boolean;
+  /** TABGRID_TRUST_PROXY: whose `X-Forwarded-For` to believe (see {@link parseTrustProxy}). */
+  trustProxy: TrustProxy;
+}
+
+/** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
+export type TrustProxy = boolean | string[];
+
+/**
+ * TABGRID_TRUST_PROXY: unset or `0`/`false` (the default: the socket's peer is the address),
+ * `true` or `1` (believe every hop: only when nothing but your proxy can reach the server), or a
+ * comma-separated list of your proxies' addresses or CIDRs (`10.0.0.0/8,127.0.0.1`). Behind a reverse
+ * proxy, set it, or every tab shares the proxy's address (and redundancy cannot tell them apart).
+ */
+export function parseTrustProxy(value: string | undefined): TrustProxy {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === '0' || text === 'false') return false;
+  if (text === 'true' || text === '1') return true;
+  return text
+    .split(',')
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
 }
 
 const TOKEN_FILE = 'admin-token';
@@ -71,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenGenerated,
     maxWorkersPerAddress,
     redundancySameAddress: env.TABGRID_REDUNDANCY_SAME_ADDRESS === '1',
+    trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
   };
 }

@@ -14,6 +14,7 @@ const { app } = await buildApp({
   dataDir: config.dataDir,
   adminToken: config.adminToken,
   logger: false,
+  trustProxy: config.trustProxy,
   workerSocket: { maxWorkersPerAddress: config.maxWorkersPerAddress },
   scheduling: { redundancySameAddress: config.redundancySameAddress },
 });

@@ -3,9 +3,8 @@
  * recursive walk: `JSON.stringify`, the bytes codec and the schema checks all recurse).
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { MAX_DEPTH, checkJsonDepth } from '@tabgrid/protocol/limits';
 
-/** Deepest nesting of arrays and objects accepted in a task, `args` or any request body. */
-export const MAX_VALUE_DEPTH = 128;
 /** Largest JSON request body (job creation with its program and `args`; a JSON-array upload). */
 export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 /** Largest socket.io message (engine.io `maxHttpBufferSize`), attachments included. */
@@ -19,38 +18,6 @@ export const MAX_SOCKET_ATTACHMENTS = 10_000;
  */
 export const MAX_SOCKET_DECODED_BYTES = MAX_SOCKET_MESSAGE_BYTES;
 
-function tooDeep(what: string): TabgridError {
-  return new TabgridError(
-    ErrorCode.INVALID_REQUEST,
-    `${what} is nested deeper than ${MAX_VALUE_DEPTH} levels of arrays and objects: flatten it.`,
-  );
-}
-
-/**
- * Whether JSON text nests arrays and objects deeper than `max`, by scanning it (no parse, no
- * recursion): cheap enough to run on every body before `JSON.parse`.
- */
-export function jsonTextTooDeep(text: string, max = MAX_VALUE_DEPTH): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      if (++depth > max) return true;
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
-  }
-  return false;
-}
-
-/** Throws TG_ERR_INVALID_REQUEST when JSON text nests deeper than {@link MAX_VALUE_DEPTH}. */
-export function checkJsonTextDepth(text: string, what: string): void {
-  if (jsonTextTooDeep(text)) throw tooDeep(what);
-}
-
 function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
   return value instanceof ArrayBuffer || ArrayBuffer.isView(value);
 }
@@ -59,8 +26,8 @@ function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
  * Checks a decoded socket.io payload before anything walks it: nesting depth, and the bytes its
  * typed arrays add up to when every reference counts (see {@link MAX_SOCKET_DECODED_BYTES}).
  * Iterative, so a 10,000-level payload is refused instead of overflowing the stack.
- *
- * TODO(protocol): use the protocol package's depth check once it exports one.
+ * The depth bound is the protocol's {@link MAX_DEPTH} for a whole message; each value in it (a
+ * task, `args`) is held to `MAX_VALUE_DEPTH` where the scheduler takes it.
  */
 export function checkSocketPayload(payload: unknown, what: string): void {
   if (typeof payload !== 'object' || payload === null) return;
@@ -78,7 +45,12 @@ export function checkSocketPayload(payload: unknown, what: string): void {
       }
       continue;
     }
-    if (depth > MAX_VALUE_DEPTH) throw tooDeep(what);
+    if (depth > MAX_DEPTH) {
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        `${what} is nested deeper than ${MAX_DEPTH} levels of arrays and objects: flatten it.`,
+      );
+    }
     const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
     for (const child of children) {
       if (typeof child === 'object' && child !== null) {
@@ -86,4 +58,9 @@ export function checkSocketPayload(payload: unknown, what: string): void {
       }
     }
   }
+}
+
+/** Throws TG_ERR_INVALID_REQUEST when a request body's JSON text nests deeper than MAX_DEPTH. */
+export function checkBodyDepth(text: string): void {
+  checkJsonDepth(text, MAX_DEPTH, { what: 'request body', code: ErrorCode.INVALID_REQUEST });
 }

@@ -6,7 +6,8 @@ import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Caller, Scheduler } from '../scheduler/scheduler.js';
 import { toOutcome } from '../scheduler/outcome-streams.js';
 import { unauthorized } from './auth.js';
-import { MAX_JSON_BODY_BYTES, MAX_VALUE_DEPTH, jsonTextTooDeep } from './bounds.js';
+import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
+import { MAX_JSON_BODY_BYTES } from './bounds.js';
 import { jsonBody } from './json-body.js';
 import { UploadSlots } from './upload-slots.js';
 import { LineTooLongError, LiveNdjsonWriter, forEachLineBatch, writeLine } from './ndjson.js';
@@ -96,7 +97,7 @@ async function uploadTasks(
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!.trim();
         if (line === '') continue;
-        if (jsonTextTooDeep(line)) {
+        if (jsonDepth(line, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH) {
           await submit(inputs);
           throw new TabgridError(
             ErrorCode.INVALID_TASK,

@@ -1,5 +1,5 @@
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import { checkJsonTextDepth } from './bounds.js';
+import { checkBodyDepth } from './bounds.js';
 
 /**
  * A request body as JSON, whatever its Content-Type says: CrowdProcess's Python client sends
@@ -8,7 +8,7 @@ import { checkJsonTextDepth } from './bounds.js';
 export function jsonBody(raw: unknown): unknown {
   if (typeof raw !== 'string') return raw ?? {};
   if (raw.trim() === '') return {};
-  checkJsonTextDepth(raw, 'The request body');
+  checkBodyDepth(raw);
   try {
     return JSON.parse(raw);
   } catch {

@@ -124,9 +124,11 @@ describe('over-deep input is 400, never 500', () => {
       'content-type': 'application/json',
     });
     expect(array.status).toBe(400);
-    // Just under the limit is fine.
-    const ok = await call('POST', `/api/jobs/${id}/tasks`, `${deep(127)}\n`);
+    // A task may nest MAX_VALUE_DEPTH (100) levels, the most a tab may send back as a result.
+    const ok = await call('POST', `/api/jobs/${id}/tasks`, `${deep(100)}\n`);
     expect(ok.status).toBe(201);
+    const over = await call('POST', `/api/jobs/${id}/tasks`, `${deep(101)}\n`);
+    expect(over.status).toBe(400);
   });
 });
 

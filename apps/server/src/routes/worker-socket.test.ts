@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BYTES_TAG } from '@tabgrid/protocol/bytes';
 import { WORKER_LIMITS, WorkerCloseCode } from '@tabgrid/protocol/worker';
-import { buildApp, type App } from '../app.js';
+import { buildApp, type App, type AppOptions } from '../app.js';
 import { loadConfig } from '../config.js';
 import type { WorkerSocketOptions } from './worker-socket.js';
 import { NodeWorker } from '../testing/node-worker.js';
@@ -14,7 +14,7 @@ let dir: string | undefined;
 let server: App | undefined;
 
 /** A listening server on a free port; closed after each test. */
-async function start(workerSocket?: WorkerSocketOptions) {
+async function start(workerSocket?: WorkerSocketOptions, more: Partial<AppOptions> = {}) {
   dir = mkdtempSync(join(tmpdir(), 'tabgrid-ws-'));
   server = await buildApp({
     dataDir: dir,
@@ -22,6 +22,7 @@ async function start(workerSocket?: WorkerSocketOptions) {
     workerWebDir: dir,
     dashboardDir: dir,
     workerSocket,
+    ...more,
   });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (server.app.server.address() as AddressInfo).port;
@@ -139,6 +140,25 @@ describe('the worker socket, facing hostile frames', () => {
     expect(session?.link.address).toBe('127.0.0.1');
     worker.close();
   });
+
+  it('takes the forwarded address from a trusted proxy only', async () => {
+    const { app, wsUrl } = await start(undefined, { trustProxy: ['127.0.0.1'] });
+    const forwarded = new NodeWorker(wsUrl, { headers: { 'x-forwarded-for': '203.0.113.7' } });
+    await forwarded.opened;
+    const [session] = [...app.scheduler.workers.all()];
+    expect(session?.link.address).toBe('203.0.113.7');
+    forwarded.close();
+    await server?.app.close();
+
+    const untrusted = await start();
+    const spoofed = new NodeWorker(untrusted.wsUrl, {
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
+    await spoofed.opened;
+    const [plain] = [...untrusted.app.scheduler.workers.all()];
+    expect(plain?.link.address).toBe('127.0.0.1');
+    spoofed.close();
+  });
 });
 
 describe('the worker socket, per address', () => {
@@ -165,7 +185,7 @@ describe('the worker socket, per address', () => {
   it('takes its cap from TABGRID_MAX_WORKERS_PER_ADDRESS', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-config-'));
     try {
-      const env = { TABGRID_DATA_DIR: dataDir, TABGRID_ADMIN_TOKEN: 't' };
+      const env = { TABGRID_DATA_DIR: dataDir, TABGRID_ADMIN_TOKEN: 'a-test-admin-token' };
       expect(loadConfig(env).maxWorkersPerAddress).toBeUndefined();
       const config = loadConfig({ ...env, TABGRID_MAX_WORKERS_PER_ADDRESS: '1' });
       expect(() => loadConfig({ ...env, TABGRID_MAX_WORKERS_PER_ADDRESS: '0' })).toThrow(

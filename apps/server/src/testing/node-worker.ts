@@ -13,6 +13,8 @@ export interface NodeWorkerOptions {
   credit?: number;
   /** Called before each task; return false to swallow the task (simulates a hung worker). */
   beforeTask?: (jobId: string, index: number) => boolean;
+  /** Extra headers of the upgrade request (a proxy's `X-Forwarded-For`, say). */
+  headers?: Record<string, string>;
 }
 
 export class NodeWorker {
@@ -28,7 +30,7 @@ export class NodeWorker {
     url: string,
     private readonly options: NodeWorkerOptions = {},
   ) {
-    this.socket = new WebSocket(url);
+    this.socket = new WebSocket(url, { headers: options.headers });
     this.opened = new Promise((resolve, reject) => {
       this.socket.once('open', () => resolve());
       this.socket.once('error', reject);
