@@ -15,7 +15,7 @@
  *   patched global or prototype never sees a runtime object; `Promise.prototype` is frozen
  *   because `await` of the runtime's own promises reads its `constructor`.
  */
-import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
+import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol.js';
 
 /** Flush results to the page after a task once this long has passed since the last flush. */
 export const THREAD_FLUSH_INTERVAL_MS = 10;
