@@ -61,11 +61,12 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
   // after job code has started is taken here: natives bound to their receiver, prototype
   // methods uncurried (`call` bound to them), so no lookup reaches a patched value and no
   // job-defined function is ever called with a runtime object as `this` or as an argument.
+  /* eslint-disable @typescript-eslint/unbound-method -- taking prototype methods off their
+     objects is the point: each one is called with an explicit receiver, through `call`. */
   const FunctionCall = Function.prototype.call;
   const uncurry = <A extends unknown[], R>(
     method: (...args: A) => R,
-  ): ((self: unknown, ...args: A) => R) =>
-    FunctionCall.bind(method) as unknown as (self: unknown, ...args: A) => R;
+  ): ((self: unknown, ...args: A) => R) => FunctionCall.bind(method);
   const stringify = JSON.stringify.bind(JSON);
   const parse = JSON.parse.bind(JSON) as (
     text: string,
@@ -106,7 +107,8 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
   ) as (() => unknown) | undefined;
   const eventData: (event: MessageEvent) => unknown = dataGetter
     ? uncurry(dataGetter)
-    : (event) => event.data;
+    : (event) => event.data as unknown;
+  /* eslint-enable @typescript-eslint/unbound-method */
 
   if (protections.stackApi) {
     // Call-site objects (getFunction, getThis) are V8's way to walk a stack as values; job code
