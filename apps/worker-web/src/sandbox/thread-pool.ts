@@ -74,9 +74,10 @@ interface Thread {
   port: MessagePort;
   ready: boolean;
   loaded: boolean;
-  /** The job whose program this thread's realm has evaluated; never changes for a realm. */
-  jobKey: number | undefined;
-  /** That job: the only one whose outcomes this thread may report. */
+  /**
+   * The job whose program this thread's realm has evaluated; never changes for a realm. The
+   * only job whose outcomes this thread may report.
+   */
   job: LocalJob | undefined;
   chunk: (Chunk & { chunkId: number }) | undefined;
   /** When the chunk was handed over. */
@@ -146,7 +147,7 @@ export class ThreadPool {
   pump(): void {
     for (const thread of this.threads) {
       if (thread.chunk) continue;
-      const chunk = this.events.takeChunk(thread.jobKey);
+      const chunk = this.events.takeChunk(thread.job?.key);
       if (!chunk) {
         this.steal(false);
         return;
@@ -191,7 +192,6 @@ export class ThreadPool {
       port,
       ready: false,
       loaded: false,
-      jobKey: undefined,
       job: undefined,
       chunk: undefined,
       dispatchedAt: 0,
@@ -232,10 +232,9 @@ export class ThreadPool {
   private dispatch(current: Thread, chunk: Chunk): void {
     const { job } = chunk;
     let thread = current;
-    if (thread.jobKey !== job.key) {
+    if (thread.job !== job) {
       // One realm per job: a thread that has evaluated another job's code is replaced.
-      if (thread.jobKey !== undefined) thread = this.replace(thread);
-      thread.jobKey = job.key;
+      if (thread.job !== undefined) thread = this.replace(thread);
       thread.job = job;
       this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
     }
