@@ -129,9 +129,10 @@ function Run(probe, args) {
       throw new Error('censored: no runtime promise reached the getter');
     case 'MessageEvent.data':
       // The runtime reads every page message's data; a patched getter would see (and forge) them.
+      const original = Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data').get;
       Object.defineProperty(MessageEvent.prototype, 'data', {
         configurable: true,
-        get() { self.seenMessage = true; return undefined; },
+        get() { self.seenMessage = true; return original.call(this); },
       });
       return 'installed';
     case 'MessageEvent.data:after':
@@ -268,9 +269,10 @@ export const PROBES: Probe[] = [
     observe: 'Promise.prototype.constructor:after',
   },
   {
-    // Captured up front: the patch succeeds and is never consulted (no switch to remove it).
+    // Captured up front: the patch succeeds and is never consulted.
     name: 'MessageEvent.data',
     blocked: /^Error: censored: no page message reached the getter/,
+    without: [{ protections: ['captures'], verdict: /^escaped: a page message reached job code/ }],
     observe: 'MessageEvent.data:after',
   },
   {

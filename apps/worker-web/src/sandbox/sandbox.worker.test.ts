@@ -268,6 +268,8 @@ describe('sandbox thread runtime', () => {
   });
 
   it('ships a runtime whose protections are all on, and builds weakened ones only on request', () => {
+    expect(Object.values(ALL_PROTECTIONS)).toEqual([true, true, true, true, true]);
+    expect(Object.isFrozen(ALL_PROTECTIONS)).toBe(true);
     expect(SANDBOX_WORKER_SOURCE.startsWith('"use strict";\n')).toBe(true);
     expect(SANDBOX_WORKER_SOURCE).toBe(threadSource(ALL_PROTECTIONS));
     expect(SANDBOX_WORKER_SOURCE.endsWith(`, ${JSON.stringify(ALL_PROTECTIONS)});`)).toBe(true);

@@ -35,6 +35,11 @@ export interface Protections {
   intrinsics: boolean;
   /** Network, storage, worker and DOM globals replaced by throwers up the prototype chain. */
   throwers: boolean;
+  /**
+   * Page messages read through the `MessageEvent.prototype.data` getter captured before job
+   * code runs (off: read `event.data`, which job code can redefine to see and forge them).
+   */
+  captures: boolean;
 }
 
 export const ALL_PROTECTIONS: Readonly<Protections> = Object.freeze({
@@ -42,6 +47,7 @@ export const ALL_PROTECTIONS: Readonly<Protections> = Object.freeze({
   stackApi: true,
   intrinsics: true,
   throwers: true,
+  captures: true,
 });
 
 interface WorkerScope {
@@ -105,9 +111,8 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
       ? getOwnPropertyDescriptor(MessageEvent.prototype, 'data')?.get
       : undefined
   ) as (() => unknown) | undefined;
-  const eventData: (event: MessageEvent) => unknown = dataGetter
-    ? uncurry(dataGetter)
-    : (event) => event.data as unknown;
+  const eventData: (event: MessageEvent) => unknown =
+    dataGetter && protections.captures ? uncurry(dataGetter) : (event) => event.data as unknown;
   /* eslint-enable @typescript-eslint/unbound-method */
 
   if (protections.stackApi) {
