@@ -56,6 +56,14 @@ export function App({ runtime, cores }: { runtime: VolunteerRuntime; cores: numb
         <StatTile label="current job" testId="current-job" text>
           {snapshot.currentJobId ?? '—'}
         </StatTile>
+        {snapshot.sandboxFaults > 0 && (
+          <StatTile
+            label="sandbox faults (jobs that tampered with a thread)"
+            testId="sandbox-faults"
+          >
+            {snapshot.sandboxFaults}
+          </StatTile>
+        )}
       </section>
     </main>
   );

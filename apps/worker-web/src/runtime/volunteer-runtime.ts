@@ -34,6 +34,8 @@ export interface RuntimeSnapshot {
   tasksFailed: number;
   tasksPerSecond: number;
   currentJobId: string | undefined;
+  /** Thread messages dropped because a job's code had tampered with its sandbox thread. */
+  sandboxFaults: number;
 }
 
 /**
@@ -85,6 +87,9 @@ export class VolunteerRuntime {
       onOutcomes: (job, outcomes, count, failures, ms) =>
         this.onOutcomes(job, outcomes, count, failures, ms),
       onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
+      // The tasks concerned were already failed with the reason (the server sees that as the
+      // job's program error); the worker protocol has no message to report the fault itself.
+      onFault: () => this.emit(),
     });
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
@@ -270,6 +275,7 @@ export class VolunteerRuntime {
       tasksFailed: this.tasksFailed,
       tasksPerSecond,
       currentJobId: this.currentJobId,
+      sandboxFaults: this.pool.faults,
     };
   }
 

@@ -1,7 +1,7 @@
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PageToThread, ThreadToPage } from './sandbox-protocol';
-import { SANDBOX_WORKER_SOURCE } from './sandbox.worker';
+import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './sandbox.worker';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 
@@ -212,5 +212,67 @@ describe('sandbox thread runtime', () => {
     // The thread is free again: the next chunk runs.
     t.send({ type: 'run', chunkId: 8, tasks: JSON.stringify(tasks.slice(0, 2)), flushEach: false });
     expect(await t.outcomes(8)).toHaveLength(2);
+  });
+
+  it('compiles job code strict and keeps the stack API and Promise.prototype out of its reach', async () => {
+    const program = `function Run(k) {
+      if (k === 'caller') return Run.caller;
+      if (k === 'this') return typeof this;
+      if (k === 'implicit') { leaked = 1; return 'no'; }
+      if (k === 'prepare') { Error.prepareStackTrace = (e, s) => s; return 'no'; }
+      if (k === 'then') { Promise.prototype.then = () => 'patched'; return 'no'; }
+    }`;
+    const outcomes = await run(program, ['caller', 'this', 'implicit', 'prepare', 'then']);
+    expect(outcomes).toMatchObject([
+      {
+        ok: false,
+        error: { name: 'TypeError', message: expect.stringMatching(/'caller'.*strict mode/) },
+      },
+      { ok: true, value: 'undefined' },
+      { ok: false, error: { name: 'ReferenceError', message: 'leaked is not defined' } },
+      {
+        ok: false,
+        error: {
+          name: 'TypeError',
+          message: expect.stringMatching(/read only property 'prepareStackTrace'/),
+        },
+      },
+      {
+        ok: false,
+        error: { name: 'TypeError', message: expect.stringMatching(/read only property 'then'/) },
+      },
+    ]);
+  });
+
+  it('keeps working for the next chunk after job code patched the globals it could reach', async () => {
+    const t = (thread = startThread());
+    const program = `function Run(d) {
+      Array.prototype.push = () => { throw new Error('patched push'); };
+      Array.prototype.shift = () => { throw new Error('patched shift'); };
+      String.prototype.includes = () => { throw new Error('patched includes'); };
+      JSON.stringify = () => '"patched"';
+      JSON.parse = () => [];
+      Object.defineProperty(Object.prototype, 'next', { set() { throw new Error('patched next'); }, configurable: true });
+      return { d };
+    }`;
+    t.send({ type: 'load', jobId: 'j', program, args: null });
+    const tasks = (from: number) => JSON.stringify([{ index: from, input: from }]);
+    t.send({ type: 'run', chunkId: 1, tasks: tasks(1), flushEach: false });
+    t.send({ type: 'run', chunkId: 2, tasks: tasks(2), flushEach: false });
+    t.send({ type: 'run', chunkId: 3, tasks: tasks(3), flushEach: false });
+    for (const chunkId of [1, 2, 3]) {
+      expect(await t.outcomes(chunkId)).toMatchObject([
+        { jobId: 'j', index: chunkId, ok: true, value: { d: chunkId } },
+      ]);
+    }
+  });
+
+  it('ships a runtime whose protections are all on, and builds weakened ones only on request', () => {
+    expect(Object.values(ALL_PROTECTIONS)).toEqual([true, true, true, true, true]);
+    expect(Object.isFrozen(ALL_PROTECTIONS)).toBe(true);
+    expect(SANDBOX_WORKER_SOURCE.startsWith('"use strict";\n')).toBe(true);
+    expect(SANDBOX_WORKER_SOURCE).toBe(threadSource(ALL_PROTECTIONS));
+    expect(SANDBOX_WORKER_SOURCE.endsWith(`, ${JSON.stringify(ALL_PROTECTIONS)});`)).toBe(true);
+    expect(threadSource({ ...ALL_PROTECTIONS, strict: false }).startsWith('(')).toBe(true);
   });
 });

@@ -3,19 +3,76 @@
  * page's no-network Content-Security-Policy; see thread-host.ts). {@link sandboxWorkerMain} is
  * shipped as source text (Function.prototype.toString), so it must be self-contained: it may
  * use globals and its own locals, never a value imported here (type-only imports are erased).
+ *
+ * Job code shares this realm, so nothing of the runtime may be reachable from it (see the
+ * README's sandbox section, and e2e/tests/sandbox-escape.spec.ts for the probes):
+ * - the shipped script and job code are strict: V8 answers `Run.caller` with null for a strict
+ *   caller, `arguments.callee` throws, and call sites give no function or `this` for a strict
+ *   frame or any frame below it;
+ * - `Error.prepareStackTrace` is fixed to undefined, so job code never gets call-site objects;
+ * - the port, its handler, the inbox and every function the runtime calls after job code has
+ *   started are captured before it runs (bound natives, uncurried prototype methods), so a
+ *   patched global or prototype never sees a runtime object; `Promise.prototype` is frozen
+ *   because `await` of the runtime's own promises reads its `constructor`.
  */
-import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
+import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol.js';
 
 /** Flush results to the page after a task once this long has passed since the last flush. */
 export const THREAD_FLUSH_INTERVAL_MS = 10;
+
+/**
+ * The runtime's protections, each one switchable only so that the escape probes can show they
+ * catch the hole when it is open (`weakenedThreadSource` in sandbox-test-hooks.ts, imported by
+ * tests only). The page ships {@link SANDBOX_WORKER_SOURCE}, a constant with every one on:
+ * nothing the page reads (URL, storage, messages) can turn one off.
+ */
+export interface Protections {
+  /** The shipped script and job code run in strict mode. */
+  strict: boolean;
+  /** `Error.prepareStackTrace` fixed to undefined and `Error`'s stack statics unwritable. */
+  stackApi: boolean;
+  /** `Promise.prototype` frozen (the runtime's `await`s read its `constructor`). */
+  intrinsics: boolean;
+  /** Network, storage, worker and DOM globals replaced by throwers up the prototype chain. */
+  throwers: boolean;
+  /**
+   * Page messages read through the `MessageEvent.prototype.data` getter captured before job
+   * code runs (off: read `event.data`, which job code can redefine to see and forge them).
+   */
+  captures: boolean;
+}
+
+export const ALL_PROTECTIONS: Readonly<Protections> = Object.freeze({
+  strict: true,
+  stackApi: true,
+  intrinsics: true,
+  throwers: true,
+  captures: true,
+});
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent) => void) | null;
 }
 
-export function sandboxWorkerMain(flushIntervalMs: number): void {
+/** A queued page message: a null-prototype node, so no property write consults a prototype. */
+interface InboxNode {
+  message: PageToThread;
+  next: InboxNode | null;
+}
+
+export function sandboxWorkerMain(flushIntervalMs: number, protections: Protections): void {
   const scope = globalThis as unknown as WorkerScope;
-  // Captured before any job code runs: a job may patch globals in its own realm, but not these.
+  // ---- Captured before any job code runs ------------------------------------------------
+  // Job code may patch any global or prototype of this realm. Everything the runtime calls
+  // after job code has started is taken here: natives bound to their receiver, prototype
+  // methods uncurried (`call` bound to them), so no lookup reaches a patched value and no
+  // job-defined function is ever called with a runtime object as `this` or as an argument.
+  /* eslint-disable @typescript-eslint/unbound-method -- taking prototype methods off their
+     objects is the point: each one is called with an explicit receiver, through `call`. */
+  const FunctionCall = Function.prototype.call;
+  const uncurry = <A extends unknown[], R>(
+    method: (...args: A) => R,
+  ): ((self: unknown, ...args: A) => R) => FunctionCall.bind(method);
   const stringify = JSON.stringify.bind(JSON);
   const parse = JSON.parse.bind(JSON) as (
     text: string,
@@ -25,14 +82,59 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   const round = Math.round;
   const isView = ArrayBuffer.isView.bind(ArrayBuffer);
   const defineProperty = Object.defineProperty;
+  const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
   const getPrototypeOf = Object.getPrototypeOf as (value: object) => object | null;
-  const hasOwn = (target: object, name: string): boolean =>
-    Object.prototype.hasOwnProperty.call(target, name);
+  const freeze = Object.freeze;
+  const hasOwn = uncurry(Object.prototype.hasOwnProperty) as (
+    self: object,
+    name: string,
+  ) => boolean;
+  const includes = uncurry(String.prototype.includes) as (self: string, part: string) => boolean;
+  const charCodeAt = uncurry(String.prototype.charCodeAt) as (self: string, at: number) => number;
+  const fromCharCode = String.fromCharCode;
+  const toBase64 = btoa;
+  const fromBase64 = atob;
+  const NativePromise = Promise;
+  const NativeError = Error;
+  const NativeTypeError = TypeError;
+  const NativeArrayBuffer = ArrayBuffer;
+  const NativeUint8Array = Uint8Array;
+  const NativeMessageChannel = MessageChannel;
+  const subarray = uncurry(NativeUint8Array.prototype.subarray) as (
+    self: Uint8Array,
+    begin: number,
+    end: number,
+  ) => Uint8Array;
+  // A message's `data` is read through the original getter: job code may redefine it.
+  const dataGetter = (
+    typeof MessageEvent === 'function'
+      ? getOwnPropertyDescriptor(MessageEvent.prototype, 'data')?.get
+      : undefined
+  ) as (() => unknown) | undefined;
+  const eventData: (event: MessageEvent) => unknown =
+    dataGetter && protections.captures ? uncurry(dataGetter) : (event) => event.data as unknown;
+  /* eslint-enable @typescript-eslint/unbound-method */
+
+  if (protections.stackApi) {
+    // Call-site objects (getFunction, getThis) are V8's way to walk a stack as values; job code
+    // only ever gets stack *strings*. captureStackTrace stays usable (error libraries call it).
+    defineProperty(NativeError, 'prepareStackTrace', {
+      value: undefined,
+      writable: false,
+      configurable: false,
+    });
+    const capture = getOwnPropertyDescriptor(NativeError, 'captureStackTrace');
+    if (capture)
+      defineProperty(NativeError, 'captureStackTrace', { writable: false, configurable: false });
+  }
+  if (protections.intrinsics) {
+    freeze(NativePromise.prototype);
+  }
 
   /** Replaces `name` on the global and everywhere up its prototype chain, unconfigurably. */
   function forbid(name: string, message: string, asGetter: boolean): void {
     const thrower = function (): never {
-      throw new Error('TG sandbox: ' + message);
+      throw new NativeError('TG sandbox: ' + message);
     };
     let target: object | null = globalThis;
     while (target) {
@@ -53,35 +155,33 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     }
   }
 
-  // Defence in depth: the inherited CSP already blocks the network; these make it fail loudly.
-  const network = [
-    'fetch',
-    'XMLHttpRequest',
-    'WebSocket',
-    'WebSocketStream',
-    'EventSource',
-    'WebTransport',
-    'importScripts',
-    'BroadcastChannel',
-    'Worker',
-    'SharedWorker',
-  ];
-  for (const name of network) {
-    forbid(name, name + ' is not available to job code (tasks run without network access)', false);
-  }
-  for (const name of ['indexedDB', 'caches']) {
-    forbid(name, name + ' is not available to job code (tasks run without storage)', true);
-  }
-  for (const name of ['document', 'window']) {
-    forbid(name, 'job code runs in a Web Worker: there is no DOM (' + name + ')', true);
-  }
-  const nav = (globalThis as { navigator?: object }).navigator;
-  if (nav && 'sendBeacon' in nav) {
-    defineProperty(nav, 'sendBeacon', {
-      value: function (): never {
-        throw new Error('TG sandbox: navigator.sendBeacon is not available to job code');
-      },
-    });
+  if (protections.throwers) {
+    // Defence in depth: the inherited CSP already blocks the network; these make it fail loudly.
+    const network = [
+      'fetch',
+      'XMLHttpRequest',
+      'WebSocket',
+      'WebSocketStream',
+      'EventSource',
+      'WebTransport',
+      'importScripts',
+      'BroadcastChannel',
+      'Worker',
+      'SharedWorker',
+    ];
+    for (const name of network) {
+      forbid(
+        name,
+        name + ' is not available to job code (tasks run without network access)',
+        false,
+      );
+    }
+    for (const name of ['indexedDB', 'caches']) {
+      forbid(name, name + ' is not available to job code (tasks run without storage)', true);
+    }
+    for (const name of ['document', 'window']) {
+      forbid(name, 'job code runs in a Web Worker: there is no DOM (' + name + ')', true);
+    }
   }
 
   type Run = (input: unknown, args: unknown) => unknown;
@@ -90,20 +190,21 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   let jobArgs: unknown;
   let outcomePrefix = '';
   let post: ((message: ThreadToPage) => void) | undefined;
-  const inbox: PageToThread[] = [];
+  let inboxHead: InboxNode | null = null;
+  let inboxTail: InboxNode | null = null;
   let draining = false;
   /** The chunk the page asked to stop early (another thread is idle and will take the rest). */
   let stopChunkId = -1;
   // A macrotask break on a private channel, so a `stop` from the page can be delivered in the
   // middle of a long chunk. Both ends stay in this closure, out of job code's reach.
-  const NativePromise = Promise;
-  const tick = new MessageChannel();
+  const tick = new NativeMessageChannel();
+  const tickPost = tick.port2.postMessage.bind(tick.port2) as (message: null) => void;
   let resume: (() => void) | undefined;
   tick.port1.onmessage = () => resume?.();
   const yieldToEvents = (): Promise<void> =>
     new NativePromise<void>((resolve) => {
       resume = resolve;
-      tick.port2.postMessage(null);
+      tickPost(null);
     });
 
   function describe(error: unknown): { name: string; message: string; stack: string } {
@@ -150,7 +251,11 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   // Typed arrays and ArrayBuffers travel in the protocol's text form (@tabgrid/protocol/bytes,
   // which this self-contained source cannot import): { "$tabgrid.bytes": kind, base64 }.
   const BYTES_TAG = '$tabgrid.bytes';
-  const views = new Map<string, new (buffer: ArrayBuffer) => ArrayBufferView>();
+  type ViewClass = new (buffer: ArrayBuffer) => ArrayBufferView;
+  // Null-prototype tables and index loops: no Map or iterator method job code could patch.
+  const views = Object.create(null) as Record<string, ViewClass | undefined>;
+  const viewKinds: string[] = [];
+  const viewClasses: ViewClass[] = [];
   for (const kind of [
     'Int8Array',
     'Uint8Array',
@@ -165,15 +270,16 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     'BigUint64Array',
   ]) {
     const View = (globalThis as Record<string, unknown>)[kind];
-    if (typeof View === 'function')
-      views.set(kind, View as new (b: ArrayBuffer) => ArrayBufferView);
+    if (typeof View === 'function') {
+      views[kind] = View as ViewClass;
+      viewKinds[viewKinds.length] = kind;
+      viewClasses[viewClasses.length] = View as ViewClass;
+    }
   }
-  const toBase64 = btoa;
-  const fromBase64 = atob;
-  const fromCharCode = String.fromCharCode;
+  const viewCount = viewKinds.length;
 
   function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
-    return value instanceof ArrayBuffer || isView(value);
+    return value instanceof NativeArrayBuffer || isView(value);
   }
 
   /** 'bytes' if `value` holds a typed array or ArrayBuffer, 'tag' if it misuses the tag key. */
@@ -188,16 +294,20 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     return found;
   }
 
+  // The bytes encoded here are the job's own result: a job that patches typed-array getters
+  // or iterators only garbles its own value.
   function tagBytes(value: ArrayBuffer | ArrayBufferView): object {
     let kind = 'ArrayBuffer';
-    for (const [name, View] of views) if (value instanceof View) kind = name;
+    for (let i = 0; i < viewCount; i++) {
+      if (value instanceof (viewClasses[i] as ViewClass)) kind = viewKinds[i] as string;
+    }
     const bytes =
-      value instanceof ArrayBuffer
-        ? new Uint8Array(value)
-        : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+      value instanceof NativeArrayBuffer
+        ? new NativeUint8Array(value)
+        : new NativeUint8Array(value.buffer, value.byteOffset, value.byteLength);
     let text = '';
     for (let i = 0; i < bytes.length; i += 0x8000) {
-      text += fromCharCode(...bytes.subarray(i, i + 0x8000));
+      text += fromCharCode(...subarray(bytes, i, i + 0x8000));
     }
     return { [BYTES_TAG]: kind, base64: toBase64(text) };
   }
@@ -209,9 +319,9 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     const kind = tagged[BYTES_TAG];
     if (typeof kind !== 'string' || typeof tagged.base64 !== 'string') return value;
     const raw = fromBase64(tagged.base64);
-    const bytes = new Uint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
-    const View = views.get(kind);
+    const bytes = new NativeUint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = charCodeAt(raw, i);
+    const View = views[kind];
     return View ? new View(bytes.buffer) : bytes.buffer;
   }
 
@@ -219,7 +329,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
   function toJson(value: unknown): string {
     const found = scan(value);
     if (found === 'tag') {
-      throw new TypeError(
+      throw new NativeTypeError(
         'Run returned a value using the reserved key "' + BYTES_TAG + '"; rename that key',
       );
     }
@@ -233,7 +343,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
             })
           : stringify(value);
     } catch (error) {
-      throw new TypeError(
+      throw new NativeTypeError(
         'Run returned a value that cannot be sent as JSON (' +
           describe(error).message +
           '); return plain JSON values',
@@ -242,20 +352,25 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     return text === undefined ? 'null' : text;
   }
 
+  // Strict job code: `arguments.callee` and `.caller` throw inside it, and it cannot turn a
+  // runtime frame sloppy. Sloppy-only programs (`with`, octal literals, implicit globals,
+  // `this` as the global in Run) fail to load or throw, with the parser's or engine's message.
+  const jobPrologue = protections.strict ? '"use strict";\n' : '';
+
   function load(jobId: string, program: string, args: unknown): void {
     // `args` arrived with typed arrays in the text form, like task inputs.
     const argsJson = stringify(args) ?? 'null';
-    jobArgs = argsJson.includes(BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
+    jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
     outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
     try {
       // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; its opaque origin and the page's CSP contain it
       const factory = new Function(
         'args',
-        program + '\n;return typeof Run === "function" ? Run : undefined;',
+        jobPrologue + program + '\n;return typeof Run === "function" ? Run : undefined;',
       ) as (args: unknown) => Run | undefined;
       run = factory(args);
       if (run === undefined) {
-        loadError = new TypeError('the program must define a function Run(input, args)');
+        loadError = new NativeTypeError('the program must define a function Run(input, args)');
       }
     } catch (error) {
       loadError = error;
@@ -264,7 +379,7 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
 
   async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
     const tasks = (
-      json.includes(BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
+      includes(json, BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
     ) as ThreadTask[];
     // Outcome texts joined by commas as they come: a plain string, which job code cannot
     // reach or patch the way it could patch Array.prototype.push or join.
@@ -319,7 +434,10 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
 
   async function drain(): Promise<void> {
     draining = true;
-    for (let message = inbox.shift(); message; message = inbox.shift()) {
+    while (inboxHead !== null) {
+      const message = inboxHead.message;
+      inboxHead = inboxHead.next;
+      if (inboxHead === null) inboxTail = null;
       if (message.type === 'load') {
         load(message.jobId, message.program, message.args);
         post?.({ type: 'loaded' });
@@ -339,17 +457,26 @@ export function sandboxWorkerMain(flushIntervalMs: number): void {
     const send = port.postMessage.bind(port) as (message: ThreadToPage) => void;
     post = send;
     port.onmessage = (inner: MessageEvent) => {
-      const message = inner.data as PageToThread;
+      const message = eventData(inner) as PageToThread;
       if (message.type === 'stop') {
         stopChunkId = message.chunkId;
         return;
       }
-      inbox.push(message);
+      const node = { __proto__: null, message, next: null } as unknown as InboxNode;
+      if (inboxTail === null) inboxHead = node;
+      else inboxTail.next = node;
+      inboxTail = node;
       if (!draining) void drain();
     };
     send({ type: 'ready' });
   };
 }
 
-/** The thread's source, as the page starts it (thread-host.ts). */
-export const SANDBOX_WORKER_SOURCE = `(${sandboxWorkerMain.toString()})(${THREAD_FLUSH_INTERVAL_MS});`;
+/** The thread's script for these protections (tests only ever pass anything but all of them). */
+export function threadSource(protections: Readonly<Protections> = ALL_PROTECTIONS): string {
+  const directive = protections.strict ? '"use strict";\n' : '';
+  return `${directive}(${sandboxWorkerMain.toString()})(${THREAD_FLUSH_INTERVAL_MS}, ${JSON.stringify(protections)});`;
+}
+
+/** The thread's source, as the page starts it (thread-host.ts): every protection on. */
+export const SANDBOX_WORKER_SOURCE = threadSource();

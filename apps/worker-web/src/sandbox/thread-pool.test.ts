@@ -65,6 +65,7 @@ function setup(chunks: Chunk[], size = 1) {
   const host = new FakeHost();
   const outcomes: string[] = [];
   const requeued: { tasks: ThreadTask[]; suspect: boolean }[] = [];
+  const faults: { job: string; reason: string }[] = [];
   const pool = new ThreadPool(
     size,
     {
@@ -76,11 +77,12 @@ function setup(chunks: Chunk[], size = 1) {
         outcomes.push(...parsed.map((item) => JSON.stringify(item)));
       },
       onRequeue: (_job, items, suspect) => requeued.push({ tasks: items, suspect }),
+      onFault: (faulty, reason) => faults.push({ job: faulty.jobId, reason }),
     },
     host,
   );
   const run = (thread: FakeThread) => thread.sent.find((m) => m.type === 'run');
-  return { host, pool, outcomes, requeued, run };
+  return { host, pool, outcomes, requeued, faults, run };
 }
 
 beforeEach(() => {
@@ -247,18 +249,6 @@ describe('ThreadPool', () => {
     expect(busy.sent.filter((m) => m.type === 'stop')).toEqual([]);
   });
 
-  it('replaces a thread that reports more outcomes than it was given', () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    const { host, outcomes, requeued, run } = setup([{ job, tasks: tasks(0, 1), exact: false }]);
-    const thread = host.threads[0] as FakeThread;
-    const { chunkId } = run(thread) as { chunkId: number };
-    thread.reply(results(chunkId, [0, 1, 2], { ms: 1, done: true }));
-    warn.mockRestore();
-    expect(outcomes).toEqual([]);
-    expect(requeued).toEqual([{ tasks: tasks(0, 1), suspect: false }]);
-    expect(host.terminated).toEqual([1]);
-  });
-
   it('steals ahead, before any thread idles, from a chunk whose timings show much work left', () => {
     const range = Array.from({ length: 10 }, (_, i) => i);
     for (const [ms, expected] of [
@@ -279,5 +269,157 @@ describe('ThreadPool', () => {
       long.reply(results(chunkId, [0], { ms }));
       expect(long.sent.filter((m) => m.type === 'stop')).toHaveLength(expected);
     }
+  });
+});
+
+describe('ThreadPool: a thread whose job code subverted its runtime', () => {
+  const other: LocalJob = { ...job, key: 2, jobId: 'other' };
+  const text = (fields: Record<string, unknown>) =>
+    JSON.stringify({ jobId: 'j', index: 0, ms: 0, ok: true, value: 0, ...fields });
+  const forge = (chunkId: number, outcomes: string, count = 1, failures = 0): ThreadToPage => ({
+    type: 'results',
+    chunkId,
+    outcomes,
+    count,
+    failures,
+    ms: 0,
+    done: true,
+  });
+
+  function faulty() {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const { host, pool, outcomes, requeued, faults, run } = setup([
+      { job, tasks: tasks(0, 1), exact: false },
+    ]);
+    const thread = host.threads[0] as FakeThread;
+    const { chunkId } = run(thread) as { chunkId: number };
+    thread.reply({ type: 'ready' });
+    return { host, pool, outcomes, requeued, thread, chunkId, faults, warn };
+  }
+
+  // Each forged message is paired with the honest one it differs from, which the pool accepts:
+  // the only reason for the drop is the forged part.
+  const cases: [string, (chunkId: number) => ThreadToPage, RegExp][] = [
+    [
+      'an outcome for another job',
+      (c) => forge(c, text({ jobId: 'other' }) + ',' + text({ index: 1 }), 2),
+      /names another job/,
+    ],
+    [
+      'an outcome for a task it was not given',
+      (c) => forge(c, text({ index: 7 }) + ',' + text({ index: 1 }), 2),
+      /not for the task given \(0\)/,
+    ],
+    [
+      'outcomes out of chunk order',
+      (c) => forge(c, text({ index: 1 }) + ',' + text({ index: 0 }), 2),
+      /not for the task given/,
+    ],
+    [
+      'a value that smuggles in an extra outcome',
+      (c) =>
+        forge(c, text({ index: 0 }).slice(0, -1) + '},' + text({ jobId: 'other', index: 1 }), 1),
+      /2 outcomes where the message says 1/,
+    ],
+    ['text that is not JSON', (c) => forge(c, '{"jobId":"j",', 1), /not JSON/],
+    [
+      'a timeout only the page may declare',
+      (c) =>
+        forge(
+          c,
+          text({
+            ok: false,
+            value: undefined,
+            error: { name: 'E', message: 'm', stack: '', timedOut: true },
+          }),
+          1,
+          1,
+        ),
+      /malformed error/,
+    ],
+    ['results for a chunk it is not running', (c) => forge(c + 1, text({}), 1), /chunk/],
+    [
+      'more outcomes than tasks',
+      (c) => forge(c, [0, 1, 2].map((index) => text({ index })).join(','), 3),
+      /more outcomes/,
+    ],
+    [
+      'a message outside the thread protocol',
+      () => ({ type: 'hello' }) as unknown as ThreadToPage,
+      /not part of the thread protocol/,
+    ],
+  ];
+
+  for (const [what, message, reason] of cases) {
+    it(`drops ${what}, counts it, fails the thread's tasks and replaces the thread`, () => {
+      const { host, pool, outcomes, requeued, thread, chunkId, faults, warn } = faulty();
+      thread.reply(message(chunkId));
+      warn.mockRestore();
+      expect(pool.faults).toBe(1);
+      expect(faults).toEqual([{ job: 'j', reason: expect.stringMatching(reason) }]);
+      // Nothing of the forged text went on; the page's own failures for both tasks did.
+      expect(outcomes.map((o) => JSON.parse(o) as unknown)).toEqual(
+        [0, 1].map((index) => ({
+          jobId: 'j',
+          index,
+          ms: 0,
+          ok: false,
+          error: { name: 'SandboxViolation', message: expect.stringMatching(reason), stack: '' },
+        })),
+      );
+      expect(requeued).toEqual([]);
+      expect(host.terminated).toEqual([1]);
+      expect(host.threads).toHaveLength(2);
+    });
+  }
+
+  it('accepts the honest counterpart of every forged message above', () => {
+    const { pool, outcomes, thread, chunkId, faults, warn } = faulty();
+    thread.reply(
+      forge(
+        chunkId,
+        text({}) +
+          ',' +
+          text({
+            index: 1,
+            ok: false,
+            value: undefined,
+            error: { name: 'E', message: 'm', stack: '' },
+          }),
+        2,
+        1,
+      ),
+    );
+    warn.mockRestore();
+    expect(pool.faults).toBe(0);
+    expect(faults).toEqual([]);
+    expect(outcomes).toHaveLength(2);
+  });
+
+  it('never runs another job in a realm that has evaluated a job', () => {
+    const { host, run } = setup([
+      { job, tasks: tasks(0), exact: false },
+      { job: other, tasks: tasks(0), exact: false },
+      { job, tasks: tasks(1), exact: false },
+    ]);
+    const first = host.threads[0] as FakeThread;
+    first.reply({ type: 'ready' });
+    first.reply(results((run(first) as { chunkId: number }).chunkId, [0], { done: true }));
+    // The next chunk is another job's: a fresh worker loads it, the old one is terminated.
+    expect(host.terminated).toEqual([1]);
+    const second = host.threads[1] as FakeThread;
+    expect(second.sent[0]).toMatchObject({ type: 'load', jobId: 'other' });
+    expect(first.sent.filter((m) => m.type === 'load')).toHaveLength(1);
+    second.reply({ type: 'ready' });
+    const done: ThreadToPage = {
+      ...results((run(second) as { chunkId: number }).chunkId, [0], { done: true }),
+    };
+    second.reply({
+      ...done,
+      type: 'results',
+      outcomes: JSON.stringify({ jobId: 'other', index: 0, ms: 0, ok: true, value: 0 }),
+    } as ThreadToPage);
+    expect(host.terminated).toEqual([1, 2]);
+    expect((host.threads[2] as FakeThread).sent[0]).toMatchObject({ type: 'load', jobId: 'j' });
   });
 });

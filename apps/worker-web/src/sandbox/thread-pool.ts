@@ -1,6 +1,7 @@
 import { SandboxThreadHost } from './thread-host';
 import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
 import { THREAD_FLUSH_INTERVAL_MS } from './sandbox.worker';
+import { checkOutcomes } from './outcome-check';
 
 /** A job as this page knows it. `key` is unique per `job` frame, so a reconnect never reuses it. */
 export interface LocalJob {
@@ -35,6 +36,12 @@ export interface ThreadPoolEvents {
   onOutcomes(job: LocalJob, outcomes: string, count: number, failures: number, ms: number): void;
   /** Unrun tasks going back to the front of the local queue; `suspect` ones must run exactly. */
   onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void;
+  /**
+   * A thread running `job` sent something its runtime never sends (a forged or malformed
+   * outcome, results for a chunk it was not given): its job code has subverted the runtime.
+   * The message was dropped; the thread's unreported tasks were failed with `reason`.
+   */
+  onFault?(job: LocalJob, reason: string): void;
 }
 
 /** Allowance for a thread that is still starting (worker spawn, port hand-over). */
@@ -67,8 +74,11 @@ interface Thread {
   port: MessagePort;
   ready: boolean;
   loaded: boolean;
-  /** The job whose program this thread's realm has evaluated; never changes for a realm. */
-  jobKey: number | undefined;
+  /**
+   * The job whose program this thread's realm has evaluated; never changes for a realm. The
+   * only job whose outcomes this thread may report.
+   */
+  job: LocalJob | undefined;
   chunk: (Chunk & { chunkId: number }) | undefined;
   /** When the chunk was handed over. */
   dispatchedAt: number;
@@ -102,6 +112,8 @@ function remainingMs(thread: Thread): number {
 export class ThreadPool {
   private readonly threads: Thread[] = [];
   private nextChunkId = 1;
+  /** Messages dropped because a thread's job code had subverted its runtime. */
+  private faultCount = 0;
   private stealTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -114,6 +126,11 @@ export class ThreadPool {
 
   get size(): number {
     return this.threads.length;
+  }
+
+  /** Thread messages dropped as forged or malformed since the pool started. */
+  get faults(): number {
+    return this.faultCount;
   }
 
   resize(size: number): void {
@@ -130,7 +147,7 @@ export class ThreadPool {
   pump(): void {
     for (const thread of this.threads) {
       if (thread.chunk) continue;
-      const chunk = this.events.takeChunk(thread.jobKey);
+      const chunk = this.events.takeChunk(thread.job?.key);
       if (!chunk) {
         this.steal(false);
         return;
@@ -175,7 +192,7 @@ export class ThreadPool {
       port,
       ready: false,
       loaded: false,
-      jobKey: undefined,
+      job: undefined,
       chunk: undefined,
       dispatchedAt: 0,
       stopping: false,
@@ -215,10 +232,10 @@ export class ThreadPool {
   private dispatch(current: Thread, chunk: Chunk): void {
     const { job } = chunk;
     let thread = current;
-    if (thread.jobKey !== job.key) {
+    if (thread.job !== job) {
       // One realm per job: a thread that has evaluated another job's code is replaced.
-      if (thread.jobKey !== undefined) thread = this.replace(thread);
-      thread.jobKey = job.key;
+      if (thread.job !== undefined) thread = this.replace(thread);
+      thread.job = job;
       this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
     }
     const chunkId = this.nextChunkId++;
@@ -293,7 +310,7 @@ export class ThreadPool {
 
   private onThreadMessage(thread: Thread, data: unknown): void {
     if (!isThreadToPage(data)) {
-      console.warn('[tabgrid] ignored an unexpected message from a sandbox thread');
+      this.onFault(thread, 'a message that is not part of the thread protocol');
       return;
     }
     switch (data.type) {
@@ -307,13 +324,25 @@ export class ThreadPool {
         return;
       case 'results': {
         const chunk = thread.chunk;
-        if (!chunk || data.chunkId !== chunk.chunkId) return;
+        // The runtime only ever reports the chunk it is running: anything else is forged.
+        if (!chunk || data.chunkId !== chunk.chunkId) {
+          this.onFault(thread, `results for chunk ${data.chunkId}, which it was not running`);
+          return;
+        }
         if (data.count > chunk.tasks.length - thread.reported) {
-          // More outcomes than tasks: the realm is corrupt (job code tampered with it).
-          console.warn(`[tabgrid] sandbox thread ${thread.workerId} over-reported; replacing it`);
-          this.requeueRest(thread);
-          this.replace(thread);
-          this.pump();
+          this.onFault(thread, 'more outcomes than tasks it was given');
+          return;
+        }
+        const forged = checkOutcomes(
+          data.outcomes,
+          data.count,
+          data.failures,
+          chunk.job.jobId,
+          chunk.tasks,
+          thread.reported,
+        );
+        if (forged !== undefined) {
+          this.onFault(thread, forged);
           return;
         }
         thread.reported += data.count;
@@ -331,6 +360,42 @@ export class ThreadPool {
         return;
       }
     }
+  }
+
+  /**
+   * The thread's realm is corrupt: job code reached its runtime (or its port). The message is
+   * dropped and counted; the tasks it held fail with a clear error (the job's own code broke
+   * them, so running them again would only break the next realm), and the thread is replaced.
+   * A thread that has run no job yet is just replaced: no job code ran there.
+   */
+  private onFault(thread: Thread, what: string): void {
+    this.faultCount++;
+    const chunk = thread.chunk;
+    const reason = `the job's code tampered with its sandbox thread (${what}); the thread was replaced`;
+    console.warn(`[tabgrid] sandbox thread ${thread.workerId}: ${reason}`);
+    const job = thread.job;
+    if (chunk && chunk.job === job) {
+      const rest = chunk.tasks.slice(thread.reported);
+      if (rest.length > 0) {
+        const error = { name: 'SandboxViolation', message: reason, stack: '' };
+        let outcomes = '';
+        for (const task of rest) {
+          const text = JSON.stringify({
+            jobId: job.jobId,
+            index: task.index,
+            ms: 0,
+            ok: false,
+            error,
+          });
+          outcomes = outcomes === '' ? text : outcomes + ',' + text;
+        }
+        thread.reported = chunk.tasks.length;
+        this.events.onOutcomes(job, outcomes, rest.length, rest.length, 0);
+      }
+    }
+    if (job) this.events.onFault?.(job, reason);
+    this.replace(thread);
+    this.pump();
   }
 
   private requeueRest(thread: Thread, suspect = false): void {

@@ -1,0 +1,61 @@
+import type { ThreadTask } from './sandbox-protocol';
+
+/**
+ * Defence in depth against a thread whose runtime job code has subverted: the outcome texts a
+ * thread reports are accepted only if they are exactly `count` protocol outcomes, in chunk
+ * order, for the tasks the page gave that thread (`tasks[from]`, `tasks[from + 1]`, …) of the
+ * job that thread runs. Returns undefined when they are, else why not (for the fault report).
+ *
+ * The texts are forwarded to the server as they are, so they are checked with the parser the
+ * server uses (JSON.parse: same grammar, last duplicate key wins on both sides). A text that
+ * passes here is read by the server as these same outcomes, and nothing else.
+ */
+export function checkOutcomes(
+  text: string,
+  count: number,
+  failures: number,
+  jobId: string,
+  tasks: readonly ThreadTask[],
+  from: number,
+): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse('[' + text + ']');
+  } catch {
+    return 'outcome text is not JSON';
+  }
+  if (!Array.isArray(parsed) || parsed.length !== count) {
+    return `${Array.isArray(parsed) ? parsed.length : 'no'} outcomes where the message says ${count}`;
+  }
+  let failed = 0;
+  for (let i = 0; i < count; i++) {
+    const item = parsed[i] as Record<string, unknown> | null;
+    const task = tasks[from + i];
+    if (typeof item !== 'object' || item === null || Array.isArray(item) || !task) {
+      return `outcome ${i} is not an outcome object`;
+    }
+    if (item.jobId !== jobId) return `outcome ${i} names another job`;
+    if (item.index !== task.index) return `outcome ${i} is not for the task given (${task.index})`;
+    const ms = item.ms;
+    if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) return `outcome ${i} has no ms`;
+    if (item.ok === false) {
+      failed++;
+      const error = item.error as Record<string, unknown> | null;
+      if (
+        typeof error !== 'object' ||
+        error === null ||
+        typeof error.name !== 'string' ||
+        typeof error.message !== 'string' ||
+        typeof error.stack !== 'string' ||
+        // Only the page decides that a task timed out (it terminates the thread to do so).
+        'timedOut' in error
+      ) {
+        return `outcome ${i} has a malformed error`;
+      }
+    } else if (item.ok !== true || !('value' in item)) {
+      return `outcome ${i} is neither a value nor an error`;
+    }
+  }
+  if (failed !== failures) return `${failed} failures where the message says ${failures}`;
+  return undefined;
+}
