@@ -109,12 +109,13 @@ describe('hoarding', () => {
       await new Promise((r) => setTimeout(r, 200));
       const hoarded = raw.tasks().length;
       expect(hoarded).toBeLessThan(100); // 2 per counted thread (at most 32) and what it earned
+      // The tasks are still there for the next worker (before the fix it had them all).
+      expect(env.server.scheduler.findJob(job.id)!.waiting).toBeGreaterThan(400);
       fleet = new Fleet({ url: env.wsUrl, workers: 1, credit: 16 });
-      const started = Date.now();
       await fleet.start();
       const honest = fleet.workers[0]!;
+      // Within the job's timeout (1 s) of joining, not after the hoarder's tasks time out.
       await until(() => honest.stats.tasksReceived > 0, 1000, 'honest worker gets tasks');
-      expect(Date.now() - started).toBeLessThan(1000);
       // Everything the hoarder does not sit on is done by the honest worker.
       await until(
         async () => (await job.status()).finished === 500 - (hoarded - 1),

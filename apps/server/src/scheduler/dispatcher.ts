@@ -171,7 +171,7 @@ export class Dispatcher {
         const failed = this.scheduler.failAttempt(
           job,
           task,
-          'lost',
+          'crash',
           'its tab crashed or disconnected while running it alone.',
           // It stays a suspect: it runs alone again, so its next loss is charged too.
           (again) => job.suspects.set(again.index, again),

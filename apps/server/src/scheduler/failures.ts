@@ -12,18 +12,19 @@ export function unstorableResult(index: number, err: unknown): TaskFailure {
   };
 }
 
-/** A task timed out `attempts` times. */
-export function timedOut(
+/** A task timed out, or was never answered by a live worker, `attempts` times. */
+export function failedAttempts(
   index: number,
+  type: 'timeout' | 'lost',
   attempts: number,
   maxAttempts: number,
   detail: string,
 ): TaskFailure {
   return {
-    name: 'TimeoutError',
+    name: type === 'timeout' ? 'TimeoutError' : 'LostError',
     message: `Task ${index} failed ${attempts} time(s) (maxAttempts ${maxAttempts}): ${detail}`,
     stack: '',
-    type: 'timeout',
+    type,
   };
 }
 

@@ -22,7 +22,7 @@ import {
 } from './scheduling-options.js';
 import { checkProgram } from './check-program.js';
 import { Dispatcher } from './dispatcher.js';
-import { crashed, pausedReason, timedOut } from './failures.js';
+import { crashed, failedAttempts, pausedReason } from './failures.js';
 import { JobRuntime, type Lease } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
 import { FINISHED_POINTS } from './rate-series.js';
@@ -386,31 +386,31 @@ export class Scheduler {
   }
 
   /**
-   * A task failed without an answer: it ran out of time (`timeout`, up to `maxAttempts`), or its
-   * worker lost it while it ran there alone (`lost`: a crash, maybe its own; up to
-   * {@link crashLimit}). It goes back to the queue until then, and settles as an error after.
-   * Tasks settled `lost` count towards pausing their job.
+   * A task failed without an answer: it ran out of time or its live worker never answered it
+   * (`timeout` / `lost`, up to `maxAttempts`), or its tab dropped while it ran there alone
+   * (`crash`: maybe its own doing; up to {@link crashLimit}, settling as `lost`, and counting
+   * towards pausing its job). It goes back to the queue until then, and settles as an error after.
    */
   failAttempt(
     job: JobRuntime,
     task: Lease['task'],
-    type: Extract<TaskErrorType, 'lost' | 'timeout'>,
+    kind: Extract<TaskErrorType, 'lost' | 'timeout'> | 'crash',
     detail: string,
     requeue: (task: Lease['task']) => void = (again) => job.queue?.requeue(again),
   ): Settled | undefined {
     const attempts = (job.attempts.get(task.index) ?? 0) + 1;
-    const limit = type === 'lost' ? this.crashLimit(job) : job.record.maxAttempts;
+    const limit = kind === 'crash' ? this.crashLimit(job) : job.record.maxAttempts;
     if (attempts < limit) {
       job.attempts.set(task.index, attempts);
       this.saveTries(job, task.index);
       requeue(task);
       return undefined;
     }
-    const failure: TaskFailure =
-      type === 'timeout'
-        ? timedOut(task.index, attempts, job.record.maxAttempts, detail)
-        : crashed(task.index, attempts, limit, detail);
-    if (type === 'lost') this.noteCrashed(job);
+    let failure: TaskFailure;
+    if (kind === 'crash') {
+      failure = crashed(task.index, attempts, limit, detail);
+      this.noteCrashed(job);
+    } else failure = failedAttempts(task.index, kind, attempts, job.record.maxAttempts, detail);
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
   }
 

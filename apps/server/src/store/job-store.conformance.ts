@@ -54,10 +54,18 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
         program: 'function Run(d){return d}',
         argsJson: '{"k":1}',
       });
-      await store.updateJob(jobRecord('a', { state: 'closed', total: 3 }));
+      const paused = 'Paused: 3 tasks crashed or lost their tab 3 time(s) each.';
+      await store.updateJob(jobRecord('a', { state: 'closed', total: 3, paused, crashedTasks: 3 }));
       const jobs = await store.listJobs();
       expect(jobs).toHaveLength(1);
-      expect(jobs[0]).toMatchObject({ id: 'a', state: 'closed', total: 3 });
+      // A paused job stays paused across a restart, with its reason and crash count.
+      expect(jobs[0]).toMatchObject({
+        id: 'a',
+        state: 'closed',
+        total: 3,
+        paused,
+        crashedTasks: 3,
+      });
       expect(await store.getJobCode('a')).toEqual({
         program: 'function Run(d){return d}',
         argsJson: '{"k":1}',
