@@ -1,23 +1,17 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import ts from 'typescript';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { crashHandlers } from './crash-policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tabgrid-crash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The policy module as plain JavaScript, for a real Node process to load. */
+/** The built policy module (turbo builds the package before its tests), for a real Node process. */
 function compiledPolicy(): string {
-  const source = readFileSync(new URL('./crash-policy.ts', import.meta.url), 'utf8');
-  const { outputText } = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  });
-  const path = join(dir, 'crash-policy.mjs');
-  writeFileSync(path, outputText);
-  return path;
+  return fileURLToPath(new URL('../dist/crash-policy.js', import.meta.url));
 }
 
 /** Runs `body` in a fresh Node process with the policy installed; returns its exit and output. */

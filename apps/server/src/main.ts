@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
+import { installCrashPolicy } from './crash-policy.js';
+
+// First of all: whatever escapes every catch is logged loudly (see crash-policy.ts).
+installCrashPolicy(console);
 
 let config: ReturnType<typeof loadConfig>;
 try {

@@ -155,13 +155,19 @@ async function streamOutcomes(
   // stream=True) block until they see the status.
   out.flushHeaders();
   if (!live) {
-    for (let cursor = from; ;) {
-      const rows = await scheduler.store.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
-      for (const row of rows) await writeLine(out, outcomeLine(toOutcome(row), kind, meta));
-      if (rows.length < READ_PAGE) break;
-      cursor = rows[rows.length - 1]!.seq;
+    try {
+      for (let cursor = from; ;) {
+        const rows = await scheduler.store.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
+        for (const row of rows) await writeLine(out, outcomeLine(toOutcome(row), kind, meta));
+        if (rows.length < READ_PAGE) break;
+        cursor = rows[rows.length - 1]!.seq;
+      }
+      out.end();
+    } catch (err) {
+      // The status line is gone: cutting the chunked body short is how HTTP says "incomplete".
+      request.log.error({ err, jobId: job.record.id }, 'reading outcomes failed');
+      out.destroy();
     }
-    out.end();
     return;
   }
   const id = `rest-${randomUUID()}`;
@@ -175,7 +181,9 @@ async function streamOutcomes(
       if (writer.write(items.map((item) => outcomeLine(item, kind, meta)))) ready();
       else out.once('drain', ready);
     },
-    end: () => writer.end(),
+    // A stream the server could not finish (an undecodable row, say) is cut short, not ended
+    // cleanly: the client sees an incomplete response and resumes with ?from.
+    end: (reason) => (reason === 'error' ? out.destroy() : writer.end()),
   });
 }
 

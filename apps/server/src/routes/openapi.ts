@@ -493,6 +493,7 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
           'workers',
           'duplicates',
           'dropped',
+          'forged',
           'excludedWorkers',
           'eventLoopDelayMs',
           'rssMb',
@@ -502,6 +503,10 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
           workers: { type: 'integer', description: 'Connected worker tabs.' },
           duplicates: { type: 'integer' },
           dropped: { type: 'integer' },
+          forged: {
+            type: 'integer',
+            description: 'Outcomes and hand-backs from connections the task was not leased to.',
+          },
           excludedWorkers: { type: 'integer' },
           eventLoopDelayMs: {
             type: 'object',

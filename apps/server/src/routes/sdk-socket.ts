@@ -135,8 +135,13 @@ function handlers(
             { subscriptionId: req.subscriptionId, jobId: req.jobId, items: items.map(binaryOut) },
             ready,
           ),
-        end: (reason) =>
-          socket.emit('job:end', { subscriptionId: req.subscriptionId, jobId: req.jobId, reason }),
+        end: (reason, message) =>
+          socket.emit('job:end', {
+            subscriptionId: req.subscriptionId,
+            jobId: req.jobId,
+            reason,
+            ...(message === undefined ? {} : { message }),
+          }),
       });
       return { subscribed: true };
     },

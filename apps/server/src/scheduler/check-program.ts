@@ -1,14 +1,17 @@
-import { Script } from 'node:vm';
+import { compileFunction } from 'node:vm';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 
 /**
  * Refuses a program that cannot run: a syntax error (with the parser's message and line) or no
  * `Run` at all. The program is only compiled here, never run: job code is untrusted and runs
- * only in the volunteers' sandboxes.
+ * only in the volunteers' sandboxes. It is compiled as the tab's threads compile it: a strict
+ * function body taking `args`, so a sloppy-only program (`with`, `010`) is refused here rather
+ * than failing every task on the tabs.
  */
 export function checkProgram(program: string): void {
   try {
-    new Script(program, { filename: 'program.js' });
+    // The directive on the program's first line keeps the parser's line numbers right.
+    compileFunction(`"use strict";${program}`, ['args'], { filename: 'program.js' });
   } catch (err) {
     const error = err as Error;
     const where = /program\.js:(\d+)/.exec(error.stack ?? '')?.[1];

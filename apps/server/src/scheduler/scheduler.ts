@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { socketFormToJson } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { MAX_VALUE_DEPTH, checkDepth } from '@tabgrid/protocol/limits';
 import {
   JOB_DEFAULTS,
   type CreateJobRequest,
@@ -141,6 +142,7 @@ export class Scheduler {
       lastResult: null,
       lastSeq: 0,
     };
+    checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
     const code = { program: req.program, argsJson: socketFormToJson(req.args) };
     await this.store.createJob(record, code);
     const job = new JobRuntime(record, this.store, code);
@@ -187,8 +189,12 @@ export class Scheduler {
       caller,
       jobId,
       batchId,
-      // Typed arrays arrive as socket.io binary attachments; stored in the text form.
-      tasks.map((task) => socketFormToJson(task)),
+      // Typed arrays arrive as socket.io binary attachments; stored in the text form. A task
+      // nests no deeper than a tab may answer (a Run that returns its input must be able to).
+      tasks.map((task) => {
+        checkDepth(task, MAX_VALUE_DEPTH, { what: 'task', code: ErrorCode.INVALID_TASK });
+        return socketFormToJson(task);
+      }),
     );
   }
 
