@@ -154,7 +154,9 @@ test('watch a job computed by tabs reach 100% with the real totals, then cancel 
   await expect(page.getByTestId('job-name')).toHaveText('slow');
   await page.getByTestId('cancel-job').click();
   await expect(page.getByTestId('confirm-dialog')).toBeVisible();
-  await expect(page.getByTestId('confirm-dialog')).toContainText('unsettled tasks are dropped');
+  await expect(page.getByTestId('confirm-dialog')).toContainText(
+    'unsettled tasks settle as cancelled errors',
+  );
   await page.getByTestId('confirm-yes').click();
   await expect(page.getByTestId('job-state')).toHaveText('cancelled');
   await expect(page.getByTestId('confirm-dialog')).toHaveCount(0);

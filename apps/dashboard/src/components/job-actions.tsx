@@ -1,7 +1,7 @@
-/** Cancel and Delete, each behind a confirmation. Not rendered for viewer keys. */
+/** Resume (of a paused job), Cancel and Delete, the last two behind a confirmation. Not rendered for viewer keys. */
 import { useState } from 'react';
 import type { JobInfo } from '@tabgrid/protocol/jobs';
-import { cancelJob, deleteJob } from '../lib/job-actions.js';
+import { cancelJob, deleteJob, resumeJob } from '../lib/job-actions.js';
 import { ConfirmDialog } from './confirm-dialog.js';
 
 interface JobActionsProps {
@@ -40,8 +40,36 @@ export function JobActions({ job, token, onDeleted }: JobActionsProps) {
     }
   };
 
+  const resume = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await resumeJob(token, job.id);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <div className="actions">
+      {running && job.paused ? (
+        <button
+          type="button"
+          className="button"
+          disabled={busy}
+          onClick={() => void resume()}
+          data-testid="resume-job"
+        >
+          Resume
+        </button>
+      ) : null}
+      {pending === undefined && error ? (
+        <span className="notice notice--bad" role="alert">
+          {error}
+        </span>
+      ) : null}
       {running ? (
         <button
           type="button"
@@ -73,8 +101,8 @@ export function JobActions({ job, token, onDeleted }: JobActionsProps) {
             {unsettled === 0
               ? 'No task is waiting:'
               : unsettled === 1
-                ? 'The 1 unsettled task is dropped,'
-                : `The ${unsettled.toLocaleString('en-US')} unsettled tasks are dropped,`}{' '}
+                ? 'The 1 unsettled task settles as a cancelled error,'
+                : `The ${unsettled.toLocaleString('en-US')} unsettled tasks settle as cancelled errors,`}{' '}
             the job takes no more tasks and its streams end. Results already computed stay readable.
           </p>
         </ConfirmDialog>

@@ -50,10 +50,15 @@ export function JobPage({ id, job, detail, rates, now, token, onDeleted }: JobPa
       <div className="job-header">
         <div className="job-header__title">
           <h1 data-testid="job-name">{info.name || 'unnamed job'}</h1>
-          <StateBadge state={info.state} testId="job-state" />
+          <StateBadge state={info.state} paused={info.paused} testId="job-state" />
         </div>
         {token === undefined ? null : <JobActions job={info} token={token} onDeleted={onDeleted} />}
       </div>
+      {info.paused ? (
+        <p className="notice notice--bad" role="status" data-testid="job-paused">
+          Paused: {info.paused} Nothing more is dispatched until you resume or cancel it.
+        </p>
+      ) : null}
       <p className="job-meta muted">
         <span className="mono">{info.id}</span> · created {formatAge(info.created, now)} · priority{' '}
         {info.priority} · timeout {formatDuration(info.timeoutMs)} · up to {info.maxAttempts}{' '}

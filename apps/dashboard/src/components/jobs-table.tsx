@@ -81,11 +81,11 @@ export function JobsTable({ jobs, jobRates, now, limit }: JobsTableProps) {
                 </a>
                 <div className="mono muted small hide-narrow">{job.id}</div>
                 <div className="show-narrow">
-                  <StateBadge state={job.state} />
+                  <StateBadge state={job.state} paused={job.paused} />
                 </div>
               </td>
               <td className="hide-narrow">
-                <StateBadge state={job.state} />
+                <StateBadge state={job.state} paused={job.paused} />
               </td>
               <td className="col-progress">
                 <ProgressBar finished={job.finished} failed={job.failed} total={job.total} />

@@ -17,3 +17,7 @@ export function cancelJob(token: string, id: string): Promise<JobInfo> {
 export function deleteJob(token: string, id: string): Promise<void> {
   return withClient(token, (tg) => tg.job(id).delete());
 }
+
+export function resumeJob(token: string, id: string): Promise<JobInfo> {
+  return withClient(token, (tg) => tg.job(id).resume());
+}
