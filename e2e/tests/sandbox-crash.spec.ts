@@ -2,10 +2,9 @@
  * A job whose program crashes the whole tab (issue #11 item 7, #19): a memory bomb that takes
  * the renderer down on every attempt. What should happen: the poison task settles `lost`
  * with a message saying it crashed tabs, and the innocent tasks of the same job, which shared
- * those tabs, succeed. The server side of that (a task suspected of crashing runs alone and
- * is settled lost after N crashes; a job whose tasks keep killing tabs is paused) is built in
- * the scheduler; until it lands, this test documents today's behaviour and is marked fixme
- * (set TABGRID_E2E_CRASH=1 to run it anyway and see what the server does).
+ * those tabs, succeed: the scheduler runs a task whose tab dropped alone next, and only a loss
+ * while alone counts as a crash (pausing a job whose tasks keep killing tabs is tested with
+ * simulated workers in packages/fleet/src/hostile.test.ts).
  */
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { startGrid, type Grid } from '../support/grid.js';
@@ -38,13 +37,6 @@ test.afterEach(async () => {
 });
 
 test('a tab-crashing task settles lost; the innocent tasks of its job succeed', async () => {
-  // Today (before the scheduler's crash handling lands) the poison task settles lost with
-  // "the worker running it disconnected", and innocent tasks that shared its tabs are lost
-  // beside it. Remove this line once the scheduler branch is merged.
-  test.fixme(
-    process.env.TABGRID_E2E_CRASH !== '1',
-    'needs the scheduler crash handling (#11 item 7)',
-  );
   test.setTimeout(240_000);
   let crashes = 0;
   // Volunteers whose tab crashed open it again; stop reopening once the job is over.
