@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { cpuSeconds, peakRssMb } from './proc.mjs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TOKEN = 'bench-token';
+export const TOKEN = 'bench-admin-token';
 
 export function freePort() {
   return new Promise((resolve) => {

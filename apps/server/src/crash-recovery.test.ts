@@ -14,7 +14,7 @@ import { NodeWorker } from './testing/node-worker.js';
 
 const main = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'main.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-crash-'));
-const TOKEN = 'crash-token';
+const TOKEN = 'crash-test-admin-token';
 let server: ChildProcess | undefined;
 let workers: NodeWorker[] = [];
 
