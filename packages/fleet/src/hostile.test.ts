@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
+import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import { Fleet } from './fleet.js';
 import { rawWorker, type RawWorker } from './testing/raw-worker.js';
 import {
@@ -86,23 +87,28 @@ describe('a second socket forging outcomes for tasks leased to the first', () =>
 });
 
 describe('hoarding', () => {
-  it('threads 1024, a huge credit, ms:0 and empty frames leave an honest worker its share within the timeout', async () => {
+  // The protocol refuses more than WORKER_LIMITS (1,024 threads closes the socket at hello, see
+  // the protocol tests); the most it lets through must still not let one socket hoard.
+  it('the most threads and credit the protocol allows, ms:0 and empty frames leave an honest worker its share within the timeout', async () => {
     const job = await env.tg.createJob({
       program: 'function Run(d) { return -d }',
       timeoutMs: 1000,
     });
     await job.submit(Array.from({ length: 500 }, (_, i) => i));
     await job.close();
-    raw = await rawWorker(env.wsUrl, { threads: 1024, credit: 1_000_000 });
+    raw = await rawWorker(env.wsUrl, {
+      threads: WORKER_LIMITS.maxThreads,
+      credit: WORKER_LIMITS.maxCredit,
+    });
     await until(() => raw!.tasks().length > 0, 5000, 'hoarder got tasks');
     const first = raw.tasks()[0]!;
     raw.send({
       type: 'outcomes',
-      credit: 1_000_000,
+      credit: WORKER_LIMITS.maxCredit,
       items: [{ jobId: first.jobId, index: first.index, ms: 0, ok: true, value: -first.index }],
     });
     const keepAlive = setInterval(
-      () => raw?.send({ type: 'outcomes', credit: 1_000_000, items: [] }),
+      () => raw?.send({ type: 'outcomes', credit: WORKER_LIMITS.maxCredit, items: [] }),
       50,
     );
     try {
