@@ -110,10 +110,7 @@ describe('OutcomeBuffer frame limits', () => {
     const { buffer, decoded } = capture();
     const text = 'x'.repeat(MB);
     // One thread flush of 12 outcomes (one piece) and 12 single ones: 24 MB in all.
-    buffer.add(
-      Array.from({ length: 12 }, (_, i) => big(i, text)).join(','),
-      12,
-    );
+    buffer.add(Array.from({ length: 12 }, (_, i) => big(i, text)).join(','), 12);
     for (let i = 12; i < 24; i++) buffer.add(big(i, text), 1);
     buffer.addCredit(24);
     buffer.flush();

@@ -332,7 +332,10 @@ describe('sandbox thread runtime: outcomes the server would refuse', () => {
   });
 
   it('counts UTF-8 bytes, not characters: 6 Mi euro signs (18 MB) are too large', async () => {
-    const outcomes = await runFramed('function Run() { return "\u20ac".repeat(6 * 1024 * 1024); }', [0]);
+    const outcomes = await runFramed(
+      'function Run() { return "\u20ac".repeat(6 * 1024 * 1024); }',
+      [0],
+    );
     expect(outcomes[0]!.error!.message).toMatch(/^Run returned 18 MB of JSON/);
   });
 
@@ -369,7 +372,10 @@ describe('sandbox thread runtime: outcomes the server would refuse', () => {
   it('applies the limits it is built with', async () => {
     thread = startThread(threadSource(ALL_PROTECTIONS, { ...OUTCOME_LIMITS, maxResultBytes: 30 }));
     thread.send({ type: 'load', jobId: 'j', program: 'function Run(d) { return d; }', args: null });
-    const tasks = [{ index: 0, input: 'short' }, { index: 1, input: 'x'.repeat(40) }];
+    const tasks = [
+      { index: 0, input: 'short' },
+      { index: 1, input: 'x'.repeat(40) },
+    ];
     thread.send({ type: 'run', chunkId: 1, tasks: JSON.stringify(tasks), flushEach: false });
     const outcomes = (await thread.outcomes(1)) as { ok: boolean; error?: { name: string } }[];
     expect(outcomes.map((o) => o.ok)).toEqual([true, false]);

@@ -101,7 +101,11 @@ export function sandboxWorkerMain(
     part: string,
     from: number,
   ) => number;
-  const slice = uncurry(String.prototype.slice) as (self: string, from: number, to: number) => string;
+  const slice = uncurry(String.prototype.slice) as (
+    self: string,
+    from: number,
+    to: number,
+  ) => string;
   const fromCharCode = String.fromCharCode;
   const toBase64 = btoa;
   const fromBase64 = atob;
@@ -388,7 +392,7 @@ export function sandboxWorkerMain(
   /** `text` if it has at most `max` UTF-16 units, else its start and a marker saying so. */
   function cut(text: string, max: number): string {
     if (text.length <= max) return text;
-    const marker = '… [cut at ' + thousands(max) + ' chars]';
+    const marker = '\u2026 [cut at ' + thousands(max) + ' chars]';
     let end = max - marker.length;
     const last = charCodeAt(text, end - 1);
     if (last >= 0xd800 && last <= 0xdbff) end--; // never half a surrogate pair
@@ -503,7 +507,13 @@ export function sandboxWorkerMain(
 
   function failedText(index: number, ms: number, error: Failure): string {
     return (
-      outcomePrefix + index + ',"ms":' + ms + ',"ok":false,"error":' + stringify(bounded(error)) + '}'
+      outcomePrefix +
+      index +
+      ',"ms":' +
+      ms +
+      ',"ok":false,"error":' +
+      stringify(bounded(error)) +
+      '}'
     );
   }
 
