@@ -63,8 +63,12 @@ export class OutcomeBuffer {
       // Too much for one frame (big results): outcome by outcome. Rare, so a scan is fine.
       for (const one of splitOutcomes(outcomes)) {
         const size = utf8Length(one);
-        if (size <= MAX_FRAME_ITEMS_BYTES) this.push(one, 1, size);
-        else this.push(...oversize(one));
+        if (size <= MAX_FRAME_ITEMS_BYTES) {
+          this.push(one, 1, size);
+        } else {
+          const replaced = oversize(one);
+          if (replaced !== undefined) this.push(replaced, 1, utf8Length(replaced));
+        }
       }
     }
     if (this.waiting >= this.flushAt) this.flush();
@@ -191,10 +195,18 @@ function endOfString(text: string, open: number): number {
 
 /**
  * An outcome too large for any frame (the thread runtime refuses such results, so its realm
- * was subverted) → an error outcome of the same task, and its size.
+ * was subverted) → an error outcome of the same task.
  */
-function oversize(text: string): [string, number, number] {
-  const { jobId, index, ms } = JSON.parse(text) as { jobId: string; index: number; ms: number };
+function oversize(text: string): string | undefined {
+  let outcome: { jobId: string; index: number; ms: number };
+  try {
+    outcome = JSON.parse(text) as typeof outcome;
+  } catch {
+    // Not reachable for texts checkOutcomes passed; the server's lease expiry re-runs the task.
+    console.error('[tabgrid] dropped an oversized outcome that is not JSON');
+    return undefined;
+  }
+  const { jobId, index, ms } = outcome;
   const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
   const error = {
     name: 'ResultTooLarge',
@@ -204,6 +216,5 @@ function oversize(text: string): [string, number, number] {
       'Return less, or split the task into smaller ones.',
     stack: '',
   };
-  const replaced = JSON.stringify({ jobId, index, ms, ok: false, error });
-  return [replaced, 1, utf8Length(replaced)];
+  return JSON.stringify({ jobId, index, ms, ok: false, error });
 }

@@ -380,5 +380,7 @@ describe('sandbox thread runtime: outcomes the server would refuse', () => {
     const outcomes = (await thread.outcomes(1)) as { ok: boolean; error?: { name: string } }[];
     expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
     expect(outcomes[1]!.error!.name).toBe('ResultTooLarge');
+    // A batch as large as a result may be is flushed at once, not gathered further.
+    expect(thread.received.filter((m) => m.type === 'results')).toHaveLength(2);
   });
 });

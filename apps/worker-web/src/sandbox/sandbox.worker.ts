@@ -556,7 +556,12 @@ export function sandboxWorkerMain(
       outcomes = count === 0 ? text : outcomes + ',' + text;
       count++;
       const at = now();
-      if ((flushEach || at - lastFlush >= flushIntervalMs) && i < tasks.length - 1) {
+      // A batch as large as a result may be goes at once: the page sends big ones a frame each,
+      // and big results gathered into one string could outgrow what a string may hold.
+      if (
+        (flushEach || at - lastFlush >= flushIntervalMs || outcomes.length >= maxResultBytes) &&
+        i < tasks.length - 1
+      ) {
         post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: false });
         outcomes = '';
         count = 0;
