@@ -1,6 +1,7 @@
 import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FLUSH_DELAY_MS, OutcomeBuffer, flushThreshold } from './outcome-buffer';
+import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
+import { FLUSH_DELAY_MS, OutcomeBuffer, flushThreshold, splitOutcomes } from './outcome-buffer';
 
 const outcome = (index: number) =>
   JSON.stringify({ jobId: 'j', index, ms: 1, ok: true, value: { n: index } });
@@ -81,5 +82,80 @@ describe('OutcomeBuffer', () => {
     expect(flushThreshold(256)).toBe(64);
     expect(flushThreshold(32 * 256)).toBe(512);
     expect(flushThreshold(8)).toBe(16);
+  });
+});
+
+describe('OutcomeBuffer frame limits', () => {
+  const MB = 2 ** 20;
+  const big = (index: number, value: unknown) =>
+    JSON.stringify({ jobId: 'j', index, ms: 1, ok: true, value });
+
+  /** Every frame sent, checked as the server checks it: size, then the real decoder. */
+  function capture() {
+    const frames: string[] = [];
+    const buffer = new OutcomeBuffer(
+      (frame) => frames.push(frame),
+      () => true,
+    );
+    buffer.flushAt = Infinity; // only the limits split frames here
+    const decoded = () =>
+      frames.map((frame) => {
+        expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(WORKER_LIMITS.maxFrameBytes);
+        return decodeWorkerToServer(frame) as Extract<WorkerToServer, { type: 'outcomes' }>;
+      });
+    return { buffer, frames, decoded };
+  }
+
+  it('splits many medium outcomes adding up beyond 16 MB into frames the server accepts', () => {
+    const { buffer, decoded } = capture();
+    const text = 'x'.repeat(MB);
+    // One thread flush of 12 outcomes (one piece) and 12 single ones: 24 MB in all.
+    buffer.add(Array.from({ length: 12 }, (_, i) => big(i, text)).join(','), 12);
+    for (let i = 12; i < 24; i++) buffer.add(big(i, text), 1);
+    buffer.addCredit(24);
+    buffer.flush();
+    const frames = decoded();
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    const items = frames.flatMap((frame) => frame.items);
+    expect(items.map((item) => item.index)).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    expect(items.every((item) => item.ok && item.value === text)).toBe(true);
+    expect(frames.reduce((sum, frame) => sum + frame.credit, 0)).toBe(24);
+  });
+
+  it('counts UTF-8 bytes: 8 outcomes of 3 MB of euro signs (1 Mi units each) split too', () => {
+    const { buffer, decoded } = capture();
+    for (let i = 0; i < 8; i++) buffer.add(big(i, '\u20ac'.repeat(MB)), 1);
+    buffer.flush();
+    const frames = decoded();
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames.flatMap((frame) => frame.items)).toHaveLength(8);
+  });
+
+  it('replaces one outcome too large for any frame by an error of that task, sends the rest', () => {
+    const { buffer, decoded } = capture();
+    buffer.add([big(0, 1), big(1, 'x'.repeat(20 * MB)), big(2, { '{[,': ',]}' })].join(','), 3);
+    buffer.flush();
+    const items = decoded().flatMap((frame) => frame.items);
+    expect(items).toHaveLength(3);
+    expect(items[0]).toMatchObject({ index: 0, ok: true, value: 1 });
+    expect(items[1]).toMatchObject({ index: 1, ok: false, error: { name: 'ResultTooLarge' } });
+    expect(items[1]!.ok === false && items[1]!.error.message).toMatch(
+      /^The outcome weighs 20\.0 MB, more than a frame may carry \(16\.0 MB/,
+    );
+    expect(items[2]).toMatchObject({ index: 2, ok: true, value: { '{[,': ',]}' } });
+  });
+
+  it('never puts more than maxItems outcomes in a frame', () => {
+    const { buffer, decoded } = capture();
+    const count = WORKER_LIMITS.maxItems + 10;
+    buffer.add(Array.from({ length: count }, (_, i) => outcome(i)).join(','), count);
+    buffer.flush();
+    const frames = decoded();
+    expect(frames.map((frame) => frame.items.length)).toEqual([WORKER_LIMITS.maxItems, 10]);
+  });
+
+  it('splits outcome texts only at top-level commas', () => {
+    const texts = [big(0, ['a,b', { c: [1, 2] }]), big(1, 'q\\",{'), big(2, null)];
+    expect(splitOutcomes(texts.join(','))).toEqual(texts);
   });
 });

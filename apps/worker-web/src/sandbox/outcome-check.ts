@@ -1,4 +1,11 @@
+import { hasBytes } from '@tabgrid/protocol/binary-frame';
+import { checkTextForm } from '@tabgrid/protocol/bytes';
+import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
+import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import type { ThreadTask } from './sandbox-protocol';
+
+/** The outcome texts' depth: each outcome object is 1 level, its value sits under it. */
+const MAX_OUTCOMES_DEPTH = MAX_VALUE_DEPTH + 1;
 
 /**
  * Defence in depth against a thread whose runtime job code has subverted: the outcome texts a
@@ -8,7 +15,10 @@ import type { ThreadTask } from './sandbox-protocol';
  *
  * The texts are forwarded to the server as they are, so they are checked with the parser the
  * server uses (JSON.parse: same grammar, last duplicate key wins on both sides). A text that
- * passes here is read by the server as these same outcomes, and nothing else.
+ * passes here is read by the server as these same outcomes, and nothing else; and it breaks
+ * none of the bounds the server checks on each outcome (WORKER_LIMITS: depth, error lengths,
+ * ms, bytes tags), which would close the socket and lose every task of the frame. Sizes are the
+ * OutcomeBuffer's part (runtime/outcome-buffer.ts).
  */
 export function checkOutcomes(
   text: string,
@@ -18,6 +28,10 @@ export function checkOutcomes(
   tasks: readonly ThreadTask[],
   from: number,
 ): string | undefined {
+  // Under 2 × (max + 1) characters, a text cannot hold max + 1 pairs of brackets.
+  if (text.length > 2 * MAX_OUTCOMES_DEPTH && jsonDepth(text, MAX_OUTCOMES_DEPTH) === Infinity) {
+    return `a value nested deeper than ${MAX_VALUE_DEPTH} levels`;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse('[' + text + ']');
@@ -37,7 +51,9 @@ export function checkOutcomes(
     if (item.jobId !== jobId) return `outcome ${i} names another job`;
     if (item.index !== task.index) return `outcome ${i} is not for the task given (${task.index})`;
     const ms = item.ms;
-    if (typeof ms !== 'number' || !(ms >= 0) || ms === Infinity) return `outcome ${i} has no ms`;
+    if (typeof ms !== 'number' || !(ms >= 0) || ms > WORKER_LIMITS.maxTaskMs) {
+      return `outcome ${i} has no ms within the limit`;
+    }
     if (item.ok === false) {
       failed++;
       const error = item.error as Record<string, unknown> | null;
@@ -52,8 +68,21 @@ export function checkOutcomes(
       ) {
         return `outcome ${i} has a malformed error`;
       }
+      if (
+        error.name.length > WORKER_LIMITS.maxErrorNameLength ||
+        error.message.length > WORKER_LIMITS.maxErrorMessageLength ||
+        error.stack.length > WORKER_LIMITS.maxErrorStackLength
+      ) {
+        return `outcome ${i} has an error longer than WORKER_LIMITS allow`;
+      }
     } else if (item.ok !== true || !('value' in item)) {
       return `outcome ${i} is neither a value nor an error`;
+    } else if (hasBytes(text)) {
+      try {
+        checkTextForm(item.value, 'result');
+      } catch {
+        return `outcome ${i} has a bytes tag that does not decode`;
+      }
     }
   }
   if (failed !== failures) return `${failed} failures where the message says ${failures}`;

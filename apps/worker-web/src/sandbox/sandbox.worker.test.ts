@@ -1,5 +1,7 @@
 import { runInNewContext } from 'node:vm';
+import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, describe, expect, it } from 'vitest';
+import { OUTCOME_LIMITS } from './outcome-limits';
 import type { PageToThread, ThreadToPage } from './sandbox-protocol';
 import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './sandbox.worker';
 
@@ -9,12 +11,12 @@ type Results = Extract<ThreadToPage, { type: 'results' }>;
  * Runs the thread's shipped source in a fresh V8 context standing in for the worker global,
  * and talks to it over a real MessageChannel, like the page does.
  */
-function startThread() {
+function startThread(source = SANDBOX_WORKER_SOURCE) {
   const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
     onmessage: null,
   };
   const context = Object.assign(scope, { performance, MessageChannel, atob, btoa });
-  runInNewContext(SANDBOX_WORKER_SOURCE, context);
+  runInNewContext(source, context);
   const channel = new MessageChannel();
   const received: ThreadToPage[] = [];
   let wake: (() => void) | undefined;
@@ -272,7 +274,113 @@ describe('sandbox thread runtime', () => {
     expect(Object.isFrozen(ALL_PROTECTIONS)).toBe(true);
     expect(SANDBOX_WORKER_SOURCE.startsWith('"use strict";\n')).toBe(true);
     expect(SANDBOX_WORKER_SOURCE).toBe(threadSource(ALL_PROTECTIONS));
-    expect(SANDBOX_WORKER_SOURCE.endsWith(`, ${JSON.stringify(ALL_PROTECTIONS)});`)).toBe(true);
+    expect(
+      SANDBOX_WORKER_SOURCE.endsWith(
+        `, ${JSON.stringify(ALL_PROTECTIONS)}, ${JSON.stringify(OUTCOME_LIMITS)});`,
+      ),
+    ).toBe(true);
     expect(threadSource({ ...ALL_PROTECTIONS, strict: false }).startsWith('(')).toBe(true);
+  });
+});
+
+describe('sandbox thread runtime: outcomes the server would refuse', () => {
+  /** Runs `program` on `inputs`; returns the outcomes and checks every flush as a real frame. */
+  async function runFramed(program: string, inputs: unknown[]) {
+    const outcomes = await run(program, inputs);
+    const t = thread!;
+    for (const message of t.received) {
+      if (message.type !== 'results' || message.count === 0) continue;
+      // Each flush must be accepted by the server's own decoder, as one outcomes frame.
+      const frame = `{"type":"outcomes","credit":0,"items":[${message.outcomes}]}`;
+      expect(() => decodeWorkerToServer(frame)).not.toThrow();
+    }
+    return outcomes as {
+      ok: boolean;
+      value?: unknown;
+      error?: { name: string; message: string; stack: string };
+    }[];
+  }
+
+  const nest = (levels: number) =>
+    `function Run(d) { let v = d; for (let i = 0; i < ${levels}; i++) v = [v]; return v; }`;
+
+  it('fails a 200-deep result with ResultTooDeep, keeps a 100-deep one', async () => {
+    const deep = await runFramed(nest(200), [1]);
+    expect(deep[0]).toMatchObject({ ok: false, error: { name: 'ResultTooDeep', stack: '' } });
+    expect(deep[0]!.error!.message).toMatch(/nested deeper than 100 levels.*flatten it/);
+    const limit = await runFramed(nest(100), [1]);
+    expect(limit[0]!.ok).toBe(true);
+  });
+
+  it('reads depth outside strings only: brackets inside a string do not count', async () => {
+    const outcomes = await runFramed('function Run() { return ["[[[".repeat(100), "\\"{"]; }', [0]);
+    expect(outcomes[0]).toMatchObject({ ok: true, value: ['[[['.repeat(100), '"{'] });
+  });
+
+  it('fails a 20 MB string result with ResultTooLarge naming both sizes; the next task still runs', async () => {
+    const outcomes = await runFramed(
+      'function Run(d) { return d === 0 ? "x".repeat(20 * 1024 * 1024) : d; }',
+      [0, 1],
+    );
+    expect(outcomes[0]).toMatchObject({ ok: false, error: { name: 'ResultTooLarge' } });
+    expect(outcomes[0]!.error!.message).toBe(
+      'Run returned 20 MB of JSON; a result may be at most 15.9 MB (16,711,680 bytes: ' +
+        'WORKER_LIMITS.maxFrameBytes less room for the frame around it): ' +
+        'return less, or split the task into smaller ones',
+    );
+    expect(outcomes[1]).toMatchObject({ ok: true, value: 1 });
+  });
+
+  it('counts UTF-8 bytes, not characters: 6 Mi euro signs (18 MB) are too large', async () => {
+    const outcomes = await runFramed(
+      'function Run() { return "\u20ac".repeat(6 * 1024 * 1024); }',
+      [0],
+    );
+    expect(outcomes[0]!.error!.message).toMatch(/^Run returned 18 MB of JSON/);
+  });
+
+  it('cuts an error name, message and stack to their limits, with a marker', async () => {
+    const outcomes = await runFramed(
+      `function Run() {
+        const e = new Error("m".repeat(1024 * 1024));
+        e.name = "N".repeat(1000);
+        e.stack = "s".repeat(1024 * 1024);
+        throw e;
+      }`,
+      [0],
+    );
+    const error = outcomes[0]!.error!;
+    expect(error.name).toHaveLength(200);
+    expect(error.name.endsWith('… [cut at 200 chars]')).toBe(true);
+    expect(error.message).toHaveLength(65_536);
+    expect(error.message.endsWith('mmm… [cut at 65,536 chars]')).toBe(true);
+    expect(error.stack).toHaveLength(65_536);
+    expect(error.stack.endsWith('… [cut at 65,536 chars]')).toBe(true);
+  });
+
+  it('never cuts a surrogate pair in half', async () => {
+    // 65,513 units + a 23-unit marker: the cut falls between the halves of an emoji.
+    const outcomes = await runFramed(
+      'function Run() { throw new Error("\\u{1F600}".repeat(40000)); }',
+      [0],
+    );
+    const message = outcomes[0]!.error!.message;
+    expect(message.length).toBeLessThanOrEqual(65_536);
+    expect(message).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
+  });
+
+  it('applies the limits it is built with', async () => {
+    thread = startThread(threadSource(ALL_PROTECTIONS, { ...OUTCOME_LIMITS, maxResultBytes: 30 }));
+    thread.send({ type: 'load', jobId: 'j', program: 'function Run(d) { return d; }', args: null });
+    const tasks = [
+      { index: 0, input: 'short' },
+      { index: 1, input: 'x'.repeat(40) },
+    ];
+    thread.send({ type: 'run', chunkId: 1, tasks: JSON.stringify(tasks), flushEach: false });
+    const outcomes = (await thread.outcomes(1)) as { ok: boolean; error?: { name: string } }[];
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false]);
+    expect(outcomes[1]!.error!.name).toBe('ResultTooLarge');
+    // A batch as large as a result may be is flushed at once, not gathered further.
+    expect(thread.received.filter((m) => m.type === 'results')).toHaveLength(2);
   });
 });

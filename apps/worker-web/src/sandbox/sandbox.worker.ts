@@ -15,6 +15,7 @@
  *   patched global or prototype never sees a runtime object; `Promise.prototype` is frozen
  *   because `await` of the runtime's own promises reads its `constructor`.
  */
+import { OUTCOME_LIMITS, type OutcomeLimits } from './outcome-limits.js';
 import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol.js';
 
 /** Flush results to the page after a task once this long has passed since the last flush. */
@@ -60,7 +61,11 @@ interface InboxNode {
   next: InboxNode | null;
 }
 
-export function sandboxWorkerMain(flushIntervalMs: number, protections: Protections): void {
+export function sandboxWorkerMain(
+  flushIntervalMs: number,
+  protections: Protections,
+  limits: OutcomeLimits,
+): void {
   const scope = globalThis as unknown as WorkerScope;
   // ---- Captured before any job code runs ------------------------------------------------
   // Job code may patch any global or prototype of this realm. Everything the runtime calls
@@ -91,6 +96,16 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
   ) => boolean;
   const includes = uncurry(String.prototype.includes) as (self: string, part: string) => boolean;
   const charCodeAt = uncurry(String.prototype.charCodeAt) as (self: string, at: number) => number;
+  const indexOf = uncurry(String.prototype.indexOf) as (
+    self: string,
+    part: string,
+    from: number,
+  ) => number;
+  const slice = uncurry(String.prototype.slice) as (
+    self: string,
+    from: number,
+    to: number,
+  ) => string;
   const fromCharCode = String.fromCharCode;
   const toBase64 = btoa;
   const fromBase64 = atob;
@@ -352,6 +367,119 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
     return text === undefined ? 'null' : text;
   }
 
+  // ---- Outcome bounds ------------------------------------------------------------------
+  // The server closes the socket on a frame breaking WORKER_LIMITS, losing every task of the
+  // batch: a result or error over the limits becomes (or is cut to) something it accepts.
+  const maxResultBytes = limits.maxResultBytes;
+  const maxValueDepth = limits.maxValueDepth;
+
+  /** "65,536". */
+  function thousands(n: number): string {
+    let digits = '' + n;
+    let out = '';
+    while (digits.length > 3) {
+      out = ',' + slice(digits, digits.length - 3, digits.length) + out;
+      digits = slice(digits, 0, digits.length - 3);
+    }
+    return digits + out;
+  }
+
+  /** "20.1 MB" (MB of 2^20 bytes, as WORKER_LIMITS counts them). */
+  function megabytes(bytes: number): string {
+    return round(bytes / 104857.6) / 10 + ' MB';
+  }
+
+  /** `text` if it has at most `max` UTF-16 units, else its start and a marker saying so. */
+  function cut(text: string, max: number): string {
+    if (text.length <= max) return text;
+    const marker = '\u2026 [cut at ' + thousands(max) + ' chars]';
+    let end = max - marker.length;
+    const last = charCodeAt(text, end - 1);
+    if (last >= 0xd800 && last <= 0xdbff) end--; // never half a surrogate pair
+    return slice(text, 0, end) + marker;
+  }
+
+  type Failure = { name: string; message: string; stack: string };
+
+  function bounded(error: Failure): Failure {
+    return {
+      name: cut(error.name, limits.maxErrorNameLength),
+      message: cut(error.message, limits.maxErrorMessageLength),
+      stack: cut(error.stack, limits.maxErrorStackLength),
+    };
+  }
+
+  /** UTF-8 bytes of JSON.stringify output (well-formed: no lone surrogates). */
+  function utf8Length(text: string): number {
+    let bytes = text.length;
+    for (let i = 0; i < text.length; i++) {
+      const c = charCodeAt(text, i);
+      if (c >= 0x80) bytes += c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 1 : 2;
+    }
+    return bytes;
+  }
+
+  /** True when JSON text nests deeper than `max` (brackets outside strings). */
+  function deeperThan(text: string, max: number): boolean {
+    let depth = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = charCodeAt(text, i);
+      if (c === 0x22) {
+        // Skip the string: a quote after an even number of backslashes closes it.
+        let close = indexOf(text, '"', i + 1);
+        for (;;) {
+          if (close === -1) return false; // unterminated: not stringify's output
+          let slashes = 0;
+          while (charCodeAt(text, close - 1 - slashes) === 0x5c) slashes++;
+          if (slashes % 2 === 0) break;
+          close = indexOf(text, '"', close + 1);
+        }
+        i = close;
+      } else if (c === 0x5b || c === 0x7b) {
+        if (++depth > max) return true;
+      } else if (c === 0x5d || c === 0x7d) {
+        depth--;
+      }
+    }
+    return false;
+  }
+
+  /** Why the server would refuse a result's JSON text, as the task's error; else undefined. */
+  function refusal(json: string): Failure | undefined {
+    // Cheap first: a text under a third of the limit fits whatever its characters, and a text
+    // of fewer than 2 × (max + 1) characters cannot hold max + 1 pairs of brackets.
+    if (json.length * 3 > maxResultBytes) {
+      const bytes = utf8Length(json);
+      if (bytes > maxResultBytes) {
+        return {
+          name: 'ResultTooLarge',
+          message:
+            'Run returned ' +
+            megabytes(bytes) +
+            ' of JSON; a result may be at most ' +
+            megabytes(maxResultBytes) +
+            ' (' +
+            thousands(maxResultBytes) +
+            ' bytes: WORKER_LIMITS.maxFrameBytes less room for the frame around it): ' +
+            'return less, or split the task into smaller ones',
+          stack: '',
+        };
+      }
+    }
+    if (json.length > 2 * maxValueDepth && deeperThan(json, maxValueDepth)) {
+      return {
+        name: 'ResultTooDeep',
+        message:
+          'Run returned a value nested deeper than ' +
+          maxValueDepth +
+          ' levels of arrays and objects (MAX_VALUE_DEPTH, the limit): ' +
+          'flatten it, or return it as a string',
+        stack: '',
+      };
+    }
+    return undefined;
+  }
+
   // Strict job code: `arguments.callee` and `.caller` throw inside it, and it cannot turn a
   // runtime frame sloppy. Sloppy-only programs (`with`, octal literals, implicit globals,
   // `this` as the global in Run) fail to load or throw, with the parser's or engine's message.
@@ -377,6 +505,18 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
     }
   }
 
+  function failedText(index: number, ms: number, error: Failure): string {
+    return (
+      outcomePrefix +
+      index +
+      ',"ms":' +
+      ms +
+      ',"ok":false,"error":' +
+      stringify(bounded(error)) +
+      '}'
+    );
+  }
+
   async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
     const tasks = (
       includes(json, BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
@@ -399,25 +539,29 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
         const value = isThenable(result) ? await result : result;
         const ms = round((now() - started) * 1000) / 1000;
         busyMs += ms;
-        text =
-          outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + toJson(value) + '}';
+        const json = toJson(value);
+        const refused = refusal(json);
+        if (refused === undefined) {
+          text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + json + '}';
+        } else {
+          failures++;
+          text = failedText(task.index, ms, refused);
+        }
       } catch (error) {
         const ms = round((now() - started) * 1000) / 1000;
         busyMs += ms;
         failures++;
-        text =
-          outcomePrefix +
-          task.index +
-          ',"ms":' +
-          ms +
-          ',"ok":false,"error":' +
-          stringify(describe(error)) +
-          '}';
+        text = failedText(task.index, ms, describe(error));
       }
       outcomes = count === 0 ? text : outcomes + ',' + text;
       count++;
       const at = now();
-      if ((flushEach || at - lastFlush >= flushIntervalMs) && i < tasks.length - 1) {
+      // A batch as large as a result may be goes at once: the page sends big ones a frame each,
+      // and big results gathered into one string could outgrow what a string may hold.
+      if (
+        (flushEach || at - lastFlush >= flushIntervalMs || outcomes.length >= maxResultBytes) &&
+        i < tasks.length - 1
+      ) {
         post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: false });
         outcomes = '';
         count = 0;
@@ -472,10 +616,16 @@ export function sandboxWorkerMain(flushIntervalMs: number, protections: Protecti
   };
 }
 
-/** The thread's script for these protections (tests only ever pass anything but all of them). */
-export function threadSource(protections: Readonly<Protections> = ALL_PROTECTIONS): string {
+/**
+ * The thread's script for these protections (tests only ever pass anything but all of them) and
+ * outcome limits (tests pass smaller ones, to probe them without 16 MB values).
+ */
+export function threadSource(
+  protections: Readonly<Protections> = ALL_PROTECTIONS,
+  limits: Readonly<OutcomeLimits> = OUTCOME_LIMITS,
+): string {
   const directive = protections.strict ? '"use strict";\n' : '';
-  return `${directive}(${sandboxWorkerMain.toString()})(${THREAD_FLUSH_INTERVAL_MS}, ${JSON.stringify(protections)});`;
+  return `${directive}(${sandboxWorkerMain.toString()})(${THREAD_FLUSH_INTERVAL_MS}, ${JSON.stringify(protections)}, ${JSON.stringify(limits)});`;
 }
 
 /** The thread's source, as the page starts it (thread-host.ts): every protection on. */

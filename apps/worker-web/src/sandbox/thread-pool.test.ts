@@ -337,6 +337,32 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
         ),
       /malformed error/,
     ],
+    [
+      'a value nested deeper than MAX_VALUE_DEPTH',
+      (c) => forge(c, text({ value: JSON.parse('['.repeat(101) + ']'.repeat(101)) as unknown }), 1),
+      /nested deeper than 100 levels/,
+    ],
+    [
+      'an error message longer than the protocol allows',
+      (c) =>
+        forge(
+          c,
+          text({
+            ok: false,
+            value: undefined,
+            error: { name: 'E', message: 'm'.repeat(65_537), stack: '' },
+          }),
+          1,
+          1,
+        ),
+      /error longer than WORKER_LIMITS allow/,
+    ],
+    ['an ms beyond the limit', (c) => forge(c, text({ ms: 1e12 }), 1), /ms within the limit/],
+    [
+      'a bytes tag that does not decode',
+      (c) => forge(c, text({ value: { '$tabgrid.bytes': 'Nope', base64: '' } }), 1),
+      /bytes tag/,
+    ],
     ['results for a chunk it is not running', (c) => forge(c + 1, text({}), 1), /chunk/],
     [
       'more outcomes than tasks',
@@ -378,13 +404,13 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     thread.reply(
       forge(
         chunkId,
-        text({}) +
+        text({ value: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown }) +
           ',' +
           text({
             index: 1,
             ok: false,
             value: undefined,
-            error: { name: 'E', message: 'm', stack: '' },
+            error: { name: 'E', message: 'm'.repeat(65_536), stack: '' },
           }),
         2,
         1,
