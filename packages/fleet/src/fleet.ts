@@ -26,6 +26,11 @@ export interface FleetOptions {
   connectConcurrency?: number;
   /** Decode every outgoing frame with the protocol before sending it (tests; costs time). */
   validateFrames?: boolean;
+  /**
+   * Local address each worker's socket binds to, by worker index (e.g. `(i) => \`127.0.0.${i + 2}\``
+   * on Linux loopback): workers then look like distinct hosts to the server. Default: the OS picks.
+   */
+  localAddress?: (index: number) => string;
   /** Reports of every worker: welcomed, closed (with the tasks it held). */
   onEvent?: (event: SimWorkerEvent) => void;
 }
@@ -96,6 +101,7 @@ export class Fleet {
         seed: this.options.seed ?? 1,
         programs: this.options.sharePrograms === false ? new ProgramCache() : this.programs,
         validateFrames: this.options.validateFrames ?? false,
+        ...(this.options.localAddress ? { localAddress: this.options.localAddress(index) } : {}),
         ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
       });
       this.workers.push(worker);

@@ -63,6 +63,8 @@ export interface SimWorkerOptions {
   programs?: ProgramCache;
   /** Decode every outgoing frame with the protocol before sending it (tests; costs time). */
   validateFrames?: boolean;
+  /** Bind the client end to this local address (e.g. 127.0.0.7): a distinct host to the server. */
+  localAddress?: string;
   onEvent?: (event: SimWorkerEvent) => void;
 }
 
@@ -106,6 +108,7 @@ export class SimWorker {
   private readonly url: string;
   private readonly programs: ProgramCache;
   private readonly validateFrames: boolean;
+  private readonly localAddress: string | undefined;
   private readonly onEvent: ((event: SimWorkerEvent) => void) | undefined;
   private current: Behavior;
   private currentState: SimWorkerState = 'idle';
@@ -137,6 +140,7 @@ export class SimWorker {
     this.lieKey = `worker-${this.index}`;
     this.programs = options.programs ?? new ProgramCache();
     this.validateFrames = options.validateFrames ?? false;
+    this.localAddress = options.localAddress;
     this.onEvent = options.onEvent;
   }
 
@@ -242,6 +246,7 @@ export class SimWorker {
       perMessageDeflate: false,
       handshakeTimeout: 10_000,
       autoPong: false,
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
     this.socket = socket;
     // A frozen worker leaves the server's heartbeat unanswered.
