@@ -18,7 +18,9 @@ function summary(report: FuzzReport): string {
     const bad = f.bad.length
       ? ` BAD: ${[...new Set(f.bad.map((b) => b.what))].join('/')} worst ${Math.max(...f.bad.map((b) => b.value))}`
       : '';
-    const failedChecks = f.checks.map((c) => `\n      check ${c.ok ? 'ok' : 'FAILED'}: ${c.what} (${c.detail})`);
+    const failedChecks = f.checks.map(
+      (c) => `\n      check ${c.ok ? 'ok' : 'FAILED'}: ${c.what} (${c.detail})`,
+    );
     const internal = f.internalErrors ? ` ${f.internalErrors} TG_ERR_INTERNAL answers` : '';
     return `  ${f.name.padEnd(20)} ${String(f.sent).padStart(7)} sent ${String(f.ms).padStart(6)} ms${bad}${internal}${failedChecks.join('')}${f.failed ? ` FAILED: ${f.failed.split('\n')[0]}` : ''}\n      ${JSON.stringify(f.notes)}`;
   });
@@ -27,9 +29,12 @@ function summary(report: FuzzReport): string {
     `fuzz: ${report.sent.worker} worker frames, ${report.sent.sdk} socket.io frames in ${report.ms} ms`,
     ...lines,
     `  max RSS ${v.maxRssMb.toFixed(0)} MB (during ${v.maxRssDuring.join(',') || '-'}), worst /healthz ${v.worstHealthzMs.toFixed(0)} ms (during ${v.worstHealthzDuring.join(',') || '-'}), ${v.probes} probes${v.killedByWatchdog ? ', KILLED BY THE RSS WATCHDOG' : ''}`,
-    report.serverExit ? `  THE SERVER EXITED ${JSON.stringify(report.serverExit)} during ${report.diedDuring}:\n${report.serverOutput}` : '  the server stayed up',
+    report.serverExit
+      ? `  THE SERVER EXITED ${JSON.stringify(report.serverExit)} during ${report.diedDuring}:\n${report.serverOutput}`
+      : '  the server stayed up',
     ...report.jobs.map(
-      (j) => `  job ${j.name}: ${j.received}/${j.total} outcomes, state ${j.state}, ${j.wrong.length} wrong, ${j.missing.length} missing, ${j.duplicates.length} duplicates, ${j.errors.length} errors${j.problem ? `, ${j.problem}` : ''}`,
+      (j) =>
+        `  job ${j.name}: ${j.received}/${j.total} outcomes, state ${j.state}, ${j.wrong.length} wrong, ${j.missing.length} missing, ${j.duplicates.length} duplicates, ${j.errors.length} errors${j.problem ? `, ${j.problem}` : ''}`,
     ),
     ...report.listingProblems.map((p) => `  ${p}`),
   ].join('\n');
@@ -54,7 +59,10 @@ describe('the server under a hostile crowd (issue #11)', () => {
       expect(report.vitals.probes, '/healthz was probed throughout').toBeGreaterThan(10);
       for (const f of report.families) {
         expect(f.failed, `family ${f.name} ran to its end`).toBeUndefined();
-        expect(f.checks.filter((c) => !c.ok), `checks of ${f.name}`).toEqual([]);
+        expect(
+          f.checks.filter((c) => !c.ok),
+          `checks of ${f.name}`,
+        ).toEqual([]);
         expect(f.internalErrors, `TG_ERR_INTERNAL answers to ${f.name}`).toBe(0);
         expect(f.notes['ACCEPTED A BAD TOKEN'] ?? 0, `bad tokens accepted in ${f.name}`).toBe(0);
       }

@@ -20,16 +20,24 @@ import { WORKER_FAMILIES } from './worker-attacks.js';
 export const FAMILIES: readonly AttackFamily[] = (() => {
   const all = [...WORKER_FAMILIES, ...SDK_FAMILIES];
   const last = ['oversize', 'sio-subscribe-flood', 'sio-placeholder', 'deep', 'binary-amplify'];
-  return [...all.filter((f) => !last.includes(f.name)), ...last.map((n) => all.find((f) => f.name === n) as AttackFamily)];
+  return [
+    ...all.filter((f) => !last.includes(f.name)),
+    ...last.map((n) => all.find((f) => f.name === n) as AttackFamily),
+  ];
 })();
 
 /** The families named in `only` (comma-separated, e.g. FUZZ_ONLY=deep,forge), or all. */
 export function selectFamilies(only: string | undefined): AttackFamily[] {
-  const names = (only ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (only ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) return [...FAMILIES];
   const unknown = names.filter((n) => !FAMILIES.some((f) => f.name === n));
   if (unknown.length > 0) {
-    throw new Error(`Unknown attack families: ${unknown.join(', ')}. Known: ${FAMILIES.map((f) => f.name).join(', ')}.`);
+    throw new Error(
+      `Unknown attack families: ${unknown.join(', ')}. Known: ${FAMILIES.map((f) => f.name).join(', ')}.`,
+    );
   }
   return FAMILIES.filter((f) => names.includes(f.name));
 }
@@ -73,11 +81,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = Date.now();
   const server = await startServerProcess();
   const running: string[] = [];
-  const vitals = new VitalSigns({ pid: server.pid, healthzUrl: `${server.url}/healthz`, running: () => [...running] });
+  const vitals = new VitalSigns({
+    pid: server.pid,
+    healthzUrl: `${server.url}/healthz`,
+    running: () => [...running],
+  });
   let diedDuring: string | undefined;
-  void server.exited.then(() => (diedDuring = running[0] ?? 'between families'));
+  let lastFamily = 'the start';
+  void server.exited.then(() => (diedDuring = running[0] ?? `the pause after ${lastFamily}`));
   try {
-    const { families, jobs, listingProblems, sent } = await attack(server, running, vitals, options);
+    const { families, jobs, listingProblems, sent } = await attack(
+      server,
+      running,
+      vitals,
+      options,
+      (name) => (lastFamily = name),
+    );
     // Read before stopping it: only an exit during the run counts.
     const serverExit = server.exit;
     return {
@@ -103,6 +122,7 @@ async function attack(
   running: string[],
   vitals: VitalSigns,
   options: FuzzOptions,
+  finished: (family: string) => void,
 ): Promise<Pick<FuzzReport, 'families' | 'jobs' | 'listingProblems' | 'sent'>> {
   const log = options.log ?? (() => undefined);
   const wsUrl = `ws://127.0.0.1:${server.port}/ws/worker`;
@@ -119,13 +139,27 @@ async function attack(
       clientToken: load.clientToken,
       tally,
       programs: new ProgramCache(),
-      jobs: { honest: load.jobId('honest'), quorum: load.jobId('quorum'), bait: load.jobId('bait') },
+      jobs: {
+        honest: load.jobId('honest'),
+        quorum: load.jobId('quorum'),
+        bait: load.jobId('bait'),
+      },
       honestSettled: () => load.settled('honest'),
       honestIndexSettled: (index) => load.isSettled('honest', index),
     };
     for (const family of options.families) {
       if (server.exit) {
-        families.push({ name: family.name, target: family.target, sent: 0, ms: 0, checks: [], failed: 'not run: the server was gone', notes: {}, internalErrors: 0, bad: [] });
+        families.push({
+          name: family.name,
+          target: family.target,
+          sent: 0,
+          ms: 0,
+          checks: [],
+          failed: 'not run: the server was gone',
+          notes: {},
+          internalErrors: 0,
+          bad: [],
+        });
         continue;
       }
       const t0 = Date.now();
@@ -139,6 +173,7 @@ async function attack(
         failed = err instanceof Error ? (err.stack ?? err.message) : String(err);
       }
       running.splice(running.indexOf(family.name), 1);
+      finished(family.name);
       const report: FamilyReport = {
         name: family.name,
         target: family.target,
@@ -151,7 +186,9 @@ async function attack(
         bad: vitals.snapshot().bad.slice(badBefore),
       };
       families.push(report);
-      log(`fuzz: ${family.name}: ${report.sent} sent in ${report.ms} ms${report.bad.length ? `, ${report.bad.length} bad readings` : ''}${server.exit ? ' — THE SERVER IS GONE' : ''}`);
+      log(
+        `fuzz: ${family.name}: ${report.sent} sent in ${report.ms} ms${report.bad.length ? `, ${report.bad.length} bad readings` : ''}${server.exit ? ' — THE SERVER IS GONE' : ''}`,
+      );
     }
     load.stopPacing();
     if (!server.exit) {

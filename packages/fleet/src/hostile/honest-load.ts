@@ -89,16 +89,49 @@ export class HonestLoad {
       headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'fuzz-tenant', role: 'client' }),
     });
-    if (created.status !== 201) throw new Error(`POST /api/keys answered ${created.status}: ${await created.text()}`);
+    if (created.status !== 201)
+      throw new Error(`POST /api/keys answered ${created.status}: ${await created.text()}`);
     const { secret } = (await created.json()) as { secret: string };
     const admin = new Tabgrid({ url, token: adminToken, timeoutMs: 60_000 });
     const client = new Tabgrid({ url, token: secret, timeoutMs: 60_000 });
     const load = new HonestLoad(admin, client, secret, wsUrl);
     await load.fleet.start();
     const options = { timeoutMs: 2_000, maxAttempts: 100 };
-    await load.feed('honest', await admin.createJob({ program: 'function Run(x) { return x * 2 }', name: 'fuzz-honest', ...options }), 2_000, 20, (i) => i * 2);
-    await load.feed('quorum', await admin.createJob({ program: 'function Run(x) { return x * 3 }', name: 'fuzz-quorum', redundancy: 2, maxReplicas: 8, ...options }), 600, 6, (i) => i * 3);
-    await load.feed('bait', await client.createJob({ program: 'function Run(x) { return x * 2 }', name: 'fuzz-bait', priority: -1, ...options }), 40_000, 150);
+    load.feed(
+      'honest',
+      await admin.createJob({
+        program: 'function Run(x) { return x * 2 }',
+        name: 'fuzz-honest',
+        ...options,
+      }),
+      2_000,
+      20,
+      (i) => i * 2,
+    );
+    load.feed(
+      'quorum',
+      await admin.createJob({
+        program: 'function Run(x) { return x * 3 }',
+        name: 'fuzz-quorum',
+        redundancy: 2,
+        maxReplicas: 8,
+        ...options,
+      }),
+      600,
+      6,
+      (i) => i * 3,
+    );
+    load.feed(
+      'bait',
+      await client.createJob({
+        program: 'function Run(x) { return x * 2 }',
+        name: 'fuzz-bait',
+        priority: -1,
+        ...options,
+      }),
+      40_000,
+      150,
+    );
     return load;
   }
 
@@ -108,14 +141,37 @@ export class HonestLoad {
     return fed.job.id;
   }
 
-  private async feed(name: string, job: Job, total: number, perTick: number, expected?: (i: number) => unknown): Promise<void> {
-    const fed: FedJob = { name, job, total, outcomes: [], seen: new Set(), problem: undefined, done: Promise.resolve(), ...(expected ? { expected } : {}) };
+  private feed(
+    name: string,
+    job: Job,
+    total: number,
+    perTick: number,
+    expected?: (i: number) => unknown,
+  ): void {
+    const fed: FedJob = {
+      name,
+      job,
+      total,
+      outcomes: [],
+      seen: new Set(),
+      problem: undefined,
+      done: Promise.resolve(),
+      ...(expected ? { expected } : {}),
+    };
     fed.done = (async () => {
       try {
-        for await (const o of job.run(paced(total, perTick, 500, () => this.pacing, !expected)) as AsyncIterable<TaskOutcome>) {
+        for await (const o of job.run(
+          paced(total, perTick, 500, () => this.pacing, !expected),
+        ) as AsyncIterable<TaskOutcome>) {
           fed.seen.add(o.index);
           fed.outcomes.push(
-            o.ok ? { index: o.index, ok: true, value: o.value } : { index: o.index, ok: false, error: { type: o.error.type, message: o.error.message } },
+            o.ok
+              ? { index: o.index, ok: true, value: o.value }
+              : {
+                  index: o.index,
+                  ok: false,
+                  error: { type: o.error.type, message: o.error.message },
+                },
           );
         }
       } catch (err) {
@@ -147,7 +203,8 @@ export class HonestLoad {
     const checks: JobCheck[] = [];
     for (const fed of checked) {
       const finished = await Promise.race([fed.done.then(() => 'done' as const), deadline]);
-      if (finished === 'timeout') fed.problem ??= `not finished within ${ms} ms of the attack's end`;
+      if (finished === 'timeout')
+        fed.problem ??= `not finished within ${ms} ms of the attack's end`;
       const c = checkExactlyOnce(fed.outcomes, fed.total, fed.expected as (i: number) => unknown);
       let state: string;
       try {
@@ -155,7 +212,14 @@ export class HonestLoad {
       } catch (err) {
         state = `status() threw: ${String(err)}`;
       }
-      checks.push({ name: fed.name, total: fed.total, received: fed.outcomes.length, ...c, state, problem: fed.problem });
+      checks.push({
+        name: fed.name,
+        total: fed.total,
+        received: fed.outcomes.length,
+        ...c,
+        state,
+        problem: fed.problem,
+      });
     }
     return checks;
   }
@@ -163,7 +227,10 @@ export class HonestLoad {
   /** `tg.jobs()` for the admin and the client, and the bait job's status: each must decode. */
   async listings(): Promise<string[]> {
     const problems: string[] = [];
-    for (const [who, tg] of [['admin', this.admin], ['client', this.client]] as const) {
+    for (const [who, tg] of [
+      ['admin', this.admin],
+      ['client', this.client],
+    ] as const) {
       try {
         await tg.jobs();
       } catch (err) {

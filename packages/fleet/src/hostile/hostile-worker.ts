@@ -69,7 +69,9 @@ export class HostileWorker {
     });
     // Errors always end in `close`; an unhandled one would crash the attacker, not the server.
     this.socket.on('error', () => undefined);
-    this.socket.on('message', (data, isBinary) => this.onFrame(isBinary ? data : data.toString()));
+    this.socket.on('message', (data: Buffer, isBinary) =>
+      this.onFrame(isBinary ? data : data.toString('utf8')),
+    );
   }
 
   get isOpen(): boolean {
@@ -150,7 +152,10 @@ export class HostileWorker {
   }
 
   close(code = 1000): Promise<{ code: number; reason: string }> {
-    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) {
+    if (
+      this.socket.readyState === WebSocket.CONNECTING ||
+      this.socket.readyState === WebSocket.OPEN
+    ) {
       try {
         this.socket.close(code);
       } catch {
@@ -190,7 +195,12 @@ export class HostileWorker {
       }
       case 'tasks': {
         const at = Date.now();
-        const tasks = msg.items.map((item) => ({ jobId: msg.jobId, index: item.index, input: item.input, at }));
+        const tasks = msg.items.map((item) => ({
+          jobId: msg.jobId,
+          index: item.index,
+          input: item.input,
+          at,
+        }));
         for (const t of tasks) {
           this.held.set(`${t.jobId}#${t.index}`, t);
           this.jobsSeen.set(t.jobId, Math.max(this.jobsSeen.get(t.jobId) ?? 0, t.index));
@@ -206,7 +216,9 @@ export class HostileWorker {
 }
 
 /** Opens a worker socket; resolves once open, or undefined if it could not connect. */
-export async function openHostile(options: HostileWorkerOptions): Promise<HostileWorker | undefined> {
+export async function openHostile(
+  options: HostileWorkerOptions,
+): Promise<HostileWorker | undefined> {
   const worker = new HostileWorker(options);
   try {
     await worker.opened;

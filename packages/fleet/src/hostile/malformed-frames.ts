@@ -27,7 +27,11 @@ export function garbageBinary(rng: Rng): Uint8Array {
   if (bytes.length >= 4 && rng.chance(0.5)) {
     // A header length that fits, exceeds or overflows the frame.
     const view = new DataView(bytes.buffer);
-    view.setUint32(0, pick(rng, [0, bytes.length - 4, bytes.length, 0xffffffff, int(rng, 0, 1e6)]), true);
+    view.setUint32(
+      0,
+      pick(rng, [0, bytes.length - 4, bytes.length, 0xffffffff, int(rng, 0, 1e6)]),
+      true,
+    );
   }
   return bytes;
 }
@@ -36,31 +40,84 @@ export function garbageBinary(rng: Rng): Uint8Array {
 export function garbageText(rng: Rng): string {
   const length = pick(rng, [0, 1, 2, 10, int(rng, 0, 2048)]);
   let text = '';
-  for (let i = 0; i < length; i++) text += String.fromCharCode(int(rng, 0, rng.chance(0.2) ? 0xffff : 127));
-  return pick(rng, [text, `{${text}`, `[${text}]`, `"${text}"`, `\u0000${text}`, text.replace(/[\ud800-\udfff]/g, '')]);
+  for (let i = 0; i < length; i++)
+    text += String.fromCharCode(int(rng, 0, rng.chance(0.2) ? 0xffff : 127));
+  return pick(rng, [
+    text,
+    `{${text}`,
+    `[${text}]`,
+    `"${text}"`,
+    `\u0000${text}`,
+    text.replace(/[\ud800-\udfff]/g, ''),
+  ]);
 }
 
 const VALID: readonly string[] = [
-  JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, threads: 1, userAgent: 'x', credit: 0 }),
+  JSON.stringify({
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    threads: 1,
+    userAgent: 'x',
+    credit: 0,
+  }),
   JSON.stringify({ type: 'credit', slots: 0 }),
   JSON.stringify({ type: 'outcomes', credit: 0, items: [] }),
   JSON.stringify({ type: 'release', tasks: [] }),
   JSON.stringify({
     type: 'outcomes',
     credit: 0,
-    items: [{ jobId: 'j', index: 0, ms: 1, ok: false, error: { name: 'E', message: 'm', stack: '' } }],
+    items: [
+      { jobId: 'j', index: 0, ms: 1, ok: false, error: { name: 'E', message: 'm', stack: '' } },
+    ],
   }),
 ];
 
 /** Values of every JSON type and none, for putting where another type belongs. */
 const WRONG_VALUES: readonly unknown[] = [
-  null, true, false, 0, -1, 1.5, -0, 1e308, -1e308, 2 ** 53 + 1, 'NaN', 'Infinity', '-Infinity',
-  '1e308', '', 'x'.repeat(300), [], [1, 2], {}, { type: 'hello' }, [[[[[]]]]],
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  -0,
+  1e308,
+  -1e308,
+  2 ** 53 + 1,
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e308',
+  '',
+  'x'.repeat(300),
+  [],
+  [1, 2],
+  {},
+  { type: 'hello' },
+  [[[[[]]]]],
 ];
 
 const NUMBERS: readonly unknown[] = [
-  -1, -0.5, 0.5, 1.5, 1e308, -1e308, 1e21, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 64,
-  Number.MAX_SAFE_INTEGER, 'NaN', 'Infinity', '1', null, true, [], {},
+  -1,
+  -0.5,
+  0.5,
+  1.5,
+  1e308,
+  -1e308,
+  1e21,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 64,
+  Number.MAX_SAFE_INTEGER,
+  'NaN',
+  'Infinity',
+  '1',
+  null,
+  true,
+  [],
+  {},
 ];
 
 /** JSON that is not a valid frame: truncated, wrong types, unknown types, numbers out of range. */
@@ -76,8 +133,8 @@ export function badJson(rng: Rng): string {
       frame[key] = pick(rng, WRONG_VALUES);
       return JSON.stringify(frame);
     }
-    case 3: // a field missing
-    {
+    case 3: {
+      // a field missing
       const frame = JSON.parse(base) as Record<string, unknown>;
       delete frame[pick(rng, Object.keys(frame))];
       return JSON.stringify(frame);
@@ -85,18 +142,48 @@ export function badJson(rng: Rng): string {
     case 4: // numbers out of range where numbers belong
       return JSON.stringify(
         pick(rng, [
-          { type: 'hello', protocol: PROTOCOL_VERSION, threads: pick(rng, NUMBERS), userAgent: 'x', credit: 0 },
-          { type: 'hello', protocol: PROTOCOL_VERSION, threads: 1, userAgent: 'x', credit: pick(rng, NUMBERS) },
+          {
+            type: 'hello',
+            protocol: PROTOCOL_VERSION,
+            threads: pick(rng, NUMBERS),
+            userAgent: 'x',
+            credit: 0,
+          },
+          {
+            type: 'hello',
+            protocol: PROTOCOL_VERSION,
+            threads: 1,
+            userAgent: 'x',
+            credit: pick(rng, NUMBERS),
+          },
           { type: 'hello', protocol: pick(rng, NUMBERS), threads: 1, userAgent: 'x', credit: 0 },
           { type: 'credit', slots: pick(rng, NUMBERS) },
           { type: 'outcomes', credit: pick(rng, NUMBERS), items: [] },
-          { type: 'outcomes', credit: 0, items: [{ jobId: 'j', index: pick(rng, NUMBERS), ms: 1, ok: true, value: 1 }] },
-          { type: 'outcomes', credit: 0, items: [{ jobId: 'j', index: 0, ms: pick(rng, NUMBERS), ok: true, value: 1 }] },
+          {
+            type: 'outcomes',
+            credit: 0,
+            items: [{ jobId: 'j', index: pick(rng, NUMBERS), ms: 1, ok: true, value: 1 }],
+          },
+          {
+            type: 'outcomes',
+            credit: 0,
+            items: [{ jobId: 'j', index: 0, ms: pick(rng, NUMBERS), ok: true, value: 1 }],
+          },
         ]),
       );
     case 5: // unknown or missing type, wrong top-level value
       return JSON.stringify(
-        pick(rng, [{ type: 'welcome' }, { type: 'tasks', items: [] }, { type: 'HELLO' }, {}, [], 42, 'hello', null, { type: null }]),
+        pick(rng, [
+          { type: 'welcome' },
+          { type: 'tasks', items: [] },
+          { type: 'HELLO' },
+          {},
+          [],
+          42,
+          'hello',
+          null,
+          { type: null },
+        ]),
       );
     case 6: // prototype keys
       return pick(rng, [
@@ -119,10 +206,26 @@ export function badJson(rng: Rng): string {
       return JSON.stringify(
         pick(rng, [
           { type: 'outcomes', credit: 0, items: [pick(rng, WRONG_VALUES)] },
-          { type: 'outcomes', credit: 0, items: [{ jobId: '', index: 0, ms: 1, ok: true, value: 1 }] },
-          { type: 'outcomes', credit: 0, items: [{ jobId: 'j'.repeat(65), index: 0, ms: 1, ok: true, value: 1 }] },
-          { type: 'outcomes', credit: 0, items: [{ jobId: 'j', index: 0, ms: 1, ok: 'yes', value: 1 }] },
-          { type: 'outcomes', credit: 0, items: [{ jobId: 'j', index: 0, ms: 1, ok: false, error: 'boom' }] },
+          {
+            type: 'outcomes',
+            credit: 0,
+            items: [{ jobId: '', index: 0, ms: 1, ok: true, value: 1 }],
+          },
+          {
+            type: 'outcomes',
+            credit: 0,
+            items: [{ jobId: 'j'.repeat(65), index: 0, ms: 1, ok: true, value: 1 }],
+          },
+          {
+            type: 'outcomes',
+            credit: 0,
+            items: [{ jobId: 'j', index: 0, ms: 1, ok: 'yes', value: 1 }],
+          },
+          {
+            type: 'outcomes',
+            credit: 0,
+            items: [{ jobId: 'j', index: 0, ms: 1, ok: false, error: 'boom' }],
+          },
           { type: 'release', tasks: [pick(rng, WRONG_VALUES)] },
           { type: 'release', tasks: { jobId: 'j', index: 0 } },
         ]),
@@ -158,7 +261,10 @@ export function outOfOrder(rng: Rng): { helloFirst: boolean; frames: string[] } 
     case 1: // hello twice, or many times
       return { helloFirst: true, frames: Array.from({ length: int(rng, 1, 20) }, () => hello()) };
     case 2: // another protocol version
-      return { helloFirst: false, frames: [hello(1, pick(rng, [0, -1, PROTOCOL_VERSION + 1, 2 ** 31, 1.5, '1']))] };
+      return {
+        helloFirst: false,
+        frames: [hello(1, pick(rng, [0, -1, PROTOCOL_VERSION + 1, 2 ** 31, 1.5, '1']))],
+      };
     case 3: // threads out of range
       return { helloFirst: false, frames: [hello(pick(rng, [0, -1, 1025, 1e6, 1.5, '8', null]))] };
     default: // hello, then a torrent of valid no-ops

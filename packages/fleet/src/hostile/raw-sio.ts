@@ -21,7 +21,11 @@ export interface RawSioOptions {
   localAddress?: string;
 }
 
-export type AckAnswer = { ok: boolean; error?: { code?: string; message?: string }; data?: unknown };
+export type AckAnswer = {
+  ok: boolean;
+  error?: { code?: string; message?: string };
+  data?: unknown;
+};
 
 export class RawSio {
   readonly socket: WebSocket;
@@ -32,6 +36,8 @@ export class RawSio {
   answerPings = true;
   /** How many acks to send back for each server push that asks for one (1 is honest). */
   ackPushes = 1;
+  /** Most acks of pushes sent in all; later pushes go unacknowledged (a stalled reader). */
+  ackBudget = Infinity;
   private readonly engineOpen: Promise<boolean>;
   private nextAck = 1;
   private readonly acks = new Map<number, (answer: AckAnswer | undefined) => void>();
@@ -53,9 +59,9 @@ export class RawSio {
       for (const w of this.nsWaiters) w();
     });
     this.engineOpen = new Promise((resolve) => {
-      this.socket.on('message', (data, isBinary) => {
+      this.socket.on('message', (data: Buffer, isBinary) => {
         if (isBinary) return;
-        const text = data.toString();
+        const text = data.toString('utf8');
         if (text.startsWith('0')) resolve(true);
         else this.onPacket(text);
       });
@@ -92,7 +98,7 @@ export class RawSio {
         resolve();
       });
     });
-    return (this.namespace as RawSio["namespace"]) === "connected";
+    return (this.namespace as RawSio['namespace']) === 'connected';
   }
 
   /** Emits an event with an ack id; resolves with the answer (undefined on timeout or close). */
@@ -147,7 +153,9 @@ export class RawSio {
     }
     const push = /^42(\d+)\[/.exec(text);
     if (push) {
-      for (let i = 0; i < this.ackPushes; i++) void this.send(`43${push[1]}[]`);
+      for (let i = 0; i < this.ackPushes && this.ackBudget > 0; i++, this.ackBudget--) {
+        void this.send(`43${push[1]}[]`);
+      }
       return;
     }
     if (text.startsWith('40')) {

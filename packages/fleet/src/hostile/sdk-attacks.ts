@@ -6,20 +6,68 @@
 import { SdkRequests } from '@tabgrid/protocol/sdk';
 import type { Rng } from '../random.js';
 import { lanes, sleep, type AttackContext, type AttackFamily } from './attack.js';
-import { deepJson, garbageBinary, garbageText, int, pick, randomBytes } from './malformed-frames.js';
+import {
+  deepJson,
+  garbageBinary,
+  garbageText,
+  int,
+  pick,
+  randomBytes,
+} from './malformed-frames.js';
 import { openRawSio, type RawSio } from './raw-sio.js';
 
-function sio(ctx: AttackContext, family: string, localAddress?: string): Promise<RawSio | undefined> {
-  return openRawSio({ url: ctx.url, family, tally: ctx.tally, ...(localAddress ? { localAddress } : {}) });
+function sio(
+  ctx: AttackContext,
+  family: string,
+  localAddress?: string,
+): Promise<RawSio | undefined> {
+  return openRawSio({
+    url: ctx.url,
+    family,
+    tally: ctx.tally,
+    ...(localAddress ? { localAddress } : {}),
+  });
 }
 
 /** socket.io and engine.io packets that are broken in every way the parsers can meet. */
 function brokenPacket(rng: Rng): string | Uint8Array {
   const packets = [
-    '4', '42', '42[', '42["job:create"', '4{', '49', '4/', '4/nope,', '40/admin,{}', '41', '43', '431[1]',
-    '44', '45', '451-', '459999999-["job:create",{}]', '45-1-[]', '42999999999999999999999["job:get",{}]',
-    '42["__proto__",{}]', '42[null]', '42[1,2,3]', '42{"a":1}', '42"job:get"', '6', '5', '1', '9', 'x', '',
-    '40{"token":', '40[]', '40"token"', '42[]', `42["${'e'.repeat(10_000)}"]`, '42["job:get"]', '4\u0000',
+    '4',
+    '42',
+    '42[',
+    '42["job:create"',
+    '4{',
+    '49',
+    '4/',
+    '4/nope,',
+    '40/admin,{}',
+    '41',
+    '43',
+    '431[1]',
+    '44',
+    '45',
+    '451-',
+    '459999999-["job:create",{}]',
+    '45-1-[]',
+    '42999999999999999999999["job:get",{}]',
+    '42["__proto__",{}]',
+    '42[null]',
+    '42[1,2,3]',
+    '42{"a":1}',
+    '42"job:get"',
+    '6',
+    '5',
+    '1',
+    '9',
+    'x',
+    '',
+    '40{"token":',
+    '40[]',
+    '40"token"',
+    '42[]',
+    `42["${'e'.repeat(10_000)}"]`,
+    '42["job:get"]',
+    '4\u0000',
   ];
   if (rng.chance(0.15)) return garbageBinary(rng);
   if (rng.chance(0.15)) return `4${garbageText(rng)}`;
@@ -36,7 +84,8 @@ const sioGarbage: AttackFamily = {
       while (sent < 8_000) {
         const s = await sio(ctx, 'sio-garbage');
         if (!s) continue;
-        if (rng.chance(0.5)) await s.connect(pick(rng, [undefined, { token: 'nope' }, { token: 5 }]), 2_000);
+        if (rng.chance(0.5))
+          await s.connect(pick(rng, [undefined, { token: 'nope' }, { token: 5 }]), 2_000);
         for (let i = 0; i < 40 && sent < 8_000; i++) if (await s.send(brokenPacket(rng))) sent++;
         await sleep(20);
         await s.close();
@@ -48,7 +97,8 @@ const sioGarbage: AttackFamily = {
 const sioBadTokens: AttackFamily = {
   name: 'sio-bad-tokens',
   target: 'sdk',
-  about: 'guessed tokens, thousands per address (brute force), and tokens of the wrong type or size (#11 item 10)',
+  about:
+    'guessed tokens, thousands per address (brute force), and tokens of the wrong type or size (#11 item 10)',
   async run(ctx, rng) {
     let sent = 0;
     const near = `${ctx.adminToken.slice(0, -1)}${ctx.adminToken.endsWith('x') ? 'y' : 'x'}`;
@@ -67,7 +117,8 @@ const sioBadTokens: AttackFamily = {
           't'.repeat(100_000),
         ]);
         sent++;
-        if ((await s.connect({ token }, 5_000)) && token !== ctx.adminToken) ctx.tally.note('sio-bad-tokens', 'ACCEPTED A BAD TOKEN');
+        if ((await s.connect({ token }, 5_000)) && token !== ctx.adminToken)
+          ctx.tally.note('sio-bad-tokens', 'ACCEPTED A BAD TOKEN');
       }
       await s.close();
     });
@@ -76,29 +127,56 @@ const sioBadTokens: AttackFamily = {
 
 const EVENTS = Object.keys(SdkRequests);
 const WRONG: readonly unknown[] = [
-  null, 0, -1, 1e308, 'x', '', [], {}, { jobId: 5 }, { jobId: '' }, { jobId: 'j'.repeat(65) },
-  { jobId: 'nope', batchId: 'b', tasks: 'x' }, { jobId: 'nope', subscriptionId: 's', kind: 'all', from: -1 },
-  { jobId: 'nope', subscriptionId: 's', kind: 'evil', from: 0 }, { program: 5 }, { program: '' },
-  { program: 'function Run(x) { return x }', timeoutMs: 0 }, { program: 'function Run(x) { return x }', maxAttempts: 1e9 },
-  { program: 'function Run(x) { return x }', redundancy: 1e6 }, { program: 'function Run(x) { return x }', priority: 1e308 },
-  { program: 'function Run(x) { return x }', bid: 'NaN' }, { program: 'x'.repeat(1_000_001) }, { name: 'n'.repeat(10_000) },
-  { __proto__: { program: 'function Run(x) { return x }' } }, { jobId: 'nope', batchId: 'b'.repeat(101), tasks: [] },
+  null,
+  0,
+  -1,
+  1e308,
+  'x',
+  '',
+  [],
+  {},
+  { jobId: 5 },
+  { jobId: '' },
+  { jobId: 'j'.repeat(65) },
+  { jobId: 'nope', batchId: 'b', tasks: 'x' },
+  { jobId: 'nope', subscriptionId: 's', kind: 'all', from: -1 },
+  { jobId: 'nope', subscriptionId: 's', kind: 'evil', from: 0 },
+  { program: 5 },
+  { program: '' },
+  { program: 'function Run(x) { return x }', timeoutMs: 0 },
+  { program: 'function Run(x) { return x }', maxAttempts: 1e9 },
+  { program: 'function Run(x) { return x }', redundancy: 1e6 },
+  { program: 'function Run(x) { return x }', priority: 1e308 },
+  { program: 'function Run(x) { return x }', bid: 'NaN' },
+  { name: 'n'.repeat(10_000) },
+  { __proto__: { program: 'function Run(x) { return x }' } },
+  { jobId: 'nope', batchId: 'b'.repeat(101), tasks: [] },
+];
+/** Payloads past a size limit: sent now and then, not in every message (each costs a megabyte). */
+const HUGE: readonly unknown[] = [
+  { program: 'x'.repeat(1_000_001) },
   { jobId: 'nope', batchId: 'b', tasks: Array.from({ length: 10_001 }, () => 0) },
 ];
-/** Requests that change things: never sent well-formed as the admin (the honest jobs are the admin's). */
+/** Requests that change or delete the caller's own jobs. */
 const DESTRUCTIVE = new Set(['job:cancel', 'job:delete', 'jobs:delete', 'job:close']);
 
 /** One malformed or hostile request, as a raw socket.io text frame. */
 function hostileRequest(ctx: AttackContext, rng: Rng, asAdmin: boolean): string {
   const id = int(rng, 1, 1e9);
-  const name = rng.chance(0.1) ? pick(rng, ['job:evil', 'constructor', '__proto__', 'toString', 'x'.repeat(1000), '']) : pick(rng, EVENTS);
+  const name = rng.chance(0.1)
+    ? pick(rng, ['job:evil', 'constructor', '__proto__', 'toString', 'x'.repeat(1000), ''])
+    : pick(rng, EVENTS);
   switch (int(rng, 0, 7)) {
     case 0: // no ack at all
       return `42${JSON.stringify([name, pick(rng, WRONG)])}`;
     case 1: // many arguments, the ack not last
       return `42${id}${JSON.stringify([name, ...Array.from({ length: 50 }, () => pick(rng, WRONG))])}`;
-    case 2: { // deep payloads where a value belongs
-      const nested = deepJson(pick(rng, [3_500, 6_000, 10_000]), rng.chance(0.5) ? 'array' : 'object');
+    case 2: {
+      // deep payloads where a value belongs
+      const nested = deepJson(
+        pick(rng, [3_500, 6_000, 10_000]),
+        rng.chance(0.5) ? 'array' : 'object',
+      );
       return pick(rng, [
         `42${id}["job:create",{"program":"function Run(x) { return x }","args":${nested}}]`,
         `42${id}["job:submit",{"jobId":"nope","batchId":"b${id}","tasks":[${nested}]}]`,
@@ -114,9 +192,18 @@ function hostileRequest(ctx: AttackContext, rng: Rng, asAdmin: boolean): string 
         return `42${id}${JSON.stringify([pick(rng, ['job:get', 'job:cancel', 'job:close', 'job:delete', 'job:subscribe']), { jobId, subscriptionId: `t${id}`, kind: 'all', from: 0 }])}`;
       }
       return `42${id}${JSON.stringify(['job:get', { jobId: ctx.jobs.honest }])}`;
-    default: { // a wrong payload for a real event
-      const payload = pick(rng, WRONG);
-      const risky = asAdmin && DESTRUCTIVE.has(name) && typeof payload === 'object' && payload !== null;
+    default: {
+      // a wrong payload for a real event
+      const payload = rng.chance(0.02) ? pick(rng, HUGE) : pick(rng, WRONG);
+      // `jobs:delete` with any object is well formed: it would delete the caller's jobs (the
+      // checked ones, or the bait), which is allowed and proves nothing. Destructive events get
+      // only payloads that name no job of the caller.
+      const risky =
+        name === 'jobs:delete' ||
+        (DESTRUCTIVE.has(name) &&
+          typeof payload === 'object' &&
+          payload !== null &&
+          !('jobId' in payload));
       return `42${id}${JSON.stringify([name, risky ? 5 : payload])}`;
     }
   }
@@ -154,7 +241,8 @@ function sioEventsAs(who: 'admin' | 'client'): AttackFamily {
 const sioPlaceholder: AttackFamily = {
   name: 'sio-placeholder',
   target: 'sdk',
-  about: "socket.io binary placeholders repeated in job args and tasks: one 1 MB attachment, 400 references (#11 item 9)",
+  about:
+    'socket.io binary placeholders repeated in job args and tasks: one 1 MB attachment, 400 references (#11 item 9)',
   async run(ctx, rng) {
     const ph = (num: unknown) => JSON.stringify({ _placeholder: true, num });
     const s = await sio(ctx, 'sio-placeholder');
@@ -176,7 +264,10 @@ const sioPlaceholder: AttackFamily = {
     // The amplification: 400 references to one megabyte in a job's args.
     const mb = randomBytes(rng, 1 << 20);
     const refs = Array.from({ length: 400 }, () => ph(0)).join(',');
-    await s.binaryEvent(`["job:create",{"program":"function Run(x) { return x }","name":"amplified","args":[${refs}]}]`, [mb]);
+    await s.binaryEvent(
+      `["job:create",{"program":"function Run(x) { return x }","name":"amplified","args":[${refs}]}]`,
+      [mb],
+    );
     await sleep(3_000);
     // And in tasks: 20 tasks of 20 references each.
     const task = `[${Array.from({ length: 20 }, () => ph(0)).join(',')}]`;
@@ -192,18 +283,25 @@ const sioPlaceholder: AttackFamily = {
 const sioSubscribeFlood: AttackFamily = {
   name: 'sio-subscribe-flood',
   target: 'sdk',
-  about: 'thousands of job:subscribe from one socket that then stops reading; pushes acked many times over (#11 item 9)',
+  about:
+    'thousands of job:subscribe from one socket that then stops reading; pushes acked many times over (#11 item 9)',
   async run(ctx) {
     await lanes(2, async (lane) => {
       const s = await sio(ctx, 'sio-subscribe-flood');
       if (!s || !(await s.connect({ token: ctx.clientToken }))) return;
+      // One socket never acks a push; the other acks each five times, 5,000 acks in all.
       s.ackPushes = lane === 0 ? 0 : 5;
+      s.ackBudget = 5_000;
       for (let i = 0; i < 3_000 && s.isOpen; i++) {
-        await s.send(`42${i + 1}${JSON.stringify(['job:subscribe', { jobId: ctx.jobs.bait, subscriptionId: `flood-${i}`, kind: 'all', from: 0 }])}`);
+        await s.send(
+          `42${i + 1}${JSON.stringify(['job:subscribe', { jobId: ctx.jobs.bait, subscriptionId: `flood-${i}`, kind: 'all', from: 0 }])}`,
+        );
       }
       // Someone else's job too: refused, never streamed.
       for (let i = 0; i < 100 && s.isOpen; i++) {
-        await s.send(`42${9_000 + i}${JSON.stringify(['job:subscribe', { jobId: ctx.jobs.honest, subscriptionId: `peek-${i}`, kind: 'all', from: 0 }])}`);
+        await s.send(
+          `42${9_000 + i}${JSON.stringify(['job:subscribe', { jobId: ctx.jobs.honest, subscriptionId: `peek-${i}`, kind: 'all', from: 0 }])}`,
+        );
       }
       if (lane === 0) s.stopReading();
       await sleep(8_000);

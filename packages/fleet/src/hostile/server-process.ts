@@ -106,7 +106,9 @@ export async function startServerProcess(
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   for (;;) {
     if (handle.exit) {
-      throw new Error(`The server exited while starting (${JSON.stringify(handle.exit)}):\n${output}`);
+      throw new Error(
+        `The server exited while starting (${JSON.stringify(handle.exit)}):\n${output}`,
+      );
     }
     try {
       if ((await fetch(`${handle.url}/healthz`)).ok) return handle;

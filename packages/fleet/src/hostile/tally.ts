@@ -25,7 +25,7 @@ export class Tally {
 
   note(family: string, what: string): void {
     let notes = this.notes.get(family);
-    if (!notes) this.notes.set(family, (notes = new Map()));
+    if (!notes) this.notes.set(family, (notes = new Map<string, number>()));
     notes.set(what, (notes.get(what) ?? 0) + 1);
   }
 }

@@ -119,7 +119,9 @@ export class VitalSigns {
       const during = this.options.running();
       // The probe waits past the deadline (up to 30 s) so the worst latency is measured, not capped.
       try {
-        const response = await fetch(this.options.healthzUrl, { signal: AbortSignal.timeout(30_000) });
+        const response = await fetch(this.options.healthzUrl, {
+          signal: AbortSignal.timeout(30_000),
+        });
         await response.arrayBuffer();
         const ms = performance.now() - t0;
         this.report.probes++;
@@ -127,7 +129,8 @@ export class VitalSigns {
           this.report.worstHealthzMs = ms;
           this.report.worstHealthzDuring = during;
         }
-        if (!response.ok) this.note({ what: 'failed-healthz', value: ms, detail: `HTTP ${response.status}` });
+        if (!response.ok)
+          this.note({ what: 'failed-healthz', value: ms, detail: `HTTP ${response.status}` });
         else if (ms > deadline) this.note({ what: 'slow-healthz', value: Math.round(ms) });
       } catch (err) {
         const ms = performance.now() - t0;

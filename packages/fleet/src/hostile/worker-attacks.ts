@@ -20,7 +20,11 @@ import {
 /** A frame with no leased task in it and nothing to do: what liveness must not be fooled by. */
 const EMPTY_OUTCOMES = '{"type":"outcomes","credit":0,"items":[]}';
 
-function worker(ctx: AttackContext, family: string, localAddress?: string): Promise<HostileWorker | undefined> {
+function worker(
+  ctx: AttackContext,
+  family: string,
+  localAddress?: string,
+): Promise<HostileWorker | undefined> {
   return openHostile({
     url: ctx.wsUrl,
     family,
@@ -39,7 +43,12 @@ async function bursts(
   ctx: AttackContext,
   family: string,
   rng: Rng,
-  options: { budget: number; perConnection: number; helloFirst: (rng: Rng) => boolean; lanes?: number },
+  options: {
+    budget: number;
+    perConnection: number;
+    helloFirst: (rng: Rng) => boolean;
+    lanes?: number;
+  },
   make: (rng: Rng) => string | Uint8Array,
 ): Promise<void> {
   let sent = 0;
@@ -62,7 +71,12 @@ async function bursts(
 }
 
 /** The job's program's answer, or a lie where `lie` says so. */
-function answer(w: HostileWorker, task: HeldTask, ms: number | string, lie?: (task: HeldTask) => string | undefined): string {
+function answer(
+  w: HostileWorker,
+  task: HeldTask,
+  ms: number | string,
+  lie?: (task: HeldTask) => string | undefined,
+): string {
   const poisoned = lie?.(task);
   return poisoned ?? w.honestItem(task, ms);
 }
@@ -76,17 +90,28 @@ const garbage: AttackFamily = {
   target: 'worker',
   about: 'random bytes and random text, before and after hello (#11: every frame is hostile input)',
   run: (ctx, rng) =>
-    bursts(ctx, 'garbage', rng, { budget: 20_000, perConnection: 50, helloFirst: (r) => r.chance(0.5) }, (r) =>
-      r.chance(0.5) ? garbageBinary(r) : garbageText(r),
+    bursts(
+      ctx,
+      'garbage',
+      rng,
+      { budget: 20_000, perConnection: 50, helloFirst: (r) => r.chance(0.5) },
+      (r) => (r.chance(0.5) ? garbageBinary(r) : garbageText(r)),
     ),
 };
 
 const badJsonFamily: AttackFamily = {
   name: 'bad-json',
   target: 'worker',
-  about: 'truncated and invalid JSON, wrong types, missing fields, numbers out of range, prototype keys',
+  about:
+    'truncated and invalid JSON, wrong types, missing fields, numbers out of range, prototype keys',
   run: (ctx, rng) =>
-    bursts(ctx, 'bad-json', rng, { budget: 20_000, perConnection: 50, helloFirst: () => true }, badJson),
+    bursts(
+      ctx,
+      'bad-json',
+      rng,
+      { budget: 20_000, perConnection: 50, helloFirst: () => true },
+      badJson,
+    ),
 };
 
 const order: AttackFamily = {
@@ -122,7 +147,8 @@ const sockets: AttackFamily = {
         open.push(w);
         if (rng.chance(0.6)) {
           await w.hello(1, 0);
-          for (let k = 0; k < 5; k++) await w.send(pick(rng, [EMPTY_OUTCOMES, '{"type":"credit","slots":0}']));
+          for (let k = 0; k < 5; k++)
+            await w.send(pick(rng, [EMPTY_OUTCOMES, '{"type":"credit","slots":0}']));
         }
       }
     });
@@ -134,7 +160,8 @@ const sockets: AttackFamily = {
 const bounds: AttackFamily = {
   name: 'bounds',
   target: 'worker',
-  about: 'threads 1024, credit 1e6, credit frames of 1e6 slots, ms 1e308 / MAX_VALUE on real answers (#11 items 4, 5)',
+  about:
+    'threads 1024, credit 1e6, credit frames of 1e6 slots, ms 1e308 / MAX_VALUE on real answers (#11 items 4, 5)',
   async run(ctx, rng) {
     let sent = 0;
     const budget = 10_000;
@@ -147,7 +174,9 @@ const bounds: AttackFamily = {
       // Real answers to every leased task (so the honest job's values stay right), with a
       // compute time that overflows on the bait job's tasks.
       w.onTasks((tasks) => {
-        const items = tasks.map((t) => answer(w, t, t.jobId === ctx.jobs.bait ? pick(rng, hugeMs) : 1));
+        const items = tasks.map((t) =>
+          answer(w, t, t.jobId === ctx.jobs.bait ? pick(rng, hugeMs) : 1),
+        );
         w.forget(tasks);
         void w.send(outcomes(items, 1_000_000)).then((ok) => ok && sent++);
       });
@@ -161,7 +190,12 @@ const bounds: AttackFamily = {
         const probe = await worker(ctx, 'bounds');
         if (!probe) continue;
         await probe.hello(1, 0);
-        if (await probe.send(outcomes([`{"jobId":"${ctx.jobs.bait}","index":0,"ms":${ms},"ok":true,"value":1}`]))) sent++;
+        if (
+          await probe.send(
+            outcomes([`{"jobId":"${ctx.jobs.bait}","index":0,"ms":${ms},"ok":true,"value":1}`]),
+          )
+        )
+          sent++;
         await probe.close();
       }
       await w.close();
@@ -172,7 +206,8 @@ const bounds: AttackFamily = {
 const forge: AttackFamily = {
   name: 'forge',
   target: 'worker',
-  about: 'outcomes for tasks leased to others (job ids learned from real tasks): wrong values, timeouts, errors (#11 item 2)',
+  about:
+    'outcomes for tasks leased to others (job ids learned from real tasks): wrong values, timeouts, errors (#11 item 2)',
   async run(ctx, rng) {
     // The scout takes real tasks to learn job ids and index ranges, and hands them back.
     const scout = await worker(ctx, 'forge', '127.0.2.1');
@@ -182,7 +217,12 @@ const forge: AttackFamily = {
     await scout.welcomed();
     scout.onTasks((tasks) => {
       scout.forget(tasks);
-      void scout.send(JSON.stringify({ type: 'release', tasks: tasks.map(({ jobId, index }) => ({ jobId, index })) }));
+      void scout.send(
+        JSON.stringify({
+          type: 'release',
+          tasks: tasks.map(({ jobId, index }) => ({ jobId, index })),
+        }),
+      );
     });
     const learn = setInterval(() => void scout.send('{"type":"credit","slots":200}'), 200);
     const start = Date.now();
@@ -229,7 +269,8 @@ const forge: AttackFamily = {
 const quorumPair: AttackFamily = {
   name: 'quorum-pair',
   target: 'worker',
-  about: 'two sockets from one address agree on a lie about a redundancy-2 job, reconnecting to shed strikes (#11 item 6)',
+  about:
+    'two sockets from one address agree on a lie about a redundancy-2 job, reconnecting to shed strikes (#11 item 6)',
   async run(ctx) {
     const end = Date.now() + 12_000;
     await lanes(2, async () => {
@@ -259,7 +300,8 @@ const quorumPair: AttackFamily = {
 const hoard: AttackFamily = {
   name: 'hoard',
   target: 'worker',
-  about: 'threads 1024 + credit 1e6 + ms 0, then sitting on tasks kept alive by empty outcomes and forged releases (#11 item 4)',
+  about:
+    'threads 1024 + credit 1e6 + ms 0, then sitting on tasks kept alive by empty outcomes and forged releases (#11 item 4)',
   async run(ctx, rng) {
     const HOARDERS = 3;
     const QUICK = 3;
@@ -277,11 +319,18 @@ const hoard: AttackFamily = {
       let answered = 0;
       // A few quick, true answers with ms 0 make the job look instant: a huge hold limit.
       w.onTasks((tasks) => {
-        const quick = tasks.filter((t) => t.jobId === ctx.jobs.honest).slice(0, Math.max(0, QUICK - answered));
+        const quick = tasks
+          .filter((t) => t.jobId === ctx.jobs.honest)
+          .slice(0, Math.max(0, QUICK - answered));
         if (quick.length === 0) return;
         answered += quick.length;
         w.forget(quick);
-        void w.send(outcomes(quick.map((t) => w.honestItem(t, 0)), 0));
+        void w.send(
+          outcomes(
+            quick.map((t) => w.honestItem(t, 0)),
+            0,
+          ),
+        );
       });
       await w.hello(1024, 1_000_000);
       await w.welcomed();
@@ -293,9 +342,10 @@ const hoard: AttackFamily = {
           ? EMPTY_OUTCOMES
           : JSON.stringify({
               type: 'release',
-              tasks: Array.from({ length: 10 }, () => ({ jobId: ctx.jobs.honest, index: int(rng, 0, 2_500) })).filter(
-                (t) => !w.held.has(`${t.jobId}#${t.index}`),
-              ),
+              tasks: Array.from({ length: 10 }, () => ({
+                jobId: ctx.jobs.honest,
+                index: int(rng, 0, 2_500),
+              })).filter((t) => !w.held.has(`${t.jobId}#${t.index}`)),
             });
         if (await w.send(frame)) sent++;
         const due = start + (sent / (HOARDERS * 2_400)) * durationMs;
@@ -303,10 +353,18 @@ const hoard: AttackFamily = {
       }
       if (w.isOpen) {
         for (const t of w.held.values()) {
-          if (t.jobId === ctx.jobs.honest && Date.now() - t.at > stuckAfterMs && !ctx.honestIndexSettled(t.index)) stuck++;
+          if (
+            t.jobId === ctx.jobs.honest &&
+            Date.now() - t.at > stuckAfterMs &&
+            !ctx.honestIndexSettled(t.index)
+          )
+            stuck++;
         }
       }
-      ctx.tally.note('hoard', w.isOpen ? `open at the end, holding ${w.held.size}` : 'closed by the server');
+      ctx.tally.note(
+        'hoard',
+        w.isOpen ? `open at the end, holding ${w.held.size}` : 'closed by the server',
+      );
       await w.close();
     });
     const byOthers = ctx.honestSettled() - settledBefore - HOARDERS * QUICK;
@@ -328,17 +386,43 @@ const hoard: AttackFamily = {
 const oversize: AttackFamily = {
   name: 'oversize',
   target: 'worker',
-  about: 'long strings in every field, frames of 48 MB (under the 64 MB cap) one after another, one of 70 MB',
+  about:
+    'long strings in every field, frames of 48 MB (under the 64 MB cap) one after another, one of 70 MB',
   async run(ctx, rng) {
     const bait = ctx.jobs.bait;
     const small: string[] = [
-      JSON.stringify({ type: 'hello', protocol: 1, threads: 1, userAgent: 'u'.repeat(1_001), credit: 0 }),
-      JSON.stringify({ type: 'hello', protocol: 1, threads: 1, userAgent: 'u'.repeat(1_000_000), credit: 0 }),
+      JSON.stringify({
+        type: 'hello',
+        protocol: 1,
+        threads: 1,
+        userAgent: 'u'.repeat(1_001),
+        credit: 0,
+      }),
+      JSON.stringify({
+        type: 'hello',
+        protocol: 1,
+        threads: 1,
+        userAgent: 'u'.repeat(1_000_000),
+        credit: 0,
+      }),
       outcomes([`{"jobId":"${'j'.repeat(100_000)}","index":0,"ms":1,"ok":true,"value":1}`]),
-      outcomes([`{"jobId":"${bait}","index":0,"ms":1,"ok":false,"error":{"name":"E","message":"${'m'.repeat(5_000_000)}","stack":"${'s'.repeat(5_000_000)}"}}`]),
-      outcomes([`{"jobId":"${bait}","index":${int(rng, 0, 100)},"ms":1,"ok":true,"value":"${'v'.repeat(8_000_000)}"}`]),
-      outcomes(Array.from({ length: 200_000 }, (_, i) => `{"jobId":"${bait}","index":${i},"ms":1,"ok":false,"error":{"name":"E","message":"","stack":""}}`)),
-      JSON.stringify({ type: 'release', tasks: Array.from({ length: 300_000 }, (_, i) => ({ jobId: bait, index: i })) }),
+      outcomes([
+        `{"jobId":"${bait}","index":0,"ms":1,"ok":false,"error":{"name":"E","message":"${'m'.repeat(5_000_000)}","stack":"${'s'.repeat(5_000_000)}"}}`,
+      ]),
+      outcomes([
+        `{"jobId":"${bait}","index":${int(rng, 0, 100)},"ms":1,"ok":true,"value":"${'v'.repeat(8_000_000)}"}`,
+      ]),
+      outcomes(
+        Array.from(
+          { length: 200_000 },
+          (_, i) =>
+            `{"jobId":"${bait}","index":${i},"ms":1,"ok":false,"error":{"name":"E","message":"","stack":""}}`,
+        ),
+      ),
+      JSON.stringify({
+        type: 'release',
+        tasks: Array.from({ length: 300_000 }, (_, i) => ({ jobId: bait, index: i })),
+      }),
     ];
     for (const frame of small) {
       const w = await worker(ctx, 'oversize');
@@ -346,21 +430,30 @@ const oversize: AttackFamily = {
       if (!frame.startsWith('{"type":"hello"')) await w.hello(1, 0);
       await w.send(frame);
       await w.drain();
-      await Promise.race([w.closed, sleep(1_000)]);
+      await Promise.race([w.closed, sleep(500)]);
       await w.close();
     }
-    // Big frames one at a time: never several above the cap in flight (the attacker's memory too).
-    const big = (mb: number) => outcomes([`{"jobId":"${bait}","index":0,"ms":1,"ok":true,"value":"${'x'.repeat(mb * 1024 * 1024)}"}`]);
-    for (const mb of [48, 48, 48, 70]) {
+    // Big frames just under the 64 MB cap: one at a time, then two at once (never several
+    // above the cap in flight: the attacker's memory counts too). Then one above the cap.
+    const big = (mb: number) =>
+      outcomes([
+        `{"jobId":"${bait}","index":0,"ms":1,"ok":true,"value":"${'x'.repeat(mb * 1024 * 1024 - 200)}"}`,
+      ]);
+    const sixty = big(60);
+    const sendBig = async (frame: string) => {
       const w = await worker(ctx, 'oversize');
-      if (!w) continue;
+      if (!w) return;
       await w.hello(1, 0);
-      await w.send(big(mb));
+      await w.send(frame);
       await w.drain();
-      await Promise.race([w.closed, sleep(3_000)]);
+      await Promise.race([w.closed, sleep(1_500)]);
       await w.close();
-    }
-    const binary = new Uint8Array(4 + 2 + 48 * 1024 * 1024);
+    };
+    await sendBig(sixty);
+    await sendBig(sixty);
+    await Promise.all([sendBig(sixty), sendBig(sixty)]);
+    await sendBig(big(70));
+    const binary = new Uint8Array(4 + 2 + 60 * 1024 * 1024);
     new DataView(binary.buffer).setUint32(0, 2, true);
     binary.set(new TextEncoder().encode('{}'), 4);
     const w = await worker(ctx, 'oversize');
@@ -376,24 +469,31 @@ const oversize: AttackFamily = {
 const deep: AttackFamily = {
   name: 'deep',
   target: 'worker',
-  about: 'values nested 3,500 / 6,000 / 10,000 levels in real answers, forged answers, hello and release (#11 item 3)',
+  about:
+    'values nested 3,500 / 6,000 / 10,000 levels in real answers, forged answers, hello and release (#11 item 3)',
   async run(ctx, rng) {
     const depths = [3_500, 6_000, 10_000];
     const w = await worker(ctx, 'deep', '127.0.4.1');
     if (w) {
+      let poisoned = 0;
       let round = 0;
-      // Real answers: honest values for the honest jobs, nesting for the bait job's tasks.
+      // Real answers: honest values for the honest jobs, nesting for the bait job's tasks,
+      // credit given back until nine bait tasks (three of each depth) got nested answers.
       w.onTasks((tasks) => {
-        const items = tasks.map((t) =>
-          t.jobId === ctx.jobs.bait
-            ? `{"jobId":"${t.jobId}","index":${t.index},"ms":1,"ok":true,"value":${deepJson(depths[round++ % 3] as number, rng.chance(0.5) ? 'array' : 'object')}}`
-            : w.honestItem(t, 1),
-        );
+        const items = tasks.map((t) => {
+          if (t.jobId !== ctx.jobs.bait || poisoned >= 9) return w.honestItem(t, 1);
+          poisoned++;
+          ctx.tally.note('deep', 'bait task answered with nesting');
+          const depth = depths[round++ % 3] as number;
+          return `{"jobId":"${t.jobId}","index":${t.index},"ms":1,"ok":true,"value":${deepJson(depth, rng.chance(0.5) ? 'array' : 'object')}}`;
+        });
         w.forget(tasks);
-        void w.send(outcomes(items, 0));
+        void w.send(outcomes(items, poisoned >= 9 ? 0 : tasks.length));
       });
-      await w.hello(1, 6);
-      await Promise.race([w.closed, sleep(5_000)]);
+      await w.hello(1, 3);
+      const end = Date.now() + 8_000;
+      while (poisoned < 9 && w.isOpen && Date.now() < end) await sleep(50);
+      await Promise.race([w.closed, sleep(1_000)]);
       await w.close();
     }
     // Forged answers, hellos and releases carrying nesting, on fresh sockets.
@@ -404,21 +504,31 @@ const deep: AttackFamily = {
       const nested = deepJson(depth, i % 2 ? 'array' : 'object');
       switch (i % 5) {
         case 0:
-          await f.send(`{"type":"hello","protocol":1,"threads":1,"userAgent":"d","credit":0,"extra":${nested}}`);
+          await f.send(
+            `{"type":"hello","protocol":1,"threads":1,"userAgent":"d","credit":0,"extra":${nested}}`,
+          );
           break;
         case 1:
           await f.hello(1, 0);
-          await f.send(outcomes([`{"jobId":"${ctx.jobs.bait}","index":${int(rng, 0, 500)},"ms":1,"ok":true,"value":${nested}}`]));
+          await f.send(
+            outcomes([
+              `{"jobId":"${ctx.jobs.bait}","index":${int(rng, 0, 500)},"ms":1,"ok":true,"value":${nested}}`,
+            ]),
+          );
           break;
         case 2:
           await f.hello(1, 0);
-          await f.send(`{"type":"release","tasks":[{"jobId":"${ctx.jobs.bait}","index":0,"x":${nested}}]}`);
+          await f.send(
+            `{"type":"release","tasks":[{"jobId":"${ctx.jobs.bait}","index":0,"x":${nested}}]}`,
+          );
           break;
         case 3:
           await f.send(nested);
           break;
         default: {
-          const header = new TextEncoder().encode(`{"type":"outcomes","credit":0,"items":[],"x":${nested}}`);
+          const header = new TextEncoder().encode(
+            `{"type":"outcomes","credit":0,"items":[],"x":${nested}}`,
+          );
           const frame = new Uint8Array(4 + header.length);
           new DataView(frame.buffer).setUint32(0, header.length, true);
           frame.set(header, 4);
@@ -445,7 +555,8 @@ function binaryFrame(header: string, attachment: Uint8Array): Uint8Array {
 const binaryAmplify: AttackFamily = {
   name: 'binary-amplify',
   target: 'worker',
-  about: 'binary frames whose header points thousands of bytes tags at one 1 MB attachment, before hello (#11 item 1)',
+  about:
+    'binary frames whose header points thousands of bytes tags at one 1 MB attachment, before hello (#11 item 1)',
   async run(ctx, rng) {
     const attachment = randomBytes(rng, 1 << 20);
     const tag = (at: unknown, length: unknown, kind: unknown = 'Uint8Array') =>
@@ -454,8 +565,16 @@ const binaryAmplify: AttackFamily = {
       `{"type":"outcomes","credit":0,"items":[{"jobId":"${ctx.jobs.bait}","index":0,"ms":1,"ok":true,"value":[${values.join(',')}]}]}`;
     // Broken tags first: offsets out of range, wrong types, unknown kinds.
     const broken = [
-      tag(-1, 10), tag(0, -5), tag(1.5, 2), tag('0', 1), tag(0, 1 << 30), tag(2 ** 53, 1), tag(0, 1, 'Evil'),
-      tag(0, 1, null), JSON.stringify({ [BYTES_TAG]: 'Uint8Array' }), JSON.stringify({ [BYTES_TAG]: 'Uint8Array', base64: '!!' }),
+      tag(-1, 10),
+      tag(0, -5),
+      tag(1.5, 2),
+      tag('0', 1),
+      tag(0, 1 << 30),
+      tag(2 ** 53, 1),
+      tag(0, 1, 'Evil'),
+      tag(0, 1, null),
+      JSON.stringify({ [BYTES_TAG]: 'Uint8Array' }),
+      JSON.stringify({ [BYTES_TAG]: 'Uint8Array', base64: '!!' }),
     ];
     for (let i = 0; i < 200; i++) {
       const w = await worker(ctx, 'binary-amplify');
@@ -469,7 +588,12 @@ const binaryAmplify: AttackFamily = {
     for (const tags of [10, 100, 2_000]) {
       const w = await worker(ctx, 'binary-amplify');
       if (!w) continue;
-      await w.send(binaryFrame(header(Array.from({ length: tags }, () => tag(0, attachment.length))), attachment));
+      await w.send(
+        binaryFrame(
+          header(Array.from({ length: tags }, () => tag(0, attachment.length))),
+          attachment,
+        ),
+      );
       await w.drain();
       await Promise.race([w.closed, sleep(3_000)]);
       await w.close();
