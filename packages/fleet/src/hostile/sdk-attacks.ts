@@ -14,6 +14,7 @@ import {
   pick,
   randomBytes,
 } from './malformed-frames.js';
+import { openHostile } from './hostile-worker.js';
 import { openRawSio, type RawSio } from './raw-sio.js';
 
 function sio(
@@ -280,12 +281,62 @@ const sioPlaceholder: AttackFamily = {
   },
 };
 
+/** Settled outcomes a flooded subscription gets pushed at once (the server's push batch). */
+const FLOOD_RESULTS = 4_000;
+
+/**
+ * A job of the client's own with `FLOOD_RESULTS` settled results, run at full speed by a
+ * helper worker of the attacker's: what every flooding subscription will be pushed.
+ */
+async function floodTarget(ctx: AttackContext): Promise<string | undefined> {
+  const s = await sio(ctx, 'sio-subscribe-flood');
+  if (!s || !(await s.connect({ token: ctx.clientToken }))) return undefined;
+  const created = await s.request('job:create', {
+    program: 'function Run(x) { return x }',
+    name: 'flood-target',
+    priority: 10,
+  });
+  const jobId = (created?.data as { id?: string } | undefined)?.id;
+  if (!jobId) return undefined;
+  const helper = await openHostile({
+    url: ctx.wsUrl,
+    family: 'sio-subscribe-flood',
+    tally: ctx.tally,
+    programs: ctx.programs,
+  });
+  if (helper) {
+    helper.onTasks((tasks) => {
+      helper.forget(tasks);
+      void helper.send(
+        `{"type":"outcomes","credit":${tasks.length},"items":[${tasks.map((t) => helper.honestItem(t, 1)).join(',')}]}`,
+      );
+    });
+    await helper.hello(64, 2_000);
+  }
+  for (let i = 0; i < FLOOD_RESULTS; i += 1_000) {
+    const tasks = Array.from({ length: 1_000 }, (_, k) => `result ${i + k} ${'r'.repeat(40)}`);
+    await s.request('job:submit', { jobId, batchId: `flood-${i}`, tasks });
+  }
+  await s.request('job:close', { jobId });
+  const until = Date.now() + 20_000;
+  while (Date.now() < until) {
+    const info = (await s.request('job:get', { jobId }))?.data as { state?: string } | undefined;
+    if (info?.state === 'done') break;
+    await sleep(200);
+  }
+  await helper?.close();
+  await s.close();
+  return jobId;
+}
+
 const sioSubscribeFlood: AttackFamily = {
   name: 'sio-subscribe-flood',
   target: 'sdk',
   about:
     'thousands of job:subscribe from one socket that then stops reading; pushes acked many times over (#11 item 9)',
   async run(ctx) {
+    const jobId = await floodTarget(ctx);
+    if (!jobId) throw new Error('could not make the flood target job');
     await lanes(2, async (lane) => {
       const s = await sio(ctx, 'sio-subscribe-flood');
       if (!s || !(await s.connect({ token: ctx.clientToken }))) return;
@@ -294,7 +345,7 @@ const sioSubscribeFlood: AttackFamily = {
       s.ackBudget = 5_000;
       for (let i = 0; i < 3_000 && s.isOpen; i++) {
         await s.send(
-          `42${i + 1}${JSON.stringify(['job:subscribe', { jobId: ctx.jobs.bait, subscriptionId: `flood-${i}`, kind: 'all', from: 0 }])}`,
+          `42${i + 1}${JSON.stringify(['job:subscribe', { jobId, subscriptionId: `flood-${i}`, kind: 'all', from: 0 }])}`,
         );
       }
       // Someone else's job too: refused, never streamed.

@@ -94,7 +94,7 @@ const garbage: AttackFamily = {
       ctx,
       'garbage',
       rng,
-      { budget: 20_000, perConnection: 50, helloFirst: (r) => r.chance(0.5) },
+      { budget: 25_000, perConnection: 50, helloFirst: (r) => r.chance(0.5) },
       (r) => (r.chance(0.5) ? garbageBinary(r) : garbageText(r)),
     ),
 };
@@ -109,7 +109,7 @@ const badJsonFamily: AttackFamily = {
       ctx,
       'bad-json',
       rng,
-      { budget: 20_000, perConnection: 50, helloFirst: () => true },
+      { budget: 25_000, perConnection: 50, helloFirst: () => true },
       badJson,
     ),
 };
@@ -348,7 +348,7 @@ const hoard: AttackFamily = {
               })).filter((t) => !w.held.has(`${t.jobId}#${t.index}`)),
             });
         if (await w.send(frame)) sent++;
-        const due = start + (sent / (HOARDERS * 2_400)) * durationMs;
+        const due = start + (sent / 20_000) * durationMs;
         if (due > Date.now()) await sleep(due - Date.now());
       }
       if (w.isOpen) {
