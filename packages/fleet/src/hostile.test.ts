@@ -26,7 +26,7 @@ function summary(report: FuzzReport): string {
   });
   const v = report.vitals;
   return [
-    `fuzz: ${report.sent.worker} worker frames, ${report.sent.sdk} socket.io frames in ${report.ms} ms`,
+    `fuzz: ${report.sent.worker} worker frames, ${report.sent.sdk} socket.io frames, ${report.sent.rest} REST requests in ${report.ms} ms`,
     ...lines,
     `  max RSS ${v.maxRssMb.toFixed(0)} MB (during ${v.maxRssDuring.join(',') || '-'}), worst /healthz ${v.worstHealthzMs.toFixed(0)} ms (during ${v.worstHealthzDuring.join(',') || '-'}), ${v.probes} probes${v.killedByWatchdog ? ', KILLED BY THE RSS WATCHDOG' : ''}`,
     report.serverExit

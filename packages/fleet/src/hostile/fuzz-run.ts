@@ -7,6 +7,7 @@ import { ProgramCache } from '../program-cache.js';
 import { Rng, hash32 } from '../random.js';
 import type { AttackContext, AttackFamily, FamilyCheck } from './attack.js';
 import { HonestLoad, type JobCheck } from './honest-load.js';
+import { REST_FAMILIES } from './rest-attacks.js';
 import { SDK_FAMILIES } from './sdk-attacks.js';
 import { startServerProcess, type ServerExit, type ServerProcess } from './server-process.js';
 import { Tally, type Target } from './tally.js';
@@ -18,7 +19,7 @@ import { WORKER_FAMILIES } from './worker-attacks.js';
  * last, so one crash does not hide what the others would have found.
  */
 export const FAMILIES: readonly AttackFamily[] = (() => {
-  const all = [...WORKER_FAMILIES, ...SDK_FAMILIES];
+  const all = [...WORKER_FAMILIES, ...SDK_FAMILIES, ...REST_FAMILIES];
   const last = ['oversize', 'sio-subscribe-flood', 'sio-placeholder', 'deep', 'binary-amplify'];
   return [
     ...all.filter((f) => !last.includes(f.name)),
