@@ -15,8 +15,12 @@ const fullRun = families.length === selectFamilies(undefined).length;
 
 function summary(report: FuzzReport): string {
   const lines = report.families.map((f) => {
-    const bad = f.bad.length
-      ? ` BAD: ${[...new Set(f.bad.map((b) => b.what))].join('/')} worst ${Math.max(...f.bad.map((b) => b.value))}`
+    const kinds = [...new Set(f.bad.map((b) => b.what))];
+    const worst = (what: string) =>
+      Math.max(...f.bad.filter((b) => b.what === what).map((b) => b.value));
+    const unit = (what: string) => (what === 'rss' ? 'MB' : 'ms');
+    const bad = kinds.length
+      ? ` BAD: ${kinds.map((k) => `${k} up to ${worst(k)} ${unit(k)}`).join(', ')}`
       : '';
     const failedChecks = f.checks.map(
       (c) => `\n      check ${c.ok ? 'ok' : 'FAILED'}: ${c.what} (${c.detail})`,
