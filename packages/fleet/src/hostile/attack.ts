@@ -52,3 +52,15 @@ export async function lanes(count: number, work: (lane: number) => Promise<void>
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+let connections = 0;
+
+/**
+ * A loopback address of its own for each connection (127.1.x.y), as a botnet has: limits per
+ * address must not stop the volume of an attack, only the families that test them on purpose
+ * (`sockets`, the brute force) share one address.
+ */
+export function botAddress(): string {
+  const n = connections++ % 65_000;
+  return `127.1.${n >> 8}.${(n & 255) + 1}`;
+}

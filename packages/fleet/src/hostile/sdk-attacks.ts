@@ -5,7 +5,7 @@
  */
 import { SdkRequests } from '@tabgrid/protocol/sdk';
 import type { Rng } from '../random.js';
-import { lanes, sleep, type AttackContext, type AttackFamily } from './attack.js';
+import { botAddress, lanes, sleep, type AttackContext, type AttackFamily } from './attack.js';
 import {
   deepJson,
   garbageBinary,
@@ -20,14 +20,9 @@ import { openRawSio, type RawSio } from './raw-sio.js';
 function sio(
   ctx: AttackContext,
   family: string,
-  localAddress?: string,
+  localAddress: string = botAddress(),
 ): Promise<RawSio | undefined> {
-  return openRawSio({
-    url: ctx.url,
-    family,
-    tally: ctx.tally,
-    ...(localAddress ? { localAddress } : {}),
-  });
+  return openRawSio({ url: ctx.url, family, tally: ctx.tally, localAddress });
 }
 
 /** socket.io and engine.io packets that are broken in every way the parsers can meet. */
@@ -81,8 +76,9 @@ const sioGarbage: AttackFamily = {
   about: 'broken engine.io and socket.io packets, without a key, connected or refused first',
   async run(ctx, rng) {
     let sent = 0;
+    const deadline = Date.now() + 30_000;
     await lanes(8, async () => {
-      while (sent < 8_000) {
+      while (sent < 8_000 && Date.now() < deadline) {
         const s = await sio(ctx, 'sio-garbage');
         if (!s) continue;
         if (rng.chance(0.5))
@@ -218,8 +214,9 @@ function sioEventsAs(who: 'admin' | 'client'): AttackFamily {
     async run(ctx, rng) {
       const token = who === 'admin' ? ctx.adminToken : ctx.clientToken;
       let sent = 0;
+      const deadline = Date.now() + 30_000;
       await lanes(4, async () => {
-        while (sent < 4_000) {
+        while (sent < 4_000 && Date.now() < deadline) {
           const s = await sio(ctx, `sio-events-${who}`);
           if (!s) continue;
           if (!(await s.connect({ token }))) {

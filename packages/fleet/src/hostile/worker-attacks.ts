@@ -4,7 +4,7 @@
  */
 import { BYTES_TAG } from '@tabgrid/protocol/bytes';
 import type { Rng } from '../random.js';
-import { lanes, sleep, type AttackContext, type AttackFamily } from './attack.js';
+import { botAddress, lanes, sleep, type AttackContext, type AttackFamily } from './attack.js';
 import { HostileWorker, openHostile, type HeldTask } from './hostile-worker.js';
 import {
   badJson,
@@ -23,14 +23,14 @@ const EMPTY_OUTCOMES = '{"type":"outcomes","credit":0,"items":[]}';
 function worker(
   ctx: AttackContext,
   family: string,
-  localAddress?: string,
+  localAddress: string = botAddress(),
 ): Promise<HostileWorker | undefined> {
   return openHostile({
     url: ctx.wsUrl,
     family,
     tally: ctx.tally,
     programs: ctx.programs,
-    ...(localAddress ? { localAddress } : {}),
+    localAddress,
   });
 }
 
@@ -52,8 +52,10 @@ async function bursts(
   make: (rng: Rng) => string | Uint8Array,
 ): Promise<void> {
   let sent = 0;
+  // A server that refuses everything must not keep the suite waiting: the count check says so.
+  const deadline = Date.now() + 40_000;
   await lanes(options.lanes ?? 8, async () => {
-    while (sent < options.budget) {
+    while (sent < options.budget && Date.now() < deadline) {
       const w = await worker(ctx, family);
       if (!w) {
         await sleep(50);
@@ -120,8 +122,9 @@ const order: AttackFamily = {
   about: 'frames before hello, double hello, other protocol versions, threads out of range',
   async run(ctx, rng) {
     let sent = 0;
+    const deadline = Date.now() + 30_000;
     await lanes(8, async () => {
-      while (sent < 6_000) {
+      while (sent < 6_000 && Date.now() < deadline) {
         const w = await worker(ctx, 'order');
         if (!w) continue;
         const { helloFirst, frames } = outOfOrder(rng);
@@ -165,25 +168,29 @@ const bounds: AttackFamily = {
   async run(ctx, rng) {
     let sent = 0;
     const budget = 10_000;
+    const end = Date.now() + 8_000;
     await lanes(4, async (lane) => {
-      const w = await worker(ctx, 'bounds', `127.0.1.${lane + 1}`);
-      if (!w) return;
-      await w.hello(1024, 1_000_000);
-      await w.welcomed();
-      const hugeMs = ['1e308', '1.7976931348623157e308', '1e300'];
-      // Real answers to every leased task (so the honest job's values stay right), with a
-      // compute time that overflows on the bait job's tasks.
-      w.onTasks((tasks) => {
-        const items = tasks.map((t) =>
-          answer(w, t, t.jobId === ctx.jobs.bait ? pick(rng, hugeMs) : 1),
-        );
-        w.forget(tasks);
-        void w.send(outcomes(items, 1_000_000)).then((ok) => ok && sent++);
-      });
-      const end = Date.now() + 8_000;
-      while (sent < budget && Date.now() < end && w.isOpen) {
-        if (await w.send(JSON.stringify({ type: 'credit', slots: 1_000_000 }))) sent++;
-        if (sent % 50 === 0) await sleep(1);
+      // Reconnects when the server closes it: a bound it enforces must not end the attack.
+      while (sent < budget && Date.now() < end) {
+        const w = await worker(ctx, 'bounds', `127.0.1.${lane + 1}`);
+        if (!w) return;
+        await w.hello(1024, 1_000_000);
+        await w.welcomed(2_000);
+        const hugeMs = ['1e308', '1.7976931348623157e308', '1e300'];
+        // Real answers to every leased task (so the honest job's values stay right), with a
+        // compute time that overflows on the bait job's tasks.
+        w.onTasks((tasks) => {
+          const items = tasks.map((t) =>
+            answer(w, t, t.jobId === ctx.jobs.bait ? pick(rng, hugeMs) : 1),
+          );
+          w.forget(tasks);
+          void w.send(outcomes(items, 1_000_000)).then((ok) => ok && sent++);
+        });
+        while (sent < budget && Date.now() < end && w.isOpen) {
+          if (await w.send(JSON.stringify({ type: 'credit', slots: 1_000_000 }))) sent++;
+          if (sent % 50 === 0) await sleep(1);
+        }
+        await w.close();
       }
       // A few that the schema refuses outright.
       for (const ms of ['-1', '"NaN"', '"1e308"', 'null']) {
@@ -198,7 +205,6 @@ const bounds: AttackFamily = {
           sent++;
         await probe.close();
       }
-      await w.close();
     });
   },
 };
@@ -233,33 +239,36 @@ const forge: AttackFamily = {
     const began = Date.now();
     await lanes(4, async (lane) => {
       // Forgers never take a task (credit 0): nothing they send is about a task leased to them.
-      const w = await worker(ctx, 'forge', `127.0.2.${lane + 2}`);
-      if (!w) return;
-      await w.hello(1, 0);
-      await w.welcomed();
-      while (sent < budget && w.isOpen) {
-        const jobs = [...scout.jobsSeen.entries()];
-        const items: string[] = [];
-        for (let i = 0; i < 10; i++) {
-          const [jobId, newest] = jobs.length > 0 ? pick(rng, jobs) : ['job-unknown', 100];
-          // Aim near the newest tasks seen: those are the ones leased to someone right now.
-          const index = Math.max(0, newest - int(rng, -40, 120));
-          const id = rng.chance(0.05) ? `${jobId}x` : jobId;
-          items.push(
-            pick(rng, [
-              `{"jobId":"${id}","index":${index},"ms":1,"ok":true,"value":${-index - 1}}`,
-              `{"jobId":"${id}","index":${index},"ms":1,"ok":true,"value":"forged"}`,
-              `{"jobId":"${id}","index":${index},"ms":1,"ok":false,"error":{"name":"TimeoutError","message":"forged","stack":"","timedOut":true}}`,
-              `{"jobId":"${id}","index":${index},"ms":1,"ok":false,"error":{"name":"Error","message":"forged","stack":""}}`,
-            ]),
-          );
+      // Closed for their offences, they come back from the next address.
+      while (sent < budget && Date.now() < began + durationMs + 10_000) {
+        const w = await worker(ctx, 'forge', `127.0.2.${lane + 2}`);
+        if (!w) return;
+        await w.hello(1, 0);
+        await w.welcomed(2_000);
+        while (sent < budget && w.isOpen) {
+          const jobs = [...scout.jobsSeen.entries()];
+          const items: string[] = [];
+          for (let i = 0; i < 10; i++) {
+            const [jobId, newest] = jobs.length > 0 ? pick(rng, jobs) : ['job-unknown', 100];
+            // Aim near the newest tasks seen: those are the ones leased to someone right now.
+            const index = Math.max(0, newest - int(rng, -40, 120));
+            const id = rng.chance(0.05) ? `${jobId}x` : jobId;
+            items.push(
+              pick(rng, [
+                `{"jobId":"${id}","index":${index},"ms":1,"ok":true,"value":${-index - 1}}`,
+                `{"jobId":"${id}","index":${index},"ms":1,"ok":true,"value":"forged"}`,
+                `{"jobId":"${id}","index":${index},"ms":1,"ok":false,"error":{"name":"TimeoutError","message":"forged","stack":"","timedOut":true}}`,
+                `{"jobId":"${id}","index":${index},"ms":1,"ok":false,"error":{"name":"Error","message":"forged","stack":""}}`,
+              ]),
+            );
+          }
+          if (await w.send(outcomes(items))) sent++;
+          // Spread the budget over the duration, so the forgery meets many leases.
+          const due = began + (sent / budget) * durationMs;
+          if (due > Date.now()) await sleep(due - Date.now());
         }
-        if (await w.send(outcomes(items))) sent++;
-        // Spread the budget over the duration, so the forgery meets many leases.
-        const due = began + (sent / budget) * durationMs;
-        if (due > Date.now()) await sleep(due - Date.now());
+        await w.close();
       }
-      await w.close();
     });
     clearInterval(learn);
     await scout.close();
@@ -309,49 +318,54 @@ const hoard: AttackFamily = {
     const durationMs = 25_000;
     const stuckAfterMs = 20_000;
     const settledBefore = ctx.honestSettled();
-    const hoarders: HostileWorker[] = [];
     let sent = 0;
     let stuck = 0;
+    let quickAnswers = 0;
+    const start = Date.now();
+    const end = start + durationMs;
     await lanes(HOARDERS, async (lane) => {
-      const w = await worker(ctx, 'hoard', `127.0.3.${lane + 1}`);
-      if (!w) return;
-      hoarders.push(w);
-      let answered = 0;
-      // A few quick, true answers with ms 0 make the job look instant: a huge hold limit.
-      w.onTasks((tasks) => {
-        const quick = tasks
-          .filter((t) => t.jobId === ctx.jobs.honest)
-          .slice(0, Math.max(0, QUICK - answered));
-        if (quick.length === 0) return;
-        answered += quick.length;
-        w.forget(quick);
-        void w.send(
-          outcomes(
-            quick.map((t) => w.honestItem(t, 0)),
-            0,
-          ),
-        );
-      });
-      await w.hello(1024, 1_000_000);
-      await w.welcomed();
-      const start = Date.now();
-      const end = start + durationMs;
-      while (Date.now() < end && w.isOpen) {
-        // Empty outcomes look like progress; releases of tasks it never held cost nothing.
-        const frame = rng.chance(0.7)
-          ? EMPTY_OUTCOMES
-          : JSON.stringify({
-              type: 'release',
-              tasks: Array.from({ length: 10 }, () => ({
-                jobId: ctx.jobs.honest,
-                index: int(rng, 0, 2_500),
-              })).filter((t) => !w.held.has(`${t.jobId}#${t.index}`)),
-            });
-        if (await w.send(frame)) sent++;
-        const due = start + (sent / 20_000) * durationMs;
-        if (due > Date.now()) await sleep(due - Date.now());
-      }
-      if (w.isOpen) {
+      // A hoarder the server closes comes straight back: an attacker would.
+      while (Date.now() < end) {
+        const w = await worker(ctx, 'hoard', `127.0.3.${lane + 1}`);
+        if (!w) return;
+        let answered = 0;
+        // A few quick, true answers with ms 0 make the job look instant: a huge hold limit.
+        w.onTasks((tasks) => {
+          const quick = tasks
+            .filter((t) => t.jobId === ctx.jobs.honest)
+            .slice(0, Math.max(0, QUICK - answered));
+          if (quick.length === 0) return;
+          answered += quick.length;
+          quickAnswers += quick.length;
+          w.forget(quick);
+          void w.send(
+            outcomes(
+              quick.map((t) => w.honestItem(t, 0)),
+              0,
+            ),
+          );
+        });
+        await w.hello(1024, 1_000_000);
+        await w.welcomed(2_000);
+        while (Date.now() < end && w.isOpen) {
+          // Empty outcomes look like progress; releases of tasks it never held cost nothing.
+          const frame = rng.chance(0.7)
+            ? EMPTY_OUTCOMES
+            : JSON.stringify({
+                type: 'release',
+                tasks: Array.from({ length: 10 }, () => ({
+                  jobId: ctx.jobs.honest,
+                  index: int(rng, 0, 2_500),
+                })).filter((t) => !w.held.has(`${t.jobId}#${t.index}`)),
+              });
+          if (await w.send(frame)) sent++;
+          const due = start + (sent / 20_000) * durationMs;
+          if (due > Date.now()) await sleep(due - Date.now());
+        }
+        if (!w.isOpen) {
+          ctx.tally.note('hoard', 'closed by the server');
+          continue;
+        }
         for (const t of w.held.values()) {
           if (
             t.jobId === ctx.jobs.honest &&
@@ -360,14 +374,11 @@ const hoard: AttackFamily = {
           )
             stuck++;
         }
+        ctx.tally.note('hoard', `open at the end, holding ${w.held.size}`);
+        await w.close();
       }
-      ctx.tally.note(
-        'hoard',
-        w.isOpen ? `open at the end, holding ${w.held.size}` : 'closed by the server',
-      );
-      await w.close();
     });
-    const byOthers = ctx.honestSettled() - settledBefore - HOARDERS * QUICK;
+    const byOthers = ctx.honestSettled() - settledBefore - quickAnswers;
     return [
       {
         what: `no task of the honest job sat with a hoarder for ${stuckAfterMs} ms`,
