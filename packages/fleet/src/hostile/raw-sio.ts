@@ -43,6 +43,10 @@ export class RawSio {
   private readonly acks = new Map<number, (answer: AckAnswer | undefined) => void>();
   private nsWaiters: (() => void)[] = [];
   private lastWrite: Promise<void> = Promise.resolve();
+  /** Every server event packet (`42…`) as received, for the families that read them. */
+  readonly events: string[] = [];
+  /** Keep at most this many in `events` (0: none). */
+  keepEvents = 0;
 
   constructor(private readonly options: RawSioOptions) {
     const url = `${options.url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`;
@@ -151,6 +155,7 @@ export class RawSio {
       if (this.answerPings && this.isOpen) this.socket.send('3');
       return;
     }
+    if (text.startsWith('42') && this.events.length < this.keepEvents) this.events.push(text);
     const push = /^42(\d+)\[/.exec(text);
     if (push) {
       for (let i = 0; i < this.ackPushes && this.ackBudget > 0; i++, this.ackBudget--) {

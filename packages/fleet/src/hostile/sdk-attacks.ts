@@ -358,7 +358,32 @@ const sioSubscribeFlood: AttackFamily = {
   },
 };
 
+const sioDashboardPeek: AttackFamily = {
+  name: 'sio-dashboard-peek',
+  target: 'sdk',
+  about: "a client key's dashboard feed, read for other tenants' job ids (#11 item 8)",
+  async run(ctx) {
+    const s = await sio(ctx, 'sio-dashboard-peek');
+    if (!s || !(await s.connect({ token: ctx.clientToken }))) throw new Error('could not connect');
+    s.keepEvents = 100;
+    const history = await s.request('dashboard:subscribe', {});
+    await sleep(3_500);
+    await s.close();
+    const seen = [JSON.stringify(history ?? null), ...s.events];
+    const others = [ctx.jobs.honest, ctx.jobs.quorum];
+    const leaks = seen.filter((text) => others.some((id) => text.includes(id))).length;
+    return [
+      {
+        what: "a client key's dashboard feed names no other tenant's job",
+        ok: leaks === 0,
+        detail: `${leaks} of ${seen.length} messages (history and dashboard:stats pushes) carried the admin's job ids`,
+      },
+    ];
+  },
+};
+
 export const SDK_FAMILIES: readonly AttackFamily[] = [
+  sioDashboardPeek,
   sioGarbage,
   sioBadTokens,
   sioEventsAs('admin'),
