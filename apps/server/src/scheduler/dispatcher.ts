@@ -3,7 +3,7 @@ import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
 import type { StoredTask } from '../store/job-store.js';
 import { unstorableResult } from './failures.js';
 import { cancelFrame, jobFrame, tasksFrame, welcomeFrame } from './frames.js';
-import { MAX_CREDIT, clampMs, grow, initialWindow, room, shrink } from './hold-limit.js';
+import { MAX_KEPT_CREDIT, clampMs, grow, initialWindow, room, shrink } from './hold-limit.js';
 import type { JobRuntime, Lease, Settled } from './job-runtime.js';
 import { acceptReplica, loseReplica, takeReplicas } from './replicas.js';
 
@@ -68,14 +68,14 @@ export class Dispatcher {
         worker.ready = true;
         worker.threads = msg.threads;
         worker.userAgent = msg.userAgent;
-        worker.credit = Math.min(MAX_CREDIT, msg.credit);
+        worker.credit = Math.min(MAX_KEPT_CREDIT, msg.credit);
         worker.link.send(welcomeFrame(worker.id));
         break;
       case 'credit':
-        worker.credit = Math.min(MAX_CREDIT, worker.credit + msg.slots);
+        worker.credit = Math.min(MAX_KEPT_CREDIT, worker.credit + msg.slots);
         break;
       case 'outcomes':
-        worker.credit = Math.min(MAX_CREDIT, worker.credit + msg.credit);
+        worker.credit = Math.min(MAX_KEPT_CREDIT, worker.credit + msg.credit);
         this.acceptOutcomes(worker, msg.items);
         break;
       case 'release':

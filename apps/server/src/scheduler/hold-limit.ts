@@ -8,11 +8,11 @@ import type { JobRuntime } from './job-runtime.js';
 import type { JobShare, WorkerSession } from './worker-registry.js';
 
 /** Threads counted per worker, whatever `hello` claims (a big desktop has 32 or fewer cores). */
-export const MAX_THREADS = 32;
+export const MAX_COUNTED_THREADS = 32;
 /** Most tasks of one job one worker may hold (the worker page grants at most 4,096 slots). */
 export const MAX_HELD_PER_JOB = 4096;
 /** Most credit the server keeps for a worker: grants beyond it are ignored. */
-export const MAX_CREDIT = 4 * MAX_HELD_PER_JOB;
+export const MAX_KEPT_CREDIT = 4 * MAX_HELD_PER_JOB;
 /**
  * Work a worker may hold per thread, by the job's measured task time: enough to keep its
  * threads busy across a round trip, little enough that slow tasks spread across workers
@@ -28,7 +28,7 @@ const MIN_AVG_MS = 0.01;
 
 /** Threads the server counts for `worker`. */
 export function countedThreads(worker: WorkerSession): number {
-  return Math.min(MAX_THREADS, Math.max(1, worker.threads));
+  return Math.min(MAX_COUNTED_THREADS, Math.max(1, worker.threads));
 }
 
 /** The window a worker starts a job with: what an untimed job allows it. */
@@ -42,7 +42,7 @@ export function initialWindow(worker: WorkerSession): number {
  * tell how long they take.
  */
 export function holdLimit(job: JobRuntime, threads: number): number {
-  const perThread = Math.min(MAX_THREADS, Math.max(1, threads));
+  const perThread = Math.min(MAX_COUNTED_THREADS, Math.max(1, threads));
   const timed = job.record.finished + job.record.failed;
   if (timed === 0) return perThread * UNTIMED_TASKS_PER_THREAD;
   const avgMs = Math.max(job.record.computeMs / timed, MIN_AVG_MS);
