@@ -5,13 +5,9 @@
  * that reader for real: N = 1, 10, 200 and 5,000, twenty runs each, every value and error checked.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildApp, type App } from '../app.js';
+import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { NodeWorker } from '../testing/node-worker.js';
 
 const ADMIN = 'crowdprocess-admin-token';
@@ -23,21 +19,13 @@ const python = ['/usr/bin/python3', 'python3'].find(
   (bin) => spawnSync(bin, ['-c', 'import requests']).status === 0,
 );
 
-let dir: string;
-let server: App;
+let listening: ListeningApp;
 let base: string;
 const workers: NodeWorker[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-cpclient-'));
-  server = await buildApp({
-    dataDir: dir,
-    adminToken: ADMIN,
-    workerWebDir: dir,
-    dashboardDir: dir,
-  });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  listening = await listeningApp({ adminToken: ADMIN });
+  ({ base } = listening);
   for (let i = 0; i < 2; i++) {
     const worker = new NodeWorker(`${base.replace('http', 'ws')}/ws/worker`, { credit: 500 });
     await worker.opened;
@@ -47,8 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const worker of workers) worker.close();
-  await server.app.close();
-  rmSync(dir, { recursive: true, force: true });
+  await listening.close();
 });
 
 function runReader(env: Record<string, string>): Promise<{ status: number | null; out: string }> {

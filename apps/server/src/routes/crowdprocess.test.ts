@@ -2,17 +2,12 @@
  * The CrowdProcess-compatible REST surface and API keys, over real HTTP on a listening server.
  */
 import { request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../app.js';
+import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { NodeWorker } from '../testing/node-worker.js';
 
 const ADMIN = 'admin-secret';
-let dir: string;
-let server: App;
+let listening: ListeningApp;
 let base: string;
 let alice: string;
 let bob: string;
@@ -48,22 +43,14 @@ async function makeKey(name: string, role: string, owner?: string): Promise<stri
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-cp-'));
-  server = await buildApp({
-    dataDir: dir,
-    adminToken: ADMIN,
-    workerWebDir: dir,
-    dashboardDir: dir,
-  });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  listening = await listeningApp({ adminToken: ADMIN });
+  ({ base } = listening);
   alice = await makeKey('alice', 'client');
   bob = await makeKey('bob', 'client');
   viewer = await makeKey('alice-viewer', 'viewer', 'alice');
 });
 afterAll(async () => {
-  await server.app.close();
-  rmSync(dir, { recursive: true, force: true });
+  await listening.close();
 });
 
 describe('API keys', () => {

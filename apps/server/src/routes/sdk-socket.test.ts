@@ -2,19 +2,16 @@
  * The SDK socket against hostile or careless key holders: tenant isolation in the dashboard
  * feed, capped subscriptions, and payloads that amplify or nest too deep.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../app.js';
+import type { App } from '../app.js';
+import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { NodeWorker } from '../testing/node-worker.js';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET } from './sdk-socket.js';
 
 const ADMIN = 'sdk-socket-admin-token';
-let dir: string;
+let listening: ListeningApp;
 let server: App;
 let base: string;
 const keys: Record<string, string> = {};
@@ -36,15 +33,8 @@ function ask(socket: Socket, event: string, payload: unknown): Promise<Answer> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-sdksocket-'));
-  server = await buildApp({
-    dataDir: dir,
-    adminToken: ADMIN,
-    workerWebDir: dir,
-    dashboardDir: dir,
-  });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
+  listening = await listeningApp({ adminToken: ADMIN });
+  ({ server, base } = listening);
   for (const [name, role, owner] of [
     ['alice', 'client'],
     ['bob', 'client'],
@@ -60,8 +50,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const socket of sockets) socket.close();
-  await server.app.close();
-  rmSync(dir, { recursive: true, force: true });
+  await listening.close();
 });
 
 async function createJob(socket: Socket, extra: Record<string, unknown> = {}): Promise<string> {
