@@ -1,11 +1,8 @@
 import { hasBytes } from '@tabgrid/protocol/binary-frame';
 import { checkTextForm } from '@tabgrid/protocol/bytes';
-import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
+import { MAX_VALUE_DEPTH, valueDepth } from '@tabgrid/protocol/limits';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import type { ThreadTask } from './sandbox-protocol';
-
-/** The outcome texts' depth: each outcome object is 1 level, its value sits under it. */
-const MAX_OUTCOMES_DEPTH = MAX_VALUE_DEPTH + 1;
 
 /**
  * Defence in depth against a thread whose runtime job code has subverted: the outcome texts a
@@ -28,10 +25,8 @@ export function checkOutcomes(
   tasks: readonly ThreadTask[],
   from: number,
 ): string | undefined {
-  // Under 2 × (max + 1) characters, a text cannot hold max + 1 pairs of brackets.
-  if (text.length > 2 * MAX_OUTCOMES_DEPTH && jsonDepth(text, MAX_OUTCOMES_DEPTH) === Infinity) {
-    return `a value nested deeper than ${MAX_VALUE_DEPTH} levels`;
-  }
+  // V8's JSON.parse is iterative, so a deep text cannot overflow it; depth is checked per value
+  // below, which costs nothing for the common primitive results (no scan of the whole text).
   let parsed: unknown;
   try {
     parsed = JSON.parse('[' + text + ']');
@@ -42,6 +37,7 @@ export function checkOutcomes(
     return `${Array.isArray(parsed) ? parsed.length : 'no'} outcomes where the message says ${count}`;
   }
   let failed = 0;
+  const withBytes = hasBytes(text);
   for (let i = 0; i < count; i++) {
     const item = parsed[i] as Record<string, unknown> | null;
     const task = tasks[from + i];
@@ -77,7 +73,9 @@ export function checkOutcomes(
       }
     } else if (item.ok !== true || !('value' in item)) {
       return `outcome ${i} is neither a value nor an error`;
-    } else if (hasBytes(text)) {
+    } else if (typeof item.value === 'object' && valueDepth(item.value) > MAX_VALUE_DEPTH) {
+      return `a value nested deeper than ${MAX_VALUE_DEPTH} levels`;
+    } else if (withBytes) {
       try {
         checkTextForm(item.value, 'result');
       } catch {
