@@ -79,10 +79,24 @@ describe('worker frames', () => {
 });
 
 describe('worker frames from a hostile worker', () => {
-  it('refuse a value nested 10,000 deep with TG_ERR_PROTOCOL, before parsing it', () => {
+  it('refuse a value nested 10,000 deep with TG_ERR_PROTOCOL, before anything walks it', () => {
     const error = thrownBy(() => decodeWorkerToServer(outcomesWith(deepValue(10_000))));
     expect(error.code).toBe(ErrorCode.PROTOCOL);
-    expect(error.message).toMatch(/Invalid worker frame: nested deeper than 103 levels/);
+    expect(error.message).toMatch(
+      /Invalid worker frame \(a result\): nested deeper than 100 levels/,
+    );
+  });
+
+  it('refuse deep nesting anywhere else in a frame (the schema never walks into it)', () => {
+    const deep = JSON.stringify(deepValue(10_000));
+    for (const frame of [
+      `{"type":"outcomes","credit":1,"items":[${deep}]}`,
+      `{"type":${deep}}`,
+      `{"type":"release","tasks":${deep}}`,
+      `{"type":"outcomes","credit":1,"items":[{"jobId":"j","index":0,"ms":1,"ok":false,"error":${deep}}]}`,
+    ]) {
+      expect(thrownBy(() => decodeWorkerToServer(frame)).code).toBe(ErrorCode.PROTOCOL);
+    }
   });
 
   it(`take results nested up to ${MAX_VALUE_DEPTH} levels, and no deeper`, () => {

@@ -10,7 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_BYTES_TAGS, hasBytes } from './binary-frame.js';
 import { checkTextForm } from './bytes.js';
 import { createFrameDecoder } from './codec.js';
-import { MAX_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
+import { MAX_DEPTH, MAX_VALUE_DEPTH, checkDepth } from './limits.js';
 
 /**
  * What one worker connection may send: every number, count and string length a worker frame
@@ -157,6 +157,9 @@ export type ServerToWorker = Static<typeof ServerToWorker>;
 
 const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
   maxDepth: WORKER_FRAME_DEPTH,
+  // Results are the only free-form values of a worker frame: decodeWorkerToServer bounds each
+  // one's depth, so busy text frames are not scanned character by character first.
+  textDepth: 'caller',
 });
 /**
  * Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL, also
@@ -165,8 +168,15 @@ const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
  */
 export function decodeWorkerToServer(data: unknown): WorkerToServer {
   const msg = decodeWorkerFrame(data);
+  if (msg.type !== 'outcomes') return msg;
+  for (const item of msg.items) {
+    // Before anything walks it (a primitive result, the common case, costs a typeof).
+    if (item.ok && typeof item.value === 'object' && item.value !== null) {
+      checkDepth(item.value, MAX_VALUE_DEPTH, { what: 'worker frame (a result)' });
+    }
+  }
   // Results' bytes tags must decode (see checkTextForm): a text frame without any skips the walk.
-  if (msg.type === 'outcomes' && (typeof data !== 'string' || hasBytes(data))) {
+  if (typeof data !== 'string' || hasBytes(data)) {
     for (const item of msg.items) if (item.ok) checkTextForm(item.value, 'worker frame');
   }
   return msg;

@@ -1,6 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type Socket } from 'socket.io';
-import * as parser from 'socket.io-parser';
+import { createRequire } from 'node:module';
 import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome } from '@tabgrid/protocol/jobs';
@@ -28,6 +28,12 @@ export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64;
  * resume from their last seq, so a consumer that is cut off loses nothing by reconnecting.
  */
 export const MAX_QUEUED_PACKETS = 256;
+
+// The CommonJS build, the one socket.io itself loads: Node's `import` condition of
+// socket.io-parser is its debug build, whose encoder logs through `debug` on every packet.
+const parser = createRequire(import.meta.url)(
+  'socket.io-parser',
+) as typeof import('socket.io-parser');
 
 /** socket.io's parser, with at most {@link MAX_SOCKET_ATTACHMENTS} binary attachments a message. */
 class BoundedDecoder extends parser.Decoder {

@@ -41,6 +41,9 @@ export interface Caller {
   seesAll: boolean;
 }
 
+/** How a task nested too deep is refused (one object for every task of every batch). */
+const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
+
 /**
  * Owns every job's runtime state and enforces the delivery rules: each (job, index) settles
  * exactly once, lost or timed-out tasks go back to the queue until `maxAttempts`, and a job
@@ -192,7 +195,7 @@ export class Scheduler {
       // Typed arrays arrive as socket.io binary attachments; stored in the text form. A task
       // nests no deeper than a tab may answer (a Run that returns its input must be able to).
       tasks.map((task) => {
-        checkDepth(task, MAX_VALUE_DEPTH, { what: 'task', code: ErrorCode.INVALID_TASK });
+        if (typeof task === 'object') checkDepth(task, MAX_VALUE_DEPTH, TASK_DEPTH);
         return socketFormToJson(task);
       }),
     );
