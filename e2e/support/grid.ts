@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
 import { expect } from '@playwright/test';
-import { buildApp, type App } from '@tabgrid/server/app';
+import { buildApp, type App, type AppOptions } from '@tabgrid/server/app';
 import { Tabgrid } from '@tabgrid/sdk';
 
 export const TOKEN = 'e2e-token';
@@ -22,9 +22,12 @@ export interface Grid {
   stop(): Promise<void>;
 }
 
-export async function startGrid(browser: Browser): Promise<Grid> {
+export async function startGrid(
+  browser: Browser,
+  options: Partial<AppOptions> = {},
+): Promise<Grid> {
   const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-e2e-'));
-  const server = await buildApp({ dataDir, adminToken: TOKEN });
+  const server = await buildApp({ dataDir, adminToken: TOKEN, ...options });
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
   const tg = new Tabgrid({ url, token: TOKEN });

@@ -29,7 +29,9 @@ test.beforeEach(async () => {
       `--js-flags=--max-old-space-size=${HEAP_MB}`,
     ],
   });
-  grid = await startGrid(browser);
+  // Every tab here shares 127.0.0.1: a lab, so each tab counts as its own worker (by default a
+  // crash counts once per address, so that one host cannot get a task settled lost alone).
+  grid = await startGrid(browser, { scheduling: { sameAddressDistinct: true } });
 });
 test.afterEach(async () => {
   await grid.stop();

@@ -11,8 +11,8 @@ export interface Config {
   tokenGenerated: boolean;
   /** TABGRID_MAX_WORKERS_PER_ADDRESS: worker sockets one address may hold (unset: default). */
   maxWorkersPerAddress?: number;
-  /** TABGRID_REDUNDANCY_SAME_ADDRESS=1: replicas of a task may run on tabs of one address (a lab). */
-  redundancySameAddress: boolean;
+  /** TABGRID_SAME_ADDRESS_DISTINCT=1: tabs sharing an address count as distinct workers (a lab). */
+  sameAddressDistinct: boolean;
   /** TABGRID_TRUST_PROXY: whose `X-Forwarded-For` to believe (see {@link parseTrustProxy}). */
   trustProxy: TrustProxy;
 }
@@ -91,7 +91,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken,
     tokenGenerated,
     maxWorkersPerAddress,
-    redundancySameAddress: env.TABGRID_REDUNDANCY_SAME_ADDRESS === '1',
+    sameAddressDistinct: env.TABGRID_SAME_ADDRESS_DISTINCT === '1',
     trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
   };
 }

@@ -20,7 +20,7 @@ const { app } = await buildApp({
   logger: false,
   trustProxy: config.trustProxy,
   workerSocket: { maxWorkersPerAddress: config.maxWorkersPerAddress },
-  scheduling: { redundancySameAddress: config.redundancySameAddress },
+  scheduling: { sameAddressDistinct: config.sameAddressDistinct },
 });
 await app.listen({ port: config.port, host: config.host });
 

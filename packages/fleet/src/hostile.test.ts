@@ -144,6 +144,8 @@ describe('tasks that kill their tab', () => {
       url: env.wsUrl,
       workers: 3,
       credit: 8,
+      // Three volunteers' machines: a crash counts once per address.
+      localAddress: (i) => `127.0.0.${i + 10}`,
       behavior: { delayMs: [0, 2], dieMidTask: { onIndexes: [7], reconnectAfterMs: [20, 60] } },
     });
     await fleet.start();
@@ -181,6 +183,8 @@ describe('tasks that kill their tab', () => {
       url: env.wsUrl,
       workers: 3,
       credit: 8,
+      // Three volunteers' machines: a crash counts once per address.
+      localAddress: (i) => `127.0.0.${i + 10}`,
       behavior: { dieMidTask: { onIndexes: poison, reconnectAfterMs: [20, 60] } },
     });
     await fleet.start();

@@ -2,7 +2,7 @@
  * Issue #5, scenario 5: with `redundancy: 2` and one lying worker among honest ones, every
  * accepted result is correct and the liar is excluded. Issue #11, item 6: replicas of a task go
  * to distinct remote addresses, so one host with two sockets cannot outvote the truth; a lab
- * where every tab shares an address says so with `redundancySameAddress`.
+ * where every tab shares an address says so with `sameAddressDistinct`.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AppOptions } from '@tabgrid/server/app';
@@ -71,8 +71,8 @@ describe('redundancy 2 with one liar among honest workers: every accepted result
     expect(again?.excluded).toBe(true);
   }, 60_000);
 
-  it('a lab where every tab shares 127.0.0.1 (redundancySameAddress)', async () => {
-    await liarAmongHonest({ redundancySameAddress: true });
+  it('a lab where every tab shares 127.0.0.1 (sameAddressDistinct)', async () => {
+    await liarAmongHonest({ sameAddressDistinct: true });
   }, 60_000);
 });
 

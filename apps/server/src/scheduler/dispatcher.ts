@@ -21,6 +21,15 @@ const STALL_CHECK_MS = 1_000;
  */
 export const MAX_FORGED = 100;
 
+/** Records that `identity`'s tab dropped running task `index` alone; false if it had before. */
+function firstCrashBy(job: JobRuntime, index: number, identity: string): boolean {
+  const seen = job.crashedOn.get(index);
+  if (seen?.has(identity)) return false;
+  if (seen) seen.add(identity);
+  else job.crashedOn.set(index, new Set([identity]));
+  return true;
+}
+
 /**
  * Hands tasks to workers and takes their outcomes back. Credit-based: a worker is never sent
  * more tasks than it has free slots. Jobs are served by priority, round-robin among equal
@@ -164,7 +173,7 @@ export class Dispatcher {
       for (const [index, lease] of job.leases) {
         if (lease.workerId !== worker.id) continue;
         const task = this.scheduler.takeLease(job, index, false)!;
-        if (!alone) {
+        if (!alone || !firstCrashBy(job, index, worker.identity)) {
           job.suspects.set(index, task);
           continue;
         }

@@ -51,6 +51,12 @@ export class JobRuntime {
    * charged to it, and the tasks that merely shared the tab are not.
    */
   readonly suspects = new Map<number, StoredTask>();
+  /**
+   * Per suspect, the worker identities whose tab dropped while running it alone. A crash is
+   * charged once per identity: one host that takes a task and hangs up, again and again, cannot
+   * settle it as `lost` (nor pause its job) by itself.
+   */
+  readonly crashedOn = new Map<number, Set<string>>();
   /** The worker draining to run the next suspect (see the dispatcher). */
   drainer: string | undefined;
   /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */
@@ -165,6 +171,7 @@ export class JobRuntime {
     this.quorum = undefined;
     this.leases.clear();
     this.suspects.clear();
+    this.crashedOn.clear();
     this.attempts.clear();
     this.errorRetries.clear();
     for (const timer of this.retryTimers) clearTimeout(timer);

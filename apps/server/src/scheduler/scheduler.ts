@@ -68,7 +68,7 @@ export class Scheduler {
     readonly store: JobStore,
     options: Omit<SchedulerOptions, 'store'>,
   ) {
-    this.workers = new WorkerRegistry(options.redundancySameAddress ?? false);
+    this.workers = new WorkerRegistry(options.sameAddressDistinct ?? false);
     this.random = options.random ?? Math.random;
     this.maxCrashes = options.maxCrashes ?? DEFAULT_MAX_CRASHES;
     this.pauseAfterCrashedTasks =
@@ -366,6 +366,7 @@ export class Scheduler {
       if (retried) {
         job.attempts.delete(o.index);
         job.errorRetries.delete(o.index);
+        job.crashedOn.delete(o.index);
       }
       stored[i] = { seq: ++record.lastSeq, index: o.index, ok: o.ok, payload: o.payload };
     }

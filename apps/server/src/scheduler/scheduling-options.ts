@@ -3,12 +3,13 @@ import type { JobStore } from '../store/job-store.js';
 /** Tunables of scheduling that an operator may change (AppOptions.scheduling). */
 export interface SchedulingOptions {
   /**
-   * Let workers that share a remote address run replicas of the same task (a lab where every
-   * tab runs on one machine or behind one NAT). Default false: replicas go to distinct
-   * addresses, and strikes follow the address across reconnects. Env
-   * `TABGRID_REDUNDANCY_SAME_ADDRESS=1`.
+   * Count workers that share a remote address as distinct (a lab where every tab runs on one
+   * machine or behind one NAT): replicas of one task may then run on them, and strikes and
+   * crashes follow the connection. Default false: a worker is its address, so replicas go to
+   * distinct addresses, and strikes and crash counts follow the address across reconnects.
+   * Env `TABGRID_SAME_ADDRESS_DISTINCT=1`.
    */
-  redundancySameAddress?: boolean;
+  sameAddressDistinct?: boolean;
   /**
    * Losses of a task's tab while it runs there alone after which it settles as `lost` (capped by
    * the job's `maxAttempts`). Default 3.

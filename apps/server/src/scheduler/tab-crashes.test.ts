@@ -21,13 +21,19 @@ useHarness();
  * Runs the job with fresh workers of `credit` slots: each answers its tasks, except that a
  * worker given a poison index dies on the spot (like a tab whose Run exhausted its memory).
  */
-async function runWithPoison(jobId: string, poison: Set<number>, credit: number, rounds = 200) {
+async function runWithPoison(
+  jobId: string,
+  poison: Set<number>,
+  credit: number,
+  rounds = 200,
+  address?: (round: number) => string,
+) {
   let deaths = 0;
   let w: TestWorker | undefined;
   for (let round = 0; round < rounds; round++) {
     const info = env.scheduler.job(admin, jobId).info();
     if (info.state === 'done' || info.paused) break;
-    w ??= connect(credit);
+    w ??= connect(credit, address ? { address: address(round) } : {});
     await settle();
     const held = w
       .tasks()
@@ -68,6 +74,28 @@ describe('tasks that kill their tab', () => {
     expect(runtime.attempts.size).toBe(0);
     const tries = await env.store.readTries(job.id);
     expect([...tries.keys()].filter((i) => i !== 5)).toEqual([]);
+  });
+
+  it('one host that keeps dropping a task it runs alone is charged once; three hosts settle it', async () => {
+    const job = await env.scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      maxAttempts: 10,
+    });
+    await env.scheduler.submit(admin, job.id, 'b1', [0]);
+    await env.scheduler.closeJob(admin, job.id);
+    const runtime = env.scheduler.job(admin, job.id);
+    // An attacker from one address takes the task and hangs up, 20 times over.
+    const deaths = await runWithPoison(job.id, new Set([0]), 1, 20, () => '203.0.113.9');
+    expect(deaths).toBe(20);
+    expect(runtime.info()).toMatchObject({ state: 'closed', failed: 0, paused: null });
+    expect(runtime.attempts.get(0)).toBe(1);
+    // Tabs of three distinct hosts crashing on it: that is a task that kills tabs.
+    await runWithPoison(job.id, new Set([0]), 1, 20, (round) => `198.51.100.${round + 1}`);
+    expect(runtime.info()).toMatchObject({ state: 'done', failed: 1 });
+    const [error] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
+    expect((JSON.parse(error!.payload) as TaskFailure).message).toMatch(
+      /crashed or lost its tab 3 time/,
+    );
   });
 
   it("the crash limit is the job's maxAttempts when lower", async () => {

@@ -22,7 +22,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** `options.scheduling`, e.g. `{ redundancySameAddress: true }` for workers that share 127.0.0.1. */
+/** `options.scheduling`, e.g. `{ sameAddressDistinct: true }` for workers that share 127.0.0.1. */
 export async function startServer(
   options: Pick<AppOptions, 'scheduling'> = {},
 ): Promise<TestServer> {
