@@ -39,6 +39,8 @@ export const WORKER_LIMITS = {
   maxErrorMessageLength: 64 * 1024,
   maxErrorStackLength: 64 * 1024,
   maxUserAgentLength: 1_000,
+  /** Longest `detail` of a `fault` report. */
+  maxFaultDetailLength: 500,
   /** Most levels one result may nest (./limits.ts); a frame adds 3 around it. */
   maxValueDepth: MAX_VALUE_DEPTH,
   /** Most typed arrays in one binary frame (./binary-frame.ts). */
@@ -114,11 +116,25 @@ export const WorkerRelease = Type.Object({
   }),
 });
 
+/**
+ * The page caught a job's code tampering with its sandbox thread (a forged or malformed thread
+ * message: see the worker page's outcome-check): the thread was replaced and its tasks failed
+ * with a `SandboxViolation` error. Reported once per replaced thread, for the job it ran.
+ */
+export const WorkerFault = Type.Object({
+  type: Type.Literal('fault'),
+  jobId: JobId,
+  kind: Type.Literal('sandbox-violation'),
+  /** What was forged, in the page's words. */
+  detail: Type.String({ maxLength: WORKER_LIMITS.maxFaultDetailLength }),
+});
+
 export const WorkerToServer = Type.Union([
   WorkerHello,
   WorkerCredit,
   WorkerOutcomes,
   WorkerRelease,
+  WorkerFault,
 ]);
 export type WorkerToServer = Static<typeof WorkerToServer>;
 

@@ -494,6 +494,7 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
           'duplicates',
           'dropped',
           'forged',
+          'sandboxFaults',
           'excludedWorkers',
           'eventLoopDelayMs',
           'rssMb',
@@ -506,6 +507,10 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
           forged: {
             type: 'integer',
             description: 'Outcomes and hand-backs from connections the task was not leased to.',
+          },
+          sandboxFaults: {
+            type: 'integer',
+            description: "Worker pages' reports of job code tampering with its sandbox.",
           },
           excludedWorkers: { type: 'integer' },
           eventLoopDelayMs: {

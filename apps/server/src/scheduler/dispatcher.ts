@@ -90,6 +90,17 @@ export class Dispatcher {
       case 'release':
         this.release(worker, msg.tasks);
         break;
+      case 'fault': {
+        // Only about a job this connection was given: anything else is a forgery.
+        const job = this.scheduler.findJob(msg.jobId);
+        if (job && worker.jobsSent.has(msg.jobId)) {
+          this.scheduler.sandboxFault(job, worker.identity, msg.detail);
+        } else {
+          worker.forged++;
+          this.scheduler.stats.forged++;
+        }
+        break;
+      }
     }
     if (worker.forged > MAX_FORGED && worker.link.isOpen()) {
       worker.link.close(

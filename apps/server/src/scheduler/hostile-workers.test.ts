@@ -298,3 +298,42 @@ describe('worker identity (item 6)', () => {
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 20 });
   });
 });
+
+describe('sandbox fault reports (#19)', () => {
+  const fault = (jobId: string) =>
+    ({
+      type: 'fault',
+      jobId,
+      kind: 'sandbox-violation',
+      detail: 'outcome 0 names another job',
+    }) as const;
+
+  it('about a job the connection was never given: dropped and counted as forged', async () => {
+    const job = await jobWith([1]);
+    const stranger = connect(0, { address: '203.0.113.1' });
+    env.scheduler.dispatcher.handle(stranger.session, fault(job.id));
+    expect(env.scheduler.stats).toMatchObject({ forged: 1, sandboxFaults: 0 });
+    expect(env.scheduler.job(admin, job.id).info().paused).toBeNull();
+  });
+
+  it('one host repeating it pauses nothing; tabs of three hosts pause the job, and resume clears it', async () => {
+    const job = await jobWith([...Array(12).keys()]);
+    const report = async (address: string, times = 1) => {
+      const w = connect(1, { address });
+      await settle();
+      expect(w.tasks().length).toBeGreaterThan(0); // it was given the job
+      for (let i = 0; i < times; i++) env.scheduler.dispatcher.handle(w.session, fault(job.id));
+    };
+    await report('198.51.100.1', 10);
+    expect(env.scheduler.job(admin, job.id).info().paused).toBeNull();
+    await report('198.51.100.2');
+    expect(env.scheduler.job(admin, job.id).info().paused).toBeNull();
+    await report('198.51.100.3');
+    expect(env.scheduler.stats.sandboxFaults).toBe(12);
+    expect(env.scheduler.job(admin, job.id).info().paused).toMatch(
+      /worker pages of 3 volunteers caught this job's code tampering with its sandbox/,
+    );
+    await env.scheduler.resumeJob(admin, job.id);
+    expect(env.scheduler.job(admin, job.id).info().paused).toBeNull();
+  });
+});

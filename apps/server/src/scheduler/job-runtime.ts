@@ -57,6 +57,8 @@ export class JobRuntime {
    * settle it as `lost` (nor pause its job) by itself.
    */
   readonly crashedOn = new Map<number, Set<string>>();
+  /** Worker identities whose page reported this job's code tampering with its sandbox. */
+  readonly faultReporters = new Set<string>();
   /** The worker draining to run the next suspect (see the dispatcher). */
   drainer: string | undefined;
   /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */

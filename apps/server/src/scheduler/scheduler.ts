@@ -41,6 +41,9 @@ export interface Caller {
   seesAll: boolean;
 }
 
+/** Distinct worker identities whose reports of sandbox tampering pause a job. */
+export const SANDBOX_FAULT_REPORTERS = 3;
+
 /** How a task nested too deep is refused (one object for every task of every batch). */
 const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
 
@@ -53,7 +56,13 @@ export class Scheduler {
   readonly workers: WorkerRegistry;
   readonly streams: OutcomeStreams;
   readonly dispatcher: Dispatcher;
-  readonly stats: DeliveryStats = { duplicates: 0, dropped: 0, forged: 0, excludedWorkers: 0 };
+  readonly stats: DeliveryStats = {
+    duplicates: 0,
+    dropped: 0,
+    forged: 0,
+    sandboxFaults: 0,
+    excludedWorkers: 0,
+  };
   private readonly random: () => number;
   private readonly maxCrashes: number;
   private readonly pauseAfterCrashedTasks: number;
@@ -299,12 +308,13 @@ export class Scheduler {
       });
   }
 
-  /** Dispatch of a paused job starts again (its crash count starts over). */
+  /** Dispatch of a paused job starts again (its crash and fault counts start over). */
   async resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
     const job = this.job(caller, jobId);
     if (job.record.paused) {
       job.record.paused = null;
       job.record.crashedTasks = 0;
+      job.faultReporters.clear();
       job.record.modified = Date.now();
       await this.store.updateJob(job.record);
       this.dispatcher.schedule();
@@ -422,6 +432,27 @@ export class Scheduler {
       this.noteCrashed(job);
     } else failure = failedAttempts(task.index, kind, attempts, job.record.maxAttempts, detail);
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /**
+   * A worker page caught `job`'s code tampering with its sandbox (its tasks there already failed
+   * as `SandboxViolation`). Tabs of {@link SANDBOX_FAULT_REPORTERS} distinct identities saying
+   * so pause the job: no single host can pause another tenant's job by claiming it.
+   */
+  sandboxFault(job: JobRuntime, identity: string, detail: string): void {
+    const record = job.record;
+    this.stats.sandboxFaults++;
+    job.faultReporters.add(identity);
+    console.error(
+      `tabgrid: job ${record.id} (${record.name}): a worker page reports sandbox tampering: ${detail}`,
+    );
+    if (record.paused || !job.runnable || job.faultReporters.size < SANDBOX_FAULT_REPORTERS) return;
+    record.paused = `Paused: the worker pages of ${job.faultReporters.size} volunteers caught this job's code tampering with its sandbox (${detail}). Fix the program, then resume or cancel the job.`;
+    record.modified = Date.now();
+    console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
+    this.store.updateJob(record).catch((err: unknown) => {
+      console.error(`tabgrid: could not save the pause of job ${record.id}:`, err);
+    });
   }
 
   /** One more task of `job` settled lost by crashing: too many pause the job. */

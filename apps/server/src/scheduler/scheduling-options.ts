@@ -36,6 +36,8 @@ export interface DeliveryStats {
    * forging answers, or a confused client): dropped, and too many close the socket.
    */
   forged: number;
+  /** Reports from worker pages that a job's code tampered with its sandbox (`fault` frames). */
+  sandboxFaults: number;
   /** Worker identities that lost too many quorums and get no more tasks. */
   excludedWorkers: number;
 }

@@ -1,4 +1,4 @@
-import type { WorkerToServer } from '@tabgrid/protocol/worker';
+import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 import {
   WorkerConnection,
   type ConnectionStatus,
@@ -87,9 +87,17 @@ export class VolunteerRuntime {
       onOutcomes: (job, outcomes, count, failures, ms) =>
         this.onOutcomes(job, outcomes, count, failures, ms),
       onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
-      // The tasks concerned were already failed with the reason (the server sees that as the
-      // job's program error); the worker protocol has no message to report the fault itself.
-      onFault: () => this.emit(),
+      // The tasks concerned were already failed with the reason; the server is told too, so a
+      // job whose code keeps tampering with its sandbox on volunteers' tabs is paused.
+      onFault: (job, reason) => {
+        this.connection.send({
+          type: 'fault',
+          jobId: job.jobId,
+          kind: 'sandbox-violation',
+          detail: reason.slice(0, WORKER_LIMITS.maxFaultDetailLength),
+        });
+        this.emit();
+      },
     });
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
