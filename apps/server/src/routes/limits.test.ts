@@ -2,19 +2,15 @@
  * Per-caller limits over real HTTP: error bodies for what Fastify and node answer by themselves,
  * over-deep input, slow bodies, authentication failures, upload size and concurrency.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io as ioClient } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type App } from '../app.js';
+import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { UPLOADS_PER_KEY } from './upload-slots.js';
 
 const ADMIN = 'limits-admin-token';
-let dir: string;
-let server: App;
+let listening: ListeningApp;
 let base: string;
 let port: number;
 let alice: string;
@@ -48,18 +44,13 @@ function raw(data: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-limits-'));
-  server = await buildApp({
-    dataDir: dir,
+  listening = await listeningApp({
     adminToken: ADMIN,
-    workerWebDir: dir,
-    dashboardDir: dir,
     requestTimeoutMs: 1000,
     authThrottle: { maxFailures: 20, windowMs: 60_000 },
   });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  port = (server.app.server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
+  base = listening.base;
+  port = Number(new URL(base).port);
   const created = await fetch(`${base}/api/keys`, {
     method: 'POST',
     headers: { authorization: `Bearer ${ADMIN}` },
@@ -68,8 +59,7 @@ beforeAll(async () => {
   alice = ((await created.json()) as { secret: string }).secret;
 });
 afterAll(async () => {
-  await server.app.close();
-  rmSync(dir, { recursive: true, force: true });
+  await listening.close();
 });
 
 async function newJob(): Promise<string> {

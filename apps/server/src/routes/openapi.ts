@@ -316,7 +316,7 @@ export const OPENAPI_DOCUMENT: OpenApiDocument = {
         tags: ['jobs'],
         summary: 'Resume a paused job',
         description:
-          'The server pauses a job whose tasks keep crashing the tabs that run them (`paused` in the job says why). Resuming dispatches its tasks again; harmless on a job that is not paused.',
+          "The server pauses a job whose tasks keep crashing the tabs that run them, or whose code volunteers' pages catch tampering with their sandbox (`paused` in the job says why). Resuming dispatches its tasks again; harmless on a job that is not paused.",
         parameters: [idParameter('job')],
         responses: responses(
           { '200': oneJob('The job.') },

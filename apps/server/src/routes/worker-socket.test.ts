@@ -1,43 +1,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BYTES_TAG } from '@tabgrid/protocol/bytes';
 import { WORKER_LIMITS, WorkerCloseCode } from '@tabgrid/protocol/worker';
-import { buildApp, type App, type AppOptions } from '../app.js';
+import type { AppOptions } from '../app.js';
+import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { loadConfig } from '../config.js';
 import type { WorkerSocketOptions } from './worker-socket.js';
 import { NodeWorker } from '../testing/node-worker.js';
 
-let dir: string | undefined;
-let server: App | undefined;
+const started: ListeningApp[] = [];
 
 /** A listening server on a free port; closed after each test. */
 async function start(workerSocket?: WorkerSocketOptions, more: Partial<AppOptions> = {}) {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-ws-'));
-  server = await buildApp({
-    dataDir: dir,
-    adminToken: 'test-token',
-    workerWebDir: dir,
-    dashboardDir: dir,
-    workerSocket,
-    ...more,
-  });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const port = (server.app.server.address() as AddressInfo).port;
-  return {
-    app: server,
-    wsUrl: `ws://127.0.0.1:${port}/ws/worker`,
-    http: `http://127.0.0.1:${port}`,
-  };
+  const listening = await listeningApp({ adminToken: 'test-token', workerSocket, ...more });
+  started.push(listening);
+  return { app: listening.server, wsUrl: listening.wsUrl, http: listening.base };
 }
 
 afterEach(async () => {
-  await server?.app.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  server = undefined;
-  dir = undefined;
+  await Promise.all(started.splice(0).map((listening) => listening.close()));
 });
 
 /** A worker that has said hello and been welcomed. */
@@ -148,7 +131,6 @@ describe('the worker socket, facing hostile frames', () => {
     const [session] = [...app.scheduler.workers.all()];
     expect(session?.link.address).toBe('203.0.113.7');
     forwarded.close();
-    await server?.app.close();
 
     const untrusted = await start();
     const spoofed = new NodeWorker(untrusted.wsUrl, {

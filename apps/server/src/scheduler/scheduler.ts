@@ -442,12 +442,15 @@ export class Scheduler {
   sandboxFault(job: JobRuntime, identity: string, detail: string): void {
     const record = job.record;
     this.stats.sandboxFaults++;
+    // A repeat from one identity, or any report once paused, adds nothing (and no log line: a
+    // worker may send these frames as fast as it likes).
+    if (record.paused || !job.runnable || job.faultReporters.has(identity)) return;
     job.faultReporters.add(identity);
     console.error(
       `tabgrid: job ${record.id} (${record.name}): a worker page reports sandbox tampering: ${detail}`,
     );
-    if (record.paused || !job.runnable || job.faultReporters.size < SANDBOX_FAULT_REPORTERS) return;
-    record.paused = `Paused: the worker pages of ${job.faultReporters.size} volunteers caught this job's code tampering with its sandbox (${detail}). Fix the program, then resume or cancel the job.`;
+    if (job.faultReporters.size < SANDBOX_FAULT_REPORTERS) return;
+    record.paused = `Paused: the worker pages of ${job.faultReporters.size} volunteers caught this job's code tampering with its sandbox (what each saw is in the server log: a worker's words are not shown here). Fix the program, then resume or cancel the job.`;
     record.modified = Date.now();
     console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
     this.store.updateJob(record).catch((err: unknown) => {
