@@ -4,6 +4,7 @@ import { App } from './components/app';
 import { workerSocketUrl } from './connection/worker-connection';
 import { readPageOptions } from './page-options';
 import { VolunteerRuntime } from './runtime/volunteer-runtime';
+import { WebWorkerThreadHost } from './sandbox/web-worker-thread-host';
 import './styles.css';
 
 const cores = navigator.hardwareConcurrency || 1;
@@ -13,6 +14,8 @@ const runtime = new VolunteerRuntime(
   workerSocketUrl(window.location),
   options.threads,
   !options.autostart,
+  // Job threads: Web Workers from a data: URL, running the hardened thread runtime.
+  new WebWorkerThreadHost(),
 );
 runtime.start();
 

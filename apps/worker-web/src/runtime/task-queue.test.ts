@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ThreadTask } from '../sandbox/sandbox-protocol';
-import type { LocalJob } from '../sandbox/thread-pool';
+import type { LocalJob } from '../sandbox/chunk';
 import { FIRST_CHUNK, MAX_CHUNK, STICKY_MS, TaskQueue, chunkSize } from './task-queue';
 
 const jobA: LocalJob = { key: 1, jobId: 'a', program: '', args: null, timeoutMs: 1000 };

@@ -1,5 +1,5 @@
 import type { ThreadTask } from '../sandbox/sandbox-protocol';
-import type { Chunk, LocalJob } from '../sandbox/thread-pool';
+import type { Chunk, LocalJob } from '../sandbox/chunk';
 
 /**
  * Most tasks handed to a thread at once. Page ↔ thread messages cross processes (the sandbox

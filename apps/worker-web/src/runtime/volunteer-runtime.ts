@@ -7,7 +7,9 @@ import {
   type ServerTasksMessage,
 } from '../connection/worker-connection';
 import type { ThreadTask } from '../sandbox/sandbox-protocol';
-import { ThreadPool, type Chunk, type LocalJob } from '../sandbox/thread-pool';
+import type { Chunk, LocalJob } from '../sandbox/chunk';
+import type { ThreadHost } from '../sandbox/thread-host';
+import { ThreadPool } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
 import { CreditBook } from './credit-book';
 import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
@@ -65,10 +67,12 @@ export class VolunteerRuntime {
   private currentJobId: string | undefined;
   private snapshot: RuntimeSnapshot;
 
+  /** `threadHost` starts the job threads: the page's WebWorkerThreadHost (main.tsx). */
   constructor(
     url: string,
     private threads: number,
     private paused: boolean,
+    threadHost: ThreadHost,
   ) {
     this.connection = new WorkerConnection(url, {
       onOpen: () => this.onOpen(),
@@ -81,24 +85,28 @@ export class VolunteerRuntime {
         this.emit();
       },
     });
-    this.pool = new ThreadPool(threads, {
-      takeChunk: (loadedJobKey) => this.takeChunk(loadedJobKey),
-      queued: () => this.queue.size,
-      onOutcomes: (job, outcomes, count, failures, ms) =>
-        this.onOutcomes(job, outcomes, count, failures, ms),
-      onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
-      // The tasks concerned were already failed with the reason; the server is told too, so a
-      // job whose code keeps tampering with its sandbox on volunteers' tabs is paused.
-      onFault: (job, reason) => {
-        this.connection.send({
-          type: 'fault',
-          jobId: job.jobId,
-          kind: 'sandbox-violation',
-          detail: reason.slice(0, WORKER_LIMITS.maxFaultDetailLength),
-        });
-        this.emit();
+    this.pool = new ThreadPool(
+      threads,
+      {
+        takeChunk: (loadedJobKey) => this.takeChunk(loadedJobKey),
+        queued: () => this.queue.size,
+        onOutcomes: (job, outcomes, count, failures, ms) =>
+          this.onOutcomes(job, outcomes, count, failures, ms),
+        onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
+        // The tasks concerned were already failed with the reason; the server is told too, so a
+        // job whose code keeps tampering with its sandbox on volunteers' tabs is paused.
+        onFault: (job, reason) => {
+          this.connection.send({
+            type: 'fault',
+            jobId: job.jobId,
+            kind: 'sandbox-violation',
+            detail: reason.slice(0, WORKER_LIMITS.maxFaultDetailLength),
+          });
+          this.emit();
+        },
       },
-    });
+      threadHost,
+    );
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
     this.snapshot = this.buildSnapshot(0);

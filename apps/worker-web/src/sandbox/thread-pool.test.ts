@@ -1,14 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
-import {
-  STEAL_AFTER_MS,
-  STEAL_AHEAD_MS,
-  SUSPECT_TIMEOUT_MS,
-  ThreadPool,
-  type Chunk,
-  type LocalJob,
-  type ThreadHost,
-} from './thread-pool';
+import type { Chunk, LocalJob } from './chunk';
+import type { ThreadHost } from './thread-host';
+import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS, ThreadPool } from './thread-pool';
 
 /** A thread as the pool sees it: a port we can read from and answer on, synchronously. */
 interface FakeThread {

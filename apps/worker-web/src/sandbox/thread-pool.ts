@@ -1,31 +1,11 @@
-import { SandboxThreadHost } from './thread-host';
-import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
-import { THREAD_FLUSH_INTERVAL_MS } from './sandbox.worker';
+import type { Chunk, LocalJob } from './chunk';
 import { checkOutcomes } from './outcome-check';
-
-/** A job as this page knows it. `key` is unique per `job` frame, so a reconnect never reuses it. */
-export interface LocalJob {
-  key: number;
-  jobId: string;
-  program: string;
-  args: unknown;
-  timeoutMs: number;
-}
-
-/** Consecutive tasks of one job handed to one thread. */
-export interface Chunk {
-  job: LocalJob;
-  tasks: ThreadTask[];
-  /** Flush after every task, so a timeout names exactly the task that hung. */
-  exact: boolean;
-}
-
-/** Starts and stops threads; {@link SandboxThreadHost} in the page, a fake in unit tests. */
-export interface ThreadHost {
-  spawn(): { workerId: number; port: MessagePort };
-  terminate(workerId: number): void;
-  dispose(): void;
-}
+import { timeoutOutcome, violationOutcomes } from './page-made-outcomes';
+import { remainingMs, unreported, type PoolThread } from './pool-thread';
+import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
+import type { ThreadHost } from './thread-host';
+import { THREAD_FLUSH_INTERVAL_MS } from './thread-runtime/thread-source';
+import { ThreadWatchdog } from './thread-watchdog';
 
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
@@ -69,48 +49,13 @@ export const STEAL_AFTER_MS = 5;
  */
 export const STEAL_AHEAD_MS = 40;
 
-interface Thread {
-  workerId: number;
-  port: MessagePort;
-  ready: boolean;
-  loaded: boolean;
-  /**
-   * The job whose program this thread's realm has evaluated; never changes for a realm. The
-   * only job whose outcomes this thread may report.
-   */
-  job: LocalJob | undefined;
-  chunk: (Chunk & { chunkId: number }) | undefined;
-  /** When the chunk was handed over. */
-  dispatchedAt: number;
-  /** A `stop` was sent for the chunk: its rest is coming back. */
-  stopping: boolean;
-  /** Compute time of the chunk's reported tasks. */
-  chunkMs: number;
-  /** How many of the chunk's tasks have been reported. */
-  reported: number;
-  lastProgress: number;
-  deadline: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the armed timer fires. */
-  timerAt: number;
-}
-
-function unreported(thread: Thread): number {
-  return thread.chunk ? thread.chunk.tasks.length - thread.reported : 0;
-}
-
-/** The chunk's work left, estimated from its reported tasks. */
-function remainingMs(thread: Thread): number {
-  return thread.reported > 0 ? (unreported(thread) * thread.chunkMs) / thread.reported : 0;
-}
-
 /**
  * The job threads: hands chunks to idle threads, enforces time limits with a per-thread
  * watchdog (terminate, report the timed-out task, re-queue the rest, respawn), and gives each
  * job a fresh realm so one job's code can never tamper with another's.
  */
 export class ThreadPool {
-  private readonly threads: Thread[] = [];
+  private readonly threads: PoolThread[] = [];
   private nextChunkId = 1;
   /** Messages dropped because a thread's job code had subverted its runtime. */
   private faultCount = 0;
@@ -119,7 +64,8 @@ export class ThreadPool {
   constructor(
     size: number,
     private readonly events: ThreadPoolEvents,
-    private readonly host: ThreadHost = new SandboxThreadHost(),
+    /** The page's WebWorkerThreadHost; tests inject their own. */
+    private readonly host: ThreadHost,
   ) {
     this.resize(size);
   }
@@ -136,7 +82,7 @@ export class ThreadPool {
   resize(size: number): void {
     while (this.threads.length < size) this.threads.push(this.spawn());
     while (this.threads.length > size) {
-      const thread = this.threads.pop() as Thread;
+      const thread = this.threads.pop() as PoolThread;
       this.requeueRest(thread);
       this.kill(thread);
     }
@@ -185,9 +131,9 @@ export class ThreadPool {
     this.host.dispose();
   }
 
-  private spawn(): Thread {
+  private spawn(): PoolThread {
     const { workerId, port } = this.host.spawn();
-    const thread: Thread = {
+    const thread: PoolThread = {
       workerId,
       port,
       ready: false,
@@ -198,26 +144,25 @@ export class ThreadPool {
       stopping: false,
       chunkMs: 0,
       reported: 0,
-      lastProgress: 0,
-      deadline: 0,
-      timer: undefined,
-      timerAt: 0,
+      watchdog: new ThreadWatchdog(
+        () => thread.chunk !== undefined,
+        () => this.onTimeout(thread),
+      ),
     };
     port.onmessage = (event: MessageEvent) => this.onThreadMessage(thread, event.data);
     return thread;
   }
 
-  private kill(thread: Thread): void {
+  private kill(thread: PoolThread): void {
     // Closing our port first means no message of the dying realm is delivered after this.
     thread.port.onmessage = null;
     thread.port.close();
     this.host.terminate(thread.workerId);
-    if (thread.timer !== undefined) clearTimeout(thread.timer);
-    thread.timer = undefined;
+    thread.watchdog.stop();
     thread.chunk = undefined;
   }
 
-  private replace(thread: Thread): Thread {
+  private replace(thread: PoolThread): PoolThread {
     this.kill(thread);
     const fresh = this.spawn();
     const i = this.threads.indexOf(thread);
@@ -225,11 +170,11 @@ export class ThreadPool {
     return fresh;
   }
 
-  private send(thread: Thread, message: PageToThread): void {
+  private send(thread: PoolThread, message: PageToThread): void {
     thread.port.postMessage(message);
   }
 
-  private dispatch(current: Thread, chunk: Chunk): void {
+  private dispatch(current: PoolThread, chunk: Chunk): void {
     const { job } = chunk;
     let thread = current;
     if (thread.job !== job) {
@@ -257,7 +202,7 @@ export class ThreadPool {
    */
   private steal(ahead: boolean): void {
     const now = performance.now();
-    let victim: Thread | undefined;
+    let victim: PoolThread | undefined;
     let wait = Infinity;
     for (const thread of this.threads) {
       const chunk = thread.chunk;
@@ -280,35 +225,18 @@ export class ThreadPool {
   }
 
   /** Something arrived from the thread: the watchdog's clock starts again. */
-  private progress(thread: Thread): void {
+  private progress(thread: PoolThread): void {
     const chunk = thread.chunk;
     if (!chunk) return;
-    thread.lastProgress = performance.now();
     const budget = this.limitOf(chunk) + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
-    thread.deadline = thread.lastProgress + budget + (thread.ready ? 0 : STARTUP_GRACE_MS);
-    // A later deadline is picked up lazily when the timer fires, instead of resetting a timer
-    // on every flush (hundreds per second); an earlier one (the startup grace ended) re-arms.
-    if (thread.timer !== undefined && thread.timerAt <= thread.deadline) return;
-    if (thread.timer !== undefined) clearTimeout(thread.timer);
-    this.arm(thread);
+    thread.watchdog.restart(budget + (thread.ready ? 0 : STARTUP_GRACE_MS));
   }
 
   private limitOf(chunk: Chunk): number {
     return chunk.exact ? Math.min(chunk.job.timeoutMs, SUSPECT_TIMEOUT_MS) : chunk.job.timeoutMs;
   }
 
-  private arm(thread: Thread): void {
-    const wait = Math.max(0, thread.deadline - performance.now());
-    thread.timerAt = performance.now() + wait;
-    thread.timer = setTimeout(() => {
-      thread.timer = undefined;
-      if (!thread.chunk) return;
-      if (performance.now() < thread.deadline) this.arm(thread);
-      else this.onTimeout(thread);
-    }, wait);
-  }
-
-  private onThreadMessage(thread: Thread, data: unknown): void {
+  private onThreadMessage(thread: PoolThread, data: unknown): void {
     if (!isThreadToPage(data)) {
       this.onFault(thread, 'a message that is not part of the thread protocol');
       return;
@@ -368,7 +296,7 @@ export class ThreadPool {
    * them, so running them again would only break the next realm), and the thread is replaced.
    * A thread that has run no job yet is just replaced: no job code ran there.
    */
-  private onFault(thread: Thread, what: string): void {
+  private onFault(thread: PoolThread, what: string): void {
     this.faultCount++;
     const chunk = thread.chunk;
     const reason = `the job's code tampered with its sandbox thread (${what}); the thread was replaced`;
@@ -377,20 +305,14 @@ export class ThreadPool {
     if (chunk && chunk.job === job) {
       const rest = chunk.tasks.slice(thread.reported);
       if (rest.length > 0) {
-        const error = { name: 'SandboxViolation', message: reason, stack: '' };
-        let outcomes = '';
-        for (const task of rest) {
-          const text = JSON.stringify({
-            jobId: job.jobId,
-            index: task.index,
-            ms: 0,
-            ok: false,
-            error,
-          });
-          outcomes = outcomes === '' ? text : outcomes + ',' + text;
-        }
         thread.reported = chunk.tasks.length;
-        this.events.onOutcomes(job, outcomes, rest.length, rest.length, 0);
+        this.events.onOutcomes(
+          job,
+          violationOutcomes(job, rest, reason),
+          rest.length,
+          rest.length,
+          0,
+        );
       }
     }
     if (job) this.events.onFault?.(job, reason);
@@ -398,14 +320,14 @@ export class ThreadPool {
     this.pump();
   }
 
-  private requeueRest(thread: Thread, suspect = false): void {
+  private requeueRest(thread: PoolThread, suspect = false): void {
     const chunk = thread.chunk;
     if (chunk && thread.reported < chunk.tasks.length) {
       this.events.onRequeue(chunk.job, chunk.tasks.slice(thread.reported), suspect);
     }
   }
 
-  private onTimeout(thread: Thread): void {
+  private onTimeout(thread: PoolThread): void {
     const chunk = thread.chunk;
     if (!chunk) return;
     const { job } = chunk;
@@ -425,18 +347,9 @@ export class ThreadPool {
     const task = chunk.tasks[thread.reported];
     if (certain && task) {
       // A suspect re-run stops early; the first run already took the job's whole timeoutMs.
-      const elapsed = Math.round(performance.now() - thread.lastProgress);
+      const elapsed = Math.round(performance.now() - thread.watchdog.lastProgress);
       const ms = Math.max(0, elapsed, chunk.exact ? job.timeoutMs : 0);
-      const message = thread.loaded
-        ? `Run did not finish within ${job.timeoutMs} ms`
-        : `the program did not finish loading within ${job.timeoutMs} ms`;
-      const outcome = JSON.stringify({
-        jobId: job.jobId,
-        index: task.index,
-        ms,
-        ok: false,
-        error: { name: 'TimeoutError', message, stack: '', timedOut: true },
-      });
+      const outcome = timeoutOutcome(job, task.index, ms, thread.loaded);
       thread.reported += 1;
       this.events.onOutcomes(job, outcome, 1, 1, ms);
     }

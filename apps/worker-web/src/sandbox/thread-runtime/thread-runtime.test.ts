@@ -1,9 +1,9 @@
 import { runInNewContext } from 'node:vm';
 import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTCOME_LIMITS } from './outcome-limits';
-import type { PageToThread, ThreadToPage } from './sandbox-protocol';
-import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './sandbox.worker';
+import { OUTCOME_LIMITS } from '../outcome-limits';
+import type { PageToThread, ThreadToPage } from '../sandbox-protocol';
+import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './thread-source';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 

@@ -1,0 +1,34 @@
+import type { Chunk, LocalJob } from './chunk';
+import type { ThreadWatchdog } from './thread-watchdog';
+
+/** A job thread as the pool keeps it. */
+export interface PoolThread {
+  workerId: number;
+  port: MessagePort;
+  ready: boolean;
+  loaded: boolean;
+  /**
+   * The job whose program this thread's realm has evaluated; never changes for a realm. The
+   * only job whose outcomes this thread may report.
+   */
+  job: LocalJob | undefined;
+  chunk: (Chunk & { chunkId: number }) | undefined;
+  /** When the chunk was handed over. */
+  dispatchedAt: number;
+  /** A `stop` was sent for the chunk: its rest is coming back. */
+  stopping: boolean;
+  /** Compute time of the chunk's reported tasks. */
+  chunkMs: number;
+  /** How many of the chunk's tasks have been reported. */
+  reported: number;
+  watchdog: ThreadWatchdog;
+}
+
+export function unreported(thread: PoolThread): number {
+  return thread.chunk ? thread.chunk.tasks.length - thread.reported : 0;
+}
+
+/** The chunk's work left, estimated from its reported tasks. */
+export function remainingMs(thread: PoolThread): number {
+  return thread.reported > 0 ? (unreported(thread) * thread.chunkMs) / thread.reported : 0;
+}

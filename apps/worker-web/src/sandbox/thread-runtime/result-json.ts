@@ -1,0 +1,119 @@
+/**
+ * Part of the thread runtime shipped as source text (see thread-source.ts): self-contained, it
+ * may use globals and its own locals, never a value imported here (type-only imports are erased).
+ */
+import type { CapturedNatives } from './captured-natives.js';
+import type { Failure } from './task-failures.js';
+
+/**
+ * Values to and from JSON text. Typed arrays and ArrayBuffers travel in the protocol's text
+ * form (@tabgrid/protocol/bytes, which this self-contained source cannot import):
+ * { "$tabgrid.bytes": kind, base64 }.
+ */
+export function resultJson(natives: CapturedNatives, describe: (error: unknown) => Failure) {
+  const { stringify, isView, charCodeAt, fromCharCode, toBase64, fromBase64, subarray } = natives;
+  const { NativeArrayBuffer, NativeUint8Array, NativeTypeError } = natives;
+  const BYTES_TAG = '$tabgrid.bytes';
+  type ViewClass = new (buffer: ArrayBuffer) => ArrayBufferView;
+  // Null-prototype tables and index loops: no Map or iterator method job code could patch.
+  const views = Object.create(null) as Record<string, ViewClass | undefined>;
+  const viewKinds: string[] = [];
+  const viewClasses: ViewClass[] = [];
+  for (const kind of [
+    'Int8Array',
+    'Uint8Array',
+    'Uint8ClampedArray',
+    'Int16Array',
+    'Uint16Array',
+    'Int32Array',
+    'Uint32Array',
+    'Float32Array',
+    'Float64Array',
+    'BigInt64Array',
+    'BigUint64Array',
+  ]) {
+    const View = (globalThis as Record<string, unknown>)[kind];
+    if (typeof View === 'function') {
+      views[kind] = View as ViewClass;
+      viewKinds[viewKinds.length] = kind;
+      viewClasses[viewClasses.length] = View as ViewClass;
+    }
+  }
+  const viewCount = viewKinds.length;
+
+  function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
+    return value instanceof NativeArrayBuffer || isView(value);
+  }
+
+  /** 'bytes' if `value` holds a typed array or ArrayBuffer, 'tag' if it misuses the tag key. */
+  function scan(value: unknown): 'bytes' | 'tag' | undefined {
+    if (typeof value !== 'object' || value === null) return undefined;
+    if (isBinary(value)) return 'bytes';
+    let found: 'bytes' | 'tag' | undefined;
+    for (const key in value) {
+      if (key === BYTES_TAG) return 'tag';
+      found ??= scan((value as Record<string, unknown>)[key]);
+    }
+    return found;
+  }
+
+  // The bytes encoded here are the job's own result: a job that patches typed-array getters
+  // or iterators only garbles its own value.
+  function tagBytes(value: ArrayBuffer | ArrayBufferView): object {
+    let kind = 'ArrayBuffer';
+    for (let i = 0; i < viewCount; i++) {
+      if (value instanceof (viewClasses[i] as ViewClass)) kind = viewKinds[i] as string;
+    }
+    const bytes =
+      value instanceof NativeArrayBuffer
+        ? new NativeUint8Array(value)
+        : new NativeUint8Array(value.buffer, value.byteOffset, value.byteLength);
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      text += fromCharCode(...subarray(bytes, i, i + 0x8000));
+    }
+    return { [BYTES_TAG]: kind, base64: toBase64(text) };
+  }
+
+  /** JSON.parse reviver: tagged bytes back to the typed array (or ArrayBuffer) they were. */
+  function reviveBytes(_key: string, value: unknown): unknown {
+    const tagged = value as Record<string, unknown> | null;
+    if (typeof tagged !== 'object' || tagged === null) return value;
+    const kind = tagged[BYTES_TAG];
+    if (typeof kind !== 'string' || typeof tagged.base64 !== 'string') return value;
+    const raw = fromBase64(tagged.base64);
+    const bytes = new NativeUint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) bytes[i] = charCodeAt(raw, i);
+    const View = views[kind];
+    return View ? new View(bytes.buffer) : bytes.buffer;
+  }
+
+  /** JSON text of a result; typed arrays in the text form. */
+  function toJson(value: unknown): string {
+    const found = scan(value);
+    if (found === 'tag') {
+      throw new NativeTypeError(
+        'Run returned a value using the reserved key "' + BYTES_TAG + '"; rename that key',
+      );
+    }
+    let text: string | undefined;
+    try {
+      text =
+        found === 'bytes'
+          ? stringify(value, function (this: unknown, key: string, current: unknown) {
+              const original = (this as Record<string, unknown>)[key];
+              return isBinary(original) ? tagBytes(original) : current;
+            })
+          : stringify(value);
+    } catch (error) {
+      throw new NativeTypeError(
+        'Run returned a value that cannot be sent as JSON (' +
+          describe(error).message +
+          '); return plain JSON values',
+      );
+    }
+    return text === undefined ? 'null' : text;
+  }
+
+  return { BYTES_TAG, reviveBytes, toJson };
+}

@@ -1,0 +1,230 @@
+/**
+ * The job thread's runtime: a classic Web Worker started from a `data:` URL (opaque origin, the
+ * page's no-network Content-Security-Policy; see web-worker-thread-host.ts). {@link threadMain}
+ * and the parts it is given are shipped as source text (thread-source.ts), so each must be
+ * self-contained: it may use globals and its own locals, never a value imported here
+ * (type-only imports are erased).
+ *
+ * Job code shares this realm, so nothing of the runtime may be reachable from it (see the
+ * README's sandbox section, and e2e/tests/sandbox-escape.spec.ts for the probes):
+ * - the shipped script and job code are strict: V8 answers `Run.caller` with null for a strict
+ *   caller, `arguments.callee` throws, and call sites give no function or `this` for a strict
+ *   frame or any frame below it;
+ * - `Error.prepareStackTrace` is fixed to undefined, so job code never gets call-site objects;
+ * - the port, its handler, the inbox and every function the runtime calls after job code has
+ *   started are captured before it runs (bound natives, uncurried prototype methods), so a
+ *   patched global or prototype never sees a runtime object; `Promise.prototype` is frozen
+ *   because `await` of the runtime's own promises reads its `constructor`.
+ *
+ * The parts are taken apart into locals before any job code runs and called as plain
+ * functions: the per-task path costs what it did as one function, and no part's object is on
+ * a stack job code can walk.
+ */
+import type { OutcomeLimits } from '../outcome-limits.js';
+import type { PageToThread, ThreadTask, ThreadToPage } from '../sandbox-protocol.js';
+import type { captureNatives } from './captured-natives.js';
+import type { Protections } from './protections.js';
+import type { hardenRealm } from './realm-hardening.js';
+import type { resultJson } from './result-json.js';
+import type { Failure, taskFailures } from './task-failures.js';
+
+/** The self-contained parts {@link threadMain} is started with, as source text of their own. */
+export interface ThreadParts {
+  captureNatives: typeof captureNatives;
+  hardenRealm: typeof hardenRealm;
+  taskFailures: typeof taskFailures;
+  resultJson: typeof resultJson;
+}
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent) => void) | null;
+}
+
+/** A queued page message: a null-prototype node, so no property write consults a prototype. */
+interface InboxNode {
+  message: PageToThread;
+  next: InboxNode | null;
+}
+
+export function threadMain(
+  parts: ThreadParts,
+  flushIntervalMs: number,
+  protections: Protections,
+  limits: OutcomeLimits,
+): void {
+  const scope = globalThis as unknown as WorkerScope;
+  // ---- Captured before any job code runs (captured-natives.ts) --------------------------
+  const natives = parts.captureNatives(protections);
+  const { stringify, parse, now, round, includes, eventData } = natives;
+  const { NativePromise, NativeTypeError, NativeMessageChannel } = natives;
+  parts.hardenRealm(protections, natives);
+  const { describe, bounded, refusal } = parts.taskFailures(natives, limits);
+  const { BYTES_TAG, reviveBytes, toJson } = parts.resultJson(natives, describe);
+  const maxResultBytes = limits.maxResultBytes;
+
+  type Run = (input: unknown, args: unknown) => unknown;
+  let run: Run | undefined;
+  let loadError: unknown;
+  let jobArgs: unknown;
+  let outcomePrefix = '';
+  let post: ((message: ThreadToPage) => void) | undefined;
+  let inboxHead: InboxNode | null = null;
+  let inboxTail: InboxNode | null = null;
+  let draining = false;
+  /** The chunk the page asked to stop early (another thread is idle and will take the rest). */
+  let stopChunkId = -1;
+  // A macrotask break on a private channel, so a `stop` from the page can be delivered in the
+  // middle of a long chunk. Both ends stay in this closure, out of job code's reach.
+  const tick = new NativeMessageChannel();
+  const tickPost = tick.port2.postMessage.bind(tick.port2) as (message: null) => void;
+  let resume: (() => void) | undefined;
+  tick.port1.onmessage = () => resume?.();
+  const yieldToEvents = (): Promise<void> =>
+    new NativePromise<void>((resolve) => {
+      resume = resolve;
+      tickPost(null);
+    });
+
+  function isThenable(value: unknown): value is PromiseLike<unknown> {
+    return (
+      (typeof value === 'object' || typeof value === 'function') &&
+      value !== null &&
+      typeof (value as { then?: unknown }).then === 'function'
+    );
+  }
+
+  // Strict job code: `arguments.callee` and `.caller` throw inside it, and it cannot turn a
+  // runtime frame sloppy. Sloppy-only programs (`with`, octal literals, implicit globals,
+  // `this` as the global in Run) fail to load or throw, with the parser's or engine's message.
+  const jobPrologue = protections.strict ? '"use strict";\n' : '';
+
+  function load(jobId: string, program: string, args: unknown): void {
+    // `args` arrived with typed arrays in the text form, like task inputs.
+    const argsJson = stringify(args) ?? 'null';
+    jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
+    outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; its opaque origin and the page's CSP contain it
+      const factory = new Function(
+        'args',
+        jobPrologue + program + '\n;return typeof Run === "function" ? Run : undefined;',
+      ) as (args: unknown) => Run | undefined;
+      run = factory(args);
+      if (run === undefined) {
+        loadError = new NativeTypeError('the program must define a function Run(input, args)');
+      }
+    } catch (error) {
+      loadError = error;
+    }
+  }
+
+  function failedText(index: number, ms: number, error: Failure): string {
+    return (
+      outcomePrefix +
+      index +
+      ',"ms":' +
+      ms +
+      ',"ok":false,"error":' +
+      stringify(bounded(error)) +
+      '}'
+    );
+  }
+
+  async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
+    const tasks = (
+      includes(json, BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
+    ) as ThreadTask[];
+    // Outcome texts joined by commas as they come: a plain string, which job code cannot
+    // reach or patch the way it could patch Array.prototype.push or join.
+    let outcomes = '';
+    let count = 0;
+    let failures = 0;
+    let busyMs = 0;
+    let lastFlush = now();
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i] as ThreadTask;
+      const started = now();
+      let text: string;
+      try {
+        if (run === undefined) throw loadError;
+        const result = run(task.input, jobArgs);
+        // Sync results skip `await`: a microtask per tiny task would cost real throughput.
+        const value = isThenable(result) ? await result : result;
+        const ms = round((now() - started) * 1000) / 1000;
+        busyMs += ms;
+        const json = toJson(value);
+        const refused = refusal(json);
+        if (refused === undefined) {
+          text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + json + '}';
+        } else {
+          failures++;
+          text = failedText(task.index, ms, refused);
+        }
+      } catch (error) {
+        const ms = round((now() - started) * 1000) / 1000;
+        busyMs += ms;
+        failures++;
+        text = failedText(task.index, ms, describe(error));
+      }
+      outcomes = count === 0 ? text : outcomes + ',' + text;
+      count++;
+      const at = now();
+      // A batch as large as a result may be goes at once: the page sends big ones a frame each,
+      // and big results gathered into one string could outgrow what a string may hold.
+      if (
+        (flushEach || at - lastFlush >= flushIntervalMs || outcomes.length >= maxResultBytes) &&
+        i < tasks.length - 1
+      ) {
+        post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: false });
+        outcomes = '';
+        count = 0;
+        failures = 0;
+        busyMs = 0;
+        // Only long chunks get here (a flush interval has passed): the break costs little.
+        await yieldToEvents();
+        lastFlush = now();
+        if (stopChunkId === chunkId) break;
+      }
+    }
+    post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: true });
+  }
+
+  async function drain(): Promise<void> {
+    draining = true;
+    while (inboxHead !== null) {
+      const message = inboxHead.message;
+      inboxHead = inboxHead.next;
+      if (inboxHead === null) inboxTail = null;
+      if (message.type === 'load') {
+        load(message.jobId, message.program, message.args);
+        post?.({ type: 'loaded' });
+      } else if (message.type === 'run') {
+        await runChunk(message.chunkId, message.tasks, message.flushEach);
+      }
+    }
+    draining = false;
+  }
+
+  // The page's first (and only) message to the global hands over our port to the page. The
+  // port stays in this closure and the global handler is removed: job code reaches neither.
+  scope.onmessage = (event: MessageEvent) => {
+    const port = event.ports[0];
+    scope.onmessage = null;
+    if (!port) return;
+    const send = port.postMessage.bind(port) as (message: ThreadToPage) => void;
+    post = send;
+    port.onmessage = (inner: MessageEvent) => {
+      const message = eventData(inner) as PageToThread;
+      if (message.type === 'stop') {
+        stopChunkId = message.chunkId;
+        return;
+      }
+      const node = { __proto__: null, message, next: null } as unknown as InboxNode;
+      if (inboxTail === null) inboxHead = node;
+      else inboxTail.next = node;
+      inboxTail = node;
+      if (!draining) void drain();
+    };
+    send({ type: 'ready' });
+  };
+}
