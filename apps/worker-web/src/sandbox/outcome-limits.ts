@@ -2,8 +2,8 @@
  * What an outcome may weigh so that the server accepts the frame carrying it (it closes the
  * socket, losing every other task of the batch, on a frame that breaks {@link WORKER_LIMITS}).
  * Job code decides what `Run` returns and throws, so the thread runtime bounds each outcome as
- * it builds it (sandbox.worker.ts, given {@link OUTCOME_LIMITS} as constants in its source), and
- * the page bounds each frame (runtime/outcome-buffer.ts).
+ * it builds it (thread-runtime/task-failures.ts, given {@link OUTCOME_LIMITS} as constants in
+ * its source), and the page bounds each frame (runtime/outcome-buffer.ts).
  */
 import { MAX_VALUE_DEPTH } from '@tabgrid/protocol/limits';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';

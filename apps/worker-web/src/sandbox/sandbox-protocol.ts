@@ -1,6 +1,6 @@
 /**
  * The tiny message protocol between the page and its job threads (Web Workers started from a
- * `data:` URL, see thread-host.ts). Like bullmq's ChildCommand / ParentCommand:
+ * `data:` URL, see web-worker-thread-host.ts). Like bullmq's ChildCommand / ParentCommand:
  *
  *   page ──PageToThread─▶ thread      over a private MessageChannel whose other port the page
  *   page ◀─ThreadToPage── thread      handed to the worker when it started
