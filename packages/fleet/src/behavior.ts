@@ -1,4 +1,4 @@
-import { checkProbability, checkRange, type Range } from './random.js';
+import { checkProbability, checkRange, type Range, type Rng } from './random.js';
 
 /**
  * How a liar lies. Which tasks it lies about, and the wrong value it returns, are a pure
@@ -109,4 +109,22 @@ export function checkBehavior(behavior: Behavior): void {
   if (typeof lies === 'object' && lies.rate !== undefined) {
     checkProbability(lies.rate, 'wrongResults.rate');
   }
+}
+
+/**
+ * Whether a worker holding `dieMidTask` dies on this batch of tasks, `received` being the tasks
+ * received on this connection, this batch included.
+ */
+export function diesOnBatch(
+  die: DieMidTask | false | undefined,
+  items: readonly { index: number }[],
+  received: number,
+  rng: Rng,
+): boolean {
+  if (!die) return false;
+  if (die.onIndexes?.length && items.some((item) => die.onIndexes!.includes(item.index))) {
+    return true;
+  }
+  if (die.afterTasks !== undefined && received >= die.afterTasks) return true;
+  return die.probability !== undefined && rng.chance(die.probability);
 }

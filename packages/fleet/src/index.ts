@@ -16,14 +16,8 @@
  * await fleet.stop();
  */
 export { Fleet, type FleetOptions, type FleetStats } from './fleet.js';
-export {
-  SimWorker,
-  type SimWorkerOptions,
-  type SimWorkerState,
-  type SimWorkerEvent,
-  type CloseCause,
-  type DropMode,
-} from './sim-worker.js';
+export { SimWorker, type SimWorkerOptions, type SimWorkerEvent } from './sim-worker.js';
+export type { SimWorkerState, CloseCause, DropMode } from './connection-states.js';
 export type { Behavior, DieMidTask, WrongResults } from './behavior.js';
 export { Storm, type StormOptions, type StormReport } from './storm.js';
 export type { SimWorkerStats } from './stats.js';

@@ -2,37 +2,28 @@ import WebSocket from 'ws';
 import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
-  WORKER_LIMITS,
   WorkerCloseCode,
   decodeServerToWorker,
   decodeWorkerToServer,
   type ServerToWorker,
 } from '@tabgrid/protocol/worker';
-import { DEFAULT_RECONNECT_AFTER_MS, checkBehavior, type Behavior } from './behavior.js';
+import {
+  DEFAULT_RECONNECT_AFTER_MS,
+  checkBehavior,
+  diesOnBatch,
+  type Behavior,
+} from './behavior.js';
+import type { CloseCause, DropMode, SimWorkerState } from './connection-states.js';
 import { helloFrame } from './frames.js';
 import { ProgramCache } from './program-cache.js';
 import { Rng, checkRange, type Range } from './random.js';
+import { ReconnectTimer } from './reconnect-timer.js';
+import { endSocket } from './socket-close.js';
 import { emptyStats, type SimWorkerStats } from './stats.js';
 import { TaskExecutor, type TaskRef } from './task-executor.js';
 import { FLEET_VERSION } from './version.js';
-
-/**
- * Where a worker is: `idle` (never started), `connecting` (socket opening or waiting for
- * `welcome`), `ready` (welcomed: takes tasks), `waiting` (disconnected, reconnect scheduled),
- * `down` (disconnected for good until `start()`).
- */
-export type SimWorkerState = 'idle' | 'connecting' | 'ready' | 'waiting' | 'down';
-
-/**
- * How a connection ended: `stopped` (`stop()`), `killed` (`kill()`), `died` (`dieMidTask`),
- * `dropped` (`drop()`, storms), `handedBack` (`handBack()`), `server` (the server closed it),
- * `error` (network failure, or it could not connect), `protocol` (the server sent an invalid frame).
- */
-export type CloseCause =
-  'stopped' | 'killed' | 'died' | 'dropped' | 'handedBack' | 'server' | 'error' | 'protocol';
-
-/** How {@link SimWorker.drop} ends a connection: abruptly, with a close frame, or like a tab's `pagehide`. */
-export type DropMode = 'terminate' | 'close' | 'handBack';
+import { WelcomeWaiters } from './welcome-waiters.js';
+import { checkWorkerSize } from './worker-size.js';
 
 /** What a worker reports as it goes (pass `onEvent` to the worker or the fleet). */
 export type SimWorkerEvent =
@@ -68,11 +59,6 @@ export interface SimWorkerOptions {
   /** Source address of its connections (another host, as the server sees it; see FleetOptions). */
   localAddress?: string;
 }
-
-/** After an unexpected close, reconnect delays double per failed attempt up to this. */
-const MAX_RECONNECT_MS = 30_000;
-/** A clean close that gets no answer is cut after this. */
-const CLOSE_GRACE_MS = 1_000;
 
 /** Why we end a connection, and when to come back (`false`: stay down). */
 interface ClosePlan {
@@ -115,13 +101,11 @@ export class SimWorker {
   private currentState: SimWorkerState = 'idle';
   private socket: WebSocket | undefined;
   private executor: TaskExecutor | undefined;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private readonly reconnect: ReconnectTimer;
   /** Connection attempts in a row that never got a `welcome`. */
   private failures = 0;
-  /** Dropped while frozen: reconnect on waking up. */
-  private reconnectWhenThawed = false;
   private receivedOnConnection = 0;
-  private waiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private readonly waiters = new WelcomeWaiters();
   private closing: Promise<void> | undefined;
 
   constructor(options: SimWorkerOptions) {
@@ -129,19 +113,12 @@ export class SimWorker {
     this.index = options.index ?? 0;
     this.threads = options.threads ?? 1;
     this.credit = options.credit ?? 64;
-    const { maxThreads, maxCredit } = WORKER_LIMITS;
-    if (!Number.isInteger(this.threads) || this.threads < 1 || this.threads > maxThreads) {
-      throw new RangeError(
-        `threads must be an integer from 1 to ${maxThreads}, got ${this.threads}.`,
-      );
-    }
-    if (!Number.isInteger(this.credit) || this.credit < 1 || this.credit > maxCredit) {
-      throw new RangeError(`credit must be an integer from 1 to ${maxCredit}, got ${this.credit}.`);
-    }
+    checkWorkerSize(this.threads, this.credit);
     this.current = { ...options.behavior };
     checkBehavior(this.current);
     this.rng = new Rng(((options.seed ?? 1) * 0x9e3779b1 + this.index) >>> 0);
     this.lieKey = `worker-${this.index}`;
+    this.reconnect = new ReconnectTimer(this.rng, () => this.connect());
     this.programs = options.programs ?? new ProgramCache();
     this.validateFrames = options.validateFrames ?? false;
     this.localAddress = options.localAddress;
@@ -184,15 +161,15 @@ export class SimWorker {
    */
   start(): Promise<void> {
     if (this.currentState === 'ready') return Promise.resolve();
-    const welcomed = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    const welcomed = this.waiters.wait();
     if (this.currentState !== 'connecting') this.connect();
     return welcomed;
   }
 
   /** Closes cleanly (close frame 1000) and stays down; resolves once the socket is closed. */
   async stop(): Promise<void> {
-    this.clearReconnect();
-    this.rejectWaiters(new Error(`simulated worker ${this.index} was stopped`));
+    this.reconnect.clear();
+    this.waiters.rejectAll(new Error(`simulated worker ${this.index} was stopped`));
     if (this.socket) this.end({ cause: 'stopped', reconnectAfterMs: false }, 'close');
     this.currentState = 'down';
     await this.closing;
@@ -226,7 +203,7 @@ export class SimWorker {
 
   private disconnect(cause: CloseCause, mode: DropMode, reconnectAfterMs: Range | undefined): void {
     if (reconnectAfterMs !== undefined) checkRange(reconnectAfterMs, 'reconnectAfterMs');
-    this.clearReconnect();
+    this.reconnect.clear();
     if (!this.socket) {
       if (reconnectAfterMs !== undefined) this.scheduleReconnect(reconnectAfterMs);
       return;
@@ -236,14 +213,11 @@ export class SimWorker {
 
   private thaw(): void {
     this.executor?.resume();
-    if (this.reconnectWhenThawed) {
-      this.reconnectWhenThawed = false;
-      this.connect();
-    }
+    this.reconnect.thawed();
   }
 
   private connect(): void {
-    this.clearReconnect();
+    this.reconnect.clear();
     this.currentState = 'connecting';
     this.receivedOnConnection = 0;
     const socket = new WebSocket(this.url, {
@@ -311,7 +285,7 @@ export class SimWorker {
     switch (message.type) {
       case 'welcome':
         if (message.protocol !== PROTOCOL_VERSION) {
-          this.rejectWaiters(
+          this.waiters.rejectAll(
             new Error(
               `The server speaks worker protocol ${message.protocol}, tabgrid-fleet ${PROTOCOL_VERSION}: use matching versions.`,
             ),
@@ -323,7 +297,7 @@ export class SimWorker {
         this.currentState = 'ready';
         this.failures = 0;
         this.stats.connects++;
-        this.resolveWaiters();
+        this.waiters.resolveAll();
         this.onEvent?.({ type: 'ready', worker: this, workerId: message.workerId });
         return;
       case 'job':
@@ -332,7 +306,9 @@ export class SimWorker {
       case 'tasks':
         this.stats.tasksReceived += message.items.length;
         this.receivedOnConnection += message.items.length;
-        if (this.diesNow(message.items)) {
+        if (
+          diesOnBatch(this.current.dieMidTask, message.items, this.receivedOnConnection, this.rng)
+        ) {
           executor.swallow(message);
           this.stats.deaths++;
           const die = this.current.dieMidTask;
@@ -348,16 +324,6 @@ export class SimWorker {
         executor.onCancel(message.jobId);
         return;
     }
-  }
-
-  private diesNow(items: readonly { index: number }[]): boolean {
-    const die = this.current.dieMidTask;
-    if (!die) return false;
-    if (die.onIndexes?.length && items.some((item) => die.onIndexes!.includes(item.index))) {
-      return true;
-    }
-    if (die.afterTasks !== undefined && this.receivedOnConnection >= die.afterTasks) return true;
-    return die.probability !== undefined && this.rng.chance(die.probability);
   }
 
   private send(socket: WebSocket, frame: string): void {
@@ -377,18 +343,8 @@ export class SimWorker {
     if (!socket) return;
     if (mode === 'handBack') this.executor?.handBack();
     this.socket = undefined;
-    this.closing = new Promise<void>((resolve) => {
-      if (socket.readyState === WebSocket.CLOSED) return resolve();
-      socket.once('close', () => resolve());
-    });
-    const abrupt = mode === 'terminate' || socket.readyState !== WebSocket.OPEN;
-    if (abrupt) socket.terminate();
-    else {
-      socket.close(code, reason);
-      // A peer that never answers the close frame does not hold us up.
-      const cut = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
-      socket.once('close', () => clearTimeout(cut));
-    }
+    const { abrupt, closed } = endSocket(socket, mode === 'terminate', code, reason);
+    this.closing = closed;
     this.finishConnection(plan.cause, abrupt ? 1006 : code, reason);
     this.afterClose(code, reason, plan.reconnectAfterMs);
   }
@@ -409,14 +365,14 @@ export class SimWorker {
   /** Reconnects after `reconnectAfterMs`, or stays down. */
   private afterClose(code: number, reason: string, reconnectAfterMs: Range | false): void {
     if (code === WorkerCloseCode.VERSION_MISMATCH) {
-      this.rejectWaiters(new Error(`The server refused this worker's protocol: ${reason}`));
+      this.waiters.rejectAll(new Error(`The server refused this worker's protocol: ${reason}`));
       this.currentState = 'down';
       return;
     }
     const range = reconnectAfterMs;
     if (range === false) {
       this.currentState = 'down';
-      this.rejectWaiters(
+      this.waiters.rejectAll(
         new Error(`simulated worker ${this.index} disconnected (code ${code}) and stays down`),
       );
       return;
@@ -430,33 +386,6 @@ export class SimWorker {
 
   private scheduleReconnect(range: Range): void {
     this.currentState = 'waiting';
-    if (this.current.freeze) {
-      this.reconnectWhenThawed = true;
-      return;
-    }
-    const backoff = 2 ** Math.min(this.failures, 8);
-    const delay = Math.min(this.rng.pick(range) * backoff, MAX_RECONNECT_MS);
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      this.connect();
-    }, delay);
-  }
-
-  private clearReconnect(): void {
-    this.reconnectWhenThawed = false;
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-  }
-
-  private resolveWaiters(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.resolve();
-  }
-
-  private rejectWaiters(error: Error): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter.reject(error);
+    this.reconnect.schedule(range, this.failures, this.current.freeze === true);
   }
 }

@@ -1,5 +1,6 @@
 import { Rng, checkRange, type Range } from './random.js';
-import type { DropMode, SimWorker } from './sim-worker.js';
+import type { DropMode } from './connection-states.js';
+import type { SimWorker } from './sim-worker.js';
 
 /**
  * A reconnect storm: for `durationMs`, each targeted worker drops its connection at random

@@ -1,11 +1,21 @@
-import { fromSocketForm, toTextForm } from '@tabgrid/protocol/bytes';
-import type { ServerToWorker, WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
+import { fromSocketForm } from '@tabgrid/protocol/bytes';
+import type { ServerToWorker, WorkerFailure } from '@tabgrid/protocol/worker';
 import type { Behavior } from './behavior.js';
+import { releaseFrame } from './frames.js';
 import { corrupt, lieSeed } from './lies.js';
+import {
+  describe,
+  failureItem,
+  isThenable,
+  plain,
+  successItem,
+  timeoutFailure,
+  unsendableFailure,
+} from './outcome-items.js';
+import { OutcomeOutbox } from './outcome-outbox.js';
 import type { CompiledProgram, ProgramCache } from './program-cache.js';
 import type { Rng } from './random.js';
 import type { SimWorkerStats } from './stats.js';
-import { creditFrame, outcomesFrame, releaseFrame } from './frames.js';
 
 type TasksMessage = Extract<ServerToWorker, { type: 'tasks' }>;
 type JobMessage = Extract<ServerToWorker, { type: 'job' }>;
@@ -15,10 +25,6 @@ export interface TaskRef {
   jobId: string;
   index: number;
 }
-
-/** Outcomes in one frame at most (the server takes up to 64 MB; keep frames modest). */
-const MAX_ITEMS_PER_FRAME = 1000;
-const MAX_CHARS_PER_FRAME = 1_000_000;
 
 interface LocalJob {
   readonly jobId: string;
@@ -45,42 +51,6 @@ export interface ExecutorHost {
   send(frame: string): void;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
-}
-
-/** What the worker page reports for a thrown value. */
-function describe(error: unknown): WorkerFailure {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack ?? '' };
-  }
-  if (typeof error === 'object' && error !== null) {
-    const { name, message, stack } = error as Record<string, unknown>;
-    if (typeof message === 'string') {
-      return {
-        name: typeof name === 'string' ? name : 'Error',
-        message,
-        stack: typeof stack === 'string' ? stack : '',
-      };
-    }
-  }
-  return { name: 'Error', message: `Run threw a non-Error value: ${String(error)}`, stack: '' };
-}
-
-/** A result as the worker page sends it: typed arrays in the protocol's text form. */
-function plain(value: unknown): unknown {
-  if (value === undefined) return null;
-  return toTextForm(value);
-}
-
-function roundMs(ms: number): number {
-  return Math.max(0, Math.round(ms * 1000) / 1000);
-}
-
 /**
  * Runs one connection's tasks: queues them, runs up to `threads` at a time (synchronous `Run`s
  * with no simulated delay run back to back, with no timer at all), applies the worker's
@@ -95,16 +65,18 @@ export class TaskExecutor {
   private readonly running = new Set<Pending>();
   /** Tasks a hanging worker took (or a dying one was holding): never answered. */
   private readonly swallowed: Pending[] = [];
-  private outbox: string[] = [];
-  private outboxChars = 0;
-  private credit = 0;
-  private flushScheduled = false;
+  private readonly outbox: OutcomeOutbox;
   private closed = false;
 
   constructor(
     private readonly host: ExecutorHost,
     private readonly programs: ProgramCache,
-  ) {}
+  ) {
+    this.outbox = new OutcomeOutbox(
+      (frame) => host.send(frame),
+      () => this.closed || host.behavior().freeze === true,
+    );
+  }
 
   /** Tasks held now: queued, running, or swallowed. */
   get held(): number {
@@ -143,7 +115,7 @@ export class TaskExecutor {
         releaseFrame(message.items.map(({ index }) => ({ jobId: message.jobId, index }))),
       );
       this.host.stats.released += message.items.length;
-      this.credit += message.items.length;
+      this.outbox.returnSlots(message.items.length);
       this.flush();
       return;
     }
@@ -183,7 +155,7 @@ export class TaskExecutor {
     this.head = 0;
     // Running tasks of the job return their slot when they end (see `settle`).
     this.host.stats.cancelled += dropped;
-    this.credit += dropped;
+    this.outbox.returnSlots(dropped);
     this.flush();
   }
 
@@ -219,8 +191,7 @@ export class TaskExecutor {
     this.head = 0;
     this.running.clear();
     this.swallowed.length = 0;
-    this.outbox = [];
-    this.credit = 0;
+    this.outbox.clear();
   }
 
   // ---- running --------------------------------------------------------------------------
@@ -275,7 +246,7 @@ export class TaskExecutor {
     if (this.closed || !this.running.delete(task)) return;
     finish();
     this.pump();
-    this.flushSoon();
+    this.outbox.flushSoon();
   }
 
   private execute(task: Pending, delay: number): void {
@@ -316,7 +287,7 @@ export class TaskExecutor {
   private succeed(task: Pending, result: unknown, ms: number): void {
     const { job, index } = task;
     if (job.cancelled) {
-      this.credit++;
+      this.outbox.returnSlots(1);
       return;
     }
     let text: string;
@@ -336,80 +307,30 @@ export class TaskExecutor {
           this.host.stats.lies++;
         }
       }
-      const item: WorkerOutcome = { jobId: job.jobId, index, ms: roundMs(ms), ok: true, value };
-      text = JSON.stringify(item);
+      text = successItem(job.jobId, index, ms, value);
     } catch (error) {
-      this.fail(task, {
-        name: 'TypeError',
-        message: `Run returned a value that cannot be sent as JSON (${describe(error).message}); return plain JSON values`,
-        stack: '',
-      });
+      this.fail(task, unsendableFailure(error));
       return;
     }
     this.host.stats.tasksDone++;
-    this.push(text);
+    this.outbox.push(text);
   }
 
   private fail(task: Pending, error: WorkerFailure, ms = 0): void {
     if (task.job.cancelled) {
-      this.credit++;
+      this.outbox.returnSlots(1);
       return;
     }
-    const item: WorkerOutcome = {
-      jobId: task.job.jobId,
-      index: task.index,
-      ms: roundMs(ms),
-      ok: false,
-      error,
-    };
     this.host.stats.tasksFailed++;
-    this.push(JSON.stringify(item));
+    this.outbox.push(failureItem(task.job.jobId, task.index, ms, error));
   }
 
   private timedOut(task: Pending): void {
-    this.fail(
-      task,
-      {
-        name: 'TimeoutError',
-        message: `Run took longer than the job's timeoutMs (${task.job.timeoutMs} ms)`,
-        stack: '',
-        timedOut: true,
-      },
-      task.job.timeoutMs,
-    );
-  }
-
-  private push(item: string): void {
-    this.outbox.push(item);
-    this.outboxChars += item.length;
-    this.credit++;
-    if (this.outbox.length >= MAX_ITEMS_PER_FRAME || this.outboxChars >= MAX_CHARS_PER_FRAME) {
-      this.flush();
-    }
+    this.fail(task, timeoutFailure(task.job.timeoutMs), task.job.timeoutMs);
   }
 
   /** Sends what is waiting: outcomes (carrying the freed credit), or a bare `credit` frame. */
   flush(): void {
-    if (this.closed || this.host.behavior().freeze) return;
-    if (this.outbox.length > 0) {
-      const items = this.outbox;
-      this.outbox = [];
-      this.outboxChars = 0;
-      this.host.send(outcomesFrame(this.credit, items));
-      this.credit = 0;
-    } else if (this.credit > 0) {
-      this.host.send(creditFrame(this.credit));
-      this.credit = 0;
-    }
-  }
-
-  /** Outcomes finished in one turn of the event loop share a frame. */
-  private flushSoon(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
+    this.outbox.flush();
   }
 }

@@ -1,0 +1,77 @@
+/**
+ * The `WorkerOutcome` items a simulated worker reports, as the worker page writes them: one
+ * JSON text per task, so one unserialisable value fails its own task, not the batch.
+ */
+import { toTextForm } from '@tabgrid/protocol/bytes';
+import type { WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
+
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** What the worker page reports for a thrown value. */
+export function describe(error: unknown): WorkerFailure {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message, stack: error.stack ?? '' };
+  }
+  if (typeof error === 'object' && error !== null) {
+    const { name, message, stack } = error as Record<string, unknown>;
+    if (typeof message === 'string') {
+      return {
+        name: typeof name === 'string' ? name : 'Error',
+        message,
+        stack: typeof stack === 'string' ? stack : '',
+      };
+    }
+  }
+  return { name: 'Error', message: `Run threw a non-Error value: ${String(error)}`, stack: '' };
+}
+
+/** A result as the worker page sends it: typed arrays in the protocol's text form. */
+export function plain(value: unknown): unknown {
+  if (value === undefined) return null;
+  return toTextForm(value);
+}
+
+function roundMs(ms: number): number {
+  return Math.max(0, Math.round(ms * 1000) / 1000);
+}
+
+/** The JSON text of a successful outcome (throws if `value` cannot be sent as JSON). */
+export function successItem(jobId: string, index: number, ms: number, value: unknown): string {
+  const item: WorkerOutcome = { jobId, index, ms: roundMs(ms), ok: true, value };
+  return JSON.stringify(item);
+}
+
+export function failureItem(
+  jobId: string,
+  index: number,
+  ms: number,
+  error: WorkerFailure,
+): string {
+  const item: WorkerOutcome = { jobId, index, ms: roundMs(ms), ok: false, error };
+  return JSON.stringify(item);
+}
+
+/** What a tab says of a task it terminated at the job's `timeoutMs`. */
+export function timeoutFailure(timeoutMs: number): WorkerFailure {
+  return {
+    name: 'TimeoutError',
+    message: `Run took longer than the job's timeoutMs (${timeoutMs} ms)`,
+    stack: '',
+    timedOut: true,
+  };
+}
+
+/** A result that `JSON.stringify` refused, as the page reports it. */
+export function unsendableFailure(error: unknown): WorkerFailure {
+  return {
+    name: 'TypeError',
+    message: `Run returned a value that cannot be sent as JSON (${describe(error).message}); return plain JSON values`,
+    stack: '',
+  };
+}
