@@ -249,6 +249,12 @@ export function tabgridConfig(rootDir) {
       },
     },
     {
+      // CommonJS files load with require(); that is their import.
+      files: ['**/*.cjs'],
+      languageOptions: { sourceType: 'commonjs' },
+      rules: { '@typescript-eslint/no-require-imports': 'off' },
+    },
+    {
       // Asymmetric matchers (expect.any, expect.stringMatching) are typed `any`.
       files: ['**/*.test.ts', '**/*.spec.ts', '**/*.conformance.ts'],
       rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },

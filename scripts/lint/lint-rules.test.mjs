@@ -69,6 +69,8 @@ const TREE = {
   [`packages/sdk/src/type-c.ts`]:
     "import type { A } from './type-a.js';\nexport interface C { a?: A }\n",
   [`packages/sdk/src/no-cycle.ts`]: "import type { A } from './type-a.js';\nexport type N = A;\n",
+  [`scripts/cjs-a.cjs`]: "const b = require('./cjs-b.cjs');\nmodule.exports = () => b;\n",
+  [`scripts/cjs-b.cjs`]: "const a = require('./cjs-a.cjs');\nmodule.exports = () => a;\n",
   // a .mjs file is linted (it was ignored before)
   [`bench/broken.mjs`]: 'export function run() {\n  return notDefinedAnywhere;\n}\n',
 };
@@ -209,6 +211,14 @@ describe('import cycles', () => {
       /value-a\.ts → .*value-b\.ts → .*value-a\.ts/,
     );
     assertReports('packages/sdk/src/value-b.ts', 'tabgrid/no-import-cycle', /Import cycle/);
+  });
+  it('a require() cycle between .cjs files is reported', () => {
+    assertReports(
+      'scripts/cjs-a.cjs',
+      'tabgrid/no-import-cycle',
+      /cjs-a\.cjs → scripts\/cjs-b\.cjs → /,
+    );
+    assertReports('scripts/cjs-b.cjs', 'tabgrid/no-import-cycle', /Import cycle/);
   });
   it('a cycle made only of `import type` is reported, with its route', () => {
     for (const f of ['a', 'b', 'c']) {

@@ -152,6 +152,16 @@ export const noImportCycle = {
       ExportNamedDeclaration: collect,
       ExportAllDeclaration: collect,
       ImportExpression: collect,
+      CallExpression(node) {
+        const [first] = node.arguments;
+        if (
+          node.callee.type === 'Identifier' &&
+          node.callee.name === 'require' &&
+          first?.type === 'Literal'
+        ) {
+          if (typeof first.value === 'string') sources.push(first);
+        }
+      },
       TSImportType(node) {
         const literal = node.argument?.literal ?? node.argument;
         if (literal?.type === 'Literal' && typeof literal.value === 'string') sources.push(literal);
