@@ -89,7 +89,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 export async function cpuScaling({ rows: count, rounds = 1 }) {
   const rows = Array.from({ length: count }, (_, i) => Math.floor((i * ARGS.height) / count));
-  // eslint-disable-next-line no-new-func -- trusted benchmark code, the same text the tabs run
+  // Trusted benchmark code: the same program text the tabs run, compiled for Node's baseline.
   const run = new Function(`${PROGRAM}; return Run;`)();
   const nodeStarted = performance.now();
   for (const y of rows) run(y, ARGS);
