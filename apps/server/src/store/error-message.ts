@@ -1,0 +1,14 @@
+/**
+ * The `message` a stored failure's payload (a TaskFailure's JSON) carries, or '' when it has none:
+ * what the error views group by, as SQLite's `json_extract(payload, '$.message')`.
+ */
+export function errorMessage(payload: string): string {
+  let failure: unknown;
+  try {
+    failure = JSON.parse(payload);
+  } catch {
+    return '';
+  }
+  if (typeof failure !== 'object' || failure === null || !('message' in failure)) return '';
+  return typeof failure.message === 'string' ? failure.message : '';
+}
