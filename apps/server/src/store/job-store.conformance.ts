@@ -32,6 +32,8 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     modified: 1,
     lastResult: null,
     lastSeq: 0,
+    paused: null,
+    crashedTasks: 0,
     ...patch,
   };
 }

@@ -10,7 +10,8 @@ import type {
   StoredTask,
   TaskTries,
 } from './job-store.js';
-import { errorMessage } from './error-message.js';
+import { GroupCommit } from './group-commit.js';
+import { errorMessage } from './outcome-payload.js';
 
 interface MemoryBatch {
   firstIndex: number;
@@ -41,11 +42,6 @@ export class MemoryJobData {
 
 type Undo = () => void;
 type Write = (undo: Undo[]) => void;
-interface Pending {
-  writes: Write[];
-  jobUpdates: Map<string, JobRecord>;
-  waiters: { resolve: () => void; reject: (err: unknown) => void }[];
-}
 
 /** Index of the first element whose key is > `key` (elements sorted by key). */
 function upperBound<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
@@ -77,15 +73,31 @@ function insertSorted<T>(items: T[], item: T, keyOf: (item: T) => number, undo: 
 
 /**
  * A JobStore held in memory, for tests of the core that need no disk. It keeps the SQLite
- * store's semantics exactly (the conformance suite runs against both): writes group-commit on
- * the next `setImmediate`, in issue order, and a commit that fails (a duplicate job id or
- * outcome seq) rolls back as a whole and rejects every write in it; reads see committed writes
+ * store's semantics exactly (the conformance suite runs against both): writes group-commit
+ * (./group-commit.ts), and a commit that fails (a duplicate job id or outcome seq) is undone as
+ * a whole, so every write in it rejects and none of them shows; reads see committed writes
  * only; settling a settled task changes nothing; records and outcomes are copied in and out,
  * so a caller mutating its objects never changes what is stored.
  */
 export class MemoryJobStore implements JobStore {
-  private pending: Pending | undefined;
   private closed = false;
+  private readonly commits = new GroupCommit<Write>((writes, jobUpdates) => {
+    const undo: Undo[] = [];
+    try {
+      for (const write of writes) write(undo);
+      // As in SQLite: record updates land after the commit's other writes; a deleted job stays deleted.
+      for (const record of jobUpdates) {
+        const job = this.tables(record.id)?.job;
+        if (!job) continue;
+        const before = job.record;
+        job.record = record;
+        undo.push(() => (job.record = before));
+      }
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      throw err;
+    }
+  });
 
   constructor(private readonly data = new MemoryJobData()) {}
 
@@ -124,37 +136,7 @@ export class MemoryJobStore implements JobStore {
         new TabgridError(ErrorCode.INTERNAL, 'The job store is closed: open a new one.'),
       );
     }
-    if (!this.pending) {
-      this.pending = { writes: [], jobUpdates: new Map(), waiters: [] };
-      setImmediate(() => this.commit());
-    }
-    const pending = this.pending;
-    if (write) pending.writes.push(write);
-    if (jobUpdate) pending.jobUpdates.set(jobUpdate.id, { ...jobUpdate });
-    return new Promise((resolve, reject) => pending.waiters.push({ resolve, reject }));
-  }
-
-  private commit(): void {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (!pending) return;
-    const undo: Undo[] = [];
-    try {
-      for (const write of pending.writes) write(undo);
-      // As in SQLite: record updates land after the commit's other writes; a deleted job stays deleted.
-      for (const record of pending.jobUpdates.values()) {
-        const job = this.tables(record.id)?.job;
-        if (!job) continue;
-        const before = job.record;
-        job.record = record;
-        undo.push(() => (job.record = before));
-      }
-    } catch (err) {
-      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
-      for (const waiter of pending.waiters) waiter.reject(err);
-      return;
-    }
-    for (const waiter of pending.waiters) waiter.resolve();
+    return this.commits.add(write, jobUpdate);
   }
 
   createJob(job: JobRecord, code: JobCode): Promise<void> {
@@ -332,7 +314,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   close(): Promise<void> {
-    if (this.pending) this.commit();
+    this.commits.flush();
     this.closed = true;
     return Promise.resolve();
   }
