@@ -273,6 +273,16 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(await store.errorGroups('missing', 10)).toEqual([]);
     });
 
+    it('commits what is queued when it closes', async () => {
+      const created = store.createJob(jobRecord('q'), { program: 'x', argsJson: 'null' });
+      const appended = store.appendTasks('q', 'b', 0, ['1']);
+      await store.close();
+      await Promise.all([created, appended]);
+      store = open(dir);
+      expect((await store.listJobs()).map((j) => j.id)).toEqual(['q']);
+      expect(await store.readQueued('q', 0, 10)).toEqual([{ index: 0, input: '1' }]);
+    });
+
     it('keeps every acknowledged write across a reopen', async () => {
       await store.createJob(jobRecord('h'), { program: 'p', argsJson: 'null' });
       await store.appendTasks('h', 'b', 0, ['1', '2', '3']);

@@ -139,6 +139,8 @@ describe('rows that do not decode', () => {
       expect(thrown(() => reopened.readTries('j'))).toMatchObject(corrupt('outcome_batches'));
       expect(thrown(() => reopened.findBatch('j', 'b'))).toMatchObject(corrupt('task_batches'));
       expect(thrown(() => keys.listKeys())).toMatchObject(corrupt('api_keys'));
+      raw("DELETE FROM outcome_batches; UPDATE jobs SET record = json_set(record, '$.total', 0)");
+      expect(thrown(() => reopened.readTries('j'))).toMatchObject(corrupt('task_tries'));
     } finally {
       await reopened.close();
       await keys.close();
