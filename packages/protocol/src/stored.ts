@@ -2,10 +2,13 @@
  * What the server's store keeps, row by row, independent of the engine (SQLite today). Every
  * row read back from disk is decoded against these before use: the store never casts what it
  * reads. The server's store owns the schema version and the migrations that bring older rows to
- * these shapes (apps/server/src/store/migrations.ts).
+ * these shapes (apps/server/src/store/migrations.ts). An outcome's payload stays JSON text in the
+ * store; {@link decodeStoredOutcome}, {@link storedValue} and {@link storedFailure} read it back.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { JobState } from './jobs.js';
+import { createDecoder } from './codec.js';
+import { ErrorCode, TabgridError } from './errors.js';
+import { JobState, TaskFailure, type Outcome } from './jobs.js';
 import { Role } from './keys.js';
 
 const Count = Type.Integer({ minimum: 0 });
@@ -144,3 +147,76 @@ export const StoredKey = Type.Object({
   secretHash: Type.String({ minLength: 1 }),
 });
 export type StoredKey = Static<typeof StoredKey>;
+
+const decodeFailure = createDecoder(TaskFailure, 'stored task failure');
+
+/** The payload's value; throws a plain Error saying what is wrong (callers say where). */
+function parsePayload(payload: string): unknown {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    throw new Error(`its payload is not JSON: ${JSON.stringify(payload.slice(0, 40))}`);
+  }
+}
+
+const problem = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+function unreadable(what: string, err: unknown): TabgridError {
+  return new TabgridError(
+    ErrorCode.INTERNAL,
+    `${what} could not be read back (${problem(err)}): report it to the operator.`,
+  );
+}
+
+/**
+ * The value of a stored ok outcome. Throws TG_ERR_INTERNAL when the payload is not JSON.
+ *
+ * @example
+ * storedValue('{"k":[1]}'); // { k: [1] }
+ */
+export function storedValue(payload: string): unknown {
+  try {
+    return parsePayload(payload);
+  } catch (err) {
+    throw unreadable('A stored result', err);
+  }
+}
+
+/**
+ * The TaskFailure of a stored failed outcome, decoded. Throws TG_ERR_INTERNAL when it is none.
+ *
+ * @example
+ * storedFailure('{"name":"Error","message":"m","stack":"","type":"program"}').type; // 'program'
+ */
+export function storedFailure(payload: string): TaskFailure {
+  try {
+    return decodeFailure(parsePayload(payload));
+  } catch (err) {
+    throw unreadable('A stored task failure', err);
+  }
+}
+
+/**
+ * A stored outcome as streams deliver it (value parsed, failure decoded). Throws TG_ERR_INTERNAL,
+ * naming the task and seq, when its payload does not decode.
+ *
+ * @example
+ * decodeStoredOutcome({ seq: 3, index: 1, ok: true, payload: '5' }); // { seq: 3, index: 1, ok: true, value: 5 }
+ */
+export function decodeStoredOutcome(row: StoredOutcome): Outcome {
+  try {
+    return row.ok
+      ? { seq: row.seq, index: row.index, ok: true, value: parsePayload(row.payload) }
+      : {
+          seq: row.seq,
+          index: row.index,
+          ok: false,
+          error: decodeFailure(parsePayload(row.payload)),
+        };
+  } catch (err) {
+    throw new TabgridError(
+      ErrorCode.INTERNAL,
+      `The stored outcome of task ${row.index} (seq ${row.seq}) could not be read back: ${problem(err)}. Read from seq ${row.seq} on to skip it, or report it to the operator.`,
+    );
+  }
+}

@@ -11,7 +11,7 @@ import type {
   TaskTries,
 } from './job-store.js';
 import { GroupCommit } from './group-commit.js';
-import { errorMessage } from './outcome-payload.js';
+import { errorMessage } from './error-message.js';
 
 interface MemoryBatch {
   firstIndex: number;

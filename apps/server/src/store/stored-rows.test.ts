@@ -6,12 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
 import { jobRecord } from './job-store.conformance.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
-import {
-  decodeOutcomePayload,
-  errorMessage,
-  storedFailure,
-  storedValue,
-} from './outcome-payload.js';
+import { errorMessage } from './error-message.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
 
@@ -73,26 +68,7 @@ describe('outcome lines', () => {
   });
 });
 
-describe('outcome payloads', () => {
-  it('decodes values and failures, and refuses what is neither', () => {
-    expect(storedValue('{"k":[1]}')).toEqual({ k: [1] });
-    expect(storedFailure(JSON.stringify(failure))).toEqual(failure);
-    expect(decodeOutcomePayload({ seq: 3, index: 1, ok: true, payload: '5' })).toEqual({
-      seq: 3,
-      index: 1,
-      ok: true,
-      value: 5,
-    });
-    expect(thrown(() => storedValue('{'))).toMatchObject(corrupt('outcomes'));
-    expect(thrown(() => storedFailure('{"message":"m"}'))).toMatchObject(corrupt('outcomes'));
-    expect(
-      thrown(() => decodeOutcomePayload({ seq: 9, index: 4, ok: false, payload: '"nope"' })),
-    ).toMatchObject({
-      code: ErrorCode.INTERNAL,
-      message: expect.stringMatching(/task 4, seq 9: .*read from seq 9 on to skip it/),
-    });
-  });
-
+describe('errorMessage', () => {
   it("finds a failure's message without ever throwing", () => {
     expect(errorMessage(JSON.stringify(failure))).toBe('bad, really');
     expect(errorMessage('{"message":5}')).toBe('');
