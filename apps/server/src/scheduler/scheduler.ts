@@ -153,6 +153,8 @@ export class Scheduler {
       modified: now,
       lastResult: null,
       lastSeq: 0,
+      paused: null,
+      crashedTasks: 0,
     };
     checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
     const code = { program: req.program, argsJson: socketFormToJson(req.args) };

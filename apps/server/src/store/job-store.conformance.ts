@@ -32,6 +32,8 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     modified: 1,
     lastResult: null,
     lastSeq: 0,
+    paused: null,
+    crashedTasks: 0,
     ...patch,
   };
 }
@@ -174,6 +176,111 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       );
       await store.deleteJob('t');
       expect((await store.readTries('t')).size).toBe(0);
+    });
+
+    it('rolls back a commit that fails as a whole and rejects every write in it', async () => {
+      await store.createJob(jobRecord('r'), { program: 'x', argsJson: 'null' });
+      const appended = store.appendTasks('r', 'b', 0, ['1']);
+      const duplicate = store.createJob(jobRecord('r'), { program: 'y', argsJson: 'null' });
+      await expect(appended).rejects.toThrow();
+      await expect(duplicate).rejects.toThrow();
+      expect(await store.readQueued('r', 0, 10)).toEqual([]);
+      expect(await store.getJobCode('r')).toEqual({ program: 'x', argsJson: 'null' });
+      // The store still works after a failed commit.
+      await store.appendTasks('r', 'b', 0, ['2']);
+      expect(await store.readQueued('r', 0, 10)).toEqual([{ index: 0, input: '2' }]);
+    });
+
+    it('reads only committed writes and copies what it stores', async () => {
+      const record = jobRecord('m');
+      const created = store.createJob(record, { program: 'x', argsJson: 'null' });
+      expect(await store.listJobs()).toEqual([]); // not committed yet
+      await created;
+      record.total = 99; // the caller's object is not the stored one
+      const inputs = ['1', '2'];
+      await store.appendTasks('m', 'b', 0, inputs);
+      inputs[0] = 'changed';
+      const outcome = { seq: 1, index: 1, ok: true, payload: '4' };
+      await store.settle('m', [outcome]);
+      outcome.payload = 'changed';
+      const [listed] = await store.listJobs();
+      expect(listed?.total).toBe(0);
+      listed!.total = 7;
+      expect((await store.listJobs())[0]?.total).toBe(0);
+      expect(await store.readQueued('m', 0, 10)).toEqual([{ index: 0, input: '1' }]);
+      expect((await store.readOutcomes('m', 0, 'all', 10))[0]?.payload).toBe('4');
+    });
+
+    it('applies record updates after the writes of their commit', async () => {
+      await store.createJob(jobRecord('u'), { program: 'x', argsJson: 'null' });
+      const updated = store.updateJob(jobRecord('u', { total: 5 }));
+      const deleted = store.deleteJob('u');
+      await Promise.all([updated, deleted]);
+      expect(await store.listJobs()).toEqual([]);
+      const created = store.createJob(jobRecord('v'), { program: 'x', argsJson: 'null' });
+      const first = store.updateJob(jobRecord('v', { total: 1 }));
+      const last = store.updateJob(jobRecord('v', { total: 2 })); // the latest call wins
+      await Promise.all([created, first, last]);
+      expect((await store.listJobs())[0]?.total).toBe(2);
+    });
+
+    it('ignores a batch appended again and pages across batches', async () => {
+      await store.createJob(jobRecord('p'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('p', 'b1', 0, ['0', '1', '2']);
+      await store.appendTasks('p', 'b1', 3, ['x']); // same batch id: nothing added
+      await store.appendTasks('p', 'b2', 0, ['y']); // same first index: nothing added
+      await store.appendTasks('p', 'b3', 3, ['3', '4']);
+      await store.settle('p', [
+        { seq: 1, index: 1, ok: true, payload: '1' },
+        { seq: 2, index: 1, ok: true, payload: '"twice in one call"' },
+        { seq: 3, index: 3, ok: true, payload: '3' },
+      ]);
+      expect(await store.readQueued('p', 1, 10)).toEqual([
+        { index: 2, input: '2' },
+        { index: 4, input: '4' },
+      ]);
+      expect((await store.readQueued('p', 0, 2)).map((t) => t.index)).toEqual([0, 2]);
+      expect(await store.findBatch('p', 'b3')).toEqual({ firstIndex: 3, count: 2 });
+      expect((await store.readOutcomes('p', 0, 'all', 10)).map((o) => o.seq)).toEqual([1, 3]);
+    });
+
+    it('reads outcomes and results across settle calls, oldest or newest first', async () => {
+      await store.createJob(jobRecord('o'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('o', 'b', 0, ['0', '1', '2', '3', '4', '5']);
+      const fail = JSON.stringify({ name: 'Error', message: 'm', stack: '', type: 'program' });
+      await store.settle('o', [
+        { seq: 1, index: 0, ok: true, payload: '0' },
+        { seq: 2, index: 1, ok: false, payload: fail },
+      ]);
+      await store.settle('o', [{ seq: 3, index: 2, ok: true, payload: '2' }]);
+      await store.settle('o', [
+        { seq: 4, index: 3, ok: false, payload: fail },
+        { seq: 5, index: 4, ok: true, payload: '4' },
+      ]);
+      expect((await store.readOutcomes('o', 1, 'all', 3)).map((o) => o.seq)).toEqual([2, 3, 4]);
+      expect((await store.readOutcomes('o', 2, 'results', 10)).map((o) => o.seq)).toEqual([3, 5]);
+      expect((await store.readOutcomes('o', 2, 'errors', 10)).map((o) => o.seq)).toEqual([4]);
+      expect(await store.readOutcomes('o', 5, 'all', 10)).toEqual([]);
+      expect((await store.latestResults('o', 10)).map((o) => o.seq)).toEqual([5, 3, 1]);
+      expect((await store.latestResults('o', 2)).map((o) => o.seq)).toEqual([5, 3]);
+      expect(await store.latestResults('o', 0)).toEqual([]);
+      const [group] = await store.errorGroups('o', 1);
+      expect(group).toEqual({
+        message: 'm',
+        count: 2,
+        example: { seq: 4, index: 3, ok: false, payload: fail },
+      });
+      expect(await store.errorGroups('missing', 10)).toEqual([]);
+    });
+
+    it('commits what is queued when it closes', async () => {
+      const created = store.createJob(jobRecord('q'), { program: 'x', argsJson: 'null' });
+      const appended = store.appendTasks('q', 'b', 0, ['1']);
+      await store.close();
+      await Promise.all([created, appended]);
+      store = open(dir);
+      expect((await store.listJobs()).map((j) => j.id)).toEqual(['q']);
+      expect(await store.readQueued('q', 0, 10)).toEqual([{ index: 0, input: '1' }]);
     });
 
     it('keeps every acknowledged write across a reopen', async () => {

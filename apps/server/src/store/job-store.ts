@@ -1,35 +1,16 @@
-import type { JobState, OutcomeKind } from '@tabgrid/protocol/jobs';
+import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import type {
+  StoredBatch,
+  StoredJobRecord,
+  StoredOutcome as StoredOutcomeRow,
+} from '@tabgrid/protocol/stored';
 
-/** A job's durable record, without its program and args (those are written once, at creation). */
-export interface JobRecord {
-  id: string;
-  owner: string;
-  name: string;
-  group: string | null;
-  state: JobState;
-  timeoutMs: number;
-  maxAttempts: number;
-  retryErrors: number;
-  redundancy: number;
-  maxReplicas: number;
-  disagreements: number;
-
-  priority: number;
-  total: number;
-  finished: number;
-  failed: number;
-  computeMs: number;
-  /** Epoch ms. */
-  created: number;
-  modified: number;
-  lastResult: number | null;
-  /** Highest `seq` assigned to a settled outcome (0 when none). */
-  lastSeq: number;
-  /** Why dispatch is paused (its tasks kept killing tabs); null or absent while it runs. */
-  paused?: string | null;
-  /** Tasks settled `lost` after crashing or losing their tab too often (pauses the job). */
-  crashedTasks?: number;
-}
+/**
+ * A job's durable record, without its program and args (those are written once, at creation).
+ * Every field is present (`paused: null` while it runs, `crashedTasks: 0` …): the store's
+ * migrations complete records older releases wrote, and its decoder checks every one it reads.
+ */
+export type JobRecord = StoredJobRecord;
 
 /** What a worker needs to run the job: the program text and the shared args as JSON text. */
 export interface JobCode {
@@ -44,20 +25,14 @@ export interface StoredTask {
 }
 
 /** A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok). */
-export interface StoredOutcome {
-  seq: number;
-  index: number;
-  ok: boolean;
-  payload: string;
-}
+export type StoredOutcome = StoredOutcomeRow;
 
-export interface StoredBatch {
-  firstIndex: number;
-  count: number;
-}
+/** Where a submitted batch starts and how many tasks it holds. */
+export type { StoredBatch };
 
 /**
- * Where jobs, tasks and outcomes live. Every adapter must pass `job-store.conformance.ts`.
+ * Where jobs, tasks and outcomes live. Every adapter must pass `job-store.conformance.ts`
+ * (SqliteJobStore on disk, MemoryJobStore for tests that need none).
  *
  * Writes are group-committed: each returns a promise that resolves once the write is durable,
  * and writes issued in the same turn of the event loop commit together, in issue order.

@@ -1,19 +1,10 @@
-import type { Role } from '@tabgrid/protocol/keys';
+import type { StoredKey } from '@tabgrid/protocol/stored';
 
-export interface StoredKey {
-  id: string;
-  name: string;
-  role: Role;
-  /** For a viewer: whose jobs it reads (null: all). */
-  owner: string | null;
-  /** Epoch ms. */
-  created: number;
-  /**
-   * The secret's stored form: `hmac-sha256:<hex>` (keys/secret-hash.ts), or for keys created
-   * before that, the plain SHA-256 hex.
-   */
-  secretHash: string;
-}
+/**
+ * An API key as stored: its secret only as `secretHash` (`hmac-sha256:<hex>`, keys/secret-hash.ts,
+ * or for keys created before that, the plain SHA-256 hex). Decoded on every read.
+ */
+export type { StoredKey };
 
 /** API keys. Few and read on every request, so callers keep them in memory; writes are rare. */
 export interface KeyStore {

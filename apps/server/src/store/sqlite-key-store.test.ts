@@ -2,32 +2,14 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { describeKeyStore } from './key-store.conformance.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tabgrid-keys-'));
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-it('stores keys durably, refuses duplicate names, revokes', async () => {
-  const store = new SqliteKeyStore(dir);
-  const key = {
-    id: 'k1',
-    name: 'alice',
-    role: 'client' as const,
-    owner: null,
-    created: 5,
-    secretHash: 'ab',
-  };
-  await store.createKey(key);
-  await expect(store.createKey({ ...key, id: 'k2' })).rejects.toThrow(/UNIQUE/);
-  await store.close();
-  const reopened = new SqliteKeyStore(dir);
-  expect(await reopened.listKeys()).toEqual([key]);
-  expect(await reopened.revokeKey('k1')).toBe(true);
-  expect(await reopened.revokeKey('k1')).toBe(false);
-  expect(await reopened.listKeys()).toEqual([]);
-  await reopened.close();
-});
+describeKeyStore('SqliteKeyStore', (at) => new SqliteKeyStore(at));
 
 it('creates the database and its -wal and -shm files readable by this user only (0600)', async () => {
   const store = new SqliteKeyStore(dir);

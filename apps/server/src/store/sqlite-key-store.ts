@@ -1,27 +1,14 @@
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import type { KeyStore, StoredKey } from './key-store.js';
-import { makeDatabasePrivate, tighten } from './private-files.js';
+import { openDatabase } from './sqlite-database.js';
+import { decodeKey } from './stored-rows.js';
 
-/** Keys in the same SQLite file as the jobs, on a connection of their own. */
+/** Keys in the same SQLite file as the jobs (table `api_keys`), on a connection of their own. */
 export class SqliteKeyStore implements KeyStore {
   private readonly db: Database.Database;
 
   constructor(dataDir: string) {
-    const path = join(dataDir, 'tabgrid.sqlite');
-    makeDatabasePrivate(dataDir, path);
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(`CREATE TABLE IF NOT EXISTS api_keys (
-      id TEXT PRIMARY KEY,
-      name TEXT NOT NULL UNIQUE,
-      role TEXT NOT NULL,
-      owner TEXT,
-      created INTEGER NOT NULL,
-      secret_hash TEXT NOT NULL
-    )`);
-    tighten(path);
+    this.db = openDatabase(dataDir);
   }
 
   // async: a constraint error (duplicate name) becomes a rejection, as the interface promises.
@@ -35,13 +22,12 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   listKeys(): Promise<StoredKey[]> {
-    return Promise.resolve(
-      this.db
-        .prepare(
-          'SELECT id, name, role, owner, created, secret_hash AS secretHash FROM api_keys ORDER BY created',
-        )
-        .all() as StoredKey[],
-    );
+    const rows = this.db
+      .prepare(
+        'SELECT id, name, role, owner, created, secret_hash AS secretHash FROM api_keys ORDER BY created',
+      )
+      .all();
+    return Promise.resolve(rows.map(decodeKey));
   }
 
   updateSecretHash(id: string, secretHash: string): Promise<void> {

@@ -1,0 +1,321 @@
+import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type {
+  JobCode,
+  JobRecord,
+  JobStore,
+  StoredBatch,
+  StoredErrorGroup,
+  StoredOutcome,
+  StoredTask,
+  TaskTries,
+} from './job-store.js';
+import { GroupCommit } from './group-commit.js';
+import { errorMessage } from './error-message.js';
+
+interface MemoryBatch {
+  firstIndex: number;
+  batchId: string;
+  inputs: readonly string[];
+}
+
+/** Everything stored under one job id (tasks and outcomes may exist without a job row, as in SQLite). */
+interface JobTables {
+  job: { record: JobRecord; code: JobCode } | undefined;
+  /** By firstIndex, ascending. */
+  batches: MemoryBatch[];
+  batchIds: Map<string, MemoryBatch>;
+  /** By seq, ascending; failures also in `errors`. */
+  outcomes: StoredOutcome[];
+  errors: StoredOutcome[];
+  settled: Set<number>;
+  tries: Map<number, TaskTries>;
+}
+
+/**
+ * What a MemoryJobStore keeps, standing in for the database file: a store opened again on the
+ * same `MemoryJobData` sees every write the previous one committed (durability, in tests).
+ */
+export class MemoryJobData {
+  readonly jobs = new Map<string, JobTables>();
+}
+
+type Undo = () => void;
+type Write = (undo: Undo[]) => void;
+
+/** Index of the first element whose key is > `key` (elements sorted by key). */
+function upperBound<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keyOf(items[mid]!) <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const seqOf = (o: StoredOutcome): number => o.seq;
+const firstIndexOf = (b: MemoryBatch): number => b.firstIndex;
+const copyOutcome = (o: StoredOutcome): StoredOutcome => ({
+  seq: o.seq,
+  index: o.index,
+  ok: o.ok,
+  payload: o.payload,
+});
+
+/** Inserts `item` in key order; the undo removes it again. */
+function insertSorted<T>(items: T[], item: T, keyOf: (item: T) => number, undo: Undo[]): void {
+  const at = upperBound(items, keyOf(item), keyOf);
+  items.splice(at, 0, item);
+  undo.push(() => items.splice(items.indexOf(item), 1));
+}
+
+/**
+ * A JobStore held in memory, for tests of the core that need no disk. It keeps the SQLite
+ * store's semantics exactly (the conformance suite runs against both): writes group-commit
+ * (./group-commit.ts), and a commit that fails (a duplicate job id or outcome seq) is undone as
+ * a whole, so every write in it rejects and none of them shows; reads see committed writes
+ * only; settling a settled task changes nothing; records and outcomes are copied in and out,
+ * so a caller mutating its objects never changes what is stored.
+ */
+export class MemoryJobStore implements JobStore {
+  private closed = false;
+  private readonly commits = new GroupCommit<Write>((writes, jobUpdates) => {
+    const undo: Undo[] = [];
+    try {
+      for (const write of writes) write(undo);
+      // As in SQLite: record updates land after the commit's other writes; a deleted job stays deleted.
+      for (const record of jobUpdates) {
+        const job = this.tables(record.id)?.job;
+        if (!job) continue;
+        const before = job.record;
+        job.record = record;
+        undo.push(() => (job.record = before));
+      }
+    } catch (err) {
+      for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+      throw err;
+    }
+  });
+
+  constructor(private readonly data = new MemoryJobData()) {}
+
+  private tables(jobId: string): JobTables | undefined {
+    return this.data.jobs.get(jobId);
+  }
+
+  /** The job's tables, created (with an undo that removes them) on first write. */
+  private tablesForWrite(jobId: string, undo: Undo[]): JobTables {
+    let tables = this.data.jobs.get(jobId);
+    if (!tables) {
+      tables = {
+        job: undefined,
+        batches: [],
+        batchIds: new Map(),
+        outcomes: [],
+        errors: [],
+        settled: new Set(),
+        tries: new Map(),
+      };
+      this.data.jobs.set(jobId, tables);
+      undo.push(() => this.data.jobs.delete(jobId));
+    }
+    return tables;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) {
+      throw new TabgridError(ErrorCode.INTERNAL, 'The job store is closed: open a new one.');
+    }
+  }
+
+  private write(write: Write | undefined, jobUpdate?: JobRecord): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(
+        new TabgridError(ErrorCode.INTERNAL, 'The job store is closed: open a new one.'),
+      );
+    }
+    return this.commits.add(write, jobUpdate);
+  }
+
+  createJob(job: JobRecord, code: JobCode): Promise<void> {
+    const record = { ...job };
+    const stored = { program: code.program, argsJson: code.argsJson };
+    return this.write((undo) => {
+      const tables = this.tablesForWrite(record.id, undo);
+      if (tables.job) {
+        throw new TabgridError(ErrorCode.INTERNAL, `Job ${record.id} is stored already.`);
+      }
+      tables.job = { record, code: stored };
+      undo.push(() => (tables.job = undefined));
+    });
+  }
+
+  updateJob(job: JobRecord): Promise<void> {
+    return this.write(undefined, job);
+  }
+
+  appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void> {
+    const batch: MemoryBatch = { firstIndex, batchId, inputs: inputs.slice() };
+    return this.write((undo) => {
+      const tables = this.tablesForWrite(jobId, undo);
+      // As SQLite's INSERT OR IGNORE: a batch id or first index seen before adds nothing.
+      if (tables.batchIds.has(batchId)) return;
+      const at = upperBound(tables.batches, firstIndex, firstIndexOf);
+      if (at > 0 && tables.batches[at - 1]!.firstIndex === firstIndex) return;
+      insertSorted(tables.batches, batch, firstIndexOf, undo);
+      tables.batchIds.set(batchId, batch);
+      undo.push(() => tables.batchIds.delete(batchId));
+    });
+  }
+
+  settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
+    const copies = outcomes.map(copyOutcome);
+    return this.write((undo) => {
+      const tables = this.tablesForWrite(jobId, undo);
+      for (const o of copies) {
+        if (tables.settled.has(o.index)) continue; // exactly once, here too
+        const at = upperBound(tables.outcomes, o.seq, seqOf);
+        if (at > 0 && tables.outcomes[at - 1]!.seq === o.seq) {
+          throw new TabgridError(
+            ErrorCode.INTERNAL,
+            `Job ${jobId} has an outcome ${o.seq} already.`,
+          );
+        }
+        tables.settled.add(o.index);
+        undo.push(() => tables.settled.delete(o.index));
+        insertSorted(tables.outcomes, o, seqOf, undo);
+        if (!o.ok) insertSorted(tables.errors, o, seqOf, undo);
+      }
+    });
+  }
+
+  saveTries(jobId: string, index: number, tries: TaskTries): Promise<void> {
+    const saved = { attempts: tries.attempts, errorRetries: tries.errorRetries };
+    return this.write((undo) => {
+      const tables = this.tablesForWrite(jobId, undo);
+      const before = tables.tries.get(index);
+      tables.tries.set(index, saved);
+      undo.push(() => (before ? tables.tries.set(index, before) : tables.tries.delete(index)));
+    });
+  }
+
+  deleteJob(jobId: string): Promise<void> {
+    return this.write((undo) => {
+      const tables = this.data.jobs.get(jobId);
+      if (!tables) return;
+      this.data.jobs.delete(jobId);
+      undo.push(() => this.data.jobs.set(jobId, tables));
+    });
+  }
+
+  listJobs(): Promise<JobRecord[]> {
+    this.checkOpen();
+    const out: JobRecord[] = [];
+    for (const tables of this.data.jobs.values()) {
+      if (tables.job) out.push({ ...tables.job.record });
+    }
+    return Promise.resolve(out);
+  }
+
+  getJobCode(jobId: string): Promise<JobCode | undefined> {
+    this.checkOpen();
+    const code = this.tables(jobId)?.job?.code;
+    return Promise.resolve(code && { program: code.program, argsJson: code.argsJson });
+  }
+
+  readTries(jobId: string): Promise<Map<number, TaskTries>> {
+    this.checkOpen();
+    const out = new Map<number, TaskTries>();
+    const tables = this.tables(jobId);
+    if (!tables) return Promise.resolve(out);
+    for (const [index, tries] of tables.tries) {
+      if (!tables.settled.has(index)) out.set(index, { ...tries });
+    }
+    return Promise.resolve(out);
+  }
+
+  findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined> {
+    this.checkOpen();
+    const batch = this.tables(jobId)?.batchIds.get(batchId);
+    return Promise.resolve(batch && { firstIndex: batch.firstIndex, count: batch.inputs.length });
+  }
+
+  readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
+    this.checkOpen();
+    const out: StoredTask[] = [];
+    const tables = this.tables(jobId);
+    if (!tables) return Promise.resolve(out);
+    // From the batch holding `fromIndex` (the last one starting at or before it) onwards.
+    const start = Math.max(0, upperBound(tables.batches, fromIndex, firstIndexOf) - 1);
+    for (let b = start; b < tables.batches.length && out.length < limit; b++) {
+      const { firstIndex, inputs } = tables.batches[b]!;
+      for (let i = 0; i < inputs.length && out.length < limit; i++) {
+        const index = firstIndex + i;
+        if (index >= fromIndex && !tables.settled.has(index)) {
+          out.push({ index, input: inputs[i]! });
+        }
+      }
+    }
+    return Promise.resolve(out);
+  }
+
+  readOutcomes(
+    jobId: string,
+    afterSeq: number,
+    kind: OutcomeKind,
+    limit: number,
+  ): Promise<StoredOutcome[]> {
+    this.checkOpen();
+    const out: StoredOutcome[] = [];
+    const tables = this.tables(jobId);
+    if (!tables) return Promise.resolve(out);
+    const from = kind === 'errors' ? tables.errors : tables.outcomes;
+    for (let i = upperBound(from, afterSeq, seqOf); i < from.length && out.length < limit; i++) {
+      const o = from[i]!;
+      if (kind !== 'results' || o.ok) out.push(copyOutcome(o));
+    }
+    return Promise.resolve(out);
+  }
+
+  latestResults(jobId: string, limit: number): Promise<StoredOutcome[]> {
+    this.checkOpen();
+    const out: StoredOutcome[] = [];
+    const outcomes = this.tables(jobId)?.outcomes ?? [];
+    for (let i = outcomes.length - 1; i >= 0 && out.length < limit; i--) {
+      if (outcomes[i]!.ok) out.push(copyOutcome(outcomes[i]!));
+    }
+    return Promise.resolve(out);
+  }
+
+  errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]> {
+    this.checkOpen();
+    const groups = new Map<string, { count: number; example: StoredOutcome }>();
+    for (const o of this.tables(jobId)?.errors ?? []) {
+      const message = errorMessage(o.payload);
+      const group = groups.get(message);
+      // The example is the group's newest failure, as SQLite's max(seq).
+      if (group) {
+        group.count++;
+        group.example = o;
+      } else groups.set(message, { count: 1, example: o });
+    }
+    const sorted = [...groups].sort(
+      ([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : a > b ? 1 : 0),
+    );
+    return Promise.resolve(
+      sorted.slice(0, Math.max(0, limit)).map(([message, g]) => ({
+        message,
+        count: g.count,
+        example: copyOutcome(g.example),
+      })),
+    );
+  }
+
+  close(): Promise<void> {
+    this.commits.flush();
+    this.closed = true;
+    return Promise.resolve();
+  }
+}

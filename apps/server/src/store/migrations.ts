@@ -1,0 +1,165 @@
+/**
+ * The SQLite schema's versions (`PRAGMA user_version`) and the forward migrations between them.
+ * Every open runs the migrations the file has not had, in order, each once, in one transaction:
+ * a crash mid-way leaves the file at its old version, to be migrated again on the next open. A
+ * file newer than this code is refused (an older server must not misread rows it does not know).
+ *
+ * To change the schema: append a migration with the next version; never edit a released one.
+ */
+import type Database from 'better-sqlite3';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import type { StoredJobRecord, StoredJobRecordV0 } from '@tabgrid/protocol/stored';
+import { decodeJobRecordV0, decodeText } from './stored-rows.js';
+
+interface Migration {
+  /** The version the file has after this migration. */
+  version: number;
+  what: string;
+  up(db: Database.Database): void;
+}
+
+/*
+ * Release 0.1.0's tables, which it created on every open without recording a version (its files
+ * read user_version 0). Tasks are stored one row per submitted batch, their inputs joined by
+ * "\n" (every input is single-line JSON text): appending 1,000 tasks is one insert. Outcomes
+ * are stored the same way: one row per settle call, holding lines "seq,index,ok,payload" in seq
+ * order (./outcome-lines.ts); failures are also kept one row each in `outcome_errors`, for the
+ * error views. Which tasks are settled is derived from the outcomes, so settling a task never
+ * rewrites its task row.
+ */
+const TABLES_0_1_0 = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  program TEXT NOT NULL,
+  args TEXT NOT NULL,
+  record TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS task_batches (
+  job_id TEXT NOT NULL,
+  first_index INTEGER NOT NULL,
+  count INTEGER NOT NULL,
+  batch_id TEXT NOT NULL,
+  inputs TEXT NOT NULL,
+  PRIMARY KEY (job_id, first_index)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS task_batches_by_id ON task_batches (job_id, batch_id);
+CREATE TABLE IF NOT EXISTS outcome_batches (
+  job_id TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (job_id, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS task_tries (
+  job_id TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  error_retries INTEGER NOT NULL,
+  PRIMARY KEY (job_id, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outcome_errors (
+  job_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (job_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  owner TEXT,
+  created INTEGER NOT NULL,
+  secret_hash TEXT NOT NULL
+);
+`;
+
+/**
+ * A record from before version 2 with every field present. The defaults are what 0.1.0 showed
+ * for a missing field (`JobInfo`), so no job looks different after the upgrade; a `maxReplicas`
+ * missing beside a redundancy above 1 gets the default a new job gets (redundancy + 2).
+ */
+export function completeJobRecord(r: StoredJobRecordV0): StoredJobRecord {
+  const redundancy = r.redundancy ?? 1;
+  return {
+    id: r.id,
+    owner: r.owner,
+    name: r.name,
+    group: r.group ?? null,
+    state: r.state,
+    timeoutMs: r.timeoutMs,
+    maxAttempts: r.maxAttempts,
+    retryErrors: r.retryErrors ?? 0,
+    redundancy,
+    maxReplicas: r.maxReplicas ?? (redundancy > 1 ? redundancy + 2 : 1),
+    disagreements: r.disagreements ?? 0,
+    priority: r.priority,
+    total: r.total,
+    finished: r.finished,
+    failed: r.failed,
+    // Null was an Infinity (before reports were clamped); 0.1.0 showed it as 0.
+    computeMs: r.computeMs !== null && Number.isFinite(r.computeMs) ? Math.max(0, r.computeMs) : 0,
+    created: r.created,
+    modified: r.modified,
+    lastResult: r.lastResult,
+    lastSeq: r.lastSeq,
+    paused: r.paused ?? null,
+    crashedTasks: r.crashedTasks ?? 0,
+  };
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    what: "release 0.1.0's tables (a 0.1.0 file has them already)",
+    up: (db) => db.exec(TABLES_0_1_0),
+  },
+  {
+    version: 2,
+    what: 'every job record holds every field',
+    up: (db) => {
+      const update = db.prepare('UPDATE jobs SET record = ? WHERE id = ?');
+      const rows = db.prepare('SELECT record FROM jobs').pluck().all();
+      for (const row of rows) {
+        const record = completeJobRecord(decodeJobRecordV0(decodeText(row, 'jobs')));
+        update.run(JSON.stringify(record), record.id);
+      }
+    },
+  },
+];
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+function userVersion(db: Database.Database): number {
+  const version: unknown = db.pragma('user_version', { simple: true });
+  if (typeof version !== 'number') throw new Error('PRAGMA user_version returned no number');
+  return version;
+}
+
+function refuseNewer(version: number, file: string): void {
+  if (version <= SCHEMA_VERSION) return;
+  throw new TabgridError(
+    ErrorCode.INTERNAL,
+    `${file} has schema version ${version}, but this server reads versions up to ${SCHEMA_VERSION}: a newer Tabgrid wrote it. Run that release (or a newer one) on this data directory, or start this one on another (TABGRID_DATA_DIR).`,
+  );
+}
+
+/**
+ * Brings the database to {@link SCHEMA_VERSION}. Safe on several connections to one file: the
+ * migrations run in an IMMEDIATE transaction that reads the version again, so each runs once.
+ */
+export function migrate(db: Database.Database, file: string): void {
+  const seen = userVersion(db);
+  refuseNewer(seen, file);
+  if (seen === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    const current = userVersion(db);
+    refuseNewer(current, file);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    }
+  }).immediate();
+}

@@ -1,0 +1,99 @@
+import type Database from 'better-sqlite3';
+
+type Statement = Database.Statement<unknown[], unknown>;
+
+/** The job store's statements, by what they do. */
+export interface JobStatements {
+  readonly insertJob: Statement;
+  readonly updateJob: Statement;
+  readonly insertBatch: Statement;
+  readonly insertOutcomes: Statement;
+  readonly insertError: Statement;
+  readonly allOutcomeLines: Statement;
+  readonly deleteJob: Statement;
+  readonly deleteBatches: Statement;
+  readonly deleteOutcomes: Statement;
+  readonly deleteErrors: Statement;
+  readonly saveTries: Statement;
+  readonly tries: Statement;
+  readonly deleteTries: Statement;
+  readonly listJobs: Statement;
+  readonly jobCode: Statement;
+  readonly findBatch: Statement;
+  readonly batchStart: Statement;
+  readonly batchesFrom: Statement;
+  readonly outcomeStart: Statement;
+  readonly outcomesFrom: Statement;
+  readonly outcomesNewestFirst: Statement;
+  readonly errors: Statement;
+  readonly errorGroups: Statement;
+  readonly errorBySeq: Statement;
+}
+
+/** Prepares the job store's statements; the columns are aliased to the protocol's stored shapes. */
+export function prepareJobStatements(db: Database.Database): JobStatements {
+  const errorColumns = 'seq, idx AS "index", payload';
+  return {
+    insertJob: db.prepare(
+      'INSERT INTO jobs (id, owner, program, args, record) VALUES (?, ?, ?, ?, ?)',
+    ),
+    updateJob: db.prepare('UPDATE jobs SET record = ? WHERE id = ?'),
+    insertBatch: db.prepare(
+      'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs) VALUES (?, ?, ?, ?, ?)',
+    ),
+    insertOutcomes: db.prepare(
+      'INSERT INTO outcome_batches (job_id, first_seq, lines) VALUES (?, ?, ?)',
+    ),
+    insertError: db.prepare(
+      'INSERT INTO outcome_errors (job_id, seq, idx, payload) VALUES (?, ?, ?, ?)',
+    ),
+    allOutcomeLines: db.prepare('SELECT lines FROM outcome_batches WHERE job_id = ?').pluck(),
+    deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
+    deleteBatches: db.prepare('DELETE FROM task_batches WHERE job_id = ?'),
+    deleteOutcomes: db.prepare('DELETE FROM outcome_batches WHERE job_id = ?'),
+    deleteErrors: db.prepare('DELETE FROM outcome_errors WHERE job_id = ?'),
+    saveTries: db.prepare(
+      'INSERT OR REPLACE INTO task_tries (job_id, idx, attempts, error_retries) VALUES (?, ?, ?, ?)',
+    ),
+    tries: db.prepare(
+      'SELECT idx AS "index", attempts, error_retries AS errorRetries FROM task_tries WHERE job_id = ?',
+    ),
+    deleteTries: db.prepare('DELETE FROM task_tries WHERE job_id = ?'),
+    listJobs: db.prepare('SELECT record FROM jobs').pluck(),
+    jobCode: db.prepare('SELECT program, args AS argsJson FROM jobs WHERE id = ?'),
+    findBatch: db.prepare(
+      'SELECT first_index AS firstIndex, count FROM task_batches WHERE job_id = ? AND batch_id = ?',
+    ),
+    batchStart: db
+      .prepare(
+        'SELECT first_index FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
+      )
+      .pluck(),
+    batchesFrom: db.prepare(
+      'SELECT first_index AS firstIndex, inputs FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
+    ),
+    outcomeStart: db
+      .prepare(
+        'SELECT first_seq FROM outcome_batches WHERE job_id = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1',
+      )
+      .pluck(),
+    outcomesFrom: db
+      .prepare(
+        'SELECT lines FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
+      )
+      .pluck(),
+    outcomesNewestFirst: db
+      .prepare('SELECT lines FROM outcome_batches WHERE job_id = ? ORDER BY first_seq DESC')
+      .pluck(),
+    errors: db.prepare(
+      `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    errorGroups: db.prepare(
+      `SELECT json_extract(payload, '$.message') AS message, count(*) AS count, max(seq) AS seq
+       FROM outcome_errors WHERE job_id = ? GROUP BY message ORDER BY count DESC LIMIT ?`,
+    ),
+    errorBySeq: db.prepare(
+      `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq = ?`,
+    ),
+  };
+}

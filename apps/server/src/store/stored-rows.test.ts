@@ -1,0 +1,125 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '@tabgrid/protocol/errors';
+import { jobRecord } from './job-store.conformance.js';
+import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
+import { errorMessage } from './error-message.js';
+import { SqliteJobStore } from './sqlite-job-store.js';
+import { SqliteKeyStore } from './sqlite-key-store.js';
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+const corrupt = (table: string) => ({
+  code: ErrorCode.INTERNAL,
+  message: expect.stringContaining(`row of ${table}`),
+});
+const failure = {
+  name: 'Error',
+  message: 'bad, really',
+  stack: 'Error: bad\n  at Run',
+  type: 'program',
+};
+
+describe('outcome lines', () => {
+  it('round-trips outcomes whose payloads hold commas and newlines', () => {
+    const outcomes = [
+      { seq: 1, index: 7, ok: true, payload: '{"a":"x,y","b":[1,2]}' },
+      { seq: 2, index: 0, ok: false, payload: JSON.stringify(failure) },
+      { seq: 3, index: 12, ok: true, payload: '[\n1,\n2]' }, // raw newlines: JSON whitespace
+      { seq: 4, index: 3, ok: true, payload: '""' },
+    ];
+    const lines = outcomes.map(outcomeLine).join('\n');
+    const back = parseLines(lines);
+    expect(back.map((o) => JSON.parse(o.payload) as unknown)).toEqual(
+      outcomes.map((o) => JSON.parse(o.payload) as unknown),
+    );
+    expect(back.map(({ seq, index, ok }) => [seq, index, ok])).toEqual(
+      outcomes.map(({ seq, index, ok }) => [seq, index, ok]),
+    );
+    expect([...lineIndexes(lines)]).toEqual([7, 0, 12, 3]);
+  });
+
+  it('refuses lines that are not "seq,index,ok,payload"', () => {
+    for (const bad of [
+      '',
+      'x,1,1,2',
+      '1,-1,1,2',
+      '1,2,7,2',
+      '1,2',
+      '1.5,2,1,3',
+      '0,2,1,3',
+      '1,2,1',
+    ]) {
+      expect(
+        thrown(() => parseLines(bad)),
+        bad,
+      ).toMatchObject(corrupt('outcome_batches'));
+    }
+    expect(thrown(() => [...lineIndexes('1,x,1,2')])).toMatchObject(corrupt('outcome_batches'));
+  });
+});
+
+describe('errorMessage', () => {
+  it("finds a failure's message without ever throwing", () => {
+    expect(errorMessage(JSON.stringify(failure))).toBe('bad, really');
+    expect(errorMessage('{"message":5}')).toBe('');
+    expect(errorMessage('null')).toBe('');
+    expect(errorMessage('not json')).toBe('');
+  });
+});
+
+describe('rows that do not decode', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tabgrid-rows-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const raw = (sql: string): void => {
+    const db = new Database(join(dir, 'tabgrid.sqlite'));
+    db.exec(sql);
+    db.close();
+  };
+
+  it('fail loudly, naming the table, instead of flowing on', async () => {
+    const store = new SqliteJobStore(dir);
+    await store.createJob(jobRecord('j'), { program: 'p', argsJson: 'null' });
+    await store.appendTasks('j', 'b', 0, ['1', '2']);
+    await store.settle('j', [{ seq: 1, index: 0, ok: false, payload: JSON.stringify(failure) }]);
+    await store.saveTries('j', 1, { attempts: 1, errorRetries: 0 });
+    await store.close();
+    raw(`UPDATE jobs SET record = json_set(record, '$.total', -1);
+         UPDATE task_tries SET attempts = 'many';
+         UPDATE outcome_errors SET seq = 'one';
+         UPDATE outcome_batches SET lines = 'garbage';
+         UPDATE task_batches SET first_index = 'zero';
+         INSERT INTO api_keys VALUES ('k', 'root', 'root', NULL, 1, 'h');`);
+    const reopened = new SqliteJobStore(dir);
+    const keys = new SqliteKeyStore(dir);
+    try {
+      expect(thrown(() => reopened.listJobs())).toMatchObject(corrupt('jobs'));
+      expect(thrown(() => reopened.readOutcomes('j', 0, 'all', 10))).toMatchObject(
+        corrupt('outcome_batches'),
+      );
+      expect(thrown(() => reopened.readOutcomes('j', 0, 'errors', 10))).toMatchObject(
+        corrupt('outcome_errors'),
+      );
+      expect(thrown(() => reopened.readTries('j'))).toMatchObject(corrupt('outcome_batches'));
+      expect(thrown(() => reopened.findBatch('j', 'b'))).toMatchObject(corrupt('task_batches'));
+      expect(thrown(() => keys.listKeys())).toMatchObject(corrupt('api_keys'));
+      raw("DELETE FROM outcome_batches; UPDATE jobs SET record = json_set(record, '$.total', 0)");
+      expect(thrown(() => reopened.readTries('j'))).toMatchObject(corrupt('task_tries'));
+    } finally {
+      await reopened.close();
+      await keys.close();
+    }
+  });
+});

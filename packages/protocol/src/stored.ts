@@ -1,0 +1,222 @@
+/**
+ * What the server's store keeps, row by row, independent of the engine (SQLite today). Every
+ * row read back from disk is decoded against these before use: the store never casts what it
+ * reads. The server's store owns the schema version and the migrations that bring older rows to
+ * these shapes (apps/server/src/store/migrations.ts). An outcome's payload stays JSON text in the
+ * store; {@link decodeStoredOutcome}, {@link storedValue} and {@link storedFailure} read it back.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { createDecoder } from './codec.js';
+import { ErrorCode, TabgridError } from './errors.js';
+import { JobState, TaskFailure, type Outcome } from './jobs.js';
+import { Role } from './keys.js';
+
+const Count = Type.Integer({ minimum: 0 });
+/** Epoch milliseconds. */
+const EpochMs = Type.Number({ minimum: 0 });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/**
+ * A job's durable record, without its program and args (those are written once, at creation).
+ * Every field is present: migrations fill in what older releases did not write.
+ *
+ * @example
+ * { "id": "…", "owner": "admin", "name": "squares", "group": null, "state": "open",
+ *   "timeoutMs": 60000, "maxAttempts": 3, "retryErrors": 0, "redundancy": 1, "maxReplicas": 3,
+ *   "disagreements": 0, "priority": 0, "total": 0, "finished": 0, "failed": 0, "computeMs": 0,
+ *   "created": 1764547200000, "modified": 1764547200000, "lastResult": null, "lastSeq": 0,
+ *   "paused": null, "crashedTasks": 0 }
+ */
+export const StoredJobRecord = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  owner: Type.String(),
+  name: Type.String(),
+  group: Nullable(Type.String()),
+  state: JobState,
+  timeoutMs: Type.Integer({ minimum: 1 }),
+  maxAttempts: Type.Integer({ minimum: 1 }),
+  retryErrors: Count,
+  redundancy: Type.Integer({ minimum: 1 }),
+  maxReplicas: Type.Integer({ minimum: 1 }),
+  /** Tasks whose replicas disagreed at least once. */
+  disagreements: Count,
+  priority: Type.Integer(),
+  total: Count,
+  finished: Count,
+  failed: Count,
+  computeMs: Type.Number({ minimum: 0 }),
+  created: EpochMs,
+  modified: EpochMs,
+  lastResult: Nullable(EpochMs),
+  /** Highest `seq` assigned to a settled outcome (0 when none). */
+  lastSeq: Count,
+  /** Why dispatch is paused (its tasks kept killing tabs); null while it runs. */
+  paused: Nullable(Type.String()),
+  /** Tasks settled `lost` after crashing or losing their tab too often (pauses the job). */
+  crashedTasks: Count,
+});
+export type StoredJobRecord = Static<typeof StoredJobRecord>;
+
+/**
+ * A job record as releases up to 0.1.0 wrote it (schema versions 0 and 1): fields added over
+ * time may be absent, and `computeMs` may be null (an Infinity from before reports were
+ * clamped, which JSON writes as null). Read only by the migration that completes it.
+ */
+export const StoredJobRecordV0 = Type.Object({
+  ...StoredJobRecord.properties,
+  group: Type.Optional(Nullable(Type.String())),
+  retryErrors: Type.Optional(Count),
+  redundancy: Type.Optional(Type.Integer({ minimum: 1 })),
+  maxReplicas: Type.Optional(Type.Integer({ minimum: 1 })),
+  disagreements: Type.Optional(Count),
+  computeMs: Nullable(Type.Number()),
+  paused: Type.Optional(Nullable(Type.String())),
+  crashedTasks: Type.Optional(Count),
+});
+export type StoredJobRecordV0 = Static<typeof StoredJobRecordV0>;
+
+/** What a worker needs to run a job: the program text and the shared args as JSON text. */
+export const StoredJobCode = Type.Object({
+  program: Type.String(),
+  argsJson: Type.String(),
+});
+export type StoredJobCode = Static<typeof StoredJobCode>;
+
+/** Where a submitted batch of tasks starts, and how many it holds (idempotent submission). */
+export const StoredBatch = Type.Object({
+  firstIndex: Count,
+  count: Count,
+});
+export type StoredBatch = Static<typeof StoredBatch>;
+
+/** A batch's task inputs, as single-line JSON texts joined by "\n". */
+export const StoredTaskBatch = Type.Object({
+  firstIndex: Count,
+  inputs: Type.String(),
+});
+export type StoredTaskBatch = Static<typeof StoredTaskBatch>;
+
+/** A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok). */
+export const StoredOutcome = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  index: Count,
+  ok: Type.Boolean(),
+  payload: Type.String(),
+});
+export type StoredOutcome = Static<typeof StoredOutcome>;
+
+/** A failure as the error views read it (always `ok: false`, so no flag is stored). */
+export const StoredFailureRow = Type.Object({
+  seq: Type.Integer({ minimum: 1 }),
+  index: Count,
+  payload: Type.String(),
+});
+export type StoredFailureRow = Static<typeof StoredFailureRow>;
+
+/** One group of the error view: the failures' message (null when it has none), how many, the newest. */
+export const StoredErrorGroupRow = Type.Object({
+  message: Nullable(Type.String()),
+  count: Type.Integer({ minimum: 1 }),
+  seq: Type.Integer({ minimum: 1 }),
+});
+export type StoredErrorGroupRow = Static<typeof StoredErrorGroupRow>;
+
+/**
+ * How often a task has failed so far without settling: `attempts` lost or timed out,
+ * `errorRetries` granted after Run threw. Saved so a restart grants no fresh allowance.
+ */
+export const StoredTries = Type.Object({
+  index: Count,
+  attempts: Count,
+  errorRetries: Count,
+});
+export type StoredTries = Static<typeof StoredTries>;
+
+/** An API key as stored; only a hash of its secret. */
+export const StoredKey = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  role: Role,
+  /** For a viewer: whose jobs it reads (null: all). */
+  owner: Nullable(Type.String()),
+  created: EpochMs,
+  /**
+   * The secret's stored form: `hmac-sha256:<hex>`, or for keys created before that, the plain
+   * SHA-256 hex.
+   */
+  secretHash: Type.String({ minLength: 1 }),
+});
+export type StoredKey = Static<typeof StoredKey>;
+
+const decodeFailure = createDecoder(TaskFailure, 'stored task failure');
+
+/** The payload's value; throws a plain Error saying what is wrong (callers say where). */
+function parsePayload(payload: string): unknown {
+  try {
+    return JSON.parse(payload);
+  } catch {
+    throw new Error(`its payload is not JSON: ${JSON.stringify(payload.slice(0, 40))}`);
+  }
+}
+
+const problem = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+function unreadable(what: string, err: unknown): TabgridError {
+  return new TabgridError(
+    ErrorCode.INTERNAL,
+    `${what} could not be read back (${problem(err)}): report it to the operator.`,
+  );
+}
+
+/**
+ * The value of a stored ok outcome. Throws TG_ERR_INTERNAL when the payload is not JSON.
+ *
+ * @example
+ * storedValue('{"k":[1]}'); // { k: [1] }
+ */
+export function storedValue(payload: string): unknown {
+  try {
+    return parsePayload(payload);
+  } catch (err) {
+    throw unreadable('A stored result', err);
+  }
+}
+
+/**
+ * The TaskFailure of a stored failed outcome, decoded. Throws TG_ERR_INTERNAL when it is none.
+ *
+ * @example
+ * storedFailure('{"name":"Error","message":"m","stack":"","type":"program"}').type; // 'program'
+ */
+export function storedFailure(payload: string): TaskFailure {
+  try {
+    return decodeFailure(parsePayload(payload));
+  } catch (err) {
+    throw unreadable('A stored task failure', err);
+  }
+}
+
+/**
+ * A stored outcome as streams deliver it (value parsed, failure decoded). Throws TG_ERR_INTERNAL,
+ * naming the task and seq, when its payload does not decode.
+ *
+ * @example
+ * decodeStoredOutcome({ seq: 3, index: 1, ok: true, payload: '5' }); // { seq: 3, index: 1, ok: true, value: 5 }
+ */
+export function decodeStoredOutcome(row: StoredOutcome): Outcome {
+  try {
+    return row.ok
+      ? { seq: row.seq, index: row.index, ok: true, value: parsePayload(row.payload) }
+      : {
+          seq: row.seq,
+          index: row.index,
+          ok: false,
+          error: decodeFailure(parsePayload(row.payload)),
+        };
+  } catch (err) {
+    throw new TabgridError(
+      ErrorCode.INTERNAL,
+      `The stored outcome of task ${row.index} (seq ${row.seq}) could not be read back: ${problem(err)}. Read from seq ${row.seq} on to skip it, or report it to the operator.`,
+    );
+  }
+}
