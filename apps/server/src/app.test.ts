@@ -26,23 +26,23 @@ describe('the worker page and job code', () => {
     const web = tempDir('tabgrid-web-');
     writeFileSync(join(web.path, 'index.html'), '<!doctype html><title>worker</title>');
     writeFileSync(join(web.path, 'app.js'), 'export {};');
-    const { server: site, close } = await startTestServer({
+    const site = await startTestServer({
       workerWebDir: web.path,
       dashboardDir: web.path,
       listen: false,
     });
     try {
-      const page = await site.app.inject({ url: '/' });
+      const page = await site.server.app.inject({ url: '/' });
       expect(page.statusCode).toBe(200);
       const csp = String(page.headers['content-security-policy']);
       expect(csp).toContain("connect-src 'self'");
       expect(csp).toContain("worker-src 'self' data:");
       expect(csp).toContain("'unsafe-eval'");
       // Only the worker page's HTML carries it.
-      const dashboard = await site.app.inject({ url: '/dashboard/' });
+      const dashboard = await site.server.app.inject({ url: '/dashboard/' });
       expect(dashboard.headers['content-security-policy']).toBeUndefined();
     } finally {
-      await close();
+      await site.close();
       web.remove();
     }
   });

@@ -19,6 +19,11 @@ export interface TestServerOptions extends Partial<AppOptions> {
   listen?: boolean;
   /** Prefix of the temp data dir's name. */
   dirPrefix?: string;
+  /**
+   * true: serve the built worker page and dashboard (buildApp's defaults), for browser tests.
+   * Default: an empty dir, so no test depends on a build of the pages by accident.
+   */
+  builtPages?: boolean;
 }
 
 export interface TestServer {
@@ -47,16 +52,14 @@ async function stop(thing: Stoppable): Promise<void> {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const { listen = true, dirPrefix, ...appOptions } = options;
+  const { listen = true, dirPrefix, builtPages = false, ...appOptions } = options;
   const dir = tempDir(dirPrefix);
   const token = appOptions.adminToken ?? ADMIN_TOKEN;
   let server: App;
   try {
     server = await buildApp({
       dataDir: dir.path,
-      // No built pages in tests unless a test gives its own.
-      workerWebDir: dir.path,
-      dashboardDir: dir.path,
+      ...(builtPages ? {} : { workerWebDir: dir.path, dashboardDir: dir.path }),
       ...appOptions,
       adminToken: token,
     });
