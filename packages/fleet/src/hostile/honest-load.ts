@@ -205,7 +205,7 @@ export class HonestLoad {
       const finished = await Promise.race([fed.done.then(() => 'done' as const), deadline]);
       if (finished === 'timeout')
         fed.problem ??= `not finished within ${ms} ms of the attack's end`;
-      const c = exactlyOnceReport(fed.total, fed.outcomes, fed.expected as (i: number) => unknown);
+      const c = exactlyOnceReport(fed.total, fed.outcomes, fed.expected);
       let state: string;
       try {
         state = (await fed.job.status()).state;
