@@ -1,20 +1,17 @@
 /**
- * Starts a real Tabgrid server (SQLite in a temp dir, real sockets) on a free port, and opens
- * worker tabs on it in the test's Chromium.
+ * A real Tabgrid server (the harness's test server: SQLite in a temp dir, real sockets, a free
+ * port) with worker tabs opened on it in the test's Chromium.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from '@playwright/test';
-import { expect } from '@playwright/test';
-import { buildApp, type App, type AppOptions } from '@tabgrid/server/app';
-import { Tabgrid } from '@tabgrid/sdk';
-
-export const TOKEN = 'e2e-token';
+import { expect, test } from '@playwright/test';
+import type { App } from '@tabgrid/server/app';
+import type { Tabgrid } from '@tabgrid/sdk';
+import { startTestServer, type TestServerOptions } from '@tabgrid/server/testing';
 
 export interface Grid {
   url: string;
+  /** The admin token. */
+  token: string;
   server: App;
   tg: Tabgrid;
   /** Opens a worker tab and waits until it is connected. */
@@ -22,31 +19,58 @@ export interface Grid {
   stop(): Promise<void>;
 }
 
-export async function startGrid(
-  browser: Browser,
-  options: Partial<AppOptions> = {},
-): Promise<Grid> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-e2e-'));
-  const server = await buildApp({ dataDir, adminToken: TOKEN, ...options });
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
-  const url = `http://127.0.0.1:${(server.app.server.address() as AddressInfo).port}`;
-  const tg = new Tabgrid({ url, token: TOKEN });
+export async function startGrid(browser: Browser, options: TestServerOptions = {}): Promise<Grid> {
+  const env = await startTestServer({
+    dirPrefix: 'tabgrid-e2e-',
+    builtPages: true,
+    ...options,
+  });
   const context = await browser.newContext();
+  env.adopt(context);
   return {
-    url,
-    server,
-    tg,
+    url: env.url,
+    token: env.token,
+    server: env.server,
+    tg: env.tg,
     async openTab(query = '') {
       const page = await context.newPage();
-      await page.goto(`${url}/${query}`);
+      await page.goto(`${env.url}/${query}`);
       await expect(page.getByTestId('connection-state')).toHaveText('connected');
       return page;
     },
-    async stop() {
-      await tg.close();
-      await context.close();
-      await server.app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+    stop: () => env.close(),
+  };
+}
+
+/** A grid per test in the test's browser, stopped after it: `const grid = gridPerTest();`. */
+export function gridPerTest(options: TestServerOptions = {}): Grid {
+  let current: Grid | undefined;
+  test.beforeEach(async ({ browser }) => {
+    current = await startGrid(browser, options);
+  });
+  test.afterEach(async () => {
+    const stopping = current;
+    current = undefined;
+    await stopping?.stop();
+  });
+  const get = (): Grid => {
+    if (!current) throw new Error('The grid is not running: use it inside a test or hook.');
+    return current;
+  };
+  return {
+    get url() {
+      return get().url;
     },
+    get token() {
+      return get().token;
+    },
+    get server() {
+      return get().server;
+    },
+    get tg() {
+      return get().tg;
+    },
+    openTab: (query) => get().openTab(query),
+    stop: () => get().stop(),
   };
 }

@@ -1,27 +1,19 @@
 import { expect, test } from '@playwright/test';
-import { startGrid, type Grid } from '../support/grid.js';
+import type { TaskOutcome } from '@tabgrid/sdk';
+import { assertExactlyOnce } from '@tabgrid/server/testing';
+import { gridPerTest } from '../support/grid.js';
 
-let grid: Grid;
-test.beforeEach(async ({ browser }) => {
-  grid = await startGrid(browser);
-});
-test.afterEach(async () => {
-  await grid.stop();
-});
+const grid = gridPerTest();
 
 test('two tabs compute a 2,000-task job: every index arrives exactly once with the right value', async () => {
   await grid.openTab();
   await grid.openTab();
   const job = await grid.tg.createJob({ program: (d: number) => d * 2, name: 'double' });
   const inputs = Array.from({ length: 2000 }, (_, i) => i);
-  const seen = new Map<number, unknown>();
-  for await (const out of job.run(inputs)) {
-    expect(seen.has(out.index), `index ${out.index} delivered twice`).toBe(false);
-    expect(out.ok).toBe(true);
-    seen.set(out.index, out.ok ? out.value : undefined);
-  }
-  expect(seen.size).toBe(2000);
-  for (const i of inputs) expect(seen.get(i)).toBe(i * 2);
+  const outcomes: TaskOutcome[] = [];
+  for await (const out of job.run(inputs)) outcomes.push(out);
+  assertExactlyOnce(2000, outcomes, { expected: (i) => i * 2 });
+  expect(outcomes).toHaveLength(2000);
   expect((await job.status()).state).toBe('done');
 });
 
@@ -145,8 +137,8 @@ test('a tab closed mid-job: its tasks finish on the other tab', async () => {
   expect(before.inFlight).toBeGreaterThan(0);
   await doomed.close();
   const survivor = await grid.openTab();
-  const indexes: number[] = [];
-  for await (const r of job.results()) indexes.push(r.index);
-  expect(indexes.sort((a, b) => a - b)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  const results = [];
+  for await (const r of job.results()) results.push(r);
+  assertExactlyOnce(400, results);
   await expect(survivor.getByTestId('tasks-done')).not.toHaveText('0');
 });

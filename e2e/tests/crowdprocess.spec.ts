@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { TOKEN, startGrid, type Grid } from '../support/grid.js';
+import { gridPerTest } from '../support/grid.js';
 
 const script = fileURLToPath(
   new URL('../../examples/crowdprocess/crowdprocess_flow.py', import.meta.url),
@@ -14,13 +14,7 @@ function python(): string | undefined {
   );
 }
 
-let grid: Grid;
-test.beforeEach(async ({ browser }) => {
-  grid = await startGrid(browser);
-});
-test.afterEach(async () => {
-  await grid.stop();
-});
+const grid = gridPerTest();
 
 test('the classic CrowdProcess flow in Python runs green against a real tab', async () => {
   const bin = python();
@@ -31,7 +25,7 @@ test('the classic CrowdProcess flow in Python runs green against a real tab', as
   await grid.openTab();
   const run = await new Promise<{ status: number | null; out: string }>((resolve) => {
     const child = spawn(bin!, [script], {
-      env: { ...process.env, TABGRID_URL: grid.url, TABGRID_TOKEN: TOKEN },
+      env: { ...process.env, TABGRID_URL: grid.url, TABGRID_TOKEN: grid.token },
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

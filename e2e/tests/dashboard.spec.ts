@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { Tabgrid } from '@tabgrid/sdk';
-import { startGrid, TOKEN, type Grid } from '../support/grid.js';
+import { gridPerTest } from '../support/grid.js';
 
 /** Screenshots also land here, outside the per-test folders, for people to look at. */
 const SCREENSHOTS = join(
@@ -13,13 +13,7 @@ const SCREENSHOTS = join(
   'screenshots',
 );
 
-let grid: Grid;
-test.beforeEach(async ({ browser }) => {
-  grid = await startGrid(browser);
-});
-test.afterEach(async () => {
-  await grid.stop();
-});
+const grid = gridPerTest();
 test.use({ viewport: { width: 1280, height: 800 } });
 
 async function signIn(page: Page, token: string): Promise<void> {
@@ -45,7 +39,7 @@ async function counter(page: Page, testId: string): Promise<number> {
 async function createKey(role: 'viewer' | 'client', name: string): Promise<string> {
   const res = await fetch(`${grid.url}/api/keys`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${grid.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name, role }),
   });
   expect(res.status).toBe(201);
@@ -57,7 +51,7 @@ test('watch a job computed by tabs reach 100% with the real totals, then cancel 
 }) => {
   await grid.openTab();
   await grid.openTab();
-  await signIn(page, TOKEN);
+  await signIn(page, grid.token);
   await expect(page.getByTestId('stat-workers')).toHaveAttribute('data-value', '2');
 
   // 5,000 tasks of ~3 ms, some of which throw one of two errors: long enough to watch, with
@@ -248,7 +242,7 @@ test('sign-in errors, empty states, sign-out, and an unreachable server say what
   await page.getByTestId('sign-in-button').click();
   await expect(page.getByTestId('sign-in-error')).toContainText('refused this token');
 
-  await signIn(page, TOKEN);
+  await signIn(page, grid.token);
   await expect(page.getByTestId('empty-jobs')).toContainText('createJob');
   await expect(page.getByTestId('no-workers-hint')).toBeVisible();
   await page.getByTestId('nav-workers').click();
@@ -264,7 +258,7 @@ test('sign-in errors, empty states, sign-out, and an unreachable server say what
   await page.reload();
   await expect(page.getByTestId('token-input')).toBeVisible();
 
-  await signIn(page, TOKEN);
+  await signIn(page, grid.token);
   await expect(page.getByTestId('overview-page')).toBeVisible();
   await grid.server.app.close();
   await expect(page.getByTestId('connection-banner')).toContainText(

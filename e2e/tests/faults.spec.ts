@@ -1,13 +1,8 @@
 import { expect, test } from '@playwright/test';
-import { startGrid, type Grid } from '../support/grid.js';
+import { assertExactlyOnce } from '@tabgrid/server/testing';
+import { gridPerTest } from '../support/grid.js';
 
-let grid: Grid;
-test.beforeEach(async ({ browser }) => {
-  grid = await startGrid(browser);
-});
-test.afterEach(async () => {
-  await grid.stop();
-});
+const grid = gridPerTest();
 
 test('Run that loops forever settles as `timeout` after maxAttempts; the tab keeps computing', async () => {
   const page = await grid.openTab();
@@ -60,8 +55,8 @@ test('a tab closed mid-job: its tasks are handed to another tab within 2 s, not 
     )
     .toBe(0);
   expect(Date.now() - closedAt).toBeLessThan(2_000);
-  const indexes: number[] = [];
-  for await (const r of job.results()) indexes.push(r.index);
-  expect(indexes.sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  const results = [];
+  for await (const r of job.results()) results.push(r);
+  assertExactlyOnce(300, results);
   await expect(survivor.getByTestId('tasks-done')).not.toHaveText('0');
 });

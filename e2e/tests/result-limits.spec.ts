@@ -4,15 +4,9 @@
  * task whose result is over a limit gets a clear error, and its batch-mates go through.
  */
 import { expect, test } from '@playwright/test';
-import { startGrid, type Grid } from '../support/grid.js';
+import { gridPerTest } from '../support/grid.js';
 
-let grid: Grid;
-test.beforeEach(async ({ browser }) => {
-  grid = await startGrid(browser);
-});
-test.afterEach(async () => {
-  await grid.stop();
-});
+const grid = gridPerTest();
 
 test('a 200-deep and a 20 MB result fail clearly; the other tasks of the batch succeed, the socket stays open', async ({
   browser,

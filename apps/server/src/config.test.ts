@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { MIN_ADMIN_TOKEN_LENGTH, loadConfig, parseTrustProxy } from './config.js';
+import { tempDir } from './testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tabgrid-config-'));
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const temp = tempDir('tabgrid-config-');
+const dir = temp.path;
+afterEach(() => temp.remove());
 
 it('refuses an operator-chosen admin token shorter than 16 characters, saying what to do', () => {
   expect(MIN_ADMIN_TOKEN_LENGTH).toBe(16);

@@ -1,13 +1,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { crashHandlers } from './crash-policy.js';
+import { tempDir } from './testing/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tabgrid-crash-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = tempDir('tabgrid-crash-');
+const dir = temp.path;
+afterAll(() => temp.remove());
 
 /** The built policy module (turbo builds the package before its tests), for a real Node process. */
 function compiledPolicy(): string {

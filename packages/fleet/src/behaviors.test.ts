@@ -1,24 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { Fleet, type FleetOptions } from './fleet.js';
 import { corrupt, lieSeed } from './lies.js';
-import { checkExactlyOnce, startServer, until, type TestServer } from './testing/test-server.js';
+import { assertExactlyOnce, exactlyOnceReport, until } from '@tabgrid/server/testing';
+import { serverPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer;
+/** A server per test; each test's fleet is adopted by it, so it stops before the server closes. */
+const env = serverPerTest();
 let fleet: Fleet | undefined;
 
-beforeEach(async () => {
-  env = await startServer();
-});
-
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  await env.close();
-});
-
 async function startFleet(options: Omit<FleetOptions, 'url'>): Promise<Fleet> {
-  fleet = new Fleet({ url: env.wsUrl, validateFrames: true, ...options });
+  fleet = env.adopt(new Fleet({ url: env.wsUrl, validateFrames: true, ...options }));
   await fleet.start();
   return fleet;
 }
@@ -46,14 +38,16 @@ describe('an honest fleet', () => {
     await startFleet({ workers: 4, credit: 16 });
     const inputs = Array.from({ length: 2000 }, (_, i) => i);
     const { outcomes } = await runAll(DOUBLE, inputs);
-    const check = checkExactlyOnce(outcomes, inputs.length, (i) => i * 2);
-    expect(check).toEqual({ duplicates: [], missing: [], wrong: [], errors: [] });
+    assertExactlyOnce(inputs.length, outcomes, { expected: (i) => i * 2 });
     const stats = fleet!.stats();
     expect(stats).toMatchObject({ workers: 4, connected: 4, tasksFailed: 0, lies: 0, held: 0 });
     expect(stats.tasksDone).toBe(2000);
     expect(stats.tasksReceived).toBe(2000);
     // Every slot came back: the server may send each worker its full credit again.
-    await until(() => serverCredits().every((c) => c === 16), 2000, 'credit returned');
+    await until(() => serverCredits().every((c) => c === 16), {
+      timeoutMs: 2000,
+      what: 'credit returned',
+    });
   });
 
   it('carries typed arrays both ways with their kind (SDK ⇄ server ⇄ worker)', async () => {
@@ -75,7 +69,7 @@ describe('an honest fleet', () => {
       Array.from({ length: 100 }, (_, i) => i),
       { args: { k: 1000 } },
     );
-    expect(checkExactlyOnce(outcomes, 100, (i) => i + 1000).wrong).toEqual([]);
+    expect(exactlyOnceReport(100, outcomes, (i) => i + 1000).wrong).toEqual([]);
     expect(outcomes.every((o) => o.ok)).toBe(true);
 
     const broken = await runAll(
@@ -118,14 +112,16 @@ describe('behaviors', () => {
     await job.close();
     // Everything but what the hanger holds gets done by the honest worker. It holds only its
     // first window (2 per thread), never its credit: a worker earns more only by answering.
-    await until(async () => (await job.status()).finished === 200 - hanger.held, 5000);
+    await until(async () => (await job.status()).finished === 200 - hanger.held, {
+      timeoutMs: 5000,
+    });
     expect(hanger.held).toBe(2);
     await new Promise((r) => setTimeout(r, 300));
     expect((await job.status()).finished).toBe(198);
     expect(hanger.stats).toMatchObject({ tasksReceived: 2, hung: 2, tasksDone: 0, framesOut: 1 });
     // Once it vanishes, its tasks go elsewhere.
     hanger.kill();
-    await until(async () => (await job.status()).state === 'done', 5000);
+    await until(async () => (await job.status()).state === 'done', { timeoutMs: 5000 });
     expect(hanger.stats.lost).toBe(2);
     expect(honest.stats.tasksDone).toBe(200);
   });
@@ -136,7 +132,7 @@ describe('behaviors', () => {
     const program = 'function Run(d) { return { n: d.n * 2, tags: d.tags } }';
     const first = await runAll<{ n: number }>(program, inputs);
     const right = (i: number) => ({ n: i * 2, tags: ['a', 'b'] });
-    expect(checkExactlyOnce(first.outcomes, 50, right).wrong).toHaveLength(50);
+    expect(exactlyOnceReport(50, first.outcomes, right).wrong).toHaveLength(50);
     for (const o of first.outcomes) {
       // Exactly the lie the pure functions describe (so liars can be predicted in tests).
       expect(o.ok && o.value).toEqual(
@@ -147,7 +143,7 @@ describe('behaviors', () => {
 
     fleet!.workers[0]!.behave({ wrongResults: { rate: 0.5, collude: 'gang' } });
     const half = await runAll(program, inputs);
-    const wrong = checkExactlyOnce(half.outcomes, 50, right).wrong.sort((a, b) => a - b);
+    const wrong = exactlyOnceReport(50, half.outcomes, right).wrong.sort((a, b) => a - b);
     const predicted = inputs
       .map((_, i) => i)
       .filter((i) => lieSeed(half.job.id, i, 'gang', 0.5) !== undefined);
@@ -172,7 +168,7 @@ describe('behaviors', () => {
     const failed = some.outcomes.filter((o) => !o.ok).length;
     expect(failed).toBeGreaterThan(200);
     expect(failed).toBeLessThan(400);
-    expect(checkExactlyOnce(some.outcomes, 1000, (i) => i * 2).wrong).toEqual([]);
+    expect(exactlyOnceReport(1000, some.outcomes, (i) => i * 2).wrong).toEqual([]);
   });
 
   it('delayMs: each thread runs one task at a time, for that long', async () => {
@@ -212,20 +208,20 @@ describe('behaviors', () => {
     const worker = fleet!.workers[0]!;
     const job = await env.tg.createJob({ program: DOUBLE });
     await job.submit(Array.from({ length: 500 }, (_, i) => i));
-    await until(() => worker.held === 50, 2000, 'worker full');
+    await until(() => worker.held === 50, { timeoutMs: 2000, what: 'worker full' });
     await job.cancel();
-    await until(() => worker.held === 0, 2000, 'queue dropped');
+    await until(() => worker.held === 0, { timeoutMs: 2000, what: 'queue dropped' });
     // Most of the 50 queued were dropped: a few 2 ms tasks run while the cancel travels (more of
     // them on a loaded machine: 3 were seen in CI).
     expect(worker.stats.cancelled).toBeGreaterThanOrEqual(40);
-    await until(() => serverCredits()[0] === 50, 2000, 'credit returned');
+    await until(() => serverCredits()[0] === 50, { timeoutMs: 2000, what: 'credit returned' });
     // And the worker is as good as new for the next job.
     worker.behave({ delayMs: 0 });
     const next = await runAll(
       DOUBLE,
       Array.from({ length: 300 }, (_, i) => i),
     );
-    expect(checkExactlyOnce(next.outcomes, 300, (i) => i * 2).missing).toEqual([]);
+    expect(exactlyOnceReport(300, next.outcomes, (i) => i * 2).missing).toEqual([]);
   });
 
   it('handBack: sends what is done, releases the rest, closes; nothing is lost', async () => {
@@ -238,16 +234,11 @@ describe('behaviors', () => {
     const consuming = (async () => {
       for await (const o of job.run(Array.from({ length: 300 }, (_, i) => i))) outcomes.push(o);
     })();
-    await until(() => leaver.held >= 10, 2000, 'leaver busy');
+    await until(() => leaver.held >= 10, { timeoutMs: 2000, what: 'leaver busy' });
     const held = leaver.held;
     leaver.handBack();
     await consuming;
-    expect(checkExactlyOnce(outcomes, 300, (i) => i * 2)).toEqual({
-      duplicates: [],
-      missing: [],
-      wrong: [],
-      errors: [],
-    });
+    assertExactlyOnce(300, outcomes, { expected: (i) => i * 2 });
     expect(leaver.stats.released).toBe(held);
     expect(leaver.stats.lost).toBe(0);
     expect(leaver.state).toBe('down');
@@ -267,12 +258,7 @@ describe('behaviors', () => {
         maxAttempts: 100,
       },
     );
-    expect(checkExactlyOnce(outcomes, 1000, (i) => i * 2)).toEqual({
-      duplicates: [],
-      missing: [],
-      wrong: [],
-      errors: [],
-    });
+    assertExactlyOnce(1000, outcomes, { expected: (i) => i * 2 });
     const stats = fleet!.stats();
     expect(stats.deaths).toBeGreaterThan(0);
     expect(stats.reconnects).toBeGreaterThan(0);

@@ -2,35 +2,21 @@
  * Issue #11 against the real server over real sockets: a worker socket is anyone's, so the
  * server must hold against forged outcomes, hoarding and tabs killed by their own tasks.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import { Fleet } from './fleet.js';
 import { rawWorker, type RawWorker } from './testing/raw-worker.js';
-import {
-  TOKEN,
-  checkExactlyOnce,
-  startServer,
-  until,
-  type TestServer,
-} from './testing/test-server.js';
+import { assertExactlyOnce, exactlyOnceReport, until } from '@tabgrid/server/testing';
+import { serverPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer;
+/**
+ * A server per test; the test's fleet and raw socket are adopted by it, so they stop before it
+ * closes. Workers that keep dying and reconnecting can take a while to stop on a loaded machine.
+ */
+const env = serverPerTest({}, { closeTimeoutMs: 30_000 });
 let fleet: Fleet | undefined;
 let raw: RawWorker | undefined;
-
-beforeEach(async () => {
-  env = await startServer();
-});
-
-afterEach(async () => {
-  raw?.close();
-  raw = undefined;
-  await fleet?.stop();
-  fleet = undefined;
-  await env.close();
-  // Workers that keep dying and reconnecting can take a while to stop on a loaded machine.
-}, 30_000);
 
 async function collect(iterable: AsyncIterable<TaskOutcome>): Promise<TaskOutcome[]> {
   const out: TaskOutcome[] = [];
@@ -40,14 +26,19 @@ async function collect(iterable: AsyncIterable<TaskOutcome>): Promise<TaskOutcom
 
 describe('a second socket forging outcomes for tasks leased to the first', () => {
   it('changes nothing: the results are the honest worker’s, and the forger is closed', async () => {
-    fleet = new Fleet({ url: env.wsUrl, workers: 1, credit: 8, behavior: { delayMs: 150 } });
+    fleet = env.adopt(
+      new Fleet({ url: env.wsUrl, workers: 1, credit: 8, behavior: { delayMs: 150 } }),
+    );
     await fleet.start();
     const job = await env.tg.createJob({ program: 'function Run(d) { return d * 2 }' });
     const running = collect(job.run(Array.from({ length: 40 }, (_, i) => i)));
     const runtime = env.server.scheduler.findJob(job.id)!;
-    await until(() => runtime.leases.size > 0, 5000, 'tasks leased to the honest worker');
+    await until(() => runtime.leases.size > 0, {
+      timeoutMs: 5000,
+      what: 'tasks leased to the honest worker',
+    });
     // The attacker learned the job id; it takes no task (credit 0) and answers the leased ones.
-    raw = await rawWorker(env.wsUrl);
+    raw = env.adopt(await rawWorker(env.wsUrl));
     for (let round = 0; round < 30; round++) {
       const leased = [...runtime.leases.keys()];
       raw.send({
@@ -70,12 +61,7 @@ describe('a second socket forging outcomes for tasks leased to the first', () =>
     expect(closed.code).toBe(4000);
     expect(closed.reason).toMatch(/not leased to this connection/);
     const outcomes = await running;
-    expect(checkExactlyOnce(outcomes, 40, (i) => i * 2)).toEqual({
-      duplicates: [],
-      missing: [],
-      wrong: [],
-      errors: [],
-    });
+    assertExactlyOnce(40, outcomes, { expected: (i) => i * 2 });
     expect(fleet.workers[0]!.stats.tasksDone).toBe(40);
     const health = (await (await fetch(`${env.url}/healthz`)).json()) as {
       forged: number;
@@ -96,11 +82,13 @@ describe('hoarding', () => {
     });
     await job.submit(Array.from({ length: 500 }, (_, i) => i));
     await job.close();
-    raw = await rawWorker(env.wsUrl, {
-      threads: WORKER_LIMITS.maxThreads,
-      credit: WORKER_LIMITS.maxCredit,
-    });
-    await until(() => raw!.tasks().length > 0, 5000, 'hoarder got tasks');
+    raw = env.adopt(
+      await rawWorker(env.wsUrl, {
+        threads: WORKER_LIMITS.maxThreads,
+        credit: WORKER_LIMITS.maxCredit,
+      }),
+    );
+    await until(() => raw!.tasks().length > 0, { timeoutMs: 5000, what: 'hoarder got tasks' });
     const first = raw.tasks()[0]!;
     raw.send({
       type: 'outcomes',
@@ -117,37 +105,44 @@ describe('hoarding', () => {
       expect(hoarded).toBeLessThan(100); // 2 per counted thread (at most 32) and what it earned
       // The tasks are still there for the next worker (before the fix it had them all).
       expect(env.server.scheduler.findJob(job.id)!.waiting).toBeGreaterThan(400);
-      fleet = new Fleet({ url: env.wsUrl, workers: 1, credit: 16 });
+      fleet = env.adopt(new Fleet({ url: env.wsUrl, workers: 1, credit: 16 }));
       await fleet.start();
       const honest = fleet.workers[0]!;
       // Within the job's timeout (1 s) of joining, not after the hoarder's tasks time out.
-      await until(() => honest.stats.tasksReceived > 0, 1000, 'honest worker gets tasks');
+      await until(() => honest.stats.tasksReceived > 0, {
+        timeoutMs: 1000,
+        what: 'honest worker gets tasks',
+      });
       // Everything the hoarder does not sit on is done by the honest worker.
-      await until(
-        async () => (await job.status()).finished === 500 - (hoarded - 1),
-        10_000,
-        'honest worker ran the rest',
-      );
+      await until(async () => (await job.status()).finished === 500 - (hoarded - 1), {
+        timeoutMs: 10_000,
+        what: 'honest worker ran the rest',
+      });
     } finally {
       clearInterval(keepAlive);
     }
     // The hoarder goes; what it sat on runs elsewhere, and no task was charged for it.
     raw.close();
-    await until(async () => (await job.status()).state === 'done', 10_000, 'job done');
+    await until(async () => (await job.status()).state === 'done', {
+      timeoutMs: 10_000,
+      what: 'job done',
+    });
     expect(await job.status()).toMatchObject({ finished: 500, failed: 0 });
   }, 30_000);
 });
 
 describe('tasks that kill their tab', () => {
   it('the poison task settles lost after 3 crashes; the others succeed without a lost attempt', async () => {
-    fleet = new Fleet({
-      url: env.wsUrl,
-      workers: 3,
-      credit: 8,
-      // Three volunteers' machines: a crash counts once per address.
-      localAddress: (i) => `127.0.0.${i + 10}`,
-      behavior: { delayMs: [0, 2], dieMidTask: { onIndexes: [7], reconnectAfterMs: [20, 60] } },
-    });
+    fleet = env.adopt(
+      new Fleet({
+        url: env.wsUrl,
+        workers: 3,
+        credit: 8,
+        // Three volunteers' machines: a crash counts once per address.
+        localAddress: (i) => `127.0.0.${i + 10}`,
+        behavior: { delayMs: [0, 2], dieMidTask: { onIndexes: [7], reconnectAfterMs: [20, 60] } },
+      }),
+    );
     await fleet.start();
     const job = await env.tg.createJob({ program: 'function Run(d) { return d + 1 }' });
     const runtime = env.server.scheduler.findJob(job.id)!;
@@ -157,7 +152,7 @@ describe('tasks that kill their tab', () => {
     }, 2);
     const outcomes = await collect(job.run(Array.from({ length: 60 }, (_, i) => i)));
     clearInterval(watch);
-    const check = checkExactlyOnce(outcomes, 60, (i) => i + 1);
+    const check = exactlyOnceReport(60, outcomes, (i) => i + 1);
     expect(check).toMatchObject({ duplicates: [], missing: [], wrong: [] });
     expect(check.errors).toEqual([
       {
@@ -179,26 +174,31 @@ describe('tasks that kill their tab', () => {
 
   it('a job with many poison tasks is paused: the owner sees why (SDK, REST) and may cancel', async () => {
     const poison = Array.from({ length: 10 }, (_, i) => i * 3);
-    fleet = new Fleet({
-      url: env.wsUrl,
-      workers: 3,
-      credit: 8,
-      // Three volunteers' machines: a crash counts once per address.
-      localAddress: (i) => `127.0.0.${i + 10}`,
-      behavior: { dieMidTask: { onIndexes: poison, reconnectAfterMs: [20, 60] } },
-    });
+    fleet = env.adopt(
+      new Fleet({
+        url: env.wsUrl,
+        workers: 3,
+        credit: 8,
+        // Three volunteers' machines: a crash counts once per address.
+        localAddress: (i) => `127.0.0.${i + 10}`,
+        behavior: { dieMidTask: { onIndexes: poison, reconnectAfterMs: [20, 60] } },
+      }),
+    );
     await fleet.start();
     const job = await env.tg.createJob({ program: 'function Run(d) { return d }' });
     await job.submit(Array.from({ length: 40 }, (_, i) => i));
     await job.close();
-    await until(async () => (await job.status()).paused !== null, 20_000, 'job paused');
+    await until(async () => (await job.status()).paused !== null, {
+      timeoutMs: 20_000,
+      what: 'job paused',
+    });
     const status = await job.status();
     expect(status.paused).toMatch(/crashed or lost their tab 3 time\(s\) each/);
     expect(status.state).toBe('closed');
     const listed = (await env.tg.jobs()).find((j) => j.id === job.id);
     expect(listed?.paused).toBe(status.paused);
     const rest = await fetch(`${env.url}/api/jobs/${job.id}`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
+      headers: env.auth,
     });
     expect(((await rest.json()) as { paused: string }).paused).toBe(status.paused);
     // Dispatch stopped: nothing more is handed out.

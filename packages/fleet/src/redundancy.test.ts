@@ -4,33 +4,29 @@
  * to distinct remote addresses, so one host with two sockets cannot outvote the truth; a lab
  * where every tab shares an address says so with `sameAddressDistinct`.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AppOptions } from '@tabgrid/server/app';
 import { Fleet } from './fleet.js';
-import { startServer, until, type TestServer } from './testing/test-server.js';
+import { until } from '@tabgrid/server/testing';
+import { serversPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer | undefined;
-let fleet: Fleet | undefined;
-
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  await env?.close();
-  env = undefined;
-});
+/** Each test starts its server with its own scheduling; the fleet is adopted by it. */
+const servers = serversPerTest();
 
 async function liarAmongHonest(
   scheduling: NonNullable<AppOptions['scheduling']>,
   localAddress?: (index: number) => string,
 ) {
-  env = await startServer({ scheduling });
-  fleet = new Fleet({
-    url: env.wsUrl,
-    workers: 4,
-    credit: 16,
-    behavior: { delayMs: [0, 2] },
-    ...(localAddress ? { localAddress } : {}),
-  });
+  const env = await servers.start({ scheduling });
+  const fleet = env.adopt(
+    new Fleet({
+      url: env.wsUrl,
+      workers: 4,
+      credit: 16,
+      behavior: { delayMs: [0, 2] },
+      ...(localAddress ? { localAddress } : {}),
+    }),
+  );
   const liar = fleet.workers[0]!;
   liar.behave({ wrongResults: true });
   await fleet.start();
@@ -52,21 +48,21 @@ async function liarAmongHonest(
   expect(status.disagreements).toBeGreaterThan(0);
   const liarSession = env.server.scheduler.workers.get(liar.workerId!);
   expect(liarSession?.excluded).toBe(true);
-  const honest = fleet.workers.slice(1).map((w) => env!.server.scheduler.workers.get(w.workerId!));
+  const honest = fleet.workers.slice(1).map((w) => env.server.scheduler.workers.get(w.workerId!));
   expect(honest.every((session) => session && !session.excluded)).toBe(true);
   const health = (await (await fetch(`${env.url}/healthz`)).json()) as { excludedWorkers: number };
   expect(health.excludedWorkers).toBe(1);
-  return { liar, liarSession: liarSession! };
+  return { env, liar, liarSession: liarSession! };
 }
 
 describe('redundancy 2 with one liar among honest workers: every accepted result is right, the liar is excluded', () => {
   it('workers on distinct addresses (127.0.0.2-5); the liar stays excluded after reconnecting', async () => {
-    const { liar, liarSession } = await liarAmongHonest({}, (i) => `127.0.0.${i + 2}`);
+    const { env, liar, liarSession } = await liarAmongHonest({}, (i) => `127.0.0.${i + 2}`);
     expect(liarSession.identity).toBe('addr:127.0.0.2');
     // Strikes follow the address: a new connection from it is excluded at once.
     liar.kill();
     await liar.start();
-    const again = env!.server.scheduler.workers.get(liar.workerId!);
+    const again = env.server.scheduler.workers.get(liar.workerId!);
     expect(again?.id).not.toBe(liarSession.id);
     expect(again?.excluded).toBe(true);
   }, 60_000);
@@ -77,16 +73,18 @@ describe('redundancy 2 with one liar among honest workers: every accepted result
 });
 
 it('two sockets from one address never both hold replicas of one task', async () => {
-  env = await startServer();
+  const env = await servers.start();
   // Workers 0 and 1 are one attacker's two sockets (127.0.0.2); 2 and 3 are honest hosts.
   const addresses = ['127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
-  fleet = new Fleet({
-    url: env.wsUrl,
-    workers: 4,
-    credit: 16,
-    behavior: { delayMs: [0, 2] },
-    localAddress: (i) => addresses[i],
-  });
+  const fleet = env.adopt(
+    new Fleet({
+      url: env.wsUrl,
+      workers: 4,
+      credit: 16,
+      behavior: { delayMs: [0, 2] },
+      localAddress: (i) => addresses[i],
+    }),
+  );
   const [a, b] = fleet.workers as [Fleet['workers'][0], Fleet['workers'][0]];
   // The attacker answers the same lie on both sockets: if both held a task's replicas, the lie
   // would be accepted with no disagreement at all.
@@ -121,6 +119,9 @@ it('two sockets from one address never both hold replicas of one task', async ()
   const status = await job.status();
   expect(status.disagreements).toBeGreaterThan(0);
   // Both sockets of the attacker share its strikes, so both end up excluded.
-  const sessions = [a, b].map((w) => env!.server.scheduler.workers.get(w.workerId!));
-  await until(() => sessions.every((s) => s?.excluded), 5000, 'attacker excluded');
+  const sessions = [a, b].map((w) => env.server.scheduler.workers.get(w.workerId!));
+  await until(() => sessions.every((s) => s?.excluded), {
+    timeoutMs: 5000,
+    what: 'attacker excluded',
+  });
 }, 60_000);

@@ -2,36 +2,30 @@
  * Issue #5, scenario 3: the SDK's connection is dropped several times while a 20,000-task job
  * runs on the fleet (during submission and while results stream): no loss, no duplicate.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { Fleet } from './fleet.js';
-import { checkExactlyOnce, startServer, type TestServer } from './testing/test-server.js';
+import { assertExactlyOnce } from '@tabgrid/server/testing';
+import { serverPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer;
+/** A server per test; each test's fleet is adopted by it, so it stops before the server closes. */
+const env = serverPerTest();
 let fleet: Fleet | undefined;
-
-beforeEach(async () => {
-  env = await startServer();
-});
-
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  await env.close();
-});
 
 const TOTAL = 20_000;
 
 describe("the SDK's connection dropped mid-stream", () => {
   it('loses nothing and duplicates nothing across several drops', { timeout: 60_000 }, async () => {
     // About 3,000 tasks/s: the job outlasts the drops and the SDK's reconnections.
-    fleet = new Fleet({
-      url: env.wsUrl,
-      workers: 16,
-      threads: 2,
-      credit: 16,
-      behavior: { delayMs: [5, 15] },
-    });
+    fleet = env.adopt(
+      new Fleet({
+        url: env.wsUrl,
+        workers: 16,
+        threads: 2,
+        credit: 16,
+        behavior: { delayMs: [5, 15] },
+      }),
+    );
     await fleet.start();
     const { io } = env.server;
     const drops: { at: number; how: string; fleetDone: number }[] = [];
@@ -64,13 +58,9 @@ describe("the SDK's connection dropped mid-stream", () => {
     }
 
     expect(drops.map((d) => d.at)).toEqual(dropAt);
-    const check = checkExactlyOnce(outcomes, TOTAL, (i) => i * 3 + 1);
-    expect(check.duplicates).toEqual([]);
-    expect(check.missing).toEqual([]);
-    expect(check.wrong).toEqual([]);
-    expect(check.errors).toEqual([]);
+    // Every index once, right, no failure; each settled outcome has its own seq: no seq twice.
+    assertExactlyOnce(TOTAL, outcomes, { expected: (i) => i * 3 + 1 });
     expect(outcomes).toHaveLength(TOTAL);
-    // Each settled outcome has its own seq: no seq twice either.
     expect(new Set(outcomes.map((o) => o.seq)).size).toBe(TOTAL);
     const info = await job.status();
     expect(info).toMatchObject({ state: 'done', total: TOTAL, finished: TOTAL, failed: 0 });

@@ -4,25 +4,17 @@
  * (answers nothing) is cut by the heartbeat within about 10 s. Either way its tasks go elsewhere
  * and the fleet worker reconnects by itself. Takes about 27 s (the server's grace periods).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkerCloseCode } from '@tabgrid/protocol/worker';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { Fleet } from './fleet.js';
 import type { SimWorkerEvent } from './sim-worker.js';
-import { checkExactlyOnce, startServer, until, type TestServer } from './testing/test-server.js';
+import { assertExactlyOnce, until } from '@tabgrid/server/testing';
+import { serverPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer;
+/** A server per test; each test's fleet is adopted by it, so it stops before the server closes. */
+const env = serverPerTest();
 let fleet: Fleet | undefined;
-
-beforeEach(async () => {
-  env = await startServer();
-});
-
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  await env.close();
-});
 
 describe('a hung worker', () => {
   it(
@@ -32,16 +24,18 @@ describe('a hung worker', () => {
     },
     async () => {
       const closes: Extract<SimWorkerEvent, { type: 'closed' }>[] = [];
-      fleet = new Fleet({
-        url: env.wsUrl,
-        workers: 2,
-        credit: 10,
-        validateFrames: true,
-        behavior: { reconnectAfterMs: 50 },
-        onEvent: (event) => {
-          if (event.type === 'closed') closes.push(event);
-        },
-      });
+      fleet = env.adopt(
+        new Fleet({
+          url: env.wsUrl,
+          workers: 2,
+          credit: 10,
+          validateFrames: true,
+          behavior: { reconnectAfterMs: 50 },
+          onEvent: (event) => {
+            if (event.type === 'closed') closes.push(event);
+          },
+        }),
+      );
       const [hanger, honest] = fleet.workers as [Fleet['workers'][0], Fleet['workers'][0]];
       hanger.behave({ hang: true });
       await fleet.start();
@@ -54,9 +48,9 @@ describe('a hung worker', () => {
         for await (const o of job.run(Array.from({ length: 100 }, (_, i) => i))) outcomes.push(o);
       })();
       // It holds its first window (2 per thread), not its credit: it never answered anything.
-      await until(() => hanger.held === 2, 5000, 'hanger holds its window');
+      await until(() => hanger.held === 2, { timeoutMs: 5000, what: 'hanger holds its window' });
       const heldSince = Date.now();
-      await until(() => closes.length > 0, 25_000, 'stall close');
+      await until(() => closes.length > 0, { timeoutMs: 25_000, what: 'stall close' });
       const waited = Date.now() - heldSince;
       expect(closes[0]).toMatchObject({
         worker: hanger,
@@ -69,13 +63,8 @@ describe('a hung worker', () => {
       // Every task ends up done by the honest worker; the hanger is back (and hangs again).
       hanger.behave({ hang: false });
       await consuming;
-      expect(checkExactlyOnce(outcomes, 100, (i) => -i)).toEqual({
-        duplicates: [],
-        missing: [],
-        wrong: [],
-        errors: [],
-      });
-      await until(() => hanger.state === 'ready', 2000, 'hanger reconnected');
+      assertExactlyOnce(100, outcomes, { expected: (i) => -i });
+      await until(() => hanger.state === 'ready', { timeoutMs: 2000, what: 'hanger reconnected' });
       expect(hanger.stats.connects).toBe(2);
       expect(honest.stats.tasksDone).toBeGreaterThanOrEqual(90);
     },
@@ -88,16 +77,18 @@ describe('a hung worker', () => {
     },
     async () => {
       const closes: Extract<SimWorkerEvent, { type: 'closed' }>[] = [];
-      fleet = new Fleet({
-        url: env.wsUrl,
-        workers: 2,
-        credit: 10,
-        validateFrames: true,
-        behavior: { delayMs: 5, reconnectAfterMs: 50 },
-        onEvent: (event) => {
-          if (event.type === 'closed') closes.push(event);
-        },
-      });
+      fleet = env.adopt(
+        new Fleet({
+          url: env.wsUrl,
+          workers: 2,
+          credit: 10,
+          validateFrames: true,
+          behavior: { delayMs: 5, reconnectAfterMs: 50 },
+          onEvent: (event) => {
+            if (event.type === 'closed') closes.push(event);
+          },
+        }),
+      );
       const [sleeper, honest] = fleet.workers as [Fleet['workers'][0], Fleet['workers'][0]];
       await fleet.start();
       const job = await env.tg.createJob({ program: 'function Run(d) { return d + 0.25 }' });
@@ -105,11 +96,11 @@ describe('a hung worker', () => {
       const consuming = (async () => {
         for await (const o of job.run(Array.from({ length: 1000 }, (_, i) => i))) outcomes.push(o);
       })();
-      await until(() => sleeper.held === 10, 5000, 'sleeper busy');
+      await until(() => sleeper.held === 10, { timeoutMs: 5000, what: 'sleeper busy' });
       sleeper.behave({ freeze: true });
       const frozenAt = Date.now();
       const sentWhenFrozen = sleeper.stats.framesOut;
-      await until(() => closes.length > 0, 15_000, 'heartbeat cut');
+      await until(() => closes.length > 0, { timeoutMs: 15_000, what: 'heartbeat cut' });
       // The heartbeat pings every 5 s and cuts a connection that stayed silent a whole period.
       expect(Date.now() - frozenAt).toBeLessThan(12_000);
       expect(closes[0]).toMatchObject({ worker: sleeper, cause: 'error', code: 1006 });
@@ -120,14 +111,9 @@ describe('a hung worker', () => {
       expect(sleeper.state).toBe('waiting');
       // ...until it wakes up.
       sleeper.behave({ freeze: false });
-      await until(() => sleeper.state === 'ready', 5000, 'sleeper back');
+      await until(() => sleeper.state === 'ready', { timeoutMs: 5000, what: 'sleeper back' });
       await consuming;
-      expect(checkExactlyOnce(outcomes, 1000, (i) => i + 0.25)).toEqual({
-        duplicates: [],
-        missing: [],
-        wrong: [],
-        errors: [],
-      });
+      assertExactlyOnce(1000, outcomes, { expected: (i) => i + 0.25 });
       expect(honest.stats.tasksDone).toBeGreaterThan(0);
     },
   );

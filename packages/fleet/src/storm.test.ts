@@ -2,23 +2,15 @@
  * Issue #5, scenario 6: 200 simulated workers connecting and dropping at random for 60 s while
  * three jobs run: every task settles exactly once. Takes about a minute by design.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { Fleet } from './fleet.js';
-import { checkExactlyOnce, startServer, type TestServer } from './testing/test-server.js';
+import { exactlyOnceReport } from '@tabgrid/server/testing';
+import { serverPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer;
+/** A server per test; each test's fleet is adopted by it, so it stops before the server closes. */
+const env = serverPerTest();
 let fleet: Fleet | undefined;
-
-beforeEach(async () => {
-  env = await startServer();
-});
-
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  await env.close();
-});
 
 const WORKERS = 200;
 const TASKS_PER_JOB = 30_000;
@@ -45,13 +37,15 @@ describe('a reconnect storm over 200 workers', () => {
     async () => {
       // 200 single-thread workers at ~130 ms a task: ~1,500 tasks/s, so the 90,000 tasks
       // keep the fleet busy for about as long as the storm lasts.
-      fleet = new Fleet({
-        url: env.wsUrl,
-        workers: WORKERS,
-        threads: 1,
-        credit: 2,
-        behavior: { delayMs: [60, 200] },
-      });
+      fleet = env.adopt(
+        new Fleet({
+          url: env.wsUrl,
+          workers: WORKERS,
+          threads: 1,
+          credit: 2,
+          behavior: { delayMs: [60, 200] },
+        }),
+      );
       await fleet.start();
       const started = Date.now();
       // Each worker drops about every 10 s, mostly abruptly, and is back within half a second.
@@ -83,7 +77,7 @@ describe('a reconnect storm over 200 workers', () => {
       );
 
       for (const { job, outcomes, expected } of results) {
-        const check = checkExactlyOnce(outcomes, TASKS_PER_JOB, expected);
+        const check = exactlyOnceReport(TASKS_PER_JOB, outcomes, expected);
         expect(check.duplicates).toEqual([]);
         expect(check.missing).toEqual([]);
         expect(check.wrong).toEqual([]);

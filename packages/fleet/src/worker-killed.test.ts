@@ -3,25 +3,17 @@
  * tasks): its tasks finish on other workers, and every index arrives exactly once with the right
  * value.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { Fleet } from './fleet.js';
 import type { SimWorkerEvent } from './sim-worker.js';
 import type { TaskRef } from './task-executor.js';
-import { checkExactlyOnce, startServer, until, type TestServer } from './testing/test-server.js';
+import { assertExactlyOnce, until } from '@tabgrid/server/testing';
+import { serverPerTest } from '@tabgrid/server/testing/vitest';
 
-let env: TestServer;
+/** A server per test; each test's fleet is adopted by it, so it stops before the server closes. */
+const env = serverPerTest();
 let fleet: Fleet | undefined;
-
-beforeEach(async () => {
-  env = await startServer();
-});
-
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-  await env.close();
-});
 
 const PROGRAM = 'function Run(d, args) { return { i: d, sq: d * d + args.k } }';
 const expected = (i: number) => ({ i, sq: i * i + 7 });
@@ -39,14 +31,16 @@ describe('a worker killed mid-task', () => {
     const onEvent = (event: SimWorkerEvent) => {
       if (event.type === 'closed' && event.cause === 'died') held.push(...event.held);
     };
-    fleet = new Fleet({
-      url: env.wsUrl,
-      workers: 4,
-      credit: 20,
-      behavior: { delayMs: [1, 3] },
-      validateFrames: true,
-      onEvent,
-    });
+    fleet = env.adopt(
+      new Fleet({
+        url: env.wsUrl,
+        workers: 4,
+        credit: 20,
+        behavior: { delayMs: [1, 3] },
+        validateFrames: true,
+        onEvent,
+      }),
+    );
     // Worker 0 answers some tasks, then dies on the batch that takes it past 60.
     fleet.workers[0]!.behave({ dieMidTask: { afterTasks: 60 } });
     await fleet.start();
@@ -62,12 +56,7 @@ describe('a worker killed mid-task', () => {
     expect(victim.stats.lost).toBe(held.length);
     expect(victim.stats.tasksDone + held.length).toBe(victim.stats.tasksReceived);
     // ...which the others ran: every index once, right, none failed.
-    expect(checkExactlyOnce(outcomes, TOTAL, expected)).toEqual({
-      duplicates: [],
-      missing: [],
-      wrong: [],
-      errors: [],
-    });
+    assertExactlyOnce(TOTAL, outcomes, { expected });
     const doneElsewhere = fleet.workers.slice(1).reduce((n, w) => n + w.stats.tasksDone, 0);
     // (At least: an outcome in flight when the socket was cut may have been run twice.)
     expect(doneElsewhere).toBeGreaterThanOrEqual(TOTAL - victim.stats.tasksDone);
@@ -75,7 +64,7 @@ describe('a worker killed mid-task', () => {
   }, 20_000);
 
   it('kill(): a worker terminated while holding a full credit of tasks', async () => {
-    fleet = new Fleet({ url: env.wsUrl, workers: 3, credit: 50, validateFrames: true });
+    fleet = env.adopt(new Fleet({ url: env.wsUrl, workers: 3, credit: 50, validateFrames: true }));
     await fleet.start();
     const victim = fleet.workers[1]!;
     const job = await env.tg.createJob({ program: PROGRAM, args: { k: 7 } });
@@ -85,9 +74,12 @@ describe('a worker killed mid-task', () => {
     })();
     // It works until its window is past its credit, then takes tasks and sits on them, so the
     // kill is sure to find a full credit leased.
-    await until(() => victim.stats.tasksDone >= 100, 5000, 'victim earned its window');
+    await until(() => victim.stats.tasksDone >= 100, {
+      timeoutMs: 5000,
+      what: 'victim earned its window',
+    });
     victim.behave({ hang: true });
-    await until(() => victim.held === 50, 5000, 'victim holds its credit');
+    await until(() => victim.held === 50, { timeoutMs: 5000, what: 'victim holds its credit' });
     const doneBefore = victim.stats.tasksDone;
     const leased = env.server.scheduler.findJob(job.id)!.leases.size;
     expect(leased).toBeGreaterThanOrEqual(50);
@@ -96,12 +88,7 @@ describe('a worker killed mid-task', () => {
 
     expect(victim.stats).toMatchObject({ tasksDone: doneBefore, lost: 50 });
     expect(victim.stats.tasksReceived).toBe(doneBefore + 50);
-    expect(checkExactlyOnce(outcomes, TOTAL, expected)).toEqual({
-      duplicates: [],
-      missing: [],
-      wrong: [],
-      errors: [],
-    });
+    assertExactlyOnce(TOTAL, outcomes, { expected });
     const info = await job.status();
     expect(info).toMatchObject({ state: 'done', finished: TOTAL, failed: 0 });
   });

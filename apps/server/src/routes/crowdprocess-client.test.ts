@@ -6,11 +6,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
+import { beforeAll, expect, it } from 'vitest';
 import { NodeWorker } from '../testing/node-worker.js';
+import { serverPerFile } from '../testing/vitest.js';
 
-const ADMIN = 'crowdprocess-admin-token';
 const script = fileURLToPath(
   new URL('../../../../examples/crowdprocess/select_reader.py', import.meta.url),
 );
@@ -19,29 +18,20 @@ const python = ['/usr/bin/python3', 'python3'].find(
   (bin) => spawnSync(bin, ['-c', 'import requests']).status === 0,
 );
 
-let listening: ListeningApp;
-let base: string;
-const workers: NodeWorker[] = [];
+const grid = serverPerFile();
 
 beforeAll(async () => {
-  listening = await listeningApp({ adminToken: ADMIN });
-  ({ base } = listening);
   for (let i = 0; i < 2; i++) {
-    const worker = new NodeWorker(`${base.replace('http', 'ws')}/ws/worker`, { credit: 500 });
+    const worker = grid.adopt(new NodeWorker(grid.wsUrl, { credit: 500 }));
     await worker.opened;
     worker.hello();
-    workers.push(worker);
   }
-});
-afterAll(async () => {
-  for (const worker of workers) worker.close();
-  await listening.close();
 });
 
 function runReader(env: Record<string, string>): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(python!, [script], {
-      env: { ...process.env, TABGRID_URL: base, TABGRID_TOKEN: ADMIN, ...env },
+      env: { ...process.env, TABGRID_URL: grid.url, TABGRID_TOKEN: grid.token, ...env },
     });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));

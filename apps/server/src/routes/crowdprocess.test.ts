@@ -2,13 +2,11 @@
  * The CrowdProcess-compatible REST surface and API keys, over real HTTP on a listening server.
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeWorker } from '../testing/node-worker.js';
+import { serverPerFile } from '../testing/vitest.js';
 
-const ADMIN = 'admin-secret';
-let listening: ListeningApp;
-let base: string;
+const env = serverPerFile();
 let alice: string;
 let bob: string;
 let viewer: string;
@@ -20,7 +18,7 @@ async function call(
   body?: string,
   headers: Record<string, string> = {},
 ) {
-  const res = await fetch(`${base}${path}`, {
+  const res = await fetch(`${env.url}${path}`, {
     method,
     headers: { ...(secret ? { authorization: `Token ${secret}` } : {}), ...headers },
     body,
@@ -35,7 +33,7 @@ async function call(
 }
 
 async function makeKey(name: string, role: string, owner?: string): Promise<string> {
-  const res = await call('POST', '/api/keys', ADMIN, JSON.stringify({ name, role, owner }), {
+  const res = await call('POST', '/api/keys', env.token, JSON.stringify({ name, role, owner }), {
     'content-type': 'application/json',
   });
   expect(res.status).toBe(201);
@@ -43,21 +41,18 @@ async function makeKey(name: string, role: string, owner?: string): Promise<stri
 }
 
 beforeAll(async () => {
-  listening = await listeningApp({ adminToken: ADMIN });
-  ({ base } = listening);
   alice = await makeKey('alice', 'client');
   bob = await makeKey('bob', 'client');
   viewer = await makeKey('alice-viewer', 'viewer', 'alice');
-});
-afterAll(async () => {
-  await listening.close();
 });
 
 describe('API keys', () => {
   it('accepts Token, Bearer and Basic NAME:SECRET; anything else is 401 with a JSON error', async () => {
     const basic = Buffer.from(`alice:${alice}`).toString('base64');
     for (const authorization of [`Token ${alice}`, `Bearer ${alice}`, `Basic ${basic}`]) {
-      expect((await fetch(`${base}/api/jobs/`, { headers: { authorization } })).status).toBe(200);
+      expect((await fetch(`${env.url}/api/jobs/`, { headers: { authorization } })).status).toBe(
+        200,
+      );
     }
     const wrongName = Buffer.from(`bob:${alice}`).toString('base64');
     for (const authorization of [
@@ -67,7 +62,7 @@ describe('API keys', () => {
       alice,
       `Digest ${alice}`,
     ]) {
-      const res = await fetch(`${base}/api/jobs/`, {
+      const res = await fetch(`${env.url}/api/jobs/`, {
         headers: authorization ? { authorization } : {},
       });
       expect(res.status).toBe(401);
@@ -77,7 +72,7 @@ describe('API keys', () => {
 
   it('cannot be bypassed with doubled or odd slashes', async () => {
     for (const path of ['//api/jobs', '//api//jobs/', '/api//keys', '//api/whoami']) {
-      const res = await fetch(`${base}${path}`);
+      const res = await fetch(`${env.url}${path}`);
       expect(res.status, path).toBe(401);
     }
   });
@@ -87,16 +82,16 @@ describe('API keys', () => {
     expect((await call('POST', '/api/keys', viewer, '{"name":"x","role":"admin"}')).status).toBe(
       403,
     );
-    const list = await call('GET', '/api/keys', ADMIN);
+    const list = await call('GET', '/api/keys', env.token);
     expect(list.text).not.toContain(alice);
-    const created = await call('POST', '/api/keys', ADMIN, '{"name":"temp","role":"client"}');
+    const created = await call('POST', '/api/keys', env.token, '{"name":"temp","role":"client"}');
     const { id, secret } = created.json() as { id: string; secret: string };
     expect((await call('GET', '/api/jobs', secret)).status).toBe(200);
-    expect((await call('DELETE', `/api/keys/${id}`, ADMIN)).status).toBe(204);
+    expect((await call('DELETE', `/api/keys/${id}`, env.token)).status).toBe(204);
     expect((await call('GET', '/api/jobs', secret)).status).toBe(401);
-    expect((await call('DELETE', `/api/keys/${id}`, ADMIN)).status).toBe(404);
+    expect((await call('DELETE', `/api/keys/${id}`, env.token)).status).toBe(404);
     expect(
-      (await call('POST', '/api/keys', ADMIN, '{"name":"alice","role":"client"}')).status,
+      (await call('POST', '/api/keys', env.token, '{"name":"alice","role":"client"}')).status,
     ).toBe(400);
   });
 
@@ -132,7 +127,7 @@ describe('CrowdProcess surface', () => {
   it('creates a job from a JSON body sent with no Content-Type, maps bid to priority, lists CrowdProcess fields', async () => {
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
-        `${base}/api/jobs/`,
+        `${env.url}/api/jobs/`,
         { method: 'POST', headers: { authorization: `Token ${alice}` } },
         (r) => {
           let body = '';
@@ -179,15 +174,15 @@ describe('CrowdProcess surface', () => {
     });
     expect(arr.status).toBe(201);
     expect(arr.json()).toEqual({ count: 2 });
-    const results = fetch(`${base}/api/jobs/${id}/results?stream`, {
+    const results = fetch(`${env.url}/api/jobs/${id}/results?stream`, {
       headers: { authorization: `Token ${alice}` },
     }).then((r) => r.text());
-    const errors = fetch(`${base}/api/jobs/${id}/errors?stream`, {
+    const errors = fetch(`${env.url}/api/jobs/${id}/errors?stream`, {
       headers: { authorization: `Token ${alice}` },
     }).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 50));
     await call('POST', `/api/jobs/${id}/close`, alice);
-    const worker = new NodeWorker(base.replace('http', 'ws') + '/ws/worker');
+    const worker = new NodeWorker(env.wsUrl);
     await worker.opened;
     worker.hello();
     const resultLines = (await results)
@@ -283,7 +278,7 @@ describe('CrowdProcess surface', () => {
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const status = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = httpRequest(
-        `${base}/api/jobs/${id}/tasks`,
+        `${env.url}/api/jobs/${id}/tasks`,
         {
           method: 'POST',
           headers: { authorization: `Token ${alice}`, 'content-type': 'application/x-ndjson' },

@@ -5,18 +5,19 @@
 import { connect, type Socket } from 'node:net';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { io as ioClient } from 'socket.io-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { serverPerFile } from '../testing/vitest.js';
 import { UPLOADS_PER_KEY } from './upload-slots.js';
 
-const ADMIN = 'limits-admin-token';
-let listening: ListeningApp;
-let base: string;
+const env = serverPerFile({
+  requestTimeoutMs: 1000,
+  authThrottle: { maxFailures: 20, windowMs: 60_000 },
+});
 let port: number;
 let alice: string;
 
 async function call(method: string, path: string, body?: string, headers = {}) {
-  const res = await fetch(`${base}${path}`, {
+  const res = await fetch(`${env.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${alice}`, ...headers },
     body,
@@ -44,22 +45,13 @@ function raw(data: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  listening = await listeningApp({
-    adminToken: ADMIN,
-    requestTimeoutMs: 1000,
-    authThrottle: { maxFailures: 20, windowMs: 60_000 },
-  });
-  base = listening.base;
-  port = Number(new URL(base).port);
-  const created = await fetch(`${base}/api/keys`, {
+  port = Number(new URL(env.url).port);
+  const created = await fetch(`${env.url}/api/keys`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN}` },
+    headers: { authorization: `Bearer ${env.token}` },
     body: JSON.stringify({ name: 'alice', role: 'client' }),
   });
   alice = ((await created.json()) as { secret: string }).secret;
-});
-afterAll(async () => {
-  await listening.close();
 });
 
 async function newJob(): Promise<string> {
@@ -149,7 +141,7 @@ describe('uploads per key', () => {
     const open: ClientRequest[] = [];
     const answers: Promise<number>[] = [];
     for (let i = 0; i < UPLOADS_PER_KEY; i++) {
-      const req = httpRequest(`${base}/api/jobs/${id}/tasks`, {
+      const req = httpRequest(`${env.url}/api/jobs/${id}/tasks`, {
         method: 'POST',
         headers: { authorization: `Bearer ${alice}` },
       });
@@ -174,19 +166,21 @@ describe('authentication failures', () => {
   // Last: it blocks this test's address.
   it('are limited per address: after 20 failures, 429 with Retry-After on REST and socket.io', async () => {
     for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${base}/api/jobs`, {
+      const res = await fetch(`${env.url}/api/jobs`, {
         headers: { authorization: `Bearer guess-${i}` },
       });
       expect(res.status).toBe(401);
     }
-    const blocked = await fetch(`${base}/api/jobs`, { headers: { authorization: 'Bearer guess' } });
+    const blocked = await fetch(`${env.url}/api/jobs`, {
+      headers: { authorization: 'Bearer guess' },
+    });
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await blocked.json()).toMatchObject({ error: { code: 'TG_ERR_RATE_LIMITED' } });
     // Even the right secret waits out the window from this address.
     expect((await call('GET', '/api/jobs')).status).toBe(429);
 
-    const socket = ioClient(base, { auth: { token: alice }, transports: ['websocket'] });
+    const socket = ioClient(env.url, { auth: { token: alice }, transports: ['websocket'] });
     const refused = await new Promise<{ data?: unknown }>((resolve) =>
       socket.on('connect_error', (err) => resolve(err as { data?: unknown })),
     );

@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '@tabgrid/protocol/errors';
 import { JobInfo } from '@tabgrid/protocol/jobs';
-import { buildApp, type App } from '../app.js';
+import type { App } from '../app.js';
+import { serverPerTest } from '../testing/vitest.js';
 import {
   DOCUMENTED_OPERATIONS,
   OPENAPI_DOCUMENT,
@@ -13,26 +11,12 @@ import {
   type OpenApiDocument,
 } from './openapi.js';
 
-const TOKEN = 'test-token';
-const auth = { authorization: `Bearer ${TOKEN}` };
-
-let dir: string;
+const env = serverPerTest({ listen: false });
 let server: App;
+let auth: { authorization: string };
 
-beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-openapi-'));
-  server = await buildApp({
-    dataDir: dir,
-    adminToken: TOKEN,
-    workerWebDir: dir,
-    dashboardDir: dir,
-  });
-  await server.app.ready();
-});
-
-afterEach(async () => {
-  await server.app.close();
-  rmSync(dir, { recursive: true, force: true });
+beforeEach(() => {
+  ({ server, auth } = env);
 });
 
 async function fetchDocument(): Promise<OpenApiDocument> {

@@ -5,22 +5,19 @@
 import { io as ioClient, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../app.js';
-import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { NodeWorker } from '../testing/node-worker.js';
+import { until } from '../testing/until.js';
+import { serverPerFile } from '../testing/vitest.js';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET } from './sdk-socket.js';
 
-const ADMIN = 'sdk-socket-admin-token';
-let listening: ListeningApp;
-let server: App;
-let base: string;
+const env = serverPerFile();
 const keys: Record<string, string> = {};
 const sockets: Socket[] = [];
 
 type Answer = { ok: boolean; data?: unknown; error?: { code: string; message: string } };
 
 function connect(token: string): Promise<Socket> {
-  const socket = ioClient(base, { auth: { token }, transports: ['websocket'] });
+  const socket = ioClient(env.url, { auth: { token }, transports: ['websocket'] });
   sockets.push(socket);
   return new Promise((resolve, reject) => {
     socket.on('connect', () => resolve(socket));
@@ -33,24 +30,21 @@ function ask(socket: Socket, event: string, payload: unknown): Promise<Answer> {
 }
 
 beforeAll(async () => {
-  listening = await listeningApp({ adminToken: ADMIN });
-  ({ server, base } = listening);
   for (const [name, role, owner] of [
     ['alice', 'client'],
     ['bob', 'client'],
     ['alice-viewer', 'viewer', 'alice'],
   ] as const) {
-    const res = await fetch(`${base}/api/keys`, {
+    const res = await fetch(`${env.url}/api/keys`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN}` },
+      headers: { authorization: `Bearer ${env.token}` },
       body: JSON.stringify({ name, role, owner }),
     });
     keys[name] = ((await res.json()) as { secret: string }).secret;
   }
 });
-afterAll(async () => {
+afterAll(() => {
   for (const socket of sockets) socket.close();
-  await listening.close();
 });
 
 async function createJob(socket: Socket, extra: Record<string, unknown> = {}): Promise<string> {
@@ -75,7 +69,7 @@ describe('the dashboard feed', () => {
     const aliceJob = await createJob(alice);
     const bobJob = await createJob(bob);
     // A worker that keeps bob's task in flight: it is now running bob's job.
-    const worker = new NodeWorker(`${base.replace('http', 'ws')}/ws/worker`, {
+    const worker = new NodeWorker(env.wsUrl, {
       beforeTask: () => false,
     });
     await worker.opened;
@@ -84,9 +78,9 @@ describe('the dashboard feed', () => {
       true,
     );
     await new Promise((r) => setTimeout(r, 200));
-    expect([...server.scheduler.workers.all()][0]?.currentJob).toBe(bobJob);
+    expect([...env.server.scheduler.workers.all()][0]?.currentJob).toBe(bobJob);
 
-    const admin = await connect(ADMIN);
+    const admin = await connect(env.token);
     const viewer = await connect(keys['alice-viewer']!);
     for (const socket of [alice, viewer, admin]) {
       expect((await ask(socket, 'dashboard:subscribe', {})).ok).toBe(true);
@@ -151,7 +145,7 @@ describe('subscriptions', () => {
  * would: one binary attachment referred to by many placeholders.
  */
 async function rawSocket(token: string): Promise<{ ws: WebSocket; acks: Map<number, unknown> }> {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  const ws = new WebSocket(`${env.url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
   const acks = new Map<number, unknown>();
   await new Promise<void>((resolve, reject) => {
     ws.on('message', (data, isBinary) => {
@@ -170,14 +164,9 @@ async function rawSocket(token: string): Promise<{ ws: WebSocket; acks: Map<numb
   return { ws, acks };
 }
 
-async function until<T>(get: () => T | undefined, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = get();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** The server's answer to request `id` on a raw socket. */
+function ack(acks: Map<number, unknown>, id: number): Promise<unknown> {
+  return until(() => acks.get(id), { timeoutMs: 10_000, intervalMs: 20, what: `ack ${id}` });
 }
 
 describe('socket.io payloads', () => {
@@ -190,7 +179,7 @@ describe('socket.io payloads', () => {
       `451-1${JSON.stringify(['job:create', { program: 'function Run(d){return d}', args }])}`,
     );
     ws.send(Buffer.alloc(1024 * 1024, 7));
-    const answer = await until(() => acks.get(1));
+    const answer = await ack(acks, 1);
     expect(answer).toMatchObject({ ok: false, error: { code: 'TG_ERR_PAYLOAD_TOO_LARGE' } });
     expect((process.memoryUsage().rss - before) / 1024 / 1024).toBeLessThan(200);
     // The same attachment referred to once is a fine job.
@@ -198,7 +187,7 @@ describe('socket.io payloads', () => {
       `451-2${JSON.stringify(['job:create', { program: 'function Run(d){return d}', args: { b: { '$tabgrid.bytes': 'Uint8Array', data: { _placeholder: true, num: 0 } } } }])}`,
     );
     ws.send(Buffer.alloc(1024 * 1024, 7));
-    expect(await until(() => acks.get(2))).toMatchObject({ ok: true });
+    expect(await ack(acks, 2)).toMatchObject({ ok: true });
     ws.close();
   });
 
@@ -207,18 +196,18 @@ describe('socket.io payloads', () => {
     const { ws, acks } = await rawSocket(keys.alice!);
     const deep = '['.repeat(10_000) + ']'.repeat(10_000);
     ws.send(`421["job:create",{"program":"function Run(d){return d}","args":${deep}}]`);
-    expect(await until(() => acks.get(1))).toMatchObject({
+    expect(await ack(acks, 1)).toMatchObject({
       ok: false,
       error: { code: 'TG_ERR_INVALID_REQUEST', message: expect.stringMatching(/nested deeper/) },
     });
     ws.send(`422["job:create",{"program":"function Run(d){return d}"}]`);
-    const { id } = ((await until(() => acks.get(2))) as { data: { id: string } }).data;
+    const { id } = ((await ack(acks, 2)) as { data: { id: string } }).data;
     ws.send(`423["job:submit",{"jobId":"${id}","batchId":"deep","tasks":[${deep}]}]`);
-    expect(await until(() => acks.get(3))).toMatchObject({
+    expect(await ack(acks, 3)).toMatchObject({
       ok: false,
       error: { code: 'TG_ERR_INVALID_REQUEST' },
     });
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${env.url}/healthz`)).status).toBe(200);
     ws.close();
   });
 
@@ -238,7 +227,7 @@ describe('a socket that stops reading', () => {
     for (let i = 0; i < 200; i++)
       await createJob(alice, { name: `listed-${'n'.repeat(150)}-${i}` });
     const { ws } = await rawSocket(keys.alice!);
-    const connected = server.io.sockets.sockets.size;
+    const connected = env.server.io.sockets.sockets.size;
     // Stop reading: the kernel buffers fill, then the server's queue would grow for ever.
     (ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const before = process.memoryUsage().rss;
@@ -246,7 +235,11 @@ describe('a socket that stops reading', () => {
     const flood = setInterval(() => {
       for (let i = 0; i < 50 && sent < 4000; i++) ws.send(`42${1000 + sent++}["jobs:list",{}]`);
     }, 5);
-    await until(() => (server.io.sockets.sockets.size < connected ? true : undefined), 30_000);
+    await until(() => env.server.io.sockets.sockets.size < connected, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      what: 'the flooding socket disconnected',
+    });
     clearInterval(flood);
     // Without the cap, 4,000 answers of ~150 KB would be ~600 MB queued for this socket.
     expect((process.memoryUsage().rss - before) / 1024 / 1024).toBeLessThan(150);

@@ -1,27 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BYTES_TAG } from '@tabgrid/protocol/bytes';
 import { WORKER_LIMITS, WorkerCloseCode } from '@tabgrid/protocol/worker';
 import type { AppOptions } from '../app.js';
-import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
 import { loadConfig } from '../config.js';
 import type { WorkerSocketOptions } from './worker-socket.js';
 import { NodeWorker } from '../testing/node-worker.js';
+import { tempDir } from '../testing/temp-dir.js';
+import { serversPerTest } from '../testing/vitest.js';
 
-const started: ListeningApp[] = [];
+const servers = serversPerTest();
 
 /** A listening server on a free port; closed after each test. */
 async function start(workerSocket?: WorkerSocketOptions, more: Partial<AppOptions> = {}) {
-  const listening = await listeningApp({ adminToken: 'test-token', workerSocket, ...more });
-  started.push(listening);
-  return { app: listening.server, wsUrl: listening.wsUrl, http: listening.base };
+  const env = await servers.start({ workerSocket, ...more });
+  return { app: env.server, wsUrl: env.wsUrl, http: env.url };
 }
-
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((listening) => listening.close()));
-});
 
 /** A worker that has said hello and been welcomed. */
 async function greeted(wsUrl: string): Promise<NodeWorker> {
@@ -165,9 +158,9 @@ describe('the worker socket, per address', () => {
   });
 
   it('takes its cap from TABGRID_MAX_WORKERS_PER_ADDRESS', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-config-'));
+    const dataDir = tempDir('tabgrid-config-');
     try {
-      const env = { TABGRID_DATA_DIR: dataDir, TABGRID_ADMIN_TOKEN: 'a-test-admin-token' };
+      const env = { TABGRID_DATA_DIR: dataDir.path, TABGRID_ADMIN_TOKEN: 'a-test-admin-token' };
       expect(loadConfig(env).maxWorkersPerAddress).toBeUndefined();
       const config = loadConfig({ ...env, TABGRID_MAX_WORKERS_PER_ADDRESS: '1' });
       expect(() => loadConfig({ ...env, TABGRID_MAX_WORKERS_PER_ADDRESS: '0' })).toThrow(
@@ -179,7 +172,7 @@ describe('the worker socket, per address', () => {
       await second.closed;
       expect(second.closeCode).toBe(WorkerCloseCode.TOO_MANY_SOCKETS);
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      dataDir.remove();
     }
   });
 

@@ -9,7 +9,7 @@ import type { AttackContext, AttackFamily, FamilyCheck } from './attack.js';
 import { HonestLoad, type JobCheck } from './honest-load.js';
 import { REST_FAMILIES } from './rest-attacks.js';
 import { SDK_FAMILIES } from './sdk-attacks.js';
-import { startServerProcess, type ServerExit, type ServerProcess } from './server-process.js';
+import { startServerProcess, type ServerExit, type ServerProcess } from '@tabgrid/server/testing';
 import { Tally, type Target } from './tally.js';
 import { VitalSigns, type BadReading, type VitalReport } from './vital-signs.js';
 import { WORKER_FAMILIES } from './worker-attacks.js';

@@ -7,7 +7,7 @@
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { Tabgrid, type Job } from '@tabgrid/sdk';
 import { Fleet } from '../fleet.js';
-import { checkExactlyOnce, type Seen } from '../testing/test-server.js';
+import { exactlyOnceReport, type SeenOutcome } from '@tabgrid/server/testing';
 import { sleep } from './attack.js';
 
 export interface JobCheck {
@@ -29,7 +29,7 @@ interface FedJob {
   job: Job;
   total: number;
   expected?: (index: number) => unknown;
-  outcomes: Seen[];
+  outcomes: SeenOutcome[];
   /** Indexes settled so far. */
   seen: Set<number>;
   done: Promise<void>;
@@ -205,7 +205,7 @@ export class HonestLoad {
       const finished = await Promise.race([fed.done.then(() => 'done' as const), deadline]);
       if (finished === 'timeout')
         fed.problem ??= `not finished within ${ms} ms of the attack's end`;
-      const c = checkExactlyOnce(fed.outcomes, fed.total, fed.expected as (i: number) => unknown);
+      const c = exactlyOnceReport(fed.total, fed.outcomes, fed.expected);
       let state: string;
       try {
         state = (await fed.job.status()).state;

@@ -1,18 +1,31 @@
 /**
- * The real server as a child process (`apps/server/dist/main.js`), so the fuzz suite sees it
- * from outside as an operator would: its RSS read from /proc, a crash seen as the process
- * exiting, its last output kept to say why.
+ * The built server (`dist/main.js`) as a child process on a free port, seen from outside as an
+ * operator sees it: its pid (RSS from /proc), a crash as the process exiting, its last output
+ * kept to say why. For tests that kill the server (crash recovery) or must not share its heap
+ * (the fuzz suite).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { tempDir } from './temp-dir.js';
+import { ADMIN_TOKEN } from './test-server.js';
 
 export interface ServerExit {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcessOptions {
+  adminToken?: string;
+  /** Before the script (e.g. `--max-old-space-size`). */
+  nodeArgs?: string[];
+  /** How long `/healthz` may take to answer after the spawn (default 20 s). */
+  readyTimeoutMs?: number;
+  /** A data dir to reuse (a restart); it is the caller's, never removed. Default: a fresh one. */
+  dataDir?: string;
+  /** The port to listen on (a restart on the same address); default: a free one. */
+  port?: number;
 }
 
 export interface ServerProcess {
@@ -20,21 +33,26 @@ export interface ServerProcess {
   port: number;
   /** http://127.0.0.1:PORT */
   url: string;
+  /** ws://127.0.0.1:PORT/ws/worker */
+  wsUrl: string;
   adminToken: string;
+  dataDir: string;
   /** Resolves when the process ends, however it ends. */
   exited: Promise<ServerExit>;
   /** The exit, once it happened. */
   exit: ServerExit | undefined;
   /** The last ~64 KB the process wrote to stdout and stderr (a crash's stack or `FATAL ERROR`). */
   output(): string;
-  /** Ends the process (SIGTERM, then SIGKILL after `graceMs`) and removes its data dir. */
+  /** Sends `signal` (default SIGKILL: a crash) and resolves once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<ServerExit>;
+  /** Ends the process (SIGTERM, then SIGKILL after `graceMs`) and removes a data dir it made. */
   stop(graceMs?: number): Promise<void>;
 }
 
 const OUTPUT_KEPT = 64 * 1024;
 
-/** A TCP port free right now on 127.0.0.1 (main.ts prints the configured port, so not 0). */
-function freePort(): Promise<number> {
+/** A TCP port free right now on 127.0.0.1 (main.ts listens where it is told, so not 0). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const { port } = probe.address() as { port: number };
@@ -44,22 +62,19 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Where the built server's entry point is (the fleet devDepends on @tabgrid/server). */
+/** The built server's entry point, found through the package's own exports map. */
 export function serverMainPath(): string {
-  const app = createRequire(import.meta.url).resolve('@tabgrid/server/app');
-  return join(dirname(app), 'main.js');
+  return join(dirname(createRequire(import.meta.url).resolve('@tabgrid/server/app')), 'main.js');
 }
 
-/**
- * Starts `node apps/server/dist/main.js` on a free port with a temporary data dir and resolves
- * once `/healthz` answers. `nodeArgs` go before the script (e.g. `--max-old-space-size`).
- */
+/** Starts `node dist/main.js` and resolves once `/healthz` answers. */
 export async function startServerProcess(
-  options: { adminToken?: string; nodeArgs?: string[]; readyTimeoutMs?: number } = {},
+  options: ServerProcessOptions = {},
 ): Promise<ServerProcess> {
-  const adminToken = options.adminToken ?? 'tg_fuzz_admin_token_0123456789abcdef';
-  const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-fuzz-'));
-  const port = await freePort();
+  const adminToken = options.adminToken ?? ADMIN_TOKEN;
+  const ownDir = options.dataDir === undefined ? tempDir('tabgrid-process-') : undefined;
+  const dataDir = options.dataDir ?? ownDir!.path;
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
     [...(options.nodeArgs ?? []), serverMainPath()],
@@ -84,7 +99,9 @@ export async function startServerProcess(
     pid: child.pid ?? -1,
     port,
     url: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}/ws/worker`,
     adminToken,
+    dataDir,
     exit: undefined,
     exited: new Promise<ServerExit>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -93,6 +110,10 @@ export async function startServerProcess(
       });
     }),
     output: () => output,
+    async kill(signal = 'SIGKILL') {
+      if (!handle.exit) child.kill(signal);
+      return handle.exited;
+    },
     async stop(graceMs = 5_000) {
       if (!handle.exit) {
         child.kill('SIGTERM');
@@ -100,12 +121,13 @@ export async function startServerProcess(
         await handle.exited;
         clearTimeout(cut);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      ownDir?.remove();
     },
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 20_000);
   for (;;) {
     if (handle.exit) {
+      ownDir?.remove();
       throw new Error(
         `The server exited while starting (${JSON.stringify(handle.exit)}):\n${output}`,
       );
@@ -119,6 +141,6 @@ export async function startServerProcess(
       await handle.stop();
       throw new Error(`The server did not answer /healthz within the start timeout:\n${output}`);
     }
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
