@@ -14,9 +14,9 @@ import {
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
 import { fromOpaqueOrigin } from '../job-code-policy.js';
-import type { Caller, Scheduler } from '../scheduler/scheduler.js';
-import { RateLimitedError, type AuthThrottle } from '../keys/auth-throttle.js';
-import type { KeyRing } from '../keys/key-ring.js';
+import type { Caller, Scheduler } from '../core/scheduler.js';
+import { RateLimitedError, type AuthThrottle } from '../auth/auth-throttle.js';
+import type { KeyRing } from '../auth/key-ring.js';
 import { MAX_SOCKET_ATTACHMENTS, MAX_SOCKET_MESSAGE_BYTES, checkSocketPayload } from './bounds.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
 

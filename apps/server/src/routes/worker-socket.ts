@@ -10,7 +10,7 @@ import {
 } from '@tabgrid/protocol/worker';
 import type { IncomingMessage } from 'node:http';
 import { fromOpaqueOrigin, opaqueOriginRefused } from '../job-code-policy.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Scheduler } from '../core/scheduler.js';
 
 /** A dead connection is noticed within two of these. */
 const HEARTBEAT_MS = 5_000;

@@ -14,7 +14,8 @@ import {
   type WorkerOutcome,
 } from '@tabgrid/protocol/worker';
 import { SqliteJobStore } from '../../store/sqlite-job-store.js';
-import { Scheduler, type Caller } from '../scheduler.js';
+import type { Caller } from '../../auth/caller.js';
+import { Scheduler } from '../scheduler.js';
 import type { SchedulerOptions } from '../scheduling-options.js';
 import type { WorkerSession } from '../worker-registry.js';
 

@@ -9,7 +9,8 @@ import {
   type TaskErrorType,
   type TaskFailure,
 } from '@tabgrid/protocol/jobs';
-import type { Role } from '@tabgrid/protocol/keys';
+import type { Caller } from '../auth/caller.js';
+export type { Caller } from '../auth/caller.js';
 import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
 import type { Settled } from './job-runtime.js';
 
@@ -26,20 +27,9 @@ import { Dispatcher } from './dispatcher.js';
 import { crashed, failedAttempts, pausedReason } from './failures.js';
 import { JobRuntime, type Lease } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
-import { FINISHED_POINTS } from './rate-series.js';
-import { StatsCollector } from './stats-collector.js';
+import { FINISHED_POINTS } from '../telemetry/rate-series.js';
+import { StatsCollector } from '../telemetry/stats-collector.js';
 import { WorkerRegistry } from './worker-registry.js';
-
-/** Who is asking: jobs belong to an owner; admins (and unscoped viewers) see every job. */
-export interface Caller {
-  /** The key's name (`admin` for the admin token). */
-  name: string;
-  /** Whose jobs the caller works on: its own name, or for a scoped viewer the client's. */
-  owner: string;
-
-  role: Role;
-  seesAll: boolean;
-}
 
 /** Distinct worker identities whose reports of sandbox tampering pause a job. */
 export const SANDBOX_FAULT_REPORTERS = 3;

@@ -7,9 +7,9 @@ import type {
   StoredTask,
 } from '../store/job-store.js';
 
-import { DurationHistogram } from './duration-histogram.js';
+import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { Quorum } from './quorum.js';
-import { RateSeries } from './rate-series.js';
+import { RateSeries } from '../telemetry/rate-series.js';
 
 import { TaskQueue } from './task-queue.js';
 

@@ -7,8 +7,9 @@ import type {
   WorkerStats,
 } from '@tabgrid/protocol/dashboard';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
-import type { JobRuntime } from './job-runtime.js';
-import type { Caller, Scheduler } from './scheduler.js';
+import type { Caller } from '../auth/caller.js';
+import type { JobRuntime } from '../core/job-runtime.js';
+import type { Scheduler } from '../core/scheduler.js';
 
 import { HISTORY_POINTS } from './rate-series.js';
 
