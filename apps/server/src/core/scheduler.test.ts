@@ -365,7 +365,7 @@ describe('Scheduler', () => {
     expect(a.session.inFlight + b.session.inFlight).toBeGreaterThan(0);
     await env.scheduler.cancelJob(admin, job.id);
     expect([a.session.inFlight, b.session.inFlight]).toEqual([0, 0]);
-    expect(a.session.openFrames.size + b.session.openFrames.size).toBe(0);
+    expect(a.session.leases.grants.size + b.session.leases.grants.size).toBe(0);
   });
 
   it("keeps each job's throughput series while it runs, for dashboards opened later", async () => {

@@ -1,0 +1,278 @@
+/**
+ * Every lease of the server, in one table: which connection holds which task, since when and
+ * until when. Nothing else keeps lease state; the dispatcher grants, settlement releases, the
+ * stall check and a disconnect take back, all through this table.
+ *
+ * Shaped for a store on another engine (several nodes on one PostgreSQL): a lease has an owner
+ * ({@link LeaseOwner}: node, then connection) and an expiry; leases are granted a frame at a
+ * time ({@link LeaseGrant}: one row, or one statement, per batch), an answer renews its frame,
+ * and {@link LeaseTable.takeBackExpired} is one query (`… WHERE expires_at < now RETURNING …`).
+ * This in-memory table is the single-node implementation: Maps, one object per lease, no
+ * closures per task.
+ */
+import type { StoredTask } from '../store/job-store.js';
+
+/** Who holds a lease: a server node, and one worker connection on it. */
+export interface LeaseOwner {
+  readonly node: string;
+  readonly connection: string;
+  /** The worker's identity beyond the connection (its address, usually; see WorkerSession). */
+  readonly identity: string;
+}
+
+/** Tasks of one job sent to one connection in one frame: leased, renewed and expired together. */
+export interface LeaseGrant {
+  readonly owner: LeaseOwner;
+  readonly jobId: string;
+  /** The connection's frame number (1, 2, …): a later frame answered means this one was seen. */
+  readonly frame: number;
+  readonly grantedAt: number;
+  /** Granted, or last answered, plus `ttlMs`: past it, an unanswered lease may be taken back. */
+  expiresAt: number;
+  readonly ttlMs: number;
+  /** Its leases not yet released. */
+  outstanding: number;
+  /** The connection holding it, and its count of the job's leases (no lookup on release). */
+  readonly holder: LeaseHolder;
+  readonly count: HeldCount;
+}
+
+/** One task out on one connection (a replica, when the job runs with redundancy). */
+export interface Lease {
+  readonly job: JobLeases;
+  readonly index: number;
+  readonly task: StoredTask;
+  readonly grant: LeaseGrant;
+  /** A replica of a redundancy job: several connections may hold one of the same task. */
+  readonly replica: boolean;
+  /** The task was a suspect (on a tab that crashed), dispatched alone. */
+  readonly suspect: boolean;
+}
+
+/** What one connection holds. */
+export class LeaseHolder {
+  /** Leases held right now. */
+  held = 0;
+  /** The same, per job. */
+  readonly byJob = new Map<string, HeldCount>();
+  /** Grants with leases outstanding, by frame. */
+  readonly grants = new Map<number, LeaseGrant>();
+  /** Frames granted so far. */
+  frames = 0;
+  /** The latest frame a lease of which was answered. */
+  answeredFrame = 0;
+  /** The suspect lease it holds: while it does, it gets nothing else. */
+  suspect: Lease | undefined;
+  /** `jobId\0index` of leases taken back from it while it was alive (rare). */
+  private readonly takenBack = new Set<string>();
+
+  constructor(readonly owner: LeaseOwner) {}
+
+  /** Leases of `jobId` held right now. */
+  holding(jobId: string): number {
+    return this.byJob.get(jobId)?.held ?? 0;
+  }
+
+  /** Records that a lease of this live connection was taken back: its late answer is stale. */
+  markTakenBack(jobId: string, index: number): void {
+    if (this.takenBack.size >= MAX_TAKEN_BACK) this.takenBack.clear();
+    this.takenBack.add(`${jobId}\u0000${index}`);
+  }
+
+  /** Whether it once held the task and had it taken back (then forgets it). */
+  hadTakenBack(jobId: string, index: number): boolean {
+    return this.takenBack.size > 0 && this.takenBack.delete(`${jobId}\u0000${index}`);
+  }
+}
+
+export interface HeldCount {
+  held: number;
+}
+
+/** Taken-back leases remembered per connection, to tell a late answer from a forged one. */
+const MAX_TAKEN_BACK = 10_000;
+
+/** The leases of one job. */
+export class JobLeases {
+  /** Exclusive leases (redundancy 1), by task index. */
+  readonly exclusive = new Map<number, Lease>();
+  /** Replicas (redundancy > 1), by connection id, then task index. */
+  readonly replicas = new Map<string, Map<number, Lease>>();
+  replicaCount = 0;
+
+  constructor(readonly jobId: string) {}
+
+  /** Leases out right now. */
+  get inFlight(): number {
+    return this.exclusive.size + this.replicaCount;
+  }
+
+  /** The lease `connection` holds on task `index`, if any. */
+  heldBy(index: number, connection: string): Lease | undefined {
+    const exclusive = this.exclusive.get(index);
+    if (exclusive) return exclusive.grant.owner.connection === connection ? exclusive : undefined;
+    return this.replicas.get(connection)?.get(index);
+  }
+}
+
+/** The in-memory table of one node. */
+export class LeaseTable {
+  private readonly holders = new Map<string, LeaseHolder>();
+  private readonly jobs = new Map<string, JobLeases>();
+
+  constructor(readonly node = 'local') {}
+
+  /** A connection joins; its leases are kept under `connection`. */
+  connect(connection: string, identity: string): LeaseHolder {
+    const holder = new LeaseHolder({ node: this.node, connection, identity });
+    this.holders.set(connection, holder);
+    return holder;
+  }
+
+  /** The connection is gone: every lease it held is released and returned (grant order). */
+  disconnect(holder: LeaseHolder): Lease[] {
+    this.holders.delete(holder.owner.connection);
+    const taken: Lease[] = [];
+    for (const job of this.jobs.values()) {
+      const replicas = job.replicas.get(holder.owner.connection);
+      if (replicas) for (const lease of replicas.values()) taken.push(lease);
+      for (const lease of job.exclusive.values()) {
+        if (lease.grant.owner === holder.owner) taken.push(lease);
+      }
+    }
+    for (const lease of taken) this.release(lease, false, 0);
+    return taken;
+  }
+
+  /** A job can have leases from now on. */
+  openJob(jobId: string): JobLeases {
+    let job = this.jobs.get(jobId);
+    if (!job) this.jobs.set(jobId, (job = new JobLeases(jobId)));
+    return job;
+  }
+
+  /** The job runs no more: its leases are released (answers to them count as duplicates). */
+  closeJob(job: JobLeases): void {
+    for (const lease of [...job.exclusive.values()]) this.release(lease, false, 0);
+    for (const leases of [...job.replicas.values()]) {
+      for (const lease of [...leases.values()]) this.release(lease, false, 0);
+    }
+    this.jobs.delete(job.jobId);
+    for (const holder of this.holders.values()) holder.byJob.delete(job.jobId);
+  }
+
+  /**
+   * Leases `tasks` of `job` to `holder` as one frame, until `now + ttlMs` (renewed by answers).
+   * Replicas: `replica` true. A suspect (exactly one task) makes the holder run it alone.
+   */
+  grant(
+    holder: LeaseHolder,
+    job: JobLeases,
+    tasks: StoredTask[],
+    now: number,
+    ttlMs: number,
+    kind: { replica: boolean; suspect: boolean },
+  ): LeaseGrant {
+    let count = holder.byJob.get(job.jobId);
+    if (!count) holder.byJob.set(job.jobId, (count = { held: 0 }));
+    const grant: LeaseGrant = {
+      owner: holder.owner,
+      jobId: job.jobId,
+      frame: ++holder.frames,
+      grantedAt: now,
+      expiresAt: now + ttlMs,
+      ttlMs,
+      outstanding: tasks.length,
+      holder,
+      count,
+    };
+    holder.grants.set(grant.frame, grant);
+    holder.held += tasks.length;
+    count.held += tasks.length;
+    let replicas: Map<number, Lease> | undefined;
+    if (kind.replica) {
+      replicas = job.replicas.get(holder.owner.connection);
+      if (!replicas)
+        job.replicas.set(holder.owner.connection, (replicas = new Map<number, Lease>()));
+      job.replicaCount += tasks.length;
+    }
+    for (const task of tasks) {
+      const lease: Lease = {
+        job,
+        index: task.index,
+        task,
+        grant,
+        replica: kind.replica,
+        suspect: kind.suspect,
+      };
+      if (replicas) replicas.set(task.index, lease);
+      else job.exclusive.set(task.index, lease);
+      if (kind.suspect) holder.suspect = lease;
+    }
+    return grant;
+  }
+
+  /** An answer came for a lease of `grant`: its other leases get another `ttlMs`. */
+  renew(grant: LeaseGrant, now: number): void {
+    grant.expiresAt = now + grant.ttlMs;
+    if (grant.holder.answeredFrame < grant.frame) grant.holder.answeredFrame = grant.frame;
+  }
+
+  /**
+   * Ends a lease: the task is no longer out. `answered`: its holder's outcome arrived (which
+   * renews its frame). The one place a release is written.
+   */
+  release(lease: Lease, answered: boolean, now: number): void {
+    const job = lease.job;
+    if (lease.replica) {
+      const replicas = job.replicas.get(lease.grant.owner.connection);
+      if (!replicas?.delete(lease.index)) return;
+      job.replicaCount--;
+      if (replicas.size === 0) job.replicas.delete(lease.grant.owner.connection);
+    } else if (job.exclusive.get(lease.index) === lease) {
+      job.exclusive.delete(lease.index);
+    } else return;
+    const grant = lease.grant;
+    const { holder, count } = grant;
+    if (answered) this.renew(grant, now);
+    if (--grant.outstanding <= 0) holder.grants.delete(grant.frame);
+    if (count.held > 0) {
+      count.held--;
+      holder.held--;
+    }
+    if (holder.suspect === lease) holder.suspect = undefined;
+  }
+
+  /**
+   * Takes back every lease whose grant expired (`expiresAt < now`) while its connection answered
+   * a later frame: it was swallowed. Returns them released; each is marked on its holder so a
+   * late answer counts as a duplicate, not a forgery. (A connection that answers nothing at all
+   * is closed by the stall check, and a disconnect takes its leases back.)
+   */
+  takeBackExpired(now: number): Lease[] {
+    let any = false;
+    for (const holder of this.holders.values()) {
+      for (const grant of holder.grants.values()) {
+        if (grant.expiresAt < now && holder.answeredFrame > grant.frame) any = true;
+      }
+    }
+    if (!any) return [];
+    const taken: Lease[] = [];
+    for (const job of this.jobs.values()) {
+      for (const lease of job.exclusive.values()) if (this.swallowed(lease, now)) taken.push(lease);
+      for (const leases of job.replicas.values()) {
+        for (const lease of leases.values()) if (this.swallowed(lease, now)) taken.push(lease);
+      }
+    }
+    for (const lease of taken) {
+      lease.grant.holder.markTakenBack(lease.job.jobId, lease.index);
+      this.release(lease, false, now);
+    }
+    return taken;
+  }
+
+  private swallowed(lease: Lease, now: number): boolean {
+    const grant = lease.grant;
+    return grant.expiresAt < now && grant.holder.answeredFrame > grant.frame;
+  }
+}
