@@ -22,11 +22,9 @@ import {
   type DeliveryStats,
   type SchedulerOptions,
 } from './scheduling-options.js';
+import { SandboxFaultReports } from './sandbox-faults.js';
 import { Settlement } from './settlement.js';
 import { WorkerRegistry } from './worker-registry.js';
-
-/** Distinct worker identities whose reports of sandbox tampering pause a job. */
-export const SANDBOX_FAULT_REPORTERS = 3;
 
 /** How a task nested too deep is refused (one object for every task of every batch). */
 const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
@@ -75,7 +73,7 @@ export class Scheduler implements JobDirectory {
       leases: this.leases,
       settlement: this.settlement,
       counters: this.counters,
-      faults: this,
+      faults: new SandboxFaultReports(store, this.counters, this.clock),
       clock: this.clock,
     });
     this.statsCollector = new StatsCollector(
@@ -351,32 +349,6 @@ export class Scheduler implements JobDirectory {
     const mine = [...this.jobs.values()].filter((job) => job.record.owner === caller.owner);
     await Promise.all(mine.map((job) => this.deleteJob(caller, job.record.id)));
     return mine.length;
-  }
-
-  // ---- faults ----------------------------------------------------------------------
-
-  /**
-   * A worker page caught `job`'s code tampering with its sandbox (its tasks there already failed
-   * as `SandboxViolation`). Tabs of {@link SANDBOX_FAULT_REPORTERS} distinct identities saying
-   * so pause the job: no single host can pause another tenant's job by claiming it.
-   */
-  sandboxFault(job: JobRuntime, identity: string, detail: string): void {
-    const record = job.record;
-    this.counters.count('sandboxFaults');
-    // A repeat from one identity, or any report once paused, adds nothing (and no log line: a
-    // worker may send these frames as fast as it likes).
-    if (record.paused || !job.runnable || job.faultReporters.has(identity)) return;
-    job.faultReporters.add(identity);
-    console.error(
-      `tabgrid: job ${record.id} (${record.name}): a worker page reports sandbox tampering: ${detail}`,
-    );
-    if (job.faultReporters.size < SANDBOX_FAULT_REPORTERS) return;
-    record.paused = `Paused: the worker pages of ${job.faultReporters.size} volunteers caught this job's code tampering with its sandbox (what each saw is in the server log: a worker's words are not shown here). Fix the program, then resume or cancel the job.`;
-    record.modified = this.clock.now();
-    console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
-    this.store.updateJob(record).catch((err: unknown) => {
-      console.error(`tabgrid: could not save the pause of job ${record.id}:`, err);
-    });
   }
 
   /**
