@@ -3,7 +3,6 @@ import type { WorkerOutcome } from '@tabgrid/protocol/worker';
 import { holdLimit } from './hold-limit.js';
 import { retryDelayMs } from './retry-backoff.js';
 import { FakeClock, seededRandom } from './testing/fake-clock.js';
-import { Scheduler } from './scheduler.js';
 import {
   admin,
   answer,
