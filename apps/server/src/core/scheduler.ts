@@ -4,7 +4,8 @@ import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { MAX_VALUE_DEPTH, checkDepth } from '@tabgrid/protocol/limits';
 import { JOB_DEFAULTS, type CreateJobRequest, type JobInfo } from '@tabgrid/protocol/jobs';
 import type { Caller } from '../auth/caller.js';
-import { LeaseTable } from '../leases/lease-table.js';
+import type { LeaseTable } from '../leases/lease-table.js';
+import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
 import type { JobCode, JobRecord, JobStore } from '../store/job-store.js';
 import { FINISHED_POINTS } from '../telemetry/rate-series.js';
 import { StatsCollector } from '../telemetry/stats-collector.js';
@@ -51,7 +52,7 @@ export class Scheduler implements JobDirectory {
     options: Omit<SchedulerOptions, 'store'>,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.leases = new LeaseTable();
+    this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
     this.settlement = new Settlement({

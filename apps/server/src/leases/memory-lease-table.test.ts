@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../core/testing/fake-clock.js';
-import { LeaseTable } from './lease-table.js';
+import { MemoryLeaseTable } from './memory-lease-table.js';
 
 const tasks = (...indexes: number[]) => indexes.map((index) => ({ index, input: `${index}` }));
 const EXCLUSIVE = { replica: false, suspect: false };
 const TTL = 16_000; // a job's timeout (1 s) plus the stall grace (15 s)
 
-describe('LeaseTable', () => {
+describe('MemoryLeaseTable', () => {
   it('grants a frame to an owner, counts it per connection and job, and releases each lease once', () => {
     const clock = new FakeClock();
-    const table = new LeaseTable('node-a');
+    const table = new MemoryLeaseTable('node-a');
     const holder = table.connect('w1', 'addr:1');
     const job = table.openJob('j1');
     const grant = table.grant(holder, job, tasks(0, 1, 2), clock.now(), TTL, EXCLUSIVE);
@@ -31,7 +31,7 @@ describe('LeaseTable', () => {
 
   it('an answer renews its frame; a frame past its expiry is taken back once a later frame was answered', () => {
     const clock = new FakeClock();
-    const table = new LeaseTable();
+    const table = new MemoryLeaseTable();
     const holder = table.connect('w1', 'w1');
     const job = table.openJob('j1');
     const first = table.grant(holder, job, tasks(0, 1), clock.now(), TTL, EXCLUSIVE);
@@ -53,7 +53,7 @@ describe('LeaseTable', () => {
 
   it('a frame nobody answered after is not taken back however old (the stall check closes such a worker)', () => {
     const clock = new FakeClock();
-    const table = new LeaseTable();
+    const table = new MemoryLeaseTable();
     const holder = table.connect('w1', 'w1');
     const job = table.openJob('j1');
     table.grant(holder, job, tasks(0), clock.now(), TTL, EXCLUSIVE);
@@ -64,7 +64,7 @@ describe('LeaseTable', () => {
 
   it('replicas: each connection holds its own; a disconnect and closing the job release everything', () => {
     const clock = new FakeClock();
-    const table = new LeaseTable();
+    const table = new MemoryLeaseTable();
     const a = table.connect('w1', 'addr:1');
     const b = table.connect('w2', 'addr:2');
     const job = table.openJob('j1');
@@ -79,7 +79,7 @@ describe('LeaseTable', () => {
   });
 
   it('a suspect makes its holder run it alone until it is released', () => {
-    const table = new LeaseTable();
+    const table = new MemoryLeaseTable();
     const holder = table.connect('w1', 'w1');
     const job = table.openJob('j1');
     table.grant(holder, job, tasks(4), 0, TTL, { replica: false, suspect: true });
