@@ -47,7 +47,9 @@ test('a tab closed mid-job: its tasks are handed to another tab within 2 s, not 
   // Within 2 s the server holds no lease of the closed tab any more: they are queued or running elsewhere.
   await expect
     .poll(
-      () => [...runtime().leases.values()].filter((l) => l.workerId === doomedWorker!.id).length,
+      () =>
+        [...runtime().leases.values()].filter((l) => l.grant.owner.connection === doomedWorker!.id)
+          .length,
       {
         timeout: 2_000,
         intervals: [50],

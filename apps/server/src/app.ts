@@ -10,14 +10,15 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { Server as SocketIoServer } from 'socket.io';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { workerPageCsp } from '@tabgrid/protocol/worker';
-import { Scheduler, type Caller } from './scheduler/scheduler.js';
-import type { SchedulingOptions } from './scheduler/scheduling-options.js';
+import type { Caller } from './auth/caller.js';
+import { Grid, type Clock, type RandomSource, type SchedulingOptions } from './core/grid.js';
+import type { Scheduler } from './core/scheduler.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
 import type { TrustProxy } from './config.js';
-import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './keys/auth-throttle.js';
-import { KeyRing } from './keys/key-ring.js';
-import { loadHashingKey } from './keys/secret-hash.js';
+import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './auth/auth-throttle.js';
+import { KeyRing } from './auth/key-ring.js';
+import { loadHashingKey } from './auth/secret-hash.js';
 import { MAX_JSON_BODY_BYTES } from './routes/bounds.js';
 import { authenticate, viewerCannotChange } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -64,6 +65,10 @@ export interface AppOptions {
   authThrottle?: AuthThrottleOptions;
   /** Scheduling tunables (redundancy across one address, crash limits); see SchedulingOptions. */
   scheduling?: SchedulingOptions;
+  /** Time and timers of the core (default the real clock); tests inject a fake one. */
+  clock?: Clock;
+  /** Random numbers in [0, 1) for the retry backoff's jitter (default Math.random). */
+  random?: RandomSource;
 }
 
 /** Default time for a whole request to arrive: a slow upload of hundreds of MB still fits. */
@@ -75,6 +80,8 @@ export const MAX_URL_LENGTH = 8 * 1024;
 
 export interface App {
   app: FastifyInstance;
+  grid: Grid;
+  /** The core behind the grid, for tests and diagnostics (routes use `grid`). */
   scheduler: Scheduler;
   io: SocketIoServer;
 }
@@ -89,7 +96,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const dataDir = options.dataDir ?? '.tabgrid';
   const store = options.store ?? new SqliteJobStore(dataDir);
   const keyStore = options.keyStore ?? new SqliteKeyStore(dataDir);
-  const scheduler = await Scheduler.open({ store, ...options.scheduling });
+  const grid = await Grid.open({
+    store,
+    ...options.scheduling,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+  });
   const keys = await KeyRing.open(
     keyStore,
     options.adminToken,
@@ -199,8 +211,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.get<{ Querystring: { reset?: string } }>('/healthz', (request) => {
     const health = {
       ok: true,
-      workers: scheduler.workers.size,
-      ...scheduler.stats,
+      ...grid.health(),
       eventLoopDelayMs: {
         p50: loopDelayMs(loopDelay.percentile(50)),
         p99: loopDelayMs(loopDelay.percentile(99)),
@@ -213,8 +224,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   await app.register(fastifyWebsocket, { options: workerSocketOptions });
-  workerSocketRoutes(app, scheduler, options.workerSocket);
-  jobRoutes(app, scheduler);
+  workerSocketRoutes(app, grid, options.workerSocket);
+  jobRoutes(app, grid);
   keyRoutes(app, keys);
   openApiRoutes(app);
   serveBuiltApp(
@@ -232,13 +243,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
 
   const fastifyUpgrades = app.server.listeners('upgrade');
-  const io = attachSdkSocket(app.server, scheduler, keys, throttle);
+  const io = attachSdkSocket(app.server, grid, keys, throttle);
   routeUpgrades(app, fastifyUpgrades);
 
   app.addHook('preClose', (done) => {
     loopDelay.disable();
 
-    scheduler.close();
+    grid.close();
     io.disconnectSockets(true);
     io.engine.close();
     done();
@@ -247,7 +258,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     await store.close();
     await keyStore.close();
   });
-  return { app, scheduler, io };
+  return { app, grid, scheduler: grid.scheduler, io };
 }
 
 /** The code for each 4xx status Fastify or node may answer with by themselves. */

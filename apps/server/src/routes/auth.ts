@@ -1,7 +1,7 @@
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type { AuthThrottle } from '../keys/auth-throttle.js';
-import type { KeyRing } from '../keys/key-ring.js';
-import type { Caller } from '../scheduler/scheduler.js';
+import type { AuthThrottle } from '../auth/auth-throttle.js';
+import type { KeyRing } from '../auth/key-ring.js';
+import type { Caller } from '../core/grid.js';
 
 /** The secret (and, for Basic, the key's name) from `Token`, `Bearer` or `Basic` authorization. */
 export function credentialsFromHeader(

@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
-import type { Caller, Scheduler } from '../scheduler/scheduler.js';
-import { toOutcome } from '../scheduler/outcome-streams.js';
+import { toOutcome, type Caller, type Grid } from '../core/grid.js';
 import { unauthorized } from './auth.js';
 import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
 import { MAX_JSON_BODY_BYTES } from './bounds.js';
@@ -54,7 +53,7 @@ function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string
 
 /** Uploads newline-delimited JSON (or a JSON array) in constant memory; a bad line stops it. */
 async function uploadTasks(
-  scheduler: Scheduler,
+  scheduler: Grid,
   request: FastifyRequest<IdParams>,
 ): Promise<{ count: number }> {
   const jobId = request.params.id;
@@ -129,7 +128,7 @@ async function uploadTasks(
 
 /** Streams settled outcomes as NDJSON: everything so far, or (`?stream`) live until the job is done. */
 async function streamOutcomes(
-  scheduler: Scheduler,
+  scheduler: Grid,
   request: FastifyRequest<OutcomeQuery>,
   reply: FastifyReply,
   kind: OutcomeKind,
@@ -157,7 +156,7 @@ async function streamOutcomes(
   if (!live) {
     try {
       for (let cursor = from; ;) {
-        const rows = await scheduler.store.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
+        const rows = await scheduler.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
         for (const row of rows) await writeLine(out, outcomeLine(toOutcome(row), kind, meta));
         if (rows.length < READ_PAGE) break;
         cursor = rows[rows.length - 1]!.seq;
@@ -174,9 +173,9 @@ async function streamOutcomes(
   const writer = new LiveNdjsonWriter(out);
   out.on('close', () => {
     writer.stop();
-    scheduler.streams.unsubscribe(id);
+    scheduler.unsubscribe(id);
   });
-  scheduler.streams.subscribe(id, job.record.id, kind, from, {
+  scheduler.subscribe(id, job.record.id, kind, from, {
     push: (items, ready) => {
       if (writer.write(items.map((item) => outcomeLine(item, kind, meta)))) ready();
       else out.once('drain', ready);
@@ -190,7 +189,7 @@ async function streamOutcomes(
 /** REST under /api/jobs: the SDK's operations over HTTP, and a CrowdProcess-compatible surface. */
 export function jobRoutes(
   app: FastifyInstance,
-  scheduler: Scheduler,
+  scheduler: Grid,
   uploads: UploadSlots = new UploadSlots(),
 ): void {
   app.get('/api/jobs', (request) => scheduler.listJobs(caller(request)).map(restView));

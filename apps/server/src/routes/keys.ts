@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeCreateKeyRequest, type WhoAmI } from '@tabgrid/protocol/keys';
-import type { KeyRing } from '../keys/key-ring.js';
+import type { KeyRing } from '../auth/key-ring.js';
 import { adminOnly } from './auth.js';
 import { jsonBody } from './json-body.js';
 

@@ -14,9 +14,9 @@ import {
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
 import { fromOpaqueOrigin } from '../job-code-policy.js';
-import type { Caller, Scheduler } from '../scheduler/scheduler.js';
-import { RateLimitedError, type AuthThrottle } from '../keys/auth-throttle.js';
-import type { KeyRing } from '../keys/key-ring.js';
+import type { Caller, Grid } from '../core/grid.js';
+import { RateLimitedError, type AuthThrottle } from '../auth/auth-throttle.js';
+import type { KeyRing } from '../auth/key-ring.js';
 import { MAX_SOCKET_ATTACHMENTS, MAX_SOCKET_MESSAGE_BYTES, checkSocketPayload } from './bounds.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
 
@@ -104,7 +104,7 @@ function failure(err: unknown): Ack<never> {
  * socket id, the function that stops that socket's dashboard feed.
  */
 function handlers(
-  scheduler: Scheduler,
+  scheduler: Grid,
   dashboardFeeds: Map<string, () => void>,
 ): { [E in SdkRequestName]: Handler<E> } {
   return {
@@ -134,7 +134,7 @@ function handlers(
       }
       subscriptions.add(req.subscriptionId);
       const id = `${socket.id}:${req.subscriptionId}`;
-      scheduler.streams.subscribe(id, req.jobId, req.kind, req.from, {
+      scheduler.subscribe(id, req.jobId, req.kind, req.from, {
         push: (items, ready) =>
           socket.emit(
             'job:outcomes',
@@ -153,18 +153,18 @@ function handlers(
     },
     'job:unsubscribe': (_caller, req, socket) => {
       socket.data.subscriptions.delete(req.subscriptionId);
-      scheduler.streams.unsubscribe(`${socket.id}:${req.subscriptionId}`);
+      scheduler.unsubscribe(`${socket.id}:${req.subscriptionId}`);
       return { unsubscribed: true };
     },
     'dashboard:subscribe': (caller, req, socket) => {
       const job = req.jobId ? scheduler.job(caller, req.jobId) : undefined;
       dashboardFeeds.get(socket.id)?.();
       let sending = false;
-      const stop = scheduler.statsCollector.onTick(() => {
+      const stop = scheduler.onTick(() => {
         // A slow client skips ticks instead of queueing them.
         if (sending || socket.data.queued() > 0) return;
         sending = true;
-        scheduler.statsCollector.snapshot(caller, req.jobId).then(
+        scheduler.snapshot(caller, req.jobId).then(
           (stats) => {
             socket.emit('dashboard:stats', stats);
             sending = false;
@@ -179,7 +179,7 @@ function handlers(
         stop();
         dashboardFeeds.delete(socket.id);
       });
-      return scheduler.statsCollector.history(job);
+      return scheduler.history(job);
     },
     'dashboard:unsubscribe': (_caller, _req, socket) => {
       dashboardFeeds.get(socket.id)?.();
@@ -194,7 +194,7 @@ function handlers(
  */
 export function attachSdkSocket(
   httpServer: HttpServer,
-  scheduler: Scheduler,
+  scheduler: Grid,
   keys: KeyRing,
   throttle: AuthThrottle,
 ): Server {
@@ -268,7 +268,7 @@ export function attachSdkSocket(
     socket.on('disconnect', () => {
       dashboardFeeds.get(socket.id)?.();
       for (const id of socket.data.subscriptions) {
-        scheduler.streams.unsubscribe(`${socket.id}:${id}`);
+        scheduler.unsubscribe(`${socket.id}:${id}`);
       }
     });
   });

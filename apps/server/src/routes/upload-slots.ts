@@ -1,4 +1,4 @@
-import { RateLimitedError } from '../keys/auth-throttle.js';
+import { RateLimitedError } from '../auth/auth-throttle.js';
 
 /** Uploads one key may run at once (four 60 MB JSON arrays at once used to reach the heap limit). */
 export const UPLOADS_PER_KEY = 2;

@@ -85,7 +85,7 @@ describe('forged outcomes (item 2)', () => {
     await settle();
     const runtime = env.scheduler.job(admin, job.id);
     expect(runtime.info()).toMatchObject({ finished: 0, inFlight: 1 });
-    expect(runtime.leases.get(b.tasks()[0]!.index)?.workerId).toBe(b.session.id);
+    expect(runtime.leases.get(b.tasks()[0]!.index)?.grant.owner.connection).toBe(b.session.id);
     expect(env.scheduler.stats.forged).toBe(4);
   });
 

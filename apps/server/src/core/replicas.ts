@@ -4,29 +4,26 @@
  */
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
+import type { Lease } from '../leases/lease-table.js';
 import type { StoredTask } from '../store/job-store.js';
 import type { JobRuntime, Settled } from './job-runtime.js';
-import { canonicalJson, type Quorum, type ReplicaHold } from './quorum.js';
-import type { Scheduler } from './scheduler.js';
-import type { WorkerSession } from './worker-registry.js';
+import { canonicalJson, type Quorum } from './quorum.js';
+import type { Settlement } from './settlement.js';
 import { unstorableResult } from './failures.js';
 
-export { MAX_STRIKES } from './worker-registry.js';
-
-/** Takes up to `n` tasks of `job` for `worker`, never one its identity already ran; `hold` says when. */
+/** Takes up to `n` tasks of `job` for a worker of `identity`, never one that identity already ran. */
 export function takeReplicas(
   job: JobRuntime,
   quorum: Quorum,
-  worker: WorkerSession,
+  identity: string,
   n: number,
-  hold: ReplicaHold,
 ): StoredTask[] {
   const queue = job.queue!;
-  const taken = queue.take(n, (task) => !quorum.canRun(task.index, worker.identity));
+  const taken = queue.take(n, (task) => !quorum.canRun(task.index, identity));
   const out: StoredTask[] = [];
   for (const task of taken) {
     if (!quorum.wanted(task.index)) continue; // enough replicas already out
-    if (quorum.dispatched(task, worker.id, hold)) queue.requeue(task);
+    if (quorum.dispatched(task, identity)) queue.requeue(task);
     out.push(task);
   }
   return out;
@@ -52,32 +49,29 @@ function replicaAnswer(index: number, item: WorkerOutcome): { canonical: string;
 }
 
 /**
- * Counts one replica's outcome; returns the task's settled outcome once it is decided, or
- * 'forged' when this connection holds no replica of the task (nothing changes then).
+ * Counts the outcome of replica `lease` (its holder answered it); returns the task's settled
+ * outcome once it is decided. `strike` is told each identity whose answer lost to the quorum.
  */
 export function acceptReplica(
-  scheduler: Scheduler,
+  settlement: Settlement,
   job: JobRuntime,
   quorum: Quorum,
-  worker: WorkerSession,
+  lease: Lease,
   item: WorkerOutcome,
-): Settled | undefined | 'forged' {
-  if (!quorum.holds(item.index, worker.id)) return 'forged';
+  strike: (identity: string) => void,
+): Settled | undefined {
   // Encoded before the replica is released: an answer that cannot be stored is still an answer.
   const timedOut = !item.ok && item.error.timedOut === true;
   const answer = timedOut ? undefined : replicaAnswer(item.index, item);
-  const hold = quorum.release(item.index, worker.id)!;
-  worker.drop(job.record.id);
-  worker.closeLease(hold.frame, true, Date.now());
-  if (!answer) return loseReplica(scheduler, job, quorum, hold.identity, item.index, 'timeout');
+  settlement.release(lease, true);
+  const identity = lease.grant.owner.identity;
+  if (!answer) return settlement.loseReplica(job, identity, item.index, 'timeout');
   const ok = item.ok && !answer.canonical.startsWith('error:');
-  const result = quorum.vote(item.index, hold.identity, answer.canonical, ok, answer.payload);
+  const result = quorum.vote(item.index, identity, answer.canonical, ok, answer.payload);
   if (result.kind !== 'accepted' && result.firstDisagreement) job.record.disagreements++;
   switch (result.kind) {
     case 'accepted':
-      for (const liar of result.liars) {
-        if (scheduler.workers.strike(liar)) scheduler.stats.excludedWorkers++;
-      }
+      for (const liar of result.liars) strike(liar);
       return { index: item.index, ok: result.ok, payload: result.payload };
     case 'exhausted': {
       const failure: TaskFailure = {
@@ -96,27 +90,4 @@ export function acceptReplica(
     case 'waiting':
       return undefined;
   }
-}
-
-/** A replica will not answer: run it elsewhere, or settle it once losses reach the limit. */
-export function loseReplica(
-  scheduler: Scheduler,
-  job: JobRuntime,
-  quorum: Quorum,
-  identity: string,
-  index: number,
-  type: 'lost' | 'timeout',
-): Settled | undefined {
-  const task = quorum.lost(index, identity, job.record.maxAttempts * job.record.maxReplicas);
-  if (task) {
-    job.queue?.requeue(task);
-    return undefined;
-  }
-  const failure: TaskFailure = {
-    name: type === 'timeout' ? 'TimeoutError' : 'LostError',
-    message: `Task ${index}: its replicas were ${type === 'timeout' ? 'timed out' : 'lost'} too many times.`,
-    stack: '',
-    type,
-  };
-  return { index, ok: false, payload: JSON.stringify(failure) };
 }

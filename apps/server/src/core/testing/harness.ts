@@ -1,7 +1,7 @@
 /**
- * The scheduler under test, on a real SQLite store in a temp dir, with worker links that record
+ * The scheduler under test, on a store made by {@link openStore}, with worker links that record
  * the frames they are sent: the scheduler never knows the difference. One harness for every
- * scheduler test file (`useHarness()` in a describe or at the top level).
+ * core test file (`useHarness()` in a describe or at the top level).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,16 +13,28 @@ import {
   type ServerToWorker,
   type WorkerOutcome,
 } from '@tabgrid/protocol/worker';
+import type { JobStore } from '../../store/job-store.js';
 import { SqliteJobStore } from '../../store/sqlite-job-store.js';
-import { Scheduler, type Caller } from '../scheduler.js';
+import type { Caller } from '../../auth/caller.js';
+import { Scheduler } from '../scheduler.js';
 import type { SchedulerOptions } from '../scheduling-options.js';
 import type { WorkerSession } from '../worker-registry.js';
 
 export const admin: Caller = { name: 'admin', owner: 'admin', role: 'admin', seesAll: true };
 
+/**
+ * The store every core test runs on: the one place that names it. `previous`: the store of the
+ * scheduler being restarted (its data must survive the restart).
+ * With MemoryJobStore (h/store): `return previous ?? new MemoryJobStore();`
+ */
+export async function openStore(dir: string, previous?: JobStore): Promise<JobStore> {
+  await previous?.close();
+  return new SqliteJobStore(dir);
+}
+
 export interface Harness {
   dir: string;
-  store: SqliteJobStore;
+  store: JobStore;
   scheduler: Scheduler;
 }
 
@@ -33,7 +45,7 @@ export const env = {} as Harness;
 export function useHarness(options: Omit<SchedulerOptions, 'store'> = {}): Harness {
   beforeEach(async () => {
     env.dir = mkdtempSync(join(tmpdir(), 'tabgrid-sched-'));
-    env.store = new SqliteJobStore(env.dir);
+    env.store = await openStore(env.dir);
     env.scheduler = await Scheduler.open({ store: env.store, ...options });
   });
   afterEach(async () => {
@@ -43,6 +55,14 @@ export function useHarness(options: Omit<SchedulerOptions, 'store'> = {}): Harne
     rmSync(env.dir, { recursive: true, force: true });
   });
   return env;
+}
+
+/** Restarts the scheduler and its store (what was durable stays), with `options`. */
+export async function restart(options: Omit<SchedulerOptions, 'store'> = {}): Promise<Scheduler> {
+  env.scheduler.close();
+  env.store = await openStore(env.dir, env.store);
+  env.scheduler = await Scheduler.open({ store: env.store, ...options });
+  return env.scheduler;
 }
 
 /** Reopens the scheduler on the same store (a restart), with `options`. */

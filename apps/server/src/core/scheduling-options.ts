@@ -1,4 +1,5 @@
 import type { JobStore } from '../store/job-store.js';
+import type { Clock, RandomSource } from './clock.js';
 
 /** Tunables of scheduling that an operator may change (AppOptions.scheduling). */
 export interface SchedulingOptions {
@@ -21,8 +22,10 @@ export interface SchedulingOptions {
 
 export interface SchedulerOptions extends SchedulingOptions {
   store: JobStore;
-  /** Random numbers in [0, 1) for the retry backoff's jitter (tests inject their own). */
-  random?: () => number;
+  /** Random numbers in [0, 1) for the retry backoff's jitter (tests inject a seeded one). */
+  random?: RandomSource;
+  /** Time and timers (retry backoff, lease expiry, stall checks, stats ticks); default the real clock. */
+  clock?: Clock;
 }
 
 /** Counters for operators: outcomes that arrived but were not used. */

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
-import { SqliteJobStore } from '../store/sqlite-job-store.js';
 import { holdLimit } from './hold-limit.js';
-import { Scheduler } from './scheduler.js';
+import { retryDelayMs } from './retry-backoff.js';
+import { FakeClock, seededRandom } from './testing/fake-clock.js';
 import {
   admin,
   answer,
@@ -10,6 +10,7 @@ import {
   env,
   ok,
   reopen,
+  restart,
   settle,
   timeFirstTasks,
   useHarness,
@@ -159,7 +160,10 @@ describe('Scheduler', () => {
     expect(JSON.parse(row!.payload)).toMatchObject({ type: 'timeout', name: 'TimeoutError' });
   });
 
-  it('retryErrors: a task that always throws runs exactly 1 + n times, without delaying the others', async () => {
+  it('retryErrors: a task that always throws runs exactly 1 + n times, each after its backoff, without delaying the others (fake clock)', async () => {
+    const clock = new FakeClock();
+    await reopen({ clock, random: seededRandom(7) });
+    const draws = seededRandom(7); // the same draws, to know the delays the scheduler must choose
     const job = await env.scheduler.createJob(admin, {
       program: 'function Run(d){return d}',
       retryErrors: 2,
@@ -169,9 +173,7 @@ describe('Scheduler', () => {
     const w = connect(100);
     let answered = 0;
     let poisonRuns = 0;
-    const startedAt = Date.now();
-    let othersDoneAt = 0;
-    while (env.scheduler.job(admin, job.id).info().state !== 'done') {
+    const answerAll = async () => {
       await settle();
       const fresh = w.tasks().slice(answered);
       answered += fresh.length;
@@ -190,14 +192,69 @@ describe('Scheduler', () => {
             : { jobId: t.jobId, index: t.index, ms: 1, ok: true as const, value: t.input },
         ),
       );
-      if (!othersDoneAt && env.scheduler.job(admin, job.id).info().finished === 9)
-        othersDoneAt = Date.now();
-      await new Promise((r) => setTimeout(r, 5));
+      await settle();
+    };
+    // Not held behind the poison task's backoff: the others settle with no time passing.
+    for (let i = 0; i < 5 && env.scheduler.job(admin, job.id).info().finished < 9; i++) {
+      await answerAll();
     }
-    expect(poisonRuns).toBe(3);
-    expect(othersDoneAt - startedAt).toBeLessThan(100); // not held behind the poison task's backoff
+    expect(env.scheduler.job(admin, job.id).info().finished).toBe(9);
+    for (const retry of [0, 1]) {
+      const delay = retryDelayMs(retry, draws());
+      expect(clock.pendingTimeouts()).toEqual([delay]);
+      clock.advance(Math.floor(delay) - 1);
+      await settle();
+      expect(w.tasks()).toHaveLength(answered); // not yet dispatched again
+      clock.advance(2);
+      await answerAll();
+      expect(poisonRuns).toBe(retry + 2);
+    }
+    expect(clock.pendingTimeouts()).toEqual([]); // the 3rd error is final
+    expect(env.scheduler.job(admin, job.id).info().state).toBe('done');
     const [row] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
     expect(JSON.parse(row!.payload)).toMatchObject({ message: 'poison', type: 'program' });
+  });
+
+  it('retry backoff on the clock: exponential from 100 ms, jittered ×0.5–1.5 by the random source, capped at 30 s', async () => {
+    const clock = new FakeClock();
+    await reopen({ clock, random: seededRandom(42) });
+    const draws = seededRandom(42);
+    const retries = 12;
+    const job = await env.scheduler.createJob(admin, {
+      program: 'function Run(d){return d}',
+      retryErrors: retries,
+    });
+    await env.scheduler.submit(admin, job.id, 'b1', ['x']);
+    await env.scheduler.closeJob(admin, job.id);
+    const w = connect(10);
+    const chosen: number[] = [];
+    for (let n = 0; n < retries; n++) {
+      await settle();
+      const [task] = w.tasks().slice(n);
+      expect(task?.index).toBe(0);
+      answer(w.session, [
+        {
+          jobId: job.id,
+          index: 0,
+          ms: 1,
+          ok: false,
+          error: { name: 'E', message: 'x', stack: '' },
+        },
+      ]);
+      const [delay] = clock.pendingTimeouts();
+      chosen.push(delay!);
+      clock.advance(delay!);
+    }
+    const expected = chosen.map((_, n) => Math.min(30_000, 100 * 2 ** n) * (0.5 + draws()));
+    expect(chosen).toEqual(expected);
+    // Exponential below the cap, each within ×0.5–1.5 of its base; past the cap, within 15–45 s.
+    chosen.forEach((delay, n) => {
+      const base = Math.min(30_000, 100 * 2 ** n);
+      expect(delay).toBeGreaterThanOrEqual(base * 0.5);
+      expect(delay).toBeLessThan(base * 1.5);
+    });
+    expect(Math.max(...chosen)).toBeLessThan(45_000);
+    expect(new Set(chosen.map((d, n) => d / Math.min(30_000, 100 * 2 ** n))).size).toBe(retries); // jittered
   });
 
   it('redundancy 2 with one liar among honest workers: every accepted result is right, the liar is excluded', async () => {
@@ -365,7 +422,7 @@ describe('Scheduler', () => {
     expect(a.session.inFlight + b.session.inFlight).toBeGreaterThan(0);
     await env.scheduler.cancelJob(admin, job.id);
     expect([a.session.inFlight, b.session.inFlight]).toEqual([0, 0]);
-    expect(a.session.openFrames.size + b.session.openFrames.size).toBe(0);
+    expect(a.session.leases.grants.size + b.session.leases.grants.size).toBe(0);
   });
 
   it("keeps each job's throughput series while it runs, for dashboards opened later", async () => {
@@ -484,10 +541,7 @@ describe('Scheduler', () => {
     await settle();
     answer(w.session, [{ jobId: job.id, index: 1, ms: 1, ok: true, value: 11 }]);
     await settle();
-    env.scheduler.close();
-    await env.store.close();
-    env.store = new SqliteJobStore(env.dir);
-    env.scheduler = await Scheduler.open({ store: env.store });
+    await restart();
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({
       finished: 1,
       total: 3,

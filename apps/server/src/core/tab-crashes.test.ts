@@ -38,7 +38,9 @@ async function runWithPoison(
     const held = w
       .tasks()
       .filter(
-        (t) => env.scheduler.job(admin, jobId).leases.get(t.index)?.workerId === w!.session.id,
+        (t) =>
+          env.scheduler.job(admin, jobId).leases.get(t.index)?.grant.owner.connection ===
+          w!.session.id,
       );
     if (held.some((t) => poison.has(t.index))) {
       env.scheduler.dispatcher.disconnect(w.session); // the tab is gone, with all it held

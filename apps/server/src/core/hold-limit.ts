@@ -52,7 +52,9 @@ export function holdLimit(job: JobRuntime, threads: number): number {
 
 /** Room `worker` has for more tasks of `job` right now. */
 export function room(job: JobRuntime, worker: WorkerSession, share: JobShare): number {
-  return Math.min(holdLimit(job, worker.threads), share.window) - share.held;
+  return (
+    Math.min(holdLimit(job, worker.threads), share.window) - worker.leases.holding(job.record.id)
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { JobLeases } from '../leases/lease-table.js';
 import type { StoredTask } from '../store/job-store.js';
 
 /** JSON with object keys sorted, so that equal values are equal text. */
@@ -41,13 +42,6 @@ class ReplicaSet {
   }
 }
 
-/** A replica out on a worker: the frame it went in, when (epoch ms), and the worker's identity. */
-export interface ReplicaHold {
-  frame: number;
-  at: number;
-  identity: string;
-}
-
 export type VoteResult =
   | { kind: 'accepted'; ok: boolean; payload: string; liars: string[] }
   | { kind: 'exhausted' }
@@ -62,19 +56,17 @@ export type VoteResult =
  */
 export class Quorum {
   private readonly sets = new Map<number, ReplicaSet>();
-  /** Tasks out on each worker right now, by index. */
-  private readonly held = new Map<string, Map<number, ReplicaHold>>();
 
   constructor(
     private readonly k: number,
     private readonly maxReplicas: number,
+    /** The job's leases (read only here: the lease table holds the replicas out). */
+    private readonly leases: JobLeases,
   ) {}
 
   /** Replicas running now (the job's in-flight count). */
   get inFlight(): number {
-    let n = 0;
-    for (const tasks of this.held.values()) n += tasks.size;
-    return n;
+    return this.leases.replicaCount;
   }
 
   /** Whether a worker of `identity` may run this task (no worker of it has run or holds it). */
@@ -84,7 +76,7 @@ export class Quorum {
 
   /** Whether connection `workerId` holds a replica of the task right now. */
   holds(index: number, workerId: string): boolean {
-    return this.held.get(workerId)?.has(index) ?? false;
+    return this.leases.replicas.get(workerId)?.has(index) ?? false;
   }
 
   /** Whether the task still needs another replica dispatched. */
@@ -93,48 +85,12 @@ export class Quorum {
     return !set || set.workers.size < set.needed;
   }
 
-  /** Records a dispatch; true when the task needs yet another replica (queue it again). */
-  dispatched(task: StoredTask, workerId: string, hold: ReplicaHold): boolean {
+  /** Records a dispatch to `identity`; true when the task needs yet another replica (queue it again). */
+  dispatched(task: StoredTask, identity: string): boolean {
     let set = this.sets.get(task.index);
     if (!set) this.sets.set(task.index, (set = new ReplicaSet(task, this.k)));
-    set.workers.add(hold.identity);
-    this.holdings(workerId).set(task.index, hold);
+    set.workers.add(identity);
     return set.workers.size < set.needed;
-  }
-
-  /** Takes a replica back from a worker; undefined if the worker did not hold it (a duplicate). */
-  release(index: number, workerId: string): ReplicaHold | undefined {
-    const tasks = this.held.get(workerId);
-    const hold = tasks?.get(index);
-    tasks?.delete(index);
-    return hold;
-  }
-
-  /** Everything `workerId` holds (it disconnected). */
-  releaseAll(workerId: string): number[] {
-    const tasks = [...(this.held.get(workerId)?.keys() ?? [])];
-    this.held.delete(workerId);
-    return tasks;
-  }
-
-  /** Replicas held by connection `workerId` right now. */
-  heldBy(workerId: string): number {
-    return this.held.get(workerId)?.size ?? 0;
-  }
-
-  /** Takes back the replicas `swallowed` picks (see the dispatcher's safety nets). */
-  releaseWhere(
-    swallowed: (workerId: string, hold: ReplicaHold) => boolean,
-  ): { workerId: string; index: number; hold: ReplicaHold }[] {
-    const taken: { workerId: string; index: number; hold: ReplicaHold }[] = [];
-    for (const [workerId, tasks] of this.held) {
-      for (const [index, hold] of tasks) {
-        if (!swallowed(workerId, hold)) continue;
-        tasks.delete(index);
-        taken.push({ workerId, index, hold });
-      }
-    }
-    return taken;
   }
 
   /**
@@ -189,11 +145,5 @@ export class Quorum {
     }
     set.needed = Math.max(set.needed, set.workers.size + 1);
     return { kind: 'more', firstDisagreement };
-  }
-
-  private holdings(workerId: string): Map<number, ReplicaHold> {
-    let tasks = this.held.get(workerId);
-    if (!tasks) this.held.set(workerId, (tasks = new Map<number, ReplicaHold>()));
-    return tasks;
   }
 }

@@ -1,3 +1,4 @@
+import type { TimerHandle } from './clock.js';
 import type { JobInfo, Outcome, TaskFailure } from '@tabgrid/protocol/jobs';
 import type {
   JobCode,
@@ -7,9 +8,9 @@ import type {
   StoredTask,
 } from '../store/job-store.js';
 
-import { DurationHistogram } from './duration-histogram.js';
+import { JobLeases, type Lease } from '../leases/lease-table.js';
+import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { Quorum } from './quorum.js';
-import { RateSeries } from './rate-series.js';
 
 import { TaskQueue } from './task-queue.js';
 
@@ -18,18 +19,6 @@ const RECENT_MAX = 20_000;
 
 /** An outcome about to be stored; `value` is the parsed result when the caller has it. */
 export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
-
-/** A task out on a worker. */
-export interface Lease {
-  task: StoredTask;
-  workerId: string;
-  /** The worker's dispatch frame number (see WorkerSession.frames). */
-  frame: number;
-  /** When it was dispatched (epoch ms). */
-  at: number;
-  /** It was a suspect (see JobRuntime.suspects), dispatched alone. */
-  suspect: boolean;
-}
 
 /**
  * A job as the scheduler holds it: the durable record plus, while the job can still run
@@ -40,7 +29,8 @@ export class JobRuntime {
   queue: TaskQueue | undefined;
   /** Replica bookkeeping when the job runs with `redundancy` > 1. */
   quorum: Quorum | undefined;
-  readonly leases = new Map<number, Lease>();
+  /** Its leases: the lease table's entry for this job (the table changes it, nobody else). */
+  readonly held: JobLeases;
   /** Failed attempts (lost or timed out) of tasks that have not settled yet. */
   readonly attempts = new Map<number, number>();
   /** Retries already granted to tasks whose Run threw (`retryErrors`). */
@@ -64,14 +54,9 @@ export class JobRuntime {
   /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */
   cancelling = false;
   /** Backoff timers of tasks waiting to be retried. */
-  readonly retryTimers = new Set<NodeJS.Timeout>();
+  readonly retryTimers = new Set<TimerHandle>();
   /** Per-task compute times since the server started (the dashboard's histogram). */
   readonly durations = new DurationHistogram();
-  /** Settled count at the last stats tick, for tasks/s. */
-  settledAtTick: number;
-  tasksPerSecond = 0;
-  /** tasks/s at each stats tick while the job runs (the dashboard's job chart). */
-  readonly rates = new RateSeries();
   /** The latest durable outcomes, in seq order (seqs `recentFirstSeq` …). */
   recent: Outcome[] = [];
   /** Highest seq known durable; streams never read past it. */
@@ -85,18 +70,24 @@ export class JobRuntime {
     public record: JobRecord,
     store: JobStore,
     code?: JobCode,
+    leases?: JobLeases,
   ) {
     // A record stored before reports were clamped may hold Infinity (read back as null).
     if (!Number.isFinite(record.computeMs)) record.computeMs = 0;
     this.durableSeq = record.lastSeq;
-    this.settledAtTick = record.finished + record.failed;
     this.nextIndex = record.total;
+    this.held = leases ?? new JobLeases(record.id);
     if (code && this.runnable) {
       this.code = code;
       this.queue = new TaskQueue(store, record.id, record.total);
       if ((record.redundancy ?? 1) > 1)
-        this.quorum = new Quorum(record.redundancy, record.maxReplicas);
+        this.quorum = new Quorum(record.redundancy, record.maxReplicas, this.held);
     }
+  }
+
+  /** Exclusive leases by task index (read-only: the lease table owns them). */
+  get leases(): ReadonlyMap<number, Lease> {
+    return this.held.exclusive;
   }
 
   get runnable(): boolean {
@@ -166,23 +157,22 @@ export class JobRuntime {
     if (this.recent.length > RECENT_MAX) this.recent = this.recent.slice(-RECENT_MAX / 2);
   }
 
-  /** Drops everything that only a runnable job needs. */
+  /** Drops everything that only a runnable job needs (its leases were released first). */
   retire(): void {
     this.code = undefined;
     this.queue = undefined;
     this.quorum = undefined;
-    this.leases.clear();
     this.suspects.clear();
     this.crashedOn.clear();
     this.attempts.clear();
     this.errorRetries.clear();
-    for (const timer of this.retryTimers) clearTimeout(timer);
+    for (const timer of this.retryTimers) timer.cancel();
     this.retryTimers.clear();
   }
 
   info(): JobInfo {
     const r = this.record;
-    const inFlight = this.leases.size + (this.quorum?.inFlight ?? 0);
+    const inFlight = this.held.inFlight;
     const settled = r.finished + r.failed;
     return {
       id: r.id,

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { ApiKeyInfo, CreateKeyRequest, CreatedKey } from '@tabgrid/protocol/keys';
-import type { Caller } from '../scheduler/scheduler.js';
+import type { Caller } from './caller.js';
 import type { KeyStore, StoredKey } from '../store/key-store.js';
 
 /** The admin token's name for Basic auth and job ownership. */

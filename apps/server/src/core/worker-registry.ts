@@ -1,3 +1,5 @@
+import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
+
 /**
  * The scheduler's view of a connected worker (one browser tab, or one simulated worker).
  * Transport-agnostic: the route that owns the socket supplies `send` and `close`.
@@ -11,10 +13,8 @@ export interface WorkerLink {
   address?: string;
 }
 
-/** What one worker holds of one job, and how much it has earned the right to hold. */
+/** How much of one job one worker has earned the right to hold (what it holds: its leases). */
 export interface JobShare {
-  /** Tasks (or replicas) of the job leased to this worker right now. */
-  held: number;
   /**
    * Most tasks of the job it may hold: starts small and grows with every outcome it returns for
    * its own leases (like TCP's slow start), halves on every hand-back. Nothing the worker claims (threads,
@@ -27,20 +27,13 @@ export interface JobShare {
 export const MAX_STRIKES = 3;
 /** Identities with strikes kept (oldest forgotten first), so strikes cannot grow memory forever. */
 const MAX_STRUCK_IDENTITIES = 100_000;
-/** Taken-back tasks remembered per connection, to tell a late answer from a forged one. */
-const MAX_TAKEN_BACK = 10_000;
 
 export class WorkerSession {
   /** Slots the worker has granted and the server has not used yet. */
   credit = 0;
-  /** Tasks leased to this worker right now ({@link inFlight}). */
-  private held = 0;
-  /** The same, by job id, with each job's hold window. */
+  /** Per job id, the hold window it has earned. */
   readonly shares = new Map<string, JobShare>();
   tasksDone = 0;
-  /** tasksDone at the last stats tick, for tasks/s. */
-  doneAtTick = 0;
-  tasksPerSecond = 0;
   /** The job this worker was last given tasks of. */
   currentJob: string | null = null;
   threads = 0;
@@ -58,81 +51,32 @@ export class WorkerSession {
   excluded = false;
   /** Outcomes and hand-backs for tasks that were never leased to this connection. */
   forged = 0;
-  /**
-   * A task that was held when a tab crashed (see suspects in job-runtime.ts) runs alone: while
-   * this worker holds one, it gets nothing else.
-   */
-  suspect: { jobId: string; index: number } | undefined;
   /** The job whose suspects this worker waits to run: it gets nothing else until idle. */
   draining: string | undefined;
-  /** Task frames sent so far; each lease and replica records the number of its frame. */
-  frames = 0;
-  /** The latest frame this worker answered a task of. */
-  answeredFrame = 0;
-  /** Per frame with tasks outstanding: how many, and when one of them was last answered. */
-  readonly openFrames = new Map<number, { outstanding: number; answeredAt: number }>();
-  /** `jobId\0index` of tasks taken back from this connection while it was alive (rare). */
-  private readonly takenBack = new Set<string>();
 
   /** Tasks leased to this worker right now. */
   get inFlight(): number {
-    return this.held;
+    return this.leases.held;
+  }
+
+  /**
+   * Whether it holds a suspect (a task that was on a tab that crashed; see job-runtime.ts),
+   * which runs alone: meanwhile it gets nothing else.
+   */
+  get runningSuspect(): boolean {
+    return this.leases.suspect !== undefined;
   }
 
   /** The job's share of this worker, created with `window` on first use. */
   share(jobId: string, window: number): JobShare {
     let share = this.shares.get(jobId);
-    if (!share) this.shares.set(jobId, (share = { held: 0, window }));
+    if (!share) this.shares.set(jobId, (share = { window }));
     return share;
-  }
-
-  /** `count` tasks of `jobId` were leased to this worker. */
-  hold(share: JobShare, count: number): void {
-    this.held += count;
-    share.held += count;
-  }
-
-  /** One task of `jobId` this worker held came back or was taken back. */
-  drop(jobId: string): void {
-    const share = this.shares.get(jobId);
-    if (!share || share.held <= 0) return;
-    this.held--;
-    share.held--;
-  }
-
-  /** Tasks of `jobId` this worker holds. */
-  holding(jobId: string): number {
-    return this.shares.get(jobId)?.held ?? 0;
   }
 
   /** The job is gone: forget its share. */
   forgetJob(jobId: string): void {
-    const share = this.shares.get(jobId);
-    if (!share) return;
-    this.held -= share.held;
     this.shares.delete(jobId);
-  }
-
-  /** Records that a task of `frame` came back (or was taken back). */
-  closeLease(frame: number, answered: boolean, now: number): void {
-    const open = this.openFrames.get(frame);
-    if (!open) return;
-    if (answered) {
-      open.answeredAt = now;
-      this.answeredFrame = Math.max(this.answeredFrame, frame);
-    }
-    if (--open.outstanding <= 0) this.openFrames.delete(frame);
-  }
-
-  /** A task of this live connection was taken back; its late answer is stale, not forged. */
-  tookBack(jobId: string, index: number): void {
-    if (this.takenBack.size >= MAX_TAKEN_BACK) this.takenBack.clear();
-    this.takenBack.add(`${jobId}\u0000${index}`);
-  }
-
-  /** Whether this connection once held the task and had it taken back (then forgets it). */
-  hadTakenBack(jobId: string, index: number): boolean {
-    return this.takenBack.size > 0 && this.takenBack.delete(`${jobId}\u0000${index}`);
   }
 
   constructor(
@@ -144,6 +88,8 @@ export class WorkerSession {
      * is unknown or the server lets one address run several replicas (a lab).
      */
     readonly identity: string,
+    /** Its leases (the lease table changes them; the session only reads). */
+    readonly leases: LeaseHolder,
     now: number,
   ) {
     this.connectedAt = now;
@@ -162,12 +108,15 @@ export class WorkerRegistry {
    * @param sameAddress true: every connection is its own identity even when peers share an
    *   address (a lab where all tabs run on one machine or behind one NAT).
    */
-  constructor(private readonly sameAddress = false) {}
+  constructor(
+    private readonly leases: LeaseTable,
+    private readonly sameAddress = false,
+  ) {}
 
   add(link: WorkerLink, now: number): WorkerSession {
     const id = `w${this.nextId++}`;
     const identity = !this.sameAddress && link.address ? `addr:${link.address}` : id;
-    const session = new WorkerSession(id, link, identity, now);
+    const session = new WorkerSession(id, link, identity, this.leases.connect(id, identity), now);
     session.strikes = this.strikes.get(identity) ?? 0;
     session.excluded = session.strikes >= MAX_STRIKES;
     this.sessions.set(session.id, session);
@@ -191,8 +140,10 @@ export class WorkerRegistry {
     return strikes === MAX_STRIKES;
   }
 
-  remove(id: string): void {
-    this.sessions.delete(id);
+  /** The worker is gone; returns the leases it held, released. */
+  remove(session: WorkerSession): Lease[] {
+    this.sessions.delete(session.id);
+    return this.leases.disconnect(session.leases);
   }
 
   get(id: string): WorkerSession | undefined {

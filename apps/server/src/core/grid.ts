@@ -1,0 +1,168 @@
+/**
+ * The core's facade: the one module of core/ that routes and app.ts import. Jobs on behalf of a
+ * caller, outcome pages and streams, the dashboard's feed, worker connections and the health
+ * counters; the store, the dispatcher and the stats collector stay behind it.
+ */
+import type { DashboardHistory, DashboardStats } from '@tabgrid/protocol/dashboard';
+import type { CreateJobRequest, JobInfo, OutcomeKind } from '@tabgrid/protocol/jobs';
+import type { WorkerToServer } from '@tabgrid/protocol/worker';
+import type { Caller } from '../auth/caller.js';
+import type { JobRecord, StoredOutcome } from '../store/job-store.js';
+import type { OutcomeSink } from './outcome-streams.js';
+import { Scheduler } from './scheduler.js';
+import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
+import type { WorkerLink, WorkerSession } from './worker-registry.js';
+
+export type { Caller } from '../auth/caller.js';
+export type { Clock, RandomSource, TimerHandle } from './clock.js';
+export { toOutcome, type OutcomeSink } from './outcome-streams.js';
+export type { DeliveryStats, SchedulerOptions, SchedulingOptions } from './scheduling-options.js';
+export type { WorkerLink } from './worker-registry.js';
+
+/** A connected worker, as the route that owns its socket holds it (opaque to the route). */
+export type WorkerHandle = WorkerSession;
+
+/** A job as routes see it. */
+export interface JobView {
+  readonly record: Readonly<Pick<JobRecord, 'id'>>;
+  /** Highest seq durable: where a live stream that gives no `from` starts. */
+  readonly durableSeq: number;
+  info(): JobInfo;
+}
+
+/** What /healthz reports of the grid. */
+export interface GridHealth extends DeliveryStats {
+  workers: number;
+}
+
+export class Grid {
+  private constructor(
+    /** The core behind the facade (tests and diagnostics look inside; routes never do). */
+    readonly scheduler: Scheduler,
+  ) {}
+
+  /** Loads every job from the store and starts dispatching. */
+  static async open(options: SchedulerOptions): Promise<Grid> {
+    return new Grid(await Scheduler.open(options));
+  }
+
+  // ---- jobs on behalf of a caller ------------------------------------------------------
+
+  /** The caller's job, or TG_ERR_JOB_NOT_FOUND. */
+  job(caller: Caller, jobId: string): JobView {
+    return this.scheduler.job(caller, jobId);
+  }
+
+  listJobs(caller: Caller): JobInfo[] {
+    return this.scheduler.listJobs(caller);
+  }
+
+  createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
+    return this.scheduler.createJob(caller, req);
+  }
+
+  submit(
+    caller: Caller,
+    jobId: string,
+    batchId: string,
+    tasks: unknown[],
+  ): Promise<{ firstIndex: number; count: number }> {
+    return this.scheduler.submit(caller, jobId, batchId, tasks);
+  }
+
+  submitEncoded(
+    caller: Caller,
+    jobId: string,
+    batchId: string,
+    inputs: string[],
+  ): Promise<{ firstIndex: number; count: number }> {
+    return this.scheduler.submitEncoded(caller, jobId, batchId, inputs);
+  }
+
+  closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    return this.scheduler.closeJob(caller, jobId);
+  }
+
+  cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    return this.scheduler.cancelJob(caller, jobId);
+  }
+
+  resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    return this.scheduler.resumeJob(caller, jobId);
+  }
+
+  deleteJob(caller: Caller, jobId: string): Promise<void> {
+    return this.scheduler.deleteJob(caller, jobId);
+  }
+
+  deleteJobs(caller: Caller): Promise<number> {
+    return this.scheduler.deleteJobs(caller);
+  }
+
+  // ---- outcomes ----------------------------------------------------------------------
+
+  /**
+   * One page of a job's settled outcomes after seq `after` (REST reads; decode each row with
+   * {@link toOutcome}). The job was looked up for the caller first.
+   */
+  readOutcomes(
+    jobId: string,
+    after: number,
+    kind: OutcomeKind,
+    limit: number,
+  ): Promise<StoredOutcome[]> {
+    return this.scheduler.store.readOutcomes(jobId, after, kind, limit);
+  }
+
+  /** A live stream of a job's outcomes from seq `from` (replaces one with the same id). */
+  subscribe(id: string, jobId: string, kind: OutcomeKind, from: number, sink: OutcomeSink): void {
+    this.scheduler.streams.subscribe(id, jobId, kind, from, sink);
+  }
+
+  unsubscribe(id: string): void {
+    this.scheduler.streams.unsubscribe(id);
+  }
+
+  // ---- dashboard ---------------------------------------------------------------------
+
+  /** Calls `listener` after every stats tick; returns the unsubscribe function. */
+  onTick(listener: () => void): () => void {
+    return this.scheduler.statsCollector.onTick(listener);
+  }
+
+  /** The dashboard snapshot `caller` may see (with `jobId`'s detail). */
+  snapshot(caller: Caller, jobId?: string): Promise<DashboardStats> {
+    return this.scheduler.statsCollector.snapshot(caller, jobId);
+  }
+
+  /** The grid's throughput history, and `job`'s series when one is given. */
+  history(job?: JobView): DashboardHistory {
+    const runtime = job ? this.scheduler.findJob(job.record.id) : undefined;
+    return this.scheduler.statsCollector.history(runtime);
+  }
+
+  // ---- workers -----------------------------------------------------------------------
+
+  connectWorker(link: WorkerLink): WorkerHandle {
+    return this.scheduler.dispatcher.connect(link);
+  }
+
+  /** Applies one decoded message from a worker. */
+  handleWorker(worker: WorkerHandle, msg: WorkerToServer): void {
+    this.scheduler.dispatcher.handle(worker, msg);
+  }
+
+  disconnectWorker(worker: WorkerHandle): void {
+    this.scheduler.dispatcher.disconnect(worker);
+  }
+
+  // ---- operations --------------------------------------------------------------------
+
+  health(): GridHealth {
+    return { workers: this.scheduler.workers.size, ...this.scheduler.stats };
+  }
+
+  close(): void {
+    this.scheduler.close();
+  }
+}

@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import { socketFormToJson } from '@tabgrid/protocol/bytes';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { MAX_VALUE_DEPTH, checkDepth } from '@tabgrid/protocol/limits';
+import { JOB_DEFAULTS, type CreateJobRequest, type JobInfo } from '@tabgrid/protocol/jobs';
+import type { Caller } from '../auth/caller.js';
+import type { LeaseTable } from '../leases/lease-table.js';
+import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
+import type { JobCode, JobRecord, JobStore } from '../store/job-store.js';
+import { FINISHED_POINTS } from '../telemetry/rate-series.js';
+import { StatsCollector } from '../telemetry/stats-collector.js';
+import { settleCancelled } from './cancel-sweep.js';
+import { checkProgram } from './check-program.js';
+import { systemClock, systemRandom, type Clock } from './clock.js';
+import { DeliveryCounters } from './delivery-counters.js';
+import { Dispatcher } from './dispatcher.js';
+import type { JobDirectory } from './job-directory.js';
+import { JobRuntime } from './job-runtime.js';
+import { OutcomeStreams } from './outcome-streams.js';
+import {
+  DEFAULT_MAX_CRASHES,
+  DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
+  type DeliveryStats,
+  type SchedulerOptions,
+} from './scheduling-options.js';
+import { SandboxFaultReports } from './sandbox-faults.js';
+import { Settlement } from './settlement.js';
+import { WorkerRegistry } from './worker-registry.js';
+
+/** How a task nested too deep is refused (one object for every task of every batch). */
+const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
+
+/**
+ * Owns every job's runtime state and enforces the delivery rules: each (job, index) settles
+ * exactly once, lost or timed-out tasks go back to the queue until `maxAttempts`, and a job
+ * is done once closed and fully settled. Framework-free: routes call it, it calls the store.
+ */
+export class Scheduler implements JobDirectory {
+  readonly workers: WorkerRegistry;
+  readonly streams: OutcomeStreams;
+  readonly dispatcher: Dispatcher;
+  readonly statsCollector: StatsCollector;
+  readonly leases: LeaseTable;
+  readonly settlement: Settlement;
+  private readonly counters = new DeliveryCounters();
+  private readonly clock: Clock;
+  private readonly jobs = new Map<string, JobRuntime>();
+  private closed = false;
+
+  private constructor(
+    readonly store: JobStore,
+    options: Omit<SchedulerOptions, 'store'>,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.leases = new MemoryLeaseTable();
+    this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
+    this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
+    this.settlement = new Settlement({
+      store,
+      leases: this.leases,
+      clock: this.clock,
+      random: options.random ?? systemRandom,
+      streams: this.streams,
+      events: {
+        finished: (job) => this.finish(job),
+        requeued: () => this.dispatcher.schedule(),
+      },
+      maxCrashes: options.maxCrashes ?? DEFAULT_MAX_CRASHES,
+      pauseAfterCrashedTasks: options.pauseAfterCrashedTasks ?? DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
+    });
+    this.dispatcher = new Dispatcher({
+      jobs: this,
+      workers: this.workers,
+      leases: this.leases,
+      settlement: this.settlement,
+      counters: this.counters,
+      faults: new SandboxFaultReports(store, this.counters, this.clock),
+      clock: this.clock,
+    });
+    this.statsCollector = new StatsCollector(
+      {
+        jobs: (caller) => this.visibleJobs(caller),
+        workers: this.workers,
+        settledTotal: () => this.settlement.settledTotal,
+        store,
+      },
+      this.clock,
+    );
+  }
+
+  /** Counters of outcomes that arrived but were not used (a copy). */
+  get stats(): DeliveryStats {
+    return this.counters.snapshot();
+  }
+
+  /** Tasks settled since start (for throughput). */
+  get settledTotal(): number {
+    return this.settlement.settledTotal;
+  }
+
+  /** A job's runtime for a record: runnable jobs get their entry in the lease table. */
+  private runtime(record: JobRecord, code?: JobCode): JobRuntime {
+    const runnable = record.state === 'open' || record.state === 'closed';
+    return new JobRuntime(
+      record,
+      this.store,
+      code,
+      runnable ? this.leases.openJob(record.id) : undefined,
+    );
+  }
+
+  /** Loads every job from the store; runnable jobs get their queues back (leases held at a crash are simply queued again). */
+  static async open({ store, ...options }: SchedulerOptions): Promise<Scheduler> {
+    const scheduler = new Scheduler(store, options);
+    for (const record of await store.listJobs()) {
+      const runnable = record.state === 'open' || record.state === 'closed';
+      const code = runnable ? await store.getJobCode(record.id) : undefined;
+      const job = scheduler.runtime(record, code);
+      if (job.queue) {
+        for (const [index, tries] of await store.readTries(record.id)) {
+          if (tries.attempts > 0) job.attempts.set(index, tries.attempts);
+          if (tries.errorRetries > 0) job.errorRetries.set(index, tries.errorRetries);
+        }
+      }
+      scheduler.jobs.set(record.id, job);
+      if (job.complete) scheduler.finish(job);
+      // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
+      if (record.state === 'cancelled' && job.settled < record.total) scheduler.sweepCancelled(job);
+    }
+    scheduler.dispatcher.schedule();
+    return scheduler;
+  }
+
+  /** Any job by id, whoever owns it (for worker traffic, which is not on behalf of a caller). */
+  findJob(jobId: string): JobRuntime | undefined {
+    return this.jobs.get(jobId);
+  }
+
+  /** Jobs that may have tasks out or to dispatch. */
+  runnableJobs(): JobRuntime[] {
+    return [...this.jobs.values()].filter((job) => job.queue !== undefined);
+  }
+
+  // ---- jobs ---------------------------------------------------------------------------
+
+  async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
+    checkProgram(req.program);
+    const redundancy = req.redundancy ?? JOB_DEFAULTS.redundancy;
+
+    const now = this.clock.now();
+    const record: JobRecord = {
+      id: randomUUID(),
+      owner: caller.owner,
+      name: req.name ?? 'job',
+      group: req.group ?? null,
+      state: 'open',
+      timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
+      maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
+      retryErrors: req.retryErrors ?? JOB_DEFAULTS.retryErrors,
+      redundancy,
+      maxReplicas: Math.max(redundancy, req.maxReplicas ?? redundancy + 2),
+      disagreements: 0,
+      priority:
+        req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
+      total: 0,
+      finished: 0,
+      failed: 0,
+      computeMs: 0,
+      created: now,
+      modified: now,
+      lastResult: null,
+      lastSeq: 0,
+      paused: null,
+      crashedTasks: 0,
+    };
+    checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
+    const code = { program: req.program, argsJson: socketFormToJson(req.args) };
+    await this.store.createJob(record, code);
+    const job = this.runtime(record, code);
+    this.jobs.set(record.id, job);
+    return job.info();
+  }
+
+  /** The caller's job, or TG_ERR_JOB_NOT_FOUND (also for other owners' jobs: their existence is not revealed). */
+  job(caller: Caller, jobId: string): JobRuntime {
+    const job = this.jobs.get(jobId);
+    if (!job || (!caller.seesAll && job.record.owner !== caller.owner)) {
+      throw new TabgridError(
+        ErrorCode.JOB_NOT_FOUND,
+        `No job with id ${jobId}. List your jobs with GET /api/jobs.`,
+      );
+    }
+    return job;
+  }
+
+  listJobs(caller: Caller): JobInfo[] {
+    return this.visibleJobs(caller).map((job) => job.info());
+  }
+
+  /** The jobs `caller` may see, oldest first; every job without a caller. */
+  visibleJobs(caller?: Caller): JobRuntime[] {
+    const out: JobRuntime[] = [];
+    for (const job of this.jobs.values()) {
+      if (!caller || caller.seesAll || job.record.owner === caller.owner) out.push(job);
+    }
+    return out.sort((a, b) => a.record.created - b.record.created);
+  }
+
+  /**
+   * Appends tasks (JSON values) and resolves once they are durable. A batch id seen before
+   * returns the first submission's indexes instead of adding the tasks again.
+   */
+  submit(
+    caller: Caller,
+    jobId: string,
+    batchId: string,
+    tasks: unknown[],
+  ): Promise<{ firstIndex: number; count: number }> {
+    return this.submitEncoded(
+      caller,
+      jobId,
+      batchId,
+      // Typed arrays arrive as socket.io binary attachments; stored in the text form. A task
+      // nests no deeper than a tab may answer (a Run that returns its input must be able to).
+      tasks.map((task) => {
+        if (typeof task === 'object') checkDepth(task, MAX_VALUE_DEPTH, TASK_DEPTH);
+        return socketFormToJson(task);
+      }),
+    );
+  }
+
+  /** Like {@link submit}, with each task already encoded as JSON text. */
+  async submitEncoded(
+    caller: Caller,
+    jobId: string,
+    batchId: string,
+    inputs: string[],
+  ): Promise<{ firstIndex: number; count: number }> {
+    const job = this.job(caller, jobId);
+    const pending = job.pendingBatches.get(batchId);
+    if (pending) return pending;
+    const known = await this.store.findBatch(jobId, batchId);
+    if (known) return known;
+    const raced = job.pendingBatches.get(batchId);
+    if (raced) return raced;
+    if (job.record.state !== 'open') {
+      throw new TabgridError(
+        ErrorCode.JOB_NOT_OPEN,
+        `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`,
+      );
+    }
+    const firstIndex = job.nextIndex;
+    job.nextIndex += inputs.length;
+    const committed = (async () => {
+      job.record.total = job.nextIndex;
+      job.record.modified = this.clock.now();
+      await Promise.all([
+        this.store.appendTasks(jobId, batchId, firstIndex, inputs),
+        this.store.updateJob(job.record),
+      ]);
+      job.queue?.appended(firstIndex, inputs);
+      // Dispatched now, ahead of the submitter's ack: on an idle grid this is a task's wait.
+      this.dispatcher.pass.dispatchNow();
+      return { firstIndex, count: inputs.length };
+    })();
+    job.pendingBatches.set(batchId, committed);
+    try {
+      return await committed;
+    } finally {
+      job.pendingBatches.delete(batchId);
+    }
+  }
+
+  /** No more tasks: the job is done once every task has settled. */
+  async closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const job = this.job(caller, jobId);
+    if (job.record.state === 'open') {
+      // Wait for batches still committing, so `total` is final when the job can finish.
+      await Promise.allSettled(job.pendingBatches.values());
+      job.record.state = 'closed';
+      job.record.modified = this.clock.now();
+      if (job.complete) this.finish(job);
+      await this.store.updateJob(job.record);
+      this.streams.pump(jobId);
+    }
+    return job.info();
+  }
+
+  /**
+   * Cancels the job: nothing more is dispatched, and every task not settled yet settles as a
+   * `cancelled` error (in pages, in the background, so a job of millions of tasks costs flat
+   * memory); its streams end after the last of them.
+   */
+  async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const job = this.job(caller, jobId);
+    if (job.runnable) {
+      job.record.state = 'cancelled';
+      job.record.paused = null;
+      job.record.modified = this.clock.now();
+      this.retire(job);
+      job.cancelling = true; // before the update resolves: streams must not end early
+      await this.store.updateJob(job.record);
+      this.sweepCancelled(job);
+    }
+    return job.info();
+  }
+
+  /** Settles a cancelled job's unsettled tasks as `cancelled` errors, then ends its streams. */
+  private sweepCancelled(job: JobRuntime): void {
+    job.cancelling = true;
+    settleCancelled(job, {
+      store: this.store,
+      settle: (outcomes) => this.settlement.record(job, outcomes, 0),
+      stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
+    })
+      .catch((err: unknown) =>
+        console.error(
+          `tabgrid: could not settle the tasks of cancelled job ${job.record.id}:`,
+          err,
+        ),
+      )
+      .finally(() => {
+        job.cancelling = false;
+        this.streams.pump(job.record.id);
+      });
+  }
+
+  /** Dispatch of a paused job starts again (its crash and fault counts start over). */
+  async resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const job = this.job(caller, jobId);
+    if (job.record.paused) {
+      job.record.paused = null;
+      job.record.crashedTasks = 0;
+      job.faultReporters.clear();
+      job.record.modified = this.clock.now();
+      await this.store.updateJob(job.record);
+      this.dispatcher.schedule();
+    }
+    return job.info();
+  }
+
+  async deleteJob(caller: Caller, jobId: string): Promise<void> {
+    const job = this.job(caller, jobId);
+    this.retire(job);
+    this.jobs.delete(jobId);
+    this.streams.endJob(jobId, 'deleted');
+    await this.store.deleteJob(jobId);
+  }
+
+  /** Deletes the caller's own jobs (an admin's too: other owners' jobs are theirs to delete). */
+  async deleteJobs(caller: Caller): Promise<number> {
+    const mine = [...this.jobs.values()].filter((job) => job.record.owner === caller.owner);
+    await Promise.all(mine.map((job) => this.deleteJob(caller, job.record.id)));
+    return mine.length;
+  }
+
+  /**
+   * The job runs no more: its leases are released (replicas still out too, so their workers no
+   * longer count them as held; answers to them count as duplicates), its runnable state is
+   * dropped, and workers that have its program drop it.
+   */
+  private retire(job: JobRuntime): void {
+    this.leases.closeJob(job.held);
+    job.retire();
+    this.dispatcher.pass.forgetJob(job.record.id);
+  }
+
+  private finish(job: JobRuntime): void {
+    // A redundancy job may still have surplus replicas out: retiring releases them.
+    this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
+    job.record.state = 'done';
+    job.record.paused = null; // nothing left to dispatch
+    this.retire(job);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.dispatcher.stop();
+    this.statsCollector.stop();
+    this.streams.closeAll();
+  }
+}

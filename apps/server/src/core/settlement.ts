@@ -1,0 +1,249 @@
+/**
+ * The one settlement path. An answered lease, a lost or timed-out one, a crashed tab, a swallowed
+ * lease, a replica's vote and a cancel sweep all end here: a task either goes back to its queue
+ * (an attempt counted, or a retry after a backoff) or settles exactly once, durable before any
+ * stream sees it.
+ */
+import type { TaskErrorType, TaskFailure } from '@tabgrid/protocol/jobs';
+import type { WorkerOutcome } from '@tabgrid/protocol/worker';
+import type { Lease, LeaseTable } from '../leases/lease-table.js';
+import type { JobStore, StoredOutcome, StoredTask } from '../store/job-store.js';
+import type { Clock, RandomSource } from './clock.js';
+import { crashed, failedAttempts, pausedReason, unstorableResult } from './failures.js';
+import type { JobRuntime, Settled } from './job-runtime.js';
+import { retryDelayMs } from './retry-backoff.js';
+
+/** What settlement tells the rest of the core. */
+export interface SettlementEvents {
+  /** The job is closed and every task settled (called before its outcomes are durable). */
+  finished(job: JobRuntime): void;
+  /** A task is back in a queue after its backoff: run a dispatch pass. */
+  requeued(): void;
+}
+
+/** The outcome streams, as far as settlement needs them. */
+export interface DurableOutcomes {
+  /** New outcomes of `jobId` are durable. */
+  pump(jobId: string): void;
+  /** Whether any stream reads `jobId`. */
+  watching(jobId: string): boolean;
+}
+
+export interface SettlementDeps {
+  store: JobStore;
+  leases: LeaseTable;
+  clock: Clock;
+  random: RandomSource;
+  streams: DurableOutcomes;
+  events: SettlementEvents;
+  /** Losses of its tab (while running alone) after which a task settles as `lost`. */
+  maxCrashes: number;
+  /** Tasks settled lost that way after which their job is paused. */
+  pauseAfterCrashedTasks: number;
+}
+
+export class Settlement {
+  /** Tasks settled since start (for throughput). */
+  private settledCount = 0;
+
+  constructor(private readonly deps: SettlementDeps) {}
+
+  get settledTotal(): number {
+    return this.settledCount;
+  }
+
+  /** Losses of its tab (while running alone) after which a task of `job` settles as `lost`. */
+  crashLimit(job: JobRuntime): number {
+    return Math.min(this.deps.maxCrashes, job.record.maxAttempts);
+  }
+
+  /** Ends a lease (the holder answered it, or it was taken back); returns its task. */
+  release(lease: Lease, answered: boolean): StoredTask {
+    this.deps.leases.release(lease, answered, this.deps.clock.now());
+    return lease.task;
+  }
+
+  /**
+   * The holder of exclusive lease `lease` answered `item`: the lease ends, and the outcome goes
+   * to `into` when it settles the task (a retry or a requeue adds nothing).
+   */
+  accept(job: JobRuntime, lease: Lease, item: WorkerOutcome, into: Settled[]): void {
+    // Encoded before the lease is touched: a value that cannot be stored fails its task.
+    let payload: string | undefined;
+    let unstorable: unknown;
+    if (item.ok) {
+      try {
+        payload = JSON.stringify(item.value ?? null);
+      } catch (err) {
+        unstorable = err;
+      }
+    }
+    const task = this.release(lease, true);
+    let failed: Settled | undefined;
+    if (item.ok && payload !== undefined) {
+      into.push({ index: item.index, ok: true, payload, value: item.value ?? null });
+      return;
+    } else if (item.ok) {
+      const { name, message, stack } = unstorableResult(item.index, unstorable);
+      failed = this.programError(job, task, { name, message, stack });
+    } else if (item.error.timedOut) {
+      failed = this.failAttempt(job, task, 'timeout', item.error.message);
+    } else {
+      const { name, message, stack } = item.error;
+      failed = this.programError(job, task, { name, message, stack });
+    }
+    if (failed) into.push(failed);
+  }
+
+  /** Records settled outcomes of one job; streams see them once they are durable. */
+  record(job: JobRuntime, outcomes: Settled[], computeMs: number): void {
+    if (outcomes.length === 0) return;
+    const { store, streams, clock } = this.deps;
+    const record = job.record;
+    const now = clock.now();
+    // Plain literals, not `{ ...o }`: this runs for every outcome and spreads are slow here.
+    const stored: StoredOutcome[] = new Array<StoredOutcome>(outcomes.length);
+    const retried = job.attempts.size > 0 || job.errorRetries.size > 0;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
+      if (o.ok) record.finished++;
+      else record.failed++;
+      if (retried) {
+        job.attempts.delete(o.index);
+        job.errorRetries.delete(o.index);
+        job.crashedOn.delete(o.index);
+      }
+      stored[i] = { seq: ++record.lastSeq, index: o.index, ok: o.ok, payload: o.payload };
+    }
+    record.computeMs += computeMs;
+    this.settledCount += stored.length;
+    record.lastResult = now;
+    record.modified = now;
+    if (job.complete) this.deps.events.finished(job);
+    const seq = record.lastSeq;
+    Promise.all([store.settle(record.id, stored), store.updateJob(record)]).then(
+      () => {
+        // Nothing thrown here may escape as an unhandled rejection: each step guards itself
+        // (remember, the streams' pumps), and this catch is the last net.
+        try {
+          job.remember(stored, outcomes);
+          job.durableSeq = Math.max(job.durableSeq, seq);
+          streams.pump(record.id);
+          // A finished job nobody is reading keeps nothing in memory (late readers use the store).
+          if (job.streamsFinished && !streams.watching(record.id)) job.recent = [];
+        } catch (err) {
+          console.error(`tabgrid: could not deliver outcomes of job ${record.id}:`, err);
+        }
+      },
+      (err: unknown) =>
+        console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
+    );
+  }
+
+  /**
+   * A task failed without an answer: it ran out of time or its live worker never answered it
+   * (`timeout` / `lost`, up to `maxAttempts`), or its tab dropped while it ran there alone
+   * (`crash`: maybe its own doing; up to {@link crashLimit}, settling as `lost`, and counting
+   * towards pausing its job). It goes back to the queue until then (to its job's suspects with
+   * `asSuspect`), and settles as an error after.
+   */
+  failAttempt(
+    job: JobRuntime,
+    task: StoredTask,
+    kind: Extract<TaskErrorType, 'lost' | 'timeout'> | 'crash',
+    detail: string,
+    asSuspect = false,
+  ): Settled | undefined {
+    const attempts = (job.attempts.get(task.index) ?? 0) + 1;
+    const limit = kind === 'crash' ? this.crashLimit(job) : job.record.maxAttempts;
+    if (attempts < limit) {
+      job.attempts.set(task.index, attempts);
+      this.saveTries(job, task.index);
+      if (asSuspect) job.suspects.set(task.index, task);
+      else job.queue?.requeue(task);
+      return undefined;
+    }
+    let failure: TaskFailure;
+    if (kind === 'crash') {
+      failure = crashed(task.index, attempts, limit, detail);
+      this.noteCrashed(job);
+    } else failure = failedAttempts(task.index, kind, attempts, job.record.maxAttempts, detail);
+    return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /**
+   * `Run` threw. With `retryErrors`, the task runs again after an exponential backoff with
+   * jitter (100 ms, 200 ms, 400 ms … capped at 30 s, each ×0.5–1.5), off the queue meanwhile so
+   * a poison task never holds up the rest of its job. Returns the outcome once the error is final.
+   */
+  programError(
+    job: JobRuntime,
+    task: StoredTask,
+    error: { name: string; message: string; stack: string },
+  ): Settled | undefined {
+    const retries = job.errorRetries.get(task.index) ?? 0;
+    if (retries < job.record.retryErrors) {
+      job.errorRetries.set(task.index, retries + 1);
+      this.saveTries(job, task.index);
+      const delay = retryDelayMs(retries, this.deps.random());
+      const timer = this.deps.clock.setTimeout(() => {
+        job.retryTimers.delete(timer);
+        job.queue?.requeue(task);
+        this.deps.events.requeued();
+      }, delay);
+      job.retryTimers.add(timer);
+      return undefined;
+    }
+    const failure: TaskFailure = { ...error, type: 'program' };
+    return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /**
+   * A replica will not answer (its worker vanished, timed out or swallowed it): run it
+   * elsewhere, or settle it once the job's replica losses reach their limit.
+   */
+  loseReplica(
+    job: JobRuntime,
+    identity: string,
+    index: number,
+    type: 'lost' | 'timeout',
+  ): Settled | undefined {
+    const quorum = job.quorum;
+    if (!quorum) return undefined;
+    const task = quorum.lost(index, identity, job.record.maxAttempts * job.record.maxReplicas);
+    if (task) {
+      job.queue?.requeue(task);
+      return undefined;
+    }
+    const failure: TaskFailure = {
+      name: type === 'timeout' ? 'TimeoutError' : 'LostError',
+      message: `Task ${index}: its replicas were ${type === 'timeout' ? 'timed out' : 'lost'} too many times.`,
+      stack: '',
+      type,
+    };
+    return { index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /** One more task of `job` settled lost by crashing: too many pause the job. */
+  private noteCrashed(job: JobRuntime): void {
+    const record = job.record;
+    record.crashedTasks = (record.crashedTasks ?? 0) + 1;
+    if (record.paused || record.crashedTasks < this.deps.pauseAfterCrashedTasks) return;
+    record.paused = pausedReason(record.crashedTasks, this.crashLimit(job));
+    console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
+  }
+
+  /** Saves a task's failure counts, so a restart does not reset them (failures are rare). */
+  private saveTries(job: JobRuntime, index: number): void {
+    const tries = {
+      attempts: job.attempts.get(index) ?? 0,
+      errorRetries: job.errorRetries.get(index) ?? 0,
+    };
+    this.deps.store.saveTries(job.record.id, index, tries).catch((err: unknown) => {
+      console.error(
+        `tabgrid: could not save the tries of task ${index} of job ${job.record.id}:`,
+        err,
+      );
+    });
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Two safety nets, checked every second. A lease (or a replica of a redundancy job) whose
+ * worker has since answered tasks of a later frame, while nothing of its own frame came back
+ * for its job's timeout plus a grace, was swallowed: the lease table takes it back and it
+ * fails an attempt. And a worker that holds tasks but returns nothing for them for the longest
+ * timeout of the jobs it holds, plus that grace, is closed (its disconnect takes the rest back).
+ */
+import { WorkerCloseCode } from '@tabgrid/protocol/worker';
+import type { Lease, LeaseTable } from '../leases/lease-table.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { STALL_GRACE_MS } from './dispatch-pass.js';
+import type { JobDirectory } from './job-directory.js';
+import type { JobRuntime, Settled } from './job-runtime.js';
+import type { Settlement } from './settlement.js';
+import type { WorkerRegistry } from './worker-registry.js';
+
+const STALL_CHECK_MS = 1_000;
+const SWALLOWED = 'the worker answered later tasks but never this one.';
+
+export class StallCheck {
+  private readonly timer: TimerHandle;
+
+  constructor(
+    private readonly jobs: JobDirectory,
+    private readonly workers: WorkerRegistry,
+    private readonly leases: LeaseTable,
+    private readonly settlement: Settlement,
+    private readonly clock: Clock,
+    /** Runs a dispatch pass soon (tasks went back to their queues). */
+    private readonly schedule: () => void,
+  ) {
+    this.timer = clock.setInterval(() => this.check(), STALL_CHECK_MS);
+  }
+
+  /** Both nets, once (the timer calls it every second). */
+  check(): void {
+    const now = this.clock.now();
+    const taken = this.leases.takeBackExpired(now);
+    if (taken.length > 0) this.failSwallowed(taken);
+    this.schedule();
+
+    for (const worker of this.workers.all()) {
+      if (worker.inFlight === 0) {
+        worker.lastProgressAt = now;
+        continue;
+      }
+      let longest = 0;
+      for (const [jobId, count] of worker.leases.byJob) {
+        if (count.held > 0)
+          longest = Math.max(longest, this.jobs.findJob(jobId)?.record.timeoutMs ?? 0);
+      }
+      if (now - worker.lastProgressAt > longest + STALL_GRACE_MS) {
+        worker.link.close(
+          WorkerCloseCode.TIMEOUT,
+          'No task finished for longer than the job timeout: tasks were handed to other workers.',
+        );
+      }
+    }
+  }
+
+  /** Each swallowed lease fails a lost attempt; those that settle are recorded per job. */
+  private failSwallowed(taken: Lease[]): void {
+    const settled = new Map<JobRuntime, Settled[]>();
+    for (const lease of taken) {
+      const job = this.jobs.findJob(lease.job.jobId);
+      if (!job?.queue) continue;
+      const failed = lease.replica
+        ? this.settlement.loseReplica(job, lease.grant.owner.identity, lease.index, 'lost')
+        : this.settlement.failAttempt(job, lease.task, 'lost', SWALLOWED);
+      let lost = settled.get(job);
+      if (!lost) settled.set(job, (lost = []));
+      if (failed) lost.push(failed);
+    }
+    for (const [job, lost] of settled) this.settlement.record(job, lost, 0);
+  }
+
+  stop(): void {
+    this.timer.cancel();
+  }
+}

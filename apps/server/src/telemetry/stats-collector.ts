@@ -1,0 +1,202 @@
+import type {
+  DashboardHistory,
+  DashboardStats,
+  JobDetail,
+  JobStats,
+  StatsSample,
+  WorkerStats,
+} from '@tabgrid/protocol/dashboard';
+import type { TaskFailure } from '@tabgrid/protocol/jobs';
+import type { Caller } from '../auth/caller.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { JobRuntime } from '../core/job-runtime.js';
+import type { WorkerSession } from '../core/worker-registry.js';
+import type { JobStore } from '../store/job-store.js';
+import { HISTORY_POINTS, RateSeries } from './rate-series.js';
+
+const TICK_MS = 1000;
+
+/** What the collector reads of the core (it changes nothing there). */
+export interface StatsSource {
+  /** The jobs `caller` may see, oldest first; every job without a caller. */
+  jobs(caller?: Caller): JobRuntime[];
+  workers: { readonly size: number; all(): IterableIterator<WorkerSession> };
+  /** Tasks settled since start. */
+  settledTotal(): number;
+  store: Pick<JobStore, 'latestResults' | 'errorGroups'>;
+}
+
+/** The collector's own numbers for one job. */
+interface JobRate {
+  settledAtTick: number;
+  tasksPerSecond: number;
+  /** tasks/s at each tick while the job runs (the dashboard's job chart). */
+  readonly series: RateSeries;
+}
+
+/** The collector's own numbers for one worker. */
+interface WorkerRate {
+  doneAtTick: number;
+  tasksPerSecond: number;
+}
+
+/**
+ * Samples throughput once a second and keeps 15 minutes of history. Dashboards get one aggregated
+ * snapshot per tick, never an event per result, so watching costs the same at any throughput.
+ * A read-only view of the core: its per-job and per-worker rates are its own.
+ */
+export class StatsCollector {
+  private readonly samples: StatsSample[] = [];
+  private settledAtTick: number;
+  private lastTickAt: number;
+  private readonly timer: TimerHandle;
+  private readonly listeners = new Set<() => void>();
+  private readonly jobRates = new WeakMap<JobRuntime, JobRate>();
+  private readonly workerRates = new WeakMap<WorkerSession, WorkerRate>();
+
+  constructor(
+    private readonly source: StatsSource,
+    private readonly clock: Clock,
+  ) {
+    this.settledAtTick = source.settledTotal();
+    this.lastTickAt = clock.now();
+    this.timer = clock.setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** The grid's samples, and `job`'s throughput series when one is given. */
+  history(job?: JobRuntime): DashboardHistory {
+    return {
+      samples: [...this.samples],
+      ...(job ? { job: this.rateOf(job).series.points() } : {}),
+    };
+  }
+
+  /** Calls `listener` after every tick; returns the unsubscribe function. */
+  onTick(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The job finished: its series is thinned to `points`, kept as long as the job is. */
+  finished(job: JobRuntime, points: number): void {
+    this.rateOf(job).series.thin(points);
+  }
+
+  private rateOf(job: JobRuntime): JobRate {
+    let rate = this.jobRates.get(job);
+    if (!rate) {
+      // A job created since the last tick settled everything it has since then.
+      const since = job.record.created >= this.lastTickAt ? 0 : job.settled;
+      rate = { settledAtTick: since, tasksPerSecond: 0, series: new RateSeries() };
+      this.jobRates.set(job, rate);
+    }
+    return rate;
+  }
+
+  private workerRate(worker: WorkerSession): WorkerRate {
+    let rate = this.workerRates.get(worker);
+    if (!rate) this.workerRates.set(worker, (rate = { doneAtTick: 0, tasksPerSecond: 0 }));
+    return rate;
+  }
+
+  private tick(): void {
+    const seconds = TICK_MS / 1000;
+    const now = this.clock.now();
+    const settled = this.source.settledTotal();
+    this.samples.push({
+      at: now,
+      tasksPerSecond: (settled - this.settledAtTick) / seconds,
+      workers: this.source.workers.size,
+    });
+    if (this.samples.length > HISTORY_POINTS) this.samples.shift();
+    this.settledAtTick = settled;
+    for (const job of this.source.jobs()) {
+      const rate = this.rateOf(job);
+      rate.tasksPerSecond = (job.settled - rate.settledAtTick) / seconds;
+      rate.settledAtTick = job.settled;
+      // While it runs, and the tick its last tasks settled in.
+      if (job.runnable || rate.tasksPerSecond > 0) rate.series.add(now, rate.tasksPerSecond);
+    }
+    this.lastTickAt = now;
+    for (const worker of this.source.workers.all()) {
+      const rate = this.workerRate(worker);
+      rate.tasksPerSecond = (worker.tasksDone - rate.doneAtTick) / seconds;
+      rate.doneAtTick = worker.tasksDone;
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  /**
+   * The snapshot `caller` may see: only its own jobs unless it sees all. Workers are listed only
+   * to callers that see every job; anyone else gets them as counts (`sample.workers`,
+   * `threads`): a worker's current job, tasks done and user agent belong to other tenants.
+   */
+  async snapshot(caller: Caller, jobId?: string): Promise<DashboardStats> {
+    const jobs = this.source.jobs(caller);
+    const stats = jobs.map((job) => this.jobStats(job));
+    let threads = 0;
+    const workers: WorkerStats[] = [];
+    for (const w of this.source.workers.all()) {
+      threads += w.threads;
+      if (!caller.seesAll) continue;
+      workers.push({
+        id: w.id,
+        userAgent: w.userAgent,
+        threads: w.threads,
+        tasksDone: w.tasksDone,
+        tasksPerSecond: this.workerRates.get(w)?.tasksPerSecond ?? 0,
+        inFlight: w.inFlight,
+        currentJob: w.currentJob,
+        connectedSince: new Date(w.connectedAt).toISOString(),
+        strikes: w.strikes,
+        excluded: w.excluded,
+      });
+    }
+    const running = stats.filter((j) => j.state === 'open' || j.state === 'closed');
+    const job = jobId ? jobs.find((j) => j.record.id === jobId) : undefined;
+    return {
+      sample: this.samples.at(-1) ?? {
+        at: this.clock.now(),
+        tasksPerSecond: 0,
+        workers: this.source.workers.size,
+      },
+      threads,
+      queued: running.reduce((n, j) => n + j.queued, 0),
+      inFlight: running.reduce((n, j) => n + j.inFlight, 0),
+      jobsRunning: running.length,
+      jobs: stats,
+      workers,
+      ...(job ? { detail: await this.detail(job) } : {}),
+    };
+  }
+
+  private async detail(job: JobRuntime): Promise<JobDetail> {
+    const store = this.source.store;
+    const [latest, groups] = await Promise.all([
+      store.latestResults(job.record.id, 20),
+      store.errorGroups(job.record.id, 20),
+    ]);
+    return {
+      job: this.jobStats(job),
+      latestResults: latest.map((o) => ({
+        index: o.index,
+        value: JSON.parse(o.payload) as unknown,
+      })),
+      errorGroups: groups.map((g) => ({
+        message: g.message,
+        count: g.count,
+        example: { ...(JSON.parse(g.example.payload) as TaskFailure), index: g.example.index },
+      })),
+      durations: job.durations.snapshot(),
+    };
+  }
+
+  private jobStats(job: JobRuntime): JobStats {
+    return { ...job.info(), tasksPerSecond: this.jobRates.get(job)?.tasksPerSecond ?? 0 };
+  }
+
+  stop(): void {
+    this.timer.cancel();
+    this.listeners.clear();
+  }
+}
