@@ -28,9 +28,9 @@ beforeEach(async () => {
   });
   io = new Server(http);
   io.on('connection', (socket) => {
-    socket.onAny((event: string, payload: unknown, ack: unknown) => {
+    socket.onAny((event: string, payload: unknown, ack: (answer: unknown) => void) => {
       const answer = answers[event];
-      if (answer && typeof ack === 'function') ack(answer(payload));
+      if (answer) ack(answer(payload));
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -146,7 +146,7 @@ async function readInput(path: string): Promise<unknown[]> {
   const tasks = parseJson(text, `--input ${path}`);
   if (!Array.isArray(tasks))
     throw new UsageError(`--input ${path} must hold a JSON array of tasks.`);
-  return tasks;
+  return tasks as unknown[];
 }
 
 async function run(
