@@ -23,7 +23,8 @@ import { MAX_JSON_BODY_BYTES } from './routes/bounds.js';
 import { authenticate, viewerCannotChange } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
-import { OPENAPI_PATH, openApiRoutes } from './routes/openapi.js';
+import { OPENAPI_PATH, registerOpenApi } from './routes/openapi.js';
+import { SERVER_ROUTES } from './routes/server-schemas.js';
 import type { KeyStore } from './store/key-store.js';
 import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
@@ -201,6 +202,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
     done();
   });
+  // Before any route: the OpenAPI document is generated from the routes' schemas.
+  await registerOpenApi(app);
   // Bodies are JSON whatever their Content-Type says; routes decode them with the protocol.
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
@@ -208,7 +211,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
   // `?reset` starts a new measurement window after answering (benchmarks use it).
-  app.get<{ Querystring: { reset?: string } }>('/healthz', (request) => {
+  app.get<{ Querystring: { reset?: string } }>('/healthz', SERVER_ROUTES.health, (request) => {
     const health = {
       ok: true,
       ...grid.health(),
@@ -227,7 +230,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   workerSocketRoutes(app, grid, options.workerSocket);
   jobRoutes(app, grid);
   keyRoutes(app, keys);
-  openApiRoutes(app);
   serveBuiltApp(
     app,
     options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),

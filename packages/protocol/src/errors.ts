@@ -1,3 +1,5 @@
+import { Type, type Static } from '@sinclair/typebox';
+
 /**
  * Every error that crosses the wire has a code from this registry, a message that says
  * what to do, and (for HTTP) a status. Server and SDK share it, so a code means the same
@@ -60,10 +62,30 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TG_ERR_REQUEST_TIMEOUT: 408,
 };
 
-/** The JSON body of every error answer: `{ "error": { "code", "message" } }`. */
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
-}
+/** Every code of {@link ErrorCode} as a schema. */
+export const ErrorCodeSchema = Type.Union(
+  Object.values(ErrorCode).map((code) => Type.Literal(code)),
+  { description: 'Which error this is (see the README); one code always means the same thing.' },
+);
+
+/** The `error` of an {@link ErrorBody}. */
+export const ErrorDetail = Type.Object({
+  code: ErrorCodeSchema,
+  message: Type.String({ description: 'What went wrong and what to do about it.' }),
+});
+
+/**
+ * The JSON body of every error answer (REST, and the `error` of a socket.io ack).
+ * Decode a received one with `decodeErrorBody` (`@tabgrid/protocol/http`).
+ *
+ * @example
+ * { "error": { "code": "TG_ERR_JOB_NOT_FOUND", "message": "No job j1: list your jobs with tg.jobs()." } }
+ */
+export const ErrorBody = Type.Object(
+  { error: ErrorDetail },
+  { description: 'The body of every error answer.' },
+);
+export type ErrorBody = Static<typeof ErrorBody>;
 
 /**
  * An error with a code from {@link ErrorCode}. Thrown by the server's handlers and by the SDK.
@@ -85,6 +107,15 @@ export class TabgridError extends Error {
   toBody(): ErrorBody {
     return { error: { code: this.code, message: this.message } };
   }
+}
+
+/**
+ * `error` if it is a {@link TabgridError}, else one with `code` and its message: for `catch`
+ * blocks around a decoder, which throws only TabgridErrors, without a cast.
+ */
+export function asTabgridError(error: unknown, code: ErrorCode = ErrorCode.INTERNAL): TabgridError {
+  if (error instanceof TabgridError) return error;
+  return new TabgridError(code, error instanceof Error ? error.message : String(error));
 }
 
 /** Rebuilds a {@link TabgridError} from an {@link ErrorBody} received over the wire. */

@@ -43,6 +43,9 @@ export type CreatedKey = Static<typeof CreatedKey>;
 
 export const decodeCreateKeyRequest = createDecoder(CreateKeyRequest, 'key request');
 export const decodeApiKeyInfo = createDecoder(ApiKeyInfo, 'key');
+/** `GET /api/keys`: the keys, oldest first, without their secrets. */
+export const ApiKeyList = Type.Array(ApiKeyInfo);
+export const decodeApiKeyList = createDecoder(ApiKeyList, 'key list');
 export const decodeCreatedKey = createDecoder(CreatedKey, 'created key');
 
 /** `GET /api/whoami`: whose credentials these are, so a UI can hide what the key may not do. */

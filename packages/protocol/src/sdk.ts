@@ -9,8 +9,8 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createDecoder, type Decoder } from './codec.js';
-import type { ErrorBody } from './errors.js';
-import { DashboardSubscribe, type DashboardHistory, type DashboardStats } from './dashboard.js';
+import { ErrorDetail, type ErrorBody } from './errors.js';
+import { DashboardHistory, DashboardSubscribe, type DashboardStats } from './dashboard.js';
 import { CreateJobRequest, JobInfo, JobState, Outcome, OutcomeKind } from './jobs.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64 });
@@ -50,21 +50,40 @@ export const SdkRequests = {
   'dashboard:unsubscribe': Type.Object({}),
 } as const satisfies Record<string, TSchema>;
 
+const Unsubscribed = Type.Object({ unsubscribed: Type.Literal(true) });
+
+/** Schemas of the `data` of each request's acknowledgement, keyed by event name. */
+export const SdkResponseSchemas = {
+  'job:create': JobInfo,
+  'job:get': JobInfo,
+  'job:submit': Type.Object({
+    /** The job index of the batch's first task (a retried batch gets its first answer again). */
+    firstIndex: Type.Integer({ minimum: 0 }),
+    count: Type.Integer({ minimum: 0 }),
+  }),
+  'job:close': JobInfo,
+  'job:cancel': JobInfo,
+  'job:resume': JobInfo,
+  'job:delete': Type.Object({ deleted: Type.Literal(true) }),
+  'jobs:list': Type.Array(JobInfo),
+  'jobs:delete': Type.Object({ deleted: Type.Integer({ minimum: 0 }) }),
+  'job:subscribe': Type.Object({ subscribed: Type.Literal(true) }),
+  'job:unsubscribe': Unsubscribed,
+  'dashboard:subscribe': DashboardHistory,
+  'dashboard:unsubscribe': Unsubscribed,
+} as const satisfies Record<keyof typeof SdkRequests, TSchema>;
+
 /** The `data` of each request's acknowledgement. */
-export interface SdkResponses {
-  'job:create': JobInfo;
-  'job:get': JobInfo;
-  'job:submit': { firstIndex: number; count: number };
-  'job:close': JobInfo;
-  'job:cancel': JobInfo;
-  'job:resume': JobInfo;
-  'job:delete': { deleted: true };
-  'jobs:list': JobInfo[];
-  'jobs:delete': { deleted: number };
-  'job:subscribe': { subscribed: true };
-  'job:unsubscribe': { unsubscribed: true };
-  'dashboard:subscribe': DashboardHistory;
-  'dashboard:unsubscribe': { unsubscribed: true };
+export type SdkResponses = {
+  [E in keyof typeof SdkResponseSchemas]: Static<(typeof SdkResponseSchemas)[E]>;
+};
+
+/** The schema of an acknowledgement whose `data` is `data`: see {@link Ack}. */
+export function AckSchema<T extends TSchema>(data: T) {
+  return Type.Union([
+    Type.Object({ ok: Type.Literal(true), data }),
+    Type.Object({ ok: Type.Literal(false), error: ErrorDetail }),
+  ]);
 }
 
 export type SdkRequestName = keyof typeof SdkRequests;
@@ -114,6 +133,21 @@ export const decodeSdkRequest: { [E in SdkRequestName]: Decoder<(typeof SdkReque
     Object.entries(SdkRequests).map(([name, schema]) => [
       name,
       createDecoder(schema, `${name} request`),
+    ]),
+  ) as never;
+
+/**
+ * Validators of every acknowledgement, keyed by the request's event name.
+ *
+ * @example
+ * const answer = decodeSdkAck['jobs:delete'](raw); // throws TG_ERR_PROTOCOL if malformed
+ * if (answer.ok) console.log(answer.data.deleted); else throw errorFromBody(answer);
+ */
+export const decodeSdkAck: { [E in SdkRequestName]: (value: unknown) => Ack<SdkResponses[E]> } =
+  Object.fromEntries(
+    Object.entries(SdkResponseSchemas).map(([name, schema]) => [
+      name,
+      createDecoder(AckSchema(schema), `${name} answer`),
     ]),
   ) as never;
 

@@ -2,7 +2,6 @@ import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { KeyAdmin } from './keys.js';
 import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
-import { decodeJobInfo } from '@tabgrid/protocol/sdk';
 import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
 import { Job, type JobContext } from './job.js';
@@ -145,12 +144,11 @@ export class Tabgrid {
   async createJob<T = unknown>(spec: JobSpec<T>): Promise<Job<T>> {
     const { program, ...rest } = spec;
     // Not resent after a dropped connection: the job might have been created twice.
-    const data = await this.connection.request('job:create', {
+    const info = await this.connection.request('job:create', {
       ...rest,
       ...(rest.args === undefined ? {} : { args: toSocketForm(rest.args) }),
       program: programSource(program),
     });
-    const info = decodeJobInfo(data);
     return new Job<T>(this.context, info.id, info);
   }
 
@@ -161,10 +159,7 @@ export class Tabgrid {
    * for (const j of await tg.jobs()) console.log(j.id, j.state, `${j.finished}/${j.total}`);
    */
   async jobs(): Promise<JobInfo[]> {
-    const data = await this.connection.request('jobs:list', {}, { retry: true });
-    if (!Array.isArray(data))
-      throw new TabgridError(ErrorCode.PROTOCOL, 'Invalid jobs:list answer from the server.');
-    return data.map((item) => decodeJobInfo(item));
+    return this.connection.request('jobs:list', {}, { retry: true });
   }
 
   /**
@@ -184,13 +179,7 @@ export class Tabgrid {
    * const n = await tg.deleteJobs();
    */
   async deleteJobs(): Promise<number> {
-    const data = await this.connection.request('jobs:delete', {}, { retry: true });
-    const deleted =
-      typeof data === 'object' && data !== null
-        ? (data as { deleted?: unknown }).deleted
-        : undefined;
-    if (typeof deleted !== 'number')
-      throw new TabgridError(ErrorCode.PROTOCOL, 'Invalid jobs:delete answer from the server.');
+    const { deleted } = await this.connection.request('jobs:delete', {}, { retry: true });
     return deleted;
   }
 

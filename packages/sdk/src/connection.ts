@@ -4,10 +4,13 @@
  * pushes to their subscriptions.
  */
 import { io, type Socket } from 'socket.io-client';
-import { ErrorCode, TabgridError, errorFromBody } from '@tabgrid/protocol/errors';
+import { ErrorCode, TabgridError, asTabgridError, errorFromBody } from '@tabgrid/protocol/errors';
+import { decodeErrorBody } from '@tabgrid/protocol/http';
 import type { Outcome } from '@tabgrid/protocol/jobs';
 import {
   decodeOutcomesPush,
+  decodeSdkAck,
+  type SdkResponses,
   decodeStreamEnd,
   type ClientToServerEvents,
   type SdkRequest,
@@ -71,16 +74,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** The {@link TabgridError} an `{ error: { code, message } }` body describes, if it is one. */
 function bodyError(body: unknown): TabgridError | undefined {
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  const { code, message } = body.error;
-  if (typeof code !== 'string' || typeof message !== 'string') return undefined;
-  return errorFromBody({ error: { code: code as ErrorCode, message } });
+  if (body === undefined) return undefined;
+  try {
+    return errorFromBody(decodeErrorBody(body));
+  } catch {
+    return undefined;
+  }
 }
 
-function unwrapAnswer(event: string, answer: unknown): unknown {
-  if (isRecord(answer) && answer.ok === true && 'data' in answer) return answer.data;
-  const error = isRecord(answer) && answer.ok === false ? bodyError(answer) : undefined;
-  throw error ?? new TabgridError(ErrorCode.PROTOCOL, `Invalid ${event} answer from the server.`);
+/**
+ * The `data` of an acknowledgement, decoded by the protocol; an error answer is thrown with the
+ * server's code, a malformed one as TG_ERR_PROTOCOL naming what is wrong.
+ */
+function unwrapAnswer<E extends SdkRequestName>(event: E, answer: unknown): SdkResponses[E] {
+  const decoded = decodeSdkAck[event](answer);
+  if (decoded.ok) return decoded.data;
+  throw errorFromBody(decoded);
 }
 
 /** Why the server refused the handshake (`connect_error` from its middleware). */
@@ -165,14 +174,14 @@ export class Connection {
   }
 
   /**
-   * Sends a request and returns the `data` of its acknowledgement (still to be decoded by the
-   * caller); an error answer is thrown as a {@link TabgridError} with the server's code.
+   * Sends a request and returns the `data` of its acknowledgement, decoded by the protocol; an
+   * error answer is thrown as a {@link TabgridError} with the server's code.
    */
   async request<E extends SdkRequestName>(
     event: E,
     payload: SdkRequest<E>,
     options: RequestOptions = {},
-  ): Promise<unknown> {
+  ): Promise<SdkResponses[E]> {
     const resends = options.retry ? MAX_RESENDS : 0;
     for (let attempt = 0; ; attempt += 1) {
       await this.ready();
@@ -269,7 +278,7 @@ export class Connection {
     } catch (error) {
       const id = isRecord(raw) ? raw.subscriptionId : undefined;
       const route = typeof id === 'string' ? this.routes.get(id) : undefined;
-      route?.invalid(error as TabgridError);
+      route?.invalid(asTabgridError(error, ErrorCode.PROTOCOL));
       ackOnce();
       return;
     }
@@ -285,7 +294,8 @@ export class Connection {
       end = decodeStreamEnd(raw);
     } catch (error) {
       const id = isRecord(raw) ? raw.subscriptionId : undefined;
-      if (typeof id === 'string') this.routes.get(id)?.invalid(error as TabgridError);
+      if (typeof id === 'string')
+        this.routes.get(id)?.invalid(asTabgridError(error, ErrorCode.PROTOCOL));
       return;
     }
     this.routes.get(end.subscriptionId)?.end(end.reason, end.message);

@@ -3,15 +3,19 @@
  * (aggregated once a second by the server) and keeps retrying while the server is away.
  */
 import { io, type Socket } from 'socket.io-client';
-import { ErrorCode, TabgridError, errorFromBody, type ErrorBody } from '@tabgrid/protocol/errors';
+import { ErrorCode, TabgridError, asTabgridError, errorFromBody } from '@tabgrid/protocol/errors';
+import { decodeErrorBody } from '@tabgrid/protocol/http';
 import {
-  decodeDashboardHistory,
   decodeDashboardStats,
   type DashboardStats,
   type RateSample,
   type StatsSample,
 } from '@tabgrid/protocol/dashboard';
-import type { ClientToServerEvents, ServerToClientEvents } from '@tabgrid/protocol/sdk';
+import {
+  decodeSdkAck,
+  type ClientToServerEvents,
+  type ServerToClientEvents,
+} from '@tabgrid/protocol/sdk';
 
 /**
  * Where the connection stands: `connecting` (first attempt), `live`, `unreachable` (retrying
@@ -48,12 +52,13 @@ type FeedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const SERVER_DISCONNECT_RETRY_MS = 1000;
 
-function isErrorBody(value: unknown): value is ErrorBody {
-  if (typeof value !== 'object' || value === null) return false;
-  const error = (value as { error?: unknown }).error;
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return typeof code === 'string' && typeof message === 'string';
+/** The error a handshake refusal's `data` describes, decoded by the protocol. */
+function refusalError(data: unknown, message: string): TabgridError {
+  try {
+    return errorFromBody(decodeErrorBody(data));
+  } catch {
+    return new TabgridError(ErrorCode.UNAUTHORIZED, message);
+  }
 }
 
 /**
@@ -104,17 +109,14 @@ export class DashboardFeed {
         this.status({ kind: 'unreachable', reason: error.message });
         return;
       }
-      const refusal = isErrorBody(error.data)
-        ? errorFromBody(error.data)
-        : new TabgridError(ErrorCode.UNAUTHORIZED, error.message);
-      this.status({ kind: 'refused', error: refusal });
+      this.status({ kind: 'refused', error: refusalError(error.data, error.message) });
     });
     this.socket.on('dashboard:stats', (raw: unknown) => {
       let stats: DashboardStats;
       try {
         stats = decodeDashboardStats(raw);
       } catch (error) {
-        this.options.onError?.(error as TabgridError);
+        this.options.onError?.(asTabgridError(error));
         return;
       }
       // Pushes for a previous target may still arrive just after a retarget: drop their detail.
@@ -145,21 +147,18 @@ export class DashboardFeed {
     this.socket.emit('dashboard:subscribe', payload, (raw: unknown) => {
       if (this.closed || jobId !== this.jobId) return;
       this.status({ kind: 'live' });
-      const answer = raw as { ok?: unknown; data?: unknown } | null;
-      if (answer?.ok !== true) {
-        this.options.onError?.(
-          isErrorBody(answer)
-            ? errorFromBody(answer)
-            : new TabgridError(ErrorCode.PROTOCOL, 'Invalid dashboard:subscribe answer.'),
-        );
+      let answer;
+      try {
+        answer = decodeSdkAck['dashboard:subscribe'](raw);
+      } catch (error) {
+        this.options.onError?.(asTabgridError(error));
         return;
       }
-      try {
-        const history = decodeDashboardHistory(answer.data);
-        this.options.onHistory?.(history.samples, history.job);
-      } catch (error) {
-        this.options.onError?.(error as TabgridError);
+      if (!answer.ok) {
+        this.options.onError?.(errorFromBody(answer));
+        return;
       }
+      this.options.onHistory?.(answer.data.samples, answer.data.job);
     });
   }
 

@@ -1,7 +1,6 @@
 import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
-import { decodeJobInfo } from '@tabgrid/protocol/sdk';
 import {
   batchTasks,
   sendWindowed,
@@ -36,10 +35,6 @@ export interface JobContext {
   /** Submission batches awaiting their acknowledgement at once. */
   window: number;
   batch: BatchOptions;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
 }
 
 /**
@@ -244,8 +239,7 @@ export class Job<T = unknown> {
   private async jobRequest(
     event: 'job:get' | 'job:close' | 'job:cancel' | 'job:resume',
   ): Promise<JobInfo> {
-    const data = await this.context.connection.request(event, { jobId: this.id }, { retry: true });
-    this.info = decodeJobInfo(data);
+    this.info = await this.context.connection.request(event, { jobId: this.id }, { retry: true });
     return this.info;
   }
 
@@ -299,9 +293,13 @@ export class Job<T = unknown> {
       { jobId: this.id, batchId, tasks: tasks.map(toSocketForm) },
       { retry: true },
     );
-    if (!isRecord(data) || !Number.isInteger(data.firstIndex) || data.count !== tasks.length) {
-      throw new TabgridError(ErrorCode.PROTOCOL, `Invalid job:submit answer for batch ${batchId}.`);
+    // The shape is decoded by the protocol; that the server took the whole batch is checked here.
+    if (data.count !== tasks.length) {
+      throw new TabgridError(
+        ErrorCode.PROTOCOL,
+        `Invalid job:submit answer for batch ${batchId}: ${data.count} of its ${tasks.length} tasks acknowledged.`,
+      );
     }
-    return { offset, firstIndex: data.firstIndex as number, count: tasks.length };
+    return { offset, firstIndex: data.firstIndex, count: tasks.length };
   }
 }

@@ -1,6 +1,7 @@
-import { ErrorCode, TabgridError, errorFromBody, type ErrorBody } from '@tabgrid/protocol/errors';
+import { ErrorCode, TabgridError, errorFromBody } from '@tabgrid/protocol/errors';
+import { decodeErrorBody } from '@tabgrid/protocol/http';
 import {
-  decodeApiKeyInfo,
+  decodeApiKeyList,
   decodeCreatedKey,
   type ApiKeyInfo,
   type CreateKeyRequest,
@@ -26,10 +27,7 @@ export class KeyAdmin {
   }
 
   async list(): Promise<ApiKeyInfo[]> {
-    const keys = await this.request('GET', '/api/keys');
-    if (!Array.isArray(keys))
-      throw new TabgridError(ErrorCode.PROTOCOL, 'Expected a list of keys.');
-    return keys.map((key) => decodeApiKeyInfo(key));
+    return decodeApiKeyList(await this.request('GET', '/api/keys'));
   }
 
   async revoke(id: string): Promise<void> {
@@ -54,12 +52,27 @@ export class KeyAdmin {
       );
     }
     const text = await res.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+      if (res.ok) {
+        throw new TabgridError(ErrorCode.PROTOCOL, `${method} ${path} answered with invalid JSON.`);
+      }
+    }
     if (!res.ok) {
-      const error = (parsed as Partial<ErrorBody> | undefined)?.error;
-      throw error
-        ? errorFromBody({ error })
-        : new TabgridError(ErrorCode.INTERNAL, `${method} ${path} failed with HTTP ${res.status}.`);
+      let error: TabgridError;
+      try {
+        error = errorFromBody(decodeErrorBody(parsed));
+      } catch {
+        // Not one of ours (a proxy's error page, say): say what happened.
+        error = new TabgridError(
+          ErrorCode.INTERNAL,
+          `${method} ${path} failed with HTTP ${res.status}.`,
+        );
+      }
+      throw error;
     }
     return parsed;
   }

@@ -26,6 +26,22 @@ describe('whoami', () => {
     expect(away.kind === 'unreachable' && away.message).toContain('ECONNREFUSED');
   });
 
+  it("quotes the server's error body when it sent one, and only a decodable one", async () => {
+    const limited = await whoami(
+      'http://x',
+      't',
+      answer(429, { error: { code: 'TG_ERR_RATE_LIMITED', message: 'Wait 3 s.' } }),
+    );
+    expect(limited).toMatchObject({
+      kind: 'unreachable',
+      message: expect.stringContaining('(Wait 3 s.)'),
+    });
+    const odd = await whoami('http://x', 't', answer(502, { error: 'proxy' }));
+    expect(odd.kind === 'unreachable' && odd.message).toMatch(
+      /^The server answered HTTP 502; retrying/,
+    );
+  });
+
   it('treats a missing endpoint or an invalid answer as an unknown role', async () => {
     expect((await whoami('http://x', 't', answer(404, {}))).kind).toBe('unknown');
     expect((await whoami('http://x', 't', answer(200, { role: 'root' }))).kind).toBe('unknown');

@@ -7,6 +7,7 @@ import { toOutcome, type Caller, type Grid } from '../core/grid.js';
 import { unauthorized } from './auth.js';
 import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
 import { MAX_JSON_BODY_BYTES } from './bounds.js';
+import { JOB_ROUTES as route } from './job-schemas.js';
 import { jsonBody } from './json-body.js';
 import { UploadSlots } from './upload-slots.js';
 import { LineTooLongError, LiveNdjsonWriter, forEachLineBatch, writeLine } from './ndjson.js';
@@ -192,36 +193,36 @@ export function jobRoutes(
   scheduler: Grid,
   uploads: UploadSlots = new UploadSlots(),
 ): void {
-  app.get('/api/jobs', (request) => scheduler.listJobs(caller(request)).map(restView));
-  app.post('/api/jobs', async (request, reply) => {
+  app.get('/api/jobs', route.list, (request) => scheduler.listJobs(caller(request)).map(restView));
+  app.post('/api/jobs', route.create, async (request, reply) => {
     const req = decodeSdkRequest['job:create'](jsonBody(request.body));
     const info = await scheduler.createJob(caller(request), req);
     return reply.code(201).send(restView(info));
   });
-  app.delete('/api/jobs', async (request, reply) => {
+  app.delete('/api/jobs', route.deleteAll, async (request, reply) => {
     await scheduler.deleteJobs(caller(request));
     return reply.code(204).send();
   });
-  app.get<IdParams>('/api/jobs/:id', (request) =>
+  app.get<IdParams>('/api/jobs/:id', route.get, (request) =>
     restView(scheduler.job(caller(request), request.params.id).info()),
   );
-  app.delete<IdParams>('/api/jobs/:id', async (request, reply) => {
+  app.delete<IdParams>('/api/jobs/:id', route.delete, async (request, reply) => {
     await scheduler.deleteJob(caller(request), request.params.id);
     return reply.code(204).send();
   });
-  app.post<IdParams>('/api/jobs/:id/close', async (request) =>
+  app.post<IdParams>('/api/jobs/:id/close', route.close, async (request) =>
     restView(await scheduler.closeJob(caller(request), request.params.id)),
   );
-  app.post<IdParams>('/api/jobs/:id/cancel', async (request) =>
+  app.post<IdParams>('/api/jobs/:id/cancel', route.cancel, async (request) =>
     restView(await scheduler.cancelJob(caller(request), request.params.id)),
   );
-  app.post<IdParams>('/api/jobs/:id/resume', async (request) =>
+  app.post<IdParams>('/api/jobs/:id/resume', route.resume, async (request) =>
     restView(await scheduler.resumeJob(caller(request), request.params.id)),
   );
-  app.get<OutcomeQuery>('/api/jobs/:id/results', (request, reply) =>
+  app.get<OutcomeQuery>('/api/jobs/:id/results', route.results, (request, reply) =>
     streamOutcomes(scheduler, request, reply, 'results'),
   );
-  app.get<OutcomeQuery>('/api/jobs/:id/errors', (request, reply) =>
+  app.get<OutcomeQuery>('/api/jobs/:id/errors', route.errors, (request, reply) =>
     streamOutcomes(scheduler, request, reply, 'errors'),
   );
 
@@ -229,7 +230,7 @@ export function jobRoutes(
   void app.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, parsed) => parsed(null));
-    scope.post<IdParams>('/api/jobs/:id/tasks', async (request, reply) => {
+    scope.post<IdParams>('/api/jobs/:id/tasks', route.tasks, async (request, reply) => {
       let release: (() => void) | undefined;
       try {
         release = uploads.acquire(caller(request).name);
