@@ -4,7 +4,8 @@
  * counters; the store, the dispatcher and the stats collector stay behind it.
  */
 import type { DashboardHistory, DashboardStats } from '@tabgrid/protocol/dashboard';
-import type { CreateJobRequest, JobInfo, OutcomeKind } from '@tabgrid/protocol/jobs';
+import type { CreateJobRequest, JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
+import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
 import type { WorkerToServer } from '@tabgrid/protocol/worker';
 import type { Caller } from '../auth/caller.js';
 import type { JobRecord, StoredOutcome } from '../store/job-store.js';
@@ -15,7 +16,7 @@ import type { WorkerLink, WorkerSession } from './worker-registry.js';
 
 export type { Caller } from '../auth/caller.js';
 export type { Clock, RandomSource, TimerHandle } from './clock.js';
-export { toOutcome, type OutcomeSink } from './outcome-streams.js';
+export type { OutcomeSink } from './outcome-streams.js';
 export type { DeliveryStats, SchedulerOptions, SchedulingOptions } from './scheduling-options.js';
 export type { WorkerLink } from './worker-registry.js';
 
@@ -102,16 +103,18 @@ export class Grid {
   // ---- outcomes ----------------------------------------------------------------------
 
   /**
-   * One page of a job's settled outcomes after seq `after` (REST reads; decode each row with
-   * {@link toOutcome}). The job was looked up for the caller first.
+   * One page of a job's settled outcomes after seq `after`, decoded (REST reads); throws
+   * TG_ERR_INTERNAL naming the task when a stored row does not decode. The job was looked up
+   * for the caller first.
    */
-  readOutcomes(
+  async readOutcomes(
     jobId: string,
     after: number,
     kind: OutcomeKind,
     limit: number,
-  ): Promise<StoredOutcome[]> {
-    return this.scheduler.store.readOutcomes(jobId, after, kind, limit);
+  ): Promise<Outcome[]> {
+    const rows = await this.scheduler.store.readOutcomes(jobId, after, kind, limit);
+    return rows.map(decodeStoredOutcome);
   }
 
   /** A live stream of a job's outcomes from seq `from` (replaces one with the same id). */

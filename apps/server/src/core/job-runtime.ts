@@ -1,5 +1,6 @@
 import type { TimerHandle } from './clock.js';
-import type { JobInfo, Outcome, TaskFailure } from '@tabgrid/protocol/jobs';
+import type { JobInfo, Outcome } from '@tabgrid/protocol/jobs';
+import { storedFailure, storedValue } from '@tabgrid/protocol/stored';
 import type {
   JobCode,
   JobRecord,
@@ -72,15 +73,13 @@ export class JobRuntime {
     code?: JobCode,
     leases?: JobLeases,
   ) {
-    // A record stored before reports were clamped may hold Infinity (read back as null).
-    if (!Number.isFinite(record.computeMs)) record.computeMs = 0;
     this.durableSeq = record.lastSeq;
     this.nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
     if (code && this.runnable) {
       this.code = code;
       this.queue = new TaskQueue(store, record.id, record.total);
-      if ((record.redundancy ?? 1) > 1)
+      if (record.redundancy > 1)
         this.quorum = new Quorum(record.redundancy, record.maxReplicas, this.held);
     }
   }
@@ -149,9 +148,9 @@ export class JobRuntime {
               seq: o.seq,
               index: o.index,
               ok: true,
-              value: value === undefined ? JSON.parse(o.payload) : value,
+              value: value === undefined ? storedValue(o.payload) : value,
             }
-          : { seq: o.seq, index: o.index, ok: false, error: JSON.parse(o.payload) as TaskFailure },
+          : { seq: o.seq, index: o.index, ok: false, error: storedFailure(o.payload) },
       );
     }
     if (this.recent.length > RECENT_MAX) this.recent = this.recent.slice(-RECENT_MAX / 2);
@@ -177,7 +176,7 @@ export class JobRuntime {
     return {
       id: r.id,
       name: r.name,
-      group: r.group ?? null,
+      group: r.group,
       state: r.state,
       total: r.total,
       finished: r.finished,
@@ -185,19 +184,19 @@ export class JobRuntime {
       inFlight,
       queued: this.runnable ? Math.max(0, r.total - settled - inFlight) : 0,
       // Reports are clamped now; a record stored before that may hold Infinity (JSON null).
-      computeMs: Number.isFinite(r.computeMs) ? Math.round(r.computeMs) : 0,
+      computeMs: Math.round(r.computeMs),
       created: new Date(r.created).toISOString(),
       modified: new Date(r.modified).toISOString(),
       lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
       timeoutMs: r.timeoutMs,
       maxAttempts: r.maxAttempts,
-      retryErrors: r.retryErrors ?? 0,
-      redundancy: r.redundancy ?? 1,
-      maxReplicas: r.maxReplicas ?? 1,
-      disagreements: r.disagreements ?? 0,
+      retryErrors: r.retryErrors,
+      redundancy: r.redundancy,
+      maxReplicas: r.maxReplicas,
+      disagreements: r.disagreements,
 
       priority: r.priority,
-      paused: r.paused ?? null,
+      paused: r.paused,
     };
   }
 }

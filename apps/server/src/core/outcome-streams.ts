@@ -1,8 +1,8 @@
-import { createDecoder } from '@tabgrid/protocol/codec';
-import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import { TaskFailure, type Outcome, type OutcomeKind } from '@tabgrid/protocol/jobs';
+import { TabgridError } from '@tabgrid/protocol/errors';
+import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
-import type { JobStore, StoredOutcome } from '../store/job-store.js';
+import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
+import type { JobStore } from '../store/job-store.js';
 import type { JobRuntime } from './job-runtime.js';
 
 /** Outcomes per push: large enough to be cheap per item, small enough to keep memory flat. */
@@ -27,27 +27,6 @@ interface Subscription {
   /** New outcomes were committed while busy: look again afterwards. */
   dirty: boolean;
   ended: boolean;
-}
-
-const decodeFailure = createDecoder(TaskFailure, 'stored task failure');
-
-/** A stored outcome as streams deliver it; throws TG_ERR_INTERNAL when the row does not decode. */
-export function toOutcome(row: StoredOutcome): Outcome {
-  try {
-    return row.ok
-      ? { seq: row.seq, index: row.index, ok: true, value: JSON.parse(row.payload) as unknown }
-      : {
-          seq: row.seq,
-          index: row.index,
-          ok: false,
-          error: decodeFailure(JSON.parse(row.payload)),
-        };
-  } catch (err) {
-    throw new TabgridError(
-      ErrorCode.INTERNAL,
-      `The stored outcome of task ${row.index} (seq ${row.seq}) could not be read back: ${err instanceof Error ? err.message : String(err)}. Read from seq ${row.seq} on to skip it, or report it to the operator.`,
-    );
-  }
 }
 
 /**
@@ -195,7 +174,7 @@ export class OutcomeStreams {
         if (visible.length > 0) {
           let items: Outcome[];
           try {
-            items = visible.map(toOutcome);
+            items = visible.map(decodeStoredOutcome);
           } catch (err) {
             sub.busy = false;
             return this.fail(sub, err);

@@ -227,7 +227,7 @@ export class Settlement {
   /** One more task of `job` settled lost by crashing: too many pause the job. */
   private noteCrashed(job: JobRuntime): void {
     const record = job.record;
-    record.crashedTasks = (record.crashedTasks ?? 0) + 1;
+    record.crashedTasks++;
     if (record.paused || record.crashedTasks < this.deps.pauseAfterCrashedTasks) return;
     record.paused = pausedReason(record.crashedTasks, this.crashLimit(job));
     console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);

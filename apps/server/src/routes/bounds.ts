@@ -27,7 +27,7 @@ function isBinary(value: unknown): value is ArrayBuffer | ArrayBufferView {
  * typed arrays add up to when every reference counts (see {@link MAX_SOCKET_DECODED_BYTES}).
  * Iterative, so a 10,000-level payload is refused instead of overflowing the stack.
  * The depth bound is the protocol's {@link MAX_DEPTH} for a whole message; each value in it (a
- * task, `args`) is held to `MAX_VALUE_DEPTH` where the scheduler takes it.
+ * task, `args`) is held to `MAX_VALUE_DEPTH` where the core takes it.
  */
 export function checkSocketPayload(payload: unknown, what: string): void {
   if (typeof payload !== 'object' || payload === null) return;

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
-import { toOutcome, type Caller, type Grid } from '../core/grid.js';
+import type { Caller, Grid } from '../core/grid.js';
 import { unauthorized } from './auth.js';
 import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
 import { MAX_JSON_BODY_BYTES } from './bounds.js';
@@ -54,17 +54,17 @@ function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string
 
 /** Uploads newline-delimited JSON (or a JSON array) in constant memory; a bad line stops it. */
 async function uploadTasks(
-  scheduler: Grid,
+  grid: Grid,
   request: FastifyRequest<IdParams>,
 ): Promise<{ count: number }> {
   const jobId = request.params.id;
-  scheduler.job(caller(request), jobId);
+  grid.job(caller(request), jobId);
   const upload = randomUUID();
   let count = 0;
   let batchNo = 0;
   const submit = async (inputs: string[]) => {
     if (inputs.length === 0) return;
-    await scheduler.submitEncoded(caller(request), jobId, `rest-${upload}-${batchNo++}`, inputs);
+    await grid.submitEncoded(caller(request), jobId, `rest-${upload}-${batchNo++}`, inputs);
     count += inputs.length;
   };
   if (/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
@@ -129,12 +129,12 @@ async function uploadTasks(
 
 /** Streams settled outcomes as NDJSON: everything so far, or (`?stream`) live until the job is done. */
 async function streamOutcomes(
-  scheduler: Grid,
+  grid: Grid,
   request: FastifyRequest<OutcomeQuery>,
   reply: FastifyReply,
   kind: OutcomeKind,
 ): Promise<void> {
-  const job = scheduler.job(caller(request), request.params.id);
+  const job = grid.job(caller(request), request.params.id);
   const live = request.query.stream !== undefined;
   const meta = request.query.meta !== undefined;
   const from =
@@ -157,10 +157,10 @@ async function streamOutcomes(
   if (!live) {
     try {
       for (let cursor = from; ;) {
-        const rows = await scheduler.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
-        for (const row of rows) await writeLine(out, outcomeLine(toOutcome(row), kind, meta));
-        if (rows.length < READ_PAGE) break;
-        cursor = rows[rows.length - 1]!.seq;
+        const page = await grid.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
+        for (const outcome of page) await writeLine(out, outcomeLine(outcome, kind, meta));
+        if (page.length < READ_PAGE) break;
+        cursor = page[page.length - 1]!.seq;
       }
       out.end();
     } catch (err) {
@@ -174,9 +174,9 @@ async function streamOutcomes(
   const writer = new LiveNdjsonWriter(out);
   out.on('close', () => {
     writer.stop();
-    scheduler.unsubscribe(id);
+    grid.unsubscribe(id);
   });
-  scheduler.subscribe(id, job.record.id, kind, from, {
+  grid.subscribe(id, job.record.id, kind, from, {
     push: (items, ready) => {
       if (writer.write(items.map((item) => outcomeLine(item, kind, meta)))) ready();
       else out.once('drain', ready);
@@ -190,40 +190,40 @@ async function streamOutcomes(
 /** REST under /api/jobs: the SDK's operations over HTTP, and a CrowdProcess-compatible surface. */
 export function jobRoutes(
   app: FastifyInstance,
-  scheduler: Grid,
+  grid: Grid,
   uploads: UploadSlots = new UploadSlots(),
 ): void {
-  app.get('/api/jobs', route.list, (request) => scheduler.listJobs(caller(request)).map(restView));
+  app.get('/api/jobs', route.list, (request) => grid.listJobs(caller(request)).map(restView));
   app.post('/api/jobs', route.create, async (request, reply) => {
     const req = decodeSdkRequest['job:create'](jsonBody(request.body));
-    const info = await scheduler.createJob(caller(request), req);
+    const info = await grid.createJob(caller(request), req);
     return reply.code(201).send(restView(info));
   });
   app.delete('/api/jobs', route.deleteAll, async (request, reply) => {
-    await scheduler.deleteJobs(caller(request));
+    await grid.deleteJobs(caller(request));
     return reply.code(204).send();
   });
   app.get<IdParams>('/api/jobs/:id', route.get, (request) =>
-    restView(scheduler.job(caller(request), request.params.id).info()),
+    restView(grid.job(caller(request), request.params.id).info()),
   );
   app.delete<IdParams>('/api/jobs/:id', route.delete, async (request, reply) => {
-    await scheduler.deleteJob(caller(request), request.params.id);
+    await grid.deleteJob(caller(request), request.params.id);
     return reply.code(204).send();
   });
   app.post<IdParams>('/api/jobs/:id/close', route.close, async (request) =>
-    restView(await scheduler.closeJob(caller(request), request.params.id)),
+    restView(await grid.closeJob(caller(request), request.params.id)),
   );
   app.post<IdParams>('/api/jobs/:id/cancel', route.cancel, async (request) =>
-    restView(await scheduler.cancelJob(caller(request), request.params.id)),
+    restView(await grid.cancelJob(caller(request), request.params.id)),
   );
   app.post<IdParams>('/api/jobs/:id/resume', route.resume, async (request) =>
-    restView(await scheduler.resumeJob(caller(request), request.params.id)),
+    restView(await grid.resumeJob(caller(request), request.params.id)),
   );
   app.get<OutcomeQuery>('/api/jobs/:id/results', route.results, (request, reply) =>
-    streamOutcomes(scheduler, request, reply, 'results'),
+    streamOutcomes(grid, request, reply, 'results'),
   );
   app.get<OutcomeQuery>('/api/jobs/:id/errors', route.errors, (request, reply) =>
-    streamOutcomes(scheduler, request, reply, 'errors'),
+    streamOutcomes(grid, request, reply, 'errors'),
   );
 
   // The upload reads the raw body itself, so this scope parses nothing.
@@ -234,7 +234,7 @@ export function jobRoutes(
       let release: (() => void) | undefined;
       try {
         release = uploads.acquire(caller(request).name);
-        return await reply.code(201).send(await uploadTasks(scheduler, request));
+        return await reply.code(201).send(await uploadTasks(grid, request));
       } catch (err) {
         // The rest of the body is left unread: close the connection instead of reusing it.
         void reply.header('connection', 'close');

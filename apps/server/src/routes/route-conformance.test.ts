@@ -5,16 +5,18 @@
  * Objects are checked closed (no field the document does not name), so an undocumented field
  * fails as surely as a wrong type.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { LightMyRequestResponse } from 'fastify';
-import { listeningApp, type ListeningApp } from '../testing/listening-app.js';
+import { ADMIN_TOKEN } from '../testing/test-server.js';
+import { until } from '../testing/until.js';
+import { serverPerFile } from '../testing/vitest.js';
 import { NodeWorker } from '../testing/node-worker.js';
 import { MAX_JSON_BODY_BYTES } from './bounds.js';
 import { OPENAPI_PATH } from './openapi.js';
 
-const ADMIN = 'conformance-admin';
-const admin = { authorization: `Bearer ${ADMIN}` };
+const listening = serverPerFile({ authThrottle: { maxFailures: 1000 } });
+const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 type Schema = Record<string, unknown>;
 interface Operation {
@@ -90,7 +92,6 @@ class ConformanceChecker {
   }
 }
 
-let listening: ListeningApp;
 let checker: ConformanceChecker;
 
 /** Injects a request and checks its answer against the document; returns the answer. */
@@ -110,22 +111,9 @@ async function call(
   return res;
 }
 
-async function until(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 beforeAll(async () => {
-  listening = await listeningApp({ adminToken: ADMIN, authThrottle: { maxFailures: 1000 } });
   const doc = await listening.server.app.inject({ method: 'GET', url: OPENAPI_PATH });
   checker = new ConformanceChecker(doc.json<Document>());
-});
-
-afterAll(async () => {
-  await listening.close();
 });
 
 describe('every route answers as its schema documents', () => {
@@ -265,14 +253,17 @@ describe('every route answers as its schema documents', () => {
     const worker = new NodeWorker(listening.wsUrl);
     await worker.opened;
     worker.hello();
-    await until(async () => {
-      const res = await listening.server.app.inject({
-        method: 'GET',
-        url: `/api/jobs/${id}`,
-        headers: client,
-      });
-      return res.json<{ state: string }>().state === 'done';
-    });
+    await until(
+      async () => {
+        const res = await listening.server.app.inject({
+          method: 'GET',
+          url: `/api/jobs/${id}`,
+          headers: client,
+        });
+        return res.json<{ state: string }>().state === 'done';
+      },
+      { timeoutMs: 10_000, what: 'the job to be done' },
+    );
     worker.close();
 
     const results = '/api/jobs/{id}/results';

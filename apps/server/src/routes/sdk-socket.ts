@@ -104,24 +104,24 @@ function failure(err: unknown): Ack<never> {
  * socket id, the function that stops that socket's dashboard feed.
  */
 function handlers(
-  scheduler: Grid,
+  grid: Grid,
   dashboardFeeds: Map<string, () => void>,
 ): { [E in SdkRequestName]: Handler<E> } {
   return {
-    'job:create': (caller, req) => scheduler.createJob(caller, req),
-    'job:get': (caller, req) => scheduler.job(caller, req.jobId).info(),
-    'jobs:list': (caller) => scheduler.listJobs(caller),
-    'jobs:delete': async (caller) => ({ deleted: await scheduler.deleteJobs(caller) }),
-    'job:submit': (caller, req) => scheduler.submit(caller, req.jobId, req.batchId, req.tasks),
-    'job:close': (caller, req) => scheduler.closeJob(caller, req.jobId),
-    'job:cancel': (caller, req) => scheduler.cancelJob(caller, req.jobId),
-    'job:resume': (caller, req) => scheduler.resumeJob(caller, req.jobId),
+    'job:create': (caller, req) => grid.createJob(caller, req),
+    'job:get': (caller, req) => grid.job(caller, req.jobId).info(),
+    'jobs:list': (caller) => grid.listJobs(caller),
+    'jobs:delete': async (caller) => ({ deleted: await grid.deleteJobs(caller) }),
+    'job:submit': (caller, req) => grid.submit(caller, req.jobId, req.batchId, req.tasks),
+    'job:close': (caller, req) => grid.closeJob(caller, req.jobId),
+    'job:cancel': (caller, req) => grid.cancelJob(caller, req.jobId),
+    'job:resume': (caller, req) => grid.resumeJob(caller, req.jobId),
     'job:delete': async (caller, req) => {
-      await scheduler.deleteJob(caller, req.jobId);
+      await grid.deleteJob(caller, req.jobId);
       return { deleted: true };
     },
     'job:subscribe': (caller, req, socket) => {
-      scheduler.job(caller, req.jobId);
+      grid.job(caller, req.jobId);
       const subscriptions = socket.data.subscriptions;
       if (
         !subscriptions.has(req.subscriptionId) &&
@@ -134,7 +134,7 @@ function handlers(
       }
       subscriptions.add(req.subscriptionId);
       const id = `${socket.id}:${req.subscriptionId}`;
-      scheduler.subscribe(id, req.jobId, req.kind, req.from, {
+      grid.subscribe(id, req.jobId, req.kind, req.from, {
         push: (items, ready) =>
           socket.emit(
             'job:outcomes',
@@ -153,18 +153,18 @@ function handlers(
     },
     'job:unsubscribe': (_caller, req, socket) => {
       socket.data.subscriptions.delete(req.subscriptionId);
-      scheduler.unsubscribe(`${socket.id}:${req.subscriptionId}`);
+      grid.unsubscribe(`${socket.id}:${req.subscriptionId}`);
       return { unsubscribed: true };
     },
     'dashboard:subscribe': (caller, req, socket) => {
-      const job = req.jobId ? scheduler.job(caller, req.jobId) : undefined;
+      const job = req.jobId ? grid.job(caller, req.jobId) : undefined;
       dashboardFeeds.get(socket.id)?.();
       let sending = false;
-      const stop = scheduler.onTick(() => {
+      const stop = grid.onTick(() => {
         // A slow client skips ticks instead of queueing them.
         if (sending || socket.data.queued() > 0) return;
         sending = true;
-        scheduler.snapshot(caller, req.jobId).then(
+        grid.snapshot(caller, req.jobId).then(
           (stats) => {
             socket.emit('dashboard:stats', stats);
             sending = false;
@@ -179,7 +179,7 @@ function handlers(
         stop();
         dashboardFeeds.delete(socket.id);
       });
-      return scheduler.history(job);
+      return grid.history(job);
     },
     'dashboard:unsubscribe': (_caller, _req, socket) => {
       dashboardFeeds.get(socket.id)?.();
@@ -194,7 +194,7 @@ function handlers(
  */
 export function attachSdkSocket(
   httpServer: HttpServer,
-  scheduler: Grid,
+  grid: Grid,
   keys: KeyRing,
   throttle: AuthThrottle,
 ): Server {
@@ -237,7 +237,7 @@ export function attachSdkSocket(
     next();
   });
   const dashboardFeeds = new Map<string, () => void>();
-  const handle = handlers(scheduler, dashboardFeeds);
+  const handle = handlers(grid, dashboardFeeds);
   io.on('connection', (socket: SdkSocket) => {
     for (const name of Object.keys(handle) as SdkRequestName[]) {
       socket.on(name, async (payload: unknown, ack: unknown) => {
@@ -268,7 +268,7 @@ export function attachSdkSocket(
     socket.on('disconnect', () => {
       dashboardFeeds.get(socket.id)?.();
       for (const id of socket.data.subscriptions) {
-        scheduler.unsubscribe(`${socket.id}:${id}`);
+        grid.unsubscribe(`${socket.id}:${id}`);
       }
     });
   });

@@ -92,7 +92,7 @@ function forLog(err: unknown): { name: string; message: string; stack?: string }
  */
 export function workerSocketRoutes(
   app: FastifyInstance,
-  scheduler: Grid,
+  grid: Grid,
   options: WorkerSocketOptions = {},
 ): void {
   const slots = new AddressSlots(options.maxWorkersPerAddress ?? DEFAULT_MAX_WORKERS_PER_ADDRESS);
@@ -116,7 +116,7 @@ export function workerSocketRoutes(
       app.log.error({ err: forLog(err), address }, `worker socket failed ${doing}`);
       close(INTERNAL_ERROR, 'Internal error; see the server log.');
     };
-    const worker = scheduler.connectWorker({
+    const worker = grid.connectWorker({
       send: (frame) => send(socket, frame, (err) => fail(err, 'sending a frame')),
       close,
       isOpen: () => socket.readyState === socket.OPEN,
@@ -153,7 +153,7 @@ export function workerSocketRoutes(
         }
         // Text frames arrive as one Buffer; binary ones carry typed arrays (binary-frame.ts).
         const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
-        scheduler.handleWorker(worker, msg);
+        grid.handleWorker(worker, msg);
       } catch (err) {
         if (err instanceof TabgridError) close(WorkerCloseCode.PROTOCOL_ERROR, err.message);
         else fail(err, 'handling a frame');
@@ -163,7 +163,7 @@ export function workerSocketRoutes(
       clearInterval(heartbeat);
       clearTimeout(helloDeadline);
       try {
-        scheduler.disconnectWorker(worker);
+        grid.disconnectWorker(worker);
       } catch (err) {
         app.log.error({ err: forLog(err), address }, 'worker socket failed disconnecting');
       }

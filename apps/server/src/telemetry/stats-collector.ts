@@ -6,7 +6,7 @@ import type {
   StatsSample,
   WorkerStats,
 } from '@tabgrid/protocol/dashboard';
-import type { TaskFailure } from '@tabgrid/protocol/jobs';
+import { storedFailure, storedValue } from '@tabgrid/protocol/stored';
 import type { Caller } from '../auth/caller.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
 import type { JobRuntime } from '../core/job-runtime.js';
@@ -180,12 +180,12 @@ export class StatsCollector {
       job: this.jobStats(job),
       latestResults: latest.map((o) => ({
         index: o.index,
-        value: JSON.parse(o.payload) as unknown,
+        value: storedValue(o.payload),
       })),
       errorGroups: groups.map((g) => ({
         message: g.message,
         count: g.count,
-        example: { ...(JSON.parse(g.example.payload) as TaskFailure), index: g.example.index },
+        example: { ...storedFailure(g.example.payload), index: g.example.index },
       })),
       durations: job.durations.snapshot(),
     };

@@ -3,9 +3,6 @@
  * the frames they are sent: the scheduler never knows the difference. One harness for every
  * core test file (`useHarness()` in a describe or at the top level).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
@@ -14,7 +11,7 @@ import {
   type WorkerOutcome,
 } from '@tabgrid/protocol/worker';
 import type { JobStore } from '../../store/job-store.js';
-import { SqliteJobStore } from '../../store/sqlite-job-store.js';
+import { MemoryJobData, MemoryJobStore } from '../../store/memory-job-store.js';
 import type { Caller } from '../../auth/caller.js';
 import { Scheduler } from '../scheduler.js';
 import type { SchedulerOptions } from '../scheduling-options.js';
@@ -23,17 +20,18 @@ import type { WorkerSession } from '../worker-registry.js';
 export const admin: Caller = { name: 'admin', owner: 'admin', role: 'admin', seesAll: true };
 
 /**
- * The store every core test runs on: the one place that names it. `previous`: the store of the
- * scheduler being restarted (its data must survive the restart).
- * With MemoryJobStore (h/store): `return previous ?? new MemoryJobStore();`
+ * The store every core test runs on, the one place that names it: in memory (no disk), with the
+ * same semantics as SQLite (both pass store/job-store.conformance.ts). A store opened on the
+ * same `data` sees everything the previous one committed: a restart.
  */
-export async function openStore(dir: string, previous?: JobStore): Promise<JobStore> {
+export async function openStore(data: MemoryJobData, previous?: JobStore): Promise<JobStore> {
   await previous?.close();
-  return new SqliteJobStore(dir);
+  return new MemoryJobStore(data);
 }
 
 export interface Harness {
-  dir: string;
+  /** What the store has committed; it outlives a restart. */
+  data: MemoryJobData;
   store: JobStore;
   scheduler: Scheduler;
 }
@@ -44,15 +42,14 @@ export const env = {} as Harness;
 /** Opens a fresh scheduler before each test (with `options`), closes it after. */
 export function useHarness(options: Omit<SchedulerOptions, 'store'> = {}): Harness {
   beforeEach(async () => {
-    env.dir = mkdtempSync(join(tmpdir(), 'tabgrid-sched-'));
-    env.store = await openStore(env.dir);
+    env.data = new MemoryJobData();
+    env.store = await openStore(env.data);
     env.scheduler = await Scheduler.open({ store: env.store, ...options });
   });
   afterEach(async () => {
     vi.useRealTimers();
     env.scheduler.close();
     await env.store.close();
-    rmSync(env.dir, { recursive: true, force: true });
   });
   return env;
 }
@@ -60,7 +57,7 @@ export function useHarness(options: Omit<SchedulerOptions, 'store'> = {}): Harne
 /** Restarts the scheduler and its store (what was durable stays), with `options`. */
 export async function restart(options: Omit<SchedulerOptions, 'store'> = {}): Promise<Scheduler> {
   env.scheduler.close();
-  env.store = await openStore(env.dir, env.store);
+  env.store = await openStore(env.data, env.store);
   env.scheduler = await Scheduler.open({ store: env.store, ...options });
   return env.scheduler;
 }
