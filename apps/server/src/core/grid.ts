@@ -8,7 +8,7 @@ import type { CreateJobRequest, JobInfo, Outcome, OutcomeKind } from '@tabgrid/p
 import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
 import type { WorkerToServer } from '@tabgrid/protocol/worker';
 import type { Caller } from '../auth/caller.js';
-import type { JobRecord, StoredOutcome } from '../store/job-store.js';
+import type { JobRecord } from '../store/job-store.js';
 import type { OutcomeSink } from './outcome-streams.js';
 import { Scheduler } from './scheduler.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
