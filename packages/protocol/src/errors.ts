@@ -88,6 +88,18 @@ export const ErrorBody = Type.Object(
 export type ErrorBody = Static<typeof ErrorBody>;
 
 /**
+ * An error body as a client receives it: the code is any `TG_ERR_…` word, so a client older
+ * than the server still reads a code added since (as TG_ERR_INTERNAL, with the server's message
+ * and code quoted: see {@link errorFromBody}). What the server sends is {@link ErrorBody}.
+ */
+export const ReceivedErrorDetail = Type.Object({
+  code: Type.String({ pattern: '^TG_ERR_[A-Z0-9_]+$', maxLength: 100 }),
+  message: Type.String(),
+});
+export const ReceivedErrorBody = Type.Object({ error: ReceivedErrorDetail });
+export type ReceivedErrorBody = Static<typeof ReceivedErrorBody>;
+
+/**
  * An error with a code from {@link ErrorCode}. Thrown by the server's handlers and by the SDK.
  *
  * @example
@@ -118,10 +130,21 @@ export function asTabgridError(error: unknown, code: ErrorCode = ErrorCode.INTER
   return new TabgridError(code, error instanceof Error ? error.message : String(error));
 }
 
-/** Rebuilds a {@link TabgridError} from an {@link ErrorBody} received over the wire. */
-export function errorFromBody(body: ErrorBody): TabgridError {
-  const code = Object.values(ErrorCode).includes(body.error.code)
-    ? body.error.code
-    : ErrorCode.INTERNAL;
-  return new TabgridError(code, body.error.message);
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+function isErrorCode(code: string): code is ErrorCode {
+  return KNOWN_CODES.has(code);
+}
+
+/**
+ * Rebuilds a {@link TabgridError} from an error body received over the wire. A code this
+ * client does not know (a newer server) becomes TG_ERR_INTERNAL quoting it: upgrade the client.
+ */
+export function errorFromBody(body: ReceivedErrorBody): TabgridError {
+  const { code, message } = body.error;
+  if (isErrorCode(code)) return new TabgridError(code, message);
+  return new TabgridError(
+    ErrorCode.INTERNAL,
+    `${message} (server error code ${code}, unknown to this client: upgrade @tabgrid/sdk)`,
+  );
 }

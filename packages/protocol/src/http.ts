@@ -6,7 +6,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder } from './codec.js';
-import { ErrorBody } from './errors.js';
+import { ErrorBody, ReceivedErrorBody } from './errors.js';
 import { JobInfo, JobState, TaskFailure } from './jobs.js';
 
 export { ErrorBody };
@@ -73,7 +73,8 @@ export const Health = Type.Object({
 });
 export type Health = Static<typeof Health>;
 
-export const decodeErrorBody = createDecoder(ErrorBody, 'error body');
+/** Decodes a received error body (any `TG_ERR_…` code: see ReceivedErrorBody). */
+export const decodeErrorBody = createDecoder(ReceivedErrorBody, 'error body');
 export const decodeJobView = createDecoder(JobView, 'job');
 export const decodeUploadCount = createDecoder(UploadCount, 'upload count');
 export const decodeResultWithMeta = createDecoder(ResultWithMeta, 'result line');

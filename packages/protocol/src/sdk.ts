@@ -9,7 +9,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createDecoder, type Decoder } from './codec.js';
-import { ErrorDetail, type ErrorBody } from './errors.js';
+import { ReceivedErrorDetail, type ReceivedErrorBody } from './errors.js';
 import { DashboardHistory, DashboardSubscribe, type DashboardStats } from './dashboard.js';
 import { CreateJobRequest, JobInfo, JobState, Outcome, OutcomeKind } from './jobs.js';
 
@@ -17,7 +17,7 @@ const JobId = Type.String({ minLength: 1, maxLength: 64 });
 const JobRef = Type.Object({ jobId: JobId });
 
 /** Either the answer's data or an error body. */
-export type Ack<T> = { ok: true; data: T } | ({ ok: false } & ErrorBody);
+export type Ack<T> = { ok: true; data: T } | ({ ok: false } & ReceivedErrorBody);
 
 /** Payload schemas of client → server requests, keyed by event name. */
 export const SdkRequests = {
@@ -82,7 +82,7 @@ export type SdkResponses = {
 export function AckSchema<T extends TSchema>(data: T) {
   return Type.Union([
     Type.Object({ ok: Type.Literal(true), data }),
-    Type.Object({ ok: Type.Literal(false), error: ErrorDetail }),
+    Type.Object({ ok: Type.Literal(false), error: ReceivedErrorDetail }),
   ]);
 }
 

@@ -67,7 +67,14 @@ describe('socket.io acknowledgements', () => {
     });
     answers['jobs:list'] = () => ({ ok: true, data: [{ id: 'j1' }] });
     await expect(tg.jobs()).rejects.toMatchObject({ code: ErrorCode.PROTOCOL });
+    // A code this client does not know (a newer server's) is read, not refused: it becomes
+    // TG_ERR_INTERNAL quoting it. A code that is not a TG_ERR_ word is a broken answer.
     answers['job:get'] = () => ({ ok: false, error: { code: 'TG_ERR_MADE_UP', message: 'x' } });
+    await expect(tg.job('j1').status()).rejects.toMatchObject({
+      code: ErrorCode.INTERNAL,
+      message: expect.stringContaining('TG_ERR_MADE_UP'),
+    });
+    answers['job:get'] = () => ({ ok: false, error: { code: 'MADE_UP', message: 'x' } });
     await expect(tg.job('j1').status()).rejects.toMatchObject({ code: ErrorCode.PROTOCOL });
     answers['job:close'] = () => 'done';
     await expect(tg.job('j1').close()).rejects.toMatchObject({ code: ErrorCode.PROTOCOL });

@@ -14,11 +14,8 @@ export const OPENAPI_PATH = '/api/openapi.json';
 const DESCRIPTION =
   "Browser tabs as a compute grid. Create a job with a JavaScript `Run(input, args)` program, upload its tasks, close it and read its results. A superset of CrowdProcess's API: job answers also carry CrowdProcess's field names. Keys have roles: `admin` (everything, including keys), `client` (its own jobs), `viewer` (reads what its owner may read; changes nothing: 403). Someone else's job is a 404. Every `GET` route also answers `HEAD`. Every error answer is an ErrorBody.";
 
-/**
- * The repository declares no license yet: this says so rather than guessing one. Put the
- * project's SPDX identifier here (`{ name, identifier }`) when it has one.
- */
-const LICENSE = { name: 'UNLICENSED (no license granted yet)' };
+/** The repository's license (LICENSE at its root), by SPDX identifier. */
+const LICENSE = { name: 'Apache License 2.0', identifier: 'Apache-2.0' };
 
 /**
  * Makes every route registered after it part of the document. Call it before any route.
