@@ -19,6 +19,8 @@ const DOC = 'docs/architecture.md';
 const SERVER = 'apps/server/src';
 const SOURCE_FILES = '**/*.{ts,tsx,mts,cts,js,mjs,cjs}';
 const JS_FILES = ['**/*.js', '**/*.mjs', '**/*.cjs'];
+/** Longest non-test source file (docs/architecture.md#small-modules). */
+const MAX_MODULE_LINES = 400;
 const TEST_FILES = '**/*.test.{ts,tsx,mts,js,mjs}';
 
 // Package names (regexes over the import specifier) that a layer must not see.
@@ -246,6 +248,13 @@ export function tabgridConfig(rootDir) {
         ...tseslint.configs.disableTypeChecked.languageOptions,
         globals: globals.node,
       },
+    },
+    {
+      // Small modules: a source file over 400 lines is split by concern (tests aside).
+      name: 'tabgrid/small-modules',
+      files: [SOURCE_FILES],
+      ignores: [TEST_FILES, '**/*.spec.ts', '**/*.conformance.ts'],
+      rules: { 'max-lines': ['error', { max: MAX_MODULE_LINES }] },
     },
     {
       // CommonJS files load with require(); that is their import.
