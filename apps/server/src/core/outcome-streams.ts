@@ -90,7 +90,7 @@ export class OutcomeStreams {
       console.error(`tabgrid: ending a stream of job ${sub.jobId} failed:`, err);
     }
     const job = this.getJob(sub.jobId);
-    if (job?.streamsFinished && !this.watching(sub.jobId)) job.recent = [];
+    if (job?.streamsFinished && !this.watching(sub.jobId)) job.forgetRecent();
   }
 
   /**
