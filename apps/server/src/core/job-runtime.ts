@@ -19,6 +19,12 @@ import { TaskTries } from './task-tries.js';
 /** Outcomes kept in memory per job, so streams that keep up never read the store back. */
 const RECENT_MAX = 20_000;
 
+/** Where a submitted batch's tasks went. */
+export interface BatchAck {
+  firstIndex: number;
+  count: number;
+}
+
 /** An outcome about to be stored; `value` is the parsed result when the caller has it. */
 export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
 
@@ -51,8 +57,7 @@ export class JobRuntime {
   private _recent: Outcome[] = [];
   private _durableSeq: number;
   private _nextIndex: number;
-  /** Batches being committed, by id, so a retried batch waits for the first instead of doubling. */
-  readonly pendingBatches = new Map<string, Promise<{ firstIndex: number; count: number }>>();
+  private readonly committing = new Map<string, Promise<BatchAck>>();
   private readonly _record: JobRecord;
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
@@ -114,6 +119,20 @@ export class JobRuntime {
   /** Next index to assign to a submitted task (ahead of `record.total` while a batch commits). */
   get nextIndex(): number {
     return this._nextIndex;
+  }
+
+  /** Batches being committed, by id, so a retried batch waits for the first instead of doubling. */
+  get pendingBatches(): ReadonlyMap<string, Promise<BatchAck>> {
+    return this.committing;
+  }
+
+  /** Batch `batchId` is being committed until `committed` settles (see {@link pendingBatches}). */
+  trackBatch(batchId: string, committed: Promise<BatchAck>): void {
+    this.committing.set(batchId, committed);
+  }
+
+  batchSettled(batchId: string): void {
+    this.committing.delete(batchId);
   }
 
   // ---- lifecycle (each changes the record; the caller stores it) ----------------------

@@ -259,11 +259,11 @@ export class Scheduler implements JobDirectory {
       this.dispatcher.pass.dispatchNow();
       return { firstIndex, count: inputs.length };
     })();
-    job.pendingBatches.set(batchId, committed);
+    job.trackBatch(batchId, committed);
     try {
       return await committed;
     } finally {
-      job.pendingBatches.delete(batchId);
+      job.batchSettled(batchId);
     }
   }
 
