@@ -5,7 +5,12 @@
  * per-worker, per-job window, like TCP's slow start), never past an absolute maximum.
  */
 import type { LeaseHolder } from '../leases/lease-table.js';
-import type { JobRuntime } from './job-runtime.js';
+import type { JobRecord } from '../store/job-store.js';
+
+/** A job, as far as hold limits go: its id and how long its tasks took so far. */
+export interface TimedJob {
+  readonly record: Pick<JobRecord, 'id' | 'finished' | 'failed' | 'computeMs'>;
+}
 
 /** A worker, as far as its hold limit goes. */
 export interface HoldingWorker {
@@ -48,7 +53,7 @@ export function initialWindow(worker: Pick<HoldingWorker, 'threads'>): number {
  * Tiny tasks are not limited in practice; a job's first tasks are, until its first outcomes
  * tell how long they take.
  */
-export function holdLimit(job: JobRuntime, threads: number): number {
+export function holdLimit(job: TimedJob, threads: number): number {
   const perThread = Math.min(MAX_COUNTED_THREADS, Math.max(1, threads));
   const timed = job.record.finished + job.record.failed;
   if (timed === 0) return perThread * UNTIMED_TASKS_PER_THREAD;
@@ -58,7 +63,7 @@ export function holdLimit(job: JobRuntime, threads: number): number {
 }
 
 /** Room `worker` has for more tasks of `job` right now. */
-export function room(job: JobRuntime, worker: HoldingWorker, share: JobShare): number {
+export function room(job: TimedJob, worker: HoldingWorker, share: JobShare): number {
   return (
     Math.min(holdLimit(job, worker.threads), share.window) - worker.leases.holding(job.record.id)
   );
