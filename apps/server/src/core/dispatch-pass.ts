@@ -82,15 +82,14 @@ export class DispatchPass {
           // Busy workers are refilled at once and never idle: one of them drains (gets nothing
           // more) so the suspects do not wait for the whole queue to empty.
           if (job.drainer === undefined || !this.workers.get(job.drainer)) {
-            job.drainer = worker.id;
-            worker.draining = job.record.id;
+            job.setDrainer(worker.id);
+            worker.drainFor(job.record.id);
             break;
           }
         }
         if (suspect && worker.inFlight === 0) {
           // A task that was on a crashed tab runs alone: this worker gets nothing else meanwhile.
-          const [index, task] = job.suspects.entries().next().value!;
-          job.suspects.delete(index);
+          const task = job.takeSuspect();
           if (job.suspects.size === 0) this.stopDraining(job);
           tasks = [task];
           kind = SUSPECT;
@@ -111,15 +110,14 @@ export class DispatchPass {
           tried.add(job); // everything queued there already ran on this worker
           continue;
         }
-        if (!worker.jobsSent.has(job.record.id)) {
+        if (!worker.hasProgram(job.record.id)) {
           worker.link.send(jobFrame(job.record.id, job.code, job.record.timeoutMs));
-          worker.jobsSent.add(job.record.id);
+          worker.programSent(job.record.id);
         }
         worker.link.send(tasksFrame(job.record.id, tasks));
         const ttl = job.record.timeoutMs + STALL_GRACE_MS;
         this.leases.grant(worker.leases, job.held, tasks, this.clock.now(), ttl, kind);
-        worker.credit -= tasks.length;
-        worker.currentJob = job.record.id;
+        worker.spendCredit(tasks.length, job.record.id);
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
       }
     }
@@ -130,15 +128,15 @@ export class DispatchPass {
     if (worker.draining === undefined) return undefined;
     const job = this.jobs.findJob(worker.draining);
     if (job && job.suspects.size > 0 && job.dispatchable && job.drainer === worker.id) return job;
-    worker.draining = undefined;
-    if (job?.drainer === worker.id) job.drainer = undefined;
+    worker.stopDraining();
+    if (job?.drainer === worker.id) job.setDrainer(undefined);
     return undefined;
   }
 
   private stopDraining(job: JobRuntime): void {
     const drainer = job.drainer === undefined ? undefined : this.workers.get(job.drainer);
-    if (drainer?.draining === job.record.id) drainer.draining = undefined;
-    job.drainer = undefined;
+    if (drainer?.draining === job.record.id) drainer.stopDraining();
+    job.setDrainer(undefined);
   }
 
   /** Highest priority first; among jobs of that priority, the next one in rotation. */
@@ -160,10 +158,7 @@ export class DispatchPass {
   /** The job stopped running (its leases are released): workers that have its program drop it. */
   forgetJob(jobId: string): void {
     for (const worker of this.workers.all()) {
-      if (worker.currentJob === jobId) worker.currentJob = null;
-      worker.forgetJob(jobId);
-      if (worker.draining === jobId) worker.draining = undefined;
-      if (worker.jobsSent.delete(jobId)) worker.link.send(cancelFrame(jobId));
+      if (worker.forgetJob(jobId)) worker.link.send(cancelFrame(jobId));
     }
   }
 }

@@ -5,7 +5,7 @@ import type { Clock } from './clock.js';
 import type { DeliveryCounters } from './delivery-counters.js';
 import { DispatchPass } from './dispatch-pass.js';
 import { welcomeFrame } from './frames.js';
-import { MAX_KEPT_CREDIT, clampMs, grow, shrink } from './hold-limit.js';
+import { clampMs } from './hold-limit.js';
 import type { JobDirectory } from './job-directory.js';
 import type { JobRuntime, Settled } from './job-runtime.js';
 import { acceptReplica } from './replicas.js';
@@ -18,15 +18,6 @@ import type { WorkerLink, WorkerRegistry, WorkerSession } from './worker-registr
  * honest worker sends none (a late answer for a task taken back from it is not counted).
  */
 export const MAX_FORGED = 100;
-
-/** Records that `identity`'s tab dropped running task `index` alone; false if it had before. */
-function firstCrashBy(job: JobRuntime, index: number, identity: string): boolean {
-  const seen = job.crashedOn.get(index);
-  if (seen?.has(identity)) return false;
-  if (seen) seen.add(identity);
-  else job.crashedOn.set(index, new Set([identity]));
-  return true;
-}
 
 /** What the dispatcher needs besides the jobs: the worker pages' fault reports go here. */
 export interface SandboxFaults {
@@ -109,17 +100,14 @@ export class Dispatcher {
           worker.link.close(WorkerCloseCode.PROTOCOL_ERROR, 'hello was sent twice.');
           return;
         }
-        worker.ready = true;
-        worker.threads = msg.threads;
-        worker.userAgent = msg.userAgent;
-        worker.credit = Math.min(MAX_KEPT_CREDIT, msg.credit);
+        worker.welcome(msg);
         worker.link.send(welcomeFrame(worker.id));
         break;
       case 'credit':
-        worker.credit = Math.min(MAX_KEPT_CREDIT, worker.credit + msg.slots);
+        worker.grantCredit(msg.slots);
         break;
       case 'outcomes':
-        worker.credit = Math.min(MAX_KEPT_CREDIT, worker.credit + msg.credit);
+        worker.grantCredit(msg.credit);
         this.acceptOutcomes(worker, msg.items);
         break;
       case 'release':
@@ -128,10 +116,10 @@ export class Dispatcher {
       case 'fault': {
         // Only about a job this connection was given: anything else is a forgery.
         const job = this.jobs.findJob(msg.jobId);
-        if (job && worker.jobsSent.has(msg.jobId)) {
+        if (job && worker.hasProgram(msg.jobId)) {
           this.deps.faults.sandboxFault(job, worker.identity, msg.detail);
         } else {
-          worker.forged++;
+          worker.countForged();
           this.counters.count('forged');
         }
         break;
@@ -166,13 +154,12 @@ export class Dispatcher {
         const again = job.quorum?.lost(index, worker.identity, Infinity, false);
         if (again) job.queue.requeue(again);
       } else if (lease.suspect) {
-        job.suspects.set(index, task); // a released suspect is still a suspect: it runs alone next time too
+        job.suspect(task); // a released suspect is still a suspect: it runs alone next time too
       } else job.queue.requeue(task);
       // Handing back costs the worker its share: one that keeps doing it is given less and less.
       if (!shrunk.has(jobId)) {
         shrunk.add(jobId);
-        const share = worker.shares.get(jobId);
-        if (share) shrink(share);
+        worker.shareOf(jobId)?.shrink();
       }
     }
   }
@@ -183,7 +170,7 @@ export class Dispatcher {
       this.counters.count('duplicates'); // a late answer for a task taken back from it
       return;
     }
-    worker.forged++;
+    worker.countForged();
     this.counters.count('forged');
   }
 
@@ -203,8 +190,8 @@ export class Dispatcher {
       let failed: Settled | undefined;
       if (lease.replica) {
         failed = this.settlement.loseReplica(job, worker.identity, lease.index, 'lost');
-      } else if (!alone || !firstCrashBy(job, lease.index, worker.identity)) {
-        job.suspects.set(lease.index, lease.task);
+      } else if (!alone || !job.tries.firstCrashBy(lease.index, worker.identity)) {
+        job.suspect(lease.task);
       } else {
         failed = this.settlement.failAttempt(
           job,
@@ -244,7 +231,7 @@ export class Dispatcher {
       batch.ms += ms;
       batch.answered++;
       job.durations.add(ms);
-      worker.tasksDone++;
+      worker.countDone();
       if (lease.replica) {
         const settled = acceptReplica(this.settlement, job, job.quorum!, lease, item, this.strike);
         if (settled) batch.outcomes.push(settled);
@@ -253,9 +240,8 @@ export class Dispatcher {
     for (const [job, batch] of byJob) {
       // Liveness and a bigger share come only from answers to tasks this worker held.
       if (batch.answered === 0) continue;
-      worker.lastProgressAt = this.deps.clock.now();
-      const share = worker.shares.get(job.record.id);
-      if (share) grow(share, batch.answered);
+      worker.noteProgress(this.deps.clock.now());
+      worker.shareOf(job.record.id)?.grow(batch.answered);
       this.settlement.record(job, batch.outcomes, batch.ms);
     }
   }

@@ -4,8 +4,20 @@
  * and the hold limit grows only with outcomes the worker returned for tasks leased to it (a
  * per-worker, per-job window, like TCP's slow start), never past an absolute maximum.
  */
-import type { JobRuntime } from './job-runtime.js';
-import type { JobShare, WorkerSession } from './worker-registry.js';
+import type { LeaseHolder } from '../leases/lease-table.js';
+import type { JobRecord } from '../store/job-store.js';
+
+/** A job, as far as hold limits go: its id and how long its tasks took so far. */
+export interface TimedJob {
+  readonly record: Pick<JobRecord, 'id' | 'finished' | 'failed' | 'computeMs'>;
+}
+
+/** A worker, as far as its hold limit goes. */
+export interface HoldingWorker {
+  /** Threads its hello claimed (not believed past {@link MAX_COUNTED_THREADS}). */
+  readonly threads: number;
+  readonly leases: Pick<LeaseHolder, 'holding'>;
+}
 
 /** Threads counted per worker, whatever `hello` claims (a big desktop has 32 or fewer cores). */
 export const MAX_COUNTED_THREADS = 32;
@@ -27,12 +39,12 @@ const GROWTH_PER_OUTCOME = 3;
 const MIN_AVG_MS = 0.01;
 
 /** Threads the server counts for `worker`. */
-export function countedThreads(worker: WorkerSession): number {
+export function countedThreads(worker: Pick<HoldingWorker, 'threads'>): number {
   return Math.min(MAX_COUNTED_THREADS, Math.max(1, worker.threads));
 }
 
 /** The window a worker starts a job with: what an untimed job allows it. */
-export function initialWindow(worker: WorkerSession): number {
+export function initialWindow(worker: Pick<HoldingWorker, 'threads'>): number {
   return countedThreads(worker) * UNTIMED_TASKS_PER_THREAD;
 }
 
@@ -41,7 +53,7 @@ export function initialWindow(worker: WorkerSession): number {
  * Tiny tasks are not limited in practice; a job's first tasks are, until its first outcomes
  * tell how long they take.
  */
-export function holdLimit(job: JobRuntime, threads: number): number {
+export function holdLimit(job: TimedJob, threads: number): number {
   const perThread = Math.min(MAX_COUNTED_THREADS, Math.max(1, threads));
   const timed = job.record.finished + job.record.failed;
   if (timed === 0) return perThread * UNTIMED_TASKS_PER_THREAD;
@@ -51,24 +63,38 @@ export function holdLimit(job: JobRuntime, threads: number): number {
 }
 
 /** Room `worker` has for more tasks of `job` right now. */
-export function room(job: JobRuntime, worker: WorkerSession, share: JobShare): number {
+export function room(job: TimedJob, worker: HoldingWorker, share: JobShare): number {
   return (
     Math.min(holdLimit(job, worker.threads), share.window) - worker.leases.holding(job.record.id)
   );
 }
 
-/**
- * The worker returned `answered` outcomes for tasks of the job it held: its window grows by
- * three per outcome (×4 per round trip of a full window: an honest worker reaches its credit
- * within a few round trips, while one that never answers keeps its first window).
- */
-export function grow(share: JobShare, answered: number): void {
-  share.window = Math.min(MAX_HELD_PER_JOB, share.window + GROWTH_PER_OUTCOME * answered);
-}
+/** How much of one job one worker has earned the right to hold (what it holds: its leases). */
+export class JobShare {
+  constructor(private _window: number) {}
 
-/** The worker handed tasks back unrun: a worker that keeps doing it gets less and less. */
-export function shrink(share: JobShare): void {
-  share.window = Math.max(1, share.window >> 1);
+  /**
+   * Most tasks of the job it may hold: starts small and grows with every outcome it returns for
+   * its own leases (like TCP's slow start), halves on every hand-back. Nothing the worker claims
+   * (threads, credit, `ms`) raises it; only answering does.
+   */
+  get window(): number {
+    return this._window;
+  }
+
+  /**
+   * The worker returned `answered` outcomes for tasks of the job it held: its window grows by
+   * three per outcome (×4 per round trip of a full window: an honest worker reaches its credit
+   * within a few round trips, while one that never answers keeps its first window).
+   */
+  grow(answered: number): void {
+    this._window = Math.min(MAX_HELD_PER_JOB, this._window + GROWTH_PER_OUTCOME * answered);
+  }
+
+  /** The worker handed tasks back unrun: a worker that keeps doing it gets less and less. */
+  shrink(): void {
+    this._window = Math.max(1, this._window >> 1);
+  }
 }
 
 /** A reported compute time, clamped to what a task of the job can take (never Infinity or NaN). */

@@ -54,7 +54,7 @@ describe('forged outcomes (item 2)', () => {
     await settle();
     const runtime = env.scheduler.job(admin, job.id);
     expect(runtime.info()).toMatchObject({ finished: 0, failed: 0, inFlight: 2 });
-    expect(runtime.attempts.size).toBe(0); // no attempt burnt by the forged timeout
+    expect(runtime.tries.attempts.size).toBe(0); // no attempt burnt by the forged timeout
     expect(env.scheduler.stats.forged).toBe(2);
     expect(attacker.session.forged).toBe(2);
     // The honest worker's answers are accepted, not counted as duplicates.
@@ -201,7 +201,7 @@ describe('values the server cannot store (item 3)', () => {
       push: (_items, ready) => ready(),
       end: (reason, message) => late.push({ reason, ...(message ? { message } : {}) }),
     });
-    env.scheduler.job(admin, other.id).durableSeq = 1;
+    env.scheduler.job(admin, other.id).markDurable(1);
     env.scheduler.streams.pump(other.id);
     await settle();
     expect(late).toEqual([{ reason: 'error', message: expect.stringMatching(/seq 1/) }]);

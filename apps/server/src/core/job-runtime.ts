@@ -1,4 +1,4 @@
-import type { TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from './clock.js';
 import type { JobInfo, Outcome } from '@tabgrid/protocol/jobs';
 import { storedFailure, storedValue } from '@tabgrid/protocol/stored';
 import type {
@@ -14,9 +14,16 @@ import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { Quorum } from './quorum.js';
 
 import { TaskQueue } from './task-queue.js';
+import { TaskTries } from './task-tries.js';
 
 /** Outcomes kept in memory per job, so streams that keep up never read the store back. */
 const RECENT_MAX = 20_000;
+
+/** Where a submitted batch's tasks went. */
+export interface BatchAck {
+  firstIndex: number;
+  count: number;
+}
 
 /** An outcome about to be stored; `value` is the parsed result when the caller has it. */
 export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
@@ -26,62 +33,243 @@ export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
  * tasks, its code, queue and leases. Finished and cancelled jobs keep only the record.
  */
 export class JobRuntime {
-  code: JobCode | undefined;
-  queue: TaskQueue | undefined;
-  /** Replica bookkeeping when the job runs with `redundancy` > 1. */
-  quorum: Quorum | undefined;
+  private _code: JobCode | undefined;
+  private _queue: TaskQueue | undefined;
+  private _quorum: Quorum | undefined;
   /** Its leases: the lease table's entry for this job (the table changes it, nobody else). */
   readonly held: JobLeases;
-  /** Failed attempts (lost or timed out) of tasks that have not settled yet. */
-  readonly attempts = new Map<number, number>();
-  /** Retries already granted to tasks whose Run threw (`retryErrors`). */
-  readonly errorRetries = new Map<number, number>();
+  /** Failure counts of its unsettled tasks. */
+  readonly tries = new TaskTries();
   /**
    * Tasks that were out on a tab that dropped without handing them back (a crash, maybe theirs):
    * each runs next on a worker that holds nothing else, so only a loss while it runs alone is
    * charged to it, and the tasks that merely shared the tab are not.
    */
-  readonly suspects = new Map<number, StoredTask>();
-  /**
-   * Per suspect, the worker identities whose tab dropped while running it alone. A crash is
-   * charged once per identity: one host that takes a task and hangs up, again and again, cannot
-   * settle it as `lost` (nor pause its job) by itself.
-   */
-  readonly crashedOn = new Map<number, Set<string>>();
+  private readonly _suspects = new Map<number, StoredTask>();
   /** Worker identities whose page reported this job's code tampering with its sandbox. */
-  readonly faultReporters = new Set<string>();
-  /** The worker draining to run the next suspect (see the dispatcher). */
-  drainer: string | undefined;
-  /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */
-  cancelling = false;
+  private readonly faultReporters = new Set<string>();
+  private _drainer: string | undefined;
+  private _cancelling = false;
   /** Backoff timers of tasks waiting to be retried. */
-  readonly retryTimers = new Set<TimerHandle>();
+  private readonly retryTimers = new Set<TimerHandle>();
   /** Per-task compute times since the server started (the dashboard's histogram). */
   readonly durations = new DurationHistogram();
-  /** The latest durable outcomes, in seq order (seqs `recentFirstSeq` …). */
-  recent: Outcome[] = [];
-  /** Highest seq known durable; streams never read past it. */
-  durableSeq: number;
-  /** Next index to assign to a submitted task (ahead of `record.total` while a batch commits). */
-  nextIndex: number;
-  /** Batches being committed, by id, so a retried batch waits for the first instead of doubling. */
-  readonly pendingBatches = new Map<string, Promise<{ firstIndex: number; count: number }>>();
+  private _recent: Outcome[] = [];
+  private _durableSeq: number;
+  private _nextIndex: number;
+  private readonly committing = new Map<string, Promise<BatchAck>>();
+  private readonly _record: JobRecord;
 
-  constructor(
-    public record: JobRecord,
-    store: JobStore,
-    code?: JobCode,
-    leases?: JobLeases,
-  ) {
-    this.durableSeq = record.lastSeq;
-    this.nextIndex = record.total;
+  constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
+    this._record = record;
+    this._durableSeq = record.lastSeq;
+    this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
     if (code && this.runnable) {
-      this.code = code;
-      this.queue = new TaskQueue(store, record.id, record.total);
+      this._code = code;
+      this._queue = new TaskQueue(store, record.id, record.total);
       if (record.redundancy > 1)
-        this.quorum = new Quorum(record.redundancy, record.maxReplicas, this.held);
+        this._quorum = new Quorum(record.redundancy, record.maxReplicas, this.held);
     }
+  }
+
+  /** The durable record (read-only: the job's own methods change it). */
+  get record(): Readonly<JobRecord> {
+    return this._record;
+  }
+
+  get code(): JobCode | undefined {
+    return this._code;
+  }
+
+  get queue(): TaskQueue | undefined {
+    return this._queue;
+  }
+
+  /** Replica bookkeeping when the job runs with `redundancy` > 1. */
+  get quorum(): Quorum | undefined {
+    return this._quorum;
+  }
+
+  /** Suspects by index (see {@link suspect}). */
+  get suspects(): ReadonlyMap<number, StoredTask> {
+    return this._suspects;
+  }
+
+  /** The worker draining to run the next suspect (see the dispatch pass). */
+  get drainer(): string | undefined {
+    return this._drainer;
+  }
+
+  /** Cancelled, and its unsettled tasks are still being settled as `cancelled` errors. */
+  get cancelling(): boolean {
+    return this._cancelling;
+  }
+
+  /** The latest durable outcomes, in seq order (seqs `recentFirstSeq` …). */
+  get recent(): readonly Outcome[] {
+    return this._recent;
+  }
+
+  /** Highest seq known durable; streams never read past it. */
+  get durableSeq(): number {
+    return this._durableSeq;
+  }
+
+  /** Next index to assign to a submitted task (ahead of `record.total` while a batch commits). */
+  get nextIndex(): number {
+    return this._nextIndex;
+  }
+
+  /** Batches being committed, by id, so a retried batch waits for the first instead of doubling. */
+  get pendingBatches(): ReadonlyMap<string, Promise<BatchAck>> {
+    return this.committing;
+  }
+
+  /** Batch `batchId` is being committed until `committed` settles (see {@link pendingBatches}). */
+  trackBatch(batchId: string, committed: Promise<BatchAck>): void {
+    this.committing.set(batchId, committed);
+  }
+
+  batchSettled(batchId: string): void {
+    this.committing.delete(batchId);
+  }
+
+  // ---- lifecycle (each changes the record; the caller stores it) ----------------------
+
+  /** Assigns indexes to `count` new tasks (the total counts them at once); returns the first. */
+  addTasks(count: number, now: number): number {
+    const first = this._nextIndex;
+    this._nextIndex += count;
+    this._record.total = this._nextIndex;
+    this._record.modified = now;
+    return first;
+  }
+
+  /** No more tasks. */
+  close(now: number): void {
+    this._record.state = 'closed';
+    this._record.modified = now;
+  }
+
+  /** Cancelled: nothing more runs; its sweep (see {@link beginCancelSweep}) starts at once. */
+  cancel(now: number): void {
+    this._record.state = 'cancelled';
+    this._record.paused = null;
+    this._record.modified = now;
+  }
+
+  /** Its unsettled tasks are being settled as `cancelled`: streams must not end meanwhile. */
+  beginCancelSweep(): void {
+    this._cancelling = true;
+  }
+
+  endCancelSweep(): void {
+    this._cancelling = false;
+  }
+
+  /** Closed and every task settled (nothing left to dispatch). */
+  markDone(): void {
+    this._record.state = 'done';
+    this._record.paused = null;
+  }
+
+  /** Dispatch stops until {@link resume}; `reason` says why and what to do. */
+  pause(reason: string, now: number): void {
+    this._record.paused = reason;
+    this._record.modified = now;
+  }
+
+  /** Dispatch starts again; its crash and fault counts start over. */
+  resume(now: number): void {
+    this._record.paused = null;
+    this._record.crashedTasks = 0;
+    this.faultReporters.clear();
+    this._record.modified = now;
+  }
+
+  // ---- settling (the hot path: plain field updates, nothing allocated) -----------------
+
+  /** One more outcome settled; returns its seq. */
+  countSettled(ok: boolean): number {
+    if (ok) this._record.finished++;
+    else this._record.failed++;
+    return ++this._record.lastSeq;
+  }
+
+  /** A batch of outcomes settled at `now`, with `computeMs` of reported compute time. */
+  noteSettled(computeMs: number, now: number): void {
+    this._record.computeMs += computeMs;
+    this._record.lastResult = now;
+    this._record.modified = now;
+  }
+
+  /**
+   * Task `index` threw and is granted retry number `retries`: it goes back to the queue after
+   * `delayMs` (its backoff), then `events.requeued` runs. {@link retire} cancels what is still waiting.
+   */
+  retryError(
+    task: StoredTask,
+    retries: number,
+    delayMs: number,
+    clock: Pick<Clock, 'setTimeout'>,
+    events: { requeued(): void },
+  ): void {
+    this.tries.countErrorRetry(task.index, retries);
+    const timer = clock.setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this._queue?.requeue(task);
+      events.requeued();
+    }, delayMs);
+    this.retryTimers.add(timer);
+  }
+
+  /** A replica's answer was the first to disagree with another on its task. */
+  noteDisagreement(): void {
+    this._record.disagreements++;
+  }
+
+  /** One more task settled lost by crashing its tab; returns how many have. */
+  countCrashed(): number {
+    return ++this._record.crashedTasks;
+  }
+
+  // ---- suspects and sandbox faults ------------------------------------------------------
+
+  /** `task` was on a tab that dropped: it runs alone next (a suspect stays one when released). */
+  suspect(task: StoredTask): void {
+    this._suspects.set(task.index, task);
+  }
+
+  /** The oldest suspect, taken off the list to run alone; the caller checks there is one. */
+  takeSuspect(): StoredTask {
+    const [index, task] = this._suspects.entries().next().value!;
+    this._suspects.delete(index);
+    return task;
+  }
+
+  /** `worker` drains (gets nothing more) until it can run the next suspect alone. */
+  setDrainer(worker: string | undefined): void {
+    this._drainer = worker;
+  }
+
+  /** A worker identity reports sandbox tampering; returns the count, or 0 if it had before. */
+  addFaultReporter(identity: string): number {
+    if (this.faultReporters.has(identity)) return 0;
+    this.faultReporters.add(identity);
+    return this.faultReporters.size;
+  }
+
+  // ---- durable outcomes ---------------------------------------------------------------
+
+  /** Outcomes up to `seq` are durable. */
+  markDurable(seq: number): void {
+    if (seq > this._durableSeq) this._durableSeq = seq;
+  }
+
+  /** Drops the in-memory window (late readers use the store). */
+  forgetRecent(): void {
+    this._recent = [];
   }
 
   /** Exclusive leases by task index (read-only: the lease table owns them). */
@@ -90,34 +278,34 @@ export class JobRuntime {
   }
 
   get runnable(): boolean {
-    return this.record.state === 'open' || this.record.state === 'closed';
+    return this._record.state === 'open' || this._record.state === 'closed';
   }
 
   /** Tasks waiting for a worker (suspects included). */
   get waiting(): number {
-    return (this.queue?.size ?? 0) + this.suspects.size;
+    return (this._queue?.size ?? 0) + this._suspects.size;
   }
 
   /** Whether dispatch may hand out this job's tasks. */
   get dispatchable(): boolean {
-    return this.queue !== undefined && this.code !== undefined && !this.record.paused;
+    return this._queue !== undefined && this._code !== undefined && !this._record.paused;
   }
 
   get settled(): number {
-    return this.record.finished + this.record.failed;
+    return this._record.finished + this._record.failed;
   }
 
   /** Closed and every task settled. */
   get complete(): boolean {
-    return this.record.state === 'closed' && this.settled === this.record.total;
+    return this._record.state === 'closed' && this.settled === this._record.total;
   }
 
   /** Nothing will ever be added to this job's outcome streams. */
   get streamsFinished(): boolean {
     return (
-      (this.record.state === 'done' || this.record.state === 'cancelled') &&
-      !this.cancelling &&
-      this.durableSeq === this.record.lastSeq
+      (this._record.state === 'done' || this._record.state === 'cancelled') &&
+      !this._cancelling &&
+      this._durableSeq === this._record.lastSeq
     );
   }
 
@@ -129,20 +317,20 @@ export class JobRuntime {
     try {
       this.rememberAll(stored, settled);
     } catch (err) {
-      this.recent = [];
-      console.error(`tabgrid: outcomes of job ${this.record.id} did not parse back:`, err);
+      this._recent = [];
+      console.error(`tabgrid: outcomes of job ${this._record.id} did not parse back:`, err);
     }
   }
 
   private rememberAll(stored: StoredOutcome[], settled: Settled[]): void {
     const first = stored[0];
     if (!first) return;
-    const last = this.recent[this.recent.length - 1];
-    if (last && last.seq + 1 !== first.seq) this.recent = [];
+    const last = this._recent[this._recent.length - 1];
+    if (last && last.seq + 1 !== first.seq) this._recent = [];
     for (let i = 0; i < stored.length; i++) {
       const o = stored[i]!;
       const value = settled[i]?.value;
-      this.recent.push(
+      this._recent.push(
         o.ok
           ? {
               seq: o.seq,
@@ -153,24 +341,22 @@ export class JobRuntime {
           : { seq: o.seq, index: o.index, ok: false, error: storedFailure(o.payload) },
       );
     }
-    if (this.recent.length > RECENT_MAX) this.recent = this.recent.slice(-RECENT_MAX / 2);
+    if (this._recent.length > RECENT_MAX) this._recent = this._recent.slice(-RECENT_MAX / 2);
   }
 
   /** Drops everything that only a runnable job needs (its leases were released first). */
   retire(): void {
-    this.code = undefined;
-    this.queue = undefined;
-    this.quorum = undefined;
-    this.suspects.clear();
-    this.crashedOn.clear();
-    this.attempts.clear();
-    this.errorRetries.clear();
+    this._code = undefined;
+    this._queue = undefined;
+    this._quorum = undefined;
+    this._suspects.clear();
+    this.tries.clear();
     for (const timer of this.retryTimers) timer.cancel();
     this.retryTimers.clear();
   }
 
   info(): JobInfo {
-    const r = this.record;
+    const r = this._record;
     const inFlight = this.held.inFlight;
     const settled = r.finished + r.failed;
     return {

@@ -2,8 +2,20 @@ import { TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
 import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
-import type { JobStore } from '../store/job-store.js';
-import type { JobRuntime } from './job-runtime.js';
+import type { JobRecord, JobStore } from '../store/job-store.js';
+
+/** A job, as far as its streams read it (the job runtime is one). */
+export interface StreamedJob {
+  readonly record: { readonly state: JobRecord['state'] };
+  /** The latest durable outcomes, in seq order. */
+  readonly recent: readonly Outcome[];
+  /** Highest seq known durable: streams never read past it. */
+  readonly durableSeq: number;
+  /** Nothing will ever be added to its streams. */
+  readonly streamsFinished: boolean;
+  /** Drops its in-memory window once nobody reads it. */
+  forgetRecent(): void;
+}
 
 /** Outcomes per push: large enough to be cheap per item, small enough to keep memory flat. */
 const PUSH_BATCH = 2000;
@@ -40,7 +52,7 @@ export class OutcomeStreams {
 
   constructor(
     private readonly store: JobStore,
-    private readonly getJob: (jobId: string) => JobRuntime | undefined,
+    private readonly getJob: (jobId: string) => StreamedJob | undefined,
   ) {}
 
   subscribe(id: string, jobId: string, kind: OutcomeKind, from: number, sink: OutcomeSink): void {
@@ -90,7 +102,7 @@ export class OutcomeStreams {
       console.error(`tabgrid: ending a stream of job ${sub.jobId} failed:`, err);
     }
     const job = this.getJob(sub.jobId);
-    if (job?.streamsFinished && !this.watching(sub.jobId)) job.recent = [];
+    if (job?.streamsFinished && !this.watching(sub.jobId)) job.forgetRecent();
   }
 
   /**
@@ -130,7 +142,7 @@ export class OutcomeStreams {
    * The next batch from the job's in-memory window when it covers the cursor (a consumer that
    * keeps up), else undefined (read the store).
    */
-  private fromMemory(job: JobRuntime, sub: Subscription, upTo: number): Outcome[] | undefined {
+  private fromMemory(job: StreamedJob, sub: Subscription, upTo: number): Outcome[] | undefined {
     const recent = job.recent;
     const first = recent[0];
     if (!first || sub.cursor + 1 < first.seq) {

@@ -68,7 +68,7 @@ export function acceptReplica(
   if (!answer) return settlement.loseReplica(job, identity, item.index, 'timeout');
   const ok = item.ok && !answer.canonical.startsWith('error:');
   const result = quorum.vote(item.index, identity, answer.canonical, ok, answer.payload);
-  if (result.kind !== 'accepted' && result.firstDisagreement) job.record.disagreements++;
+  if (result.kind !== 'accepted' && result.firstDisagreement) job.noteDisagreement();
   switch (result.kind) {
     case 'accepted':
       for (const liar of result.liars) strike(liar);

@@ -25,14 +25,17 @@ export class SandboxFaultReports implements SandboxFaults {
     this.counters.count('sandboxFaults');
     // A repeat from one identity, or any report once paused, adds nothing (and no log line: a
     // worker may send these frames as fast as it likes).
-    if (record.paused || !job.runnable || job.faultReporters.has(identity)) return;
-    job.faultReporters.add(identity);
+    if (record.paused || !job.runnable) return;
+    const reporters = job.addFaultReporter(identity);
+    if (reporters === 0) return;
     console.error(
       `tabgrid: job ${record.id} (${record.name}): a worker page reports sandbox tampering: ${detail}`,
     );
-    if (job.faultReporters.size < SANDBOX_FAULT_REPORTERS) return;
-    record.paused = `Paused: the worker pages of ${job.faultReporters.size} volunteers caught this job's code tampering with its sandbox (what each saw is in the server log: a worker's words are not shown here). Fix the program, then resume or cancel the job.`;
-    record.modified = this.clock.now();
+    if (reporters < SANDBOX_FAULT_REPORTERS) return;
+    job.pause(
+      `Paused: the worker pages of ${reporters} volunteers caught this job's code tampering with its sandbox (what each saw is in the server log: a worker's words are not shown here). Fix the program, then resume or cancel the job.`,
+      this.clock.now(),
+    );
     console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
     this.store.updateJob(record).catch((err: unknown) => {
       console.error(`tabgrid: could not save the pause of job ${record.id}:`, err);

@@ -118,8 +118,7 @@ export class Scheduler implements JobDirectory {
       const job = scheduler.runtime(record, code);
       if (job.queue) {
         for (const [index, tries] of await store.readTries(record.id)) {
-          if (tries.attempts > 0) job.attempts.set(index, tries.attempts);
-          if (tries.errorRetries > 0) job.errorRetries.set(index, tries.errorRetries);
+          job.tries.restore(index, tries.attempts, tries.errorRetries);
         }
       }
       scheduler.jobs.set(record.id, job);
@@ -249,11 +248,8 @@ export class Scheduler implements JobDirectory {
         `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`,
       );
     }
-    const firstIndex = job.nextIndex;
-    job.nextIndex += inputs.length;
+    const firstIndex = job.addTasks(inputs.length, this.clock.now());
     const committed = (async () => {
-      job.record.total = job.nextIndex;
-      job.record.modified = this.clock.now();
       await Promise.all([
         this.store.appendTasks(jobId, batchId, firstIndex, inputs),
         this.store.updateJob(job.record),
@@ -263,11 +259,11 @@ export class Scheduler implements JobDirectory {
       this.dispatcher.pass.dispatchNow();
       return { firstIndex, count: inputs.length };
     })();
-    job.pendingBatches.set(batchId, committed);
+    job.trackBatch(batchId, committed);
     try {
       return await committed;
     } finally {
-      job.pendingBatches.delete(batchId);
+      job.batchSettled(batchId);
     }
   }
 
@@ -277,8 +273,7 @@ export class Scheduler implements JobDirectory {
     if (job.record.state === 'open') {
       // Wait for batches still committing, so `total` is final when the job can finish.
       await Promise.allSettled(job.pendingBatches.values());
-      job.record.state = 'closed';
-      job.record.modified = this.clock.now();
+      job.close(this.clock.now());
       if (job.complete) this.finish(job);
       await this.store.updateJob(job.record);
       this.streams.pump(jobId);
@@ -294,11 +289,9 @@ export class Scheduler implements JobDirectory {
   async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
     const job = this.job(caller, jobId);
     if (job.runnable) {
-      job.record.state = 'cancelled';
-      job.record.paused = null;
-      job.record.modified = this.clock.now();
+      job.cancel(this.clock.now());
       this.retire(job);
-      job.cancelling = true; // before the update resolves: streams must not end early
+      job.beginCancelSweep(); // before the update resolves: streams must not end early
       await this.store.updateJob(job.record);
       this.sweepCancelled(job);
     }
@@ -307,7 +300,7 @@ export class Scheduler implements JobDirectory {
 
   /** Settles a cancelled job's unsettled tasks as `cancelled` errors, then ends its streams. */
   private sweepCancelled(job: JobRuntime): void {
-    job.cancelling = true;
+    job.beginCancelSweep();
     settleCancelled(job, {
       store: this.store,
       settle: (outcomes) => this.settlement.record(job, outcomes, 0),
@@ -320,7 +313,7 @@ export class Scheduler implements JobDirectory {
         ),
       )
       .finally(() => {
-        job.cancelling = false;
+        job.endCancelSweep();
         this.streams.pump(job.record.id);
       });
   }
@@ -329,10 +322,7 @@ export class Scheduler implements JobDirectory {
   async resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
     const job = this.job(caller, jobId);
     if (job.record.paused) {
-      job.record.paused = null;
-      job.record.crashedTasks = 0;
-      job.faultReporters.clear();
-      job.record.modified = this.clock.now();
+      job.resume(this.clock.now());
       await this.store.updateJob(job.record);
       this.dispatcher.schedule();
     }
@@ -368,8 +358,7 @@ export class Scheduler implements JobDirectory {
   private finish(job: JobRuntime): void {
     // A redundancy job may still have surplus replicas out: retiring releases them.
     this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
-    job.record.state = 'done';
-    job.record.paused = null; // nothing left to dispatch
+    job.markDone(); // nothing left to dispatch
     this.retire(job);
   }
 

@@ -103,22 +103,15 @@ export class Settlement {
     const now = clock.now();
     // Plain literals, not `{ ...o }`: this runs for every outcome and spreads are slow here.
     const stored: StoredOutcome[] = new Array<StoredOutcome>(outcomes.length);
-    const retried = job.attempts.size > 0 || job.errorRetries.size > 0;
+    const tries = job.tries;
+    const retried = tries.any;
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i]!;
-      if (o.ok) record.finished++;
-      else record.failed++;
-      if (retried) {
-        job.attempts.delete(o.index);
-        job.errorRetries.delete(o.index);
-        job.crashedOn.delete(o.index);
-      }
-      stored[i] = { seq: ++record.lastSeq, index: o.index, ok: o.ok, payload: o.payload };
+      if (retried) tries.forget(o.index);
+      stored[i] = { seq: job.countSettled(o.ok), index: o.index, ok: o.ok, payload: o.payload };
     }
-    record.computeMs += computeMs;
+    job.noteSettled(computeMs, now);
     this.settledCount += stored.length;
-    record.lastResult = now;
-    record.modified = now;
     if (job.complete) this.deps.events.finished(job);
     const seq = record.lastSeq;
     Promise.all([store.settle(record.id, stored), store.updateJob(record)]).then(
@@ -127,10 +120,10 @@ export class Settlement {
         // (remember, the streams' pumps), and this catch is the last net.
         try {
           job.remember(stored, outcomes);
-          job.durableSeq = Math.max(job.durableSeq, seq);
+          job.markDurable(seq);
           streams.pump(record.id);
           // A finished job nobody is reading keeps nothing in memory (late readers use the store).
-          if (job.streamsFinished && !streams.watching(record.id)) job.recent = [];
+          if (job.streamsFinished && !streams.watching(record.id)) job.forgetRecent();
         } catch (err) {
           console.error(`tabgrid: could not deliver outcomes of job ${record.id}:`, err);
         }
@@ -154,12 +147,12 @@ export class Settlement {
     detail: string,
     asSuspect = false,
   ): Settled | undefined {
-    const attempts = (job.attempts.get(task.index) ?? 0) + 1;
+    const attempts = job.tries.attemptsOf(task.index) + 1;
     const limit = kind === 'crash' ? this.crashLimit(job) : job.record.maxAttempts;
     if (attempts < limit) {
-      job.attempts.set(task.index, attempts);
+      job.tries.countAttempt(task.index, attempts);
       this.saveTries(job, task.index);
-      if (asSuspect) job.suspects.set(task.index, task);
+      if (asSuspect) job.suspect(task);
       else job.queue?.requeue(task);
       return undefined;
     }
@@ -181,17 +174,11 @@ export class Settlement {
     task: StoredTask,
     error: { name: string; message: string; stack: string },
   ): Settled | undefined {
-    const retries = job.errorRetries.get(task.index) ?? 0;
+    const retries = job.tries.errorRetriesOf(task.index);
     if (retries < job.record.retryErrors) {
-      job.errorRetries.set(task.index, retries + 1);
-      this.saveTries(job, task.index);
       const delay = retryDelayMs(retries, this.deps.random());
-      const timer = this.deps.clock.setTimeout(() => {
-        job.retryTimers.delete(timer);
-        job.queue?.requeue(task);
-        this.deps.events.requeued();
-      }, delay);
-      job.retryTimers.add(timer);
+      job.retryError(task, retries + 1, delay, this.deps.clock, this.deps.events);
+      this.saveTries(job, task.index);
       return undefined;
     }
     const failure: TaskFailure = { ...error, type: 'program' };
@@ -227,18 +214,16 @@ export class Settlement {
   /** One more task of `job` settled lost by crashing: too many pause the job. */
   private noteCrashed(job: JobRuntime): void {
     const record = job.record;
-    record.crashedTasks++;
-    if (record.paused || record.crashedTasks < this.deps.pauseAfterCrashedTasks) return;
-    record.paused = pausedReason(record.crashedTasks, this.crashLimit(job));
+    const crashedTasks = job.countCrashed();
+    if (record.paused || crashedTasks < this.deps.pauseAfterCrashedTasks) return;
+    // Its time is the settle's, which follows at once (this task's outcome is part of it).
+    job.pause(pausedReason(crashedTasks, this.crashLimit(job)), this.deps.clock.now());
     console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
   }
 
   /** Saves a task's failure counts, so a restart does not reset them (failures are rare). */
   private saveTries(job: JobRuntime, index: number): void {
-    const tries = {
-      attempts: job.attempts.get(index) ?? 0,
-      errorRetries: job.errorRetries.get(index) ?? 0,
-    };
+    const tries = job.tries.saved(index);
     this.deps.store.saveTries(job.record.id, index, tries).catch((err: unknown) => {
       console.error(
         `tabgrid: could not save the tries of task ${index} of job ${job.record.id}:`,

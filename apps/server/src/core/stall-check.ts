@@ -41,7 +41,7 @@ export class StallCheck {
 
     for (const worker of this.workers.all()) {
       if (worker.inFlight === 0) {
-        worker.lastProgressAt = now;
+        worker.noteProgress(now);
         continue;
       }
       let longest = 0;

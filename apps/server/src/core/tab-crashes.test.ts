@@ -73,7 +73,7 @@ describe('tasks that kill their tab', () => {
     expect(failure).toMatchObject({ type: 'lost', name: 'LostError' });
     expect(failure.message).toMatch(/^Task 5 crashed or lost its tab 3 time\(s\) \(limit 3\)/);
     // Innocent tasks were never charged an attempt (nothing saved, nothing left over).
-    expect(runtime.attempts.size).toBe(0);
+    expect(runtime.tries.attempts.size).toBe(0);
     const tries = await env.store.readTries(job.id);
     expect([...tries.keys()].filter((i) => i !== 5)).toEqual([]);
   });
@@ -90,7 +90,7 @@ describe('tasks that kill their tab', () => {
     const deaths = await runWithPoison(job.id, new Set([0]), 1, 20, () => '203.0.113.9');
     expect(deaths).toBe(20);
     expect(runtime.info()).toMatchObject({ state: 'closed', failed: 0, paused: null });
-    expect(runtime.attempts.get(0)).toBe(1);
+    expect(runtime.tries.attempts.get(0)).toBe(1);
     // Tabs of three distinct hosts crashing on it: that is a task that kills tabs.
     await runWithPoison(job.id, new Set([0]), 1, 20, (round) => `198.51.100.${round + 1}`);
     expect(runtime.info()).toMatchObject({ state: 'done', failed: 1 });

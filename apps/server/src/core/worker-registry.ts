@@ -1,4 +1,5 @@
 import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
+import { JobShare, MAX_KEPT_CREDIT } from './hold-limit.js';
 
 /**
  * The scheduler's view of a connected worker (one browser tab, or one simulated worker).
@@ -13,46 +14,81 @@ export interface WorkerLink {
   address?: string;
 }
 
-/** How much of one job one worker has earned the right to hold (what it holds: its leases). */
-export interface JobShare {
-  /**
-   * Most tasks of the job it may hold: starts small and grows with every outcome it returns for
-   * its own leases (like TCP's slow start), halves on every hand-back. Nothing the worker claims (threads,
-   * credit, `ms`) raises it; only answering does.
-   */
-  window: number;
-}
-
 /** A worker whose answers lost to an accepted quorum this many times gets no more tasks. */
 export const MAX_STRIKES = 3;
 /** Identities with strikes kept (oldest forgotten first), so strikes cannot grow memory forever. */
 const MAX_STRUCK_IDENTITIES = 100_000;
 
 export class WorkerSession {
-  /** Slots the worker has granted and the server has not used yet. */
-  credit = 0;
+  private _credit = 0;
   /** Per job id, the hold window it has earned. */
-  readonly shares = new Map<string, JobShare>();
-  tasksDone = 0;
-  /** The job this worker was last given tasks of. */
-  currentJob: string | null = null;
-  threads = 0;
-  userAgent = '';
-  /** Last time this worker returned an outcome for a task it held, or was idle (epoch ms). */
-  lastProgressAt: number;
+  private readonly shares = new Map<string, JobShare>();
+  private _tasksDone = 0;
+  private _currentJob: string | null = null;
+  private _threads = 0;
+  private _userAgent = '';
+  private _lastProgressAt: number;
   readonly connectedAt: number;
   /** Jobs whose program this connection already has. */
-  readonly jobsSent = new Set<string>();
+  private readonly programs = new Set<string>();
+  private _ready = false;
+  private _strikes = 0;
+  private _excluded = false;
+  private _forged = 0;
+  private _draining: string | undefined;
+
+  /** Slots the worker has granted and the server has not used yet. */
+  get credit(): number {
+    return this._credit;
+  }
+
+  /** Tasks it answered that it held. */
+  get tasksDone(): number {
+    return this._tasksDone;
+  }
+
+  /** The job this worker was last given tasks of. */
+  get currentJob(): string | null {
+    return this._currentJob;
+  }
+
+  get threads(): number {
+    return this._threads;
+  }
+
+  get userAgent(): string {
+    return this._userAgent;
+  }
+
+  /** Last time this worker returned an outcome for a task it held, or was idle (epoch ms). */
+  get lastProgressAt(): number {
+    return this._lastProgressAt;
+  }
+
   /** Set once the worker's hello was accepted. */
-  ready = false;
+  get ready(): boolean {
+    return this._ready;
+  }
+
   /** Answers that lost to an accepted quorum (redundancy), counted per {@link identity}. */
-  strikes = 0;
+  get strikes(): number {
+    return this._strikes;
+  }
+
   /** Too many strikes: this worker gets no more tasks. */
-  excluded = false;
+  get excluded(): boolean {
+    return this._excluded;
+  }
+
   /** Outcomes and hand-backs for tasks that were never leased to this connection. */
-  forged = 0;
+  get forged(): number {
+    return this._forged;
+  }
+
   /** The job whose suspects this worker waits to run: it gets nothing else until idle. */
-  draining: string | undefined;
+  get draining(): string | undefined {
+    return this._draining;
+  }
 
   /** Tasks leased to this worker right now. */
   get inFlight(): number {
@@ -67,16 +103,85 @@ export class WorkerSession {
     return this.leases.suspect !== undefined;
   }
 
+  /** Its hello was accepted: it runs `threads` threads and grants `credit` slots to start with. */
+  welcome(hello: { threads: number; userAgent: string; credit: number }): void {
+    this._ready = true;
+    this._threads = hello.threads;
+    this._userAgent = hello.userAgent;
+    this._credit = Math.min(MAX_KEPT_CREDIT, hello.credit);
+  }
+
+  /** The worker grants `slots` more (kept up to {@link MAX_KEPT_CREDIT}). */
+  grantCredit(slots: number): void {
+    this._credit = Math.min(MAX_KEPT_CREDIT, this._credit + slots);
+  }
+
+  /** `count` tasks of `jobId` were sent: they use that many slots, and it is the current job. */
+  spendCredit(count: number, jobId: string): void {
+    this._credit -= count;
+    this._currentJob = jobId;
+  }
+
+  /** Whether this connection already has `jobId`'s program. */
+  hasProgram(jobId: string): boolean {
+    return this.programs.has(jobId);
+  }
+
+  programSent(jobId: string): void {
+    this.programs.add(jobId);
+  }
+
+  /** One more outcome or hand-back for a task never leased to it; returns how many. */
+  countForged(): number {
+    return ++this._forged;
+  }
+
+  /** It answered one more task it held. */
+  countDone(): void {
+    this._tasksDone++;
+  }
+
+  /** It answered a task it held, or holds nothing, at `now`: it is not stalled. */
+  noteProgress(now: number): void {
+    this._lastProgressAt = now;
+  }
+
+  /** Its identity has `strikes` strikes now. */
+  noteStrikes(strikes: number): void {
+    this._strikes = strikes;
+    this._excluded = strikes >= MAX_STRIKES;
+  }
+
+  /** It gets nothing more until it is idle, then runs a suspect of `jobId`. */
+  drainFor(jobId: string): void {
+    this._draining = jobId;
+  }
+
+  stopDraining(): void {
+    this._draining = undefined;
+  }
+
   /** The job's share of this worker, created with `window` on first use. */
   share(jobId: string, window: number): JobShare {
     let share = this.shares.get(jobId);
-    if (!share) this.shares.set(jobId, (share = { window }));
+    if (!share) this.shares.set(jobId, (share = new JobShare(window)));
     return share;
   }
 
-  /** The job is gone: forget its share. */
-  forgetJob(jobId: string): void {
+  /** The job's share of this worker, if it has one. */
+  shareOf(jobId: string): JobShare | undefined {
+    return this.shares.get(jobId);
+  }
+
+  /**
+   * The job stopped running: its share, program and draining are forgotten. Returns whether the
+   * connection had its program (then it should be told to drop it).
+   */
+  forgetJob(jobId: string): boolean {
+    if (this._currentJob === jobId) this._currentJob = null;
     this.shares.delete(jobId);
+    if (this._draining === jobId) this._draining = undefined;
+    return this.programs.delete(jobId);
   }
 
   constructor(
@@ -93,7 +198,7 @@ export class WorkerSession {
     now: number,
   ) {
     this.connectedAt = now;
-    this.lastProgressAt = now;
+    this._lastProgressAt = now;
   }
 }
 
@@ -117,8 +222,7 @@ export class WorkerRegistry {
     const id = `w${this.nextId++}`;
     const identity = !this.sameAddress && link.address ? `addr:${link.address}` : id;
     const session = new WorkerSession(id, link, identity, this.leases.connect(id, identity), now);
-    session.strikes = this.strikes.get(identity) ?? 0;
-    session.excluded = session.strikes >= MAX_STRIKES;
+    session.noteStrikes(this.strikes.get(identity) ?? 0);
     this.sessions.set(session.id, session);
     return session;
   }
@@ -134,8 +238,7 @@ export class WorkerRegistry {
     }
     for (const session of this.sessions.values()) {
       if (session.identity !== identity) continue;
-      session.strikes = strikes;
-      session.excluded = strikes >= MAX_STRIKES;
+      session.noteStrikes(strikes);
     }
     return strikes === MAX_STRIKES;
   }

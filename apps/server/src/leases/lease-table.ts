@@ -20,20 +20,52 @@ export interface LeaseOwner {
 }
 
 /** Tasks of one job sent to one connection in one frame: leased, renewed and expired together. */
-export interface LeaseGrant {
-  readonly owner: LeaseOwner;
-  readonly jobId: string;
-  /** The connection's frame number (1, 2, …): a later frame answered means this one was seen. */
-  readonly frame: number;
-  readonly grantedAt: number;
+export class LeaseGrant {
+  private _expiresAt: number;
+  private _outstanding: number;
+
+  constructor(
+    readonly owner: LeaseOwner,
+    readonly jobId: string,
+    /** The connection's frame number (1, 2, …): a later frame answered means this one was seen. */
+    readonly frame: number,
+    readonly grantedAt: number,
+    readonly ttlMs: number,
+    /** Leases in the frame. */
+    outstanding: number,
+    /** The connection holding it, and its count of the job's leases (no lookup on release). */
+    readonly holder: LeaseHolder,
+    readonly count: HeldCount,
+  ) {
+    this._expiresAt = grantedAt + ttlMs;
+    this._outstanding = outstanding;
+  }
+
   /** Granted, or last answered, plus `ttlMs`: past it, an unanswered lease may be taken back. */
-  expiresAt: number;
-  readonly ttlMs: number;
+  get expiresAt(): number {
+    return this._expiresAt;
+  }
+
   /** Its leases not yet released. */
-  outstanding: number;
-  /** The connection holding it, and its count of the job's leases (no lookup on release). */
-  readonly holder: LeaseHolder;
-  readonly count: HeldCount;
+  get outstanding(): number {
+    return this._outstanding;
+  }
+
+  /** An answer came for one of its leases at `now`: the others get another `ttlMs`. */
+  renew(now: number): void {
+    this._expiresAt = now + this.ttlMs;
+    this.holder.noteAnswered(this.frame);
+  }
+
+  /** One of its leases ended; true once none is left. */
+  releaseOne(): boolean {
+    return --this._outstanding <= 0;
+  }
+
+  /** Expired while its connection answered a later frame: it was swallowed. */
+  swallowed(now: number): boolean {
+    return this._expiresAt < now && this.holder.answeredFrame > this.frame;
+  }
 }
 
 /** One task out on one connection (a replica, when the job runs with redundancy). */
@@ -48,28 +80,90 @@ export interface Lease {
   readonly suspect: boolean;
 }
 
-/** What one connection holds. */
+/** What one connection holds (the lease table changes it through these methods). */
 export class LeaseHolder {
-  /** Leases held right now. */
-  held = 0;
-  /** The same, per job. */
-  readonly byJob = new Map<string, HeldCount>();
-  /** Grants with leases outstanding, by frame. */
-  readonly grants = new Map<number, LeaseGrant>();
+  private _held = 0;
+  private readonly counts = new Map<string, HeldCount>();
+  private readonly _grants = new Map<number, LeaseGrant>();
   /** Frames granted so far. */
-  frames = 0;
-  /** The latest frame a lease of which was answered. */
-  answeredFrame = 0;
-  /** The suspect lease it holds: while it does, it gets nothing else. */
-  suspect: Lease | undefined;
+  private frames = 0;
+  private _answeredFrame = 0;
+  private _suspect: Lease | undefined;
   /** `jobId\0index` of leases taken back from it while it was alive (rare). */
   private readonly takenBack = new Set<string>();
 
   constructor(readonly owner: LeaseOwner) {}
 
+  /** Leases held right now. */
+  get held(): number {
+    return this._held;
+  }
+
+  /** The same, per job. */
+  get byJob(): ReadonlyMap<string, HeldCount> {
+    return this.counts;
+  }
+
+  /** Grants with leases outstanding, by frame. */
+  get grants(): ReadonlyMap<number, LeaseGrant> {
+    return this._grants;
+  }
+
+  /** The latest frame a lease of which was answered. */
+  get answeredFrame(): number {
+    return this._answeredFrame;
+  }
+
+  /** The suspect lease it holds: while it does, it gets nothing else. */
+  get suspect(): Lease | undefined {
+    return this._suspect;
+  }
+
   /** Leases of `jobId` held right now. */
   holding(jobId: string): number {
-    return this.byJob.get(jobId)?.held ?? 0;
+    return this.counts.get(jobId)?.held ?? 0;
+  }
+
+  /** Its count of `jobId`'s leases, created on first use. */
+  countOf(jobId: string): HeldCount {
+    let count = this.counts.get(jobId);
+    if (!count) this.counts.set(jobId, (count = new HeldCount()));
+    return count;
+  }
+
+  /** The number of the frame it is granted next. */
+  nextFrame(): number {
+    return ++this.frames;
+  }
+
+  /** `grant` is out on this connection, with all its leases. */
+  hold(grant: LeaseGrant): void {
+    this._grants.set(grant.frame, grant);
+    this._held += grant.outstanding;
+    grant.count.add(grant.outstanding);
+  }
+
+  /** It holds `lease`, a suspect: it runs it alone. */
+  holdSuspect(lease: Lease): void {
+    this._suspect = lease;
+  }
+
+  /** A lease of frame `frame` was answered. */
+  noteAnswered(frame: number): void {
+    if (this._answeredFrame < frame) this._answeredFrame = frame;
+  }
+
+  /** `lease` (of a grant of this connection) ended. */
+  released(lease: Lease): void {
+    const grant = lease.grant;
+    if (grant.releaseOne()) this._grants.delete(grant.frame);
+    if (grant.count.drop()) this._held--;
+    if (this._suspect === lease) this._suspect = undefined;
+  }
+
+  /** The job runs no more: its count goes. */
+  forgetJob(jobId: string): void {
+    this.counts.delete(jobId);
   }
 
   /** Records that a lease of this live connection was taken back: its late answer is stale. */
@@ -84,33 +178,90 @@ export class LeaseHolder {
   }
 }
 
-export interface HeldCount {
-  held: number;
+/** One connection's count of one job's leases. */
+export class HeldCount {
+  private _held = 0;
+
+  get held(): number {
+    return this._held;
+  }
+
+  add(n: number): void {
+    this._held += n;
+  }
+
+  /** One fewer, never below 0; false when it was 0 already. */
+  drop(): boolean {
+    if (this._held <= 0) return false;
+    this._held--;
+    return true;
+  }
 }
 
 /** Taken-back leases remembered per connection, to tell a late answer from a forged one. */
 const MAX_TAKEN_BACK = 10_000;
 
-/** The leases of one job. */
+/** The leases of one job (the lease table changes them through these methods). */
 export class JobLeases {
-  /** Exclusive leases (redundancy 1), by task index. */
-  readonly exclusive = new Map<number, Lease>();
-  /** Replicas (redundancy > 1), by connection id, then task index. */
-  readonly replicas = new Map<string, Map<number, Lease>>();
-  replicaCount = 0;
+  private readonly _exclusive = new Map<number, Lease>();
+  private readonly _replicas = new Map<string, Map<number, Lease>>();
+  private _replicaCount = 0;
 
   constructor(readonly jobId: string) {}
 
+  /** Exclusive leases (redundancy 1), by task index. */
+  get exclusive(): ReadonlyMap<number, Lease> {
+    return this._exclusive;
+  }
+
+  /** Replicas (redundancy > 1), by connection id, then task index. */
+  get replicas(): ReadonlyMap<string, ReadonlyMap<number, Lease>> {
+    return this._replicas;
+  }
+
+  /** Replicas out right now. */
+  get replicaCount(): number {
+    return this._replicaCount;
+  }
+
   /** Leases out right now. */
   get inFlight(): number {
-    return this.exclusive.size + this.replicaCount;
+    return this._exclusive.size + this._replicaCount;
+  }
+
+  /** `lease` is out (a replica under its connection). */
+  add(lease: Lease): void {
+    if (!lease.replica) {
+      this._exclusive.set(lease.index, lease);
+      return;
+    }
+    const connection = lease.grant.owner.connection;
+    let replicas = this._replicas.get(connection);
+    if (!replicas) this._replicas.set(connection, (replicas = new Map<number, Lease>()));
+    replicas.set(lease.index, lease);
+    this._replicaCount++;
+  }
+
+  /** `lease` is no longer out; false if it was not (released already, or replaced). */
+  remove(lease: Lease): boolean {
+    if (lease.replica) {
+      const connection = lease.grant.owner.connection;
+      const replicas = this._replicas.get(connection);
+      if (!replicas?.delete(lease.index)) return false;
+      this._replicaCount--;
+      if (replicas.size === 0) this._replicas.delete(connection);
+      return true;
+    }
+    if (this._exclusive.get(lease.index) !== lease) return false;
+    this._exclusive.delete(lease.index);
+    return true;
   }
 
   /** The lease `connection` holds on task `index`, if any. */
   heldBy(index: number, connection: string): Lease | undefined {
-    const exclusive = this.exclusive.get(index);
+    const exclusive = this._exclusive.get(index);
     if (exclusive) return exclusive.grant.owner.connection === connection ? exclusive : undefined;
-    return this.replicas.get(connection)?.get(index);
+    return this._replicas.get(connection)?.get(index);
   }
 }
 

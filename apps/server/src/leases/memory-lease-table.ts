@@ -1,12 +1,6 @@
 /** The single-node lease table (see lease-table.ts for the interface and its types). */
 import type { StoredTask } from '../store/job-store.js';
-import {
-  JobLeases,
-  LeaseHolder,
-  type Lease,
-  type LeaseGrant,
-  type LeaseTable,
-} from './lease-table.js';
+import { JobLeases, LeaseGrant, LeaseHolder, type Lease, type LeaseTable } from './lease-table.js';
 
 /** The in-memory table of one node: Maps, one object per lease, no closures per task. */
 export class MemoryLeaseTable implements LeaseTable {
@@ -51,7 +45,7 @@ export class MemoryLeaseTable implements LeaseTable {
       for (const lease of [...leases.values()]) this.release(lease, false, 0);
     }
     this.jobs.delete(job.jobId);
-    for (const holder of this.holders.values()) holder.byJob.delete(job.jobId);
+    for (const holder of this.holders.values()) holder.forgetJob(job.jobId);
   }
 
   /**
@@ -66,29 +60,17 @@ export class MemoryLeaseTable implements LeaseTable {
     ttlMs: number,
     kind: { replica: boolean; suspect: boolean },
   ): LeaseGrant {
-    let count = holder.byJob.get(job.jobId);
-    if (!count) holder.byJob.set(job.jobId, (count = { held: 0 }));
-    const grant: LeaseGrant = {
-      owner: holder.owner,
-      jobId: job.jobId,
-      frame: ++holder.frames,
-      grantedAt: now,
-      expiresAt: now + ttlMs,
+    const grant = new LeaseGrant(
+      holder.owner,
+      job.jobId,
+      holder.nextFrame(),
+      now,
       ttlMs,
-      outstanding: tasks.length,
+      tasks.length,
       holder,
-      count,
-    };
-    holder.grants.set(grant.frame, grant);
-    holder.held += tasks.length;
-    count.held += tasks.length;
-    let replicas: Map<number, Lease> | undefined;
-    if (kind.replica) {
-      replicas = job.replicas.get(holder.owner.connection);
-      if (!replicas)
-        job.replicas.set(holder.owner.connection, (replicas = new Map<number, Lease>()));
-      job.replicaCount += tasks.length;
-    }
+      holder.countOf(job.jobId),
+    );
+    holder.hold(grant);
     for (const task of tasks) {
       const lease: Lease = {
         job,
@@ -98,17 +80,15 @@ export class MemoryLeaseTable implements LeaseTable {
         replica: kind.replica,
         suspect: kind.suspect,
       };
-      if (replicas) replicas.set(task.index, lease);
-      else job.exclusive.set(task.index, lease);
-      if (kind.suspect) holder.suspect = lease;
+      job.add(lease);
+      if (kind.suspect) holder.holdSuspect(lease);
     }
     return grant;
   }
 
   /** An answer came for a lease of `grant`: its other leases get another `ttlMs`. */
   renew(grant: LeaseGrant, now: number): void {
-    grant.expiresAt = now + grant.ttlMs;
-    if (grant.holder.answeredFrame < grant.frame) grant.holder.answeredFrame = grant.frame;
+    grant.renew(now);
   }
 
   /**
@@ -116,24 +96,10 @@ export class MemoryLeaseTable implements LeaseTable {
    * renews its frame). The one place a release is written.
    */
   release(lease: Lease, answered: boolean, now: number): void {
-    const job = lease.job;
-    if (lease.replica) {
-      const replicas = job.replicas.get(lease.grant.owner.connection);
-      if (!replicas?.delete(lease.index)) return;
-      job.replicaCount--;
-      if (replicas.size === 0) job.replicas.delete(lease.grant.owner.connection);
-    } else if (job.exclusive.get(lease.index) === lease) {
-      job.exclusive.delete(lease.index);
-    } else return;
+    if (!lease.job.remove(lease)) return;
     const grant = lease.grant;
-    const { holder, count } = grant;
-    if (answered) this.renew(grant, now);
-    if (--grant.outstanding <= 0) holder.grants.delete(grant.frame);
-    if (count.held > 0) {
-      count.held--;
-      holder.held--;
-    }
-    if (holder.suspect === lease) holder.suspect = undefined;
+    if (answered) grant.renew(now);
+    grant.holder.released(lease);
   }
 
   /**
@@ -146,15 +112,15 @@ export class MemoryLeaseTable implements LeaseTable {
     let any = false;
     for (const holder of this.holders.values()) {
       for (const grant of holder.grants.values()) {
-        if (grant.expiresAt < now && holder.answeredFrame > grant.frame) any = true;
+        if (grant.swallowed(now)) any = true;
       }
     }
     if (!any) return [];
     const taken: Lease[] = [];
     for (const job of this.jobs.values()) {
-      for (const lease of job.exclusive.values()) if (this.swallowed(lease, now)) taken.push(lease);
+      for (const lease of job.exclusive.values()) if (lease.grant.swallowed(now)) taken.push(lease);
       for (const leases of job.replicas.values()) {
-        for (const lease of leases.values()) if (this.swallowed(lease, now)) taken.push(lease);
+        for (const lease of leases.values()) if (lease.grant.swallowed(now)) taken.push(lease);
       }
     }
     for (const lease of taken) {
@@ -162,10 +128,5 @@ export class MemoryLeaseTable implements LeaseTable {
       this.release(lease, false, now);
     }
     return taken;
-  }
-
-  private swallowed(lease: Lease, now: number): boolean {
-    const grant = lease.grant;
-    return grant.expiresAt < now && grant.holder.answeredFrame > grant.frame;
   }
 }

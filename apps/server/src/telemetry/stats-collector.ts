@@ -9,18 +9,41 @@ import type {
 import { storedFailure, storedValue } from '@tabgrid/protocol/stored';
 import type { Caller } from '../auth/caller.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { JobRuntime } from '../core/job-runtime.js';
-import type { WorkerSession } from '../core/worker-registry.js';
+import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobStore } from '../store/job-store.js';
+import type { DurationHistogram } from './duration-histogram.js';
 import { HISTORY_POINTS, RateSeries } from './rate-series.js';
 
 const TICK_MS = 1000;
 
+/** A job, as far as the collector reads it (the core's job runtime is one). */
+export interface StatsJob {
+  readonly record: { readonly id: string; readonly created: number };
+  /** Tasks settled so far. */
+  readonly settled: number;
+  readonly runnable: boolean;
+  readonly durations: Pick<DurationHistogram, 'snapshot'>;
+  info(): JobInfo;
+}
+
+/** A worker, as far as the collector reads it (the core's worker session is one). */
+export interface StatsWorker {
+  readonly id: string;
+  readonly userAgent: string;
+  readonly threads: number;
+  readonly tasksDone: number;
+  readonly inFlight: number;
+  readonly currentJob: string | null;
+  readonly connectedAt: number;
+  readonly strikes: number;
+  readonly excluded: boolean;
+}
+
 /** What the collector reads of the core (it changes nothing there). */
 export interface StatsSource {
   /** The jobs `caller` may see, oldest first; every job without a caller. */
-  jobs(caller?: Caller): JobRuntime[];
-  workers: { readonly size: number; all(): IterableIterator<WorkerSession> };
+  jobs(caller?: Caller): StatsJob[];
+  workers: { readonly size: number; all(): IterableIterator<StatsWorker> };
   /** Tasks settled since start. */
   settledTotal(): number;
   store: Pick<JobStore, 'latestResults' | 'errorGroups'>;
@@ -51,8 +74,8 @@ export class StatsCollector {
   private lastTickAt: number;
   private readonly timer: TimerHandle;
   private readonly listeners = new Set<() => void>();
-  private readonly jobRates = new WeakMap<JobRuntime, JobRate>();
-  private readonly workerRates = new WeakMap<WorkerSession, WorkerRate>();
+  private readonly jobRates = new WeakMap<StatsJob, JobRate>();
+  private readonly workerRates = new WeakMap<StatsWorker, WorkerRate>();
 
   constructor(
     private readonly source: StatsSource,
@@ -64,7 +87,7 @@ export class StatsCollector {
   }
 
   /** The grid's samples, and `job`'s throughput series when one is given. */
-  history(job?: JobRuntime): DashboardHistory {
+  history(job?: StatsJob): DashboardHistory {
     return {
       samples: [...this.samples],
       ...(job ? { job: this.rateOf(job).series.points() } : {}),
@@ -78,11 +101,11 @@ export class StatsCollector {
   }
 
   /** The job finished: its series is thinned to `points`, kept as long as the job is. */
-  finished(job: JobRuntime, points: number): void {
+  finished(job: StatsJob, points: number): void {
     this.rateOf(job).series.thin(points);
   }
 
-  private rateOf(job: JobRuntime): JobRate {
+  private rateOf(job: StatsJob): JobRate {
     let rate = this.jobRates.get(job);
     if (!rate) {
       // A job created since the last tick settled everything it has since then.
@@ -93,7 +116,7 @@ export class StatsCollector {
     return rate;
   }
 
-  private workerRate(worker: WorkerSession): WorkerRate {
+  private workerRate(worker: StatsWorker): WorkerRate {
     let rate = this.workerRates.get(worker);
     if (!rate) this.workerRates.set(worker, (rate = { doneAtTick: 0, tasksPerSecond: 0 }));
     return rate;
@@ -170,7 +193,7 @@ export class StatsCollector {
     };
   }
 
-  private async detail(job: JobRuntime): Promise<JobDetail> {
+  private async detail(job: StatsJob): Promise<JobDetail> {
     const store = this.source.store;
     const [latest, groups] = await Promise.all([
       store.latestResults(job.record.id, 20),
@@ -191,7 +214,7 @@ export class StatsCollector {
     };
   }
 
-  private jobStats(job: JobRuntime): JobStats {
+  private jobStats(job: StatsJob): JobStats {
     return { ...job.info(), tasksPerSecond: this.jobRates.get(job)?.tasksPerSecond ?? 0 };
   }
 
