@@ -1,24 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { SqliteKeyStore } from '../store/sqlite-key-store.js';
 import { KeyRing } from './key-ring.js';
 import { HASHING_KEY_FILE, legacySha256, loadHashingKey } from './secret-hash.js';
+import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'tabgrid-keyring-'));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDirPerTest('tabgrid-keyring-');
 
-it('stores secrets as an HMAC under a 0600 key file in the data dir, not as plain SHA-256', async () => {
-  const hashingKey = loadHashingKey(dir);
-  expect(statSync(join(dir, HASHING_KEY_FILE)).mode & 0o777).toBe(0o600);
-  expect(loadHashingKey(dir).equals(hashingKey)).toBe(true);
-  const store = new SqliteKeyStore(dir);
+it('stores secrets as an HMAC under a 0600 key file in the data dir.path, not as plain SHA-256', async () => {
+  const hashingKey = loadHashingKey(dir.path);
+  expect(statSync(join(dir.path, HASHING_KEY_FILE)).mode & 0o777).toBe(0o600);
+  expect(loadHashingKey(dir.path).equals(hashingKey)).toBe(true);
+  const store = new SqliteKeyStore(dir.path);
   const ring = await KeyRing.open(store, 'admin-token-long-enough', hashingKey);
   const { secret } = await ring.create({ name: 'alice', role: 'client' });
   const [row] = await store.listKeys();
@@ -32,23 +28,23 @@ it('stores secrets as an HMAC under a 0600 key file in the data dir, not as plai
 });
 
 it('still accepts a key written the old way (unsalted SHA-256), and rehashes it on first use', async () => {
-  const store = new SqliteKeyStore(dir);
+  const store = new SqliteKeyStore(dir.path);
   await store.close();
   const secret = `tg_${randomBytes(24).toString('base64url')}`;
-  const db = new Database(join(dir, 'tabgrid.sqlite'));
+  const db = new Database(join(dir.path, 'tabgrid.sqlite'));
   db.prepare(
     'INSERT INTO api_keys (id, name, role, owner, created, secret_hash) VALUES (?, ?, ?, ?, ?, ?)',
   ).run('old-1', 'legacy', 'client', null, 1, legacySha256(secret));
   db.close();
 
-  const reopened = new SqliteKeyStore(dir);
-  const ring = await KeyRing.open(reopened, 'admin-token-long-enough', loadHashingKey(dir));
+  const reopened = new SqliteKeyStore(dir.path);
+  const ring = await KeyRing.open(reopened, 'admin-token-long-enough', loadHashingKey(dir.path));
   expect(ring.verify(secret)).toMatchObject({ name: 'legacy', role: 'client' });
   expect(ring.verify('tg_not-the-secret')).toBeUndefined();
   const [row] = await reopened.listKeys();
   expect(row!.secretHash).toMatch(/^hmac-sha256:/);
   // After a restart the rehashed row still verifies.
-  const again = await KeyRing.open(reopened, 'admin-token-long-enough', loadHashingKey(dir));
+  const again = await KeyRing.open(reopened, 'admin-token-long-enough', loadHashingKey(dir.path));
   expect(again.verify(secret)?.name).toBe('legacy');
   await reopened.close();
 });

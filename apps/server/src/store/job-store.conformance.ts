@@ -3,11 +3,9 @@
  * `describeJobStore(name, open)`, where `open(dir)` opens the store on a directory; opening
  * twice on the same directory must see the same data (that is how durability is tested).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobRecord, JobStore } from './job-store.js';
+import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord {
   return {
@@ -40,15 +38,13 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
 
 export function describeJobStore(name: string, open: (dir: string) => JobStore): void {
   describe(`JobStore conformance: ${name}`, () => {
-    let dir: string;
+    const dir = tempDirPerTest('tabgrid-store-');
     let store: JobStore;
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'tabgrid-store-'));
-      store = open(dir);
+      store = open(dir.path);
     });
     afterEach(async () => {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('creates, updates and lists jobs, and keeps their code', async () => {
@@ -167,7 +163,7 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       await store.saveTries('t', 2, { attempts: 1, errorRetries: 1 });
       await store.settle('t', [{ seq: 1, index: 2, ok: true, payload: '2' }]);
       await store.close();
-      store = open(dir);
+      store = open(dir.path);
       expect(await store.readTries('t')).toEqual(
         new Map([
           [0, { attempts: 2, errorRetries: 0 }],
@@ -278,7 +274,7 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       const appended = store.appendTasks('q', 'b', 0, ['1']);
       await store.close();
       await Promise.all([created, appended]);
-      store = open(dir);
+      store = open(dir.path);
       expect((await store.listJobs()).map((j) => j.id)).toEqual(['q']);
       expect(await store.readQueued('q', 0, 10)).toEqual([{ index: 0, input: '1' }]);
     });
@@ -289,7 +285,7 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       await store.settle('h', [{ seq: 1, index: 1, ok: true, payload: '4' }]);
       await store.updateJob(jobRecord('h', { total: 3, finished: 1, lastSeq: 1 }));
       await store.close();
-      store = open(dir);
+      store = open(dir.path);
       expect((await store.listJobs())[0]).toMatchObject({
         id: 'h',
         total: 3,

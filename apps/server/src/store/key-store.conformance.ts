@@ -2,11 +2,9 @@
  * The conformance suite every KeyStore adapter must pass, as job-store.conformance.ts: `open(dir)`
  * opens the store on a directory, and opening it again there must find the same keys.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyStore, StoredKey } from './key-store.js';
+import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 function storedKey(id: string, patch: Partial<StoredKey> = {}): StoredKey {
   return { id, name: id, role: 'client', owner: null, created: 1, secretHash: 'ab', ...patch };
@@ -14,15 +12,13 @@ function storedKey(id: string, patch: Partial<StoredKey> = {}): StoredKey {
 
 export function describeKeyStore(name: string, open: (dir: string) => KeyStore): void {
   describe(`KeyStore conformance: ${name}`, () => {
-    let dir: string;
+    const dir = tempDirPerTest('tabgrid-keys-');
     let store: KeyStore;
     beforeEach(() => {
-      dir = mkdtempSync(join(tmpdir(), 'tabgrid-keys-'));
-      store = open(dir);
+      store = open(dir.path);
     });
     afterEach(async () => {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('stores keys durably, refuses duplicate names, revokes', async () => {
@@ -30,7 +26,7 @@ export function describeKeyStore(name: string, open: (dir: string) => KeyStore):
       await store.createKey(key);
       await expect(store.createKey({ ...key, id: 'k2' })).rejects.toThrow(/UNIQUE/);
       await store.close();
-      store = open(dir);
+      store = open(dir.path);
       expect(await store.listKeys()).toEqual([key]);
       expect(await store.revokeKey('k1')).toBe(true);
       expect(await store.revokeKey('k1')).toBe(false);
@@ -44,7 +40,7 @@ export function describeKeyStore(name: string, open: (dir: string) => KeyStore):
       await store.updateSecretHash('k3', 'hmac-sha256:cd');
       await store.updateSecretHash('missing', 'x'); // changes nothing
       await store.close();
-      store = open(dir);
+      store = open(dir.path);
       expect(await store.listKeys()).toEqual([
         storedKey('k2', { role: 'admin', created: 20 }),
         { ...viewer, secretHash: 'hmac-sha256:cd' },

@@ -1,15 +1,15 @@
 import Database from 'better-sqlite3';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { StoredJobRecordV0 } from '@tabgrid/protocol/stored';
 import { SCHEMA_VERSION, completeJobRecord } from './migrations.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
+import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 /** Written by release 0.1.0 (fixtures/make-v0.1.0-fixture.mjs), with what it wrote beside it. */
 const FIXTURE = fileURLToPath(new URL('./fixtures/v0.1.0.sqlite', import.meta.url));
@@ -49,7 +49,7 @@ const byId = <T extends { id: string }>(items: T[]): T[] =>
   [...items].sort((a, b) => a.id.localeCompare(b.id));
 
 describe('schema versions and migrations', () => {
-  let dir: string;
+  const dir = tempDirPerTest('tabgrid-migrate-');
   let path: string;
   const version = (): unknown => {
     const db = new Database(path, { readonly: true });
@@ -74,16 +74,14 @@ describe('schema versions and migrations', () => {
   };
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tabgrid-migrate-'));
-    path = join(dir, 'tabgrid.sqlite');
+    path = join(dir.path, 'tabgrid.sqlite');
     copyFileSync(FIXTURE, path); // never the committed file itself
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('opens a database written by 0.1.0, migrates it and reads everything back', async () => {
     expect(version()).toBe(0);
-    const jobs = new SqliteJobStore(dir);
-    const keys = new SqliteKeyStore(dir); // a second connection: finds the file migrated
+    const jobs = new SqliteJobStore(dir.path);
+    const keys = new SqliteKeyStore(dir.path); // a second connection: finds the file migrated
     expect(version()).toBe(SCHEMA_VERSION);
     expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
 
@@ -157,18 +155,18 @@ describe('schema versions and migrations', () => {
     await jobs.updateJob({ ...records.find((r) => r.id === 'job-open')!, finished: 3, lastSeq: 4 });
     await jobs.close();
     await keys.close();
-    const reopened = new SqliteJobStore(dir);
+    const reopened = new SqliteJobStore(dir.path);
     expect((await reopened.readQueued('job-open', 0, 10)).map((t) => t.index)).toEqual([4]);
     expect((await reopened.listJobs()).find((r) => r.id === 'job-open')?.finished).toBe(3);
     await reopened.close();
   });
 
   it('runs each migration once: a migrated file is not migrated again', async () => {
-    await new SqliteJobStore(dir).close();
+    await new SqliteJobStore(dir.path).close();
     const migrated = rawRecord('job-legacy');
     // Were the record-completing migration run again, it would complete this one.
     writeRaw("UPDATE jobs SET record = json_remove(record, '$.paused') WHERE id = 'job-legacy'");
-    const store = new SqliteJobStore(dir);
+    const store = new SqliteJobStore(dir.path);
     expect(version()).toBe(SCHEMA_VERSION);
     const err = thrown(() => store.listJobs());
     expect(err).toBeInstanceOf(TabgridError);
@@ -183,7 +181,7 @@ describe('schema versions and migrations', () => {
 
   it('refuses a database a newer release wrote, and leaves it as it was', () => {
     writeRaw(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
-    for (const open of [() => new SqliteJobStore(dir), () => new SqliteKeyStore(dir)]) {
+    for (const open of [() => new SqliteJobStore(dir.path), () => new SqliteKeyStore(dir.path)]) {
       const err = thrown(open);
       expect(err).toBeInstanceOf(TabgridError);
       expect(err).toMatchObject({
@@ -202,7 +200,7 @@ describe('schema versions and migrations', () => {
       `UPDATE jobs SET record = json_set(record, '$.state', 'sleeping') WHERE id = 'job-done'`,
     );
     const before = rawRecord('job-legacy');
-    const err = thrown(() => new SqliteJobStore(dir));
+    const err = thrown(() => new SqliteJobStore(dir.path));
     expect(err).toMatchObject({
       code: ErrorCode.INTERNAL,
       message: expect.stringMatching(/row of jobs .*state/),
@@ -213,7 +211,7 @@ describe('schema versions and migrations', () => {
 
   it('starts a new data directory at the current version', async () => {
     rmSync(path);
-    const store = new SqliteJobStore(dir);
+    const store = new SqliteJobStore(dir.path);
     expect(version()).toBe(SCHEMA_VERSION);
     expect(await store.listJobs()).toEqual([]);
     await store.close();

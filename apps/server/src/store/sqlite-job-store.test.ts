@@ -1,16 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeJobStore, jobRecord } from './job-store.conformance.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
+import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 describeJobStore('SqliteJobStore', (dir) => new SqliteJobStore(dir));
 
 describe('SqliteJobStore settled cache', () => {
+  const dir = tempDirPerTest('tabgrid-cache-');
   it('stays correct when more jobs are active than it caches', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tabgrid-cache-'));
-    const store = new SqliteJobStore(dir);
+    const store = new SqliteJobStore(dir.path);
     try {
       for (let j = 0; j < 300; j++) {
         await store.createJob(jobRecord(`j${j}`), { program: 'x', argsJson: 'null' });
@@ -23,7 +21,6 @@ describe('SqliteJobStore settled cache', () => {
       expect(await store.readOutcomes('j0', 0, 'all', 10)).toHaveLength(1);
     } finally {
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -1,14 +1,13 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
 import { jobRecord } from './job-store.conformance.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
 import { errorMessage } from './error-message.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
+import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -78,19 +77,15 @@ describe('errorMessage', () => {
 });
 
 describe('rows that do not decode', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tabgrid-rows-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDirPerTest('tabgrid-rows-');
   const raw = (sql: string): void => {
-    const db = new Database(join(dir, 'tabgrid.sqlite'));
+    const db = new Database(join(dir.path, 'tabgrid.sqlite'));
     db.exec(sql);
     db.close();
   };
 
   it('fail loudly, naming the table, instead of flowing on', async () => {
-    const store = new SqliteJobStore(dir);
+    const store = new SqliteJobStore(dir.path);
     await store.createJob(jobRecord('j'), { program: 'p', argsJson: 'null' });
     await store.appendTasks('j', 'b', 0, ['1', '2']);
     await store.settle('j', [{ seq: 1, index: 0, ok: false, payload: JSON.stringify(failure) }]);
@@ -102,8 +97,8 @@ describe('rows that do not decode', () => {
          UPDATE outcome_batches SET lines = 'garbage';
          UPDATE task_batches SET first_index = 'zero';
          INSERT INTO api_keys VALUES ('k', 'root', 'root', NULL, 1, 'h');`);
-    const reopened = new SqliteJobStore(dir);
-    const keys = new SqliteKeyStore(dir);
+    const reopened = new SqliteJobStore(dir.path);
+    const keys = new SqliteKeyStore(dir.path);
     try {
       expect(thrown(() => reopened.listJobs())).toMatchObject(corrupt('jobs'));
       expect(thrown(() => reopened.readOutcomes('j', 0, 'all', 10))).toMatchObject(
