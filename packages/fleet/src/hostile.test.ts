@@ -148,7 +148,7 @@ describe('tasks that kill their tab', () => {
     const runtime = env.server.scheduler.findJob(job.id)!;
     const charged = new Set<number>();
     const watch = setInterval(() => {
-      for (const index of runtime.attempts.keys()) charged.add(index);
+      for (const index of runtime.tries.attempts.keys()) charged.add(index);
     }, 2);
     const outcomes = await collect(job.run(Array.from({ length: 60 }, (_, i) => i)));
     clearInterval(watch);
