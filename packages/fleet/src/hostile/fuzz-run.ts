@@ -6,7 +6,7 @@
 import { ProgramCache } from '../program-cache.js';
 import { Rng, hash32 } from '../random.js';
 import type { AttackContext, AttackFamily, FamilyCheck } from './attack.js';
-import { HonestLoad, type JobCheck } from './honest-load.js';
+import { HONEST_TASKS, HonestLoad, type JobCheck } from './honest-load.js';
 import { REST_FAMILIES } from './rest-attacks.js';
 import { SDK_FAMILIES } from './sdk-attacks.js';
 import { startServerProcess, type ServerExit, type ServerProcess } from '@tabgrid/server/testing';
@@ -145,6 +145,7 @@ async function attack(
         quorum: load.jobId('quorum'),
         bait: load.jobId('bait'),
       },
+      honestTotal: HONEST_TASKS,
       honestSettled: () => load.settled('honest'),
       honestIndexSettled: (index) => load.isSettled('honest', index),
     };

@@ -10,6 +10,9 @@ import { Fleet } from '../fleet.js';
 import { exactlyOnceReport, type SeenOutcome } from '@tabgrid/server/testing';
 import { sleep } from './attack.js';
 
+/** Tasks of the `honest` job, fed at 20 per batch while the attack goes on. */
+export const HONEST_TASKS = 2_000;
+
 export interface JobCheck {
   name: string;
   total: number;
@@ -104,7 +107,7 @@ export class HonestLoad {
         name: 'fuzz-honest',
         ...options,
       }),
-      2_000,
+      HONEST_TASKS,
       20,
       (i) => i * 2,
     );

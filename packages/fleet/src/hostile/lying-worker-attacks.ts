@@ -225,6 +225,9 @@ export const hoard: AttackFamily = {
       }
     });
     const byOthers = ctx.honestSettled() - settledBefore - quickAnswers;
+    // On a slow machine the honest job may be (nearly) done before hoarding starts: then 20
+    // outcomes cannot be asked for, only what was left.
+    const wanted = Math.min(20, ctx.honestTotal - settledBefore);
     return [
       {
         what: `no task of the honest job sat with a hoarder for ${stuckAfterMs} ms`,
@@ -233,8 +236,8 @@ export const hoard: AttackFamily = {
       },
       {
         what: 'honest workers kept finishing the honest job while hoarders sat on the grid',
-        ok: byOthers >= 20,
-        detail: `${byOthers} outcomes of the honest job settled by others during ${durationMs} ms of hoarding`,
+        ok: byOthers >= wanted,
+        detail: `${byOthers} outcomes of the honest job settled by others during ${durationMs} ms of hoarding (wanted ${wanted}: ${ctx.honestTotal - settledBefore} were unsettled when it began)`,
       },
     ];
   },
