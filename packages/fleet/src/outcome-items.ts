@@ -4,6 +4,7 @@
  */
 import { toTextForm } from '@tabgrid/protocol/bytes';
 import type { WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
+import { cleanStack, withClosureHint } from './job-stacks.js';
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -13,18 +14,17 @@ export function isThenable(value: unknown): value is PromiseLike<unknown> {
   );
 }
 
-/** What the worker page reports for a thrown value. */
+/** What the worker page reports for a thrown value: job.js frames only, a closure hint. */
 export function describe(error: unknown): WorkerFailure {
-  if (error instanceof Error) {
-    return { name: error.name, message: error.message, stack: error.stack ?? '' };
-  }
   if (typeof error === 'object' && error !== null) {
     const { name, message, stack } = error as Record<string, unknown>;
     if (typeof message === 'string') {
+      const errorName = typeof name === 'string' ? name : 'Error';
+      const told = withClosureHint(errorName, message);
       return {
-        name: typeof name === 'string' ? name : 'Error',
-        message,
-        stack: typeof stack === 'string' ? stack : '',
+        name: errorName,
+        message: told,
+        stack: typeof stack === 'string' ? cleanStack(stack, errorName, message, told) : '',
       };
     }
   }

@@ -254,8 +254,10 @@ export class TaskExecutor {
     const started = performance.now();
     let result: unknown;
     try {
-      if (!program.run) throw program.loadError;
-      result = program.run(fromSocketForm(task.input), program.args);
+      const run = program.run;
+      if (!run) throw program.loadError;
+      // A plain call, as on the page: the frame reads `at Run (job.js:…)`, not `Object.Run`.
+      result = run(fromSocketForm(task.input), program.args);
     } catch (error) {
       this.fail(task, describe(error), delay + performance.now() - started);
       return;

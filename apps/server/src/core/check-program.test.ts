@@ -8,9 +8,12 @@ describe('checkProgram', () => {
     expect(() => checkProgram('const Run = (d) => d;\nreturn Run;')).not.toThrow();
   });
 
-  it('refuses a syntax error with the line of the parser', () => {
+  it('refuses a syntax error with the line of the parser, as job.js:<line> like the stacks', () => {
     expect(() => checkProgram('function Run(d) {\n  return d +\n}')).toThrow(
-      /does not parse: SyntaxError.*\(line 3\)/,
+      /does not parse: SyntaxError.*\(job\.js:3\)/,
+    );
+    expect(() => checkProgram('function Run(d) {\n  return d;\n}\n\n  }')).toThrow(
+      /Unexpected token '}' \(job\.js:5\)/,
     );
   });
 

@@ -1,4 +1,16 @@
 /**
+ * The key errors are grouped by: the message with every run of digits replaced by `#`, so
+ * "bad pixel 7" and "bad pixel 57" are one group ("bad pixel #"), whose example keeps its
+ * full message. The SQLite store calls it as the SQL function {@link ERROR_GROUP_SQL_FUNCTION}.
+ */
+export function errorGroupKey(message: string): string {
+  return message.replace(/\d+/g, '#');
+}
+
+/** The name under which the SQLite store registers {@link errorGroupKey}. */
+export const ERROR_GROUP_SQL_FUNCTION = 'tg_error_group';
+
+/**
  * The `message` a stored failure's payload (a TaskFailure's JSON) carries, or '' when it has
  * none: what the error views group by, as SQLite's `json_extract(payload, '$.message')`. Never
  * throws: a payload that is no failure falls in the '' group.

@@ -269,6 +269,32 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(await store.errorGroups('missing', 10)).toEqual([]);
     });
 
+    it('groups errors by their message with the numbers masked, keeping a full example', async () => {
+      await store.createJob(jobRecord('n'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('n', 'b', 0, ['0', '1', '2', '3', '4']);
+      const failure = (message: string) =>
+        JSON.stringify({ name: 'Error', message, stack: 's', type: 'program' });
+      await store.settle('n', [
+        { seq: 1, index: 0, ok: false, payload: failure('bad pixel 7') },
+        { seq: 2, index: 1, ok: false, payload: failure('bad pixel 57') },
+        { seq: 3, index: 2, ok: false, payload: failure('row 3, bad pixel 1024') },
+        { seq: 4, index: 3, ok: false, payload: failure('bad pixel 8') },
+        { seq: 5, index: 4, ok: false, payload: failure('bad pixel x') },
+      ]);
+      const groups = await store.errorGroups('n', 10);
+      expect(groups.map((g) => [g.message, g.count])).toEqual([
+        ['bad pixel #', 3],
+        // Equal counts in the order of their messages, in both stores.
+        ['bad pixel x', 1],
+        ['row #, bad pixel #', 1],
+      ]);
+      // The example is the group's newest failure, with its message whole.
+      expect(groups[0]!.example).toMatchObject({ seq: 4, index: 3 });
+      expect(JSON.parse(groups[0]!.example.payload)).toMatchObject({ message: 'bad pixel 8' });
+      const row = groups.find((g) => g.message === 'row #, bad pixel #');
+      expect(JSON.parse(row!.example.payload)).toMatchObject({ message: 'row 3, bad pixel 1024' });
+    });
+
     it('commits what is queued when it closes', async () => {
       const created = store.createJob(jobRecord('q'), { program: 'x', argsJson: 'null' });
       const appended = store.appendTasks('q', 'b', 0, ['1']);

@@ -11,7 +11,7 @@ import type {
   TaskTries,
 } from './job-store.js';
 import { GroupCommit } from './group-commit.js';
-import { errorMessage } from './error-message.js';
+import { errorGroupKey, errorMessage } from './error-message.js';
 
 interface MemoryBatch {
   firstIndex: number;
@@ -293,7 +293,7 @@ export class MemoryJobStore implements JobStore {
     this.checkOpen();
     const groups = new Map<string, { count: number; example: StoredOutcome }>();
     for (const o of this.tables(jobId)?.errors ?? []) {
-      const message = errorMessage(o.payload);
+      const message = errorGroupKey(errorMessage(o.payload));
       const group = groups.get(message);
       // The example is the group's newest failure, as SQLite's max(seq).
       if (group) {

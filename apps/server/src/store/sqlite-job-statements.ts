@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { ERROR_GROUP_SQL_FUNCTION, errorGroupKey } from './error-message.js';
 
 type Statement = Database.Statement<unknown[], unknown>;
 
@@ -32,6 +33,10 @@ export interface JobStatements {
 
 /** Prepares the job store's statements; the columns are aliased to the protocol's stored shapes. */
 export function prepareJobStatements(db: Database.Database): JobStatements {
+  // Errors group by their message with its numbers masked, as the memory store groups them.
+  db.function(ERROR_GROUP_SQL_FUNCTION, { deterministic: true }, (message: unknown) =>
+    typeof message === 'string' ? errorGroupKey(message) : message,
+  );
   const errorColumns = 'seq, idx AS "index", payload';
   return {
     insertJob: db.prepare(
@@ -89,8 +94,9 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
       `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),
     errorGroups: db.prepare(
-      `SELECT json_extract(payload, '$.message') AS message, count(*) AS count, max(seq) AS seq
-       FROM outcome_errors WHERE job_id = ? GROUP BY message ORDER BY count DESC LIMIT ?`,
+      `SELECT ${ERROR_GROUP_SQL_FUNCTION}(json_extract(payload, '$.message')) AS message,
+         count(*) AS count, max(seq) AS seq
+       FROM outcome_errors WHERE job_id = ? GROUP BY message ORDER BY count DESC, message LIMIT ?`,
     ),
     errorBySeq: db.prepare(
       `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq = ?`,

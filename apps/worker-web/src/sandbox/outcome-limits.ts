@@ -37,7 +37,15 @@ export interface OutcomeLimits {
   maxErrorNameLength: number;
   maxErrorMessageLength: number;
   maxErrorStackLength: number;
+  /**
+   * Most UTF-8 bytes of a cleaned stack (job.js frames only, see task-failures.ts): far below
+   * the protocol's limit, so a stack stays readable in the store, the CLI and the dashboard.
+   */
+  maxStackBytes: number;
 }
+
+/** A thrown error's stack is cut to 4 KB, saying so at the cut. */
+export const MAX_STACK_BYTES = 4096;
 
 export const OUTCOME_LIMITS: Readonly<OutcomeLimits> = Object.freeze({
   maxResultBytes: MAX_RESULT_BYTES,
@@ -45,6 +53,7 @@ export const OUTCOME_LIMITS: Readonly<OutcomeLimits> = Object.freeze({
   maxErrorNameLength: WORKER_LIMITS.maxErrorNameLength,
   maxErrorMessageLength: WORKER_LIMITS.maxErrorMessageLength,
   maxErrorStackLength: WORKER_LIMITS.maxErrorStackLength,
+  maxStackBytes: MAX_STACK_BYTES,
 });
 
 /** UTF-8 bytes of a string (a lone surrogate counts 3, as TextEncoder writes U+FFFD). */

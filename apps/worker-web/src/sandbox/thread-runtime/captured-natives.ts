@@ -50,6 +50,9 @@ export function captureNatives(protections: Protections) {
     fromCharCode: String.fromCharCode,
     toBase64: btoa,
     fromBase64: atob,
+    // Indirect eval (called by another name): global scope, never the runtime's locals. Taken
+    // here so that a program cannot replace it for the next load.
+    evaluate: eval as (source: string) => unknown,
     NativePromise: Promise,
     NativeError: Error,
     NativeTypeError: TypeError,

@@ -14,7 +14,7 @@ export type Failure = { name: string; message: string; stack: string };
  * or error over the limits becomes (or is cut to) something it accepts.
  */
 export function taskFailures(natives: CapturedNatives, limits: OutcomeLimits) {
-  const { stringify, round, charCodeAt, indexOf, slice } = natives;
+  const { stringify, round, charCodeAt, indexOf, slice, includes } = natives;
   const maxResultBytes = limits.maxResultBytes;
   const maxValueDepth = limits.maxValueDepth;
 
@@ -27,10 +27,12 @@ export function taskFailures(natives: CapturedNatives, limits: OutcomeLimits) {
           stack?: unknown;
         };
         if (typeof message === 'string') {
+          const errorName = typeof name === 'string' ? name : 'Error';
+          const told = withHint(errorName, message);
           return {
-            name: typeof name === 'string' ? name : 'Error',
-            message,
-            stack: typeof stack === 'string' ? stack : '',
+            name: errorName,
+            message: told,
+            stack: typeof stack === 'string' ? cleanStack(stack, errorName, message, told) : '',
           };
         }
         const text = stringify(error);
@@ -49,6 +51,122 @@ export function taskFailures(natives: CapturedNatives, limits: OutcomeLimits) {
     } catch {
       return { name: 'Error', message: 'Run threw a value that cannot be described', stack: '' };
     }
+  }
+
+  // The usual ReferenceError on a grid: Run uses a variable of the submitter's scope, which
+  // stayed behind when the program was sent as text.
+  const closureHint = "closures don't travel with the program: pass values in args";
+
+  function withHint(name: string, message: string): string {
+    if (name !== 'ReferenceError' || includes(message, closureHint)) return message;
+    return message + ' (' + closureHint + ')';
+  }
+
+  /** V8's frame lines start so; the lines before the first one are the message. */
+  const frameStart = '    at ';
+  /** The thread's own script: the page starts it from a `data:text/javascript,` URL. */
+  const sandboxUrl = 'data:text/javascript';
+  /** Frame lines scanned past the message: job frames are the innermost, at the top. */
+  const maxScannedChars = 1024 * 1024;
+  /** Non-job frames kept between two job frames (Array.map, new Promise, …), at most. */
+  const maxPendingChars = 2048;
+
+  function isFrame(line: string): boolean {
+    return slice(line, 0, frameStart.length) === frameStart;
+  }
+
+  function isJobFrame(line: string): boolean {
+    // job.js is the program's sourceURL (thread-main.ts); nothing of the runtime is named so.
+    return (
+      (includes(line, '(job.js:') || includes(line, ' job.js:') || includes(line, '@job.js:')) &&
+      !includes(line, 'data:')
+    );
+  }
+
+  /**
+   * The stack as the user reads it: the message lines, then the frames in job.js and the
+   * anonymous or native frames between two of them; no frame of the runtime (whose `data:`
+   * URL is ~27 KB of URL-encoded source each), at most {@link limits.maxStackBytes}. Runs on
+   * failures only. A V8 stack has a header and `    at` lines; any other (Firefox's
+   * `name@url:line:col`) keeps its lines but those of the runtime's URL.
+   */
+  function cleanStack(stack: string, name: string, message: string, told: string): string {
+    if (stack === '') return '';
+    const headerEnd = indexOf(stack, '\n' + frameStart, 0);
+    let header = headerEnd === -1 ? stack : slice(stack, 0, headerEnd);
+    if (told !== message && header === name + ': ' + message) header = name + ': ' + told;
+    let frames = '';
+    let pos = headerEnd === -1 ? 0 : headerEnd + 1;
+    if (headerEnd === -1) {
+      // No V8 frames: a stack job code set, or another engine's. Drop the runtime's lines only.
+      if (!includes(header, sandboxUrl)) return cutStack(header);
+      header = '';
+    }
+    const stop = pos + maxScannedChars < stack.length ? pos + maxScannedChars : stack.length;
+    let pending = '';
+    while (pos < stop && frames.length <= maxStackBytes) {
+      let end = indexOf(stack, '\n', pos);
+      if (end === -1) end = stack.length;
+      const line = slice(stack, pos, end);
+      pos = end + 1;
+      if (isJobFrame(line)) {
+        frames = frames + pending + '\n' + line;
+        pending = '';
+      } else if (includes(line, 'data:') || (!isFrame(line) && headerEnd !== -1)) {
+        pending = ''; // the runtime's frame: what lies past it is no longer between job frames
+      } else if (headerEnd === -1) {
+        frames = frames + '\n' + line;
+      } else if (pending.length < maxPendingChars) {
+        pending = pending + '\n' + line;
+      }
+    }
+    if (headerEnd === -1) frames = slice(frames, 1, frames.length);
+    return cutStack(cutHeader(header) + frames);
+  }
+
+  const maxStackBytes = limits.maxStackBytes;
+  /** The message lines get a quarter of the stack (the message field has it whole). */
+  const maxHeaderBytes = maxStackBytes >> 2;
+
+  /** UTF-16 units of `text`'s longest start within `max` UTF-8 bytes, never half a pair. */
+  function fitBytes(text: string, max: number): number {
+    let bytes = 0;
+    let i = 0;
+    while (i < text.length) {
+      const c = charCodeAt(text, i);
+      let units = 1;
+      let size = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+        const next = charCodeAt(text, i + 1);
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          units = 2;
+          size = 4;
+        }
+      }
+      if (bytes + size > max) break;
+      bytes += size;
+      i += units;
+    }
+    return i;
+  }
+
+  function cutBytes(text: string, max: number, marker: string): string {
+    const whole = fitBytes(text, max);
+    if (whole === text.length) return text;
+    // The marker is ASCII but for the ellipsis (3 bytes): its length + 2 bytes covers it.
+    return slice(text, 0, fitBytes(text, max - marker.length - 2)) + marker;
+  }
+
+  function cutHeader(header: string): string {
+    return cutBytes(header, maxHeaderBytes, '\u2026 [message cut]');
+  }
+
+  function cutStack(text: string): string {
+    return cutBytes(
+      text,
+      maxStackBytes,
+      '\n    \u2026 [stack cut at ' + thousands(maxStackBytes) + ' bytes]',
+    );
   }
 
   /** "65,536". */

@@ -56,7 +56,7 @@ export function threadMain(
   // ---- Captured before any job code runs (captured-natives.ts) --------------------------
   const natives = parts.captureNatives(protections);
   const { stringify, parse, now, round, includes, eventData } = natives;
-  const { NativePromise, NativeTypeError, NativeMessageChannel } = natives;
+  const { NativePromise, NativeTypeError, NativeMessageChannel, evaluate } = natives;
   parts.hardenRealm(protections, natives);
   const { describe, bounded, refusal } = parts.taskFailures(natives, limits);
   const { BYTES_TAG, reviveBytes, toJson } = parts.resultJson(natives, describe);
@@ -96,7 +96,12 @@ export function threadMain(
   // Strict job code: `arguments.callee` and `.caller` throw inside it, and it cannot turn a
   // runtime frame sloppy. Sloppy-only programs (`with`, octal literals, implicit globals,
   // `this` as the global in Run) fail to load or throw, with the parser's or engine's message.
-  const jobPrologue = protections.strict ? '"use strict";\n' : '';
+  // The wrapper shares the program's first line and the sourceURL names the script, so its
+  // frames read `job.js:<the program's own line>`, with no eval origin (task-failures.ts keeps
+  // those frames and drops the runtime's). `new Function` would add two lines of its own.
+  const jobPrologue = (protections.strict ? '"use strict";' : '') + '(function (args) {';
+  const jobEpilogue =
+    '\n;return typeof Run === "function" ? Run : undefined;\n})\n//# sourceURL=job.js';
 
   function load(jobId: string, program: string, args: unknown): void {
     // `args` arrived with typed arrays in the text form, like task inputs.
@@ -104,11 +109,11 @@ export function threadMain(
     jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
     outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
     try {
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- compiling the job's program is this thread's purpose; its opaque origin and the page's CSP contain it
-      const factory = new Function(
-        'args',
-        jobPrologue + program + '\n;return typeof Run === "function" ? Run : undefined;',
-      ) as (args: unknown) => Run | undefined;
+      // Compiling the job's program is this thread's purpose; its opaque origin and the page's
+      // CSP contain it. `evaluate` is an indirect eval: the program sees globals only.
+      const factory = evaluate(jobPrologue + program + jobEpilogue) as (
+        args: unknown,
+      ) => Run | undefined;
       run = factory(args);
       if (run === undefined) {
         loadError = new NativeTypeError('the program must define a function Run(input, args)');
