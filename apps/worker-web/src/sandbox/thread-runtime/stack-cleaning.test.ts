@@ -1,47 +1,12 @@
-import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOME_LIMITS } from '../outcome-limits';
-import type { PageToThread, ThreadToPage } from '../sandbox-protocol';
 import { captureNatives } from './captured-natives';
 import { ALL_PROTECTIONS } from './protections';
 import { taskFailures } from './task-failures';
-import { SANDBOX_WORKER_SOURCE } from './thread-source';
+import { startThread } from './testing/start-thread';
 
-type Results = Extract<ThreadToPage, { type: 'results' }>;
 type Failure = { name: string; message: string; stack: string };
 const HINT = "closures don't travel with the program: pass values in args";
-
-/** The shipped thread source in a fresh V8 context, over a real MessageChannel (as the page). */
-function startThread() {
-  const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
-    onmessage: null,
-  };
-  runInNewContext(
-    SANDBOX_WORKER_SOURCE,
-    Object.assign(scope, { performance, MessageChannel, atob, btoa }),
-  );
-  const channel = new MessageChannel();
-  const received: ThreadToPage[] = [];
-  let wake: (() => void) | undefined;
-  channel.port1.onmessage = (event: MessageEvent<ThreadToPage>) => {
-    received.push(event.data);
-    wake?.();
-  };
-  scope.onmessage?.({ ports: [channel.port2] });
-  return {
-    send: (message: PageToThread) => channel.port1.postMessage(message),
-    close: () => channel.port1.close(),
-    async failures(chunkId: number): Promise<Failure[]> {
-      const mine = () =>
-        received.filter((m): m is Results => m.type === 'results' && m.chunkId === chunkId);
-      while (!mine().some((m) => m.done)) await new Promise<void>((r) => (wake = r));
-      const outcomes = mine().flatMap(
-        (m) => JSON.parse(`[${m.outcomes}]`) as { ok: boolean; error?: Failure }[],
-      );
-      return outcomes.map((o) => o.error!);
-    },
-  };
-}
 
 let thread: ReturnType<typeof startThread> | undefined;
 afterEach(() => thread?.close());
@@ -51,7 +16,8 @@ async function failuresOf(program: string, inputs: unknown[] = [0]): Promise<Fai
   thread.send({ type: 'load', jobId: 'j', program, args: null });
   const tasks = inputs.map((input, index) => ({ index, input }));
   thread.send({ type: 'run', chunkId: 1, tasks: JSON.stringify(tasks), flushEach: false });
-  return thread.failures(1);
+  const outcomes = (await thread.outcomes(1)) as { ok: boolean; error?: Failure }[];
+  return outcomes.map((o) => o.error!);
 }
 
 const bytes = (text: string) => Buffer.byteLength(text, 'utf8');

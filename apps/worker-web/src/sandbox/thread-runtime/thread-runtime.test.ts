@@ -1,47 +1,11 @@
-import { runInNewContext } from 'node:vm';
 import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOME_LIMITS } from '../outcome-limits';
-import type { PageToThread, ThreadToPage } from '../sandbox-protocol';
+import type { ThreadToPage } from '../sandbox-protocol';
 import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './thread-source';
+import { startThread } from './testing/start-thread';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
-
-/**
- * Runs the thread's shipped source in a fresh V8 context standing in for the worker global,
- * and talks to it over a real MessageChannel, like the page does.
- */
-function startThread(source = SANDBOX_WORKER_SOURCE) {
-  const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
-    onmessage: null,
-  };
-  const context = Object.assign(scope, { performance, MessageChannel, atob, btoa });
-  runInNewContext(source, context);
-  const channel = new MessageChannel();
-  const received: ThreadToPage[] = [];
-  let wake: (() => void) | undefined;
-  channel.port1.onmessage = (event: MessageEvent<ThreadToPage>) => {
-    received.push(event.data);
-    wake?.();
-  };
-  scope.onmessage?.({ ports: [channel.port2] });
-  const until = async (done: (all: ThreadToPage[]) => boolean) => {
-    while (!done(received)) await new Promise<void>((resolve) => (wake = resolve));
-  };
-  return {
-    scope,
-    received,
-    send: (message: PageToThread) => channel.port1.postMessage(message),
-    close: () => channel.port1.close(),
-    /** Every outcome of chunk `chunkId`, parsed, once its last flush arrived. */
-    async outcomes(chunkId: number): Promise<unknown[]> {
-      const mine = (all: ThreadToPage[]) =>
-        all.filter((m): m is Results => m.type === 'results' && m.chunkId === chunkId);
-      await until((all) => mine(all).some((m) => m.done));
-      return mine(received).flatMap((m) => JSON.parse(`[${m.outcomes}]`) as unknown[]);
-    },
-  };
-}
 
 let thread: ReturnType<typeof startThread> | undefined;
 afterEach(() => thread?.close());
