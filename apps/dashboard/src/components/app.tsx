@@ -77,6 +77,7 @@ function Dashboard({ session, token }: { session: Session; token: string }) {
         stats={stats}
         samples={feed.samples}
         jobRates={feed.jobRates}
+        notes={feed.notes}
         now={now}
         canSubmit={canChange}
       />
@@ -102,11 +103,22 @@ function Dashboard({ session, token }: { session: Session; token: string }) {
         rates={feed.jobRates.get(route.id) ?? []}
         now={now}
         token={canChange ? token : undefined}
+        readToken={token}
+        notes={feed.notes}
         onDeleted={onDeleted}
       />
     );
   } else if (route.page === 'workers') {
-    page = <WorkersPage workers={stats.workers} jobs={stats.jobs} now={now} />;
+    page = (
+      <WorkersPage
+        workers={stats.workers}
+        jobs={stats.jobs}
+        now={now}
+        token={token}
+        notes={feed.notes}
+        ownJobsOnly={identity !== undefined && identity !== 'unknown' && identity.role !== 'admin'}
+      />
+    );
   } else {
     page = (
       <div className="empty" data-testid="page-not-found">

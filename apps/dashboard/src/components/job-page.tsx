@@ -1,6 +1,7 @@
 import type { JobDetail, JobStats } from '@tabgrid/protocol/dashboard';
 import { currentRate, estimateEtaMs, type RatePoint } from '../lib/eta.js';
-import { formatAge, formatDuration } from '../lib/format.js';
+import { formatAge, formatBytes, formatDuration } from '../lib/format.js';
+import type { ChartNote } from '../lib/notes.js';
 import { hrefFor } from '../lib/route.js';
 import { Card } from './card.js';
 import { DurationHistogram } from './duration-histogram.js';
@@ -8,8 +9,11 @@ import { ErrorGroups } from './error-groups.js';
 import { JobActions } from './job-actions.js';
 import { JobCounters } from './job-counters.js';
 import { LatestResults } from './latest-results.js';
+import { LogTail } from './log-tail.js';
 import { ProgressBar } from './progress-bar.js';
+import { SeriesChart } from './series-chart.js';
 import { StateBadge } from './state-badge.js';
+import { TaskProgress } from './task-progress.js';
 import { ThroughputChart } from './throughput-chart.js';
 
 interface JobPageProps {
@@ -22,10 +26,31 @@ interface JobPageProps {
   now: number;
   /** Undefined for viewer keys: no actions at all. */
   token: string | undefined;
+  /** The signed-in token, whatever its role: reads (series) need it. */
+  readToken: string;
+  notes: readonly ChartNote[];
   onDeleted: () => void;
 }
 
-export function JobPage({ id, job, detail, rates, now, token, onDeleted }: JobPageProps) {
+/** Setup calls, compute used and the peak heap of the tabs that ran it: one line, when known. */
+function usageLine(info: JobStats): string {
+  const parts: string[] = [];
+  if (info.setups.count > 0) {
+    parts.push(
+      `Setup ran ${info.setups.count.toLocaleString('en-US')}× (average ${formatDuration(info.setups.totalMs / info.setups.count)}, longest ${formatDuration(info.setups.maxMs)})`,
+    );
+  }
+  if (info.usage.cpuMs > 0) parts.push(`CPU ${formatDuration(info.usage.cpuMs)}`);
+  if (info.usage.peakHeapBytes !== null) {
+    parts.push(`peak heap ${formatBytes(info.usage.peakHeapBytes)}`);
+  }
+  if (info.events.count > 0) parts.push(`${info.events.count.toLocaleString('en-US')} events`);
+  if (info.messages > 0) parts.push(`${info.messages.toLocaleString('en-US')} messages told`);
+  return parts.join(' · ');
+}
+
+export function JobPage(props: JobPageProps) {
+  const { id, job, detail, rates, now, token, readToken, notes, onDeleted } = props;
   const back = (
     <a href={hrefFor({ page: 'jobs' })} className="breadcrumb">
       ← Jobs
@@ -65,6 +90,11 @@ export function JobPage({ id, job, detail, rates, now, token, onDeleted }: JobPa
         attempts
         {info.group ? ` · group ${info.group}` : ''}
       </p>
+      {usageLine(info) ? (
+        <p className="job-meta muted" data-testid="job-usage">
+          {usageLine(info)}
+        </p>
+      ) : null}
       <Card>
         <ProgressBar
           finished={info.finished}
@@ -80,7 +110,13 @@ export function JobPage({ id, job, detail, rates, now, token, onDeleted }: JobPa
           title="Throughput"
           aside={<span className="muted small">since the dashboard opened</span>}
         >
-          <ThroughputChart points={rates} minWindowS={60} height={200} testId="job-chart" />
+          <ThroughputChart
+            points={rates}
+            minWindowS={60}
+            height={200}
+            notes={notes}
+            testId="job-chart"
+          />
         </Card>
         <Card title="Task durations">
           {detail ? (
@@ -90,6 +126,45 @@ export function JobPage({ id, job, detail, rates, now, token, onDeleted }: JobPa
           )}
         </Card>
       </div>
+      <div className="grid-2">
+        <Card
+          title="Running tasks"
+          aside={
+            detail && detail.progress.length > 0 ? (
+              <span className="muted small">{detail.progress.length} reporting progress</span>
+            ) : undefined
+          }
+        >
+          {detail ? (
+            <TaskProgress progress={detail.progress} now={now} />
+          ) : (
+            <p className="empty-inline">Loading…</p>
+          )}
+        </Card>
+        <Card
+          title="Log"
+          aside={
+            info.logs.lines > 0 ? (
+              <span className="muted small">
+                {info.logs.lines.toLocaleString('en-US')} lines stored
+              </span>
+            ) : undefined
+          }
+        >
+          {detail ? (
+            <LogTail lines={detail.logTail} dropped={info.logs.dropped} jobId={info.id} />
+          ) : (
+            <p className="empty-inline">Loading…</p>
+          )}
+        </Card>
+      </div>
+      <Card title="Series" testId="series-card">
+        {detail ? (
+          <SeriesChart jobId={info.id} labels={detail.seriesLabels} token={readToken} />
+        ) : (
+          <p className="empty-inline">Loading…</p>
+        )}
+      </Card>
       <div className="grid-2">
         <Card title="Latest results">
           {detail ? (

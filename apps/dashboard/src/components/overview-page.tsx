@@ -1,6 +1,7 @@
 import type { DashboardStats, StatsSample } from '@tabgrid/protocol/dashboard';
 import type { RatePoint } from '../lib/eta.js';
 import { formatCount, formatRate } from '../lib/format.js';
+import type { ChartNote } from '../lib/notes.js';
 import { hrefFor } from '../lib/route.js';
 import { Card } from './card.js';
 import { EmptyJobs } from './empty-jobs.js';
@@ -13,13 +14,15 @@ interface OverviewPageProps {
   stats: DashboardStats;
   samples: readonly StatsSample[];
   jobRates: ReadonlyMap<string, readonly RatePoint[]>;
+  notes: readonly ChartNote[];
   now: number;
   canSubmit: boolean;
 }
 
 const RECENT_JOBS = 6;
 
-export function OverviewPage({ stats, samples, jobRates, now, canSubmit }: OverviewPageProps) {
+export function OverviewPage(props: OverviewPageProps) {
+  const { stats, samples, jobRates, notes, now, canSubmit } = props;
   // The server lists workers to admins only; everyone gets their number.
   const workers = stats.sample.workers;
   // The server keeps 15 minutes of samples: less means it started less than 15 minutes ago.
@@ -66,7 +69,13 @@ export function OverviewPage({ stats, samples, jobRates, now, canSubmit }: Overv
           </div>
         }
       >
-        <ThroughputChart points={samples} withWorkers minWindowS={60} testId="overview-chart" />
+        <ThroughputChart
+          points={samples}
+          withWorkers
+          minWindowS={60}
+          notes={notes}
+          testId="overview-chart"
+        />
         {workers === 0 ? (
           <p className="chart-note" data-testid="no-workers-hint">
             No worker tabs are connected: open <a href="/">{location.origin}/</a> in a browser tab

@@ -5,6 +5,7 @@
 import { useCallback, useMemo } from 'react';
 import uPlot from 'uplot';
 import { formatRate } from '../lib/format.js';
+import type { ChartNote } from '../lib/notes.js';
 import { themeColor, UplotChart } from './uplot-chart.js';
 
 export interface ThroughputPoint {
@@ -23,6 +24,8 @@ interface ThroughputChartProps {
   /** Widest time window shown (s). */
   maxWindowS?: number;
   height?: number;
+  /** Vertical markers (`tg.note`). */
+  notes?: readonly ChartNote[];
   testId?: string;
 }
 
@@ -50,6 +53,7 @@ export function ThroughputChart({
   minWindowS,
   maxWindowS = 15 * 60,
   height = 220,
+  notes,
   testId,
 }: ThroughputChartProps) {
   const data = useMemo<uPlot.AlignedData>(() => {
@@ -145,6 +149,7 @@ export function ThroughputChart({
       makeOptions={makeOptions}
       data={data}
       height={height}
+      notes={notes}
       label={
         (withWorkers ? 'Tasks per second and workers online over time' : 'Tasks per second') +
         peakNote(points)

@@ -3,6 +3,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useElementWidth } from '../hooks/use-element-width.js';
+import { notesPlugin, type ChartNote } from '../lib/notes.js';
 
 interface UplotChartProps {
   /** Builds the options for a width; a new function (identity) rebuilds the chart. */
@@ -10,27 +11,36 @@ interface UplotChartProps {
   data: uPlot.AlignedData;
   height: number;
   label: string;
+  /** Drawn as vertical markers (time charts only: the x scale must be epoch seconds). */
+  notes?: readonly ChartNote[];
   testId?: string;
 }
 
-export function UplotChart({ makeOptions, data, height, label, testId }: UplotChartProps) {
+const NO_NOTES: readonly ChartNote[] = [];
+
+export function UplotChart({ makeOptions, data, height, label, notes, testId }: UplotChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot>(undefined);
   const width = useElementWidth(box);
   const latest = useRef({ data, width });
   latest.current = { data, width };
+  const noteSource = useRef(notes ?? NO_NOTES);
+  noteSource.current = notes ?? NO_NOTES;
+  const withNotes = notes !== undefined;
   const ready = width > 0;
 
   useEffect(() => {
     const element = box.current;
     if (!element || !ready) return;
-    const plot = new uPlot(makeOptions(latest.current.width), latest.current.data, element);
+    const options = makeOptions(latest.current.width);
+    if (withNotes) options.plugins = [...(options.plugins ?? []), notesPlugin(noteSource)];
+    const plot = new uPlot(options, latest.current.data, element);
     chart.current = plot;
     return () => {
       plot.destroy();
       chart.current = undefined;
     };
-  }, [makeOptions, ready]);
+  }, [makeOptions, ready, withNotes]);
 
   useEffect(() => {
     if (width > 0) chart.current?.setSize({ width, height });
@@ -39,6 +49,11 @@ export function UplotChart({ makeOptions, data, height, label, testId }: UplotCh
   useEffect(() => {
     chart.current?.setData(data);
   }, [data]);
+
+  // setData redraws too; a new note alone needs a redraw of its own (paths and axes unchanged).
+  useEffect(() => {
+    chart.current?.redraw(false, false);
+  }, [notes]);
 
   return (
     <div

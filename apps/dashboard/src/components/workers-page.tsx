@@ -1,15 +1,35 @@
 import type { JobStats, WorkerStats } from '@tabgrid/protocol/dashboard';
-import { formatAge, formatCount, formatRate } from '../lib/format.js';
+import { useWorkerMonitor } from '../hooks/use-worker-monitor.js';
+import { formatAge, formatBytes, formatCount, formatRate } from '../lib/format.js';
+import type { ChartNote } from '../lib/notes.js';
 import { jobHref } from '../lib/route.js';
 import { describeUserAgent } from '../lib/user-agent.js';
 import { Card } from './card.js';
+import { OwnJobsUsage } from './own-jobs-usage.js';
 import { PageTitle } from './page-title.js';
+import { WorkerCharts } from './worker-charts.js';
 
 interface WorkersPageProps {
   workers: readonly WorkerStats[];
   /** To name each worker's current job (when this token may see it). */
   jobs: readonly JobStats[];
   now: number;
+  token: string;
+  notes: readonly ChartNote[];
+  /** Not an admin: the server shows only what this key's own jobs used. */
+  ownJobsOnly: boolean;
+}
+
+function Sample({ sample }: { sample: WorkerStats['sample'] }) {
+  if (sample === null) return <span className="muted">—</span>;
+  return (
+    <>
+      <span data-testid="worker-cpu">{Math.round(sample.cpu * 100)}%</span>
+      {sample.heapUsed === null ? null : (
+        <span className="muted small"> · {formatBytes(sample.heapUsed)}</span>
+      )}
+    </>
+  );
 }
 
 function CurrentJob({ id, jobs }: { id: string | null; jobs: readonly JobStats[] }) {
@@ -19,7 +39,11 @@ function CurrentJob({ id, jobs }: { id: string | null; jobs: readonly JobStats[]
   return <a href={jobHref(id)}>{job.name || id}</a>;
 }
 
-export function WorkersPage({ workers, jobs, now }: WorkersPageProps) {
+export function WorkersPage({ workers, jobs, now, token, notes, ownJobsOnly }: WorkersPageProps) {
+  const monitor = useWorkerMonitor(token);
+  if (ownJobsOnly) {
+    return <OwnJobsUsage monitor={monitor} jobs={jobs} notes={notes} now={now} />;
+  }
   const threads = workers.reduce((n, w) => n + w.threads, 0);
   const sorted = [...workers].sort((a, b) => a.connectedSince.localeCompare(b.connectedSince));
   return (
@@ -33,6 +57,12 @@ export function WorkersPage({ workers, jobs, now }: WorkersPageProps) {
       >
         Workers
       </PageTitle>
+      {monitor.error ? (
+        <p className="notice notice--bad small" role="status">
+          The monitor could not be read: {monitor.error}
+        </p>
+      ) : null}
+      <WorkerCharts workers={monitor.workers ?? []} notes={notes} ownJobsOnly={false} />
       <Card>
         {workers.length === 0 ? (
           <div className="empty" data-testid="empty-workers">
@@ -53,6 +83,7 @@ export function WorkersPage({ workers, jobs, now }: WorkersPageProps) {
                   <th className="num">Tasks done</th>
                   <th className="num">Tasks/s</th>
                   <th className="num hide-narrow">In flight</th>
+                  <th className="num">CPU · heap</th>
                   <th>Current job</th>
                   <th className="num hide-narrow">Connected</th>
                 </tr>
@@ -82,6 +113,9 @@ export function WorkersPage({ workers, jobs, now }: WorkersPageProps) {
                     </td>
                     <td className="num">{formatRate(w.tasksPerSecond)}</td>
                     <td className="num hide-narrow">{w.inFlight}</td>
+                    <td className="num">
+                      <Sample sample={w.sample} />
+                    </td>
                     <td>
                       <CurrentJob id={w.currentJob} jobs={jobs} />
                     </td>

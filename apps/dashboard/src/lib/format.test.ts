@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatAge,
+  formatBytes,
   formatCount,
   formatDuration,
   formatPercent,
@@ -85,5 +86,15 @@ describe('previewValue', () => {
     expect(previewValue({ a: [1, 2] })).toBe('{"a":[1,2]}');
     expect(previewValue('x'.repeat(200), 10)).toBe('"xxxxxxxx…');
     expect(previewValue(undefined)).toBe('undefined');
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses powers of 1,000 with three significant digits', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1500)).toBe('1.5 KB');
+    expect(formatBytes(45_230_000)).toBe('45.2 MB');
+    expect(formatBytes(1_070_000_000)).toBe('1.07 GB');
+    expect(formatBytes(-1)).toBe('—');
   });
 });

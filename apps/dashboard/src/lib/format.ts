@@ -82,3 +82,12 @@ export function previewValue(value: unknown, max = 120): string {
   }
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/** A size in bytes: `512 B`, `1.5 KB`, `45.2 MB`, `1.07 GB` (powers of 1,000, like the browser's task manager). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  if (bytes < 1e6) return `${trim(bytes / 1e3)} KB`;
+  if (bytes < 1e9) return `${trim(bytes / 1e6)} MB`;
+  return `${trim(bytes / 1e9)} GB`;
+}
