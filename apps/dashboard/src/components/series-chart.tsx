@@ -133,7 +133,7 @@ export function SeriesChart({ jobId, labels, token }: SeriesChartProps) {
   }
   const summary = state?.summary;
   return (
-    <div className="series" data-testid="series">
+    <div className="series" data-testid="series" data-tasks={summary?.tasks ?? 0}>
       <div className="series__bar">
         <label className="series__picker">
           <span className="muted small">Series</span>

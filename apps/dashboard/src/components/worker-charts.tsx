@@ -89,8 +89,10 @@ function MetricChart({ workers, metric, notes, testId }: MetricChartProps) {
         scales: {
           x: {
             time: true,
+            // Up to now, not to the last sample: a quiet tab (no sample while idle) and a note
+            // made after the last sample still show where they are in time.
             range: (_u, min, max) => {
-              const end = max ?? Date.now() / 1000;
+              const end = Math.max(max ?? 0, Date.now() / 1000);
               return [Math.min(min ?? end, end - MIN_WINDOW_S), end];
             },
           },
@@ -111,17 +113,23 @@ function MetricChart({ workers, metric, notes, testId }: MetricChartProps) {
     [shape, metric],
   );
   const what = metric === 'cpu' ? 'CPU use per worker over time' : 'JS heap per worker over time';
+  // How many values are plotted: for people reading the DOM (and the e2e test).
+  const points = (plot.mode === 'lines' ? plot.lines.map((l) => l.values) : [plot.mean])
+    .flat()
+    .filter((v) => v !== null).length;
   return (
-    <UplotChart
-      makeOptions={makeOptions}
-      data={data}
-      height={200}
-      label={
-        plot.mode === 'lines' ? what : `${what}: min, mean and max over ${workers.length} workers`
-      }
-      notes={notes}
-      testId={testId}
-    />
+    <div data-testid={`${testId}-box`} data-points={points}>
+      <UplotChart
+        makeOptions={makeOptions}
+        data={data}
+        height={200}
+        label={
+          plot.mode === 'lines' ? what : `${what}: min, mean and max over ${workers.length} workers`
+        }
+        notes={notes}
+        testId={testId}
+      />
+    </div>
   );
 }
 
