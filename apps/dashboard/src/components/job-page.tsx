@@ -35,17 +35,19 @@ interface JobPageProps {
 /** Setup calls, compute used and the peak heap of the tabs that ran it: one line, when known. */
 function usageLine(info: JobStats): string {
   const parts: string[] = [];
-  if (info.setups.count > 0) {
+  const { setups, usage, events, messages } = info;
+  if (setups && setups.count > 0) {
+    const average = formatDuration(setups.totalMs / setups.count);
     parts.push(
-      `Setup ran ${info.setups.count.toLocaleString('en-US')}× (average ${formatDuration(info.setups.totalMs / info.setups.count)}, longest ${formatDuration(info.setups.maxMs)})`,
+      `Setup ran ${setups.count.toLocaleString('en-US')}× (average ${average}, longest ${formatDuration(setups.maxMs)})`,
     );
   }
-  if (info.usage.cpuMs > 0) parts.push(`CPU ${formatDuration(info.usage.cpuMs)}`);
-  if (info.usage.peakHeapBytes !== null) {
-    parts.push(`peak heap ${formatBytes(info.usage.peakHeapBytes)}`);
+  if (usage && usage.cpuMs > 0) parts.push(`CPU ${formatDuration(usage.cpuMs)}`);
+  if (usage && usage.peakHeapBytes !== null) {
+    parts.push(`peak heap ${formatBytes(usage.peakHeapBytes)}`);
   }
-  if (info.events.count > 0) parts.push(`${info.events.count.toLocaleString('en-US')} events`);
-  if (info.messages > 0) parts.push(`${info.messages.toLocaleString('en-US')} messages told`);
+  if (events && events.count > 0) parts.push(`${events.count.toLocaleString('en-US')} events`);
+  if (messages) parts.push(`${messages.toLocaleString('en-US')} messages told`);
   return parts.join(' · ');
 }
 
@@ -130,13 +132,13 @@ export function JobPage(props: JobPageProps) {
         <Card
           title="Running tasks"
           aside={
-            detail && detail.progress.length > 0 ? (
+            detail?.progress && detail.progress.length > 0 ? (
               <span className="muted small">{detail.progress.length} reporting progress</span>
             ) : undefined
           }
         >
           {detail ? (
-            <TaskProgress progress={detail.progress} now={now} />
+            <TaskProgress progress={detail.progress ?? []} now={now} />
           ) : (
             <p className="empty-inline">Loading…</p>
           )}
@@ -144,7 +146,7 @@ export function JobPage(props: JobPageProps) {
         <Card
           title="Log"
           aside={
-            info.logs.lines > 0 ? (
+            info.logs && info.logs.lines > 0 ? (
               <span className="muted small">
                 {info.logs.lines.toLocaleString('en-US')} lines stored
               </span>
@@ -152,7 +154,11 @@ export function JobPage(props: JobPageProps) {
           }
         >
           {detail ? (
-            <LogTail lines={detail.logTail} dropped={info.logs.dropped} jobId={info.id} />
+            <LogTail
+              lines={detail.logTail ?? []}
+              dropped={info.logs?.dropped ?? 0}
+              jobId={info.id}
+            />
           ) : (
             <p className="empty-inline">Loading…</p>
           )}
@@ -160,7 +166,7 @@ export function JobPage(props: JobPageProps) {
       </div>
       <Card title="Series" testId="series-card">
         {detail ? (
-          <SeriesChart jobId={info.id} labels={detail.seriesLabels} token={readToken} />
+          <SeriesChart jobId={info.id} labels={detail.seriesLabels ?? []} token={readToken} />
         ) : (
           <p className="empty-inline">Loading…</p>
         )}

@@ -21,7 +21,7 @@ interface WorkersPageProps {
 }
 
 function Sample({ sample }: { sample: WorkerStats['sample'] }) {
-  if (sample === null) return <span className="muted">—</span>;
+  if (!sample) return <span className="muted">—</span>;
   return (
     <>
       <span data-testid="worker-cpu">{Math.round(sample.cpu * 100)}%</span>

@@ -5,12 +5,10 @@
  * fast the items come.
  */
 import { useEffect, useState } from 'react';
-import { createDecoder } from '@tabgrid/protocol/codec';
-import { SeriesItem } from '@tabgrid/protocol/feeds';
+import { decodeSeriesItem, type SeriesItem } from '@tabgrid/protocol/feeds';
 import { ndjsonLines } from '../lib/ndjson.js';
 import { SeriesBands, type SeriesPlot, type SeriesSummary } from '../lib/series-bands.js';
 
-const decodeSeriesLine = createDecoder(SeriesItem, 'series line');
 const REDRAW_MS = 500;
 const RETRY_MS = 3000;
 /** A task's series is at most 1 MB of values: a line longer than this is not the server's. */
@@ -19,7 +17,7 @@ const MAX_LINE_CHARS = 4 * 1024 * 1024;
 /** The line's item, or why it is not one. */
 function decodeLine(line: string): SeriesItem | string {
   try {
-    return decodeSeriesLine(JSON.parse(line));
+    return decodeSeriesItem(JSON.parse(line));
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

@@ -4,12 +4,9 @@
  * worker; any other key what its own jobs used (CPU from their busy time, no heap).
  */
 import { useEffect, useState } from 'react';
-import { Type } from '@sinclair/typebox';
-import { createDecoder } from '@tabgrid/protocol/codec';
-import { WorkerMonitor } from '@tabgrid/protocol/feeds';
+import { decodeWorkerMonitors, type WorkerMonitor } from '@tabgrid/protocol/feeds';
 
 const POLL_MS = 5_000;
-const decodeWorkers = createDecoder(Type.Array(WorkerMonitor), 'GET /api/workers answer');
 
 export interface WorkerMonitorState {
   workers: WorkerMonitor[] | undefined;
@@ -30,7 +27,7 @@ export function useWorkerMonitor(token: string): WorkerMonitorState {
           signal: abort.signal,
         });
         if (!response.ok) throw new Error(`the server answered ${response.status}`);
-        const workers = decodeWorkers(await response.json());
+        const workers = decodeWorkerMonitors(await response.json());
         setState({ workers, error: undefined });
       } catch (error) {
         if (abort.signal.aborted) return;
