@@ -47,7 +47,10 @@ function usageLine(info: JobStats): string {
     parts.push(`peak heap ${formatBytes(usage.peakHeapBytes)}`);
   }
   if (events && events.count > 0) parts.push(`${events.count.toLocaleString('en-US')} events`);
-  if (messages) parts.push(`${messages.toLocaleString('en-US')} messages told`);
+  if (messages)
+    parts.push(
+      `${messages.toLocaleString('en-US')} ${messages === 1 ? 'message' : 'messages'} told`,
+    );
   return parts.join(' · ');
 }
 

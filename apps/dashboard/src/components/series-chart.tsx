@@ -99,7 +99,11 @@ function SeriesPlotChart({ state, label }: { state: SeriesState; label: string }
 
 function statusText(state: SeriesState | undefined): string {
   if (!state || state.status === 'loading') return 'loading…';
-  const tasks = `${state.summary.tasks.toLocaleString('en-US')} tasks`;
+  const count = state.summary.tasks.toLocaleString('en-US');
+  const tasks =
+    state.plot.mode === 'bands'
+      ? `min, mean and max of ${count} tasks`
+      : `${count} ${state.summary.tasks === 1 ? 'task' : 'tasks'}`;
   switch (state.status) {
     case 'live':
       return `${tasks} · live`;
