@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ErrorCode } from '@tabgrid/sdk';
 import { useDashboardFeed } from '../hooks/use-dashboard-feed.js';
 import { useHashRoute } from '../hooks/use-hash-route.js';
+import { useNotes } from '../hooks/use-notes.js';
 import { useNow } from '../hooks/use-now.js';
 import { useSession, type Session } from '../hooks/use-session.js';
 import { hrefFor } from '../lib/route.js';
@@ -26,6 +27,7 @@ function Dashboard({ session, token }: { session: Session; token: string }) {
   const jobId = route.page === 'job' ? route.id : undefined;
   const feed = useDashboardFeed(token, jobId);
   const now = useNow();
+  const notes = useNotes(token);
   const [notice, setNotice] = useState<string>();
   const { signOut, identity } = session;
 
@@ -77,7 +79,7 @@ function Dashboard({ session, token }: { session: Session; token: string }) {
         stats={stats}
         samples={feed.samples}
         jobRates={feed.jobRates}
-        notes={feed.notes}
+        notes={notes}
         now={now}
         canSubmit={canChange}
       />
@@ -104,7 +106,7 @@ function Dashboard({ session, token }: { session: Session; token: string }) {
         now={now}
         token={canChange ? token : undefined}
         readToken={token}
-        notes={feed.notes}
+        notes={notes}
         onDeleted={onDeleted}
       />
     );
@@ -115,7 +117,7 @@ function Dashboard({ session, token }: { session: Session; token: string }) {
         jobs={stats.jobs}
         now={now}
         token={token}
-        notes={feed.notes}
+        notes={notes}
         ownJobsOnly={identity !== undefined && identity !== 'unknown' && identity.role !== 'admin'}
       />
     );

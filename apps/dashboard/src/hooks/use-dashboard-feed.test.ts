@@ -15,9 +15,7 @@ describe('the dashboard feed state', () => {
         { at: now - 1000, tasksPerSecond: 5 },
         { at: now - 2000, tasksPerSecond: 4 },
       ],
-      notes: [{ at: now - 1500, text: 'phase 2' }],
     });
-    expect(state.notes).toEqual([{ at: now - 1500, text: 'phase 2' }]);
     expect(state.jobRates.get('j1')).toEqual([
       { at: now - 2000, tasksPerSecond: 4 },
       { at: now - 1000, tasksPerSecond: 5 },
@@ -35,7 +33,6 @@ describe('the dashboard feed state', () => {
       samples: [grid(1000)],
       jobId: undefined,
       job: undefined,
-      notes: [],
     });
     expect(state.jobRates.size).toBe(0);
     expect(state.samples).toEqual([grid(1000)]);

@@ -7,7 +7,6 @@ import { DashboardFeed, type DashboardFeedStatus, type TabgridError } from '@tab
 import type { DashboardStats, StatsSample } from '@tabgrid/protocol/dashboard';
 import type { RatePoint } from '../lib/eta.js';
 import { appendSample, recordJobRates, seedSamples } from '../lib/history.js';
-import { mergeNotes, type ChartNote } from '../lib/notes.js';
 
 export interface FeedState {
   status: DashboardFeedStatus;
@@ -19,8 +18,6 @@ export interface FeedState {
   samples: StatsSample[];
   /** Each job's tasks/s since this page opened (the watched job's from its start), oldest first. */
   jobRates: Map<string, RatePoint[]>;
-  /** `tg.note()`s of this key (all, for an admin), oldest first: markers on the time charts. */
-  notes: ChartNote[];
   /** The last refused subscription or invalid push, with the job it concerned. */
   error: { jobId: string | undefined; error: TabgridError } | undefined;
 }
@@ -32,7 +29,6 @@ type Action =
       samples: StatsSample[];
       jobId: string | undefined;
       job: RatePoint[] | undefined;
-      notes: ChartNote[];
     }
   | { type: 'stats'; stats: DashboardStats; at: number }
   | { type: 'error'; jobId: string | undefined; error: TabgridError }
@@ -44,7 +40,6 @@ export const initialFeed: FeedState = {
   receivedAt: undefined,
   samples: [],
   jobRates: new Map(),
-  notes: [],
   error: undefined,
 };
 
@@ -61,13 +56,7 @@ export function reduceFeed(state: FeedState, action: Action): FeedState {
         jobId !== undefined && job
           ? new Map(state.jobRates).set(jobId, seedSamples(job))
           : state.jobRates;
-      return {
-        ...state,
-        samples: seedSamples(action.samples),
-        jobRates,
-        notes: mergeNotes(state.notes, action.notes),
-        error: undefined,
-      };
+      return { ...state, samples: seedSamples(action.samples), jobRates, error: undefined };
     }
     case 'error':
       return { ...state, error: { jobId: action.jobId, error: action.error } };
@@ -97,7 +86,7 @@ export function useDashboardFeed(token: string | undefined, jobId: string | unde
       ...(watched.current === undefined ? {} : { jobId: watched.current }),
       onStatus: (status) => dispatch({ type: 'status', status }),
       onHistory: (samples, job) =>
-        dispatch({ type: 'history', samples, jobId: watched.current, job, notes: [] }),
+        dispatch({ type: 'history', samples, jobId: watched.current, job }),
       onStats: (stats) => dispatch({ type: 'stats', stats, at: Date.now() }),
       onError: (error) => dispatch({ type: 'error', jobId: watched.current, error }),
     });
