@@ -84,7 +84,7 @@ const LISTED = [
   { section: 'SDK', readme: '`await job.seriesLabels()`', in: SDK, code: 'seriesLabels()' },
   { section: 'SDK', readme: '`await job.tell(data)`', in: SDK, code: 'tell(data' },
   { section: 'SDK', readme: '`tg.jobs()`', in: SDK, code: 'jobs()' },
-  { section: 'SDK', readme: '`await tg.job(id)`', in: SDK, code: 'job<T = unknown>(id' },
+  { section: 'SDK', readme: '`tg.job(id)`', in: SDK, code: 'job<T = unknown>(id' },
   { section: 'SDK', readme: '`await tg.latestJob(name)`', in: SDK, code: 'latestJob(' },
   { section: 'SDK', readme: '`await tg.workers()`', in: SDK, code: 'workers()' },
   { section: 'SDK', readme: '`tg.note(text)`', in: SDK, code: 'note(text' },
