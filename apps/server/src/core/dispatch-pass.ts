@@ -74,6 +74,13 @@ export class DispatchPass {
         if (draining && worker.inFlight > 0) break;
         const job = draining ?? this.nextJob(jobs, tried, floor);
         if (!job?.queue || !job.code) break;
+        if (worker.setupFailed.size !== 0 && this.workers.skipsSetupFailed(worker, job.record.id)) {
+          // Its Setup failed here: the job's tasks wait for a connection where it may not.
+          tried.add(job);
+          if (!draining) continue;
+          this.stopDraining(job);
+          break;
+        }
         const share = worker.share(job.record.id, initialWindow(worker));
         let tasks: StoredTask[];
         let kind: typeof EXCLUSIVE | typeof REPLICA | typeof SUSPECT = EXCLUSIVE;
@@ -160,5 +167,6 @@ export class DispatchPass {
     for (const worker of this.workers.all()) {
       if (worker.forgetJob(jobId)) worker.link.send(cancelFrame(jobId));
     }
+    this.workers.forgetSetupFailures(jobId);
   }
 }

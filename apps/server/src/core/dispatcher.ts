@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
 import type { LeaseTable } from '../leases/lease-table.js';
+import type { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import type { Clock } from './clock.js';
 import type { DeliveryCounters } from './delivery-counters.js';
 import { DispatchPass } from './dispatch-pass.js';
@@ -32,6 +33,8 @@ export interface DispatcherDeps {
   counters: DeliveryCounters;
   faults: SandboxFaults;
   clock: Clock;
+  /** The worker monitor: `sample` frames go there. */
+  monitor: Pick<WorkerMonitor, 'sample'>;
 }
 
 /** One batch of outcomes of one job from one frame of a worker. */
@@ -112,6 +115,13 @@ export class Dispatcher {
         break;
       case 'release':
         this.release(worker, msg.tasks);
+        break;
+      case 'sample':
+        // Checked against what this connection announced (threads) and was given (jobs).
+        if (this.deps.monitor.sample(worker, msg) === 'forged') {
+          worker.countForged();
+          this.counters.count('forged');
+        }
         break;
       case 'fault': {
         // Only about a job this connection was given: anything else is a forgery.
@@ -232,7 +242,11 @@ export class Dispatcher {
       batch.answered++;
       job.durations.add(ms);
       worker.countDone();
-      if (lease.replica) {
+      if (!item.ok && item.error.phase === 'setup') {
+        // Setup failed on its thread: the task runs elsewhere, off this connection if it can.
+        this.workers.setupFailed(worker, job.record.id);
+        this.settlement.failSetup(job, lease, item.error, batch.outcomes);
+      } else if (lease.replica) {
         const settled = acceptReplica(this.settlement, job, job.quorum!, lease, item, this.strike);
         if (settled) batch.outcomes.push(settled);
       } else this.settlement.accept(job, lease, item, batch.outcomes);

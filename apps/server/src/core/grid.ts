@@ -12,6 +12,7 @@ import type { JobRecord } from '../store/job-store.js';
 import type { OutcomeSink } from './outcome-streams.js';
 import { Scheduler } from './scheduler.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
+import type { WorkerMonitorView } from '../telemetry/worker-monitor.js';
 import type { WorkerLink, WorkerSession } from './worker-registry.js';
 
 export type { Caller } from '../auth/caller.js';
@@ -157,6 +158,14 @@ export class Grid {
 
   disconnectWorker(worker: WorkerHandle): void {
     this.scheduler.dispatcher.disconnect(worker);
+  }
+
+  /**
+   * The worker monitor as `caller` may see it: every worker for a caller that sees all; else
+   * only workers that ran the caller's jobs, with only those jobs' usage (no tab-wide heap).
+   */
+  workers(caller: Caller): WorkerMonitorView[] {
+    return this.scheduler.monitor.workers(caller);
   }
 
   // ---- operations --------------------------------------------------------------------

@@ -12,6 +12,7 @@ import type {
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { Quorum } from './quorum.js';
+import type { TaskSeries } from './series-sink.js';
 
 import { TaskQueue } from './task-queue.js';
 import { TaskTries } from './task-tries.js';
@@ -25,8 +26,11 @@ export interface BatchAck {
   count: number;
 }
 
-/** An outcome about to be stored; `value` is the parsed result when the caller has it. */
-export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
+/**
+ * An outcome about to be stored; `value` is the parsed result when the caller has it, `series`
+ * what the task collected (checked by the series sink), stored in the same commit.
+ */
+export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown; series?: TaskSeries[] };
 
 /**
  * A job as the scheduler holds it: the durable record plus, while the job can still run
@@ -227,6 +231,32 @@ export class JobRuntime {
   /** A replica's answer was the first to disagree with another on its task. */
   noteDisagreement(): void {
     this._record.disagreements++;
+  }
+
+  // ---- task-model counters: Setup times, series, usage (each changes the record) ---------
+
+  /** A thread's Setup of this job finished after `ms` (`ok`: it neither threw nor timed out). */
+  noteSetup(ms: number, ok: boolean): void {
+    const setups = this._record.setups;
+    setups.count++;
+    setups.totalMs += ms;
+    if (ms > setups.maxMs) setups.maxMs = ms;
+    if (!ok) setups.failed++;
+  }
+
+  /** `chars` more of collected series stored, `droppedValues` more dropped over a cap. */
+  noteSeries(chars: number, droppedValues: number): void {
+    this._record.seriesBytes += chars;
+    this._record.seriesDropped += droppedValues;
+  }
+
+  /** A worker's sample charged `cpuMs` to this job, and saw `heapBytes` while it ran. */
+  noteUsage(cpuMs: number, heapBytes: number | null): void {
+    this._record.cpuMs += cpuMs;
+    const peak = this._record.peakHeapBytes;
+    if (heapBytes !== null && (peak === null || heapBytes > peak)) {
+      this._record.peakHeapBytes = heapBytes;
+    }
   }
 
   /** One more task settled lost by crashing its tab; returns how many have. */

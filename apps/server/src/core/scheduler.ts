@@ -9,6 +9,7 @@ import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
 import type { JobCode, JobRecord, JobStore } from '../store/job-store.js';
 import { FINISHED_POINTS } from '../telemetry/rate-series.js';
 import { StatsCollector } from '../telemetry/stats-collector.js';
+import { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import { settleCancelled } from './cancel-sweep.js';
 import { checkProgram } from './check-program.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
@@ -17,6 +18,7 @@ import { Dispatcher } from './dispatcher.js';
 import type { JobDirectory } from './job-directory.js';
 import { JobRuntime } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
+import { ProgressBoard } from './progress-board.js';
 import {
   DEFAULT_MAX_CRASHES,
   DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
@@ -24,6 +26,7 @@ import {
   type SchedulerOptions,
 } from './scheduling-options.js';
 import { SandboxFaultReports } from './sandbox-faults.js';
+import { DEFAULT_MAX_SERIES_BYTES_PER_JOB, SeriesSink } from './series-sink.js';
 import { Settlement } from './settlement.js';
 import { WorkerRegistry } from './worker-registry.js';
 
@@ -42,6 +45,10 @@ export class Scheduler implements JobDirectory {
   readonly statsCollector: StatsCollector;
   readonly leases: LeaseTable;
   readonly settlement: Settlement;
+  /** Running tasks' latest progress (memory only; the progress feed reads it). */
+  readonly progressBoard: ProgressBoard;
+  /** The workers' samples and the jobs' usage. */
+  readonly monitor: WorkerMonitor;
   private readonly counters = new DeliveryCounters();
   private readonly clock: Clock;
   private readonly jobs = new Map<string, JobRuntime>();
@@ -55,6 +62,27 @@ export class Scheduler implements JobDirectory {
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
+    this.progressBoard = new ProgressBoard(
+      this.clock,
+      (jobId, index, workerId) => this.jobs.get(jobId)?.held.heldBy(index, workerId) !== undefined,
+    );
+    this.monitor = new WorkerMonitor(
+      {
+        workers: this.workers,
+        jobs: {
+          ownerOf: (jobId) => this.jobs.get(jobId)?.record.owner,
+          addUsage: (jobId, cpuMs, heap) => this.jobs.get(jobId)?.noteUsage(cpuMs, heap),
+        },
+      },
+      this.clock,
+    );
+    const series = new SeriesSink({
+      maxBytesPerJob: options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB,
+      limitReached: (jobId) => {
+        const frame = JSON.stringify({ type: 'limit', jobId, what: 'series' });
+        for (const worker of this.workers.all()) if (worker.hasProgram(jobId)) worker.link.send(frame);
+      },
+    });
     this.settlement = new Settlement({
       store,
       leases: this.leases,
@@ -67,6 +95,8 @@ export class Scheduler implements JobDirectory {
       },
       maxCrashes: options.maxCrashes ?? DEFAULT_MAX_CRASHES,
       pauseAfterCrashedTasks: options.pauseAfterCrashedTasks ?? DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
+      board: this.progressBoard,
+      series,
     });
     this.dispatcher = new Dispatcher({
       jobs: this,
@@ -76,6 +106,7 @@ export class Scheduler implements JobDirectory {
       counters: this.counters,
       faults: new SandboxFaultReports(store, this.counters, this.clock),
       clock: this.clock,
+      monitor: this.monitor,
     });
     this.statsCollector = new StatsCollector(
       {
@@ -366,6 +397,7 @@ export class Scheduler implements JobDirectory {
     this.closed = true;
     this.dispatcher.stop();
     this.statsCollector.stop();
+    this.progressBoard.close();
     this.streams.closeAll();
   }
 }

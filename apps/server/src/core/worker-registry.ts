@@ -36,6 +36,12 @@ export class WorkerSession {
   private _excluded = false;
   private _forged = 0;
   private _draining: string | undefined;
+  /**
+   * Jobs whose Setup failed on this connection (a subset of its programs): dispatch skips them
+   * here while another connection could run them (see WorkerRegistry.setupFailed). Per
+   * connection, not per identity: a reloaded tab (more memory, say) tries again.
+   */
+  readonly setupFailed = new Set<string>();
 
   /** Slots the worker has granted and the server has not used yet. */
   get credit(): number {
@@ -181,6 +187,7 @@ export class WorkerSession {
     if (this._currentJob === jobId) this._currentJob = null;
     this.shares.delete(jobId);
     if (this._draining === jobId) this._draining = undefined;
+    this.setupFailed.delete(jobId);
     return this.programs.delete(jobId);
   }
 
@@ -207,6 +214,8 @@ export class WorkerRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
   /** Strikes by identity, kept across reconnects. */
   private readonly strikes = new Map<string, number>();
+  /** Per job, the connected sessions whose Setup of it failed (see {@link skipsSetupFailed}). */
+  private readonly setupFailures = new Map<string, number>();
   private nextId = 1;
 
   /**
@@ -246,7 +255,39 @@ export class WorkerRegistry {
   /** The worker is gone; returns the leases it held, released. */
   remove(session: WorkerSession): Lease[] {
     this.sessions.delete(session.id);
+    for (const jobId of session.setupFailed) this.uncountSetupFailure(jobId);
     return this.leases.disconnect(session.leases);
+  }
+
+  /**
+   * `jobId`'s Setup failed on `session` (a thread of it threw or timed out in Setup): the job's
+   * tasks go to other connections from now on, while there are any.
+   */
+  setupFailed(session: WorkerSession, jobId: string): void {
+    if (session.setupFailed.has(jobId) || !session.hasProgram(jobId)) return;
+    session.setupFailed.add(jobId);
+    this.setupFailures.set(jobId, (this.setupFailures.get(jobId) ?? 0) + 1);
+  }
+
+  /**
+   * Whether dispatch skips `jobId` on `session` because its Setup failed there. Not when every
+   * connected worker has failed it: then the tasks run anyway, and settle as `setup` errors
+   * once their attempts are spent, instead of waiting for a worker that may never come.
+   */
+  skipsSetupFailed(session: WorkerSession, jobId: string): boolean {
+    if (!session.setupFailed.has(jobId)) return false;
+    return (this.setupFailures.get(jobId) ?? 0) < this.sessions.size;
+  }
+
+  /** The job stopped running: its Setup failures are forgotten (sessions forget theirs). */
+  forgetSetupFailures(jobId: string): void {
+    this.setupFailures.delete(jobId);
+  }
+
+  private uncountSetupFailure(jobId: string): void {
+    const count = (this.setupFailures.get(jobId) ?? 0) - 1;
+    if (count > 0) this.setupFailures.set(jobId, count);
+    else this.setupFailures.delete(jobId);
   }
 
   get(id: string): WorkerSession | undefined {

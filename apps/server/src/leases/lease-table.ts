@@ -298,4 +298,9 @@ export interface LeaseTable {
    * answered a later frame. On PostgreSQL: one `UPDATE … WHERE expires_at < $now RETURNING`.
    */
   takeBackExpired(now: number): Lease[];
+  /**
+   * Takes back one live lease (its task went silent past its job's progressTimeoutMs): released,
+   * and marked on its holder so a late answer counts as a duplicate, not a forgery.
+   */
+  takeBack(lease: Lease, now: number): void;
 }
