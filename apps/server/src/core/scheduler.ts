@@ -30,6 +30,19 @@ import { DEFAULT_MAX_SERIES_BYTES_PER_JOB, SeriesSink } from './series-sink.js';
 import { Settlement } from './settlement.js';
 import { WorkerRegistry } from './worker-registry.js';
 
+/** A new job's task-model counters (record v3; `setups` gets an object of its own). */
+const EMPTY_TASK_MODEL_COUNTERS = {
+  logSeq: 0,
+  logsDropped: 0,
+  eventSeq: 0,
+  eventsDropped: 0,
+  seriesBytes: 0,
+  seriesDropped: 0,
+  messageSeq: 0,
+  cpuMs: 0,
+  peakHeapBytes: null,
+} as const;
+
 /** How a task nested too deep is refused (one object for every task of every batch). */
 const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
 
@@ -62,25 +75,14 @@ export class Scheduler implements JobDirectory {
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
-    this.progressBoard = new ProgressBoard(
-      this.clock,
-      (jobId, index, workerId) => this.jobs.get(jobId)?.held.heldBy(index, workerId) !== undefined,
-    );
-    this.monitor = new WorkerMonitor(
-      {
-        workers: this.workers,
-        jobs: {
-          ownerOf: (jobId) => this.jobs.get(jobId)?.record.owner,
-          addUsage: (jobId, cpuMs, heap) => this.jobs.get(jobId)?.noteUsage(cpuMs, heap),
-        },
-      },
-      this.clock,
-    );
+    this.progressBoard = new ProgressBoard(this.clock, this);
+    this.monitor = new WorkerMonitor({ workers: this.workers, jobs: this }, this.clock);
     const series = new SeriesSink({
       maxBytesPerJob: options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB,
       limitReached: (jobId) => {
         const frame = JSON.stringify({ type: 'limit', jobId, what: 'series' });
-        for (const worker of this.workers.all()) if (worker.hasProgram(jobId)) worker.link.send(frame);
+        for (const worker of this.workers.all())
+          if (worker.hasProgram(jobId)) worker.link.send(frame);
       },
     });
     this.settlement = new Settlement({
@@ -178,13 +180,16 @@ export class Scheduler implements JobDirectory {
     const redundancy = req.redundancy ?? JOB_DEFAULTS.redundancy;
 
     const now = this.clock.now();
+    const timeoutMs = req.timeoutMs ?? JOB_DEFAULTS.timeoutMs;
     const record: JobRecord = {
       id: randomUUID(),
       owner: caller.owner,
       name: req.name ?? 'job',
       group: req.group ?? null,
       state: 'open',
-      timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
+      timeoutMs,
+      setupTimeoutMs: req.setupTimeoutMs ?? timeoutMs,
+      progressTimeoutMs: req.progressTimeoutMs ?? null,
       maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
       retryErrors: req.retryErrors ?? JOB_DEFAULTS.retryErrors,
       redundancy,
@@ -202,6 +207,8 @@ export class Scheduler implements JobDirectory {
       lastSeq: 0,
       paused: null,
       crashedTasks: 0,
+      ...EMPTY_TASK_MODEL_COUNTERS,
+      setups: { count: 0, totalMs: 0, maxMs: 0 },
     };
     checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
     const code = { program: req.program, argsJson: socketFormToJson(req.args) };

@@ -43,17 +43,16 @@ export interface MonitorWorker {
   hasProgram(jobId: string): boolean;
 }
 
-/** The jobs, as far as the monitor needs them. */
-export interface MonitorJobs {
-  /** The owner of a job that still exists. */
-  ownerOf(jobId: string): string | undefined;
-  /** `cpuMs` more of the job's usage, and a heap seen while it ran (into its record). */
-  addUsage(jobId: string, cpuMs: number, heapBytes: number | null): void;
+/** A job, as far as the monitor needs it (the core's job runtime is one). */
+export interface MonitorJob {
+  readonly record: { readonly owner: string };
+  /** A sample charged `cpuMs` to the job, and saw `heapBytes` while it ran (into its record). */
+  noteUsage(cpuMs: number, heapBytes: number | null): void;
 }
 
 export interface MonitorSource {
   workers: { all(): IterableIterator<MonitorWorker> };
-  jobs: MonitorJobs;
+  jobs: { findJob(jobId: string): MonitorJob | undefined };
 }
 
 /** One sample, as `workers()` lists it. */
@@ -214,7 +213,7 @@ export class WorkerMonitor {
       if (heap !== null && (usage.peakHeapBytes === null || heap > usage.peakHeapBytes)) {
         usage.peakHeapBytes = heap;
       }
-      this.source.jobs.addUsage(jobId, ms, heap);
+      this.source.jobs.findJob(jobId)?.noteUsage(ms, heap);
     }
     return charged;
   }
@@ -225,7 +224,10 @@ export class WorkerMonitor {
     if (!ring || ring.length === 0) return null;
     const i = ring.slot(ring.length - 1);
     const heap = ring.heap[i]!;
-    return { cpu: share(ring.busy[i]!, ring.capacity[i]!), heapUsed: Number.isNaN(heap) ? null : heap };
+    return {
+      cpu: share(ring.busy[i]!, ring.capacity[i]!),
+      heapUsed: Number.isNaN(heap) ? null : heap,
+    };
   }
 
   /**
@@ -240,7 +242,7 @@ export class WorkerMonitor {
     const mine = (jobId: string): boolean => {
       let yes = owners.get(jobId);
       if (yes === undefined) {
-        yes = this.source.jobs.ownerOf(jobId) === caller.owner;
+        yes = this.source.jobs.findJob(jobId)?.record.owner === caller.owner;
         owners.set(jobId, yes);
       }
       return yes;
@@ -249,7 +251,7 @@ export class WorkerMonitor {
       const track = this.tracks.get(worker);
       const jobs: WorkerMonitorView['jobs'] = [];
       for (const [jobId, usage] of track?.jobs ?? []) {
-        if (caller.seesAll ? this.source.jobs.ownerOf(jobId) !== undefined : mine(jobId)) {
+        if (caller.seesAll ? this.source.jobs.findJob(jobId) !== undefined : mine(jobId)) {
           jobs.push({ jobId, cpuMs: Math.round(usage.cpuMs), peakHeapBytes: usage.peakHeapBytes });
         }
       }
