@@ -116,6 +116,7 @@ export class Scheduler implements JobDirectory {
         workers: this.workers,
         settledTotal: () => this.settlement.settledTotal,
         store,
+        monitor: this.monitor,
       },
       this.clock,
     );

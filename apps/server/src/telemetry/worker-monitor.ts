@@ -57,7 +57,8 @@ export interface MonitorSource {
 
 /** One sample, as `workers()` lists it. */
 export interface MonitorSample {
-  at: string;
+  /** Epoch ms. */
+  at: number;
   /** Busy share of the tab's threads, 0..1. */
   cpu: number;
   tasksPerSecond: number;
@@ -136,7 +137,7 @@ interface WorkerTrack {
 }
 
 export class WorkerMonitor {
-  private readonly tracks = new WeakMap<MonitorWorker, WorkerTrack>();
+  private readonly tracks = new WeakMap<object, WorkerTrack>();
   private _dropped = 0;
 
   constructor(
@@ -219,7 +220,7 @@ export class WorkerMonitor {
   }
 
   /** The latest sample of `worker` (the dashboard's live figure), if it sent one. */
-  latest(worker: MonitorWorker): { cpu: number; heapUsed: number | null } | null {
+  latest(worker: object): { cpu: number; heapUsed: number | null } | null {
     const ring = this.tracks.get(worker)?.ring;
     if (!ring || ring.length === 0) return null;
     const i = ring.slot(ring.length - 1);
@@ -274,7 +275,7 @@ function samplesOf(ring: SampleRing, mine?: (jobId: string) => boolean): Monitor
   const out = new Array<MonitorSample>(ring.length);
   for (let n = 0; n < ring.length; n++) {
     const i = ring.slot(n);
-    const at = new Date(ring.at[i]!).toISOString();
+    const at = ring.at[i]!;
     const busy = ring.busy[i]!;
     const capacity = ring.capacity[i]!;
     const tps = ring.tasksPerSecond[i]!;
