@@ -11,6 +11,7 @@ import type {
 
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
+import { JobCounters } from './job-counters.js';
 import { Quorum } from './quorum.js';
 import type { TaskSeries } from './series-sink.js';
 
@@ -26,10 +27,7 @@ export interface BatchAck {
   count: number;
 }
 
-/**
- * An outcome about to be stored; `value` is the parsed result when the caller has it, `series`
- * what the task collected (checked by the series sink), stored in the same commit.
- */
+/** An outcome about to be stored: `value` parsed when the caller has it, `series` collected. */
 export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown; series?: TaskSeries[] };
 
 /**
@@ -44,6 +42,8 @@ export class JobRuntime {
   readonly held: JobLeases;
   /** Failure counts of its unsettled tasks. */
   readonly tries = new TaskTries();
+  /** Its task-model counters (Setup times, series, usage), in its record. */
+  readonly counters: JobCounters;
   /**
    * Tasks that were out on a tab that dropped without handing them back (a crash, maybe theirs):
    * each runs next on a worker that holds nothing else, so only a loss while it runs alone is
@@ -66,6 +66,7 @@ export class JobRuntime {
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
     this._record = record;
+    this.counters = new JobCounters(record);
     this._durableSeq = record.lastSeq;
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
@@ -233,33 +234,9 @@ export class JobRuntime {
     this._record.disagreements++;
   }
 
-  // ---- task-model counters: Setup times, series, usage (each changes the record) ---------
-
-  /**
-   * A thread's Setup of this job finished after `ms`; `ok`: it neither threw nor timed out.
-   * Every run counts (JobInfo.setups.count is the threads that ran it); failures also settle
-   * their tasks' attempts (see Settlement.failSetup).
-   */
-  noteSetup(ms: number, _ok: boolean): void {
-    const setups = this._record.setups;
-    setups.count++;
-    setups.totalMs += ms;
-    if (ms > setups.maxMs) setups.maxMs = ms;
-  }
-
-  /** `chars` more of collected series stored, `droppedValues` more dropped over a cap. */
-  noteSeries(chars: number, droppedValues: number): void {
-    this._record.seriesBytes += chars;
-    this._record.seriesDropped += droppedValues;
-  }
-
-  /** A worker's sample charged `cpuMs` to this job, and saw `heapBytes` while it ran. */
-  noteUsage(cpuMs: number, heapBytes: number | null): void {
-    this._record.cpuMs += cpuMs;
-    const peak = this._record.peakHeapBytes;
-    if (heapBytes !== null && (peak === null || heapBytes > peak)) {
-      this._record.peakHeapBytes = heapBytes;
-    }
+  /** A thread's Setup of this job finished after `ms` (see JobCounters.noteSetup). */
+  noteSetup(ms: number, ok: boolean): void {
+    this.counters.noteSetup(ms, ok);
   }
 
   /** One more task settled lost by crashing its tab; returns how many have. */
