@@ -232,10 +232,13 @@ export class Grid {
     return this.scheduler.statsCollector.snapshot(caller, jobId);
   }
 
-  /** The grid's throughput history, and `job`'s series when one is given. */
-  history(job?: JobView): DashboardHistory {
+  /**
+   * The grid's throughput history, `job`'s series when one is given, and with `caller` the
+   * worker monitor's windows that caller may see.
+   */
+  history(job?: JobView, caller?: Caller): DashboardHistory {
     const runtime = job ? this.scheduler.findJob(job.record.id) : undefined;
-    return this.scheduler.statsCollector.history(runtime);
+    return this.scheduler.statsCollector.history(runtime, caller);
   }
 
   // ---- workers -----------------------------------------------------------------------

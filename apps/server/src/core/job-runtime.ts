@@ -239,13 +239,16 @@ export class JobRuntime {
 
   // ---- task-model counters: Setup times, series, usage (each changes the record) ---------
 
-  /** A thread's Setup of this job finished after `ms` (`ok`: it neither threw nor timed out). */
-  noteSetup(ms: number, ok: boolean): void {
+  /**
+   * A thread's Setup of this job finished after `ms`; `ok`: it neither threw nor timed out.
+   * Every run counts (JobInfo.setups.count is the threads that ran it); failures also settle
+   * their tasks' attempts (see Settlement.failSetup).
+   */
+  noteSetup(ms: number, _ok: boolean): void {
     const setups = this._record.setups;
     setups.count++;
     setups.totalMs += ms;
     if (ms > setups.maxMs) setups.maxMs = ms;
-    if (!ok) setups.failed++;
   }
 
   /** `chars` more of collected series stored, `droppedValues` more dropped over a cap. */

@@ -10,6 +10,7 @@
  * `progress()` loop on a thousand tasks costs one call per listener per 250 ms.
  */
 import type { Clock, TimerHandle } from './clock.js';
+import type { JobDirectory } from './job-directory.js';
 
 /** Listeners of a job's progress hear about its changes at most this often. */
 export const PROGRESS_PUSH_MS = 250;
@@ -43,11 +44,8 @@ export interface SilentTask {
 /** Told (coalesced) that some tasks of the job changed: the changed entries' latest values. */
 export type ProgressListener = (changed: readonly TaskProgressView[]) => void;
 
-/** Whether `workerId` still holds the lease of task `index` of `jobId`. */
-export type HeldCheck = (jobId: string, index: number, workerId: string) => boolean;
-
 export class ProgressBoard {
-  private readonly jobs = new Map<string, Map<number, Entry>>();
+  private readonly tasks = new Map<string, Map<number, Entry>>();
   /** Entries in all jobs: settlement checks this once per batch, and skips the board at 0. */
   private entries = 0;
   private readonly listeners = new Map<string, Set<ProgressListener>>();
@@ -57,7 +55,8 @@ export class ProgressBoard {
 
   constructor(
     private readonly clock: Clock,
-    private readonly held: HeldCheck,
+    /** The jobs and their leases (the board only reads them). */
+    private readonly jobs: Pick<JobDirectory, 'findJob'>,
   ) {}
 
   /** Entries on the board (0: nothing runs with progress, settlement does no lookups). */
@@ -67,7 +66,7 @@ export class ProgressBoard {
 
   /** Jobs that have entries right now (the stall check's progress timeout walks these). */
   jobIds(): IterableIterator<string> {
-    return this.jobs.keys();
+    return this.tasks.keys();
   }
 
   /** Task `index` began running on a thread of `workerId` (the page says so): its clock starts. */
@@ -87,26 +86,27 @@ export class ProgressBoard {
 
   /** When task `index` was last heard from (epoch ms), if it is on the board. */
   lastHeard(jobId: string, index: number): number | undefined {
-    return this.jobs.get(jobId)?.get(index)?.heardAt;
+    return this.tasks.get(jobId)?.get(index)?.heardAt;
   }
 
   /** The job's tasks last heard from before `before` (epoch ms): the progress timeout's catch. */
   silentSince(jobId: string, before: number): SilentTask[] {
     const out: SilentTask[] = [];
-    for (const [index, entry] of this.jobs.get(jobId) ?? []) {
-      if (entry.heardAt < before) out.push({ index, workerId: entry.workerId, heardAt: entry.heardAt });
+    for (const [index, entry] of this.tasks.get(jobId) ?? []) {
+      if (entry.heardAt < before)
+        out.push({ index, workerId: entry.workerId, heardAt: entry.heardAt });
     }
     return out;
   }
 
   /** The worker whose progress task `index` last reported, if it is on the board. */
   reportedBy(jobId: string, index: number): string | undefined {
-    return this.jobs.get(jobId)?.get(index)?.workerId;
+    return this.tasks.get(jobId)?.get(index)?.workerId;
   }
 
   /** Every running task of the job that has reported, in index order (≤ `limit`). */
   snapshot(jobId: string, limit = Infinity): TaskProgressView[] {
-    const tasks = this.jobs.get(jobId);
+    const tasks = this.tasks.get(jobId);
     if (!tasks) return [];
     const out: TaskProgressView[] = [];
     for (const [index, entry] of tasks) {
@@ -134,20 +134,20 @@ export class ProgressBoard {
 
   /** Tasks of the job settled: their entries go (nothing to do for a job without entries). */
   settled(jobId: string, indexes: readonly { index: number }[]): void {
-    const tasks = this.jobs.get(jobId);
+    const tasks = this.tasks.get(jobId);
     if (!tasks) return;
     for (const { index } of indexes) {
       if (tasks.delete(index)) this.entries--;
     }
-    if (tasks.size === 0) this.jobs.delete(jobId);
+    if (tasks.size === 0) this.tasks.delete(jobId);
   }
 
   /** Task `index`'s lease was taken back: its entry goes. */
   drop(jobId: string, index: number): void {
-    const tasks = this.jobs.get(jobId);
+    const tasks = this.tasks.get(jobId);
     if (!tasks?.delete(index)) return;
     this.entries--;
-    if (tasks.size === 0) this.jobs.delete(jobId);
+    if (tasks.size === 0) this.tasks.delete(jobId);
   }
 
   /**
@@ -156,13 +156,14 @@ export class ProgressBoard {
    * check runs it every second; it walks only the entries there are.
    */
   sweep(): void {
-    for (const [jobId, tasks] of this.jobs) {
+    for (const [jobId, tasks] of this.tasks) {
+      const job = this.jobs.findJob(jobId);
       for (const [index, entry] of tasks) {
-        if (this.held(jobId, index, entry.workerId)) continue;
+        if (job?.held.heldBy(index, entry.workerId)) continue;
         tasks.delete(index);
         this.entries--;
       }
-      if (tasks.size === 0) this.jobs.delete(jobId);
+      if (tasks.size === 0) this.tasks.delete(jobId);
     }
   }
 
@@ -175,8 +176,8 @@ export class ProgressBoard {
   }
 
   private entry(jobId: string, index: number, workerId: string): Entry {
-    let tasks = this.jobs.get(jobId);
-    if (!tasks) this.jobs.set(jobId, (tasks = new Map()));
+    let tasks = this.tasks.get(jobId);
+    if (!tasks) this.tasks.set(jobId, (tasks = new Map()));
     let entry = tasks.get(index);
     if (!entry) {
       tasks.set(index, (entry = { fraction: undefined, workerId, heardAt: 0 }));
@@ -203,7 +204,7 @@ export class ProgressBoard {
     const dirty = [...this.dirty];
     this.dirty.clear();
     for (const [jobId, indexes] of dirty) {
-      const tasks = this.jobs.get(jobId);
+      const tasks = this.tasks.get(jobId);
       const changed: TaskProgressView[] = [];
       for (const index of indexes) {
         const entry = tasks?.get(index);

@@ -67,10 +67,8 @@ export class Scheduler implements JobDirectory {
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
-    this.progressBoard = new ProgressBoard(
-      this.clock,
-      (jobId, index, workerId) => this.jobs.get(jobId)?.held.heldBy(index, workerId) !== undefined,
-    );
+    this.progressBoard = new ProgressBoard(this.clock, this);
+    this.monitor = new WorkerMonitor({ workers: this.workers, jobs: this }, this.clock);
     this.feeds = new TaskFeeds({
       store,
       clock: this.clock,
@@ -79,21 +77,12 @@ export class Scheduler implements JobDirectory {
       board: this.progressBoard,
       counters: this.counters,
     });
-    this.monitor = new WorkerMonitor(
-      {
-        workers: this.workers,
-        jobs: {
-          ownerOf: (jobId) => this.jobs.get(jobId)?.record.owner,
-          addUsage: (jobId, cpuMs, heap) => this.jobs.get(jobId)?.noteUsage(cpuMs, heap),
-        },
-      },
-      this.clock,
-    );
     const series = new SeriesSink({
       maxBytesPerJob: options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB,
       limitReached: (jobId) => {
         const frame = JSON.stringify({ type: 'limit', jobId, what: 'series' });
-        for (const worker of this.workers.all()) if (worker.hasProgram(jobId)) worker.link.send(frame);
+        for (const worker of this.workers.all())
+          if (worker.hasProgram(jobId)) worker.link.send(frame);
       },
     });
     this.settlement = new Settlement({
@@ -128,6 +117,7 @@ export class Scheduler implements JobDirectory {
         workers: this.workers,
         settledTotal: () => this.settlement.settledTotal,
         store,
+        monitor: this.monitor,
       },
       this.clock,
     );

@@ -55,7 +55,7 @@ export interface SeriesSinkDeps {
 export class SeriesSink {
   /** Outcomes taken with series that {@link lines} has not collected yet (0 on the plain path). */
   private pendingOutcomes = 0;
-  /** Jobs told they reached their cap (a job's record says it too, but a restart may tell again). */
+  /** Jobs told they reached their cap (in memory: after a restart, the next overflow tells again). */
   private readonly told = new WeakSet<SeriesJob>();
 
   constructor(private readonly deps: SeriesSinkDeps) {}
@@ -72,7 +72,8 @@ export class SeriesSink {
    */
   take(job: SeriesJob, series: readonly OutcomeSeries[]): TaskSeries[] | undefined {
     const max = this.deps.maxBytesPerJob;
-    let stored = job.record.seriesBytes;
+    // Once a job was told it reached its cap, it stays reached (its honest threads stopped).
+    let stored = this.told.has(job) ? max : job.record.seriesBytes;
     let taskChars = 0;
     let dropped = 0;
     let full = false;
@@ -120,7 +121,9 @@ export class SeriesSink {
    * `store.settle` takes them; undefined when none carries any.
    */
   lines(
-    outcomes: readonly { index: number; series?: readonly TaskSeries[] }[], seqs: readonly { seq: number }[]): SeriesLines[] | undefined {
+    outcomes: readonly { index: number; series?: readonly TaskSeries[] }[],
+    seqs: readonly { seq: number }[],
+  ): SeriesLines[] | undefined {
     let byLabel: Map<string, string[]> | undefined;
     for (let i = 0; i < outcomes.length; i++) {
       const series = outcomes[i]!.series;

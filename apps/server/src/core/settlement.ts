@@ -129,13 +129,8 @@ export class Settlement {
       if (failed) into.push(failed);
       return;
     }
-    const attempts = job.tries.attemptsOf(index) + 1;
-    if (attempts < job.record.maxAttempts) {
-      job.tries.countAttempt(index, attempts);
-      this.saveTries(job, index);
-      job.queue?.requeue(task);
-      return;
-    }
+    // It never ran: a suspect (one that was on a crashed tab) still runs alone next time.
+    if (this.spendAttempt(job, task, job.record.maxAttempts, lease.suspect) === undefined) return;
     const { name, message, stack } = error;
     const failure: TaskFailure = { name, message, stack, type: 'setup' };
     into.push({ index, ok: false, payload: JSON.stringify(failure) });
@@ -196,21 +191,35 @@ export class Settlement {
     detail: string,
     asSuspect = false,
   ): Settled | undefined {
-    const attempts = job.tries.attemptsOf(task.index) + 1;
     const limit = kind === 'crash' ? this.crashLimit(job) : job.record.maxAttempts;
-    if (attempts < limit) {
-      job.tries.countAttempt(task.index, attempts);
-      this.saveTries(job, task.index);
-      if (asSuspect) job.suspect(task);
-      else job.queue?.requeue(task);
-      return undefined;
-    }
+    const attempts = this.spendAttempt(job, task, limit, asSuspect);
+    if (attempts === undefined) return undefined;
     let failure: TaskFailure;
     if (kind === 'crash') {
       failure = crashed(task.index, attempts, limit, detail);
       this.noteCrashed(job);
     } else failure = failedAttempts(task.index, kind, attempts, job.record.maxAttempts, detail);
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /**
+   * Counts one more failed attempt of `task`: while under `limit` it goes back to the queue (to
+   * its job's suspects with `asSuspect`) and this returns undefined; at the limit it returns the
+   * attempts, and the caller settles the task.
+   */
+  private spendAttempt(
+    job: JobRuntime,
+    task: StoredTask,
+    limit: number,
+    asSuspect: boolean,
+  ): number | undefined {
+    const attempts = job.tries.attemptsOf(task.index) + 1;
+    if (attempts >= limit) return attempts;
+    job.tries.countAttempt(task.index, attempts);
+    this.saveTries(job, task.index);
+    if (asSuspect) job.suspect(task);
+    else job.queue?.requeue(task);
+    return undefined;
   }
 
   /**

@@ -43,22 +43,22 @@ export interface MonitorWorker {
   hasProgram(jobId: string): boolean;
 }
 
-/** The jobs, as far as the monitor needs them. */
-export interface MonitorJobs {
-  /** The owner of a job that still exists. */
-  ownerOf(jobId: string): string | undefined;
-  /** `cpuMs` more of the job's usage, and a heap seen while it ran (into its record). */
-  addUsage(jobId: string, cpuMs: number, heapBytes: number | null): void;
+/** A job, as far as the monitor needs it (the core's job runtime is one). */
+export interface MonitorJob {
+  readonly record: { readonly owner: string };
+  /** A sample charged `cpuMs` to the job, and saw `heapBytes` while it ran (into its record). */
+  noteUsage(cpuMs: number, heapBytes: number | null): void;
 }
 
 export interface MonitorSource {
   workers: { all(): IterableIterator<MonitorWorker> };
-  jobs: MonitorJobs;
+  jobs: { findJob(jobId: string): MonitorJob | undefined };
 }
 
 /** One sample, as `workers()` lists it. */
 export interface MonitorSample {
-  at: string;
+  /** Epoch ms. */
+  at: number;
   /** Busy share of the tab's threads, 0..1. */
   cpu: number;
   tasksPerSecond: number;
@@ -137,7 +137,7 @@ interface WorkerTrack {
 }
 
 export class WorkerMonitor {
-  private readonly tracks = new WeakMap<MonitorWorker, WorkerTrack>();
+  private readonly tracks = new WeakMap<object, WorkerTrack>();
   private _dropped = 0;
 
   constructor(
@@ -214,18 +214,21 @@ export class WorkerMonitor {
       if (heap !== null && (usage.peakHeapBytes === null || heap > usage.peakHeapBytes)) {
         usage.peakHeapBytes = heap;
       }
-      this.source.jobs.addUsage(jobId, ms, heap);
+      this.source.jobs.findJob(jobId)?.noteUsage(ms, heap);
     }
     return charged;
   }
 
   /** The latest sample of `worker` (the dashboard's live figure), if it sent one. */
-  latest(worker: MonitorWorker): { cpu: number; heapUsed: number | null } | null {
+  latest(worker: object): { cpu: number; heapUsed: number | null } | null {
     const ring = this.tracks.get(worker)?.ring;
     if (!ring || ring.length === 0) return null;
     const i = ring.slot(ring.length - 1);
     const heap = ring.heap[i]!;
-    return { cpu: share(ring.busy[i]!, ring.capacity[i]!), heapUsed: Number.isNaN(heap) ? null : heap };
+    return {
+      cpu: share(ring.busy[i]!, ring.capacity[i]!),
+      heapUsed: Number.isNaN(heap) ? null : heap,
+    };
   }
 
   /**
@@ -240,7 +243,7 @@ export class WorkerMonitor {
     const mine = (jobId: string): boolean => {
       let yes = owners.get(jobId);
       if (yes === undefined) {
-        yes = this.source.jobs.ownerOf(jobId) === caller.owner;
+        yes = this.source.jobs.findJob(jobId)?.record.owner === caller.owner;
         owners.set(jobId, yes);
       }
       return yes;
@@ -249,7 +252,7 @@ export class WorkerMonitor {
       const track = this.tracks.get(worker);
       const jobs: WorkerMonitorView['jobs'] = [];
       for (const [jobId, usage] of track?.jobs ?? []) {
-        if (caller.seesAll ? this.source.jobs.ownerOf(jobId) !== undefined : mine(jobId)) {
+        if (caller.seesAll ? this.source.jobs.findJob(jobId) !== undefined : mine(jobId)) {
           jobs.push({ jobId, cpuMs: Math.round(usage.cpuMs), peakHeapBytes: usage.peakHeapBytes });
         }
       }
@@ -272,7 +275,7 @@ function samplesOf(ring: SampleRing, mine?: (jobId: string) => boolean): Monitor
   const out = new Array<MonitorSample>(ring.length);
   for (let n = 0; n < ring.length; n++) {
     const i = ring.slot(n);
-    const at = new Date(ring.at[i]!).toISOString();
+    const at = ring.at[i]!;
     const busy = ring.busy[i]!;
     const capacity = ring.capacity[i]!;
     const tps = ring.tasksPerSecond[i]!;
