@@ -119,7 +119,9 @@ export class DispatchPass {
         }
         if (!worker.hasProgram(job.record.id)) {
           const r = job.record;
-          worker.link.send(jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs));
+          worker.link.send(
+            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs),
+          );
           worker.programSent(r.id);
           // The job's messages so far (job.tell), before its first task: Setup may read them.
           const told = job.feeds.messages;

@@ -110,9 +110,26 @@ export class FeedStreams {
   ) {}
 
   /** Follows `feed` of `jobId` from `from` (a seq; the outcome seq for series), replacing `id`. */
-  subscribe(id: string, jobId: string, feed: FeedName, from: number, label: string | undefined, sink: FeedSink): void {
+  subscribe(
+    id: string,
+    jobId: string,
+    feed: FeedName,
+    from: number,
+    label: string | undefined,
+    sink: FeedSink,
+  ): void {
     this.unsubscribe(id);
-    const sub: Subscription = { id, jobId, feed, label: label ?? '', cursor: from, sink, busy: false, dirty: false, ended: false };
+    const sub: Subscription = {
+      id,
+      jobId,
+      feed,
+      label: label ?? '',
+      cursor: from,
+      sink,
+      busy: false,
+      dirty: false,
+      ended: false,
+    };
     this.subs.set(id, sub);
     let set = this.byJob.get(jobId);
     if (!set) this.byJob.set(jobId, (set = new Set()));
@@ -159,23 +176,38 @@ export class FeedStreams {
   }
 
   /** One page of a line feed after `after`, never past what is durable (REST reads). */
-  async readLines(job: FeedJob, feed: LineFeed, after: number, limit: number): Promise<(LogLineItem | JobEventItem)[]> {
+  async readLines(
+    job: FeedJob,
+    feed: LineFeed,
+    after: number,
+    limit: number,
+  ): Promise<(LogLineItem | JobEventItem)[]> {
     const upTo = job.feeds.durable(feed);
     if (after >= upTo) return [];
-    const rows = feed === 'logs' ? await this.store.readLogs(job.record.id, after, limit) : await this.store.readEvents(job.record.id, after, limit);
+    const rows =
+      feed === 'logs'
+        ? await this.store.readLogs(job.record.id, after, limit)
+        : await this.store.readEvents(job.record.id, after, limit);
     const out: (LogLineItem | JobEventItem)[] = [];
-    for (const row of rows) if (row.seq <= upTo) out.push({ ...row, at: new Date(row.at).toISOString() });
+    for (const row of rows)
+      if (row.seq <= upTo) out.push({ ...row, at: new Date(row.at).toISOString() });
     return out;
   }
 
   /** One page of a series after outcome seq `after`, never past what is durable. */
-  async readSeries(job: FeedJob, label: string, after: number, limit: number): Promise<SeriesItemView[]> {
+  async readSeries(
+    job: FeedJob,
+    label: string,
+    after: number,
+    limit: number,
+  ): Promise<SeriesItemView[]> {
     const upTo = job.durableSeq;
     if (after >= upTo) return [];
     const rows = await this.store.readSeries(job.record.id, label, after, limit);
     const out: SeriesItemView[] = [];
     for (const row of rows) {
-      if (row.seq <= upTo) out.push({ seq: row.seq, index: row.index, values: JSON.parse(row.values) as unknown[] });
+      if (row.seq <= upTo)
+        out.push({ seq: row.seq, index: row.index, values: JSON.parse(row.values) as unknown[] });
     }
     return out;
   }

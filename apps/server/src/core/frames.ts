@@ -46,7 +46,9 @@ export function tasksFrame(jobId: string, tasks: StoredTask[]): string {
 
 /** The job retired: the page drops its queued tasks, tears its threads down, forgets the program. */
 export function cancelFrame(jobId: string, reason?: CancelReason): string {
-  return JSON.stringify(reason === undefined ? { type: 'cancel', jobId } : { type: 'cancel', jobId, reason });
+  return JSON.stringify(
+    reason === undefined ? { type: 'cancel', jobId } : { type: 'cancel', jobId, reason },
+  );
 }
 
 /** Messages of `job.tell`, in seq order (the caller keeps a frame to ≤ 1,000 of them). */

@@ -12,10 +12,7 @@ export interface JobDirectory {
  * The newest of `jobs` named `name` (by `created`; the later one on a tie), as
  * `tg.latestJob(name)` finds it. Every job the store holds is loaded, so memory has them all.
  */
-export function latestByName(
-  jobs: Iterable<JobRuntime>,
-  name: string,
-): JobRuntime | undefined {
+export function latestByName(jobs: Iterable<JobRuntime>, name: string): JobRuntime | undefined {
   let latest: JobRuntime | undefined;
   for (const job of jobs) {
     if (job.record.name !== name) continue;

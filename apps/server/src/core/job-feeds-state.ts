@@ -52,8 +52,13 @@ export class JobFeedsState {
 
   /** `count` more lines (or events) dropped over a cap. */
   addDropped(feed: LineFeed, count: number): void {
-    if (feed === 'logs') this.record.logsDropped = Math.min(Number.MAX_SAFE_INTEGER, this.record.logsDropped + count);
-    else this.record.eventsDropped = Math.min(Number.MAX_SAFE_INTEGER, this.record.eventsDropped + count);
+    if (feed === 'logs')
+      this.record.logsDropped = Math.min(Number.MAX_SAFE_INTEGER, this.record.logsDropped + count);
+    else
+      this.record.eventsDropped = Math.min(
+        Number.MAX_SAFE_INTEGER,
+        this.record.eventsDropped + count,
+      );
   }
 
   durable(feed: LineFeed): number {
@@ -106,7 +111,11 @@ export function taskModelInfo(r: Readonly<JobRecord>): TaskModelInfo {
   return {
     setupTimeoutMs: r.setupTimeoutMs,
     progressTimeoutMs: r.progressTimeoutMs,
-    setups: { count: r.setups.count, totalMs: Math.round(r.setups.totalMs), maxMs: Math.round(r.setups.maxMs) },
+    setups: {
+      count: r.setups.count,
+      totalMs: Math.round(r.setups.totalMs),
+      maxMs: Math.round(r.setups.maxMs),
+    },
     logs: { lines: r.logSeq, dropped: r.logsDropped },
     events: { count: r.eventSeq, dropped: r.eventsDropped },
     series: { bytes: r.seriesBytes, dropped: r.seriesDropped },

@@ -42,7 +42,11 @@ export class JobMessages {
    * Stores `data` (socket form: typed arrays welcome) as the job's next message and sends it to
    * the job's threads; resolves `{ seq }` once stored. `messageId` makes a resend idempotent.
    */
-  async tell(job: TellJob, data: unknown, messageId: string = randomUUID()): Promise<{ seq: number }> {
+  async tell(
+    job: TellJob,
+    data: unknown,
+    messageId: string = randomUUID(),
+  ): Promise<{ seq: number }> {
     const feeds = job.feeds;
     const known = feeds.messageIds.get(messageId) ?? (await feeds.pendingTells.get(messageId))?.seq;
     if (known !== undefined) return { seq: known };
@@ -56,7 +60,8 @@ export class JobMessages {
         `Job ${record.id} is ${record.state}: messages reach only running jobs. Tell a job before it ends.`,
       );
     }
-    if (typeof data === 'object' && data !== null) checkDepth(data, TASK_LIMITS.maxDataDepth, MESSAGE_DEPTH);
+    if (typeof data === 'object' && data !== null)
+      checkDepth(data, TASK_LIMITS.maxDataDepth, MESSAGE_DEPTH);
     const dataJson = socketFormToJson(data);
     const bytes = Buffer.byteLength(dataJson);
     if (bytes > TASK_LIMITS.maxMessageBytes) {

@@ -5,7 +5,12 @@
 import { JOB_DEFAULTS, type CreateJobRequest } from '@tabgrid/protocol/jobs';
 import type { JobRecord } from '../store/job-store.js';
 
-export function newJobRecord(id: string, owner: string, req: CreateJobRequest, now: number): JobRecord {
+export function newJobRecord(
+  id: string,
+  owner: string,
+  req: CreateJobRequest,
+  now: number,
+): JobRecord {
   const redundancy = req.redundancy ?? JOB_DEFAULTS.redundancy;
   const timeoutMs = req.timeoutMs ?? JOB_DEFAULTS.timeoutMs;
   return {

@@ -104,11 +104,17 @@ export class LogSink {
     if (this.feed === 'logs') {
       // Exactly at the cap means no cap line yet (it is the one line past it); durable, so once.
       if (job.feeds.seq('logs') === cap) {
-        this.serverLine(job, `This job reached ${cap.toLocaleString('en-US')} log lines (the limit per job): later lines are dropped and counted (JobInfo.logs.dropped).`);
+        this.serverLine(
+          job,
+          `This job reached ${cap.toLocaleString('en-US')} log lines (the limit per job): later lines are dropped and counted (JobInfo.logs.dropped).`,
+        );
       }
     } else if (!job.feeds.eventsCapNoted) {
       job.feeds.eventsCapNoted = true;
-      this.deps.capLine?.(job, `This job reached ${cap.toLocaleString('en-US')} events (the limit per job): later events are dropped and counted (JobInfo.events.dropped).`);
+      this.deps.capLine?.(
+        job,
+        `This job reached ${cap.toLocaleString('en-US')} events (the limit per job): later events are dropped and counted (JobInfo.events.dropped).`,
+      );
     }
   }
 
@@ -126,7 +132,8 @@ export class LogSink {
         job.feeds.markDurable(this.feed, last);
         this.deps.pump(id);
       },
-      (err: unknown) => console.error(`tabgrid: ${this.feed} of job ${id} could not be stored:`, err),
+      (err: unknown) =>
+        console.error(`tabgrid: ${this.feed} of job ${id} could not be stored:`, err),
     );
   }
 }
@@ -144,7 +151,12 @@ export function logLine(
 }
 
 /** The JSON text of a StoredEventLine; `dataJson` is the event data's JSON text. */
-export function eventLine(index: number | null, name: string, dataJson: string, at: number): string {
+export function eventLine(
+  index: number | null,
+  name: string,
+  dataJson: string,
+  at: number,
+): string {
   return `{"index":${index},"name":${JSON.stringify(name)},"data":${dataJson},"at":${at}}`;
 }
 

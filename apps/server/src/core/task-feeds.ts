@@ -56,7 +56,12 @@ export class TaskFeeds {
     });
     this.messages = new JobMessages({ store, clock, workers: deps.workers });
     this.notes = new Notes({ store, clock });
-    this.streams = new FeedStreams(store, (id) => jobs.findJob(id) as FeedJob | undefined, deps.board, clock);
+    this.streams = new FeedStreams(
+      store,
+      (id) => jobs.findJob(id) as FeedJob | undefined,
+      deps.board,
+      clock,
+    );
   }
 
   /** Writes what is pending and ends every feed (the server is closing). */

@@ -133,7 +133,10 @@ export class TaskReports {
     const take = sink.admit(job, events.length);
     for (let i = 0; i < take; i++) {
       const event = events[i]!;
-      sink.add(job, eventLine(item.index, event.name, JSON.stringify(event.data ?? null), event.at));
+      sink.add(
+        job,
+        eventLine(item.index, event.name, JSON.stringify(event.data ?? null), event.at),
+      );
     }
   }
 
