@@ -6,14 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import type { Caller } from './auth/caller.js';
 import { NodeWorker } from './testing/node-worker.js';
+import type { TestServer } from './testing/test-server.js';
 import { until } from './testing/until.js';
 import { serversPerTest } from './testing/vitest.js';
 
 const servers = serversPerTest();
 const admin: Caller = { name: 'admin', owner: 'admin', role: 'admin', seesAll: true };
 
-async function greeted(wsUrl: string, credit = 10): Promise<NodeWorker> {
-  const worker = new NodeWorker(wsUrl, { credit, beforeTask: () => false }); // holds its tasks
+async function greeted(env: TestServer, credit = 10): Promise<NodeWorker> {
+  const worker = new NodeWorker(env.wsUrl, { credit, beforeTask: () => false }); // holds its tasks
   await worker.opened;
   const welcome = new Promise((resolve) => worker.socket.once('message', resolve));
   worker.hello();
@@ -27,7 +28,7 @@ describe('the task model over the worker socket', () => {
     const { grid } = env.server;
     const job = await grid.createJob(admin, { program: 'function Run(d){return d}' });
     await grid.submit(admin, job.id, 'b1', [1]);
-    const holder = await greeted(env.wsUrl, 1);
+    const holder = await greeted(env, 1);
     await until(() => grid.job(admin, job.id).info().inFlight === 1);
 
     holder.report([
@@ -46,7 +47,7 @@ describe('the task model over the worker socket', () => {
     ]);
     await until(async () => (await grid.readFeed(admin, job.id, 'events', 0, 10)).length === 1);
 
-    const stranger = await greeted(env.wsUrl, 0);
+    const stranger = await greeted(env, 0);
     stranger.report([
       { jobId: job.id, index: 0, logs: [{ level: 'log', message: 'forged', count: 1, at: 1 }] },
     ]);
@@ -59,9 +60,12 @@ describe('the task model over the worker socket', () => {
     expect(stranger.messages).toEqual([]); // it never had the program
 
     await grid.submit(admin, job.id, 'b2', [2]);
-    const later = await greeted(env.wsUrl, 1);
+    const later = await greeted(env, 1);
     await until(() => later.messages.length === 1);
     expect(later.messages).toEqual([{ jobId: job.id, seq: 1, data: { go: 1 } }]);
     expect(grid.latestJob(admin, job.name)?.record.id).toBe(job.id);
+    // Gone before the server closes, so their leases are settled while its store is open.
+    for (const w of [holder, stranger, later]) w.close();
+    await until(() => grid.health().workers === 0);
   });
 });

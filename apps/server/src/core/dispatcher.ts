@@ -151,7 +151,7 @@ export class Dispatcher {
     if (worker.forged > MAX_FORGED && worker.link.isOpen()) {
       worker.link.close(
         WorkerCloseCode.PROTOCOL_ERROR,
-        `Closed: ${worker.forged} outcomes, hand-backs or reports for tasks or jobs not given to this connection.`,
+        `Closed: ${worker.forged} outcomes, hand-backs or reports for tasks or jobs not leased to this connection.`,
       );
     }
   }

@@ -34,6 +34,7 @@ async function jobWith(inputs: unknown[]) {
 }
 
 const info = (jobId: string) => env.scheduler.job(admin, jobId).info();
+const logInfo = (jobId: string) => info(jobId).logs!;
 const logsOf = (jobId: string) => env.scheduler.store.readLogs(jobId, 0, 200_000);
 
 describe('forged reports', () => {
@@ -106,7 +107,7 @@ describe('forged reports', () => {
     await settle();
     expect(w.session.forged).toBe(0);
     expect(env.scheduler.stats.dropped).toBe(1);
-    expect(info(job.id).logs.lines).toBe(0);
+    expect(logInfo(job.id).lines).toBe(0);
     // Its late outcome is still a duplicate (the report did not use up the mark).
     answer(w.session, [ok({ jobId: job.id, index: 0, input: 1 })]);
     await settle();
@@ -134,7 +135,7 @@ describe('Teardown lines after the job retired', () => {
     report(w.session, [{ jobId: job.id, index: null, logs: [line('much later')] }]);
     await settle();
     expect(w.session.forged).toBe(1);
-    expect(info(job.id).logs.lines).toBe(1);
+    expect(logInfo(job.id).lines).toBe(1);
   });
 });
 
@@ -159,8 +160,8 @@ describe('budgets and caps', () => {
     const sent = 61_440; // 240 items of 256, per job
     report(w.session, [...flood(a.id, null, sent), ...flood(b.id, null, sent)]);
     await settle();
-    const stored = info(a.id).logs.lines + info(b.id).logs.lines;
-    const dropped = info(a.id).logs.dropped + info(b.id).logs.dropped;
+    const stored = logInfo(a.id).lines + logInfo(b.id).lines;
+    const dropped = logInfo(a.id).dropped + logInfo(b.id).dropped;
     expect(stored).toBeLessThanOrEqual(REPORT_BURST);
     expect(stored).toBeGreaterThan(REPORT_BURST - 256);
     expect(stored + dropped).toBe(2 * sent);
@@ -168,7 +169,7 @@ describe('budgets and caps', () => {
     clock.advance(1000); // REPORT_RATE more
     report(w.session, flood(b.id, null, 256));
     await settle();
-    expect(info(b.id).logs.lines + info(a.id).logs.lines).toBe(stored + 256);
+    expect(logInfo(b.id).lines + logInfo(a.id).lines).toBe(stored + 256);
     expect(REPORT_RATE).toBeGreaterThan(256);
   });
 

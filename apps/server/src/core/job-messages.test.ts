@@ -110,7 +110,7 @@ describe('job.tell', () => {
 });
 
 describe('notes', () => {
-  const alice: Caller = { name: 'alice', owner: 'alice', role: 'user', seesAll: false };
+  const alice: Caller = { name: 'alice', owner: 'alice', role: 'client', seesAll: false };
 
   it('are kept per owner; an admin sees everyone’s; an empty or long one is refused', async () => {
     const notes = env.scheduler.feeds.notes;

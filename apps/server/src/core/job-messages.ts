@@ -42,15 +42,22 @@ export class JobMessages {
    * Stores `data` (socket form: typed arrays welcome) as the job's next message and sends it to
    * the job's threads; resolves `{ seq }` once stored. `messageId` makes a resend idempotent.
    */
-  async tell(
-    job: TellJob,
-    data: unknown,
-    messageId: string = randomUUID(),
-  ): Promise<{ seq: number }> {
+  tell(job: TellJob, data: unknown, messageId: string = randomUUID()): Promise<{ seq: number }> {
     const feeds = job.feeds;
-    const known = feeds.messageIds.get(messageId) ?? (await feeds.pendingTells.get(messageId))?.seq;
-    if (known !== undefined) return { seq: known };
-    const record = job.record;
+    const known = feeds.messageIds.get(messageId);
+    if (known !== undefined) return Promise.resolve({ seq: known });
+    // A resend while the first is still committing waits for it (registered before any await).
+    const pending = feeds.pendingTells.get(messageId);
+    if (pending) return pending;
+    const told = this.tellOnce(job, data, messageId);
+    feeds.pendingTells.set(messageId, told);
+    const forget = () => feeds.pendingTells.delete(messageId);
+    told.then(forget, forget);
+    return told;
+  }
+
+  private async tellOnce(job: TellJob, data: unknown, messageId: string): Promise<{ seq: number }> {
+    const { feeds, record } = job;
     if (record.state === 'done' || record.state === 'cancelled') {
       // A resend of a message told before the job ended still answers its seq.
       const stored = await this.deps.store.findMessage(record.id, messageId);
@@ -60,8 +67,9 @@ export class JobMessages {
         `Job ${record.id} is ${record.state}: messages reach only running jobs. Tell a job before it ends.`,
       );
     }
-    if (typeof data === 'object' && data !== null)
+    if (typeof data === 'object' && data !== null) {
       checkDepth(data, TASK_LIMITS.maxDataDepth, MESSAGE_DEPTH);
+    }
     const dataJson = socketFormToJson(data);
     const bytes = Buffer.byteLength(dataJson);
     if (bytes > TASK_LIMITS.maxMessageBytes) {
@@ -71,7 +79,7 @@ export class JobMessages {
       );
     }
     await this.load(job);
-    const again = feeds.messageIds.get(messageId) ?? (await feeds.pendingTells.get(messageId))?.seq;
+    const again = feeds.messageIds.get(messageId); // told before a restart
     if (again !== undefined) return { seq: again };
     if (record.messageSeq >= TASK_LIMITS.maxMessagesPerJob) {
       throw new TabgridError(
@@ -88,7 +96,7 @@ export class JobMessages {
     const seq = feeds.nextMessageSeq();
     feeds.messageBytes += bytes;
     const { store, clock } = this.deps;
-    const committed = Promise.all([
+    return Promise.all([
       store.appendMessage(record.id, seq, messageId, dataJson, clock.now()),
       store.updateJob(record as JobRecord),
     ]).then(
@@ -105,12 +113,6 @@ export class JobMessages {
         throw err;
       },
     );
-    feeds.pendingTells.set(messageId, committed);
-    try {
-      return await committed;
-    } finally {
-      feeds.pendingTells.delete(messageId);
-    }
   }
 
   /** Reads the job's stored messages back into memory if a restart left them out. */
