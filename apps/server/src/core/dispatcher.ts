@@ -12,6 +12,7 @@ import type { JobRuntime, Settled } from './job-runtime.js';
 import { acceptReplica } from './replicas.js';
 import type { Settlement } from './settlement.js';
 import { StallCheck } from './stall-check.js';
+import type { TaskReports } from './task-reports.js';
 import type { WorkerLink, WorkerRegistry, WorkerSession } from './worker-registry.js';
 
 /**
@@ -35,6 +36,8 @@ export interface DispatcherDeps {
   clock: Clock;
   /** The worker monitor: `sample` frames go there. */
   monitor: Pick<WorkerMonitor, 'sample'>;
+  /** Progress, console lines, events and Setup times: `report` frames go there. */
+  reports: Pick<TaskReports, 'accept'>;
 }
 
 /** One batch of outcomes of one job from one frame of a worker. */
@@ -116,6 +119,11 @@ export class Dispatcher {
       case 'release':
         this.release(worker, msg.tasks);
         break;
+      case 'report':
+        // Checked item by item against what this connection was given (see TaskReports).
+        this.deps.reports.accept(worker, msg.items);
+        this.closeIfForging(worker);
+        return; // a report frees no slot: no dispatch pass
       case 'sample':
         // Checked against what this connection announced (threads) and was given (jobs).
         if (this.deps.monitor.sample(worker, msg) === 'forged') {
@@ -135,13 +143,17 @@ export class Dispatcher {
         break;
       }
     }
+    this.closeIfForging(worker);
+    this.schedule();
+  }
+
+  private closeIfForging(worker: WorkerSession): void {
     if (worker.forged > MAX_FORGED && worker.link.isOpen()) {
       worker.link.close(
         WorkerCloseCode.PROTOCOL_ERROR,
-        `Closed: ${worker.forged} outcomes or hand-backs for tasks not leased to this connection.`,
+        `Closed: ${worker.forged} outcomes, hand-backs or reports for tasks or jobs not leased to this connection.`,
       );
     }
-    this.schedule();
   }
 
   /** Tasks handed back unrun (page hidden or closing): requeued, not an attempt. */

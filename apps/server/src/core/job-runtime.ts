@@ -12,6 +12,7 @@ import type {
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { JobCounters } from './job-counters.js';
+import { JobFeedsState, taskModelInfo } from './job-feeds-state.js';
 import { Quorum } from './quorum.js';
 import type { TaskSeries } from './series-sink.js';
 
@@ -44,6 +45,8 @@ export class JobRuntime {
   readonly tries = new TaskTries();
   /** Its task-model counters (Setup times, series, usage), in its record. */
   readonly counters: JobCounters;
+  /** Its logs, events and messages (issue 13): durable seqs, messages kept for new threads. */
+  readonly feeds: JobFeedsState;
   /**
    * Tasks that were out on a tab that dropped without handing them back (a crash, maybe theirs):
    * each runs next on a worker that holds nothing else, so only a loss while it runs alone is
@@ -70,6 +73,7 @@ export class JobRuntime {
     this._durableSeq = record.lastSeq;
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
+    this.feeds = new JobFeedsState(record);
     if (code && this.runnable) {
       this._code = code;
       this._queue = new TaskQueue(store, record.id, record.total);
@@ -234,11 +238,6 @@ export class JobRuntime {
     this._record.disagreements++;
   }
 
-  /** A thread's Setup of this job finished after `ms` (see JobCounters.noteSetup). */
-  noteSetup(ms: number, ok: boolean): void {
-    this.counters.noteSetup(ms, ok);
-  }
-
   /** One more task settled lost by crashing its tab; returns how many have. */
   countCrashed(): number {
     return ++this._record.crashedTasks;
@@ -393,6 +392,7 @@ export class JobRuntime {
 
       priority: r.priority,
       paused: r.paused,
+      ...taskModelInfo(r),
     };
   }
 }

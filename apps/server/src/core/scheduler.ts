@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { socketFormToJson } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { MAX_VALUE_DEPTH, checkDepth } from '@tabgrid/protocol/limits';
-import { JOB_DEFAULTS, type CreateJobRequest, type JobInfo } from '@tabgrid/protocol/jobs';
+import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { Caller } from '../auth/caller.js';
 import type { LeaseTable } from '../leases/lease-table.js';
 import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
@@ -15,7 +15,9 @@ import { checkProgram } from './check-program.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
+import { limitFrame, type CancelReason } from './frames.js';
 import type { JobDirectory } from './job-directory.js';
+import { newJobRecord } from './job-record.js';
 import { JobRuntime } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
 import { ProgressBoard } from './progress-board.js';
@@ -28,20 +30,8 @@ import {
 import { SandboxFaultReports } from './sandbox-faults.js';
 import { DEFAULT_MAX_SERIES_BYTES_PER_JOB, SeriesSink } from './series-sink.js';
 import { Settlement } from './settlement.js';
+import { TaskFeeds } from './task-feeds.js';
 import { WorkerRegistry } from './worker-registry.js';
-
-/** A new job's task-model counters (record v3; `setups` gets an object of its own). */
-const EMPTY_TASK_MODEL_COUNTERS = {
-  logSeq: 0,
-  logsDropped: 0,
-  eventSeq: 0,
-  eventsDropped: 0,
-  seriesBytes: 0,
-  seriesDropped: 0,
-  messageSeq: 0,
-  cpuMs: 0,
-  peakHeapBytes: null,
-} as const;
 
 /** How a task nested too deep is refused (one object for every task of every batch). */
 const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
@@ -62,6 +52,8 @@ export class Scheduler implements JobDirectory {
   readonly progressBoard: ProgressBoard;
   /** The workers' samples and the jobs' usage. */
   readonly monitor: WorkerMonitor;
+  /** Reports, logs, events, messages, notes and the feeds that follow them (issue 13). */
+  readonly feeds: TaskFeeds;
   private readonly counters = new DeliveryCounters();
   private readonly clock: Clock;
   private readonly jobs = new Map<string, JobRuntime>();
@@ -77,26 +69,26 @@ export class Scheduler implements JobDirectory {
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
     this.progressBoard = new ProgressBoard(this.clock, this);
     this.monitor = new WorkerMonitor({ workers: this.workers, jobs: this }, this.clock);
+    this.feeds = new TaskFeeds({
+      store,
+      clock: this.clock,
+      jobs: this,
+      workers: this.workers,
+      board: this.progressBoard,
+      counters: this.counters,
+    });
     const maxSeriesBytes = options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB;
     const series = new SeriesSink({
       maxBytesPerJob: maxSeriesBytes,
-      limitReached: (jobId) => {
-        const frame = JSON.stringify({
-          type: 'limit',
-          jobId,
-          what: 'series',
-          maxBytes: maxSeriesBytes,
-        });
-        for (const worker of this.workers.all())
-          if (worker.hasProgram(jobId)) worker.link.send(frame);
-      },
+      limitReached: (jobId) =>
+        this.workers.sendToHolders(jobId, limitFrame(jobId, maxSeriesBytes)),
     });
     this.settlement = new Settlement({
       store,
       leases: this.leases,
       clock: this.clock,
       random: options.random ?? systemRandom,
-      streams: this.streams,
+      streams: { pump: (id) => this.pumpStreams(id), watching: (id) => this.streams.watching(id) },
       events: {
         finished: (job) => this.finish(job),
         requeued: () => this.dispatcher.schedule(),
@@ -115,6 +107,7 @@ export class Scheduler implements JobDirectory {
       faults: new SandboxFaultReports(store, this.counters, this.clock),
       clock: this.clock,
       monitor: this.monitor,
+      reports: this.feeds.reports,
     });
     this.statsCollector = new StatsCollector(
       {
@@ -161,6 +154,8 @@ export class Scheduler implements JobDirectory {
           job.tries.restore(index, tries.attempts, tries.errorRetries);
         }
       }
+      // Messages told so far go to every thread that loads the job (see DispatchPass).
+      if (job.queue && record.messageSeq > 0) await scheduler.feeds.messages.load(job);
       scheduler.jobs.set(record.id, job);
       if (job.complete) scheduler.finish(job);
       // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
@@ -184,39 +179,7 @@ export class Scheduler implements JobDirectory {
 
   async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
     checkProgram(req.program);
-    const redundancy = req.redundancy ?? JOB_DEFAULTS.redundancy;
-
-    const now = this.clock.now();
-    const timeoutMs = req.timeoutMs ?? JOB_DEFAULTS.timeoutMs;
-    const record: JobRecord = {
-      id: randomUUID(),
-      owner: caller.owner,
-      name: req.name ?? 'job',
-      group: req.group ?? null,
-      state: 'open',
-      timeoutMs,
-      setupTimeoutMs: req.setupTimeoutMs ?? timeoutMs,
-      progressTimeoutMs: req.progressTimeoutMs ?? null,
-      maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-      retryErrors: req.retryErrors ?? JOB_DEFAULTS.retryErrors,
-      redundancy,
-      maxReplicas: Math.max(redundancy, req.maxReplicas ?? redundancy + 2),
-      disagreements: 0,
-      priority:
-        req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
-      total: 0,
-      finished: 0,
-      failed: 0,
-      computeMs: 0,
-      created: now,
-      modified: now,
-      lastResult: null,
-      lastSeq: 0,
-      paused: null,
-      crashedTasks: 0,
-      ...EMPTY_TASK_MODEL_COUNTERS,
-      setups: { count: 0, totalMs: 0, maxMs: 0 },
-    };
+    const record = newJobRecord(randomUUID(), caller.owner, req, this.clock.now());
     checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
     const code = { program: req.program, argsJson: socketFormToJson(req.args) };
     await this.store.createJob(record, code);
@@ -321,7 +284,7 @@ export class Scheduler implements JobDirectory {
       job.close(this.clock.now());
       if (job.complete) this.finish(job);
       await this.store.updateJob(job.record);
-      this.streams.pump(jobId);
+      this.pumpStreams(jobId);
     }
     return job.info();
   }
@@ -335,7 +298,7 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.runnable) {
       job.cancel(this.clock.now());
-      this.retire(job);
+      this.retire(job, 'cancelled');
       job.beginCancelSweep(); // before the update resolves: streams must not end early
       await this.store.updateJob(job.record);
       this.sweepCancelled(job);
@@ -359,7 +322,7 @@ export class Scheduler implements JobDirectory {
       )
       .finally(() => {
         job.endCancelSweep();
-        this.streams.pump(job.record.id);
+        this.pumpStreams(job.record.id);
       });
   }
 
@@ -376,9 +339,10 @@ export class Scheduler implements JobDirectory {
 
   async deleteJob(caller: Caller, jobId: string): Promise<void> {
     const job = this.job(caller, jobId);
-    this.retire(job);
+    this.retire(job, 'deleted');
     this.jobs.delete(jobId);
     this.streams.endJob(jobId, 'deleted');
+    this.feeds.streams.endJob(jobId, 'deleted');
     await this.store.deleteJob(jobId);
   }
 
@@ -394,17 +358,23 @@ export class Scheduler implements JobDirectory {
    * longer count them as held; answers to them count as duplicates), its runnable state is
    * dropped, and workers that have its program drop it.
    */
-  private retire(job: JobRuntime): void {
+  private retire(job: JobRuntime, reason: CancelReason): void {
     this.leases.closeJob(job.held);
     job.retire();
-    this.dispatcher.pass.forgetJob(job.record.id);
+    this.dispatcher.pass.forgetJob(job.record.id, reason);
+  }
+
+  /** Outcomes of `jobId` became durable, or its state changed: every stream of it reads on. */
+  private pumpStreams(jobId: string): void {
+    this.streams.pump(jobId);
+    this.feeds.streams.pump(jobId);
   }
 
   private finish(job: JobRuntime): void {
     // A redundancy job may still have surplus replicas out: retiring releases them.
     this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
     job.markDone(); // nothing left to dispatch
-    this.retire(job);
+    this.retire(job, 'done');
   }
 
   close(): void {
@@ -412,6 +382,7 @@ export class Scheduler implements JobDirectory {
     this.dispatcher.stop();
     this.statsCollector.stop();
     this.progressBoard.close();
+    this.feeds.close();
     this.streams.closeAll();
   }
 }

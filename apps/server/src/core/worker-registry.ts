@@ -1,5 +1,6 @@
 import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
 import { JobShare, MAX_KEPT_CREDIT } from './hold-limit.js';
+import { RecentlyLeft } from './recently-left.js';
 
 /**
  * The scheduler's view of a connected worker (one browser tab, or one simulated worker).
@@ -42,6 +43,8 @@ export class WorkerSession {
    * connection, not per identity: a reloaded tab (more memory, say) tries again.
    */
   readonly setupFailed = new Set<string>();
+  /** Jobs whose program it dropped lately (their Teardown lines are still accepted). */
+  readonly recentlyLeft = new RecentlyLeft();
 
   /** Slots the worker has granted and the server has not used yet. */
   get credit(): number {
@@ -183,12 +186,14 @@ export class WorkerSession {
    * The job stopped running: its share, program and draining are forgotten. Returns whether the
    * connection had its program (then it should be told to drop it).
    */
-  forgetJob(jobId: string): boolean {
+  forgetJob(jobId: string, now: number): boolean {
     if (this._currentJob === jobId) this._currentJob = null;
     this.shares.delete(jobId);
     if (this._draining === jobId) this._draining = undefined;
     this.setupFailed.delete(jobId);
-    return this.programs.delete(jobId);
+    if (!this.programs.delete(jobId)) return false;
+    this.recentlyLeft.add(jobId, now); // its Teardown's lines are still welcome for a while
+    return true;
   }
 
   constructor(
@@ -288,6 +293,13 @@ export class WorkerRegistry {
     const count = (this.setupFailures.get(jobId) ?? 0) - 1;
     if (count > 0) this.setupFailures.set(jobId, count);
     else this.setupFailures.delete(jobId);
+  }
+
+  /** Sends `frame` to every connection that has `jobId`'s program. */
+  sendToHolders(jobId: string, frame: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.hasProgram(jobId)) session.link.send(frame);
+    }
   }
 
   get(id: string): WorkerSession | undefined {

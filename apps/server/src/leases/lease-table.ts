@@ -172,6 +172,11 @@ export class LeaseHolder {
     this.takenBack.add(`${jobId}\u0000${index}`);
   }
 
+  /** Whether it once held the task and had it taken back (without forgetting it: for reports). */
+  wasTakenBack(jobId: string, index: number): boolean {
+    return this.takenBack.size > 0 && this.takenBack.has(`${jobId}\u0000${index}`);
+  }
+
   /** Whether it once held the task and had it taken back (then forgets it). */
   hadTakenBack(jobId: string, index: number): boolean {
     return this.takenBack.size > 0 && this.takenBack.delete(`${jobId}\u0000${index}`);
