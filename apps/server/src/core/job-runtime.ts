@@ -11,7 +11,10 @@ import type {
 
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
+import { JobCounters } from './job-counters.js';
+import { JobFeedsState, taskModelInfo } from './job-feeds-state.js';
 import { Quorum } from './quorum.js';
+import type { TaskSeries } from './series-sink.js';
 
 import { TaskQueue } from './task-queue.js';
 import { TaskTries } from './task-tries.js';
@@ -25,8 +28,8 @@ export interface BatchAck {
   count: number;
 }
 
-/** An outcome about to be stored; `value` is the parsed result when the caller has it. */
-export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
+/** An outcome about to be stored: `value` parsed when the caller has it, `series` collected. */
+export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown; series?: TaskSeries[] };
 
 /**
  * A job as the scheduler holds it: the durable record plus, while the job can still run
@@ -40,6 +43,10 @@ export class JobRuntime {
   readonly held: JobLeases;
   /** Failure counts of its unsettled tasks. */
   readonly tries = new TaskTries();
+  /** Its task-model counters (Setup times, series, usage), in its record. */
+  readonly counters: JobCounters;
+  /** Its logs, events and messages (issue 13): durable seqs, messages kept for new threads. */
+  readonly feeds: JobFeedsState;
   /**
    * Tasks that were out on a tab that dropped without handing them back (a crash, maybe theirs):
    * each runs next on a worker that holds nothing else, so only a loss while it runs alone is
@@ -62,9 +69,11 @@ export class JobRuntime {
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
     this._record = record;
+    this.counters = new JobCounters(record);
     this._durableSeq = record.lastSeq;
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
+    this.feeds = new JobFeedsState(record);
     if (code && this.runnable) {
       this._code = code;
       this._queue = new TaskQueue(store, record.id, record.total);
@@ -383,6 +392,7 @@ export class JobRuntime {
 
       priority: r.priority,
       paused: r.paused,
+      ...taskModelInfo(r),
     };
   }
 }
