@@ -3,14 +3,10 @@
  * a job named by id or, when no job has that id, the caller's latest job of that name.
  */
 import { fromSocketForm } from '@tabgrid/protocol/bytes';
-import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import { LogLine, SeriesItem } from '@tabgrid/protocol/feeds';
+import { decodeLogLine, decodeSeriesItem } from '@tabgrid/protocol/feeds';
 import { decodeJobView, type JobView } from '@tabgrid/protocol/http';
 import type { RestClient } from './rest.js';
-
-const decodeLogLine = createDecoder(LogLine, 'log line');
-const decodeSeriesItem = createDecoder(SeriesItem, 'series line');
 
 /** Where the commands write (stdout in the CLI; a buffer in tests). */
 export type Write = (text: string) => void;

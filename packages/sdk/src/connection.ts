@@ -7,10 +7,9 @@ import { io, type Socket } from 'socket.io-client';
 import { ErrorCode, TabgridError, asTabgridError, errorFromBody } from '@tabgrid/protocol/errors';
 import { decodeErrorBody } from '@tabgrid/protocol/http';
 import type { Outcome } from '@tabgrid/protocol/jobs';
+import { decodeFeedPush, type FeedPush } from '@tabgrid/protocol/feeds';
 import {
-  decodeFeedPush,
   decodeOutcomesPush,
-  type FeedItem,
   decodeSdkAck,
   type SdkResponses,
   decodeStreamEnd,
@@ -48,7 +47,7 @@ export interface ConnectionListener {
 /** Receiver of one subscription's pushes: an outcome stream's, or a feed's. */
 export interface PushRoute {
   outcomes?(items: Outcome[], ack: () => void): void;
-  feed?(items: FeedItem[], ack: () => void): void;
+  feed?(push: FeedPush, ack: () => void): void;
   end(reason: StreamEnd['reason'], message?: string): void;
   invalid(error: TabgridError): void;
 }
@@ -279,7 +278,7 @@ export class Connection {
 
   private onFeed(raw: unknown, ack: unknown): void {
     this.onPush(raw, ack, decodeFeedPush, (route, push, ackOnce) =>
-      route.feed ? route.feed(push.items, ackOnce) : ackOnce(),
+      route.feed ? route.feed(push, ackOnce) : ackOnce(),
     );
   }
 

@@ -5,7 +5,8 @@
  * cursor: after a reconnect the server sends a fresh snapshot of the running tasks.
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type { FeedItem, FeedName, StreamEnd } from '@tabgrid/protocol/sdk';
+import type { FeedItemOf, FeedName, FeedPush } from '@tabgrid/protocol/feeds';
+import type { StreamEnd } from '@tabgrid/protocol/sdk';
 import { ConnectionLostError, type Connection } from './connection.js';
 import { randomId } from './ids.js';
 import { BufferedStream } from './streams.js';
@@ -16,11 +17,6 @@ export interface FeedSubscriptionOptions {
   highWaterMark?: number;
 }
 
-/** The cursor of an item: its `seq`, or none (progress). */
-function seqOf(item: FeedItem): number | undefined {
-  return 'seq' in item ? item.seq : undefined;
-}
-
 /**
  * A job's feed as an async iterator. Nothing is sent until the first `next()`; the iterator
  * finishes when the server ends the feed (the job is done, cancelled or deleted).
@@ -29,7 +25,10 @@ function seqOf(item: FeedItem): number | undefined {
  * const sub = new FeedSubscription(conn, jobId, 'logs');
  * for await (const line of { [Symbol.asyncIterator]: () => sub }) console.log(line.message);
  */
-export class FeedSubscription implements AsyncIterator<FeedItem, undefined> {
+export class FeedSubscription<F extends FeedName> implements AsyncIterator<
+  FeedItemOf[F],
+  undefined
+> {
   readonly id = randomId();
   /** Why the server ended the feed, once it has. */
   endReason: StreamEnd['reason'] | undefined;
@@ -37,24 +36,24 @@ export class FeedSubscription implements AsyncIterator<FeedItem, undefined> {
   private opening: Promise<void> | undefined;
   /** True once the server accepted the first follow; from then on reconnects follow again. */
   private live = false;
-  private readonly stream: BufferedStream<FeedItem>;
+  private readonly stream: BufferedStream<FeedItemOf[F]>;
   private cleanups: (() => void)[] = [];
 
   constructor(
     private readonly connection: Connection,
     private readonly jobId: string,
-    private readonly feed: FeedName,
+    private readonly feed: F,
     private readonly label: string | undefined,
     options: FeedSubscriptionOptions = {},
   ) {
     this.cursor = options.from ?? 0;
-    this.stream = new BufferedStream<FeedItem>({
+    this.stream = new BufferedStream<FeedItemOf[F]>({
       ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
       onReturn: () => this.stop(true),
     });
   }
 
-  async next(): Promise<IteratorResult<FeedItem, undefined>> {
+  async next(): Promise<IteratorResult<FeedItemOf[F], undefined>> {
     if (!this.live && !this.stream.finished) {
       this.opening ??= this.follow();
       await this.opening;
@@ -62,14 +61,14 @@ export class FeedSubscription implements AsyncIterator<FeedItem, undefined> {
     return this.stream.next();
   }
 
-  return(): Promise<IteratorResult<FeedItem, undefined>> {
+  return(): Promise<IteratorResult<FeedItemOf[F], undefined>> {
     return this.stream.return();
   }
 
   private async follow(): Promise<void> {
     this.cleanups.push(
       this.connection.route(this.id, {
-        feed: (items, ack) => this.receive(items, ack),
+        feed: (push, ack) => this.receive(push, ack),
         end: (reason, message) => this.end(reason, message),
         invalid: (error) => this.fail(error),
       }),
@@ -111,16 +110,27 @@ export class FeedSubscription implements AsyncIterator<FeedItem, undefined> {
     };
   }
 
-  private receive(items: FeedItem[], ack: () => void): void {
-    if (this.feed === 'progress') {
+  private receive(push: FeedPush, ack: () => void): void {
+    if (push.feed !== this.feed) {
+      ack();
+      this.fail(
+        new TabgridError(
+          ErrorCode.PROTOCOL,
+          `The server sent ${push.feed} items on a ${this.feed} feed.`,
+        ),
+      );
+      return;
+    }
+    const items = push.items as FeedItemOf[F][];
+    if (push.feed === 'progress') {
       this.stream.push(items, ack);
       return;
     }
     // Anything at or below the cursor was already received (a push racing a follow again).
-    const fresh: FeedItem[] = [];
+    const fresh: FeedItemOf[F][] = [];
     for (const item of items) {
-      const seq = seqOf(item);
-      if (seq === undefined || seq <= this.cursor) continue;
+      const { seq } = item as { seq: number };
+      if (seq <= this.cursor) continue;
       this.cursor = seq;
       fresh.push(item);
     }

@@ -5,14 +5,14 @@
  * `job.tell()`.
  */
 import { fromSocketForm, toSocketForm } from '@tabgrid/protocol/bytes';
-import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type {
+  FeedItemOf,
+  FeedName,
   JobEvent as WireJobEvent,
   LogLine as WireLogLine,
   SeriesItem as WireSeriesItem,
   TaskProgress as WireTaskProgress,
 } from '@tabgrid/protocol/feeds';
-import type { FeedItem, FeedName } from '@tabgrid/protocol/sdk';
 import { FeedSubscription } from './feed-subscription.js';
 import { randomId } from './ids.js';
 import type { JobContext } from './job.js';
@@ -27,35 +27,18 @@ export type JobEvent = Omit<WireJobEvent, 'seq'>;
 /** The values one settled task collected under a label, in the order it collected them. */
 export type SeriesItem = Omit<WireSeriesItem, 'seq'>;
 
-function wrongItem(feed: FeedName): TabgridError {
-  return new TabgridError(ErrorCode.PROTOCOL, `The server sent a foreign item on a ${feed} feed.`);
-}
-
-function progressItem(item: FeedItem): TaskProgress {
-  if (!('workerId' in item) || 'seq' in item) throw wrongItem('progress');
-  return {
-    index: item.index,
-    ...(item.fraction === undefined ? {} : { fraction: item.fraction }),
-    workerId: item.workerId,
-    at: item.at,
-  };
-}
-
-function logLine(item: FeedItem): LogLine {
-  if (!('level' in item)) throw wrongItem('logs');
-  const { index, level, message, count, workerId, at } = item;
+// The issue's fields exactly: the wire's `seq` is the subscription's cursor, not the user's.
+function logLine({ index, level, message, count, workerId, at }: WireLogLine): LogLine {
   return { index, level, message, count, workerId, at };
 }
 
-function jobEvent(item: FeedItem): JobEvent {
-  if (!('name' in item)) throw wrongItem('events');
+function jobEvent({ index, name, data, at }: WireJobEvent): JobEvent {
   // Typed arrays arrive as binary attachments: restored to their kind here.
-  return { index: item.index, name: item.name, data: fromSocketForm(item.data), at: item.at };
+  return { index, name, data: fromSocketForm(data), at };
 }
 
-function seriesItem(item: FeedItem): SeriesItem {
-  if (!('values' in item)) throw wrongItem('series');
-  return { index: item.index, values: fromSocketForm(item.values) as unknown[] };
+function seriesItem({ index, values }: WireSeriesItem): SeriesItem {
+  return { index, values: fromSocketForm(values) as unknown[] };
 }
 
 /** The feeds and messages of one job (a {@link Job} delegates to it). */
@@ -66,7 +49,7 @@ export class JobFeeds {
   ) {}
 
   progress(): OutcomeStream<TaskProgress> {
-    return this.feed('progress').map(progressItem);
+    return this.feed('progress');
   }
 
   logs(): OutcomeStream<LogLine> {
@@ -104,7 +87,7 @@ export class JobFeeds {
     );
   }
 
-  private feed(feed: FeedName, label?: string): OutcomeStream<FeedItem> {
+  private feed<F extends FeedName>(feed: F, label?: string): OutcomeStream<FeedItemOf[F]> {
     return new OutcomeStream(
       () =>
         new FeedSubscription(this.context.connection, this.jobId, feed, label, {

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { LABEL_PATTERN, TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import type { Grid } from '../core/grid.js';
 import { callerOf } from './auth.js';
 import { checkBodyDepth } from './bounds.js';
@@ -13,7 +14,7 @@ import { FEED_ROUTES as route } from './feed-schemas.js';
 import { sendNdjson } from './ndjson.js';
 
 /** Largest message body: the protocol's bound on one `job.tell()` message. */
-export const MAX_MESSAGE_BYTES = 64 * 1024;
+export const MAX_MESSAGE_BYTES = TASK_LIMITS.maxMessageBytes;
 /** Longest `Idempotency-Key` (the message id): as long as an SDK `messageId`. */
 const MAX_IDEMPOTENCY_KEY = 100;
 
@@ -73,6 +74,12 @@ async function streamSeries(
   const job = grid.job(caller, request.params.id);
   const jobId = job.record.id;
   const label = request.params.label ?? '';
+  if (!LABEL_PATTERN.test(label)) {
+    throw new TabgridError(
+      ErrorCode.INVALID_REQUEST,
+      `"${label.slice(0, 100)}" is not a series label: 1 to 100 letters, digits, _ . : / - or spaces.`,
+    );
+  }
   const live = request.query.stream !== undefined;
   // The series cursor is the outcome seq: a task's series are durable with its outcome.
   const from = fromQuery(request.query, live, job.durableSeq);
@@ -141,10 +148,20 @@ export function jobFeedRoutes(app: FastifyInstance, grid: Grid): void {
   app.get<FeedQuery>('/api/jobs/:id/series/:label', route.series, (request, reply) =>
     streamSeries(grid, request, reply),
   );
-  app.post<IdParams>('/api/jobs/:id/messages', route.messages, async (request, reply) => {
-    const id = messageId(request);
-    const data = messageBody(request.body);
-    const answer = await grid.tell(callerOf(request), request.params.id, data, id);
-    return reply.code(201).send(answer);
+  // The message is the raw body, measured before it is parsed: this scope parses nothing.
+  void app.register((scope, _opts, done) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'string', bodyLimit: MAX_MESSAGE_BYTES },
+      (_request, body, parsed) => parsed(null, body),
+    );
+    scope.post<IdParams>('/api/jobs/:id/messages', route.messages, async (request, reply) => {
+      const id = messageId(request);
+      const data = messageBody(request.body);
+      const answer = await grid.tell(callerOf(request), request.params.id, data, id);
+      return reply.code(201).send(answer);
+    });
+    done();
   });
 }

@@ -64,16 +64,13 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
             ...(message === undefined ? {} : { message }),
           }),
       });
-      return { following: true };
+      return { subscribed: true };
     },
     'job:tell': (caller, req) => grid.tell(caller, req.jobId, req.data, req.messageId),
     'job:series-labels': (caller, req) => grid.seriesLabels(caller, req.jobId),
     'jobs:latest': async (caller, req) => (await grid.latestJob(caller, req.name))?.info() ?? null,
     'workers:list': (caller) => grid.workers(caller),
-    'note:add': async (caller, req) => {
-      const { at } = await grid.note(caller, req.text);
-      return { at };
-    },
+    'note:add': async (caller, req) => ({ at: (await grid.note(caller, req.text)).at }),
   };
 }
 
