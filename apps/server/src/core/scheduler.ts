@@ -171,6 +171,19 @@ export class Scheduler implements JobDirectory {
       lastSeq: 0,
       paused: null,
       crashedTasks: 0,
+      // Schema version 3's fields (the store's); the job options that set them come with issue 13.
+      setupTimeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
+      progressTimeoutMs: null,
+      setups: { count: 0, totalMs: 0, maxMs: 0 },
+      logSeq: 0,
+      logsDropped: 0,
+      eventSeq: 0,
+      eventsDropped: 0,
+      seriesBytes: 0,
+      seriesDropped: 0,
+      messageSeq: 0,
+      cpuMs: 0,
+      peakHeapBytes: null,
     };
     checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
     const code = { program: req.program, argsJson: socketFormToJson(req.args) };
