@@ -198,6 +198,24 @@ const FEED_ROUTE_SCHEMAS = {
       ),
     },
   },
+  listNotes: {
+    operationId: 'listNotes',
+    tags: ['monitor'],
+    summary: "The notes on the dashboard's charts",
+    description:
+      "Your notes (an admin's: everyone's) made at or after `since`, oldest first, at most 1,000: the dashboard draws them on its time charts.",
+    querystring: Type.Object({
+      since: Type.Optional(
+        Type.Integer({ minimum: 0, description: 'Epoch ms; default 0 (every note kept).' }),
+      ),
+    }),
+    response: {
+      200: { description: 'The notes.', type: 'array', items: plainSchema(Note) },
+      ...errorResponses({
+        400: ['`since` is not a non-negative integer.', ErrorCode.INVALID_REQUEST],
+      }),
+    },
+  },
 };
 
 /** Options (`{ schema }`) of each task-model route. */

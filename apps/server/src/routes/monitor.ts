@@ -1,4 +1,4 @@
-/** REST of the worker monitor (`GET /api/workers`) and its notes (`POST /api/notes`). */
+/** REST of the worker monitor (`GET /api/workers`) and its notes (`POST`/`GET /api/notes`). */
 import type { FastifyInstance } from 'fastify';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Grid } from '../core/grid.js';
@@ -13,4 +13,8 @@ export function monitorRoutes(app: FastifyInstance, grid: Grid): void {
     const { text } = decodeSdkRequest['note:add'](jsonBody(request.body));
     return reply.code(201).send(await grid.note(callerOf(request), text));
   });
+  // The dashboard's time charts draw them (it asks every few seconds for the newer ones).
+  app.get<{ Querystring: { since?: number } }>('/api/notes', route.listNotes, (request) =>
+    grid.notes(callerOf(request), request.query.since ?? 0),
+  );
 }

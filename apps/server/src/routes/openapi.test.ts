@@ -145,6 +145,7 @@ describe('GET /api/openapi.json', () => {
         'POST /api/jobs/{id}/messages',
         'GET /api/workers',
         'POST /api/notes',
+        'GET /api/notes',
         'POST /api/keys',
         'GET /api/keys',
         'DELETE /api/keys/{id}',
