@@ -266,7 +266,7 @@ describe('tg.latestJob(name), tg.workers(), tg.note(text)', () => {
       expect(newer.id).not.toBe(older.id);
       expect(await env.tg.latestJob('no-such-name')).toBeUndefined();
       const rest = await fetch(`${env.url}/api/jobs?name=exp&latest=1`, { headers: env.auth });
-      expect((await rest.json()).id).toBe(newer.id);
+      expect(((await rest.json()) as { id: string }).id).toBe(newer.id);
 
       await holdingWorker();
       await until(async () => (await env.tg.workers()).length === 1, { what: 'the worker listed' });
