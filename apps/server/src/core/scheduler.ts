@@ -31,6 +31,7 @@ import { SandboxFaultReports } from './sandbox-faults.js';
 import { DEFAULT_MAX_SERIES_BYTES_PER_JOB, SeriesSink } from './series-sink.js';
 import { Settlement } from './settlement.js';
 import { TaskFeeds } from './task-feeds.js';
+import { taskDetail } from './task-detail.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 /** How a task nested too deep is refused (one object for every task of every batch). */
@@ -116,6 +117,12 @@ export class Scheduler implements JobDirectory {
         settledTotal: () => this.settlement.settledTotal,
         store,
         monitor: this.monitor,
+        taskDetail: (job) =>
+          taskDetail(
+            { board: this.progressBoard, streams: this.feeds.streams, store },
+            this.findJob(job.record.id),
+            job.record.id,
+          ),
       },
       this.clock,
     );

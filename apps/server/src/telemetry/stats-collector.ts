@@ -50,6 +50,8 @@ export interface StatsSource {
   store: Pick<JobStore, 'latestResults' | 'errorGroups'>;
   /** The workers' samples (their latest on the snapshot, their windows in the history). */
   monitor: Pick<WorkerMonitor, 'latest' | 'workers'>;
+  /** A job's running tasks' progress, newest log lines and series labels (the job page). */
+  taskDetail(job: StatsJob): Promise<Pick<JobDetail, 'progress' | 'logTail' | 'seriesLabels'>>;
 }
 
 /** The collector's own numbers for one job. */
@@ -203,11 +205,13 @@ export class StatsCollector {
 
   private async detail(job: StatsJob): Promise<JobDetail> {
     const store = this.source.store;
-    const [latest, groups] = await Promise.all([
+    const [latest, groups, taskDetail] = await Promise.all([
       store.latestResults(job.record.id, 20),
       store.errorGroups(job.record.id, 20),
+      this.source.taskDetail(job),
     ]);
     return {
+      ...taskDetail,
       job: this.jobStats(job),
       latestResults: latest.map((o) => ({
         index: o.index,
