@@ -1,83 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
-import type { Chunk, LocalJob } from './chunk';
-import type { ThreadHost } from './thread-host';
-import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS, ThreadPool } from './thread-pool';
-
-/** A thread as the pool sees it: a port we can read from and answer on, synchronously. */
-interface FakeThread {
-  workerId: number;
-  sent: PageToThread[];
-  closed: boolean;
-  reply(message: ThreadToPage): void;
-}
-
-class FakeHost implements ThreadHost {
-  readonly threads: FakeThread[] = [];
-  readonly terminated: number[] = [];
-  spawn(): { workerId: number; port: MessagePort } {
-    const workerId = this.threads.length + 1;
-    const thread: FakeThread = { workerId, sent: [], closed: false, reply: () => undefined };
-    const port = {
-      onmessage: null as ((event: { data: unknown }) => void) | null,
-      postMessage: (message: PageToThread) => thread.sent.push(message),
-      close: () => (thread.closed = true),
-    };
-    thread.reply = (message) => port.onmessage?.({ data: message });
-    this.threads.push(thread);
-    return { workerId, port: port as unknown as MessagePort };
-  }
-  terminate(workerId: number): void {
-    this.terminated.push(workerId);
-  }
-  dispose(): void {}
-}
-
-const job: LocalJob = {
-  key: 1,
-  jobId: 'j',
-  program: 'function Run(d){return d}',
-  args: null,
-  timeoutMs: 1000,
-};
-const tasks = (...indices: number[]): ThreadTask[] =>
-  indices.map((index) => ({ index, input: index }));
-const outcome = (index: number) =>
-  JSON.stringify({ jobId: 'j', index, ms: 0, ok: true, value: index });
-
-/** A thread's `results` message reporting the outcomes of `indexes` of chunk `chunkId`. */
-function results(
-  chunkId: number,
-  indexes: number[],
-  { ms = 0, done = false }: { ms?: number; done?: boolean } = {},
-): ThreadToPage {
-  const outcomes = indexes.map(outcome).join(',');
-  return { type: 'results', chunkId, outcomes, count: indexes.length, failures: 0, ms, done };
-}
-
-function setup(chunks: Chunk[], size = 1) {
-  const host = new FakeHost();
-  const outcomes: string[] = [];
-  const requeued: { tasks: ThreadTask[]; suspect: boolean }[] = [];
-  const faults: { job: string; reason: string }[] = [];
-  const pool = new ThreadPool(
-    size,
-    {
-      takeChunk: () => chunks.shift(),
-      queued: () => chunks.reduce((sum, chunk) => sum + chunk.tasks.length, 0),
-      onOutcomes: (_job, items, count) => {
-        const parsed = JSON.parse(`[${items}]`) as unknown[];
-        expect(parsed).toHaveLength(count);
-        outcomes.push(...parsed.map((item) => JSON.stringify(item)));
-      },
-      onRequeue: (_job, items, suspect) => requeued.push({ tasks: items, suspect }),
-      onFault: (faulty, reason) => faults.push({ job: faulty.jobId, reason }),
-    },
-    host,
-  );
-  const run = (thread: FakeThread) => thread.sent.find((m) => m.type === 'run');
-  return { host, pool, outcomes, requeued, faults, run };
-}
+import type { LocalJob } from './chunk';
+import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS } from './thread-pool';
+import { job, outcome, results, setup, tasks, type FakeThread } from './testing/pool-harness';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
@@ -113,7 +37,7 @@ describe('ThreadPool', () => {
     const thread = host.threads[0] as FakeThread;
     const { chunkId } = run(thread) as { chunkId: number };
     thread.reply({ type: 'ready' });
-    thread.reply({ type: 'loaded' });
+    thread.reply({ type: 'loaded', setup: false, teardown: false });
     thread.reply(results(chunkId, [0]));
     // Two tasks unreported: which one hangs is not known, so nothing is blamed yet.
     vi.advanceTimersByTime(1_059);
@@ -131,7 +55,7 @@ describe('ThreadPool', () => {
     const thread = host.threads[0] as FakeThread;
     expect(run(thread)).toMatchObject({ flushEach: true });
     thread.reply({ type: 'ready' });
-    thread.reply({ type: 'loaded' });
+    thread.reply({ type: 'loaded', setup: false, teardown: false });
     vi.advanceTimersByTime(2_000);
     expect(outcomes.map((text) => JSON.parse(text) as unknown)).toEqual([
       {
@@ -155,7 +79,7 @@ describe('ThreadPool', () => {
     const { host, outcomes } = setup([{ job: slow, tasks: tasks(4, 5), exact: true }]);
     const thread = host.threads[0] as FakeThread;
     thread.reply({ type: 'ready' });
-    thread.reply({ type: 'loaded' });
+    thread.reply({ type: 'loaded', setup: false, teardown: false });
     vi.advanceTimersByTime(SUSPECT_TIMEOUT_MS + 100);
     expect(host.terminated).toEqual([1]);
     expect(outcomes.map((text) => JSON.parse(text) as unknown)).toMatchObject([
@@ -220,7 +144,7 @@ describe('ThreadPool', () => {
     const { host, requeued, run } = setup([{ job, tasks: tasks(...range), exact: false }], 2);
     const [busy, idle] = host.threads as [FakeThread, FakeThread];
     busy.reply({ type: 'ready' });
-    busy.reply({ type: 'loaded' });
+    busy.reply({ type: 'loaded', setup: false, teardown: false });
     expect(run(idle)).toBeUndefined();
     const { chunkId } = run(busy) as { chunkId: number };
     const stops = () => busy.sent.filter((m) => m.type === 'stop');
@@ -278,6 +202,7 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     failures,
     ms: 0,
     done: true,
+    tel: '',
   });
 
   function faulty() {

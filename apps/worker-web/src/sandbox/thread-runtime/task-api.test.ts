@@ -127,10 +127,10 @@ describe('the tabgrid global', () => {
         at: expect.any(Number),
       },
     ]);
-    expect(outcomes.slice(1).map((o) => [o.error!.name, o.error!.message.slice(0, 30)])).toEqual([
-      ['TypeError', 'tabgrid.emit: the name must be'],
-      ['RangeError', 'tabgrid.emit: the data weighs m'],
-      ['RangeError', 'tabgrid.emit: the value nests d'],
+    expect(outcomes.slice(1).map((o) => [o.error!.name, o.error!.message.slice(0, 29)])).toEqual([
+      ['TypeError', 'tabgrid.emit: the name must b'],
+      ['RangeError', 'tabgrid.emit: the data weighs'],
+      ['RangeError', 'tabgrid.emit: the value nests'],
     ]);
   });
 
@@ -204,7 +204,6 @@ describe('the tabgrid global', () => {
       expect(item!.index).toBe(0);
       expect(typeof item!.progress === 'number' || item!.progress === null).toBe(true);
     }
-    expect(() => undefined).not.toThrow();
   });
 
   it('refuses NaN progress, clamps the rest, ignores progress outside a task', async () => {
