@@ -65,7 +65,8 @@ export async function startGrid(browser: Browser, options: GridOptions = {}): Pr
       await expect(page.getByTestId('connection-state')).toHaveText('connected');
       return page;
     },
-    restart: () => Promise.reject(new Error('restart() needs startGrid(browser, { process: true })')),
+    restart: () =>
+      Promise.reject(new Error('restart() needs startGrid(browser, { process: true })')),
     stop: () => env.close(),
   };
 }

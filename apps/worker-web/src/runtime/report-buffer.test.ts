@@ -8,7 +8,12 @@ import {
   type ReportItem,
 } from './report-buffer';
 
-const line = (message: string, count = 1) => ({ level: 'log', message, count, at: 1_700_000_000_000 });
+const line = (message: string, count = 1) => ({
+  level: 'log',
+  message,
+  count,
+  at: 1_700_000_000_000,
+});
 const tel = (...items: object[]) => items.map((item) => JSON.stringify(item)).join(',');
 
 function setup() {
@@ -51,8 +56,14 @@ describe('ReportBuffer', () => {
   it('coalesces per task: last progress wins, lines and events in order, dropped tallies add', () => {
     const { reports, items } = setup();
     reports.add('job-1', tel({ index: 3, progress: 0.25, logs: [line('a')] }));
-    reports.add('job-1', tel({ index: 4, progress: null }, { index: 3, progress: 0.75, logs: [line('b', 50)] }));
-    reports.add('job-1', tel({ index: 3, dropped: { logs: 7 } }, { index: 3, dropped: { logs: 3, events: 1 } }));
+    reports.add(
+      'job-1',
+      tel({ index: 4, progress: null }, { index: 3, progress: 0.75, logs: [line('b', 50)] }),
+    );
+    reports.add(
+      'job-1',
+      tel({ index: 3, dropped: { logs: 7 } }, { index: 3, dropped: { logs: 3, events: 1 } }),
+    );
     reports.add('job-2', tel({ index: null, setup: { ms: 12, ok: true }, logs: [line('setup')] }));
     reports.add('job-2', tel({ index: null, setup: { ms: 30, ok: false } }));
     reports.started('job-2', 9);

@@ -261,7 +261,8 @@ export class VolunteerRuntime {
   }
 
   private onReport(job: LocalJob, tel: string): void {
-    if (this.jobs.get(job.jobId) === job || this.leftJobs.has(job)) this.reports.add(job.jobId, tel);
+    if (this.jobs.get(job.jobId) === job || this.leftJobs.has(job))
+      this.reports.add(job.jobId, tel);
   }
 
   private onLimit(message: ServerLimitMessage): void {

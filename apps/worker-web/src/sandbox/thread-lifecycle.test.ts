@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalJob } from './chunk';
+import type { ThreadToPage } from './sandbox-protocol';
 import { TEARDOWN_DEADLINE_MS } from './thread-lifecycle';
 import { job, outcome, results, setup, tasks, type FakeThread } from './testing/pool-harness';
 
@@ -14,7 +15,7 @@ const chunkIdOf = (thread: FakeThread, nth = 0) =>
   (thread.sent.filter((m) => m.type === 'run')[nth] as { chunkId: number }).chunkId;
 
 describe('Setup in the pool', () => {
-  it('a Setup past setupTimeoutMs fails the chunk as `setup`, and the job\'s later tasks at once', () => {
+  it("a Setup past setupTimeoutMs fails the chunk as `setup`, and the job's later tasks at once", () => {
     const slow: LocalJob = { ...job, setupTimeoutMs: 500, timeoutMs: 60_000, messages: [] };
     const { host, outcomes } = setup([
       { job: slow, tasks: tasks(0, 1), exact: false },
@@ -58,6 +59,37 @@ describe('Setup in the pool', () => {
   });
 });
 
+describe('one realm per job', () => {
+  const other: LocalJob = { ...job, key: 2, jobId: 'other', messages: [] };
+
+  it('never runs another job in a realm that has evaluated a job', () => {
+    const { host, run } = setup([
+      { job, tasks: tasks(0), exact: false },
+      { job: other, tasks: tasks(0), exact: false },
+      { job, tasks: tasks(1), exact: false },
+    ]);
+    const first = host.threads[0] as FakeThread;
+    first.reply({ type: 'ready' });
+    first.reply(results((run(first) as { chunkId: number }).chunkId, [0], { done: true }));
+    // The next chunk is another job's: a fresh worker loads it, the old one is terminated.
+    expect(host.terminated).toEqual([1]);
+    const second = host.threads[1] as FakeThread;
+    expect(second.sent[0]).toMatchObject({ type: 'load', jobId: 'other' });
+    expect(first.sent.filter((m) => m.type === 'load')).toHaveLength(1);
+    second.reply({ type: 'ready' });
+    const done: ThreadToPage = {
+      ...results((run(second) as { chunkId: number }).chunkId, [0], { done: true }),
+    };
+    second.reply({
+      ...done,
+      type: 'results',
+      outcomes: JSON.stringify({ jobId: 'other', index: 0, ms: 0, ok: true, value: 0 }),
+    } as ThreadToPage);
+    expect(host.terminated).toEqual([1, 2]);
+    expect((host.threads[2] as FakeThread).sent[0]).toMatchObject({ type: 'load', jobId: 'j' });
+  });
+});
+
 describe('Teardown in the pool', () => {
   function switchJobs(teardown: boolean) {
     const other: LocalJob = { ...job, key: 2, jobId: 'k', messages: [] };
@@ -78,7 +110,10 @@ describe('Teardown in the pool', () => {
     expect(host.terminated).toEqual([]);
     // The other job already runs on a fresh thread meanwhile.
     expect(host.threads[1]!.sent[0]).toMatchObject({ type: 'load', jobId: 'k' });
-    const tel = JSON.stringify({ index: null, logs: [{ level: 'log', message: 'bye', count: 1, at: 1 }] });
+    const tel = JSON.stringify({
+      index: null,
+      logs: [{ level: 'log', message: 'bye', count: 1, at: 1 }],
+    });
     first.reply({ type: 'tornDown', tel });
     expect(host.terminated).toEqual([1]);
     expect(reports).toEqual([{ job: 'j', tel }]);
@@ -94,7 +129,9 @@ describe('Teardown in the pool', () => {
     expect(host.terminated).toEqual([1]);
     expect(JSON.parse(reports[0]!.tel)).toMatchObject({
       index: null,
-      logs: [{ level: 'warn', message: 'Teardown did not finish within 2 s; the thread was ended' }],
+      logs: [
+        { level: 'warn', message: 'Teardown did not finish within 2 s; the thread was ended' },
+      ],
     });
   });
 
@@ -104,7 +141,7 @@ describe('Teardown in the pool', () => {
     expect(first.sent.some((m) => m.type === 'teardown')).toBe(false);
   });
 
-  it('abort(job) retires that job\'s idle threads too (the job is done), not the others\'', () => {
+  it("abort(job) retires that job's idle threads too (the job is done), not the others'", () => {
     const { host, pool } = setup([{ job, tasks: tasks(0), exact: false }], 2);
     const [busy, idle] = host.threads as [FakeThread, FakeThread];
     busy.reply({ type: 'ready' });
@@ -142,7 +179,10 @@ describe('messages and reports in the pool', () => {
     const thread = host.threads[0] as FakeThread;
     thread.reply({ type: 'ready' });
     expect(started).toEqual([4]);
-    const tel = JSON.stringify({ index: 4, logs: [{ level: 'log', message: 'x', count: 1, at: 1 }] });
+    const tel = JSON.stringify({
+      index: 4,
+      logs: [{ level: 'log', message: 'x', count: 1, at: 1 }],
+    });
     thread.reply(results(chunkIdOf(thread), [4], { tel }));
     expect(reports).toEqual([{ job: 'j', tel }]);
     expect(order).toEqual(['report', 'outcomes']);

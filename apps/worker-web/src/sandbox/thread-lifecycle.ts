@@ -51,6 +51,25 @@ export function setupFailedOutcomes(job: LocalJob, chunk: Chunk, errorJson: stri
 }
 
 /**
+ * A chunk of a job whose Setup outran setupTimeoutMs on this page, for a thread that would
+ * load the job afresh: its tasks fail at once (true) rather than wait out the same Setup on
+ * each fresh thread in turn; the server runs them elsewhere.
+ */
+export function failIfSetupFailed(
+  chunk: Chunk,
+  loaded: LocalJob | undefined,
+  events: {
+    onOutcomes(job: LocalJob, outcomes: string, count: number, failures: number, ms: number): void;
+  },
+): boolean {
+  const { job } = chunk;
+  if (job.setupFailure === undefined || loaded === job) return false;
+  const outcomes = setupFailedOutcomes(job, chunk, job.setupFailure);
+  events.onOutcomes(job, outcomes, chunk.tasks.length, chunk.tasks.length, 0);
+  return true;
+}
+
+/**
  * Threads that left their job and run its Teardown: each is ended at `tornDown` or after
  * {@link TEARDOWN_DEADLINE_MS}, whichever comes first. A thread that never loaded its program,
  * or whose program has no Teardown, is ended at once (the plain path: as before issue #13).

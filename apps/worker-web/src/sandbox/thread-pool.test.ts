@@ -284,6 +284,36 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     ],
     ['results for a chunk it is not running', (c) => forge(c + 1, text({}), 1), /chunk/],
     [
+      'a series label the protocol refuses',
+      (c) => forge(c, text({ series: [{ label: 'bad!', values: [1] }] }), 1),
+      /series label/,
+    ],
+    [
+      'series values nested deeper than the data depth',
+      (c) =>
+        forge(
+          c,
+          text({ series: [{ label: 'x', values: [JSON.parse('['.repeat(33) + ']'.repeat(33))] }] }),
+          1,
+        ),
+      /nested deeper than 32/,
+    ],
+    [
+      'an error phase only Setup may have',
+      (c) =>
+        forge(
+          c,
+          text({
+            ok: false,
+            value: undefined,
+            error: { name: 'E', message: 'm', stack: '', phase: 'run' },
+          }),
+          1,
+          1,
+        ),
+      /malformed error/,
+    ],
+    [
       'more outcomes than tasks',
       (c) => forge(c, [0, 1, 2].map((index) => text({ index })).join(','), 3),
       /more outcomes/,
@@ -323,13 +353,18 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     thread.reply(
       forge(
         chunkId,
-        text({ value: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown }) +
+        text({
+          value: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown,
+          series: [
+            { label: 'loss/a: b-c.d', values: [JSON.parse('['.repeat(32) + ']'.repeat(32))] },
+          ],
+        }) +
           ',' +
           text({
             index: 1,
             ok: false,
             value: undefined,
-            error: { name: 'E', message: 'm'.repeat(65_536), stack: '' },
+            error: { name: 'E', message: 'm'.repeat(65_536), stack: '', phase: 'setup' },
           }),
         2,
         1,
@@ -339,32 +374,5 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     expect(pool.faults).toBe(0);
     expect(faults).toEqual([]);
     expect(outcomes).toHaveLength(2);
-  });
-
-  it('never runs another job in a realm that has evaluated a job', () => {
-    const { host, run } = setup([
-      { job, tasks: tasks(0), exact: false },
-      { job: other, tasks: tasks(0), exact: false },
-      { job, tasks: tasks(1), exact: false },
-    ]);
-    const first = host.threads[0] as FakeThread;
-    first.reply({ type: 'ready' });
-    first.reply(results((run(first) as { chunkId: number }).chunkId, [0], { done: true }));
-    // The next chunk is another job's: a fresh worker loads it, the old one is terminated.
-    expect(host.terminated).toEqual([1]);
-    const second = host.threads[1] as FakeThread;
-    expect(second.sent[0]).toMatchObject({ type: 'load', jobId: 'other' });
-    expect(first.sent.filter((m) => m.type === 'load')).toHaveLength(1);
-    second.reply({ type: 'ready' });
-    const done: ThreadToPage = {
-      ...results((run(second) as { chunkId: number }).chunkId, [0], { done: true }),
-    };
-    second.reply({
-      ...done,
-      type: 'results',
-      outcomes: JSON.stringify({ jobId: 'other', index: 0, ms: 0, ok: true, value: 0 }),
-    } as ThreadToPage);
-    expect(host.terminated).toEqual([1, 2]);
-    expect((host.threads[2] as FakeThread).sent[0]).toMatchObject({ type: 'load', jobId: 'j' });
   });
 });

@@ -4,7 +4,7 @@ import { violationOutcomes } from './page-made-outcomes';
 import type { PoolThread } from './pool-thread';
 import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
 import type { ThreadHost } from './thread-host';
-import { Retirement, setupFailedOutcomes } from './thread-lifecycle';
+import { Retirement, failIfSetupFailed } from './thread-lifecycle';
 import { timeoutVerdict } from './thread-timeout';
 import { THREAD_FLUSH_INTERVAL_MS } from './thread-runtime/thread-source';
 import { ThreadWatchdog } from './thread-watchdog';
@@ -31,9 +31,8 @@ export interface ThreadPoolEvents {
   onStarted?(job: LocalJob, index: number): void;
 }
 
-/** Allowance for a thread that is still starting (worker spawn, port hand-over). */
+/** Allowances for a thread still starting (spawn, port hand-over), a flush queued on the page. */
 const STARTUP_GRACE_MS = 5_000;
-/** Allowance for a flush that is queued behind other work on the page's main thread. */
 const DELIVERY_GRACE_MS = 50;
 /**
  * Time limit per task when re-running suspects. The hung task already ran past the job's
@@ -94,12 +93,8 @@ export class ThreadPool {
     for (const thread of this.threads) {
       if (thread.chunk) continue;
       let chunk = this.events.takeChunk(thread.job?.key);
-      // A job whose Setup outran its limit here fails its tasks at once rather than on each
-      // fresh thread in turn (the server runs them elsewhere).
-      while (chunk?.job.setupFailure !== undefined && thread.job !== chunk.job) {
-        const { job } = chunk;
-        const outcomes = setupFailedOutcomes(job, chunk, job.setupFailure as string);
-        this.events.onOutcomes(job, outcomes, chunk.tasks.length, chunk.tasks.length, 0);
+      // A job whose Setup outran its limit here fails its tasks at once (thread-lifecycle.ts).
+      while (chunk && failIfSetupFailed(chunk, thread.job, this.events)) {
         chunk = this.events.takeChunk(thread.job?.key);
       }
       if (!chunk) {
@@ -260,7 +255,7 @@ export class ThreadPool {
     }
   }
 
-  /** Something arrived from the thread: the watchdog's clock starts again. */
+  /** Something arrived from the thread: its watchdog starts again (Setup: setupTimeoutMs). */
   private progress(thread: PoolThread): void {
     const chunk = thread.chunk;
     if (!chunk) return;

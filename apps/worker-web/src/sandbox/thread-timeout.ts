@@ -42,5 +42,10 @@ export function timeoutVerdict(
   const elapsed = Math.round(now - thread.watchdog.lastProgress);
   const ms = Math.max(0, elapsed, chunk.exact ? job.timeoutMs : 0);
   thread.reported += 1;
-  return { outcomes: timeoutOutcome(job, task.index, ms, thread.loaded), count: 1, ms, suspect: false };
+  return {
+    outcomes: timeoutOutcome(job, task.index, ms, thread.loaded),
+    count: 1,
+    ms,
+    suspect: false,
+  };
 }

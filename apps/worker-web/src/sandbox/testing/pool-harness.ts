@@ -92,4 +92,3 @@ export function setup(chunks: Chunk[], size = 1) {
   const run = (thread: FakeThread) => thread.sent.find((m) => m.type === 'run');
   return { host, pool, outcomes, requeued, faults, reports, started, order, run };
 }
-

@@ -90,7 +90,9 @@ describe('the tabgrid global', () => {
     const { t } = await runJob(program, [7]);
     const [item] = reports(t);
     expect(item!.index).toBe(0);
-    expect(item!.logs!.map(({ level, message, count }) => [level, message.slice(0, 20), count])).toEqual([
+    expect(
+      item!.logs!.map(({ level, message, count }) => [level, message.slice(0, 20), count]),
+    ).toEqual([
       ['log', 'step 1 {"a":[1]}', 50],
       ['warn', 'step 1 {"a":[1]}', 1],
       ['error', 'RangeError: bad', 1],
@@ -153,7 +155,10 @@ describe('the tabgrid global', () => {
         { label: 'acc/top 1', values: [{ '$tabgrid.bytes': 'Float32Array', base64: 'AACAPw==' }] },
       ],
     });
-    expect(outcomes[1]).toMatchObject({ ok: false, series: [{ label: 'loss' }, { label: 'acc/top 1' }] });
+    expect(outcomes[1]).toMatchObject({
+      ok: false,
+      series: [{ label: 'loss' }, { label: 'acc/top 1' }],
+    });
   });
 
   it('throws inside Run over the per-task collect limit, with the message users read', async () => {
@@ -172,17 +177,31 @@ describe('the tabgrid global', () => {
     });
     expect(outcomes[1]!.error!.name).toBe('TypeError');
     expect(outcomes[2]!.error!.message).toMatch(/64 labels \(the limit per task\)/);
-    expect(outcomes[3]!.error!.message).toMatch(/^tabgrid.collect: the value cannot be sent as JSON/);
+    expect(outcomes[3]!.error!.message).toMatch(
+      /^tabgrid.collect: the value cannot be sent as JSON/,
+    );
     expect(outcomes[4]!.error!.name).toBe('TypeError');
   });
 
   it('throws over the per-job limit once the server said the series are full', async () => {
     const t = (thread = startThread());
-    t.send({ type: 'load', jobId: 'j', program: 'function Run(d) { tabgrid.collect("x", d); return d; }', args: null });
+    t.send({
+      type: 'load',
+      jobId: 'j',
+      program: 'function Run(d) { tabgrid.collect("x", d); return d; }',
+      args: null,
+    });
     t.send({ type: 'limit', what: 'series' });
-    t.send({ type: 'run', chunkId: 1, tasks: JSON.stringify([{ index: 0, input: 1 }]), flushEach: false });
+    t.send({
+      type: 'run',
+      chunkId: 1,
+      tasks: JSON.stringify([{ index: 0, input: 1 }]),
+      flushEach: false,
+    });
     const [outcome] = (await t.outcomes(1)) as Outcome[];
-    expect(outcome!.error!.message).toMatch(/^tabgrid.collect: this job's series reached the limit per job/);
+    expect(outcome!.error!.message).toMatch(
+      /^tabgrid.collect: this job's series reached the limit per job/,
+    );
   });
 
   it('coalesces progress: a tight loop of 1e6 calls posts only every ~100 ms', async () => {
@@ -224,16 +243,29 @@ describe('Setup and Teardown', () => {
       function Teardown() { console.log('teardown'); throw new Error('cleanup failed'); }`;
     const { t, outcomes } = await runJob(program, [1, 2]);
     expect(outcomes.map((o) => o.value)).toEqual([21, 22]);
-    t.send({ type: 'run', chunkId: 2, tasks: JSON.stringify([{ index: 5, input: 3 }]), flushEach: false });
+    t.send({
+      type: 'run',
+      chunkId: 2,
+      tasks: JSON.stringify([{ index: 5, input: 3 }]),
+      flushEach: false,
+    });
     expect(((await t.outcomes(2)) as Outcome[])[0]!.value).toBe(23);
     expect(t.received.filter((m) => m.type === 'setup')).toHaveLength(1);
-    expect(t.received.find((m) => m.type === 'loaded')).toEqual({ type: 'loaded', setup: true, teardown: true });
+    expect(t.received.find((m) => m.type === 'loaded')).toEqual({
+      type: 'loaded',
+      setup: true,
+      teardown: true,
+    });
     t.send({ type: 'teardown' });
     await until(t, (all) => all.some((m) => m.type === 'tornDown'));
     const order = t.received.map((m) => m.type).filter((type) => type !== 'ready');
     expect(order).toEqual(['loaded', 'setup', 'results', 'results', 'tornDown']);
     const items = reports(t);
-    expect(items[0]).toMatchObject({ index: null, setup: { ok: true, ms: expect.any(Number) }, logs: [{ message: 'setup 2' }] });
+    expect(items[0]).toMatchObject({
+      index: null,
+      setup: { ok: true, ms: expect.any(Number) },
+      logs: [{ message: 'setup 2' }],
+    });
     expect(items.at(-1)!.logs!.map((l) => [l.level, l.message])).toEqual([
       ['log', 'teardown'],
       ['error', 'Teardown threw Error: cleanup failed'],
@@ -245,18 +277,30 @@ describe('Setup and Teardown', () => {
       function Run(d) { return d; }`;
     const { t, outcomes } = await runJob(program, [1, 2]);
     for (const outcome of outcomes) {
-      expect(outcome).toMatchObject({ ok: false, error: { name: 'TypeError', message: 'no model', phase: 'setup' } });
+      expect(outcome).toMatchObject({
+        ok: false,
+        error: { name: 'TypeError', message: 'no model', phase: 'setup' },
+      });
       expect(outcome.error!.stack).toMatch(/job\.js:1/);
     }
     expect(t.received.find((m) => m.type === 'setup')).toMatchObject({ ok: false });
-    t.send({ type: 'run', chunkId: 2, tasks: JSON.stringify([{ index: 9, input: 0 }]), flushEach: false });
+    t.send({
+      type: 'run',
+      chunkId: 2,
+      tasks: JSON.stringify([{ index: 9, input: 0 }]),
+      flushEach: false,
+    });
     expect(((await t.outcomes(2)) as Outcome[])[0]!.error!.phase).toBe('setup');
     expect(t.received.filter((m) => m.type === 'setup')).toHaveLength(1);
   });
 
   it('a program without Setup or Teardown says so, and tears down at once', async () => {
     const { t } = await runJob('function Run(d) { return d; }', [1]);
-    expect(t.received.find((m) => m.type === 'loaded')).toEqual({ type: 'loaded', setup: false, teardown: false });
+    expect(t.received.find((m) => m.type === 'loaded')).toEqual({
+      type: 'loaded',
+      setup: false,
+      teardown: false,
+    });
     t.send({ type: 'teardown' });
     await until(t, (all) => all.some((m) => m.type === 'tornDown'));
     expect(t.received.at(-1)).toEqual({ type: 'tornDown', tel: '' });
@@ -272,7 +316,12 @@ describe('messages: listen and next', () => {
     t.send({ type: 'load', jobId: 'j', program, args: null });
     t.send({ type: 'message', seq: 1, json: '{"go":1}' });
     t.send({ type: 'message', seq: 1, json: '{"replayed":1}' });
-    t.send({ type: 'run', chunkId: 1, tasks: JSON.stringify([{ index: 0, input: 0 }]), flushEach: false });
+    t.send({
+      type: 'run',
+      chunkId: 1,
+      tasks: JSON.stringify([{ index: 0, input: 0 }]),
+      flushEach: false,
+    });
     await until(t, (all) => all.some((m) => m.type === 'setup'));
     t.send({ type: 'message', seq: 2, json: '{"bad":1}' });
     const [outcome] = (await t.outcomes(1)) as Outcome[];
@@ -293,25 +342,51 @@ describe('messages: listen and next', () => {
     const program = `let off; function Setup() { off = tabgrid.listen((d) => console.log('got', d)); }
       function Run(d) { if (d === 1) off(); return d; }`;
     t.send({ type: 'load', jobId: 'j', program, args: null });
-    t.send({ type: 'run', chunkId: 1, tasks: JSON.stringify([{ index: 0, input: 0 }]), flushEach: false });
+    t.send({
+      type: 'run',
+      chunkId: 1,
+      tasks: JSON.stringify([{ index: 0, input: 0 }]),
+      flushEach: false,
+    });
     await t.outcomes(1);
     t.send({ type: 'message', seq: 1, json: '"a"' });
     await until(t, (all) => all.some((m) => m.type === 'tel'));
     expect(reports(t).at(-1)).toMatchObject({ index: null, logs: [{ message: 'got a' }] });
-    t.send({ type: 'run', chunkId: 2, tasks: JSON.stringify([{ index: 1, input: 1 }]), flushEach: false });
+    t.send({
+      type: 'run',
+      chunkId: 2,
+      tasks: JSON.stringify([{ index: 1, input: 1 }]),
+      flushEach: false,
+    });
     await t.outcomes(2);
     t.send({ type: 'message', seq: 2, json: '"b"' });
     await new Promise((r) => setTimeout(r, 30));
-    expect(reports(t).flatMap((i) => i.logs ?? []).map((l) => l.message)).toEqual(['got a']);
+    expect(
+      reports(t)
+        .flatMap((i) => i.logs ?? [])
+        .map((l) => l.message),
+    ).toEqual(['got a']);
   });
 });
 
 describe('limits are inlined', () => {
   it('builds with the task limits it is given', async () => {
-    const source = threadSource(ALL_PROTECTIONS, OUTCOME_LIMITS, { ...TASK_LIMITS, logsPerTask: 3 });
-    const { t } = await runJob('function Run() { for (let i = 0; i < 5; i++) console.log(i); }', [0], source);
+    const source = threadSource(ALL_PROTECTIONS, OUTCOME_LIMITS, {
+      ...TASK_LIMITS,
+      logsPerTask: 3,
+    });
+    const { t } = await runJob(
+      'function Run() { for (let i = 0; i < 5; i++) console.log(i); }',
+      [0],
+      source,
+    );
     const logs = reports(t).flatMap((item) => item.logs ?? []);
-    expect(logs.map((l) => l.message)).toEqual(['0', '1', '2', '2 lines dropped (limit 3 per task)']);
+    expect(logs.map((l) => l.message)).toEqual([
+      '0',
+      '1',
+      '2',
+      '2 lines dropped (limit 3 per task)',
+    ]);
     expect(t.received.filter((m): m is Results => m.type === 'results')).toHaveLength(1);
   });
 });

@@ -4,6 +4,8 @@
  */
 import type { TaskLimits } from '../task-limits.js';
 import type { CapturedNatives } from './captured-natives.js';
+import type { taskFormat } from './task-format.js';
+import type { taskMessages } from './task-messages.js';
 
 /** What the runtime needs of the other parts (task-failures.ts, result-json.ts). */
 export interface TaskApiHelpers {
@@ -21,19 +23,6 @@ interface SeriesNode {
   text: string;
   count: number;
 }
-interface MessageNode {
-  seq: number;
-  json: string;
-  next: MessageNode | null;
-}
-interface ListenerNode {
-  handler: ((data: unknown, seq: number) => void) | null;
-  next: ListenerNode | null;
-}
-interface WaiterNode {
-  resolve: (data: unknown) => void;
-  next: WaiterNode | null;
-}
 
 /**
  * The `tabgrid` global and `console` of job code, and what they gathered. Nothing is posted or
@@ -46,15 +35,18 @@ interface WaiterNode {
  * concatenation and null-prototype nodes only, never an array method or a Map.
  */
 export function taskApi(
+  messages: typeof taskMessages,
+  format: typeof taskFormat,
   natives: CapturedNatives,
   limits: TaskLimits,
   helpers: TaskApiHelpers,
   /** Posts a report text mid-task (progress, lines so far) or between tasks. */
   postTel: (tel: string) => void,
 ) {
-  const { stringify, parse, now, epochNow, includes, slice, freeze, defineProperty } = natives;
-  const { NativePromise, NativeTypeError, NativeRangeError, NativeError } = natives;
-  const { toJson, reviveBytes, BYTES_TAG, describe, deeperThan, utf8Length, thousands } = helpers;
+  const { stringify, now, epochNow, slice, freeze, defineProperty } = natives;
+  const { NativeTypeError, NativeRangeError, NativeError } = natives;
+  const { toJson, describe, deeperThan, utf8Length, thousands } = helpers;
+  const { formatOne, isLabel } = format(natives, describe, limits);
 
   // ---- The current phase: a task (its index as text) or the job ('null': Setup, Teardown) ----
   let indexText = 'null';
@@ -189,24 +181,6 @@ export function taskApi(
   }
 
   // ---- console ---------------------------------------------------------------------------
-  function formatOne(value: unknown): string {
-    if (typeof value === 'string') return value;
-    try {
-      if (typeof value === 'object' && value !== null) {
-        if (value instanceof NativeError) {
-          const told = describe(value);
-          return told.name + ': ' + told.message;
-        }
-        const text = stringify(value);
-        return text === undefined ? '[object]' : text;
-      }
-      if (typeof value === 'function') return '[function]';
-      if (typeof value === 'symbol') return 'Symbol()';
-      return '' + (value as number);
-    } catch {
-      return '[object that cannot be shown]';
-    }
-  }
 
   function cutLine(text: string): string {
     return text.length <= limits.logLength ? text : slice(text, 0, limits.logLength);
@@ -308,21 +282,6 @@ export function taskApi(
     maybePost();
   }
 
-  function isLabel(label: unknown): label is string {
-    if (typeof label !== 'string' || label.length === 0 || label.length > limits.labelLength) {
-      return false;
-    }
-    for (let i = 0; i < label.length; i++) {
-      const c = natives.charCodeAt(label, i);
-      const word =
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-      // \w . : / space -
-      if (!word && c !== 0x5f && c !== 0x2e && c !== 0x3a && c !== 0x2f && c !== 0x20 && c !== 0x2d)
-        return false;
-    }
-    return true;
-  }
-
   function collect(label: unknown, value: unknown): void {
     if (!isLabel(label)) {
       throw new NativeTypeError(
@@ -388,96 +347,24 @@ export function taskApi(
     return ',"series":[' + text + ']';
   }
 
-  // ---- messages: listen() and next() -----------------------------------------------------
-  let firstMessage: MessageNode | null = null;
-  let lastMessageNode: MessageNode | null = null;
-  let lastSeq = 0;
-  /** The first message `next()` has not returned yet. */
-  let unread: MessageNode | null = null;
-  let firstListener: ListenerNode | null = null;
-  let lastListener: ListenerNode | null = null;
-  let firstWaiter: WaiterNode | null = null;
-  let lastWaiter: WaiterNode | null = null;
-
-  function dataOf(node: MessageNode): unknown {
-    return includes(node.json, BYTES_TAG) ? parse(node.json, reviveBytes) : parse(node.json);
-  }
-
-  function deliver(listener: ListenerNode, node: MessageNode): void {
-    const handler = listener.handler;
-    if (handler === null) return;
-    try {
-      handler(dataOf(node), node.seq);
-    } catch (error) {
-      const told = describe(error);
-      logAt('error', ['tabgrid.listen handler threw ' + told.name + ': ' + told.message]);
-    }
-  }
-
-  function listen(handler: unknown): () => void {
-    if (typeof handler !== 'function') {
-      throw new NativeTypeError('tabgrid.listen: the handler must be a function (data, seq)');
-    }
-    const listener = {
-      __proto__: null,
-      handler: handler as (data: unknown, seq: number) => void,
-      next: null,
-    } as unknown as ListenerNode;
-    for (let node = firstMessage; node !== null; node = node.next) deliver(listener, node);
-    if (lastListener === null) firstListener = listener;
-    else lastListener.next = listener;
-    lastListener = listener;
-    return () => {
-      listener.handler = null;
-    };
-  }
-
-  function next(): Promise<unknown> {
-    return new NativePromise<unknown>((resolve) => {
-      if (unread !== null) {
-        const node = unread;
-        unread = node.next;
-        resolve(dataOf(node));
-        return;
-      }
-      const waiter = { __proto__: null, resolve, next: null } as unknown as WaiterNode;
-      if (lastWaiter === null) firstWaiter = waiter;
-      else lastWaiter.next = waiter;
-      lastWaiter = waiter;
-    });
-  }
-
-  /** A `job.tell()` message arrived (the backlog at load, or live); replays are ignored. */
-  function onMessage(seq: number, json: string): void {
-    if (seq <= lastSeq) return;
-    lastSeq = seq;
-    const node = { __proto__: null, seq, json, next: null } as unknown as MessageNode;
-    if (lastMessageNode === null) firstMessage = node;
-    else lastMessageNode.next = node;
-    lastMessageNode = node;
-    if (unread === null) unread = node;
-    while (firstWaiter !== null && unread !== null) {
-      const waiter: WaiterNode = firstWaiter;
-      firstWaiter = waiter.next;
-      if (firstWaiter === null) lastWaiter = null;
-      const read: MessageNode = unread;
-      unread = read.next;
-      waiter.resolve(dataOf(read));
-    }
-    for (let listener = firstListener; listener !== null; listener = listener.next) {
-      deliver(listener, node);
-    }
-    // A handler's lines between tasks go at once (inside a task, with the task's report).
-    if (!inTask && touched) {
-      const tel = end();
-      if (tel !== '') postTel(tel);
-    }
-  }
-
   /** The server's `limit` frame: collect throws from now on. */
   function setLimit(what: string): void {
     if (what === 'series') jobSeriesFull = true;
   }
+
+  // ---- messages: listen() and next() (task-messages.ts) --------------------------------
+  const { listen, next, onMessage } = messages(natives, helpers, {
+    handlerThrew(message: string) {
+      logAt('error', [message]);
+    },
+    delivered() {
+      // A handler's lines between tasks go at once (inside a task, with the task's report).
+      if (!inTask && touched) {
+        const tel = end();
+        if (tel !== '') postTel(tel);
+      }
+    },
+  });
 
   const tabgrid = freeze({
     __proto__: null,

@@ -28,6 +28,8 @@ import type { hardenRealm } from './realm-hardening.js';
 import type { TaskLimits } from '../task-limits.js';
 import type { resultJson } from './result-json.js';
 import type { taskApi } from './task-api.js';
+import type { taskFormat } from './task-format.js';
+import type { taskMessages } from './task-messages.js';
 import type { taskFailures } from './task-failures.js';
 
 /** The self-contained parts {@link threadMain} is started with, as source text of their own. */
@@ -37,6 +39,8 @@ export interface ThreadParts {
   taskFailures: typeof taskFailures;
   resultJson: typeof resultJson;
   taskApi: typeof taskApi;
+  taskMessages: typeof taskMessages;
+  taskFormat: typeof taskFormat;
 }
 
 interface WorkerScope {
@@ -71,6 +75,8 @@ export function threadMain(
   let post: ((message: ThreadToPage) => void) | undefined;
   // `tabgrid` and `console` of job code (task-api.ts), installed before any job code runs.
   const api = parts.taskApi(
+    parts.taskMessages,
+    parts.taskFormat,
     natives,
     taskLimits,
     { toJson, reviveBytes, BYTES_TAG, describe, deeperThan, utf8Length, thousands },
@@ -158,7 +164,9 @@ export function threadMain(
   }
 
   function failedText(index: number, ms: number, errorJson: string, series: string): string {
-    return outcomePrefix + index + ',"ms":' + ms + ',"ok":false,"error":' + errorJson + series + '}';
+    return (
+      outcomePrefix + index + ',"ms":' + ms + ',"ok":false,"error":' + errorJson + series + '}'
+    );
   }
 
   /** Runs Setup once: its time and lines go to the page as the job's report (index null). */
@@ -234,7 +242,14 @@ export function threadMain(
         const series = seriesPart();
         if (refused === undefined) {
           text =
-            outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + json + series + '}';
+            outcomePrefix +
+            task.index +
+            ',"ms":' +
+            ms +
+            ',"ok":true,"value":' +
+            json +
+            series +
+            '}';
         } else {
           failures++;
           text = failedText(task.index, ms, stringify(bounded(refused)) as string, series);
@@ -268,7 +283,16 @@ export function threadMain(
           tel.length >= maxTelChars) &&
         i < tasks.length - 1
       ) {
-        post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: false, tel });
+        post?.({
+          type: 'results',
+          chunkId,
+          outcomes,
+          count,
+          failures,
+          ms: busyMs,
+          done: false,
+          tel,
+        });
         outcomes = '';
         tel = '';
         count = 0;

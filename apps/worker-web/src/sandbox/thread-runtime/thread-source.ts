@@ -1,6 +1,6 @@
 /**
  * The job thread's script, as text: {@link threadMain} and its parts (captured-natives.ts,
- * realm-hardening.ts, task-failures.ts, result-json.ts, task-api.ts), each a self-contained function shipped
+ * realm-hardening.ts, task-failures.ts, result-json.ts, task-api.ts, task-messages.ts, task-format.ts), each a self-contained function shipped
  * through Function.prototype.toString, called with this build's flush interval, protections and
  * outcome limits as literals. `@tabgrid/worker-web/sandbox-runtime` (the e2e probes) is this file.
  */
@@ -11,6 +11,8 @@ import { ALL_PROTECTIONS, type Protections } from './protections.js';
 import { hardenRealm } from './realm-hardening.js';
 import { resultJson } from './result-json.js';
 import { taskApi } from './task-api.js';
+import { taskFormat } from './task-format.js';
+import { taskMessages } from './task-messages.js';
 import { taskFailures } from './task-failures.js';
 import { threadMain } from './thread-main.js';
 
@@ -21,7 +23,15 @@ export const THREAD_FLUSH_INTERVAL_MS = 10;
 
 /** The parts as an object literal's source: `{ captureNatives: function captureNatives(…) {…}, … }`. */
 function partsSource(): string {
-  const parts = { captureNatives, hardenRealm, taskFailures, resultJson, taskApi };
+  const parts = {
+    captureNatives,
+    hardenRealm,
+    taskFailures,
+    resultJson,
+    taskApi,
+    taskMessages,
+    taskFormat,
+  };
   return `{ ${Object.entries(parts)
     .map(([name, part]) => `${name}: ${part.toString()}`)
     .join(',\n')} }`;
