@@ -155,6 +155,7 @@ export class VolunteerRuntime {
     this.credit.paused = true;
     this.credit.returned(this.buffer.takeCredit());
     this.credit.returned(this.release(groupsOf(this.queue.drain())));
+    this.pool.abort(undefined, true); // idle threads leave their job: its Teardown runs
     this.emit();
   }
 

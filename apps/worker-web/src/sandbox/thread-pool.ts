@@ -116,15 +116,15 @@ export class ThreadPool {
   }
 
   /**
-   * Every thread of `jobKey` (of any job when undefined) leaves it: running ones stop, and all
-   * run the job's Teardown (thread-lifecycle.ts) while fresh threads take their places.
-   * Returns the tasks they had not reported.
+   * Every thread of `jobKey` (of any job when undefined; `idle`: only those not running a
+   * chunk, as a pause does) leaves it: running ones stop, all run the job's Teardown
+   * (thread-lifecycle.ts) while fresh threads take their places. Returns their unrun tasks.
    */
-  abort(jobKey?: number): Chunk[] {
+  abort(jobKey?: number, idle = false): Chunk[] {
     const aborted: Chunk[] = [];
     for (const [i, thread] of this.threads.entries()) {
       const job = thread.chunk?.job ?? thread.job;
-      if (!job || (jobKey !== undefined && job.key !== jobKey)) continue;
+      if (!job || (jobKey !== undefined && job.key !== jobKey) || (idle && thread.chunk)) continue;
       const chunk = thread.chunk;
       if (chunk) {
         aborted.push({ job: chunk.job, tasks: chunk.tasks.slice(thread.reported), exact: false });
@@ -135,7 +135,7 @@ export class ThreadPool {
     return aborted;
   }
 
-  /** A `job.tell()` message for every thread of `job` (threads loading it later get the backlog). */
+  /** A `job.tell()` message for the threads of `job` (those loading it later get the backlog). */
   tell(job: LocalJob, seq: number, json: string): void {
     for (const thread of this.threads) {
       if (thread.job === job) this.send(thread, { type: 'message', seq, json });
