@@ -82,12 +82,12 @@ test('Setup once per thread, progress, collapsed logs, events and series reach t
   // run left its line and its event.
   const info = await job.status();
   expect(info.state).toBe('done');
-  expect(info.setups.count).toBeGreaterThanOrEqual(1);
-  expect(info.setups.count).toBeLessThanOrEqual(2);
+  expect(info.setups!.count).toBeGreaterThanOrEqual(1);
+  expect(info.setups!.count).toBeLessThanOrEqual(2);
   const setupLines = logs.filter((l) => l.message === 'setup');
   expect(setupLines.every((l) => l.index === null)).toBe(true);
-  expect(setupLines.reduce((n, l) => n + l.count, 0)).toBe(info.setups.count);
-  expect(events.filter((e) => e.name === 'setup')).toHaveLength(info.setups.count);
+  expect(setupLines.reduce((n, l) => n + l.count, 0)).toBe(info.setups!.count);
+  expect(events.filter((e) => e.name === 'setup')).toHaveLength(info.setups!.count);
 
   // Each task's 50 identical lines arrive as one line with count 50.
   const ticks = logs.filter((l) => l.message === 'tick');
@@ -120,7 +120,7 @@ test('Setup once per thread, progress, collapsed logs, events and series reach t
       },
       { timeout: 20_000 },
     )
-    .toBe(info.setups.count);
+    .toBe(info.setups!.count);
 });
 
 test('series survive a SIGKILL of the server and a restart on the same data dir', async ({

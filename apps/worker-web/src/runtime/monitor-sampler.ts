@@ -1,7 +1,8 @@
+import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 
 /** A `sample` frame at most this often (the server keeps a window of them per worker). */
-export const SAMPLE_MS = 5_000;
+export const SAMPLE_MS = TASK_LIMITS.sampleMs;
 
 type Sample = Extract<WorkerToServer, { type: 'sample' }>;
 

@@ -1,8 +1,9 @@
+import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import { checkThreadReport, type ThreadReport } from './thread-report';
 
 /** Reports wait at most this long for company before going to the server... */
-export const REPORT_FLUSH_MS = 250;
+export const REPORT_FLUSH_MS = TASK_LIMITS.reportFlushMs;
 /** ...or go at once when this much report text is waiting. */
 export const REPORT_FLUSH_CHARS = 1024 * 1024;
 /** Most report text kept waiting; beyond, lines and events are dropped and counted. */
@@ -204,6 +205,5 @@ function itemsOf(jobId: string, entry: Entry): ReportItem[] {
     if (events.length > 0) item.events = events;
     if (i > 0) items.push(item);
   }
-  // A task that only started and is now known to have reported nothing else still says so.
   return items;
 }

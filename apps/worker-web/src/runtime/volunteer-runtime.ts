@@ -1,3 +1,4 @@
+import { TASK_LIMITS, seriesJobLimitMessage } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 import {
   WorkerConnection,
@@ -206,9 +207,9 @@ export class VolunteerRuntime {
       program,
       args,
       timeoutMs,
-      setupTimeoutMs,
+      setupTimeoutMs: setupTimeoutMs ?? timeoutMs,
       messages: [],
-      seriesFull: false,
+      seriesFull: '',
     };
     if (progressTimeoutMs !== undefined) job.progressTimeoutMs = progressTimeoutMs;
     this.jobs.set(jobId, job);
@@ -268,8 +269,10 @@ export class VolunteerRuntime {
 
   private onLimit(message: ServerLimitMessage): void {
     const job = this.jobs.get(message.jobId);
-    if (!job || job.seriesFull) return;
-    job.seriesFull = true;
+    if (!job || job.seriesFull !== '') return;
+    job.seriesFull = seriesJobLimitMessage(
+      message.maxBytes ?? TASK_LIMITS.defaultMaxSeriesBytesPerJob,
+    );
     this.pool.limit(job);
   }
 

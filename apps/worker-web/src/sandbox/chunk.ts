@@ -13,8 +13,11 @@ export interface LocalJob {
   progressTimeoutMs?: number;
   /** `job.tell()` messages so far, in seq order: threads loading the job later get them too. */
   messages: { seq: number; json: string }[];
-  /** The server said the job's series are full: threads loading it later are told at once. */
-  seriesFull: boolean;
+  /**
+   * The server said the job's series are full (the error `tabgrid.collect` throws from now
+   * on; '' until then): threads loading the job later are told at once.
+   */
+  seriesFull: string;
   /** A Setup outran setupTimeoutMs here: the error JSON every later task of the job fails with. */
   setupFailure?: string;
 }

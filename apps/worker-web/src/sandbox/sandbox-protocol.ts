@@ -31,8 +31,8 @@ export type PageToThread =
   | { type: 'stop'; chunkId: number }
   /** A `job.tell()` message for `tabgrid.listen`/`next` (`json`: its data as JSON text). */
   | { type: 'message'; seq: number; json: string }
-  /** The server's `limit` frame: `tabgrid.collect` throws from now on. */
-  | { type: 'limit'; what: 'series' }
+  /** The server's `limit` frame: `tabgrid.collect` throws `message` (a RangeError) from now on. */
+  | { type: 'limit'; what: 'series'; message: string }
   /** The thread leaves its job: run Teardown, then say `tornDown`. */
   | { type: 'teardown' };
 

@@ -3,7 +3,10 @@
  * enforces it: inlined into the thread's source as plain JSON (thread-source.ts), like the
  * outcome limits. The server re-checks every one of them: a subverted thread skips these.
  */
-import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
+import {
+  REPORT_LIMITS,
+  TASK_LIMITS as PROTOCOL_TASK_LIMITS,
+} from '@tabgrid/protocol/task-reports';
 
 export interface TaskLimits {
   /** Log lines (after collapsing) one task may send; beyond, counted as dropped. */
@@ -28,16 +31,17 @@ export interface TaskLimits {
   progressPostMs: number;
 }
 
+/** The protocol's task-model caps, as the thread runtime needs them inlined. */
 export const TASK_LIMITS: Readonly<TaskLimits> = Object.freeze({
-  logsPerTask: 1_000,
-  logLength: WORKER_LIMITS.maxLogLength ?? 2_000,
-  eventsPerTask: 1_000,
-  eventNameLength: WORKER_LIMITS.maxEventNameLength ?? 100,
-  eventDataBytes: WORKER_LIMITS.maxEventDataBytes ?? 16 * 1024,
-  labelsPerTask: WORKER_LIMITS.maxSeriesPerItem ?? 64,
-  labelLength: WORKER_LIMITS.maxLabelLength ?? 100,
-  seriesBytesPerTask: 1024 * 1024,
-  valuesPerLabel: WORKER_LIMITS.maxValuesPerAppend ?? 10_000,
-  dataDepth: WORKER_LIMITS.maxDataDepth ?? 32,
-  progressPostMs: 100,
+  logsPerTask: PROTOCOL_TASK_LIMITS.maxLogsPerTask,
+  logLength: PROTOCOL_TASK_LIMITS.maxLogLength,
+  eventsPerTask: PROTOCOL_TASK_LIMITS.maxEventsPerTask,
+  eventNameLength: PROTOCOL_TASK_LIMITS.maxEventNameLength,
+  eventDataBytes: PROTOCOL_TASK_LIMITS.maxEventDataBytes,
+  labelsPerTask: PROTOCOL_TASK_LIMITS.maxLabelsPerTask,
+  labelLength: REPORT_LIMITS.maxLabelLength,
+  seriesBytesPerTask: PROTOCOL_TASK_LIMITS.maxSeriesBytesPerTask,
+  valuesPerLabel: REPORT_LIMITS.maxValuesPerAppend,
+  dataDepth: PROTOCOL_TASK_LIMITS.maxDataDepth,
+  progressPostMs: PROTOCOL_TASK_LIMITS.progressPostMs,
 });

@@ -161,7 +161,7 @@ describe('messages and reports in the pool', () => {
     const told: LocalJob = {
       ...job,
       messages: [{ seq: 1, json: '{"a":1}' }],
-      seriesFull: true,
+      seriesFull: 'full',
     };
     const { host, pool } = setup([{ job: told, tasks: tasks(0), exact: false }]);
     const thread = host.threads[0] as FakeThread;

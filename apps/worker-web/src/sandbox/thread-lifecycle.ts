@@ -3,12 +3,13 @@
  * The pool (thread-pool.ts) hands a thread here when it leaves its job, and asks here what to
  * report when a Setup never finished.
  */
+import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import type { Chunk, LocalJob } from './chunk';
 import type { PoolThread } from './pool-thread';
 import { isThreadToPage } from './sandbox-protocol';
 
 /** How long a leaving thread's Teardown may take before the thread is ended anyway. */
-export const TEARDOWN_DEADLINE_MS = 2_000;
+export const TEARDOWN_DEADLINE_MS = TASK_LIMITS.teardownDeadlineMs;
 
 export interface RetireEvents {
   /** A retiring thread's report text (Teardown's lines, index null). */

@@ -142,10 +142,11 @@ export class ThreadPool {
     }
   }
 
-  /** The server's `limit` frame for `job`. */
+  /** The server's `limit` frame for `job` (job.seriesFull: the message collect throws). */
   limit(job: LocalJob): void {
+    const message = job.seriesFull;
     for (const thread of this.threads) {
-      if (thread.job === job) this.send(thread, { type: 'limit', what: 'series' });
+      if (thread.job === job) this.send(thread, { type: 'limit', what: 'series', message });
     }
   }
 
@@ -222,7 +223,8 @@ export class ThreadPool {
       thread.job = job;
       this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
       for (const { seq, json } of job.messages) this.send(thread, { type: 'message', seq, json });
-      if (job.seriesFull) this.send(thread, { type: 'limit', what: 'series' });
+      if (job.seriesFull)
+        this.send(thread, { type: 'limit', what: 'series', message: job.seriesFull });
     }
     const chunkId = this.nextChunkId++;
     thread.chunk = { ...chunk, chunkId };

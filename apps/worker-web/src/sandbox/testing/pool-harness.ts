@@ -42,7 +42,7 @@ export const job: LocalJob = {
   timeoutMs: 1000,
   setupTimeoutMs: 1000,
   messages: [],
-  seriesFull: false,
+  seriesFull: '',
 };
 export const tasks = (...indices: number[]): ThreadTask[] =>
   indices.map((index) => ({ index, input: index }));

@@ -191,7 +191,12 @@ describe('the tabgrid global', () => {
       program: 'function Run(d) { tabgrid.collect("x", d); return d; }',
       args: null,
     });
-    t.send({ type: 'limit', what: 'series' });
+    t.send({
+      type: 'limit',
+      what: 'series',
+      message:
+        "tabgrid.collect: this job's series reached 256 MB (the limit per job); collect less per task or aggregate first",
+    });
     t.send({
       type: 'run',
       chunkId: 1,
@@ -200,7 +205,7 @@ describe('the tabgrid global', () => {
     });
     const [outcome] = (await t.outcomes(1)) as Outcome[];
     expect(outcome!.error!.message).toMatch(
-      /^tabgrid.collect: this job's series reached the limit per job/,
+      /^tabgrid.collect: this job's series reached 256 MB \(the limit per job\)/,
     );
   });
 

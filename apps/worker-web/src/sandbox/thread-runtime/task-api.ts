@@ -69,7 +69,8 @@ export function taskApi(
   let labels = Object.create(null) as Record<string, SeriesNode>;
   let labelCount = 0;
   let seriesBytes = 0;
-  let jobSeriesFull = false;
+  /** The server's `limit` frame's message, once the job's series are full. */
+  let jobSeriesFull = '';
 
   function reset(): void {
     touched = false;
@@ -111,7 +112,7 @@ export function taskApi(
       '","message":' +
       stringify(message) +
       ',"count":' +
-      count +
+      (count > 1e9 ? 1e9 : count) +
       ',"at":' +
       at +
       '}';
@@ -291,12 +292,7 @@ export function taskApi(
       );
     }
     if (!inTask) return; // collected series belong to a task's outcome
-    if (jobSeriesFull) {
-      throw new NativeRangeError(
-        "tabgrid.collect: this job's series reached the limit per job (the server's " +
-          'maxSeriesBytesPerJob); collect less per task or aggregate first',
-      );
-    }
+    if (jobSeriesFull !== '') throw new NativeRangeError(jobSeriesFull);
     const json = dataJson(value, 'tabgrid.collect');
     const bytes = json.length * 3 <= limits.seriesBytesPerTask ? json.length : utf8Length(json);
     if (seriesBytes + bytes + 1 > limits.seriesBytesPerTask) {
@@ -348,8 +344,8 @@ export function taskApi(
   }
 
   /** The server's `limit` frame: collect throws from now on. */
-  function setLimit(what: string): void {
-    if (what === 'series') jobSeriesFull = true;
+  function setLimit(what: string, message: string): void {
+    if (what === 'series') jobSeriesFull = message;
   }
 
   // ---- messages: listen() and next() (task-messages.ts) --------------------------------

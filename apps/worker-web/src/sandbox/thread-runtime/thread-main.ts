@@ -345,7 +345,7 @@ export function threadMain(
         return;
       }
       if (message.type === 'limit') {
-        api.setLimit(message.what);
+        api.setLimit(message.what, message.message);
         return;
       }
       const node = { __proto__: null, message, next: null } as unknown as InboxNode;
