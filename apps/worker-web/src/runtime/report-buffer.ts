@@ -60,8 +60,12 @@ export class ReportBuffer {
     return this.jobs.size === 0;
   }
 
-  /** Report text of a thread of `jobId`: TaskReports without jobId, joined by commas. */
-  add(jobId: string, tel: string): void {
+  /**
+   * Report text of a thread of `jobId`: TaskReports without jobId, joined by commas.
+   * `jobOnly`: the job's own items only (index null), for a thread that left the job: what it
+   * says of tasks is void (they were handed back or cancelled).
+   */
+  add(jobId: string, tel: string, jobOnly = false): void {
     let items: ThreadReport[];
     try {
       items = checkThreadReport(JSON.parse(`[${tel}]`));
@@ -72,7 +76,10 @@ export class ReportBuffer {
     }
     const room = this.chars + tel.length <= REPORT_MAX_PENDING_CHARS;
     if (room) this.chars += tel.length;
-    for (const item of items) this.merge(this.entry(jobId, item.index), item, room);
+    for (const item of items) {
+      if (jobOnly && item.index !== null) continue;
+      this.merge(this.entry(jobId, item.index), item, room);
+    }
     if (this.chars >= REPORT_FLUSH_CHARS) this.flush();
     else this.schedule();
   }
@@ -110,6 +117,14 @@ export class ReportBuffer {
     this.jobs.clear();
     this.chars = 0;
     sendFrame();
+  }
+
+  /** The job left this tab: what waits about its tasks is void (its own lines stay). */
+  forgetTasks(jobId: string): void {
+    const entries = this.jobs.get(jobId);
+    if (!entries) return;
+    for (const key of entries.keys()) if (key !== NULL_KEY) entries.delete(key);
+    if (entries.size === 0) this.jobs.delete(jobId);
   }
 
   /** The connection is gone: what waited goes with it. */

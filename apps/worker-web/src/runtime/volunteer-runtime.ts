@@ -124,7 +124,7 @@ export class VolunteerRuntime {
           });
           this.emit();
         },
-        onReport: (job, tel) => this.onReport(job, tel),
+        onReport: (job, tel, jobOnly) => this.onReport(job, tel, jobOnly),
         onStarted: (job, index) => this.reports.started(job.jobId, index),
       },
       threadHost,
@@ -241,6 +241,7 @@ export class VolunteerRuntime {
     if (!job) return;
     this.jobs.delete(message.jobId);
     this.leftJobs.add(job);
+    this.reports.forgetTasks(job.jobId);
     if (this.leftJobs.size > 64) this.leftJobs.delete(this.leftJobs.values().next().value!);
     let dropped = this.queue.removeJob(job.key);
     for (const chunk of this.pool.abort(job.key)) dropped += chunk.tasks.length;

@@ -38,3 +38,10 @@ export function unreported(thread: PoolThread): number {
 export function remainingMs(thread: PoolThread): number {
   return thread.reported > 0 ? (unreported(thread) * thread.chunkMs) / thread.reported : 0;
 }
+
+/** The thread's compute time since the last call (the monitor's busy time). */
+export function takeBusyMs(thread: PoolThread): number {
+  const busy = thread.busyMs;
+  thread.busyMs = 0;
+  return busy;
+}

@@ -3,10 +3,7 @@
  * enforces it: inlined into the thread's source as plain JSON (thread-source.ts), like the
  * outcome limits. The server re-checks every one of them: a subverted thread skips these.
  */
-import {
-  REPORT_LIMITS,
-  TASK_LIMITS as PROTOCOL_TASK_LIMITS,
-} from '@tabgrid/protocol/task-reports';
+import { REPORT_LIMITS, TASK_LIMITS as PROTOCOL_TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 
 export interface TaskLimits {
   /** Log lines (after collapsing) one task may send; beyond, counted as dropped. */

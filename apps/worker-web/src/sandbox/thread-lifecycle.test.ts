@@ -116,7 +116,7 @@ describe('Teardown in the pool', () => {
     });
     first.reply({ type: 'tornDown', tel });
     expect(host.terminated).toEqual([1]);
-    expect(reports).toEqual([{ job: 'j', tel }]);
+    expect(reports).toEqual([{ job: 'j', tel, jobOnly: true }]);
     vi.advanceTimersByTime(TEARDOWN_DEADLINE_MS * 2);
     expect(reports).toHaveLength(1);
   });

@@ -12,8 +12,8 @@ import { isThreadToPage } from './sandbox-protocol';
 export const TEARDOWN_DEADLINE_MS = TASK_LIMITS.teardownDeadlineMs;
 
 export interface RetireEvents {
-  /** A retiring thread's report text (Teardown's lines, index null). */
-  onReport(job: LocalJob, tel: string): void;
+  /** A retiring thread's report text: its job's own items only (Teardown's lines, index null). */
+  onReport(job: LocalJob, tel: string, jobOnly: true): void;
   /** Ends the thread for good (closes its port, terminates its worker). */
   kill(thread: PoolThread): void;
 }
@@ -100,7 +100,7 @@ export class Retirement {
       const data: unknown = event.data;
       if (!isThreadToPage(data)) return;
       if ((data.type === 'tel' || data.type === 'tornDown') && data.tel !== '') {
-        this.events.onReport(job, data.tel);
+        this.events.onReport(job, data.tel, true);
       }
       if (data.type === 'tornDown') this.end(thread);
     };
@@ -109,7 +109,7 @@ export class Retirement {
     this.timers.set(
       thread,
       setTimeout(() => {
-        this.events.onReport(job, teardownLateTel());
+        this.events.onReport(job, teardownLateTel(), true);
         this.end(thread);
       }, TEARDOWN_DEADLINE_MS),
     );

@@ -1,7 +1,7 @@
 import type { Chunk, LocalJob } from './chunk';
 import { checkOutcomes } from './outcome-check';
 import { violationOutcomes } from './page-made-outcomes';
-import type { PoolThread } from './pool-thread';
+import { takeBusyMs, type PoolThread } from './pool-thread';
 import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
 import type { ThreadHost } from './thread-host';
 import { Retirement, failIfSetupFailed } from './thread-lifecycle';
@@ -25,8 +25,8 @@ export interface ThreadPoolEvents {
    * The message was dropped; the thread's unreported tasks were failed with `reason`.
    */
   onFault?(job: LocalJob, reason: string): void;
-  /** Report text from a thread of `job` (protocol TaskReports without jobId, joined by commas). */
-  onReport(job: LocalJob, tel: string): void;
+  /** Report text of a thread of `job` (TaskReports without jobId, joined by commas; see ReportBuffer.add). */
+  onReport(job: LocalJob, tel: string, jobOnly?: boolean): void;
   /** A task of a job with progressTimeoutMs began running on a thread. */
   onStarted?(job: LocalJob, index: number): void;
 }
@@ -56,7 +56,7 @@ export class ThreadPool {
   private stealTimer: ReturnType<typeof setTimeout> | undefined;
   /** Threads that left their job, running its Teardown until they end. */
   private readonly retirement = new Retirement({
-    onReport: (job, tel) => this.events.onReport(job, tel),
+    onReport: (job, tel, jobOnly) => this.events.onReport(job, tel, jobOnly),
     kill: (thread) => this.kill(thread),
   });
 
@@ -94,9 +94,8 @@ export class ThreadPool {
       if (thread.chunk) continue;
       let chunk = this.events.takeChunk(thread.job?.key);
       // A job whose Setup outran its limit here fails its tasks at once (thread-lifecycle.ts).
-      while (chunk && failIfSetupFailed(chunk, thread.job, this.events)) {
+      while (chunk && failIfSetupFailed(chunk, thread.job, this.events))
         chunk = this.events.takeChunk(thread.job?.key);
-      }
       if (!chunk) {
         this.steal(false);
         return;
@@ -152,11 +151,7 @@ export class ThreadPool {
 
   /** Compute time each thread reported since the last call (the monitor's busy time). */
   takeBusyMs(): number[] {
-    return this.threads.map((thread) => {
-      const busy = thread.busyMs;
-      thread.busyMs = 0;
-      return busy;
-    });
+    return this.threads.map(takeBusyMs);
   }
 
   dispose(): void {

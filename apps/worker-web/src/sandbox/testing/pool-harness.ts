@@ -64,7 +64,7 @@ export function setup(chunks: Chunk[], size = 1) {
   const outcomes: string[] = [];
   const requeued: { tasks: ThreadTask[]; suspect: boolean }[] = [];
   const faults: { job: string; reason: string }[] = [];
-  const reports: { job: string; tel: string }[] = [];
+  const reports: { job: string; tel: string; jobOnly?: boolean }[] = [];
   const started: number[] = [];
   /** What reached the events, in order: 'report' and 'outcomes'. */
   const order: string[] = [];
@@ -81,9 +81,9 @@ export function setup(chunks: Chunk[], size = 1) {
       },
       onRequeue: (_job, items, suspect) => requeued.push({ tasks: items, suspect }),
       onFault: (faulty, reason) => faults.push({ job: faulty.jobId, reason }),
-      onReport: (of, tel) => {
+      onReport: (of, tel, jobOnly) => {
         order.push('report');
-        reports.push({ job: of.jobId, tel });
+        reports.push(jobOnly ? { job: of.jobId, tel, jobOnly } : { job: of.jobId, tel });
       },
       onStarted: (_job, index) => started.push(index),
     },

@@ -315,7 +315,9 @@ export function threadMain(
       if (inboxHead === null) inboxTail = null;
       if (message.type === 'load') {
         load(message.jobId, message.program, message.args);
-        post?.({ type: 'loaded', setup: setup !== undefined, teardown: teardown !== undefined });
+        // Setup runs only for a program that has Run (else every task fails at once).
+        const runsSetup = setup !== undefined && run !== undefined;
+        post?.({ type: 'loaded', setup: runsSetup, teardown: teardown !== undefined });
       } else if (message.type === 'run') {
         await runChunk(message.chunkId, message.tasks, message.flushEach);
       } else if (message.type === 'teardown') {
