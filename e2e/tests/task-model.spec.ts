@@ -73,7 +73,7 @@ test('Setup once per thread, progress, collapsed logs, events and series reach t
 
   const outcomes: TaskOutcome[] = [];
   for await (const outcome of job.run(inputs)) outcomes.push(outcome);
-  expect(outcomes.map((o) => (o.ok ? o.value : o.message)).sort()).toEqual(
+  expect(outcomes.map((o) => (o.ok ? o.value : o.error.message)).sort()).toEqual(
     inputs.map((d) => d + 100),
   );
   await Promise.all([progress, logsDone, eventsDone]);
@@ -141,7 +141,7 @@ test('series survive a SIGKILL of the server and a restart on the same data dir'
     await crashGrid.restart({ kill: 'SIGKILL' });
     const tg = new Tabgrid({ url: crashGrid.url, token: crashGrid.token });
     try {
-      const again = await tg.job(job.id);
+      const again = tg.job(job.id);
       expect(await again.seriesLabels()).toEqual(['loss']);
       const series = [];
       for await (const item of again.series('loss')) series.push(item);
@@ -205,8 +205,7 @@ test('a Setup that never returns settles every task as `setup`; the tab keeps ru
   for (const outcome of stuckOutcomes) {
     expect(outcome).toMatchObject({
       ok: false,
-      type: 'setup',
-      message: 'Setup did not finish within setupTimeoutMs (500 ms)',
+      error: { type: 'setup', message: 'Setup did not finish within setupTimeoutMs (500 ms)' },
     });
   }
 });

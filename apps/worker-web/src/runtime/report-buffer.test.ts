@@ -83,6 +83,19 @@ describe('ReportBuffer', () => {
     ]);
   });
 
+  it("keeps only the job's own items of a thread that left it, and of a cancelled job", () => {
+    const { reports, items } = setup();
+    reports.add('j', tel({ index: 1, progress: 0.5 }, { index: null, logs: [line('bye')] }), true);
+    reports.add('k', tel({ index: 2, progress: 0.5 }, { index: null, logs: [line('setup')] }));
+    reports.forgetTasks('k');
+    reports.forgetTasks('nothing');
+    reports.flush();
+    expect(items()).toEqual([
+      { jobId: 'j', index: null, logs: [line('bye')] },
+      { jobId: 'k', index: null, logs: [line('setup')] },
+    ]);
+  });
+
   it("splits a task's lines and events to the protocol's per-item bounds", () => {
     const { reports, items } = setup();
     const logs = Array.from({ length: 600 }, (_, i) => line(`l${i}`));

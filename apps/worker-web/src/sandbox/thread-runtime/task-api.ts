@@ -49,7 +49,8 @@ export function taskApi(
   const { formatOne, isLabel } = format(natives, describe, limits);
 
   // ---- The current phase: a task (its index as text) or the job ('null': Setup, Teardown) ----
-  let indexText = 'null';
+  /** The current task's index; null: the job's own phase. */
+  let index: number | null = null;
   let inTask = false;
   let touched = false;
   let fraction: number | null = null;
@@ -92,16 +93,16 @@ export function taskApi(
   }
 
   /** A task starts: what job code does from here on is this task's. */
-  function begin(index: number): void {
+  function begin(taskIndex: number): void {
     if (touched) reset();
-    indexText = '' + index;
+    index = taskIndex;
     inTask = true;
   }
 
   /** Setup, Teardown or a message handler between tasks: lines have index null. */
   function beginJob(): void {
     if (touched) reset();
-    indexText = 'null';
+    index = null;
     inTask = false;
   }
 
@@ -141,7 +142,7 @@ export function taskApi(
         );
       }
     }
-    let text = '{"index":' + indexText;
+    let text = '{"index":' + index;
     if (progressDirty && !final) text += ',"progress":' + (fraction === null ? 'null' : fraction);
     progressDirty = false;
     if (logText !== '') text += ',"logs":[' + logText + ']';
@@ -159,15 +160,15 @@ export function taskApi(
 
   /** The phase ends: its report text, or '' when job code touched nothing (the plain path). */
   function end(extra = ''): string {
-    const bare = '{"index":' + indexText + extra + '}';
     inTask = false;
     if (!touched && extra === '') {
-      indexText = 'null';
+      index = null;
       return '';
     }
+    const bare = '{"index":' + index + extra + '}';
     const text = itemText(true, extra);
     reset();
-    indexText = 'null';
+    index = null;
     // A task that only reported progress has nothing left to say once it ends.
     return text === bare && extra === '' ? '' : text;
   }
