@@ -99,6 +99,11 @@ function failure(err: unknown): Ack<never> {
   return { ok: false, ...error.toBody() };
 }
 
+/** Issue 13's requests until their handlers land (h13/p4 replaces this): refused, clearly. */
+function notServedYet(): never {
+  throw new TabgridError(ErrorCode.INTERNAL, 'This server does not serve this request yet.');
+}
+
 /**
  * Request handlers, one per client → server event of the protocol. `dashboardFeeds` holds, by
  * socket id, the function that stops that socket's dashboard feed.
@@ -156,6 +161,12 @@ function handlers(
       grid.unsubscribe(`${socket.id}:${req.subscriptionId}`);
       return { unsubscribed: true };
     },
+    'job:follow': notServedYet,
+    'job:tell': notServedYet,
+    'job:series-labels': notServedYet,
+    'jobs:latest': notServedYet,
+    'workers:list': notServedYet,
+    'note:add': notServedYet,
     'dashboard:subscribe': (caller, req, socket) => {
       const job = req.jobId ? grid.job(caller, req.jobId) : undefined;
       dashboardFeeds.get(socket.id)?.();
