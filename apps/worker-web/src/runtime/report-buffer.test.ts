@@ -24,7 +24,7 @@ function setup() {
     frames.flatMap((frame) => {
       const message = decodeWorkerToServer(frame);
       if (message.type !== 'report') throw new Error(`not a report frame: ${message.type}`);
-      return message.items as ReportItem[];
+      return message.items;
     });
   return { frames, reports, items };
 }
@@ -122,7 +122,7 @@ describe('ReportBuffer', () => {
     reports.add('j', tel({ index: 1, jobId: 'other' }));
     const deep = { v: [] as unknown[] };
     let v = deep.v;
-    for (let i = 0; i < 40; i++) v = (v[0] = []) as unknown[];
+    for (let i = 0; i < 40; i++) v = v[0] = [];
     reports.add('j', tel({ index: 1, events: [{ name: 'deep', data: deep, at: 1 }] }));
     reports.flush();
     expect(reports.malformed).toBe(5);

@@ -263,9 +263,9 @@ export class VolunteerRuntime {
     }
   }
 
-  private onReport(job: LocalJob, tel: string): void {
-    if (this.jobs.get(job.jobId) === job || this.leftJobs.has(job))
-      this.reports.add(job.jobId, tel);
+  private onReport(job: LocalJob, tel: string, jobOnly = false): void {
+    if (this.jobs.get(job.jobId) === job) this.reports.add(job.jobId, tel, jobOnly);
+    else if (this.leftJobs.has(job)) this.reports.add(job.jobId, tel, true);
   }
 
   private onLimit(message: ServerLimitMessage): void {

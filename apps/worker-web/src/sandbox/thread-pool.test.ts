@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalJob } from './chunk';
+import type { ThreadToPage } from './sandbox-protocol';
 import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS } from './thread-pool';
 import { job, outcome, results, setup, tasks, type FakeThread } from './testing/pool-harness';
 
@@ -191,7 +192,6 @@ describe('ThreadPool', () => {
 });
 
 describe('ThreadPool: a thread whose job code subverted its runtime', () => {
-  const other: LocalJob = { ...job, key: 2, jobId: 'other' };
   const text = (fields: Record<string, unknown>) =>
     JSON.stringify({ jobId: 'j', index: 0, ms: 0, ok: true, value: 0, ...fields });
   const forge = (chunkId: number, outcomes: string, count = 1, failures = 0): ThreadToPage => ({

@@ -5,18 +5,8 @@
 import type { TaskLimits } from '../task-limits.js';
 import type { CapturedNatives } from './captured-natives.js';
 import type { taskFormat } from './task-format.js';
+import type { TaskApiHelpers } from './task-helpers.js';
 import type { taskMessages } from './task-messages.js';
-
-/** What the runtime needs of the other parts (task-failures.ts, result-json.ts). */
-export interface TaskApiHelpers {
-  toJson(value: unknown): string;
-  reviveBytes(key: string, value: unknown): unknown;
-  BYTES_TAG: string;
-  describe(error: unknown): { name: string; message: string };
-  deeperThan(text: string, max: number): boolean;
-  utf8Length(text: string): number;
-  thousands(n: number): string;
-}
 
 type Level = 'log' | 'info' | 'warn' | 'error' | 'debug';
 interface SeriesNode {
@@ -44,7 +34,7 @@ export function taskApi(
   postTel: (tel: string) => void,
 ) {
   const { stringify, now, epochNow, slice, freeze, defineProperty } = natives;
-  const { NativeTypeError, NativeRangeError, NativeError } = natives;
+  const { NativeTypeError, NativeRangeError } = natives;
   const { toJson, describe, deeperThan, utf8Length, thousands } = helpers;
   const { formatOne, isLabel } = format(natives, describe, limits);
 

@@ -3,7 +3,7 @@
  * may use globals and its own locals, never a value imported here (type-only imports are erased).
  */
 import type { CapturedNatives } from './captured-natives.js';
-import type { TaskApiHelpers } from './task-api.js';
+import type { TaskApiHelpers } from './task-helpers.js';
 
 interface MessageNode {
   seq: number;
@@ -30,9 +30,9 @@ export function taskMessages(
   helpers: TaskApiHelpers,
   hooks: {
     /** A listener threw: a line of level `error`. */
-    handlerThrew(message: string): void;
+    handlerThrew: (message: string) => void;
     /** A message was handed out (handlers may have logged). */
-    delivered(): void;
+    delivered: () => void;
   },
 ) {
   const { parse, includes, NativePromise, NativeTypeError } = natives;

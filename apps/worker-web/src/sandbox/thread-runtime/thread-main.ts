@@ -64,7 +64,7 @@ export function threadMain(
   // ---- Captured before any job code runs (captured-natives.ts) --------------------------
   const natives = parts.captureNatives(protections);
   const { stringify, parse, now, round, includes, eventData } = natives;
-  const { NativePromise, NativeTypeError, NativeMessageChannel, evaluate } = natives;
+  const { NativePromise, NativeTypeError, NativeError, NativeMessageChannel, evaluate } = natives;
   parts.hardenRealm(protections, natives);
   const { describe, bounded, refusal, deeperThan, utf8Length, thousands } = parts.taskFailures(
     natives,
@@ -112,7 +112,7 @@ export function threadMain(
   /** Report text flushes with the results once this long (logs of many tasks add up). */
   const maxTelChars = 1024 * 1024;
   /** Thrown past Run for the tasks of a thread whose Setup failed: their outcome is made. */
-  const setupSkip = {};
+  const setupSkip = new NativeError('Setup failed on this thread');
   const yieldToEvents = (): Promise<void> =>
     new NativePromise<void>((resolve) => {
       resume = resolve;
@@ -187,7 +187,7 @@ export function threadMain(
         message: told.message,
         stack: told.stack,
         phase: 'setup',
-      }) as string;
+      });
     }
     const ms = round((now() - t0) * 1000) / 1000;
     const tel = end(',"setup":{"ms":' + ms + ',"ok":' + (ok ? 'true' : 'false') + '}');
@@ -252,7 +252,7 @@ export function threadMain(
             '}';
         } else {
           failures++;
-          text = failedText(task.index, ms, stringify(bounded(refused)) as string, series);
+          text = failedText(task.index, ms, stringify(bounded(refused)), series);
         }
       } catch (error) {
         failures++;
@@ -261,12 +261,7 @@ export function threadMain(
         } else {
           const ms = round((now() - startedAt) * 1000) / 1000;
           busyMs += ms;
-          text = failedText(
-            task.index,
-            ms,
-            stringify(bounded(describe(error))) as string,
-            seriesPart(),
-          );
+          text = failedText(task.index, ms, stringify(bounded(describe(error))), seriesPart());
         }
       }
       const told = end();
