@@ -77,10 +77,16 @@ export class Scheduler implements JobDirectory {
       board: this.progressBoard,
       counters: this.counters,
     });
+    const maxSeriesBytes = options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB;
     const series = new SeriesSink({
-      maxBytesPerJob: options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB,
+      maxBytesPerJob: maxSeriesBytes,
       limitReached: (jobId) => {
-        const frame = JSON.stringify({ type: 'limit', jobId, what: 'series' });
+        const frame = JSON.stringify({
+          type: 'limit',
+          jobId,
+          what: 'series',
+          maxBytes: maxSeriesBytes,
+        });
         for (const worker of this.workers.all())
           if (worker.hasProgram(jobId)) worker.link.send(frame);
       },

@@ -12,18 +12,17 @@
  * dropped. Values stay JSON text from here on (bytes tags in their text form), never re-parsed.
  */
 
-/** Distinct labels one task may collect into (TASK_LIMITS in @tabgrid/protocol/task-reports). */
-export const MAX_LABELS_PER_TASK = 64;
-/** Serialized values one task may collect, in UTF-16 code units (≈ bytes for ASCII JSON). */
-export const MAX_SERIES_CHARS_PER_TASK = 1024 * 1024;
-/** Default of `maxSeriesBytesPerJob` (server option `TABGRID_MAX_SERIES_BYTES_PER_JOB`). */
-export const DEFAULT_MAX_SERIES_BYTES_PER_JOB = 256 * 1024 * 1024;
+import { TASK_LIMITS, type ReportSeries } from '@tabgrid/protocol/task-reports';
 
-/** One label of one outcome's series, as decoded (ReportSeries in @tabgrid/protocol/task-reports). */
-export interface OutcomeSeries {
-  label: string;
-  values: readonly unknown[];
-}
+/** Distinct labels one task may collect into. */
+export const MAX_LABELS_PER_TASK = TASK_LIMITS.maxLabelsPerTask;
+/** Serialized values one task may collect, counted in UTF-16 code units (bytes for ASCII JSON). */
+export const MAX_SERIES_CHARS_PER_TASK = TASK_LIMITS.maxSeriesBytesPerTask;
+/** Default of `maxSeriesBytesPerJob` (server option `TABGRID_MAX_SERIES_BYTES_PER_JOB`). */
+export const DEFAULT_MAX_SERIES_BYTES_PER_JOB = TASK_LIMITS.defaultMaxSeriesBytesPerJob;
+
+/** One label of one outcome's series, as decoded (bounded by its schema). */
+export type OutcomeSeries = ReportSeries;
 
 /** One label's values of a task about to settle: the JSON text of its values array. */
 export interface TaskSeries {

@@ -359,7 +359,7 @@ describe('series travel with their outcomes', () => {
       seriesDropped: 2,
     });
     expect(w.frames.filter((f) => f.type === 'limit')).toEqual([
-      { type: 'limit', jobId: job.id, what: 'series' },
+      { type: 'limit', jobId: job.id, what: 'series', maxBytes: 100 },
     ]);
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 3 });
   });
