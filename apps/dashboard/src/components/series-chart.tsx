@@ -7,7 +7,7 @@ import { useCallback, useMemo, useState } from 'react';
 import type uPlot from 'uplot';
 import { useSeriesStream, type SeriesState } from '../hooks/use-series-stream.js';
 import { MAX_STEPS, type SeriesPlot } from '../lib/series-bands.js';
-import { themeColor, UplotChart } from './uplot-chart.js';
+import { sparsePoints, themeColor, UplotChart, WHOLE_INCREMENTS } from './uplot-chart.js';
 
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
@@ -26,7 +26,7 @@ function chartData(plot: SeriesPlot): uPlot.AlignedData {
 }
 
 function seriesOptions(plot: SeriesPlot, accent: string): uPlot.Series[] {
-  const common = { points: { show: false }, spanGaps: true } satisfies uPlot.Series;
+  const common = { points: sparsePoints, spanGaps: true } satisfies uPlot.Series;
   if (plot.mode === 'lines') {
     return [
       {},
@@ -72,7 +72,13 @@ function SeriesPlotChart({ state, label }: { state: SeriesState; label: string }
         cursor: { drag: { x: false, y: false }, points: { size: 5 } },
         scales: { x: { time: false } },
         axes: [
-          axis({ space: 60, label: 'step', labelSize: 18, labelFont: FONT }),
+          axis({
+            space: 60,
+            incrs: WHOLE_INCREMENTS,
+            label: 'step',
+            labelSize: 18,
+            labelFont: FONT,
+          }),
           axis({ size: 52 }),
         ],
         series: seriesOptions(plot, accent),

@@ -14,7 +14,7 @@ import {
   type WorkerPlot,
 } from '../lib/worker-series.js';
 import { Card } from './card.js';
-import { themeColor, UplotChart } from './uplot-chart.js';
+import { sparsePoints, themeColor, UplotChart } from './uplot-chart.js';
 
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 /** The window shown while there is less data: a just-opened page is not a dot. */
@@ -66,7 +66,7 @@ function MetricChart({ workers, metric, notes, testId }: MetricChartProps) {
         ticks: { stroke: grid, width: 1, size: 4 },
         ...extra,
       });
-      const common = { points: { show: false }, spanGaps: true } satisfies uPlot.Series;
+      const common = { points: sparsePoints, spanGaps: true } satisfies uPlot.Series;
       const series: uPlot.Series[] =
         plot.mode === 'lines'
           ? plot.lines.map((l, i) => ({
