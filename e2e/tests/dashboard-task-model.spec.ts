@@ -48,7 +48,7 @@ async function createKey(role: 'viewer' | 'client', name: string): Promise<strin
 
 /**
  * Ten tasks: each logs one line 50 times (collapsed into one line ×50) and collects five values
- * of `loss`; tasks 0–7 return at once, 8 and 9 report progress until `job.tell()` says stop.
+ * of `loss`; tasks 0–7 compute for 0.4 s, 8 and 9 report progress until `job.tell()` says stop.
  */
 const PROGRAM = `
 let stop = false;
@@ -59,7 +59,11 @@ async function Run(d) {
   for (let i = 0; i < 50; i++) console.log('tick of task', d);
   for (let i = 0; i < 5; i++) tabgrid.collect('loss', (d + 1) / (i + 1));
   tabgrid.collect('notes', 'step ' + d);
-  if (d < 8) return d;
+  if (d < 8) {
+    const end = Date.now() + 400;
+    while (Date.now() < end) {} // busy: the CPU chart has something to show
+    return d;
+  }
   for (let i = 1; !stop; i++) {
     tabgrid.progress(Math.min(0.9, i / 100));
     await new Promise((r) => setTimeout(r, 100));

@@ -26,7 +26,7 @@ function chartData(plot: SeriesPlot): uPlot.AlignedData {
 }
 
 function seriesOptions(plot: SeriesPlot, accent: string): uPlot.Series[] {
-  const common = { points: sparsePoints, spanGaps: true } satisfies uPlot.Series;
+  const common = { spanGaps: true } satisfies uPlot.Series;
   if (plot.mode === 'lines') {
     return [
       {},
@@ -34,15 +34,28 @@ function seriesOptions(plot: SeriesPlot, accent: string): uPlot.Series[] {
         ...common,
         label: `task ${line.index}`,
         stroke: lineColor(i),
+        points: sparsePoints(lineColor(i)),
         width: 1.5,
       })),
     ];
   }
   return [
     {},
-    { ...common, label: 'min', stroke: `${accent}80`, width: 1 },
-    { ...common, label: 'mean', stroke: accent, width: 2 },
-    { ...common, label: 'max', stroke: `${accent}80`, width: 1 },
+    {
+      ...common,
+      label: 'min',
+      stroke: `${accent}80`,
+      width: 1,
+      points: sparsePoints(`${accent}80`),
+    },
+    { ...common, label: 'mean', stroke: accent, width: 2, points: sparsePoints(accent) },
+    {
+      ...common,
+      label: 'max',
+      stroke: `${accent}80`,
+      width: 1,
+      points: sparsePoints(`${accent}80`),
+    },
   ];
 }
 

@@ -77,10 +77,9 @@ export function themeColor(name: string, fallback: string): string {
  * Dots on a line only while few values are in view: a series of one sample (a worker that just
  * joined, a task that collected one value) is otherwise invisible, a long one is cluttered.
  */
-export const sparsePoints: uPlot.Series.Points = {
-  show: (_u, _seriesIdx, idx0, idx1) => idx1 - idx0 < 40,
-  size: 5,
-};
+export function sparsePoints(color: string): uPlot.Series.Points {
+  return { show: (_u, _seriesIdx, idx0, idx1) => idx1 - idx0 < 40, size: 5, fill: color };
+}
 
 /** Axis ticks at whole numbers only (steps, counts). */
 export const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];

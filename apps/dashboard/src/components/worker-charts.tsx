@@ -66,19 +66,32 @@ function MetricChart({ workers, metric, notes, testId }: MetricChartProps) {
         ticks: { stroke: grid, width: 1, size: 4 },
         ...extra,
       });
-      const common = { points: sparsePoints, spanGaps: true } satisfies uPlot.Series;
+      const common = { spanGaps: true } satisfies uPlot.Series;
       const series: uPlot.Series[] =
         plot.mode === 'lines'
           ? plot.lines.map((l, i) => ({
               ...common,
               label: l.workerId,
               stroke: lineColor(i),
+              points: sparsePoints(lineColor(i)),
               width: 1.5,
             }))
           : [
-              { ...common, label: 'min', stroke: `${accent}80`, width: 1 },
-              { ...common, label: 'mean', stroke: accent, width: 2 },
-              { ...common, label: 'max', stroke: `${accent}80`, width: 1 },
+              {
+                ...common,
+                label: 'min',
+                stroke: `${accent}80`,
+                width: 1,
+                points: sparsePoints(`${accent}80`),
+              },
+              { ...common, label: 'mean', stroke: accent, width: 2, points: sparsePoints(accent) },
+              {
+                ...common,
+                label: 'max',
+                stroke: `${accent}80`,
+                width: 1,
+                points: sparsePoints(`${accent}80`),
+              },
             ];
       return {
         width,
