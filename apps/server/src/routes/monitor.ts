@@ -1,5 +1,6 @@
 /** REST of the worker monitor (`GET /api/workers`) and its notes (`POST`/`GET /api/notes`). */
 import type { FastifyInstance } from 'fastify';
+import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Grid } from '../core/grid.js';
 import { callerOf } from './auth.js';
@@ -16,7 +17,14 @@ export function monitorRoutes(app: FastifyInstance, grid: Grid): void {
     return reply.code(201).send({ at, text });
   });
   // The dashboard's time charts draw them (it asks every few seconds for the newer ones).
-  app.get<{ Querystring: { since?: number } }>('/api/notes', route.listNotes, (request) =>
-    grid.notes(callerOf(request), request.query.since ?? 0),
-  );
+  app.get<{ Querystring: { since?: string } }>('/api/notes', route.listNotes, (request) => {
+    const since = request.query.since === undefined ? 0 : Number(request.query.since);
+    if (!Number.isInteger(since) || since < 0) {
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        '?since must be epoch ms (an integer ≥ 0).',
+      );
+    }
+    return grid.notes(callerOf(request), since);
+  });
 }

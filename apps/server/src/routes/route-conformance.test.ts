@@ -509,6 +509,19 @@ describe('every route answers as its schema documents', () => {
       (await call('POST', '/api/notes', '/api/notes', { headers: viewer, payload: { text: 'x' } }))
         .statusCode,
     ).toBe(403);
+    // The dashboard's read of them: since a time, the caller's own (an admin's: everyone's).
+    const since = note.json<{ at: number }>().at;
+    const notes = await call('GET', `/api/notes?since=${since}`, '/api/notes', { headers: client });
+    expect(notes.statusCode).toBe(200);
+    expect(notes.json()).toEqual([{ at: since, text: 'phase 2' }]);
+    expect(
+      (
+        await call('GET', `/api/notes?since=${since + 1}`, '/api/notes', { headers: client })
+      ).json(),
+    ).toEqual([]);
+    expect(
+      (await call('GET', '/api/notes?since=-1', '/api/notes', { headers: client })).statusCode,
+    ).toBe(400);
   });
 
   it('every operation was called with a success and with an error', () => {
