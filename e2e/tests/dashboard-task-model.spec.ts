@@ -156,6 +156,11 @@ test('a job page charts series, shows running tasks and the log tail; Workers pl
   await expect(page.getByTestId('job-state')).toHaveText('done');
   await expect(page.getByTestId('task-progress-row')).toHaveCount(0);
   await expect(page.getByTestId('series')).toHaveAttribute('data-tasks', '10');
+
+  // The same page at phone width.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByTestId('series-chart').locator('canvas')).toBeVisible();
+  await screenshot(page, 'task-model-job-phone');
 });
 
 test('a client key sees on the Workers page only the tabs that ran its jobs, without their heap', async ({
