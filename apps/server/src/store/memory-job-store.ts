@@ -21,6 +21,7 @@ import { GroupCommit } from './group-commit.js';
 import { groupErrors } from './error-message.js';
 import { decodeEventLine, decodeLogLine, withoutSeqs } from './feed-lines.js';
 import { MemoryFeedData, MemoryFeedStore } from './memory-feed-store.js';
+import { readNow } from './read-now.js';
 import { insertSorted, upperBound, type Undo } from './sorted-arrays.js';
 
 interface MemoryBatch {
@@ -122,8 +123,10 @@ export class MemoryJobStore implements JobStore {
 
   /** A read of committed data, refused once closed. */
   private read<T>(read: () => T): Promise<T> {
-    this.checkOpen();
-    return Promise.resolve(read());
+    return readNow(() => {
+      this.checkOpen();
+      return read();
+    });
   }
 
   private checkOpen(): void {

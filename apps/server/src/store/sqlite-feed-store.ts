@@ -54,6 +54,7 @@ export class SqliteFeedStore {
     this.stmt = prepareFeedStatements(db);
   }
 
+  /** Reads rows until `out` is full; `rows` is iterated (and so closed) whatever happens. */
   private static readRows<Row>(
     rows: Iterable<unknown>,
     decodeRow: (row: unknown) => FeedRow,
@@ -61,7 +62,6 @@ export class SqliteFeedStore {
     limit: number,
   ): Row[] {
     const out: Row[] = [];
-    if (limit <= 0) return out;
     for (const row of rows) {
       read(decodeRow(row), out);
       if (out.length >= limit) break;
@@ -85,6 +85,8 @@ export class SqliteFeedStore {
     decodeLine: FeedLineDecoder<Row>,
   ): Row[] {
     const { jobId, afterSeq, limit } = rows;
+    // Before any iterator opens: one left unread would keep the connection busy.
+    if (limit <= 0) return [];
     const start = decodeOptionalCount(stmt.start.get(jobId, afterSeq + 1), table) ?? 0;
     return SqliteFeedStore.readRows<Row>(
       stmt.from.iterate(jobId, start),
@@ -124,6 +126,7 @@ export class SqliteFeedStore {
   }
 
   readSeries(jobId: string, label: string, afterSeq: number, limit: number): StoredSeriesRow[] {
+    if (limit <= 0) return [];
     const found: unknown = this.stmt.seriesStart.get(jobId, label, afterSeq + 1);
     const start = decodeOptionalCount(found, 'series_batches') ?? 0;
     return SqliteFeedStore.readRows<StoredSeriesRow>(

@@ -18,6 +18,7 @@ import type {
   TaskTries,
 } from './job-store.js';
 import { withoutSeqs } from './feed-lines.js';
+import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
@@ -181,7 +182,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   readLogs(jobId: string, afterSeq: number, limit: number): Promise<StoredLogRow[]> {
-    return Promise.resolve(this.feeds.readLogs(jobId, afterSeq, limit));
+    return readNow(() => this.feeds.readLogs(jobId, afterSeq, limit));
   }
 
   appendEvents(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
@@ -189,7 +190,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   readEvents(jobId: string, afterSeq: number, limit: number): Promise<StoredEventRow[]> {
-    return Promise.resolve(this.feeds.readEvents(jobId, afterSeq, limit));
+    return readNow(() => this.feeds.readEvents(jobId, afterSeq, limit));
   }
 
   readSeries(
@@ -198,11 +199,11 @@ export class SqliteJobStore implements JobStore {
     afterSeq: number,
     limit: number,
   ): Promise<StoredSeriesRow[]> {
-    return Promise.resolve(this.feeds.readSeries(jobId, label, afterSeq, limit));
+    return readNow(() => this.feeds.readSeries(jobId, label, afterSeq, limit));
   }
 
   seriesLabels(jobId: string, limit: number): Promise<string[]> {
-    return Promise.resolve(this.feeds.seriesLabels(jobId, limit));
+    return readNow(() => this.feeds.seriesLabels(jobId, limit));
   }
 
   appendMessage(
@@ -216,11 +217,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   findMessage(jobId: string, messageId: string): Promise<number | undefined> {
-    return Promise.resolve(this.feeds.findMessage(jobId, messageId));
+    return readNow(() => this.feeds.findMessage(jobId, messageId));
   }
 
   readMessages(jobId: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
-    return Promise.resolve(this.feeds.readMessages(jobId, afterSeq, limit));
+    return readNow(() => this.feeds.readMessages(jobId, afterSeq, limit));
   }
 
   addNote(owner: string, at: number, text: string, keep: number): Promise<void> {
@@ -228,11 +229,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   readNotes(owner: string | undefined, since: number, limit: number): Promise<StoredNote[]> {
-    return Promise.resolve(this.feeds.readNotes(owner, since, limit));
+    return readNow(() => this.feeds.readNotes(owner, since, limit));
   }
 
   latestJobByName(owner: string | undefined, name: string): Promise<JobRecord | undefined> {
-    return Promise.resolve(this.feeds.latestJobByName(owner, name));
+    return readNow(() => this.feeds.latestJobByName(owner, name));
   }
 
   listJobs(): Promise<JobRecord[]> {
