@@ -12,18 +12,17 @@
  * dropped. Values stay JSON text from here on (bytes tags in their text form), never re-parsed.
  */
 
-/** Distinct labels one task may collect into (TASK_LIMITS in @tabgrid/protocol/task-reports). */
-export const MAX_LABELS_PER_TASK = 64;
-/** Serialized values one task may collect, in UTF-16 code units (≈ bytes for ASCII JSON). */
-export const MAX_SERIES_CHARS_PER_TASK = 1024 * 1024;
-/** Default of `maxSeriesBytesPerJob` (server option `TABGRID_MAX_SERIES_BYTES_PER_JOB`). */
-export const DEFAULT_MAX_SERIES_BYTES_PER_JOB = 256 * 1024 * 1024;
+import { TASK_LIMITS, type ReportSeries } from '@tabgrid/protocol/task-reports';
 
-/** One label of one outcome's series, as decoded (ReportSeries in @tabgrid/protocol/task-reports). */
-export interface OutcomeSeries {
-  label: string;
-  values: readonly unknown[];
-}
+/** Distinct labels one task may collect into. */
+export const MAX_LABELS_PER_TASK = TASK_LIMITS.maxLabelsPerTask;
+/** Serialized values one task may collect, counted in UTF-16 code units (bytes for ASCII JSON). */
+export const MAX_SERIES_CHARS_PER_TASK = TASK_LIMITS.maxSeriesBytesPerTask;
+/** Default of `maxSeriesBytesPerJob` (server option `TABGRID_MAX_SERIES_BYTES_PER_JOB`). */
+export const DEFAULT_MAX_SERIES_BYTES_PER_JOB = TASK_LIMITS.defaultMaxSeriesBytesPerJob;
+
+/** One label of one outcome's series, as decoded (bounded by its schema). */
+export type OutcomeSeries = ReportSeries;
 
 /** One label's values of a task about to settle: the JSON text of its values array. */
 export interface TaskSeries {
@@ -39,9 +38,12 @@ export interface SeriesLines {
 
 /** A job, as far as the sink reads and charges it (the core's job runtime is one). */
 export interface SeriesJob {
-  readonly record: { readonly id: string; readonly seriesBytes: number };
-  /** `chars` more series stored, `droppedValues` more values dropped over a cap. */
-  noteSeries(chars: number, droppedValues: number): void;
+  readonly record: { readonly id: string };
+  readonly counters: {
+    readonly seriesBytes: number;
+    /** `chars` more series stored, `droppedValues` more values dropped over a cap. */
+    noteSeries(chars: number, droppedValues: number): void;
+  };
 }
 
 /** What the sink needs of the rest of the core. */
@@ -73,7 +75,7 @@ export class SeriesSink {
   take(job: SeriesJob, series: readonly OutcomeSeries[]): TaskSeries[] | undefined {
     const max = this.deps.maxBytesPerJob;
     // Once a job was told it reached its cap, it stays reached (its honest threads stopped).
-    let stored = this.told.has(job) ? max : job.record.seriesBytes;
+    let stored = this.told.has(job) ? max : job.counters.seriesBytes;
     let taskChars = 0;
     let dropped = 0;
     let full = false;
@@ -106,7 +108,7 @@ export class SeriesSink {
       stored += valuesJson.length;
       kept.push({ label, valuesJson });
     }
-    job.noteSeries(taskChars, dropped);
+    job.counters.noteSeries(taskChars, dropped);
     if (stored >= max && !this.told.has(job)) {
       this.told.add(job);
       this.deps.limitReached(job.record.id);

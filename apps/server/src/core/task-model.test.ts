@@ -323,15 +323,17 @@ describe('series travel with their outcomes', () => {
     expect(env.scheduler.job(admin, job.id).record.seriesDropped).toBe(2 + 6);
 
     const big = await jobWith([1]);
-    const v = connect(1);
-    await settle();
+    await settle(); // w has room again: it gets big's task
     const half = 'x'.repeat(600 * 1024);
-    answer(v.session, [
-      withSeries(v.tasks()[0]!, [
-        { label: 'a', values: [half] },
-        { label: 'b', values: [half, 1] }, // would pass 1 MB: dropped, and what follows
-        { label: 'c', values: [1] },
-      ]),
+    answer(w.session, [
+      withSeries(
+        w.tasks().find((t) => t.jobId === big.id)!,
+        [
+          { label: 'a', values: [half] },
+          { label: 'b', values: [half, 1] }, // would pass 1 MB: dropped, and what follows
+          { label: 'c', values: [1] },
+        ],
+      ),
     ]);
     await settle();
     expect(await env.store.seriesLabels(big.id, 10)).toEqual(['a']);
@@ -341,7 +343,7 @@ describe('series travel with their outcomes', () => {
   it('per job: past maxSeriesBytesPerJob values are dropped and the threads told once', async () => {
     await reopen({ maxSeriesBytesPerJob: 100 });
     const job = await jobWith([1, 2, 3]);
-    const w = connect(3);
+    const w = connect(3, { threads: 2 });
     await settle();
     const [t0, t1, t2] = w.tasks();
     const sixty = [`${'y'.repeat(56)}`]; // '["yyy…"]' is 60 characters
@@ -359,7 +361,7 @@ describe('series travel with their outcomes', () => {
       seriesDropped: 2,
     });
     expect(w.frames.filter((f) => f.type === 'limit')).toEqual([
-      { type: 'limit', jobId: job.id, what: 'series' },
+      { type: 'limit', jobId: job.id, what: 'series', maxBytes: 100 },
     ]);
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 3 });
   });

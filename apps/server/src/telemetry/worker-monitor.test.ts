@@ -178,4 +178,16 @@ describe('worker monitor', () => {
     await env.scheduler.deleteJob(alice, job.id);
     expect(env.scheduler.monitor.workers(alice)).toEqual([]);
   });
+
+  it('reaches the dashboard: the latest sample per worker, the windows in the history', async () => {
+    const { clock, w } = await setup();
+    expect((await env.scheduler.statsCollector.snapshot(admin)).workers[0]!.sample).toBeNull();
+    clock.advance(5_000);
+    env.scheduler.dispatcher.handle(w.session, sample({ busyMs: [5_000, 0], heapUsed: 1_000 }));
+    const stats = await env.scheduler.statsCollector.snapshot(admin);
+    expect(stats.workers[0]!.sample).toEqual({ cpu: 0.5, heapUsed: 1_000 });
+    expect(env.scheduler.statsCollector.history(undefined, admin).workers).toHaveLength(1);
+    expect(env.scheduler.statsCollector.history(undefined, bob).workers).toEqual([]); // no jobs shown
+    expect(env.scheduler.statsCollector.history().workers).toBeUndefined();
+  });
 });

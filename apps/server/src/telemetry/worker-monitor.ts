@@ -9,6 +9,8 @@
  * busy time by that interval, the jobs' busy times together by the tab's capacity, tasks by
  * what the connection answered or holds, and only jobs the connection was given count.
  */
+import type { WorkerSample } from '@tabgrid/protocol/task-reports';
+import type { WorkerMonitor as WorkerMonitorView } from '@tabgrid/protocol/feeds';
 import type { Caller } from '../auth/caller.js';
 import type { Clock } from '../core/clock.js';
 
@@ -19,16 +21,8 @@ export const MIN_SAMPLE_GAP_MS = 2_000;
 /** Jobs whose usage is kept per worker (the oldest goes first). */
 const MAX_JOBS_PER_WORKER = 256;
 
-/** A `sample` frame as decoded (WorkerSample in @tabgrid/protocol/worker). */
-export interface SampleFrame {
-  /** Busy ms of each thread since the last sample. */
-  busyMs: readonly number[];
-  intervalMs: number;
-  /** Tasks finished since the last sample. */
-  tasks: number;
-  heapUsed: number | null;
-  jobs: readonly { jobId: string; busyMs: number }[];
-}
+/** A `sample` frame as decoded (bounded by its schema). */
+export type SampleFrame = Omit<WorkerSample, 'type'>;
 
 /** A worker, as far as the monitor reads it (the core's worker session is one). */
 export interface MonitorWorker {
@@ -46,8 +40,10 @@ export interface MonitorWorker {
 /** A job, as far as the monitor needs it (the core's job runtime is one). */
 export interface MonitorJob {
   readonly record: { readonly owner: string };
-  /** A sample charged `cpuMs` to the job, and saw `heapBytes` while it ran (into its record). */
-  noteUsage(cpuMs: number, heapBytes: number | null): void;
+  readonly counters: {
+    /** A sample charged `cpuMs` to the job, and saw `heapBytes` while it ran (into its record). */
+    noteUsage(cpuMs: number, heapBytes: number | null): void;
+  };
 }
 
 export interface MonitorSource {
@@ -56,24 +52,9 @@ export interface MonitorSource {
 }
 
 /** One sample, as `workers()` lists it. */
-export interface MonitorSample {
-  /** Epoch ms. */
-  at: number;
-  /** Busy share of the tab's threads, 0..1. */
-  cpu: number;
-  tasksPerSecond: number;
-  heapUsed: number | null;
-}
+export type MonitorSample = WorkerMonitorView['samples'][number];
 
-/** One worker, as `workers()` lists it (WorkerMonitor in @tabgrid/protocol/feeds). */
-export interface WorkerMonitorView {
-  workerId: string;
-  userAgent: string;
-  threads: number;
-  connectedAt: string;
-  samples: MonitorSample[];
-  jobs: { jobId: string; cpuMs: number; peakHeapBytes: number | null }[];
-}
+export type { WorkerMonitorView };
 
 /** What `sample` did with a frame: the dispatcher counts a forgery against the connection. */
 export type SampleVerdict = 'accepted' | 'dropped' | 'forged';
@@ -214,7 +195,7 @@ export class WorkerMonitor {
       if (heap !== null && (usage.peakHeapBytes === null || heap > usage.peakHeapBytes)) {
         usage.peakHeapBytes = heap;
       }
-      this.source.jobs.findJob(jobId)?.noteUsage(ms, heap);
+      this.source.jobs.findJob(jobId)?.counters.noteUsage(ms, heap);
     }
     return charged;
   }
