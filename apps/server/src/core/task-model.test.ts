@@ -365,4 +365,19 @@ describe('series travel with their outcomes', () => {
     ]);
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 3 });
   });
+
+  it('a redundancy job keeps the series of the replica whose answer settled its task', async () => {
+    const job = await jobWith([5], { redundancy: 2 });
+    const [a, b] = [connect(1, { address: '10.0.0.1' }), connect(1, { address: '10.0.0.2' })];
+    await settle();
+    answer(a.session, [withSeries(a.tasks()[0]!, [{ label: 'r', values: ['a'] }])]);
+    await settle();
+    expect(await env.store.readSeries(job.id, 'r', 0, 10)).toEqual([]); // no quorum yet
+    answer(b.session, [withSeries(b.tasks()[0]!, [{ label: 'r', values: ['b'] }])]);
+    await settle();
+    expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 1 });
+    expect((await env.store.readSeries(job.id, 'r', 0, 10)).map((r) => r.values)).toEqual([
+      '["b"]',
+    ]);
+  });
 });
