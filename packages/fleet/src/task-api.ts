@@ -110,11 +110,15 @@ export class TaskTel {
   started = false;
   /** Finished: a late call (a timed-out task still running) reports nothing. */
   private closed = false;
+  /** The worker's lies as the context began (read once: progress() is called in tight loops). */
+  private readonly lies: TelLies;
 
   constructor(
     readonly slot: SlotChannel,
     readonly index: number | null,
-  ) {}
+  ) {
+    this.lies = slot.job.lies();
+  }
 
   progress(fraction?: unknown): void {
     if (this.index === null || this.closed) return;
@@ -123,7 +127,7 @@ export class TaskTel {
       throw new TypeError('tabgrid.progress(fraction): fraction must be a number from 0 to 1');
     } else this.fraction = Math.min(1, Math.max(0, fraction));
     this.progressDirty = true;
-    if (this.slot.job.lies().progressSpam) {
+    if (this.lies.progressSpam === true) {
       this.postNow();
       return;
     }
@@ -133,7 +137,7 @@ export class TaskTel {
 
   log(level: LogLevel, args: readonly unknown[]): void {
     if (this.closed) return;
-    const flood = this.slot.job.lies().floodLogs === true;
+    const flood = this.lies.floodLogs === true;
     if (this.lines >= TASK_LIMITS.maxLogsPerTask && !flood) {
       this.logsDropped++;
       return;
@@ -162,7 +166,7 @@ export class TaskTel {
       );
     }
     if (this.closed) return;
-    const flood = this.slot.job.lies().floodLogs === true;
+    const flood = this.lies.floodLogs === true;
     if (this.events.length >= TASK_LIMITS.maxEventsPerTask && !flood) {
       this.eventsDropped++;
       return;
@@ -187,7 +191,7 @@ export class TaskTel {
     const limit = this.slot.job.seriesLimit;
     if (limit !== undefined) throw new RangeError(seriesJobLimitMessage(limit));
     const text = serialize(value, 'tabgrid.collect');
-    const hostile = this.slot.job.lies().hugeSeries === true;
+    const hostile = this.lies.hugeSeries === true;
     const cap = hostile ? HOSTILE_SERIES_BYTES : TASK_LIMITS.maxSeriesBytesPerTask;
     if (this.seriesBytes + text.length + 1 > cap) throw new RangeError(seriesTaskLimitMessage());
     this.series ??= new Map();
