@@ -69,6 +69,7 @@ describe('Setup failures', () => {
     expect(runtime.tries.attemptsOf(0)).toBe(1);
     expect(runtime.tries.errorRetriesOf(0)).toBe(0);
     expect(a.session.setupFailed.has(job.id)).toBe(true);
+    expect(a.session.tasksDone).toBe(0); // the task never ran there
     // a has credit again, but its Setup failed: the task went to b.
     expect(a.tasks()).toHaveLength(1);
     expect(b.tasks().map((t) => t.index)).toEqual([0]);
