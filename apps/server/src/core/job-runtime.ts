@@ -12,7 +12,8 @@ import type {
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { JobCounters } from './job-counters.js';
-import { JobFeedsState, taskModelInfo } from './job-feeds-state.js';
+import { JobFeedsState } from './job-feeds-state.js';
+import { jobInfo } from './job-info.js';
 import { Quorum } from './quorum.js';
 import type { TaskSeries } from './series-sink.js';
 
@@ -365,34 +366,6 @@ export class JobRuntime {
   }
 
   info(): JobInfo {
-    const r = this._record;
-    const inFlight = this.held.inFlight;
-    const settled = r.finished + r.failed;
-    return {
-      id: r.id,
-      name: r.name,
-      group: r.group,
-      state: r.state,
-      total: r.total,
-      finished: r.finished,
-      failed: r.failed,
-      inFlight,
-      queued: this.runnable ? Math.max(0, r.total - settled - inFlight) : 0,
-      // Reports are clamped now; a record stored before that may hold Infinity (JSON null).
-      computeMs: Math.round(r.computeMs),
-      created: new Date(r.created).toISOString(),
-      modified: new Date(r.modified).toISOString(),
-      lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
-      timeoutMs: r.timeoutMs,
-      maxAttempts: r.maxAttempts,
-      retryErrors: r.retryErrors,
-      redundancy: r.redundancy,
-      maxReplicas: r.maxReplicas,
-      disagreements: r.disagreements,
-
-      priority: r.priority,
-      paused: r.paused,
-      ...taskModelInfo(r),
-    };
+    return jobInfo(this._record, this.held.inFlight, this.runnable);
   }
 }
