@@ -136,6 +136,21 @@ describe('Setup failures', () => {
     expect(c.tasks()).toHaveLength(3);
   });
 
+  it('sockets that never said hello do not keep a setup-failed tab from its job', async () => {
+    const job = await jobWith([1], { maxAttempts: 2 });
+    const a = connect(1);
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      env.scheduler.dispatcher.connect({ send: () => {}, close: () => {}, isOpen: () => true });
+    }
+    answer(a.session, [setupFailed(job.id, 0)]);
+    await settle();
+    expect(sentSince(a, 1).map((t) => t.index)).toEqual([0]); // no one else could take it
+    answer(a.session, [setupFailed(job.id, 0)]);
+    await settle();
+    expect((await failure(job.id, 0)).type).toBe('setup');
+  });
+
   it('Setup times reported by the page are counted on the job', async () => {
     const job = await jobWith([1]);
     const a = connect(1, { threads: 2 });
