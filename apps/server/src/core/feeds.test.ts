@@ -79,6 +79,8 @@ describe('logs and events', () => {
         at: new Date(at).toISOString(),
       },
     ]);
+    const runtime = env.scheduler.job(admin, job.id);
+    expect(await env.scheduler.feeds.streams.tail(runtime, 'logs', 1)).toMatchObject([{ seq: 2 }]);
     const resumed = grid().follow('s2', job.id, 'logs', 1);
     await settle();
     expect(resumed.items.map((l) => (l as { seq: number }).seq)).toEqual([2]);
