@@ -69,6 +69,7 @@ describe('Setup failures', () => {
     expect(runtime.tries.attemptsOf(0)).toBe(1);
     expect(runtime.tries.errorRetriesOf(0)).toBe(0);
     expect(a.session.setupFailed.has(job.id)).toBe(true);
+    expect(a.session.tasksDone).toBe(0); // the task never ran there
     // a has credit again, but its Setup failed: the task went to b.
     expect(a.tasks()).toHaveLength(1);
     expect(b.tasks().map((t) => t.index)).toEqual([0]);
@@ -133,6 +134,38 @@ describe('Setup failures', () => {
     await settle();
     expect(sentSince(a, 2)).toHaveLength(0);
     expect(c.tasks()).toHaveLength(3);
+  });
+
+  it('sockets that never said hello do not keep a setup-failed tab from its job', async () => {
+    const job = await jobWith([1], { maxAttempts: 2 });
+    const a = connect(1);
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      env.scheduler.dispatcher.connect({ send: () => {}, close: () => {}, isOpen: () => true });
+    }
+    answer(a.session, [setupFailed(job.id, 0)]);
+    await settle();
+    expect(sentSince(a, 1).map((t) => t.index)).toEqual([0]); // no one else could take it
+    answer(a.session, [setupFailed(job.id, 0)]);
+    await settle();
+    expect((await failure(job.id, 0)).type).toBe('setup');
+  });
+
+  it('Setup times reported by the page are counted on the job', async () => {
+    const job = await jobWith([1]);
+    const a = connect(1, { threads: 2 });
+    await settle();
+    for (const ms of [120, 80]) {
+      env.scheduler.dispatcher.handle(a.session, {
+        type: 'report',
+        items: [{ jobId: job.id, index: null, setup: { ms, ok: true } }],
+      });
+    }
+    expect(env.scheduler.job(admin, job.id).info().setups).toEqual({
+      count: 2,
+      totalMs: 200,
+      maxMs: 120,
+    });
   });
 
   it('forgets a finished job’s Setup failures with the job', async () => {
@@ -209,6 +242,30 @@ describe('progressTimeoutMs (ENOPROGRESS)', () => {
     const error = await failure(job.id, 0);
     expect(error.type).toBe('lost');
     expect(error.message).toMatch(/ENOPROGRESS: task 0 sent no progress\(\) for 3000 ms/);
+  });
+
+  it('through the page’s report frames: `started` starts the clock, progress() resets it', async () => {
+    const { clock, job } = await progressJob(1);
+    const a = connect(1);
+    await settle();
+    const report = (item: Record<string, unknown>) =>
+      env.scheduler.dispatcher.handle(a.session, {
+        type: 'report',
+        items: [{ jobId: job.id, index: 0, ...item }],
+      });
+    report({ started: true });
+    clock.advance(1_800);
+    report({ progress: 0.5 });
+    clock.advance(1_800);
+    report({ progress: null }); // "alive"
+    clock.advance(1_800);
+    expect(env.scheduler.job(admin, job.id).info().inFlight).toBe(1); // never silent 2 s
+    clock.advance(1_000);
+    await settle();
+    const error = await failure(job.id, 0);
+    expect(error).toMatchObject({ type: 'lost', name: 'LostError' });
+    expect(error.message).toMatch(/ENOPROGRESS: task 0 sent no progress\(\) for 2[0-9]{3} ms/);
+    expect(env.scheduler.stats.forged).toBe(0);
   });
 
   it('leaves a task never heard from to the other nets (it may be queued on the page)', async () => {
@@ -364,5 +421,20 @@ describe('series travel with their outcomes', () => {
       { type: 'limit', jobId: job.id, what: 'series', maxBytes: 100 },
     ]);
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 3 });
+  });
+
+  it('a redundancy job keeps the series of the replica whose answer settled its task', async () => {
+    const job = await jobWith([5], { redundancy: 2 });
+    const [a, b] = [connect(1, { address: '10.0.0.1' }), connect(1, { address: '10.0.0.2' })];
+    await settle();
+    answer(a.session, [withSeries(a.tasks()[0]!, [{ label: 'r', values: ['a'] }])]);
+    await settle();
+    expect(await env.store.readSeries(job.id, 'r', 0, 10)).toEqual([]); // no quorum yet
+    answer(b.session, [withSeries(b.tasks()[0]!, [{ label: 'r', values: ['b'] }])]);
+    await settle();
+    expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 1 });
+    expect((await env.store.readSeries(job.id, 'r', 0, 10)).map((r) => r.values)).toEqual([
+      '["b"]',
+    ]);
   });
 });
