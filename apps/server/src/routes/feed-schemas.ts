@@ -6,7 +6,7 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorCode } from '@tabgrid/protocol/errors';
 import { JobEvent, LogLine, Note, SeriesItem, WorkerMonitor } from '@tabgrid/protocol/feeds';
-import { errorResponses } from './error-responses.js';
+import { errorResponses, type RouteErrors } from './error-responses.js';
 import { plainSchema, routeOptions } from './shared-schemas.js';
 
 const jobParams = Type.Object({ id: Type.String({ description: "The job's id." }) });
@@ -17,13 +17,13 @@ const seriesParams = Type.Object({
   }),
 });
 
-const NOT_FOUND = {
+const NOT_FOUND: RouteErrors = {
   404: [
     "No such job, or it is someone else's (whose existence is not revealed).",
     ErrorCode.JOB_NOT_FOUND,
   ],
-} as const;
-const VIEWER = { 403: 'A viewer key can read but not change anything.' } as const;
+};
+const VIEWER: RouteErrors = { 403: 'A viewer key can read but not change anything.' };
 
 function feedQuery(what: string, cursor: string) {
   return Type.Object({
@@ -49,9 +49,9 @@ function ndjson(description: string, line: object) {
   };
 }
 
-const BAD_FROM = {
+const BAD_FROM: RouteErrors = {
   400: ['`from` is not a non-negative integer.', ErrorCode.INVALID_REQUEST],
-} as const;
+};
 
 /** `GET /api/jobs/:id/logs|events`. */
 function feedStream(feed: 'logs' | 'events') {

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
+import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import type { Job, JobEvent, LogLine, SeriesItem, TaskProgress } from '@tabgrid/sdk';
 import { NodeWorker } from '../testing/node-worker.js';
 import { until } from '../testing/until.js';
@@ -47,7 +48,14 @@ async function holdingWorker(): Promise<{
     }
   });
   await worker.opened;
-  worker.hello();
+  // Eight threads: the server leases a few tasks per thread, and these tests hold them all.
+  worker.send({
+    type: 'hello',
+    protocol: PROTOCOL_VERSION,
+    threads: 8,
+    userAgent: 'node-worker',
+    credit: 100,
+  });
   return { worker, held, frames };
 }
 
@@ -223,10 +231,10 @@ describe('job.tell(data)', () => {
       await until(() => held.length === 1, { what: 'the worker to hold its task' });
       await expect(job.tell({ go: 1 })).resolves.toEqual({ seq: 1 });
       // The REST route with an Idempotency-Key: sent twice, stored once.
-      const post = () =>
+      const post = (key = 'm-2') =>
         fetch(`${env.url}/api/jobs/${job.id}/messages`, {
           method: 'POST',
-          headers: { ...env.auth, 'idempotency-key': 'm-2', 'content-type': 'application/json' },
+          headers: { ...env.auth, 'idempotency-key': key, 'content-type': 'application/json' },
           body: JSON.stringify({ go: 2 }),
         });
       const first = await post();
@@ -249,8 +257,13 @@ describe('job.tell(data)', () => {
       settle(worker, job.id, 0);
       await until(async () => (await job.status()).state === 'done', { what: 'the job to end' });
       await expect(job.tell({ go: 3 })).rejects.toMatchObject({ code: ErrorCode.JOB_FINISHED });
-      const late = await post();
+      const late = await post('m-3');
       expect(late.status).toBe(409);
+      expect(((await late.json()) as { error: { code: string } }).error.code).toBe(
+        ErrorCode.JOB_FINISHED,
+      );
+      // A resend of a message told while the job ran still answers its seq.
+      expect(await (await post()).json()).toEqual({ seq: 2 });
     },
   );
 });
@@ -266,15 +279,15 @@ describe('tg.latestJob(name), tg.workers(), tg.note(text)', () => {
       expect(newer.id).not.toBe(older.id);
       expect(await env.tg.latestJob('no-such-name')).toBeUndefined();
       const rest = await fetch(`${env.url}/api/jobs?name=exp&latest=1`, { headers: env.auth });
-      expect((await rest.json()).id).toBe(newer.id);
+      expect(((await rest.json()) as { id: string }).id).toBe(newer.id);
 
       await holdingWorker();
       await until(async () => (await env.tg.workers()).length === 1, { what: 'the worker listed' });
       const [monitor] = await env.tg.workers();
-      expect(monitor).toMatchObject({ userAgent: 'node-worker', threads: 1 });
+      expect(monitor).toMatchObject({ userAgent: 'node-worker', threads: 8 });
 
       await expect(env.tg.note('phase 2')).resolves.toBeUndefined();
-      await expect(env.tg.note('')).rejects.toMatchObject({ code: ErrorCode.PROTOCOL });
+      await expect(env.tg.note('')).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST });
     },
   );
 });

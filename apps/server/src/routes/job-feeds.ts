@@ -48,7 +48,13 @@ async function streamFeed(
   const job = grid.job(caller, request.params.id);
   const jobId = job.record.id;
   const live = request.query.stream !== undefined;
-  const from = fromQuery(request.query, live, job.feedSeq(feed));
+  // A live stream without `from` starts at the lines given out so far: only what comes next.
+  const info = job.info();
+  const from = fromQuery(
+    request.query,
+    live,
+    (feed === 'logs' ? info.logs?.lines : info.events?.count) ?? 0,
+  );
   await sendNdjson(
     request,
     reply,
@@ -57,7 +63,7 @@ async function streamFeed(
       readPage: (after, limit) => grid.readFeed(caller, jobId, feed, after, limit),
       follow: (id, start, sink) => {
         grid.follow(id, jobId, feed, start, undefined, sink);
-        return () => grid.unfollow(id);
+        return () => grid.unsubscribe(id);
       },
       line: (item) => JSON.stringify(item),
     },
@@ -91,7 +97,7 @@ async function streamSeries(
       readPage: (after, limit) => grid.readSeriesSince(caller, jobId, label, after, limit),
       follow: (id, start, sink) => {
         grid.follow(id, jobId, 'series', start, label, sink);
-        return () => grid.unfollow(id);
+        return () => grid.unsubscribe(id);
       },
       line: (item) => JSON.stringify(item),
     },

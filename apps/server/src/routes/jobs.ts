@@ -159,7 +159,7 @@ export function jobRoutes(
   grid: Grid,
   uploads: UploadSlots = new UploadSlots(),
 ): void {
-  app.get<ListQuery>('/api/jobs', route.list, async (request) => {
+  app.get<ListQuery>('/api/jobs', route.list, (request) => {
     const { name, latest } = request.query;
     if (latest === undefined) {
       const jobs = grid.listJobs(callerOf(request));
@@ -171,7 +171,7 @@ export function jobRoutes(
         '?latest needs ?name=NAME: the newest of your jobs with that name is answered.',
       );
     }
-    const job = await grid.latestJob(callerOf(request), name);
+    const job = grid.latestJob(callerOf(request), name);
     if (!job) {
       throw new TabgridError(
         ErrorCode.JOB_NOT_FOUND,

@@ -11,6 +11,8 @@ export function monitorRoutes(app: FastifyInstance, grid: Grid): void {
   app.post('/api/notes', route.notes, async (request, reply) => {
     // The same request as the SDK's `note:add`, decoded by the same schema.
     const { text } = decodeSdkRequest['note:add'](jsonBody(request.body));
-    return reply.code(201).send(await grid.note(callerOf(request), text));
+    const { at } = await grid.note(callerOf(request), text);
+    // A Note, as the dashboard draws it: epoch ms.
+    return reply.code(201).send({ at: Date.parse(at), text });
   });
 }

@@ -5,8 +5,8 @@
  */
 import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type { FeedItem } from '@tabgrid/protocol/sdk';
-import type { Grid } from '../core/grid.js';
+import type { FeedPush } from '@tabgrid/protocol/feeds';
+import type { FeedItem, Grid } from '../core/grid.js';
 import type { SdkHandlers, SdkSocket } from './sdk-socket.js';
 
 /** Feeds and outcome streams one socket may hold open at once, together. */
@@ -50,12 +50,11 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
       addSubscription(socket, req.subscriptionId);
       const { subscriptionId, jobId, feed } = req;
       grid.follow(`${socket.id}:${subscriptionId}`, jobId, feed, req.from, req.label, {
-        push: (items, ready) =>
-          socket.emit(
-            'job:feed',
-            { subscriptionId, jobId, feed, items: items.map(binaryOut) },
-            ready,
-          ),
+        push: (items, ready) => {
+          // The core hands each feed its own items: the push is of that feed's kind.
+          const push = { subscriptionId, jobId, feed, items: items.map(binaryOut) } as FeedPush;
+          socket.emit('job:feed', push, ready);
+        },
         end: (reason, message) =>
           socket.emit('job:end', {
             subscriptionId,
@@ -68,16 +67,15 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
     },
     'job:tell': (caller, req) => grid.tell(caller, req.jobId, req.data, req.messageId),
     'job:series-labels': (caller, req) => grid.seriesLabels(caller, req.jobId),
-    'jobs:latest': async (caller, req) => (await grid.latestJob(caller, req.name))?.info() ?? null,
+    'jobs:latest': (caller, req) => grid.latestJob(caller, req.name)?.info() ?? null,
     'workers:list': (caller) => grid.workers(caller),
-    'note:add': async (caller, req) => ({ at: (await grid.note(caller, req.text)).at }),
+    'note:add': async (caller, req) => ({ at: Date.parse((await grid.note(caller, req.text)).at) }),
   };
 }
 
 /** Stops every stream of this socket under `subscriptionId`, whether outcomes or a feed. */
 export function stopStream(grid: Grid, socket: SdkSocket, subscriptionId: string): void {
   socket.data.subscriptions.delete(subscriptionId);
-  const id = `${socket.id}:${subscriptionId}`;
-  grid.unsubscribe(id);
-  grid.unfollow(id);
+  // One id per subscription: this ends the outcome stream or the feed it names.
+  grid.unsubscribe(`${socket.id}:${subscriptionId}`);
 }
