@@ -64,7 +64,7 @@ test('Setup once per thread, progress, collapsed logs, events and series reach t
   })();
   const logs: Line[] = [];
   const logsDone = (async () => {
-    for await (const line of job.logs()) logs.push(line as Line);
+    for await (const line of job.logs()) logs.push(line);
   })();
   const events: { index: number | null; name: string; data: unknown }[] = [];
   const eventsDone = (async () => {
