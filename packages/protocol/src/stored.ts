@@ -10,6 +10,7 @@ import { createDecoder } from './codec.js';
 import { ErrorCode, TabgridError } from './errors.js';
 import { JobState, TaskFailure, type Outcome } from './jobs.js';
 import { Role } from './keys.js';
+import { LogLevelSchema } from './task-reports.js';
 
 const Count = Type.Integer({ minimum: 0 });
 /** Epoch milliseconds. */
@@ -196,13 +197,6 @@ export type StoredKey = Static<typeof StoredKey>;
 
 /** A positive per-job sequence number (log lines, events, messages, outcomes). */
 const Seq = Type.Integer({ minimum: 1 });
-const LogLevel = Type.Union([
-  Type.Literal('log'),
-  Type.Literal('info'),
-  Type.Literal('warn'),
-  Type.Literal('error'),
-  Type.Literal('debug'),
-]);
 
 /**
  * A row of `job_logs`, `job_events` or `series_batches`: one append's lines joined by "\n", the
@@ -224,7 +218,7 @@ export type StoredLinesRow = Static<typeof StoredLinesRow>;
  */
 export const StoredLogLine = Type.Object({
   index: Nullable(Count),
-  level: LogLevel,
+  level: LogLevelSchema,
   message: Type.String(),
   count: Type.Integer({ minimum: 1 }),
   workerId: Type.String(),

@@ -260,6 +260,8 @@ export class Dispatcher {
         this.settlement.failSetup(job, lease, item.error, batch.outcomes);
       } else if (lease.replica) {
         const settled = acceptReplica(this.settlement, job, job.quorum!, lease, item, this.strike);
+        if (settled && item.series !== undefined)
+          this.settlement.withSeries(job, settled, item.series);
         if (settled) batch.outcomes.push(settled);
       } else this.settlement.accept(job, lease, item, batch.outcomes);
     }

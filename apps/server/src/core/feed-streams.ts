@@ -13,6 +13,7 @@
  * latest value per task while it is busy, never a backlog), and ends when the job stops running.
  */
 import { TabgridError } from '@tabgrid/protocol/errors';
+import type { FeedName, JobEvent, LogLine, SeriesItem } from '@tabgrid/protocol/feeds';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
 import type { JobRecord, JobStore } from '../store/job-store.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -24,37 +25,13 @@ export const TEARDOWN_GRACE_MS = 5_000;
 /** Items per push (as outcome streams). */
 export const FEED_BATCH = 2_000;
 
-export type FeedName = 'logs' | 'events' | 'progress' | 'series';
-
-/** A console line as feeds deliver it (`at` ISO; `index` null for Setup, Teardown, the server). */
-export interface LogLineItem {
-  seq: number;
-  index: number | null;
-  level: 'log' | 'info' | 'warn' | 'error' | 'debug';
-  message: string;
-  count: number;
-  workerId: string;
-  at: string;
-}
-
-/** An event (`tabgrid.emit`); `data` in its text form (typed arrays as tagged base64). */
-export interface JobEventItem {
-  seq: number;
-  index: number | null;
-  name: string;
-  data: unknown;
-  at: string;
-}
-
-/** What one settled task collected under a label; `seq` is its outcome seq. */
-export interface SeriesItemView {
-  seq: number;
-  index: number;
-  values: unknown[];
-}
-
-export type { TaskProgressView };
-export type FeedItem = LogLineItem | JobEventItem | SeriesItemView | TaskProgressView;
+export type { FeedName, TaskProgressView };
+/** The protocol's feed items under the names the core used first (the same types). */
+export type LogLineItem = LogLine;
+export type JobEventItem = JobEvent;
+export type SeriesItemView = SeriesItem;
+/** One item of any feed (the protocol's FeedItemOf per feed). */
+export type FeedItem = LogLine | JobEvent | SeriesItem | TaskProgressView;
 
 /** A consumer of a feed (an SDK subscription, a REST `?stream` response, …). */
 export interface FeedSink {

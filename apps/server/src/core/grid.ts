@@ -211,7 +211,7 @@ export class Grid {
   }
 
   /** A note on the dashboard's charts at this time. */
-  note(caller: Caller, text: string): Promise<{ at: string }> {
+  note(caller: Caller, text: string): Promise<{ at: number }> {
     return this.scheduler.feeds.notes.add(caller, text);
   }
 

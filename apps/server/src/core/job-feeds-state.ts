@@ -1,10 +1,9 @@
 /**
  * A job's task-model state beside its record (issue 13): how far its log and event feeds are
  * durable, its messages (`job.tell`) kept in memory for the threads that load it later, and
- * the JobInfo fields the record's task-model counters map to. Kept apart from JobRuntime so
- * that one stays small; nothing here is touched by the plain Run-only path.
+ * the record's counters of those feeds. Kept apart from JobRuntime so that one stays small;
+ * nothing here is touched by the plain Run-only path.
  */
-import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobRecord } from '../store/job-store.js';
 import type { MessageText } from './frames.js';
 
@@ -92,34 +91,4 @@ export class JobFeedsState {
     }
     this.messagesLoaded = true;
   }
-}
-
-/** What of JobInfo the record's task-model fields say. */
-export type TaskModelInfo = Pick<
-  JobInfo,
-  | 'setupTimeoutMs'
-  | 'progressTimeoutMs'
-  | 'setups'
-  | 'logs'
-  | 'events'
-  | 'series'
-  | 'messages'
-  | 'usage'
->;
-
-export function taskModelInfo(r: Readonly<JobRecord>): TaskModelInfo {
-  return {
-    setupTimeoutMs: r.setupTimeoutMs,
-    progressTimeoutMs: r.progressTimeoutMs,
-    setups: {
-      count: r.setups.count,
-      totalMs: Math.round(r.setups.totalMs),
-      maxMs: Math.round(r.setups.maxMs),
-    },
-    logs: { lines: r.logSeq, dropped: r.logsDropped },
-    events: { count: r.eventSeq, dropped: r.eventsDropped },
-    series: { bytes: r.seriesBytes, dropped: r.seriesDropped },
-    messages: r.messageSeq,
-    usage: { cpuMs: Math.round(r.cpuMs), peakHeapBytes: r.peakHeapBytes },
-  };
 }

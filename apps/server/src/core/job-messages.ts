@@ -127,9 +127,9 @@ export class JobMessages {
   }
 }
 
-/** One note as routes and the dashboard see it. */
+/** One note as routes and the dashboard see it (protocol `Note`: `at` epoch ms). */
 export interface NoteView {
-  at: string;
+  at: number;
   text: string;
 }
 
@@ -137,7 +137,7 @@ export interface NoteView {
 export class Notes {
   constructor(private readonly deps: Pick<JobMessagesDeps, 'store' | 'clock'>) {}
 
-  async add(caller: Caller, text: string): Promise<{ at: string }> {
+  async add(caller: Caller, text: string): Promise<{ at: number }> {
     if (text.length === 0 || text.length > TASK_LIMITS.maxNoteLength) {
       throw new TabgridError(
         ErrorCode.INVALID_REQUEST,
@@ -146,7 +146,7 @@ export class Notes {
     }
     const at = this.deps.clock.now();
     await this.deps.store.addNote(caller.owner, at, text, TASK_LIMITS.maxNotesPerOwner);
-    return { at: new Date(at).toISOString() };
+    return { at };
   }
 
   /** The caller's notes since `since` (epoch ms), oldest first; every owner's for an admin. */
@@ -156,6 +156,6 @@ export class Notes {
       since,
       TASK_LIMITS.maxNotesPerOwner,
     );
-    return rows.map((n) => ({ at: new Date(n.at).toISOString(), text: n.text }));
+    return rows.map((n) => ({ at: n.at, text: n.text }));
   }
 }

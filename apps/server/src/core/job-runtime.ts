@@ -11,7 +11,9 @@ import type {
 
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
-import { JobFeedsState, taskModelInfo } from './job-feeds-state.js';
+import { JobCounters } from './job-counters.js';
+import { JobFeedsState } from './job-feeds-state.js';
+import { jobInfo } from './job-info.js';
 import { Quorum } from './quorum.js';
 import type { TaskSeries } from './series-sink.js';
 
@@ -27,10 +29,7 @@ export interface BatchAck {
   count: number;
 }
 
-/**
- * An outcome about to be stored; `value` is the parsed result when the caller has it, `series`
- * what the task collected (checked by the series sink), stored in the same commit.
- */
+/** An outcome about to be stored: `value` parsed when the caller has it, `series` collected. */
 export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown; series?: TaskSeries[] };
 
 /**
@@ -45,6 +44,8 @@ export class JobRuntime {
   readonly held: JobLeases;
   /** Failure counts of its unsettled tasks. */
   readonly tries = new TaskTries();
+  /** Its task-model counters (Setup times, series, usage), in its record. */
+  readonly counters: JobCounters;
   /** Its logs, events and messages (issue 13): durable seqs, messages kept for new threads. */
   readonly feeds: JobFeedsState;
   /**
@@ -69,6 +70,7 @@ export class JobRuntime {
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
     this._record = record;
+    this.counters = new JobCounters(record);
     this._durableSeq = record.lastSeq;
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
@@ -237,35 +239,6 @@ export class JobRuntime {
     this._record.disagreements++;
   }
 
-  // ---- task-model counters: Setup times, series, usage (each changes the record) ---------
-
-  /**
-   * A thread's Setup of this job finished after `ms`; `ok`: it neither threw nor timed out.
-   * Every run counts (JobInfo.setups.count is the threads that ran it); failures also settle
-   * their tasks' attempts (see Settlement.failSetup).
-   */
-  noteSetup(ms: number, _ok: boolean): void {
-    const setups = this._record.setups;
-    setups.count++;
-    setups.totalMs += ms;
-    if (ms > setups.maxMs) setups.maxMs = ms;
-  }
-
-  /** `chars` more of collected series stored, `droppedValues` more dropped over a cap. */
-  noteSeries(chars: number, droppedValues: number): void {
-    this._record.seriesBytes += chars;
-    this._record.seriesDropped += droppedValues;
-  }
-
-  /** A worker's sample charged `cpuMs` to this job, and saw `heapBytes` while it ran. */
-  noteUsage(cpuMs: number, heapBytes: number | null): void {
-    this._record.cpuMs += cpuMs;
-    const peak = this._record.peakHeapBytes;
-    if (heapBytes !== null && (peak === null || heapBytes > peak)) {
-      this._record.peakHeapBytes = heapBytes;
-    }
-  }
-
   /** One more task settled lost by crashing its tab; returns how many have. */
   countCrashed(): number {
     return ++this._record.crashedTasks;
@@ -393,34 +366,6 @@ export class JobRuntime {
   }
 
   info(): JobInfo {
-    const r = this._record;
-    const inFlight = this.held.inFlight;
-    const settled = r.finished + r.failed;
-    return {
-      id: r.id,
-      name: r.name,
-      group: r.group,
-      state: r.state,
-      total: r.total,
-      finished: r.finished,
-      failed: r.failed,
-      inFlight,
-      queued: this.runnable ? Math.max(0, r.total - settled - inFlight) : 0,
-      // Reports are clamped now; a record stored before that may hold Infinity (JSON null).
-      computeMs: Math.round(r.computeMs),
-      created: new Date(r.created).toISOString(),
-      modified: new Date(r.modified).toISOString(),
-      lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
-      timeoutMs: r.timeoutMs,
-      maxAttempts: r.maxAttempts,
-      retryErrors: r.retryErrors,
-      redundancy: r.redundancy,
-      maxReplicas: r.maxReplicas,
-      disagreements: r.disagreements,
-
-      priority: r.priority,
-      paused: r.paused,
-      ...taskModelInfo(r),
-    };
+    return jobInfo(this._record, this.held.inFlight, this.runnable);
   }
 }

@@ -177,7 +177,7 @@ export class ProgressBoard {
 
   private entry(jobId: string, index: number, workerId: string): Entry {
     let tasks = this.tasks.get(jobId);
-    if (!tasks) this.tasks.set(jobId, (tasks = new Map()));
+    if (!tasks) this.tasks.set(jobId, (tasks = new Map<number, Entry>()));
     let entry = tasks.get(index);
     if (!entry) {
       tasks.set(index, (entry = { fraction: undefined, workerId, heardAt: 0 }));

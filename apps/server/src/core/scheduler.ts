@@ -15,7 +15,7 @@ import { checkProgram } from './check-program.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
-import type { CancelReason } from './frames.js';
+import { limitFrame, type CancelReason } from './frames.js';
 import type { JobDirectory } from './job-directory.js';
 import { newJobRecord } from './job-record.js';
 import { JobRuntime } from './job-runtime.js';
@@ -80,16 +80,8 @@ export class Scheduler implements JobDirectory {
     const maxSeriesBytes = options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB;
     const series = new SeriesSink({
       maxBytesPerJob: maxSeriesBytes,
-      limitReached: (jobId) => {
-        const frame = JSON.stringify({
-          type: 'limit',
-          jobId,
-          what: 'series',
-          maxBytes: maxSeriesBytes,
-        });
-        for (const worker of this.workers.all())
-          if (worker.hasProgram(jobId)) worker.link.send(frame);
-      },
+      limitReached: (jobId) =>
+        this.workers.sendToHolders(jobId, limitFrame(jobId, maxSeriesBytes)),
     });
     this.settlement = new Settlement({
       store,

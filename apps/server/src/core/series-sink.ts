@@ -38,9 +38,12 @@ export interface SeriesLines {
 
 /** A job, as far as the sink reads and charges it (the core's job runtime is one). */
 export interface SeriesJob {
-  readonly record: { readonly id: string; readonly seriesBytes: number };
-  /** `chars` more series stored, `droppedValues` more values dropped over a cap. */
-  noteSeries(chars: number, droppedValues: number): void;
+  readonly record: { readonly id: string };
+  readonly counters: {
+    readonly seriesBytes: number;
+    /** `chars` more series stored, `droppedValues` more values dropped over a cap. */
+    noteSeries(chars: number, droppedValues: number): void;
+  };
 }
 
 /** What the sink needs of the rest of the core. */
@@ -72,7 +75,7 @@ export class SeriesSink {
   take(job: SeriesJob, series: readonly OutcomeSeries[]): TaskSeries[] | undefined {
     const max = this.deps.maxBytesPerJob;
     // Once a job was told it reached its cap, it stays reached (its honest threads stopped).
-    let stored = this.told.has(job) ? max : job.record.seriesBytes;
+    let stored = this.told.has(job) ? max : job.counters.seriesBytes;
     let taskChars = 0;
     let dropped = 0;
     let full = false;
@@ -105,7 +108,7 @@ export class SeriesSink {
       stored += valuesJson.length;
       kept.push({ label, valuesJson });
     }
-    job.noteSeries(taskChars, dropped);
+    job.counters.noteSeries(taskChars, dropped);
     if (stored >= max && !this.told.has(job)) {
       this.told.add(job);
       this.deps.limitReached(job.record.id);

@@ -5,6 +5,7 @@
  * stream sees it.
  */
 import type { TaskErrorType, TaskFailure } from '@tabgrid/protocol/jobs';
+import type { ReportSeries } from '@tabgrid/protocol/task-reports';
 import type { WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Lease, LeaseTable } from '../leases/lease-table.js';
 import type { JobStore, StoredOutcome, StoredTask } from '../store/job-store.js';
@@ -108,11 +109,18 @@ export class Settlement {
       settled = this.programError(job, task, { name, message, stack });
     }
     if (!settled) return; // runs again: this attempt's series go with it
-    if (item.series !== undefined) {
-      const series = this.deps.series.take(job, item.series);
-      if (series) settled.series = series;
-    }
+    if (item.series !== undefined) this.withSeries(job, settled, item.series);
     into.push(settled);
+  }
+
+  /**
+   * `settled` settles its task with what the answer `series` collected (checked and charged
+   * to the job by the series sink): they are stored in the same commit. For a redundancy job,
+   * the series of the replica whose answer completed the quorum.
+   */
+  withSeries(job: JobRuntime, settled: Settled, series: readonly ReportSeries[]): void {
+    const kept = this.deps.series.take(job, series);
+    if (kept) settled.series = kept;
   }
 
   /**

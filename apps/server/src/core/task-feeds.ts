@@ -6,7 +6,7 @@
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import type { DeliveryCounters } from './delivery-counters.js';
-import { FeedStreams, type FeedJob, type ProgressSource } from './feed-streams.js';
+import { FeedStreams, type ProgressSource } from './feed-streams.js';
 import type { JobDirectory } from './job-directory.js';
 import { JobMessages, Notes } from './job-messages.js';
 import { LINE_CAPS, LogSink, type SinkJob } from './log-sink.js';
@@ -56,12 +56,7 @@ export class TaskFeeds {
     });
     this.messages = new JobMessages({ store, clock, workers: deps.workers });
     this.notes = new Notes({ store, clock });
-    this.streams = new FeedStreams(
-      store,
-      (id) => jobs.findJob(id) as FeedJob | undefined,
-      deps.board,
-      clock,
-    );
+    this.streams = new FeedStreams(store, (id) => jobs.findJob(id), deps.board, clock);
   }
 
   /** Writes what is pending and ends every feed (the server is closing). */

@@ -135,6 +135,23 @@ describe('Setup failures', () => {
     expect(c.tasks()).toHaveLength(3);
   });
 
+  it('Setup times reported by the page are counted on the job', async () => {
+    const job = await jobWith([1]);
+    const a = connect(1, { threads: 2 });
+    await settle();
+    for (const ms of [120, 80]) {
+      env.scheduler.dispatcher.handle(a.session, {
+        type: 'report',
+        items: [{ jobId: job.id, index: null, setup: { ms, ok: true } }],
+      });
+    }
+    expect(env.scheduler.job(admin, job.id).info().setups).toEqual({
+      count: 2,
+      totalMs: 200,
+      maxMs: 120,
+    });
+  });
+
   it('forgets a finished job’s Setup failures with the job', async () => {
     const job = await jobWith([1, 2], { maxAttempts: 3 });
     const a = connect(1);
@@ -209,6 +226,30 @@ describe('progressTimeoutMs (ENOPROGRESS)', () => {
     const error = await failure(job.id, 0);
     expect(error.type).toBe('lost');
     expect(error.message).toMatch(/ENOPROGRESS: task 0 sent no progress\(\) for 3000 ms/);
+  });
+
+  it('through the page’s report frames: `started` starts the clock, progress() resets it', async () => {
+    const { clock, job } = await progressJob(1);
+    const a = connect(1);
+    await settle();
+    const report = (item: Record<string, unknown>) =>
+      env.scheduler.dispatcher.handle(a.session, {
+        type: 'report',
+        items: [{ jobId: job.id, index: 0, ...item }],
+      });
+    report({ started: true });
+    clock.advance(1_800);
+    report({ progress: 0.5 });
+    clock.advance(1_800);
+    report({ progress: null }); // "alive"
+    clock.advance(1_800);
+    expect(env.scheduler.job(admin, job.id).info().inFlight).toBe(1); // never silent 2 s
+    clock.advance(1_000);
+    await settle();
+    const error = await failure(job.id, 0);
+    expect(error).toMatchObject({ type: 'lost', name: 'LostError' });
+    expect(error.message).toMatch(/ENOPROGRESS: task 0 sent no progress\(\) for 2[0-9]{3} ms/);
+    expect(env.scheduler.stats.forged).toBe(0);
   });
 
   it('leaves a task never heard from to the other nets (it may be queued on the page)', async () => {
@@ -323,15 +364,17 @@ describe('series travel with their outcomes', () => {
     expect(env.scheduler.job(admin, job.id).record.seriesDropped).toBe(2 + 6);
 
     const big = await jobWith([1]);
-    const v = connect(1);
-    await settle();
+    await settle(); // w has room again: it gets big's task
     const half = 'x'.repeat(600 * 1024);
-    answer(v.session, [
-      withSeries(v.tasks()[0]!, [
-        { label: 'a', values: [half] },
-        { label: 'b', values: [half, 1] }, // would pass 1 MB: dropped, and what follows
-        { label: 'c', values: [1] },
-      ]),
+    answer(w.session, [
+      withSeries(
+        w.tasks().find((t) => t.jobId === big.id)!,
+        [
+          { label: 'a', values: [half] },
+          { label: 'b', values: [half, 1] }, // would pass 1 MB: dropped, and what follows
+          { label: 'c', values: [1] },
+        ],
+      ),
     ]);
     await settle();
     expect(await env.store.seriesLabels(big.id, 10)).toEqual(['a']);
@@ -341,7 +384,7 @@ describe('series travel with their outcomes', () => {
   it('per job: past maxSeriesBytesPerJob values are dropped and the threads told once', async () => {
     await reopen({ maxSeriesBytesPerJob: 100 });
     const job = await jobWith([1, 2, 3]);
-    const w = connect(3);
+    const w = connect(3, { threads: 2 });
     await settle();
     const [t0, t1, t2] = w.tasks();
     const sixty = [`${'y'.repeat(56)}`]; // '["yyy…"]' is 60 characters
@@ -362,5 +405,20 @@ describe('series travel with their outcomes', () => {
       { type: 'limit', jobId: job.id, what: 'series', maxBytes: 100 },
     ]);
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 3 });
+  });
+
+  it('a redundancy job keeps the series of the replica whose answer settled its task', async () => {
+    const job = await jobWith([5], { redundancy: 2 });
+    const [a, b] = [connect(1, { address: '10.0.0.1' }), connect(1, { address: '10.0.0.2' })];
+    await settle();
+    answer(a.session, [withSeries(a.tasks()[0]!, [{ label: 'r', values: ['a'] }])]);
+    await settle();
+    expect(await env.store.readSeries(job.id, 'r', 0, 10)).toEqual([]); // no quorum yet
+    answer(b.session, [withSeries(b.tasks()[0]!, [{ label: 'r', values: ['b'] }])]);
+    await settle();
+    expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', finished: 1 });
+    expect((await env.store.readSeries(job.id, 'r', 0, 10)).map((r) => r.values)).toEqual([
+      '["b"]',
+    ]);
   });
 });

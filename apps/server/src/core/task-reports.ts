@@ -72,7 +72,7 @@ export class TaskReports {
           this.deps.board.progress(item.jobId, item.index, worker.id, item.progress);
         }
       } else if (item.setup) {
-        job.noteSetup(clampMs(item.setup.ms, job.record.setupTimeoutMs), item.setup.ok);
+        job.counters.noteSetup(clampMs(item.setup.ms, job.record.setupTimeoutMs), item.setup.ok);
       }
       const logs = item.logs?.length ?? 0;
       const events = item.events?.length ?? 0;

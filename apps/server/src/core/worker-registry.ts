@@ -295,6 +295,13 @@ export class WorkerRegistry {
     else this.setupFailures.delete(jobId);
   }
 
+  /** Sends `frame` to every connection that has `jobId`'s program. */
+  sendToHolders(jobId: string, frame: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.hasProgram(jobId)) session.link.send(frame);
+    }
+  }
+
   get(id: string): WorkerSession | undefined {
     return this.sessions.get(id);
   }

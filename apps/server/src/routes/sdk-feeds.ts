@@ -69,7 +69,7 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
     'job:series-labels': (caller, req) => grid.seriesLabels(caller, req.jobId),
     'jobs:latest': (caller, req) => grid.latestJob(caller, req.name)?.info() ?? null,
     'workers:list': (caller) => grid.workers(caller),
-    'note:add': async (caller, req) => ({ at: Date.parse((await grid.note(caller, req.text)).at) }),
+    'note:add': async (caller, req) => ({ at: (await grid.note(caller, req.text)).at }),
   };
 }
 

@@ -6,15 +6,21 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
-import { seriesLine, type JobStore, type StoredOutcome } from './job-store.js';
+import {
+  eventLineText,
+  logLineText,
+  seriesLine,
+  type JobStore,
+  type StoredOutcome,
+} from './job-store.js';
 import { FEED_ROW_LINES } from './feed-lines.js';
 import { jobRecord } from './job-store.conformance.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 const logLine = (index: number | null, message: string, count = 1, at = 1_000) =>
-  JSON.stringify({ index, level: 'log', message, count, workerId: 'w-1', at });
+  logLineText({ index, level: 'log', message, count, workerId: 'w-1', at });
 const eventLine = (index: number | null, name: string, data: unknown, at = 2_000) =>
-  JSON.stringify({ index, name, data, at });
+  eventLineText({ index, name, data, at });
 const ok = (seq: number, index: number): StoredOutcome => ({
   seq,
   index,

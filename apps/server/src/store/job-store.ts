@@ -1,8 +1,10 @@
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
 import type {
   StoredBatch,
+  StoredEventLine,
   StoredEventRow,
   StoredJobRecord,
+  StoredLogLine,
   StoredLogRow,
   StoredMessage,
   StoredNote,
@@ -40,7 +42,15 @@ export type StoredOutcome = StoredOutcomeRow;
 /** Where a submitted batch starts and how many tasks it holds. */
 export type { StoredBatch };
 
-export type { StoredEventRow, StoredLogRow, StoredMessage, StoredNote, StoredSeriesRow };
+export type {
+  StoredEventLine,
+  StoredEventRow,
+  StoredLogLine,
+  StoredLogRow,
+  StoredMessage,
+  StoredNote,
+  StoredSeriesRow,
+};
 
 /**
  * What settled tasks collected under one label, to store with their outcomes: one line per task,
@@ -57,9 +67,20 @@ export function seriesLine(seq: number, index: number, valuesJson: string): stri
   return `${seq},${index},${valuesJson}`;
 }
 
+/** A line for {@link JobStore.appendLogs}: a log line without its seq, as JSON text. */
+export function logLineText(line: StoredLogLine): string {
+  return JSON.stringify(line);
+}
+
+/** A line for {@link JobStore.appendEvents}: an event without its seq (`data` JSON-safe), as JSON text. */
+export function eventLineText(event: StoredEventLine): string {
+  return JSON.stringify(event);
+}
+
 /**
- * Where jobs, tasks and outcomes live. Every adapter must pass `job-store.conformance.ts`
- * (SqliteJobStore on disk, MemoryJobStore for tests that need none).
+ * Where jobs, tasks and outcomes live, and what tasks report (logs, events, series), messages
+ * to them and notes. Every adapter must pass `job-store.conformance.ts` and
+ * `feed-store.conformance.ts` (SqliteJobStore on disk, MemoryJobStore for tests that need none).
  *
  * Writes are group-committed: each returns a promise that resolves once the write is durable,
  * and writes issued in the same turn of the event loop commit together, in issue order.

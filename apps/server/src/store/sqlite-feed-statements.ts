@@ -49,11 +49,9 @@ function linesStatements(db: Database.Database, table: 'job_logs' | 'job_events'
   };
 }
 
-// The expressions of the jobs_by_name index, written exactly as it was created so it is used.
-const NAME = "json_extract(record, '$.name')";
-const CREATED = "json_extract(record, '$.created')";
 /** The newest job of an owner by name (exported for the test that it uses jobs_by_name). */
-export const LATEST_BY_NAME_SQL = `SELECT record FROM jobs WHERE owner = ? AND ${NAME} = ? ORDER BY ${CREATED} DESC, rowid DESC LIMIT 1`;
+export const LATEST_BY_NAME_SQL =
+  'SELECT record FROM jobs WHERE owner = ? AND name = ? ORDER BY created DESC, rowid DESC LIMIT 1';
 
 /** Prepares the feed tables' statements; columns aliased to the protocol's stored shapes. */
 export function prepareFeedStatements(db: Database.Database): FeedStatements {
@@ -103,9 +101,7 @@ export function prepareFeedStatements(db: Database.Database): FeedStatements {
     allNotes: notes('at >= ?'),
     latestByName: db.prepare(LATEST_BY_NAME_SQL).pluck(),
     latestByNameOfAny: db
-      .prepare(
-        `SELECT record FROM jobs WHERE ${NAME} = ? ORDER BY ${CREATED} DESC, rowid DESC LIMIT 1`,
-      )
+      .prepare('SELECT record FROM jobs WHERE name = ? ORDER BY created DESC, rowid DESC LIMIT 1')
       .pluck(),
   };
 }

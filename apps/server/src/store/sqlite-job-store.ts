@@ -115,7 +115,15 @@ export class SqliteJobStore implements JobStore {
   createJob(job: JobRecord, code: JobCode): Promise<void> {
     const record = JSON.stringify(job);
     return this.commits.add(() =>
-      this.stmt.insertJob.run(job.id, job.owner, code.program, code.argsJson, record),
+      this.stmt.insertJob.run(
+        job.id,
+        job.owner,
+        code.program,
+        code.argsJson,
+        record,
+        job.name,
+        job.created,
+      ),
     );
   }
 

@@ -40,8 +40,10 @@ export interface MonitorWorker {
 /** A job, as far as the monitor needs it (the core's job runtime is one). */
 export interface MonitorJob {
   readonly record: { readonly owner: string };
-  /** A sample charged `cpuMs` to the job, and saw `heapBytes` while it ran (into its record). */
-  noteUsage(cpuMs: number, heapBytes: number | null): void;
+  readonly counters: {
+    /** A sample charged `cpuMs` to the job, and saw `heapBytes` while it ran (into its record). */
+    noteUsage(cpuMs: number, heapBytes: number | null): void;
+  };
 }
 
 export interface MonitorSource {
@@ -193,7 +195,7 @@ export class WorkerMonitor {
       if (heap !== null && (usage.peakHeapBytes === null || heap > usage.peakHeapBytes)) {
         usage.peakHeapBytes = heap;
       }
-      this.source.jobs.findJob(jobId)?.noteUsage(ms, heap);
+      this.source.jobs.findJob(jobId)?.counters.noteUsage(ms, heap);
     }
     return charged;
   }
