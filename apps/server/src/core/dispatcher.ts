@@ -249,16 +249,19 @@ export class Dispatcher {
       }
       let batch = byJob.get(job);
       if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0, answered: 0 }));
-      const ms = clampMs(item.ms, job.record.timeoutMs);
-      batch.ms += ms;
       batch.answered++;
-      job.durations.add(ms);
-      worker.countDone();
       if (!item.ok && item.error.phase === 'setup') {
-        // Setup failed on its thread: the task runs elsewhere, off this connection if it can.
+        // Setup failed on its thread, so the task never ran (no compute time, not done): it runs
+        // elsewhere, off this connection while another can take it.
         this.workers.setupFailed(worker, job.record.id);
         this.settlement.failSetup(job, lease, item.error, batch.outcomes);
-      } else if (lease.replica) {
+        continue;
+      }
+      const ms = clampMs(item.ms, job.record.timeoutMs);
+      batch.ms += ms;
+      job.durations.add(ms);
+      worker.countDone();
+      if (lease.replica) {
         const settled = acceptReplica(this.settlement, job, job.quorum!, lease, item, this.strike);
         if (settled && item.series !== undefined)
           this.settlement.withSeries(job, settled, item.series);

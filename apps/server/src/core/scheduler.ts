@@ -80,8 +80,7 @@ export class Scheduler implements JobDirectory {
     const maxSeriesBytes = options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB;
     const series = new SeriesSink({
       maxBytesPerJob: maxSeriesBytes,
-      limitReached: (jobId) =>
-        this.workers.sendToHolders(jobId, limitFrame(jobId, maxSeriesBytes)),
+      limitReached: (jobId) => this.workers.sendToHolders(jobId, limitFrame(jobId, maxSeriesBytes)),
     });
     this.settlement = new Settlement({
       store,

@@ -76,7 +76,8 @@ export class SeriesSink {
     const max = this.deps.maxBytesPerJob;
     // Once a job was told it reached its cap, it stays reached (its honest threads stopped).
     let stored = this.told.has(job) ? max : job.counters.seriesBytes;
-    let taskChars = 0;
+    let taskChars = 0; // what the thread counts: each value's own text
+    let storedChars = 0;
     let dropped = 0;
     let full = false;
     const kept: TaskSeries[] = [];
@@ -93,7 +94,9 @@ export class SeriesSink {
         dropped += values.length; // nested too deep for the server to encode
         continue;
       }
-      if (taskChars + valuesJson.length > MAX_SERIES_CHARS_PER_TASK) {
+      // The thread counts values one by one, so the array's brackets and commas are not charged.
+      const valueChars = Math.max(0, valuesJson.length - values.length - 1);
+      if (taskChars + valueChars > MAX_SERIES_CHARS_PER_TASK) {
         full = true; // this task's cap: its later labels go too
         dropped += values.length;
         continue;
@@ -104,11 +107,12 @@ export class SeriesSink {
         continue;
       }
       seen.add(label);
-      taskChars += valuesJson.length;
+      taskChars += valueChars;
+      storedChars += valuesJson.length;
       stored += valuesJson.length;
       kept.push({ label, valuesJson });
     }
-    job.counters.noteSeries(taskChars, dropped);
+    job.counters.noteSeries(storedChars, dropped);
     if (stored >= max && !this.told.has(job)) {
       this.told.add(job);
       this.deps.limitReached(job.record.id);

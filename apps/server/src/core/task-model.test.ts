@@ -69,6 +69,7 @@ describe('Setup failures', () => {
     expect(runtime.tries.attemptsOf(0)).toBe(1);
     expect(runtime.tries.errorRetriesOf(0)).toBe(0);
     expect(a.session.setupFailed.has(job.id)).toBe(true);
+    expect(a.session.tasksDone).toBe(0); // the task never ran there
     // a has credit again, but its Setup failed: the task went to b.
     expect(a.tasks()).toHaveLength(1);
     expect(b.tasks().map((t) => t.index)).toEqual([0]);
@@ -133,6 +134,21 @@ describe('Setup failures', () => {
     await settle();
     expect(sentSince(a, 2)).toHaveLength(0);
     expect(c.tasks()).toHaveLength(3);
+  });
+
+  it('sockets that never said hello do not keep a setup-failed tab from its job', async () => {
+    const job = await jobWith([1], { maxAttempts: 2 });
+    const a = connect(1);
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      env.scheduler.dispatcher.connect({ send: () => {}, close: () => {}, isOpen: () => true });
+    }
+    answer(a.session, [setupFailed(job.id, 0)]);
+    await settle();
+    expect(sentSince(a, 1).map((t) => t.index)).toEqual([0]); // no one else could take it
+    answer(a.session, [setupFailed(job.id, 0)]);
+    await settle();
+    expect((await failure(job.id, 0)).type).toBe('setup');
   });
 
   it('Setup times reported by the page are counted on the job', async () => {

@@ -281,7 +281,13 @@ export class WorkerRegistry {
    */
   skipsSetupFailed(session: WorkerSession, jobId: string): boolean {
     if (!session.setupFailed.has(jobId)) return false;
-    return (this.setupFailures.get(jobId) ?? 0) < this.sessions.size;
+    if ((this.setupFailures.get(jobId) ?? 0) >= this.sessions.size) return false; // all failed
+    // Only a worker that can take tasks counts (not a socket that never said hello).
+    for (const other of this.sessions.values()) {
+      if (other.ready && !other.excluded && other.link.isOpen() && !other.setupFailed.has(jobId))
+        return true;
+    }
+    return false;
   }
 
   /** The job stopped running: its Setup failures are forgotten (sessions forget theirs). */
