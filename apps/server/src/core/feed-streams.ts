@@ -171,6 +171,11 @@ export class FeedStreams {
     return out;
   }
 
+  /** The job's last `n` durable lines (or events), oldest first: the dashboard's log tail. */
+  tail(job: FeedJob, feed: LineFeed, n: number): Promise<(LogLine | JobEvent)[]> {
+    return this.readLines(job, feed, Math.max(0, job.feeds.durable(feed) - n), n);
+  }
+
   /** One page of a series after outcome seq `after`, never past what is durable. */
   async readSeries(
     job: FeedJob,

@@ -79,6 +79,8 @@ describe('logs and events', () => {
         at: new Date(at).toISOString(),
       },
     ]);
+    const runtime = env.scheduler.job(admin, job.id);
+    expect(await env.scheduler.feeds.streams.tail(runtime, 'logs', 1)).toMatchObject([{ seq: 2 }]);
     const resumed = grid().follow('s2', job.id, 'logs', 1);
     await settle();
     expect(resumed.items.map((l) => (l as { seq: number }).seq)).toEqual([2]);
@@ -192,5 +194,38 @@ describe('progress', () => {
     answer(w.session, w.tasks().map(ok));
     await settle();
     expect(progress.ended).toEqual({ reason: 'done' });
+  });
+});
+
+describe('a slow consumer', () => {
+  it('of progress holds only the latest value per task, never a backlog', async () => {
+    const clock = new FakeClock();
+    const { job, w } = await openJob(clock, [0, 1]);
+    const pushes: { index: number; fraction?: number }[][] = [];
+    let ack: (() => void) | undefined;
+    env.scheduler.feeds.streams.subscribe('slow', job.id, 'progress', 0, undefined, {
+      push: (items, ready) => {
+        pushes.push(items as { index: number; fraction?: number }[]);
+        ack = ready;
+      },
+      end: () => undefined,
+    });
+    report(w.session, [{ jobId: job.id, index: 0, progress: 0.1 }]);
+    clock.advance(PROGRESS_PUSH_MS);
+    expect(pushes).toHaveLength(1); // delivered, not acked yet
+    for (let i = 2; i <= 9; i++) {
+      report(w.session, [
+        { jobId: job.id, index: 0, progress: i / 10 },
+        { jobId: job.id, index: 1, progress: i / 100 },
+      ]);
+      clock.advance(PROGRESS_PUSH_MS);
+    }
+    expect(pushes).toHaveLength(1);
+    ack!();
+    expect(pushes).toHaveLength(2);
+    expect(pushes[1]).toMatchObject([
+      { index: 0, fraction: 0.9 },
+      { index: 1, fraction: 0.09 },
+    ]);
   });
 });

@@ -81,6 +81,17 @@ export class JobFeedsState {
     this.messageIds.set(message.messageId, message.seq);
   }
 
+  /**
+   * The job runs no more: no thread will load it, so its messages leave memory (a resend of one
+   * is answered from the store).
+   */
+  retire(): void {
+    this.messages.length = 0;
+    this.messageIds.clear();
+    this.messageBytes = 0;
+    this.messagesLoaded = true;
+  }
+
   /** The messages read back after a restart (before any new one is told). */
   restore(messages: readonly KeptMessage[]): void {
     if (this.messagesLoaded) return;

@@ -30,7 +30,7 @@ export interface TellJob {
 export interface JobMessagesDeps {
   store: JobStore;
   clock: Pick<Clock, 'now'>;
-  workers: Pick<WorkerRegistry, 'all'>;
+  workers: Pick<WorkerRegistry, 'sendToHolders'>;
 }
 
 const MESSAGE_DEPTH = { what: 'message', code: ErrorCode.INVALID_REQUEST } as const;
@@ -102,10 +102,10 @@ export class JobMessages {
     ]).then(
       () => {
         feeds.keep({ seq, messageId, data: dataJson });
-        const frame = messagesFrame(record.id, [{ seq, data: dataJson }]);
-        for (const worker of this.deps.workers.all()) {
-          if (worker.hasProgram(record.id)) worker.link.send(frame);
-        }
+        this.deps.workers.sendToHolders(
+          record.id,
+          messagesFrame(record.id, [{ seq, data: dataJson }]),
+        );
         return { seq };
       },
       (err: unknown) => {

@@ -363,6 +363,7 @@ export class JobRuntime {
     this.tries.clear();
     for (const timer of this.retryTimers) timer.cancel();
     this.retryTimers.clear();
+    this.feeds.retire();
   }
 
   info(): JobInfo {
