@@ -7,7 +7,7 @@ import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { FeedPush } from '@tabgrid/protocol/feeds';
 import type { FeedItem, Grid } from '../core/grid.js';
-import type { SdkHandlers, SdkSocket } from './sdk-socket.js';
+import type { SdkHandlers, SdkSocket } from './sdk-socket-types.js';
 
 /** Feeds and outcome streams one socket may hold open at once, together. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64;
