@@ -176,7 +176,8 @@ const FEED_ROUTE_SCHEMAS = {
     operationId: 'addNote',
     tags: ['monitor'],
     summary: "Add a note at this time to the dashboard's charts",
-    description: 'The body is `{ "text": "…" }`, up to 500 characters.',
+    description:
+      'The body is `{ "text": "…" }`, up to 500 characters. The newest 1,000 notes of each owner are kept.',
     body: {
       type: 'object',
       properties: { text: { type: 'string', minLength: 1, maxLength: 500 } },
@@ -192,7 +193,6 @@ const FEED_ROUTE_SCHEMAS = {
             ErrorCode.PROTOCOL,
           ],
           ...VIEWER,
-          409: ['Too many notes lately.', ErrorCode.LIMIT_REACHED],
         },
         { body: true },
       ),
