@@ -9,8 +9,6 @@
  * the call in (`runIn`), which follows `await`s as a thread's state would.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { toTextForm } from '@tabgrid/protocol/bytes';
-import { valueDepth } from '@tabgrid/protocol/limits';
 import {
   LABEL_PATTERN,
   REPORT_LIMITS,
@@ -23,6 +21,7 @@ import {
   type ReportLog,
   type TaskReport,
 } from '@tabgrid/protocol/task-reports';
+import { formatLine, serialize } from './task-values.js';
 
 /** What the caps of a sim's threads skip (hostile tests: see Behavior.reportLies). */
 export interface TelLies {
@@ -110,11 +109,15 @@ export class TaskTel {
   started = false;
   /** Finished: a late call (a timed-out task still running) reports nothing. */
   private closed = false;
+  /** The worker's lies as the context began (read once: progress() is called in tight loops). */
+  private readonly lies: TelLies;
 
   constructor(
     readonly slot: SlotChannel,
     readonly index: number | null,
-  ) {}
+  ) {
+    this.lies = slot.job.lies();
+  }
 
   progress(fraction?: unknown): void {
     if (this.index === null || this.closed) return;
@@ -123,7 +126,7 @@ export class TaskTel {
       throw new TypeError('tabgrid.progress(fraction): fraction must be a number from 0 to 1');
     } else this.fraction = Math.min(1, Math.max(0, fraction));
     this.progressDirty = true;
-    if (this.slot.job.lies().progressSpam) {
+    if (this.lies.progressSpam === true) {
       this.postNow();
       return;
     }
@@ -133,7 +136,7 @@ export class TaskTel {
 
   log(level: LogLevel, args: readonly unknown[]): void {
     if (this.closed) return;
-    const flood = this.slot.job.lies().floodLogs === true;
+    const flood = this.lies.floodLogs === true;
     if (this.lines >= TASK_LIMITS.maxLogsPerTask && !flood) {
       this.logsDropped++;
       return;
@@ -162,7 +165,7 @@ export class TaskTel {
       );
     }
     if (this.closed) return;
-    const flood = this.slot.job.lies().floodLogs === true;
+    const flood = this.lies.floodLogs === true;
     if (this.events.length >= TASK_LIMITS.maxEventsPerTask && !flood) {
       this.eventsDropped++;
       return;
@@ -187,7 +190,7 @@ export class TaskTel {
     const limit = this.slot.job.seriesLimit;
     if (limit !== undefined) throw new RangeError(seriesJobLimitMessage(limit));
     const text = serialize(value, 'tabgrid.collect');
-    const hostile = this.slot.job.lies().hugeSeries === true;
+    const hostile = this.lies.hugeSeries === true;
     const cap = hostile ? HOSTILE_SERIES_BYTES : TASK_LIMITS.maxSeriesBytesPerTask;
     if (this.seriesBytes + text.length + 1 > cap) throw new RangeError(seriesTaskLimitMessage());
     this.series ??= new Map();
@@ -293,42 +296,6 @@ export class TaskTel {
     this.series = undefined;
     return `[${text}]`;
   }
-}
-
-/** The value as the page serializes it: typed arrays in text form, depth ≤ 32, JSON. */
-function serialize(value: unknown, what: string): string {
-  if (valueDepth(value, TASK_LIMITS.maxDataDepth) > TASK_LIMITS.maxDataDepth) {
-    throw new RangeError(`${what}: the value nests deeper than ${TASK_LIMITS.maxDataDepth} levels`);
-  }
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(toTextForm(value));
-  } catch (error) {
-    throw new TypeError(`${what}: the value cannot be sent as JSON (${String(error)})`);
-  }
-  return text ?? 'null';
-}
-
-/** console arguments as the page formats them: strings as-is, the rest bounded. */
-export function formatLine(args: readonly unknown[]): string {
-  let line = '';
-  for (const arg of args) {
-    if (line.length >= TASK_LIMITS.maxLogLength) break;
-    let part: string;
-    if (typeof arg === 'string') part = arg;
-    else if (typeof arg === 'number' || typeof arg === 'boolean' || typeof arg === 'bigint') {
-      part = String(arg);
-    } else if (arg instanceof Error) part = `${arg.name}: ${arg.message}`;
-    else {
-      try {
-        part = JSON.stringify(arg) ?? String(arg);
-      } catch {
-        part = String(arg);
-      }
-    }
-    line += (line ? ' ' : '') + part;
-  }
-  return line.length > TASK_LIMITS.maxLogLength ? line.slice(0, TASK_LIMITS.maxLogLength) : line;
 }
 
 const context = new AsyncLocalStorage<TaskTel>();

@@ -145,7 +145,12 @@ function table(jobs: JobInfo[]): string {
 
 function describe(job: JobInfo): string {
   return Object.entries(job)
-    .map(([key, value]) => `${`${key}:`.padEnd(13)} ${String(value)}`)
+    .map(([key, value]: [string, unknown]) => {
+      // Counters such as `setups` or `logs` are objects: shown as their JSON.
+      const text =
+        typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+      return `${`${key}:`.padEnd(13)} ${text}`;
+    })
     .join('\n');
 }
 

@@ -15,7 +15,7 @@ import type {
 } from '@tabgrid/protocol/feeds';
 import { FeedSubscription } from './feed-subscription.js';
 import { randomId } from './ids.js';
-import type { JobContext } from './job.js';
+import type { JobContext } from './job-context.js';
 import { OutcomeStream } from './streams.js';
 
 /** A running task's progress: `fraction` is absent when the task only said it is alive. */

@@ -1,15 +1,9 @@
 import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
-import {
-  batchTasks,
-  sendWindowed,
-  type BatchOptions,
-  type TaskBatch,
-  type TaskSource,
-} from './batches.js';
+import { batchTasks, sendWindowed, type TaskBatch, type TaskSource } from './batches.js';
 import { collectInOrder, type BatchRange, type TaskError } from './collect.js';
-import type { Connection } from './connection.js';
+import type { JobContext } from './job-context.js';
 import {
   JobFeeds,
   type JobEvent,
@@ -34,15 +28,7 @@ export interface SubmitResult {
   firstIndex: number;
 }
 
-/** What a {@link Job} shares with its {@link Tabgrid} client. */
-export interface JobContext {
-  connection: Connection;
-  /** Outcomes buffered per stream before the server is asked to wait. */
-  highWaterMark: number;
-  /** Submission batches awaiting their acknowledgement at once. */
-  window: number;
-  batch: BatchOptions;
-}
+export type { JobContext } from './job-context.js';
 
 /**
  * A job on the server. Get one from `tg.createJob()` or `tg.job(id)`. `T` is the type of

@@ -8,7 +8,7 @@ import { WorkerCloseCode } from '@tabgrid/protocol/worker';
 import type { TaskReport } from '@tabgrid/protocol/task-reports';
 import { MAX_FORGED } from './dispatcher.js';
 import { LEFT_GRACE_MS } from './recently-left.js';
-import { REPORT_BURST, REPORT_RATE } from './task-reports.js';
+import { REPORT_BURST, REPORT_RATE, SETUPS_PER_THREAD } from './task-reports.js';
 import { FakeClock } from './testing/fake-clock.js';
 import {
   admin,
@@ -114,6 +114,23 @@ describe('forged reports', () => {
     expect(env.scheduler.stats.duplicates).toBe(1);
     expect(w.session.forged).toBe(0);
   });
+});
+
+it(`a page counts at most ${SETUPS_PER_THREAD} Setups per thread and job`, async () => {
+  const job = await jobWith([1]);
+  const w = connect(1, { threads: 2 });
+  await settle();
+  const setup = { jobId: job.id, index: null, setup: { ms: 5, ok: true } };
+  report(
+    w.session,
+    Array.from({ length: 3 * SETUPS_PER_THREAD }, () => setup),
+  );
+  expect(info(job.id).setups).toEqual({
+    count: 2 * SETUPS_PER_THREAD,
+    totalMs: 10 * SETUPS_PER_THREAD,
+    maxMs: 5,
+  });
+  expect(w.session.forged).toBe(0);
 });
 
 describe('Teardown lines after the job retired', () => {

@@ -27,6 +27,8 @@ import type { WorkerSession } from './worker-registry.js';
 export const REPORT_RATE = 50_000;
 /** … and in one burst. */
 export const REPORT_BURST = 100_000;
+/** Setup runs one connection may report per job and thread. */
+export const SETUPS_PER_THREAD = 64;
 
 /** The progress board, as reports feed it (P3b's ProgressBoard is one). */
 export interface ProgressInput {
@@ -51,6 +53,8 @@ interface Budget {
 
 export class TaskReports {
   private readonly budgets = new WeakMap<WorkerSession, Budget>();
+  /** Setups counted per connection and job (see {@link countSetup}). */
+  private readonly setups = new WeakMap<WorkerSession, Map<string, number>>();
 
   constructor(private readonly deps: TaskReportsDeps) {}
 
@@ -72,7 +76,9 @@ export class TaskReports {
           this.deps.board.progress(item.jobId, item.index, worker.id, item.progress);
         }
       } else if (item.setup) {
-        job.counters.noteSetup(clampMs(item.setup.ms, job.record.setupTimeoutMs), item.setup.ok);
+        if (this.countSetup(worker, item.jobId)) {
+          job.counters.noteSetup(clampMs(item.setup.ms, job.record.setupTimeoutMs), item.setup.ok);
+        } else this.deps.counters.count('dropped');
       }
       const logs = item.logs?.length ?? 0;
       const events = item.events?.length ?? 0;
@@ -109,6 +115,20 @@ export class TaskReports {
     if (!late) return this.forged(worker);
     this.deps.counters.count('dropped');
     return false;
+  }
+
+  /**
+   * Whether one more Setup of `jobId` on this connection counts: at most
+   * {@link SETUPS_PER_THREAD} per thread it announced (a thread runs Setup again only after it
+   * was replaced, e.g. a task timed out), so a page cannot inflate JobInfo.setups at will.
+   */
+  private countSetup(worker: WorkerSession, jobId: string): boolean {
+    let counts = this.setups.get(worker);
+    if (!counts) this.setups.set(worker, (counts = new Map<string, number>()));
+    const count = counts.get(jobId) ?? 0;
+    if (count >= Math.max(1, worker.threads) * SETUPS_PER_THREAD) return false;
+    counts.set(jobId, count + 1);
+    return true;
   }
 
   private forged(worker: WorkerSession): false {

@@ -13,6 +13,6 @@ export function monitorRoutes(app: FastifyInstance, grid: Grid): void {
     const { text } = decodeSdkRequest['note:add'](jsonBody(request.body));
     const { at } = await grid.note(callerOf(request), text);
     // A Note, as the dashboard draws it: epoch ms.
-    return reply.code(201).send({ at: Date.parse(at), text });
+    return reply.code(201).send({ at, text });
   });
 }

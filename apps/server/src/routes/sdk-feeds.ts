@@ -7,7 +7,7 @@ import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { FeedPush } from '@tabgrid/protocol/feeds';
 import type { FeedItem, Grid } from '../core/grid.js';
-import type { SdkHandlers, SdkSocket } from './sdk-socket.js';
+import type { SdkHandlers, SdkSocket } from './sdk-socket-types.js';
 
 /** Feeds and outcome streams one socket may hold open at once, together. */
 export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64;
@@ -69,7 +69,7 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
     'job:series-labels': (caller, req) => grid.seriesLabels(caller, req.jobId),
     'jobs:latest': (caller, req) => grid.latestJob(caller, req.name)?.info() ?? null,
     'workers:list': (caller) => grid.workers(caller),
-    'note:add': async (caller, req) => ({ at: Date.parse((await grid.note(caller, req.text)).at) }),
+    'note:add': async (caller, req) => ({ at: (await grid.note(caller, req.text)).at }),
   };
 }
 

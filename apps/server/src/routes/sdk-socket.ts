@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { createRequire } from 'node:module';
 import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
@@ -8,18 +8,17 @@ import {
   decodeSdkRequest,
   type Ack,
   type ClientToServerEvents,
-  type SdkRequest,
   type SdkRequestName,
-  type SdkResponses,
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
 import { fromOpaqueOrigin } from '../job-code-policy.js';
-import type { Caller, Grid } from '../core/grid.js';
+import type { Grid } from '../core/grid.js';
 import { RateLimitedError, type AuthThrottle } from '../auth/auth-throttle.js';
 import type { KeyRing } from '../auth/key-ring.js';
 import { MAX_SOCKET_ATTACHMENTS, MAX_SOCKET_MESSAGE_BYTES, checkSocketPayload } from './bounds.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
 import { addSubscription, feedHandlers, stopStream } from './sdk-feeds.js';
+import type { Handler, SdkHandlers, SdkSocket, SocketData } from './sdk-socket-types.js';
 
 export const SDK_SOCKET_PATH = '/socket.io/';
 export { MAX_SUBSCRIPTIONS_PER_SOCKET } from './sdk-feeds.js';
@@ -67,27 +66,6 @@ const READ_ONLY = new Set<SdkRequestName>([
   'dashboard:subscribe',
   'dashboard:unsubscribe',
 ]);
-
-export interface SocketData {
-  caller: Caller;
-  /** This socket's open stream subscriptions, by subscriptionId. */
-  subscriptions: Set<string>;
-  /** Packets waiting for the client to read (see {@link queuedPackets}). */
-  queued: () => number;
-}
-export type SdkSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
-type Handler<E extends SdkRequestName> = (
-  caller: Caller,
-  req: SdkRequest<E>,
-  socket: SdkSocket,
-) => Promise<SdkResponses[E]> | SdkResponses[E];
-/** One handler per client → server event of the protocol. */
-export type SdkHandlers = { [E in SdkRequestName]: Handler<E> };
 
 /** Typed arrays in a result go to the SDK as binary attachments, not base64. */
 function binaryOut(outcome: Outcome): Outcome {

@@ -54,7 +54,7 @@ function lineDecoder<Line extends object>(
 ): FeedLineDecoder<Line & { seq: number }> {
   return (line, seq) => {
     try {
-      return { seq, ...decode(line) };
+      return { ...decode(line), seq }; // its place decides its seq, never its text
     } catch (err) {
       throw corruptRow(table, err instanceof Error ? err.message : String(err));
     }

@@ -73,6 +73,9 @@ export function describeFeedStore(name: string, open: (dir: string) => JobStore)
       expect(await store.readLogs('a', 3, 10)).toEqual([]);
       expect(await store.readLogs('missing', 0, 10)).toEqual([]);
       expect(await store.readLogs('a', 0, 0)).toEqual([]);
+      // A line's place decides its seq, whatever its text says.
+      await store.appendLogs('a', 4, [JSON.stringify({ ...JSON.parse(logLine(0, 'x')), seq: 99 })]);
+      expect((await store.readLogs('a', 3, 10)).map((l) => l.seq)).toEqual([4]);
     });
 
     it('pages through an append larger than one stored row', async () => {
