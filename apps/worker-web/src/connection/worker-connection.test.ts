@@ -1,33 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeSocket } from './testing/fake-socket';
 import { WorkerConnection, type WorkerConnectionHandlers } from './worker-connection';
-
-/** The page's socket, as far as WorkerConnection uses it; the test plays the server. */
-class FakeSocket {
-  static OPEN = 1;
-  static last: FakeSocket | undefined;
-  readyState = 0;
-  binaryType = 'blob';
-  sent: string[] = [];
-  onopen: (() => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: { code: number; reason: string }) => void) | null = null;
-  constructor(readonly url: string) {
-    FakeSocket.last = this;
-  }
-  send(text: string): void {
-    this.sent.push(text);
-  }
-  close(): void {
-    this.readyState = 3;
-  }
-  open(): void {
-    this.readyState = FakeSocket.OPEN;
-    this.onopen?.();
-  }
-  frame(message: object): void {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-}
 
 beforeEach(() => {
   vi.stubGlobal('WebSocket', FakeSocket);
