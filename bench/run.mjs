@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spinMs } from './lib/machine-speed.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { scale } from './scenarios/scale.mjs';
@@ -49,18 +50,6 @@ const sizes = {
     scaleTasks: 1_000_000,
   },
 }[size];
-
-/**
- * A fixed CPU loop, timed: on a shared machine the same code can run 1.5× slower from one hour
- * to the next, and this says which kind of hour the figures below come from.
- */
-function spinMs() {
-  const started = performance.now();
-  let sum = 0;
-  for (let i = 0; i < 300_000_000; i++) sum += i % 7;
-  if (sum < 0) console.log(sum); // keeps the loop from being optimised away
-  return Math.round(performance.now() - started);
-}
 
 const scenarios = {
   throughput: () => throughput({ tasks: sizes.throughput }),
