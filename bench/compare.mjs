@@ -11,7 +11,7 @@
 // ratio; exits 1 when the head is more than --max-slowdown % slower on throughput or more than
 // --max-latency-rise % higher on latency p50, 2 when it could not measure.
 import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build, checkOut, git } from './lib/checkout.mjs';
@@ -38,16 +38,14 @@ const { values } = parseArgs({
  * the interface: the same in every commit that has the scenario.
  */
 const METRICS = {
-  throughput: [
-    { name: 'tasks/s', pattern: /^\s+tasks\/s\s+([\d,.]+)/m, better: 'higher', bar: 'slowdown' },
-  ],
+  throughput: [{ name: 'tasks/s', pattern: /^\s+tasks\/s\s+([\d,.]+)/m, bar: 'slowdown' }],
   latency: [
-    { name: 'p50 ms', pattern: /^\s+p50 \/ p99\s+([\d.]+) ms/m, better: 'lower', bar: 'rise' },
-    { name: 'p99 ms', pattern: /^\s+p50 \/ p99\s+[\d.]+ ms \/ ([\d.]+) ms/m, better: 'lower' },
+    { name: 'p50 ms', pattern: /^\s+p50 \/ p99\s+([\d.]+) ms/m, bar: 'rise' },
+    { name: 'p99 ms', pattern: /^\s+p50 \/ p99\s+[\d.]+ ms \/ ([\d.]+) ms/m },
   ],
   'task-model': [
-    { name: 'plain tasks/s', pattern: /^\s+plain\s+([\d,.]+) tasks\/s/m, better: 'higher' },
-    { name: 'telemetry tasks/s', pattern: /^\s+telemetry\s+([\d,.]+) tasks\/s/m, better: 'higher' },
+    { name: 'plain tasks/s', pattern: /^\s+plain tasks\/s\s+([\d,.]+)/m },
+    { name: 'telemetry tasks/s', pattern: /^\s+telemetry tasks\/s\s+([\d,.]+)/m },
   ],
 };
 
@@ -104,6 +102,7 @@ const median = (xs) => {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const show = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
 
 /** Either a commit (checked out and built in a temp worktree) or an existing checkout. */
@@ -170,19 +169,25 @@ try {
         runs.get(checkout.label).get(scenario).push(figures);
         const text = Object.entries(figures).map(([k, v]) => `${k} ${show(v)}`);
         console.log(
-          `  round ${round} ${scenario.padEnd(10)} ${checkout.label}: ${text.join(', ')}`,
+          `  round ${round} ${scenario.padEnd(10)} ${checkout.label}: ${text.join(', ')}` +
+            `  (load average ${loadAverage()})`,
         );
       }
     }
   }
   speeds.push(spinMs());
+  const spread = Math.max(...speeds) / Math.min(...speeds);
   console.log(
     `\nMachine speed (fixed loop, ms, lower is faster; before each round and at the end): ` +
-      `${speeds.join(', ')}`,
+      `${speeds.join(', ')}` +
+      (spread > 1.3
+        ? `\n  It varied ${spread.toFixed(1)}× during the sitting: other work shared the cores, ` +
+          `and differences of a few % are below what this sitting can resolve.`
+        : ''),
   );
   console.log(
-    `\n${'scenario'.padEnd(11)} ${'figure'.padEnd(18)} ${'base median'.padEnd(30)} ` +
-      `${'head median'.padEnd(30)} head/base`,
+    `\n${'scenario'.padEnd(11)} ${'figure'.padEnd(18)} ${'base median (runs)'.padEnd(34)} ` +
+      `${'head median (runs)'.padEnd(34)} head/base`,
   );
   for (const scenario of scenarios) {
     for (const metric of METRICS[scenario]) {
@@ -191,10 +196,9 @@ try {
           .get(label)
           .get(scenario)
           .map((f) => f[metric.name]);
-      const [b, h] = [median(side('base')), median(side('head'))];
-      const ratio = h / b;
-      const cell = (label) =>
-        `${show(median(side(label)))} (${side(label).map(show).join(', ')})`.padEnd(30);
+      const [bs, hs] = [side('base'), side('head')];
+      const ratio = median(hs) / median(bs);
+      const cell = (xs) => `${show(median(xs))} (${xs.map(show).join(', ')})`.padEnd(34);
       let bar = '';
       if (metric.bar === 'slowdown') {
         const ok = ratio >= 1 - maxSlowdown / 100;
@@ -206,8 +210,18 @@ try {
         if (!ok) verdict = 1;
       }
       console.log(
-        `${scenario.padEnd(11)} ${metric.name.padEnd(18)} ${cell('base')} ${cell('head')} ` +
+        `${scenario.padEnd(11)} ${metric.name.padEnd(18)} ${cell(bs)} ${cell(hs)} ` +
           `${ratio.toFixed(3)}  ${bar}`,
+      );
+      // Two more readings of the same runs, not held to the bar: the best run of each side
+      // (the least disturbed by other work) and the median of the rounds' own head/base pairs
+      // (each pair ran back to back, so slow drift of the machine cancels within it).
+      const best =
+        metric.bar === 'slowdown' || metric.name.includes('tasks/s') ? Math.max : Math.min;
+      const pairs = hs.map((h, i) => h / bs[i]);
+      console.log(
+        `${''.padEnd(30)} best run ${(best(...hs) / best(...bs)).toFixed(3)}, ` +
+          `median of round pairs ${median(pairs).toFixed(3)} (${pairs.map((r) => r.toFixed(2)).join(', ')})`,
       );
     }
   }

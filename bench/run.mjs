@@ -8,6 +8,7 @@ import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
+import { taskModel } from './scenarios/task-model.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 
 const { values } = parseArgs({
@@ -57,6 +58,7 @@ const scenarios = {
   'cpu-scaling': () => cpuScaling({ rows: sizes.rows, rounds: sizes.rounds }),
   scale: () => scale({ workers: sizes.workers, tasks: sizes.scaleTasks }),
   submission: () => submission({ tasks: sizes.submission }),
+  'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 for (const name of chosen) {
