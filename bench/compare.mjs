@@ -2,7 +2,7 @@
 //
 //   node bench/compare.mjs --base 8d4f5ff [--head <commit or checkout dir>] \
 //     [--only throughput,latency] [--rounds 3] [--short|--full] \
-//     [--max-slowdown 5] [--max-latency-rise 5] [--no-warm-up]
+//     [--max-slowdown 5] [--max-latency-rise 5] [--no-warm-up] [--wait-quiet <ms>]
 //
 // Builds each commit in a temporary git worktree (lib/checkout.mjs), then runs every scenario
 // with each checkout's own bench/run.mjs, alternating base and head and flipping which goes
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     'max-slowdown': { type: 'string', default: '5' },
     'max-latency-rise': { type: 'string', default: '5' },
     'no-warm-up': { type: 'boolean', default: false },
+    'wait-quiet': { type: 'string' },
   },
 });
 
@@ -64,6 +65,8 @@ const scenarios = values.only.split(',').filter(Boolean);
 for (const name of scenarios) {
   if (!METRICS[name]) fail(`compare reads ${Object.keys(METRICS).join(', ')}, not "${name}"`);
 }
+const waitQuiet = values['wait-quiet'] === undefined ? undefined : Number(values['wait-quiet']);
+if (waitQuiet !== undefined && !(waitQuiet > 0)) fail('--wait-quiet takes milliseconds > 0');
 const sizeFlags = values.full ? ['--full'] : values.short ? ['--short'] : [];
 
 /** Runs one scenario of one checkout in a process of its own; resolves to its figures. */
@@ -104,6 +107,24 @@ const median = (xs) => {
 };
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 const show = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 2));
+
+/**
+ * The machine's speed before a round. With --wait-quiet, first waits (up to 10 minutes, then
+ * goes on and says so) until the fixed loop runs within that many ms: a round measured while
+ * other work holds the cores says little about a few %.
+ */
+async function machineSpeed() {
+  let ms = spinMs();
+  if (waitQuiet === undefined) return ms;
+  const giveUp = Date.now() + 10 * 60_000;
+  while (ms > waitQuiet && Date.now() < giveUp) {
+    console.log(`  machine busy (${ms} ms > ${waitQuiet} ms): waiting 20 s`);
+    await new Promise((r) => setTimeout(r, 20_000));
+    ms = spinMs();
+  }
+  if (ms > waitQuiet) console.log(`  still busy after 10 minutes (${ms} ms): measuring anyway`);
+  return ms;
+}
 
 /** Either a commit (checked out and built in a temp worktree) or an existing checkout. */
 async function prepare(spec, label) {
@@ -161,7 +182,7 @@ try {
   }
   const speeds = [];
   for (let round = 1; round <= rounds; round++) {
-    speeds.push(spinMs());
+    speeds.push(await machineSpeed());
     const order = round % 2 === 1 ? [base, head] : [head, base];
     for (const scenario of scenarios) {
       for (const checkout of order) {
