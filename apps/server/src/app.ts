@@ -23,6 +23,7 @@ import { MAX_JSON_BODY_BYTES } from './routes/bounds.js';
 import { authenticate, viewerCannotChange } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
+import { monitorRoutes } from './routes/monitor.js';
 import { OPENAPI_PATH, registerOpenApi } from './routes/openapi.js';
 import { SERVER_ROUTES } from './routes/server-schemas.js';
 import type { KeyStore } from './store/key-store.js';
@@ -230,6 +231,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   workerSocketRoutes(app, grid, options.workerSocket);
   jobRoutes(app, grid);
   keyRoutes(app, keys);
+  monitorRoutes(app, grid);
   serveBuiltApp(
     app,
     options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),

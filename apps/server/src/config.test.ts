@@ -39,3 +39,16 @@ it('reads TABGRID_TRUST_PROXY as off, every hop, or a list of proxies', () => {
     loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_TRUST_PROXY: '127.0.0.1' }).trustProxy,
   ).toEqual(['127.0.0.1']);
 });
+
+it('reads TABGRID_MAX_SERIES_BYTES_PER_JOB as a whole number of bytes, else says what to set', () => {
+  const token = { TABGRID_DATA_DIR: dir, TABGRID_ADMIN_TOKEN: 'a'.repeat(16) };
+  expect(loadConfig(token).maxSeriesBytesPerJob).toBeUndefined();
+  expect(
+    loadConfig({ ...token, TABGRID_MAX_SERIES_BYTES_PER_JOB: '1048576' }).maxSeriesBytesPerJob,
+  ).toBe(1_048_576);
+  for (const bad of ['0', '-1', '1.5', '256MB']) {
+    expect(() => loadConfig({ ...token, TABGRID_MAX_SERIES_BYTES_PER_JOB: bad })).toThrow(
+      /TABGRID_MAX_SERIES_BYTES_PER_JOB must be a whole number of bytes/,
+    );
+  }
+});

@@ -15,6 +15,8 @@ export interface Config {
   sameAddressDistinct: boolean;
   /** TABGRID_TRUST_PROXY: whose `X-Forwarded-For` to believe (see {@link parseTrustProxy}). */
   trustProxy: TrustProxy;
+  /** TABGRID_MAX_SERIES_BYTES_PER_JOB: collected series one job may store (unset: 256 MB). */
+  maxSeriesBytesPerJob?: number;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -84,6 +86,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `TABGRID_MAX_WORKERS_PER_ADDRESS must be a whole number from 1, got "${env.TABGRID_MAX_WORKERS_PER_ADDRESS}".`,
     );
   }
+  const maxSeriesBytesPerJob =
+    env.TABGRID_MAX_SERIES_BYTES_PER_JOB === undefined
+      ? undefined
+      : Number(env.TABGRID_MAX_SERIES_BYTES_PER_JOB);
+  if (
+    maxSeriesBytesPerJob !== undefined &&
+    (!Number.isSafeInteger(maxSeriesBytesPerJob) || maxSeriesBytesPerJob < 1)
+  ) {
+    throw new Error(
+      `TABGRID_MAX_SERIES_BYTES_PER_JOB must be a whole number of bytes from 1 (e.g. 268435456 for 256 MB), got "${env.TABGRID_MAX_SERIES_BYTES_PER_JOB}".`,
+    );
+  }
   return {
     port,
     host: env.HOST ?? '127.0.0.1',
@@ -93,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxWorkersPerAddress,
     sameAddressDistinct: env.TABGRID_SAME_ADDRESS_DISTINCT === '1',
     trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
+    maxSeriesBytesPerJob,
   };
 }

@@ -20,7 +20,12 @@ const { app } = await buildApp({
   logger: false,
   trustProxy: config.trustProxy,
   workerSocket: { maxWorkersPerAddress: config.maxWorkersPerAddress },
-  scheduling: { sameAddressDistinct: config.sameAddressDistinct },
+  scheduling: {
+    sameAddressDistinct: config.sameAddressDistinct,
+    ...(config.maxSeriesBytesPerJob === undefined
+      ? {}
+      : { maxSeriesBytesPerJob: config.maxSeriesBytesPerJob }),
+  },
 });
 await app.listen({ port: config.port, host: config.host });
 

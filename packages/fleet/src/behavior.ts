@@ -40,6 +40,25 @@ export interface DieMidTask {
 }
 
 /**
+ * A hostile page's task-model lies (tests of the server's own bounds). Each is off by default.
+ *
+ * @example
+ * worker.behave({ reportLies: { floodLogs: true } }); // a million console lines reach the server
+ */
+export interface ReportLies {
+  /** Report entries name task indexes the worker was never given (index + 1,000,000). */
+  forgeReportIndex?: boolean;
+  /** The per-task caps on console lines and events are skipped: everything is sent. */
+  floodLogs?: boolean;
+  /** The per-task 1 MB series cap is skipped (up to 8 MB per task, one frame). */
+  hugeSeries?: boolean;
+  /** Every `tabgrid.progress` call is sent as its own report entry, uncoalesced. */
+  progressSpam?: boolean;
+  /** Samples claim more threads than `hello` announced. */
+  sampleLies?: boolean;
+}
+
+/**
  * What a simulated worker does with its tasks. Every field is optional; an honest, fast,
  * reliable worker is the default. Apply with `new Fleet({ behavior })` (all workers) or
  * `worker.behave(patch)` (one worker, at any time; later patches merge into earlier ones).
@@ -77,6 +96,8 @@ export interface Behavior {
    * stay down. Default `[100, 1000]`.
    */
   reconnectAfterMs?: Range | false;
+  /** Task-model lies of a hostile page: see {@link ReportLies}. */
+  reportLies?: ReportLies;
 }
 
 /** The default delay before reconnecting after an unexpected close. */

@@ -26,6 +26,8 @@ export interface FleetOptions {
   connectConcurrency?: number;
   /** Decode every outgoing frame with the protocol before sending it (tests; costs time). */
   validateFrames?: boolean;
+  /** Each worker's monitor `sample` period in ms (default 5,000; 0: none, for scale runs). */
+  sampleMs?: number;
   /** Reports of every worker: welcomed, closed (with the tasks it held). */
   onEvent?: (event: SimWorkerEvent) => void;
   /**
@@ -109,6 +111,7 @@ export class Fleet {
         seed: this.options.seed ?? 1,
         programs: this.options.sharePrograms === false ? new ProgramCache() : this.programs,
         validateFrames: this.options.validateFrames ?? false,
+        ...(this.options.sampleMs !== undefined ? { sampleMs: this.options.sampleMs } : {}),
         ...(this.options.onEvent ? { onEvent: this.options.onEvent } : {}),
       });
       this.workers.push(worker);

@@ -10,9 +10,13 @@ export const MAX_STACK_BYTES = 4096;
 
 export const CLOSURE_HINT = "closures don't travel with the program: pass values in args";
 
-/** The program as the page compiles it: one line of wrapper, shared with the program's first. */
+/**
+ * The program as the page compiles it: one line of wrapper, shared with the program's first.
+ * It returns `[Run, Setup, Teardown]` (each undefined when not defined) and sees `args`, and the
+ * thread's `tabgrid` and `console` (the sim's: ./task-api.ts), as parameters.
+ */
 export function jobScript(program: string): string {
-  return `(function (args) {${program}\n;return typeof Run === "function" ? Run : undefined;\n})\n//# sourceURL=job.js`;
+  return `(function (args, tabgrid, console) {${program}\n;return [typeof Run === "function" ? Run : undefined, typeof Setup === "function" ? Setup : undefined, typeof Teardown === "function" ? Teardown : undefined];\n})\n//# sourceURL=job.js`;
 }
 
 /** `message`, with the closure hint if a ReferenceError's message lacks it. */

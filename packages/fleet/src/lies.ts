@@ -1,4 +1,25 @@
+import type { Behavior } from './behavior.js';
 import { hash32 } from './random.js';
+import type { SimWorkerStats } from './stats.js';
+
+/**
+ * `value`, or the lie a `wrongResults` worker tells about task (`jobId`, `index`) instead
+ * (counted in `stats.lies`).
+ */
+export function lieAbout(
+  value: unknown,
+  jobId: string,
+  index: number,
+  worker: { behavior(): Readonly<Behavior>; lieKey: string; stats: SimWorkerStats },
+): unknown {
+  const lies = worker.behavior().wrongResults;
+  if (!lies) return value;
+  const options = lies === true ? {} : lies;
+  const seed = lieSeed(jobId, index, options.collude ?? worker.lieKey, options.rate ?? 1);
+  if (seed === undefined) return value;
+  worker.stats.lies++;
+  return corrupt(JSON.parse(JSON.stringify(value) ?? 'null'), seed);
+}
 
 /**
  * Whether a liar with key `collude` lies about task (`jobId`, `index`), and if so the seed of

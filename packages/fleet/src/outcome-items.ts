@@ -42,9 +42,15 @@ function roundMs(ms: number): number {
 }
 
 /** The JSON text of a successful outcome (throws if `value` cannot be sent as JSON). */
-export function successItem(jobId: string, index: number, ms: number, value: unknown): string {
+export function successItem(
+  jobId: string,
+  index: number,
+  ms: number,
+  value: unknown,
+  series?: string,
+): string {
   const item: WorkerOutcome = { jobId, index, ms: roundMs(ms), ok: true, value };
-  return JSON.stringify(item);
+  return withSeries(JSON.stringify(item), series);
 }
 
 export function failureItem(
@@ -52,9 +58,18 @@ export function failureItem(
   index: number,
   ms: number,
   error: WorkerFailure,
+  series?: string,
 ): string {
   const item: WorkerOutcome = { jobId, index, ms: roundMs(ms), ok: false, error };
-  return JSON.stringify(item);
+  return withSeries(JSON.stringify(item), series);
+}
+
+/**
+ * The outcome's text with `"series":[…]` appended, as the page's thread appends it: `series` is
+ * the JSON text of the task's `ReportSeries` array (./task-api.ts), or undefined for none.
+ */
+function withSeries(item: string, series: string | undefined): string {
+  return series === undefined ? item : `${item.slice(0, -1)},"series":${series}}`;
 }
 
 /** What a tab says of a task it terminated at the job's `timeoutMs`. */

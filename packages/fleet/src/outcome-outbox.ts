@@ -18,10 +18,12 @@ export class OutcomeOutbox {
   /**
    * @param send sends one frame
    * @param held true while nothing may be sent (the connection is closed, or the worker frozen)
+   * @param before runs first on every flush: reports go before the outcomes they precede
    */
   constructor(
     private readonly send: (frame: string) => void,
     private readonly held: () => boolean,
+    private readonly before?: () => void,
   ) {}
 
   /** One outcome's JSON text; its task's slot comes back with it. */
@@ -42,6 +44,7 @@ export class OutcomeOutbox {
   /** Sends what is waiting: outcomes (carrying the freed credit), or a bare `credit` frame. */
   flush(): void {
     if (this.held()) return;
+    this.before?.();
     if (this.items.length > 0) {
       const items = this.items;
       this.items = [];

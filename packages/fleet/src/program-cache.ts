@@ -1,11 +1,22 @@
 import { jobScript } from './job-stacks.js';
+import { SIM_CONSOLE, SIM_TABGRID } from './task-api.js';
 
 /** A job's `Run` function. */
 export type RunFunction = (input: unknown, args: unknown) => unknown;
+/** A job's optional `Setup(args)` and `Teardown()`. */
+export type SetupFunction = (args: unknown) => unknown;
+export type TeardownFunction = () => unknown;
 
 /** A job's program, compiled: `run` or, if the program did not load, the reason. */
 export interface CompiledProgram {
   readonly run: RunFunction | undefined;
+  readonly setup?: SetupFunction | undefined;
+  readonly teardown?: TeardownFunction | undefined;
+  /**
+   * The program names `tabgrid` or `console` (or has a Setup or Teardown): its calls run in a
+   * task context (./task-api.ts). A plain `Run`-only program pays nothing for the task model.
+   */
+  readonly usesTaskApi?: boolean;
   readonly loadError: unknown;
   readonly args: unknown;
 }
@@ -67,8 +78,14 @@ function compile(program: string, args: unknown): CompiledProgram {
   try {
     // Trusted code only (see the class comment): this is not a sandbox. An indirect eval, as
     // the page compiles it: frames name job.js with the program's own line numbers.
-    const factory = indirectEval(jobScript(program)) as (args: unknown) => RunFunction | undefined;
-    const run = factory(args);
+    const factory = indirectEval(jobScript(program)) as (
+      args: unknown,
+      tabgrid: typeof SIM_TABGRID,
+      console: Console,
+    ) => [RunFunction | undefined, SetupFunction | undefined, TeardownFunction | undefined];
+    const [run, setup, teardown] = factory(args, SIM_TABGRID, SIM_CONSOLE);
+    const usesTaskApi =
+      setup !== undefined || teardown !== undefined || /\b(?:tabgrid|console)\b/.test(program);
     if (run === undefined) {
       return {
         run,
@@ -76,7 +93,7 @@ function compile(program: string, args: unknown): CompiledProgram {
         loadError: new TypeError('the program must define a function Run(input, args)'),
       };
     }
-    return { run, args, loadError: undefined };
+    return { run, setup, teardown, usesTaskApi, args, loadError: undefined };
   } catch (error) {
     return { run: undefined, args, loadError: error };
   }

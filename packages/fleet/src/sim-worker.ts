@@ -15,6 +15,7 @@ import {
 } from './behavior.js';
 import type { CloseCause, DropMode, SimWorkerState } from './connection-states.js';
 import { helloFrame } from './frames.js';
+import { checkSampleMs } from './monitor-sampler.js';
 import { ProgramCache } from './program-cache.js';
 import { Rng, checkRange, type Range } from './random.js';
 import { ReconnectTimer } from './reconnect-timer.js';
@@ -58,6 +59,8 @@ export interface SimWorkerOptions {
   onEvent?: (event: SimWorkerEvent) => void;
   /** Source address of its connections (another host, as the server sees it; see FleetOptions). */
   localAddress?: string;
+  /** Monitor `sample` period (ms), sent only after some task ran; default 5,000 as a tab; 0: none. */
+  sampleMs?: number;
 }
 
 /** Why we end a connection, and when to come back (`false`: stay down). */
@@ -107,6 +110,7 @@ export class SimWorker {
   private receivedOnConnection = 0;
   private readonly waiters = new WelcomeWaiters();
   private closing: Promise<void> | undefined;
+  private readonly sampleMs: number;
 
   constructor(options: SimWorkerOptions) {
     this.url = options.url;
@@ -123,6 +127,7 @@ export class SimWorker {
     this.validateFrames = options.validateFrames ?? false;
     this.localAddress = options.localAddress;
     this.onEvent = options.onEvent;
+    this.sampleMs = checkSampleMs(options.sampleMs);
   }
 
   get state(): SimWorkerState {
@@ -239,11 +244,13 @@ export class SimWorker {
           stats: this.stats,
           threads: this.threads,
           lieKey: this.lieKey,
+          sampleMs: this.sampleMs,
           send: (frame) => this.send(socket, frame),
         },
         this.programs,
       );
-      this.send(socket, helloFrame(this.threads, this.credit, this.userAgent()));
+      const userAgent = `tabgrid-fleet/${FLEET_VERSION} (worker ${this.index}; Node ${process.versions.node})`;
+      this.send(socket, helloFrame(this.threads, this.credit, userAgent));
     });
     socket.on('message', (data, isBinary) => {
       if (socket !== this.socket) return;
@@ -260,10 +267,6 @@ export class SimWorker {
       this.finishConnection(cause, code, reason.toString());
       this.afterClose(code, reason.toString(), this.reconnectRange());
     });
-  }
-
-  private userAgent(): string {
-    return `tabgrid-fleet/${FLEET_VERSION} (worker ${this.index}; Node ${process.versions.node})`;
   }
 
   private onFrame(data: unknown): void {
@@ -322,6 +325,10 @@ export class SimWorker {
         return;
       case 'cancel':
         executor.onCancel(message.jobId);
+        return;
+      case 'messages':
+      case 'limit':
+        executor.onTaskModel(message);
         return;
     }
   }

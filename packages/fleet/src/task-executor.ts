@@ -1,8 +1,9 @@
 import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import type { ServerToWorker, WorkerFailure } from '@tabgrid/protocol/worker';
-import type { Behavior } from './behavior.js';
+import { ConnectionTaskModel } from './connection-task-model.js';
 import { releaseFrame } from './frames.js';
-import { corrupt, lieSeed } from './lies.js';
+import type { ExecutorHost, LocalJob, Pending, TaskRef } from './executor-types.js';
+import { lieAbout } from './lies.js';
 import {
   describe,
   failureItem,
@@ -13,43 +14,14 @@ import {
   unsendableFailure,
 } from './outcome-items.js';
 import { OutcomeOutbox } from './outcome-outbox.js';
-import type { CompiledProgram, ProgramCache } from './program-cache.js';
-import type { Rng } from './random.js';
-import type { SimWorkerStats } from './stats.js';
+import type { ProgramCache } from './program-cache.js';
+import { runIn } from './task-api.js';
+
+export type { ExecutorHost, TaskRef };
 
 type TasksMessage = Extract<ServerToWorker, { type: 'tasks' }>;
 type JobMessage = Extract<ServerToWorker, { type: 'job' }>;
-
-/** A task by its id, as the server knows it. */
-export interface TaskRef {
-  jobId: string;
-  index: number;
-}
-
-interface LocalJob {
-  readonly jobId: string;
-  readonly program: CompiledProgram;
-  readonly timeoutMs: number;
-  cancelled: boolean;
-}
-
-interface Pending {
-  readonly job: LocalJob;
-  readonly index: number;
-  readonly input: unknown;
-}
-
-/** What an executor needs from the worker that owns it. */
-export interface ExecutorHost {
-  /** Read on every use: behavior patches apply at once. */
-  behavior(): Readonly<Behavior>;
-  readonly rng: Rng;
-  readonly stats: SimWorkerStats;
-  readonly threads: number;
-  /** Liars with equal keys tell equal lies. */
-  readonly lieKey: string;
-  send(frame: string): void;
-}
+type TaskModelMessage = Extract<ServerToWorker, { type: 'messages' | 'limit' }>;
 
 /**
  * Runs one connection's tasks: queues them, runs up to `threads` at a time (synchronous `Run`s
@@ -66,16 +38,24 @@ export class TaskExecutor {
   /** Tasks a hanging worker took (or a dying one was holding): never answered. */
   private readonly swallowed: Pending[] = [];
   private readonly outbox: OutcomeOutbox;
+  /** Reports, simulated threads, busy time: see ConnectionTaskModel. */
+  readonly model: ConnectionTaskModel;
   private closed = false;
 
   constructor(
     private readonly host: ExecutorHost,
     private readonly programs: ProgramCache,
   ) {
-    this.outbox = new OutcomeOutbox(
-      (frame) => host.send(frame),
-      () => this.closed || host.behavior().freeze === true,
-    );
+    const held = () => this.closed || host.behavior().freeze === true;
+    const send = (frame: string) => host.send(frame);
+    this.model = new ConnectionTaskModel(host.threads, () => host.behavior(), send, held);
+    this.outbox = new OutcomeOutbox(send, held, () => this.model.reports.flush());
+    this.model.startSampling(host.sampleMs ?? 0, send, held);
+  }
+
+  /** Reports (progress, logs, events, Setup times): sent before every outcomes frame. */
+  get reports() {
+    return this.model.reports;
   }
 
   /** Tasks held now: queued, running, or swallowed. */
@@ -99,12 +79,26 @@ export class TaskExecutor {
     // `args` may hold typed arrays (in the text form), like task inputs.
     const args = fromSocketForm(message.args);
     const program = this.programs.acquire(message.jobId, message.program, args);
+    const life = this.model.lifecycle(message, program);
     this.jobs.set(message.jobId, {
       jobId: message.jobId,
       program,
       timeoutMs: message.timeoutMs,
+      progressTimeoutMs: message.progressTimeoutMs,
+      life,
       cancelled: false,
     });
+  }
+
+  /** `job.tell` messages for a job's threads, or its series are full (`collect` throws). */
+  onTaskModel(message: TaskModelMessage): void {
+    const life = this.jobs.get(message.jobId)?.life;
+    if (!life) return;
+    if (message.type === 'limit') {
+      life.channel.seriesLimit = ConnectionTaskModel.seriesLimit(message.maxBytes);
+      return;
+    }
+    life.deliver(message.items.map(({ seq, data }) => ({ seq, data: fromSocketForm(data) })));
   }
 
   onTasks(message: TasksMessage): void {
@@ -143,6 +137,11 @@ export class TaskExecutor {
     job.cancelled = true;
     this.jobs.delete(jobId);
     this.programs.release(jobId, job.program);
+    // Teardown on every thread that ran the job; its lines go out as soon as it is through.
+    job.life?.teardown().then(
+      () => this.reports.flush(),
+      () => undefined,
+    );
     const kept: Pending[] = [];
     let dropped = 0;
     for (let i = this.head; i < this.queue.length; i++) {
@@ -165,13 +164,7 @@ export class TaskExecutor {
    */
   handBack(): number {
     this.flush();
-    const refs: TaskRef[] = [];
-    for (let i = this.head; i < this.queue.length; i++) {
-      const task = this.queue[i];
-      if (task) refs.push({ jobId: task.job.jobId, index: task.index });
-    }
-    for (const task of this.running) refs.push({ jobId: task.job.jobId, index: task.index });
-    for (const task of this.swallowed) refs.push({ jobId: task.job.jobId, index: task.index });
+    const refs = this.heldTasks();
     if (refs.length > 0) this.host.send(releaseFrame(refs));
     this.host.stats.released += refs.length;
     this.queue = [];
@@ -185,8 +178,13 @@ export class TaskExecutor {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const job of this.jobs.values()) this.programs.release(job.jobId, job.program);
+    for (const job of this.jobs.values()) {
+      this.programs.release(job.jobId, job.program);
+      // Best effort, as on `pagehide`: nothing it says can be sent any more.
+      job.life?.teardown().catch(() => undefined);
+    }
     this.jobs.clear();
+    this.model.close();
     this.queue = [];
     this.head = 0;
     this.running.clear();
@@ -250,14 +248,43 @@ export class TaskExecutor {
   }
 
   private execute(task: Pending, delay: number): void {
+    const { job } = task;
+    if (job.progressTimeoutMs !== undefined) {
+      this.reports.push({ jobId: job.jobId, index: task.index, started: true });
+    }
+    if (!job.life) {
+      this.executeNow(task, delay);
+      return;
+    }
+    const slot = (task.slot = this.model.takeSlot());
+    const ready = job.life.ready(slot);
+    const go = (failure: WorkerFailure | undefined): void => {
+      if (failure) return this.fail(task, failure);
+      task.tel = job.life!.taskTel(slot, task.index);
+      this.executeNow(task, delay);
+    };
+    if (!isThenable(ready)) return go(ready);
+    // Setup holds the thread; the task runs (or fails with Setup's error) once it is through.
+    this.running.add(task);
+    void ready.then((failure) => {
+      if (this.closed || !this.running.delete(task)) return;
+      go(failure);
+      this.pump();
+      this.outbox.flushSoon();
+    });
+  }
+
+  private executeNow(task: Pending, delay: number): void {
     const { program, timeoutMs } = task.job;
     const started = performance.now();
     let result: unknown;
     try {
       const run = program.run;
       if (!run) throw program.loadError;
+      const input = fromSocketForm(task.input);
+      const tel = task.tel;
       // A plain call, as on the page: the frame reads `at Run (job.js:…)`, not `Object.Run`.
-      result = run(fromSocketForm(task.input), program.args);
+      result = tel ? runIn(tel, () => run(input, program.args)) : run(input, program.args);
     } catch (error) {
       this.fail(task, describe(error), delay + performance.now() - started);
       return;
@@ -286,30 +313,26 @@ export class TaskExecutor {
 
   // ---- outcomes -------------------------------------------------------------------------
 
+  /** The task is through: its thread is free, its context reports, its series are returned. */
+  private done(task: Pending, ms: number): string | undefined {
+    this.model.through(task.slot, task.job.jobId, ms);
+    task.slot = undefined;
+    const tel = task.tel;
+    task.tel = undefined;
+    return tel?.finish();
+  }
+
   private succeed(task: Pending, result: unknown, ms: number): void {
     const { job, index } = task;
+    const series = this.done(task, ms);
     if (job.cancelled) {
       this.outbox.returnSlots(1);
       return;
     }
     let text: string;
     try {
-      let value = plain(result);
-      const lies = this.host.behavior().wrongResults;
-      if (lies) {
-        const options = lies === true ? {} : lies;
-        const seed = lieSeed(
-          job.jobId,
-          index,
-          options.collude ?? this.host.lieKey,
-          options.rate ?? 1,
-        );
-        if (seed !== undefined) {
-          value = corrupt(JSON.parse(JSON.stringify(value) ?? 'null'), seed);
-          this.host.stats.lies++;
-        }
-      }
-      text = successItem(job.jobId, index, ms, value);
+      const value = lieAbout(plain(result), job.jobId, index, this.host);
+      text = successItem(job.jobId, index, ms, value, series);
     } catch (error) {
       this.fail(task, unsendableFailure(error));
       return;
@@ -319,12 +342,13 @@ export class TaskExecutor {
   }
 
   private fail(task: Pending, error: WorkerFailure, ms = 0): void {
+    const series = this.done(task, ms);
     if (task.job.cancelled) {
       this.outbox.returnSlots(1);
       return;
     }
     this.host.stats.tasksFailed++;
-    this.outbox.push(failureItem(task.job.jobId, task.index, ms, error));
+    this.outbox.push(failureItem(task.job.jobId, task.index, ms, error, series));
   }
 
   private timedOut(task: Pending): void {

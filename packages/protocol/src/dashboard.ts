@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder } from './codec.js';
 import { JobInfo, TaskFailure } from './jobs.js';
+import { LogLine, Note, TaskProgress, WorkerMonitor } from './feeds.js';
 
 /** One point of the overview time series. */
 export const StatsSample = Type.Object({
@@ -30,6 +31,16 @@ export const WorkerStats = Type.Object({
   strikes: Type.Integer(),
   /** Too many strikes: this worker gets no more tasks. */
   excluded: Type.Boolean(),
+  /** The latest monitor sample (null before the first); heap null where not exposed. */
+  sample: Type.Optional(
+    Type.Union([
+      Type.Object({
+        cpu: Type.Number(),
+        heapUsed: Type.Union([Type.Integer(), Type.Null()]),
+      }),
+      Type.Null(),
+    ]),
+  ),
 });
 export type WorkerStats = Static<typeof WorkerStats>;
 
@@ -57,6 +68,13 @@ export const JobDetail = Type.Object({
     bucketsMs: Type.Array(Type.Number()),
     counts: Type.Array(Type.Integer()),
   }),
+  // The task model (issue 13); optional so that an older server's detail still decodes.
+  /** Running tasks' latest progress (at most 200). */
+  progress: Type.Optional(Type.Array(TaskProgress, { maxItems: 200 })),
+  /** The job's newest console lines, oldest first (at most 50). */
+  logTail: Type.Optional(Type.Array(LogLine, { maxItems: 50 })),
+  /** Labels the job's tasks collected under (at most 100). */
+  seriesLabels: Type.Optional(Type.Array(Type.String(), { maxItems: 100 })),
 });
 export type JobDetail = Static<typeof JobDetail>;
 
@@ -91,6 +109,10 @@ export const DashboardHistory = Type.Object({
   samples: Type.Array(StatsSample),
   /** The subscribed job's tasks/s, a point a second while it ran, over the same window. */
   job: Type.Optional(Type.Array(RateSample)),
+  /** Notes (`tg.note`) over the same window, oldest first. */
+  notes: Type.Optional(Type.Array(Note, { maxItems: 1_000 })),
+  /** The worker monitor's windows (admin: every worker; else what the caller's jobs used). */
+  workers: Type.Optional(Type.Array(WorkerMonitor)),
 });
 export type DashboardHistory = Static<typeof DashboardHistory>;
 

@@ -33,6 +33,10 @@ export const ErrorCode = {
   TOO_MANY_SUBSCRIPTIONS: 'TG_ERR_TOO_MANY_SUBSCRIPTIONS',
   /** The request (headers or body) did not arrive within the server's request timeout. */
   REQUEST_TIMEOUT: 'TG_ERR_REQUEST_TIMEOUT',
+  /** A message (`job.tell`) to a job that is done or cancelled: messages reach only running jobs. */
+  JOB_FINISHED: 'TG_ERR_JOB_FINISHED',
+  /** A per-job or per-owner count is used up (messages per job, notes). */
+  LIMIT_REACHED: 'TG_ERR_LIMIT_REACHED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -60,6 +64,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TG_ERR_RATE_LIMITED: 429,
   TG_ERR_TOO_MANY_SUBSCRIPTIONS: 429,
   TG_ERR_REQUEST_TIMEOUT: 408,
+  TG_ERR_JOB_FINISHED: 409,
+  TG_ERR_LIMIT_REACHED: 409,
 };
 
 /** Every code of {@link ErrorCode} as a schema. */

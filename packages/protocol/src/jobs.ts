@@ -45,6 +45,16 @@ export const JobOptions = Type.Object({
   maxReplicas: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
   /** Higher runs first; equal priorities share the grid round-robin. */
   priority: Type.Optional(Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 })),
+  /**
+   * Longest one `Setup(args)` call may take on a thread (ms). Default: `timeoutMs`. A Setup that
+   * throws or times out sends that thread's tasks back to the queue.
+   */
+  setupTimeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 86_400_000 })),
+  /**
+   * A running task that calls no `tabgrid.progress()` for this long is stalled: its attempt is
+   * lost (`ENOPROGRESS`) and it runs again elsewhere. Default: off.
+   */
+  progressTimeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
 });
 export type JobOptions = Static<typeof JobOptions>;
 
@@ -101,6 +111,31 @@ export const JobInfo = Type.Object({
    * `job.resume()`) or cancels it. Null while it runs.
    */
   paused: Type.Union([Type.String(), Type.Null()]),
+  // The task model (issue 13). Optional in the schema only so that readers of older servers
+  // still decode; this server always sends every one of them.
+  /** Bound of one `Setup` call (ms): the job's option, else its `timeoutMs`. */
+  setupTimeoutMs: Type.Optional(Type.Integer()),
+  /** A task silent this long (no `tabgrid.progress()`) is stalled; null: off. */
+  progressTimeoutMs: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  /** Setup calls finished (ok or not) over all threads, and their time. */
+  setups: Type.Optional(
+    Type.Object({ count: Type.Integer(), totalMs: Type.Number(), maxMs: Type.Number() }),
+  ),
+  /** Console lines stored, and dropped over the caps (per task in threads, per job here). */
+  logs: Type.Optional(Type.Object({ lines: Type.Integer(), dropped: Type.Integer() })),
+  /** Events stored, and dropped over the caps. */
+  events: Type.Optional(Type.Object({ count: Type.Integer(), dropped: Type.Integer() })),
+  /** Bytes of collected series stored, and values dropped over the caps. */
+  series: Type.Optional(Type.Object({ bytes: Type.Integer(), dropped: Type.Integer() })),
+  /** Messages sent to the job with `job.tell()`. */
+  messages: Type.Optional(Type.Integer()),
+  /** CPU time the job's tasks used on workers, and the largest JS heap of a tab running them. */
+  usage: Type.Optional(
+    Type.Object({
+      cpuMs: Type.Number(),
+      peakHeapBytes: Type.Union([Type.Integer(), Type.Null()]),
+    }),
+  ),
 });
 export type JobInfo = Static<typeof JobInfo>;
 
@@ -111,6 +146,8 @@ export const TaskErrorType = Type.Union([
   Type.Literal('lost'),
   Type.Literal('validation'),
   Type.Literal('cancelled'),
+  /** Every try failed in the program's `Setup` (threw or timed out): Setup's error. */
+  Type.Literal('setup'),
 ]);
 export type TaskErrorType = Static<typeof TaskErrorType>;
 

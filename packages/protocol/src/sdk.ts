@@ -11,9 +11,12 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createDecoder, type Decoder } from './codec.js';
 import { ReceivedErrorDetail, type ReceivedErrorBody } from './errors.js';
 import { DashboardHistory, DashboardSubscribe, type DashboardStats } from './dashboard.js';
-import { CreateJobRequest, JobInfo, JobState, Outcome, OutcomeKind } from './jobs.js';
+import { CreateJobRequest, JobInfo, LIMITS, JobState, Outcome, OutcomeKind } from './jobs.js';
+import { FeedName, WorkerMonitor, type FeedPush } from './feeds.js';
+import { Label, TASK_LIMITS } from './task-reports.js';
 
 const JobId = Type.String({ minLength: 1, maxLength: 64 });
+const LIMITS_NAME = LIMITS.maxNameLength;
 const JobRef = Type.Object({ jobId: JobId });
 
 /** Either the answer's data or an error body. */
@@ -45,6 +48,31 @@ export const SdkRequests = {
     from: Type.Integer({ minimum: 0 }),
   }),
   'job:unsubscribe': Type.Object({ subscriptionId: Type.String({ minLength: 1, maxLength: 100 }) }),
+  /**
+   * A feed of the job besides its outcomes: `job:feed` pushes carry it, `job:end` ends it, and
+   * `job:unsubscribe` stops it (subscriptions count with the outcome ones per socket).
+   */
+  'job:follow': Type.Object({
+    jobId: JobId,
+    subscriptionId: Type.String({ minLength: 1, maxLength: 100 }),
+    feed: FeedName,
+    /** The series' label (feed `series` only). */
+    label: Type.Optional(Label),
+    /** Deliver items with `seq > from` (series: outcome seq; progress: ignored, a snapshot). */
+    from: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  }),
+  /** A message to every thread of the job (`tabgrid.listen` / `tabgrid.next`). */
+  'job:tell': Type.Object({
+    jobId: JobId,
+    /** Client-chosen id: a resent message with the same id is stored once (same `seq`). */
+    messageId: Type.String({ minLength: 1, maxLength: 100 }),
+    data: Type.Unknown(),
+  }),
+  'job:series-labels': JobRef,
+  /** The caller's newest job of that name, or null. */
+  'jobs:latest': Type.Object({ name: Type.String({ maxLength: LIMITS_NAME }) }),
+  'workers:list': Type.Object({}),
+  'note:add': Type.Object({ text: Type.String({ maxLength: TASK_LIMITS.maxNoteLength }) }),
   /** Starts (or retargets) this connection's `dashboard:stats` feed. */
   'dashboard:subscribe': DashboardSubscribe,
   'dashboard:unsubscribe': Type.Object({}),
@@ -69,6 +97,12 @@ export const SdkResponseSchemas = {
   'jobs:delete': Type.Object({ deleted: Type.Integer({ minimum: 0 }) }),
   'job:subscribe': Type.Object({ subscribed: Type.Literal(true) }),
   'job:unsubscribe': Unsubscribed,
+  'job:follow': Type.Object({ subscribed: Type.Literal(true) }),
+  'job:tell': Type.Object({ seq: Type.Integer({ minimum: 1 }) }),
+  'job:series-labels': Type.Array(Type.String(), { maxItems: 10_000 }),
+  'jobs:latest': Type.Union([JobInfo, Type.Null()]),
+  'workers:list': Type.Array(WorkerMonitor),
+  'note:add': Type.Object({ at: Type.Number() }),
   'dashboard:subscribe': DashboardHistory,
   'dashboard:unsubscribe': Unsubscribed,
 } as const satisfies Record<keyof typeof SdkRequests, TSchema>;
@@ -121,6 +155,8 @@ export type StreamEnd = Static<typeof StreamEnd>;
 export type ServerToClientEvents = {
   /** A batch of settled outcomes; call `ack()` when ready for the next batch. */
   'job:outcomes': (push: OutcomesPush, ack: () => void) => void;
+  /** A batch of a `job:follow` feed's items (./feeds.ts); `ack()` when ready for more. */
+  'job:feed': (push: FeedPush, ack: () => void) => void;
   /** The stream has delivered everything it ever will. */
   'job:end': (end: StreamEnd) => void;
   /** Aggregated live statistics, about once a second, while subscribed. */

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from './errors.js';
-import { decodeStoredOutcome, storedFailure, storedValue } from './stored.js';
+import { Value } from '@sinclair/typebox/value';
+import {
+  StoredEventLine,
+  StoredJobRecord,
+  StoredJobRecordV2,
+  StoredLogLine,
+  StoredSeriesRow,
+  decodeStoredOutcome,
+  storedFailure,
+  storedValue,
+} from './stored.js';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -47,5 +57,66 @@ describe('stored outcome payloads', () => {
     expect(
       thrown(() => decodeStoredOutcome({ seq: 2, index: 0, ok: true, payload: 'undefined' })),
     ).toMatchObject({ ...internal, message: expect.stringMatching(/not JSON/) });
+  });
+});
+
+describe('stored rows of schema version 3', () => {
+  const v2 = {
+    id: 'j',
+    owner: 'admin',
+    name: 'n',
+    group: null,
+    state: 'open',
+    timeoutMs: 1000,
+    maxAttempts: 3,
+    retryErrors: 0,
+    redundancy: 1,
+    maxReplicas: 3,
+    disagreements: 0,
+    priority: 0,
+    total: 0,
+    finished: 0,
+    failed: 0,
+    computeMs: 0,
+    created: 1,
+    modified: 1,
+    lastResult: null,
+    lastSeq: 0,
+    paused: null,
+    crashedTasks: 0,
+  };
+  const v3 = {
+    ...v2,
+    setupTimeoutMs: 1000,
+    progressTimeoutMs: null,
+    setups: { count: 0, totalMs: 0, maxMs: 0 },
+    logSeq: 0,
+    logsDropped: 0,
+    eventSeq: 0,
+    eventsDropped: 0,
+    seriesBytes: 0,
+    seriesDropped: 0,
+    messageSeq: 0,
+    cpuMs: 0,
+    peakHeapBytes: null,
+  };
+
+  it('a version 2 record is not a current one until migrated, and a current one is both', () => {
+    expect(Value.Check(StoredJobRecordV2, v2)).toBe(true);
+    expect(Value.Check(StoredJobRecord, v2)).toBe(false);
+    expect(Value.Check(StoredJobRecord, v3)).toBe(true);
+    expect(Value.Check(StoredJobRecord, { ...v3, setups: { count: 1 } })).toBe(false);
+    expect(Value.Check(StoredJobRecord, { ...v3, setupTimeoutMs: 0 })).toBe(false);
+  });
+
+  it('log lines, events and series rows hold what the store reads back', () => {
+    const line = { index: null, level: 'warn', message: 'm', count: 2, workerId: 'w', at: 5 };
+    expect(Value.Check(StoredLogLine, line)).toBe(true);
+    expect(Value.Check(StoredLogLine, { ...line, level: 'shout' })).toBe(false);
+    expect(Value.Check(StoredLogLine, { ...line, count: 0 })).toBe(false);
+    expect(Value.Check(StoredEventLine, { index: 3, name: 'e', data: [1], at: 5 })).toBe(true);
+    expect(Value.Check(StoredEventLine, { index: 3, name: '', data: 1, at: 5 })).toBe(false);
+    expect(Value.Check(StoredSeriesRow, { seq: 1, index: 0, values: '[1]' })).toBe(true);
+    expect(Value.Check(StoredSeriesRow, { seq: 0, index: 0, values: '[1]' })).toBe(false);
   });
 });

@@ -10,6 +10,7 @@ import { createDecoder } from './codec.js';
 import { ErrorCode, TabgridError } from './errors.js';
 import { JobState, TaskFailure, type Outcome } from './jobs.js';
 import { Role } from './keys.js';
+import { LogLevelSchema } from './task-reports.js';
 
 const Count = Type.Integer({ minimum: 0 });
 /** Epoch milliseconds. */
@@ -17,8 +18,8 @@ const EpochMs = Type.Number({ minimum: 0 });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /**
- * A job's durable record, without its program and args (those are written once, at creation).
- * Every field is present: migrations fill in what older releases did not write.
+ * A job's record as schema version 2 wrote it (every field of that version present). Read only
+ * by the migration that completes it to {@link StoredJobRecord}.
  *
  * @example
  * { "id": "…", "owner": "admin", "name": "squares", "group": null, "state": "open",
@@ -27,7 +28,7 @@ const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null
  *   "created": 1764547200000, "modified": 1764547200000, "lastResult": null, "lastSeq": 0,
  *   "paused": null, "crashedTasks": 0 }
  */
-export const StoredJobRecord = Type.Object({
+export const StoredJobRecordV2 = Type.Object({
   id: Type.String({ minLength: 1 }),
   owner: Type.String(),
   name: Type.String(),
@@ -55,6 +56,52 @@ export const StoredJobRecord = Type.Object({
   /** Tasks settled `lost` after crashing or losing their tab too often (pauses the job). */
   crashedTasks: Count,
 });
+export type StoredJobRecordV2 = Static<typeof StoredJobRecordV2>;
+
+/** A job's Setup runs so far (every thread's, ok or not). */
+export const StoredSetups = Type.Object({
+  count: Count,
+  totalMs: Type.Number({ minimum: 0 }),
+  maxMs: Type.Number({ minimum: 0 }),
+});
+export type StoredSetups = Static<typeof StoredSetups>;
+
+/**
+ * A job's durable record, without its program and args (those are written once, at creation).
+ * Every field is present: migrations fill in what older releases did not write (schema version 3
+ * added everything after `crashedTasks`).
+ *
+ * @example
+ * { …the fields of StoredJobRecordV2…, "setupTimeoutMs": 60000, "progressTimeoutMs": null,
+ *   "setups": { "count": 0, "totalMs": 0, "maxMs": 0 }, "logSeq": 0, "logsDropped": 0,
+ *   "eventSeq": 0, "eventsDropped": 0, "seriesBytes": 0, "seriesDropped": 0, "messageSeq": 0,
+ *   "cpuMs": 0, "peakHeapBytes": null }
+ */
+export const StoredJobRecord = Type.Object({
+  ...StoredJobRecordV2.properties,
+  /** Bounds one Setup call (the job's `timeoutMs` unless the job set it). */
+  setupTimeoutMs: Type.Integer({ minimum: 1 }),
+  /** A running task silent this long is stalled; null: off. */
+  progressTimeoutMs: Nullable(Type.Integer({ minimum: 1 })),
+  setups: StoredSetups,
+  /** Highest `seq` of a stored log line (0 when none). */
+  logSeq: Count,
+  /** Log lines dropped over the caps (per task and per job). */
+  logsDropped: Count,
+  /** Highest `seq` of a stored event (0 when none). */
+  eventSeq: Count,
+  eventsDropped: Count,
+  /** Bytes of series values stored (their JSON text), against the per-job limit. */
+  seriesBytes: Count,
+  /** Series values dropped over the limits. */
+  seriesDropped: Count,
+  /** Highest `seq` of a stored message (`job.tell`; 0 when none). */
+  messageSeq: Count,
+  /** CPU time the job's tasks used on workers, from their samples. */
+  cpuMs: Type.Number({ minimum: 0 }),
+  /** Highest JS heap a worker running the job reported; null where no browser exposed it. */
+  peakHeapBytes: Nullable(Count),
+});
 export type StoredJobRecord = Static<typeof StoredJobRecord>;
 
 /**
@@ -63,7 +110,7 @@ export type StoredJobRecord = Static<typeof StoredJobRecord>;
  * clamped, which JSON writes as null). Read only by the migration that completes it.
  */
 export const StoredJobRecordV0 = Type.Object({
-  ...StoredJobRecord.properties,
+  ...StoredJobRecordV2.properties,
   group: Type.Optional(Nullable(Type.String())),
   retryErrors: Type.Optional(Count),
   redundancy: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -147,6 +194,88 @@ export const StoredKey = Type.Object({
   secretHash: Type.String({ minLength: 1 }),
 });
 export type StoredKey = Static<typeof StoredKey>;
+
+/** A positive per-job sequence number (log lines, events, messages, outcomes). */
+const Seq = Type.Integer({ minimum: 1 });
+
+/**
+ * A row of `job_logs`, `job_events` or `series_batches`: one append's lines joined by "\n", the
+ * first of them at `firstSeq` (decoded line by line by the server's store).
+ */
+export const StoredLinesRow = Type.Object({
+  firstSeq: Seq,
+  lines: Type.String(),
+});
+export type StoredLinesRow = Static<typeof StoredLinesRow>;
+
+/**
+ * One log line as `job_logs` keeps it: JSON text, one per line of a row, its `seq` implied by its
+ * place (the row's first seq + its position). `index` is null for lines of Setup, Teardown or the
+ * server; `count` how many identical lines in a row it stands for; `at` epoch milliseconds.
+ *
+ * @example
+ * { "index": 4, "level": "warn", "message": "slow pixel", "count": 50, "workerId": "w-1", "at": 1764547200000 }
+ */
+export const StoredLogLine = Type.Object({
+  index: Nullable(Count),
+  level: LogLevelSchema,
+  message: Type.String(),
+  count: Type.Integer({ minimum: 1 }),
+  workerId: Type.String(),
+  at: EpochMs,
+});
+export type StoredLogLine = Static<typeof StoredLogLine>;
+
+/** A log line read back, with its seq. */
+export const StoredLogRow = Type.Object({ seq: Seq, ...StoredLogLine.properties });
+export type StoredLogRow = Static<typeof StoredLogRow>;
+
+/**
+ * One event (`tabgrid.emit`) as `job_events` keeps it: JSON text, one per line, like log lines.
+ * `data` is the JSON value job code emitted (bytes in their tagged text form).
+ *
+ * @example
+ * { "index": null, "name": "loaded", "data": { "rows": 3 }, "at": 1764547200000 }
+ */
+export const StoredEventLine = Type.Object({
+  index: Nullable(Count),
+  name: Type.String({ minLength: 1 }),
+  data: Type.Unknown(),
+  at: EpochMs,
+});
+export type StoredEventLine = Static<typeof StoredEventLine>;
+
+/** An event read back, with its seq. */
+export const StoredEventRow = Type.Object({ seq: Seq, ...StoredEventLine.properties });
+export type StoredEventRow = Static<typeof StoredEventRow>;
+
+/**
+ * What one settled task collected under one label: `seq` is the task's outcome seq, `values` the
+ * JSON text of the values array (bytes in their tagged text form), never re-parsed by the store.
+ */
+export const StoredSeriesRow = Type.Object({
+  seq: Seq,
+  index: Count,
+  values: Type.String(),
+});
+export type StoredSeriesRow = Static<typeof StoredSeriesRow>;
+
+/** A message to a job's threads (`job.tell`): `data` is its JSON text; `messageId` makes a resend idempotent. */
+export const StoredMessage = Type.Object({
+  seq: Seq,
+  messageId: Type.String({ minLength: 1 }),
+  data: Type.String(),
+  at: EpochMs,
+});
+export type StoredMessage = Static<typeof StoredMessage>;
+
+/** A note on the dashboard's charts (`tg.note`), kept per owner. */
+export const StoredNote = Type.Object({
+  owner: Type.String(),
+  at: EpochMs,
+  text: Type.String(),
+});
+export type StoredNote = Static<typeof StoredNote>;
 
 const decodeFailure = createDecoder(TaskFailure, 'stored task failure');
 

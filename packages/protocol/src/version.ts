@@ -6,4 +6,4 @@
  * @example
  * ws.send(JSON.stringify({ type: 'hello', protocol: PROTOCOL_VERSION, threads: 4, userAgent }));
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;

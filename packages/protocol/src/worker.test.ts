@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { workerPageCsp } from './worker.js';
+import { WORKER_LIMITS, decodeWorkerToServer, workerPageCsp } from './worker.js';
 
 /** The directives of a policy, by name. */
 function directives(policy: string): Map<string, string[]> {
@@ -25,5 +25,40 @@ describe('the worker page policy', () => {
     expect(dev.get('connect-src')).toEqual(prod.get('connect-src'));
     expect(dev.get('script-src')).toEqual([...prod.get('script-src')!, "'unsafe-inline'"]);
     expect(dev.get('style-src')).toEqual([...prod.get('style-src')!, "'unsafe-inline'"]);
+  });
+});
+
+describe('worker frames of the task model', () => {
+  const failed = (error: Record<string, unknown>) =>
+    JSON.stringify({
+      type: 'outcomes',
+      credit: 1,
+      items: [
+        {
+          jobId: 'j',
+          index: 0,
+          ms: 1,
+          ok: false,
+          error: { name: 'E', message: 'm', stack: '', ...error },
+        },
+      ],
+    });
+
+  it("take a failure in Setup (phase 'setup'), and no other phase", () => {
+    expect(() => decodeWorkerToServer(failed({ phase: 'setup', timedOut: true }))).not.toThrow();
+    expect(() => decodeWorkerToServer(failed({ phase: 'teardown' }))).toThrow(
+      /Invalid worker frame/,
+    );
+  });
+
+  it('cut stacks to 4 KB before storing, but decode up to 64 KB (a hostile page skips the cut)', () => {
+    expect(WORKER_LIMITS.maxStackLength).toBe(4_096);
+    const stack = 's'.repeat(WORKER_LIMITS.maxErrorStackLength);
+    expect(() => decodeWorkerToServer(failed({ stack }))).not.toThrow();
+    expect(() => decodeWorkerToServer(failed({ stack: `${stack}s` }))).toThrow();
+  });
+
+  it('refuse an unknown frame type, naming the new ones', () => {
+    expect(() => decodeWorkerToServer('{"type":"telemetry"}')).toThrow(/report, sample/);
   });
 });

@@ -8,9 +8,18 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_BYTES_TAGS, hasBytes } from './binary-frame.js';
-import { checkTextForm } from './bytes.js';
+import { checkTextForm, jsonByteLength } from './bytes.js';
 import { createFrameDecoder } from './codec.js';
 import { MAX_DEPTH, MAX_VALUE_DEPTH, checkDepth } from './limits.js';
+import {
+  REPORT_LIMITS,
+  ReportSeries,
+  ServerLimit,
+  ServerMessages,
+  WorkerReport,
+  WorkerSample,
+} from './task-reports.js';
+import { ErrorCode, TabgridError } from './errors.js';
 
 /**
  * What one worker connection may send: every number, count and string length a worker frame
@@ -45,6 +54,8 @@ export const WORKER_LIMITS = {
   maxValueDepth: MAX_VALUE_DEPTH,
   /** Most typed arrays in one binary frame (./binary-frame.ts). */
   maxBytesTags: MAX_BYTES_TAGS,
+  /** The task model's frames (`report`, `sample`, series in outcomes): ./task-reports.ts. */
+  ...REPORT_LIMITS,
 } as const;
 
 /** Worker frames: a result sits 3 levels in (`{ items: [ { value } ] }`). */
@@ -79,8 +90,16 @@ export const WorkerFailure = Type.Object({
   stack: Type.String({ maxLength: WORKER_LIMITS.maxErrorStackLength }),
   /** True when the thread was terminated because `Run` exceeded the job's timeoutMs. */
   timedOut: Type.Optional(Type.Boolean()),
+  /**
+   * `setup`: the task never ran because `Setup` threw or timed out on this thread (then
+   * `timedOut` says which); the error is Setup's. The task goes back to the queue.
+   */
+  phase: Type.Optional(Type.Literal('setup')),
 });
 export type WorkerFailure = Static<typeof WorkerFailure>;
+
+/** What the task collected (`tabgrid.collect`), by label (unique: the server checks). */
+const OutcomeSeries = Type.Array(ReportSeries, { maxItems: WORKER_LIMITS.maxSeriesPerItem });
 
 export const WorkerOutcome = Type.Union([
   Type.Object({
@@ -90,6 +109,7 @@ export const WorkerOutcome = Type.Union([
     ms: TaskMs,
     ok: Type.Literal(true),
     value: Type.Unknown(),
+    series: Type.Optional(OutcomeSeries),
   }),
   Type.Object({
     jobId: JobId,
@@ -97,6 +117,7 @@ export const WorkerOutcome = Type.Union([
     ms: TaskMs,
     ok: Type.Literal(false),
     error: WorkerFailure,
+    series: Type.Optional(OutcomeSeries),
   }),
 ]);
 export type WorkerOutcome = Static<typeof WorkerOutcome>;
@@ -135,8 +156,18 @@ export const WorkerToServer = Type.Union([
   WorkerOutcomes,
   WorkerRelease,
   WorkerFault,
+  WorkerReport,
+  WorkerSample,
 ]);
 export type WorkerToServer = Static<typeof WorkerToServer>;
+export {
+  ReportSeries,
+  ServerLimit,
+  ServerMessages,
+  TaskReport,
+  WorkerReport,
+  WorkerSample,
+} from './task-reports.js';
 
 // ---- server → worker ------------------------------------------------------------------
 
@@ -154,6 +185,16 @@ export const ServerJob = Type.Object({
   program: Type.String(),
   args: Type.Unknown(),
   timeoutMs: Type.Integer({ minimum: 1 }),
+  /**
+   * Longest one `Setup` call may take (ms). Absent: `timeoutMs` (a server before issue 13 never
+   * sends it; protocol 2 servers always do).
+   */
+  setupTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  /**
+   * Present when the job stalls tasks that report no progress this long: the page then reports
+   * `started` for each task it begins running (it costs nothing otherwise).
+   */
+  progressTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export const ServerTasks = Type.Object({
@@ -162,13 +203,27 @@ export const ServerTasks = Type.Object({
   items: Type.Array(Type.Object({ index: Index, input: Type.Unknown() })),
 });
 
-/** The job was cancelled or deleted: drop its queued tasks and forget its program. */
+/**
+ * The job retired (cancelled, deleted, or done): drop its queued tasks, run its threads'
+ * Teardown, and forget its program.
+ */
 export const ServerCancel = Type.Object({
   type: Type.Literal('cancel'),
   jobId: JobId,
+  /** Why; absent means cancelled or deleted (servers before issue 13). */
+  reason: Type.Optional(
+    Type.Union([Type.Literal('cancelled'), Type.Literal('deleted'), Type.Literal('done')]),
+  ),
 });
 
-export const ServerToWorker = Type.Union([ServerWelcome, ServerJob, ServerTasks, ServerCancel]);
+export const ServerToWorker = Type.Union([
+  ServerWelcome,
+  ServerJob,
+  ServerTasks,
+  ServerCancel,
+  ServerMessages,
+  ServerLimit,
+]);
 export type ServerToWorker = Static<typeof ServerToWorker>;
 
 const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
@@ -184,18 +239,63 @@ const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
  */
 export function decodeWorkerToServer(data: unknown): WorkerToServer {
   const msg = decodeWorkerFrame(data);
+  if (msg.type === 'report') return checkReport(msg, data);
   if (msg.type !== 'outcomes') return msg;
+  let withSeries = false;
   for (const item of msg.items) {
     // Before anything walks it (a primitive result, the common case, costs a typeof).
     if (item.ok && typeof item.value === 'object' && item.value !== null) {
       checkDepth(item.value, MAX_VALUE_DEPTH, { what: 'worker frame (a result)' });
     }
+    // The plain path's only added cost: one optional-property check per item.
+    if (item.series !== undefined) {
+      withSeries = true;
+      for (const series of item.series) {
+        // The values array adds a level around the values.
+        checkDepth(series.values, SERIES_DEPTH, { what: 'worker frame (collected values)' });
+      }
+    }
   }
   // Results' bytes tags must decode (see checkTextForm): a text frame without any skips the walk.
   if (typeof data !== 'string' || hasBytes(data)) {
-    for (const item of msg.items) if (item.ok) checkTextForm(item.value, 'worker frame');
+    for (const item of msg.items) {
+      if (item.ok) checkTextForm(item.value, 'worker frame');
+      if (withSeries && item.series !== undefined) {
+        for (const series of item.series) checkTextForm(series.values, 'worker frame');
+      }
+    }
   }
   return msg;
+}
+
+const SERIES_DEPTH = WORKER_LIMITS.maxDataDepth + 1;
+
+/** Event data: depth first (one iterative walk), then its size, counted no further than the cap. */
+function checkReport(msg: WorkerReport, data: unknown): WorkerReport {
+  const binary = typeof data !== 'string' || hasBytes(data);
+  for (const item of msg.items) {
+    if (item.events === undefined) continue;
+    for (const event of item.events) {
+      if (typeof event.data !== 'object' || event.data === null) {
+        if (typeof event.data === 'string') checkEventSize(event.data);
+        continue;
+      }
+      checkDepth(event.data, WORKER_LIMITS.maxDataDepth, { what: 'worker frame (event data)' });
+      checkEventSize(event.data);
+      if (binary) checkTextForm(event.data, 'worker frame');
+    }
+  }
+  return msg;
+}
+
+function checkEventSize(value: unknown): void {
+  const max = WORKER_LIMITS.maxEventDataBytes;
+  if (jsonByteLength(value, max) > max) {
+    throw new TabgridError(
+      ErrorCode.PROTOCOL,
+      `Invalid worker frame (event data): larger than ${max} bytes of JSON (the limit).`,
+    );
+  }
 }
 /**
  * Decodes and validates a frame from the server, text or binary. Throws TG_ERR_PROTOCOL. Its

@@ -12,7 +12,9 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo } from '@tabgrid/protocol/jobs';
+import { printLogs, printSeries } from './cli-feeds.js';
 import { DEFAULT_URL, Tabgrid } from './client.js';
+import { RestClient } from './rest.js';
 
 const USAGE = `Usage: tabgrid <command> [options]
 
@@ -21,6 +23,14 @@ Commands:
   status <id>                   Show one job
   cancel <id>                   Cancel a job (unsettled tasks are dropped)
   delete <id>                   Delete a job with its tasks and outcomes
+  logs <job> [--follow]         Print the job's console lines, one per line as
+                                [index] level ×count message; --follow: then
+                                live until the job ends. <job> is an id or,
+                                if no job has that id, your latest job of that
+                                name (also for series)
+  series <job> <label> [--csv]  Print the series <label> the job's tasks
+                                collected: a JSON line { index, values } per
+                                task, or --csv rows index,step,value
   run <file.js> --input <file>  Create a job from a program file (it defines
                                 function Run(input, args)), submit the JSON array
                                 of tasks in <file> ('-' for stdin), and print every
@@ -35,6 +45,8 @@ Options:
   --url <url>        Server address (env TABGRID_URL, default ${DEFAULT_URL})
   --token <token>    API token (env TABGRID_TOKEN; printed by \`npm start\`)
   --json             Print JSON instead of a table (jobs, status, cancel)
+  --follow           Keep printing lines as they come until the job ends (logs)
+  --csv              Print CSV instead of JSON lines (series)
   --name <name>      Job name (run; default: the program's file name), or key name
   --role <role>      Key role (keys create)
   --owner <name>     For a viewer key: the client whose jobs it reads (keys create)
@@ -50,11 +62,22 @@ const TAKES_TARGET: Record<string, boolean | undefined> = {
   status: true,
   cancel: true,
   delete: true,
+  logs: true,
+  series: true,
   run: true,
   keys: true,
 };
 
 class UsageError extends Error {}
+
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === '' ? undefined : value;
+}
+
+const write = (text: string): void => {
+  process.stdout.write(text);
+};
 
 function parse(argv: string[]) {
   try {
@@ -65,6 +88,8 @@ function parse(argv: string[]) {
         url: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean', default: false },
+        follow: { type: 'boolean', default: false },
+        csv: { type: 'boolean', default: false },
         input: { type: 'string' },
         name: { type: 'string' },
         role: { type: 'string' },
@@ -120,7 +145,12 @@ function table(jobs: JobInfo[]): string {
 
 function describe(job: JobInfo): string {
   return Object.entries(job)
-    .map(([key, value]) => `${`${key}:`.padEnd(13)} ${String(value)}`)
+    .map(([key, value]: [string, unknown]) => {
+      // Counters such as `setups` or `logs` are objects: shown as their JSON.
+      const text =
+        typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+      return `${`${key}:`.padEnd(13)} ${text}`;
+    })
     .join('\n');
 }
 
@@ -237,14 +267,24 @@ async function main(argv: string[]): Promise<number> {
       `${command} needs ${command === 'run' ? 'a program file' : command === 'keys' ? 'an action: create, list or revoke' : 'a job id'}.`,
     );
   }
+  if (command === 'series' && extra[0] === undefined) {
+    throw new UsageError('series needs a job and a label: tabgrid series <job> <label>.');
+  }
   const unexpected =
-    command === 'keys' ? extra[target === 'revoke' ? 1 : 0] : needsTarget ? extra[0] : target;
+    command === 'keys'
+      ? extra[target === 'revoke' ? 1 : 0]
+      : command === 'series'
+        ? extra[1]
+        : needsTarget
+          ? extra[0]
+          : target;
   if (unexpected !== undefined) throw new UsageError(`Unexpected argument "${unexpected}".`);
   const tg = new Tabgrid({
     ...(values.url === undefined ? {} : { url: values.url }),
     ...(values.token === undefined ? {} : { token: values.token }),
     connectTimeoutMs: 5_000,
   });
+  const rest = () => new RestClient(tg.url, values.token ?? env('TABGRID_TOKEN'));
   const print = (info: JobInfo | JobInfo[], text: string) =>
     process.stdout.write(`${values.json ? JSON.stringify(info, null, 2) : text}\n`);
   try {
@@ -271,6 +311,12 @@ async function main(argv: string[]): Promise<number> {
       case 'delete':
         await tg.job(id).delete();
         process.stdout.write(`Deleted job ${id}.\n`);
+        return 0;
+      case 'logs':
+        await printLogs(rest(), id, values.follow, write);
+        return 0;
+      case 'series':
+        await printSeries(rest(), id, extra[0] ?? '', values.csv, write);
         return 0;
       case 'run':
         return await run(tg, id, values);

@@ -1,6 +1,7 @@
 import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { KeyAdmin } from './keys.js';
+import type { WorkerMonitor } from '@tabgrid/protocol/feeds';
 import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
@@ -170,6 +171,47 @@ export class Tabgrid {
    */
   job<T = unknown>(id: string): Job<T> {
     return new Job<T>(this.context, id);
+  }
+
+  /**
+   * The newest job of that name among this token's jobs (on any machine: the name is the
+   * handle), or `undefined` when there is none. Its series, logs and events stay readable long
+   * after it ended.
+   *
+   * @example
+   * const last = await tg.latestJob('my-experiment');
+   * if (last) for await (const s of last.series('loss')) console.log(s.index, s.values);
+   */
+  async latestJob<T = unknown>(name: string): Promise<Job<T> | undefined> {
+    const info = await this.connection.request('jobs:latest', { name }, { retry: true });
+    return info === null ? undefined : new Job<T>(this.context, info.id, info);
+  }
+
+  /**
+   * The worker monitor: each connected worker with its recent CPU, tasks/s and heap samples
+   * (heap `null` where the browser does not expose it) and what each job used on it. A
+   * non-admin token sees only the workers that ran its jobs, and only those jobs.
+   *
+   * @example
+   * for (const w of await tg.workers()) console.log(w.workerId, w.samples.at(-1)?.cpu);
+   */
+  async workers(): Promise<WorkerMonitor[]> {
+    return this.connection.request('workers:list', {}, { retry: true });
+  }
+
+  /**
+   * A note at this time on the dashboard's charts (throughput, series, workers), up to 500
+   * characters. Need not be awaited: a failure then goes unreported rather than becoming an
+   * unhandled rejection.
+   *
+   * @example
+   * tg.note('phase 2');
+   */
+  note(text: string): Promise<void> {
+    // Not resent after a dropped connection: the note might then appear twice.
+    const sent = this.connection.request('note:add', { text }).then(() => undefined);
+    sent.catch(() => undefined);
+    return sent;
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * The one socket.io connection of a {@link Tabgrid} client: lazy connect, requests with
- * acknowledgements (resent after a reconnect when that is safe), and routing of outcome
- * pushes to their subscriptions.
+ * acknowledgements (resent after a reconnect when that is safe), and routing of outcome and
+ * feed pushes to their subscriptions.
  */
 import { io, type Socket } from 'socket.io-client';
 import { ErrorCode, TabgridError, asTabgridError, errorFromBody } from '@tabgrid/protocol/errors';
 import { decodeErrorBody } from '@tabgrid/protocol/http';
 import type { Outcome } from '@tabgrid/protocol/jobs';
+import { decodeFeedPush, type FeedPush } from '@tabgrid/protocol/feeds';
 import {
   decodeOutcomesPush,
   decodeSdkAck,
@@ -43,9 +44,10 @@ export interface ConnectionListener {
   failed?(error: TabgridError): void;
 }
 
-/** Receiver of one subscription's pushes. */
+/** Receiver of one subscription's pushes: an outcome stream's, or a feed's. */
 export interface PushRoute {
-  outcomes(items: Outcome[], ack: () => void): void;
+  outcomes?(items: Outcome[], ack: () => void): void;
+  feed?(push: FeedPush, ack: () => void): void;
   end(reason: StreamEnd['reason'], message?: string): void;
   invalid(error: TabgridError): void;
 }
@@ -262,19 +264,38 @@ export class Connection {
       if (!socket.active) this.fail(refusal(error));
     });
     socket.on('job:outcomes', (push: unknown, ack: unknown) => this.onOutcomes(push, ack));
+    socket.on('job:feed', (push: unknown, ack: unknown) => this.onFeed(push, ack));
     socket.on('job:end', (end: unknown) => this.onEnd(end));
     this.socket = socket;
     return socket;
   }
 
   private onOutcomes(raw: unknown, ack: unknown): void {
+    this.onPush(raw, ack, decodeOutcomesPush, (route, push, ackOnce) =>
+      route.outcomes ? route.outcomes(push.items, ackOnce) : ackOnce(),
+    );
+  }
+
+  private onFeed(raw: unknown, ack: unknown): void {
+    this.onPush(raw, ack, decodeFeedPush, (route, push, ackOnce) =>
+      route.feed ? route.feed(push, ackOnce) : ackOnce(),
+    );
+  }
+
+  /** Decodes a push and hands it to its subscription's route; anything else is acknowledged. */
+  private onPush<P extends { subscriptionId: string }>(
+    raw: unknown,
+    ack: unknown,
+    decode: (raw: unknown) => P,
+    deliver: (route: PushRoute, push: P, ackOnce: () => void) => void,
+  ): void {
     const generation = this.generation;
     const ackOnce = (): void => {
       if (generation === this.generation && typeof ack === 'function') (ack as () => void)();
     };
-    let push;
+    let push: P;
     try {
-      push = decodeOutcomesPush(raw);
+      push = decode(raw);
     } catch (error) {
       const id = isRecord(raw) ? raw.subscriptionId : undefined;
       const route = typeof id === 'string' ? this.routes.get(id) : undefined;
@@ -284,7 +305,7 @@ export class Connection {
     }
     const route = this.routes.get(push.subscriptionId);
     // Pushes racing an unsubscribe are acknowledged so the server never waits on them.
-    if (route) route.outcomes(push.items, ackOnce);
+    if (route) deliver(route, push, ackOnce);
     else ackOnce();
   }
 

@@ -19,6 +19,7 @@ export {
   type RunFunction,
 } from './client.js';
 export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job.js';
+export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';
 export { OutcomeStream } from './streams.js';
 export { KeyAdmin } from './keys.js';
 export {
@@ -37,3 +38,4 @@ export type {
   CreateJobRequest,
 } from '@tabgrid/protocol/jobs';
 export type { ApiKeyInfo, CreatedKey, CreateKeyRequest, Role } from '@tabgrid/protocol/keys';
+export type { Note, WorkerMonitor } from '@tabgrid/protocol/feeds';

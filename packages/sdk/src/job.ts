@@ -1,15 +1,16 @@
 import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
-import {
-  batchTasks,
-  sendWindowed,
-  type BatchOptions,
-  type TaskBatch,
-  type TaskSource,
-} from './batches.js';
+import { batchTasks, sendWindowed, type TaskBatch, type TaskSource } from './batches.js';
 import { collectInOrder, type BatchRange, type TaskError } from './collect.js';
-import type { Connection } from './connection.js';
+import type { JobContext } from './job-context.js';
+import {
+  JobFeeds,
+  type JobEvent,
+  type LogLine,
+  type SeriesItem,
+  type TaskProgress,
+} from './job-feeds.js';
 import { OutcomeStream } from './streams.js';
 import { Subscription } from './subscription.js';
 
@@ -27,15 +28,7 @@ export interface SubmitResult {
   firstIndex: number;
 }
 
-/** What a {@link Job} shares with its {@link Tabgrid} client. */
-export interface JobContext {
-  connection: Connection;
-  /** Outcomes buffered per stream before the server is asked to wait. */
-  highWaterMark: number;
-  /** Submission batches awaiting their acknowledgement at once. */
-  window: number;
-  batch: BatchOptions;
-}
+export type { JobContext } from './job-context.js';
 
 /**
  * A job on the server. Get one from `tg.createJob()` or `tg.job(id)`. `T` is the type of
@@ -48,6 +41,7 @@ export interface JobContext {
 export class Job<T = unknown> {
   /** The last state the server reported for this job (from create/status/close/cancel). */
   info: JobInfo | undefined;
+  private readonly feeds: JobFeeds;
 
   constructor(
     private readonly context: JobContext,
@@ -55,6 +49,7 @@ export class Job<T = unknown> {
     info?: JobInfo,
   ) {
     this.info = info;
+    this.feeds = new JobFeeds(context, id);
   }
 
   /**
@@ -146,6 +141,75 @@ export class Job<T = unknown> {
         throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent a result on an errors stream.');
       return { index: o.index, ...o.error, seq: o.seq };
     });
+  }
+
+  /**
+   * Running tasks' `tabgrid.progress()` reports, coalesced (the latest per task, a few times a
+   * second); `fraction` is absent for an "alive" report. After a reconnect it starts again with
+   * the running tasks' current progress. Ends when the job is done (or cancelled/deleted).
+   *
+   * @example
+   * for await (const p of job.progress()) console.log(p.index, p.fraction ?? 'alive');
+   */
+  progress(): OutcomeStream<TaskProgress> {
+    return this.feeds.progress();
+  }
+
+  /**
+   * Job code's `console` lines from the first, each once (consecutive repeats collapsed into
+   * one with `count`); ends a few seconds after the job ends, so Teardown's lines arrive too.
+   *
+   * @example
+   * for await (const l of job.logs()) console.log(`[${l.index}] ${l.level} ×${l.count} ${l.message}`);
+   */
+  logs(): OutcomeStream<LogLine> {
+    return this.feeds.logs();
+  }
+
+  /**
+   * Job code's `tabgrid.emit(name, data)` events from the first, each once; ends a few
+   * seconds after the job ends.
+   *
+   * @example
+   * for await (const ev of job.events()) if (ev.name === 'best') console.log(ev.data);
+   */
+  events(): OutcomeStream<JobEvent> {
+    return this.feeds.events();
+  }
+
+  /**
+   * The series `label` (`tabgrid.collect(label, value)`): one item per settled task that
+   * collected under it, from the first; also long after the job ended. Ends when the job's
+   * tasks have all settled.
+   *
+   * @example
+   * for await (const s of job.series('loss')) console.log(s.index, s.values.at(-1));
+   */
+  series(label: string): OutcomeStream<SeriesItem> {
+    return this.feeds.series(label);
+  }
+
+  /**
+   * The labels the job's settled tasks collected series under, sorted.
+   *
+   * @example
+   * for (const label of await job.seriesLabels()) console.log(label);
+   */
+  seriesLabels(): Promise<string[]> {
+    return this.feeds.seriesLabels();
+  }
+
+  /**
+   * Sends `data` (JSON, typed arrays welcome, up to 64 KB) to every thread of the job, running
+   * now or joining later (`tabgrid.listen()`, `await tabgrid.next()`). Resolves once stored and
+   * on its way; resent after a dropped connection without being delivered twice. Rejects with
+   * `TG_ERR_JOB_FINISHED` when the job is done or cancelled.
+   *
+   * @example
+   * await job.tell({ stop: true });
+   */
+  tell(data: unknown): Promise<{ seq: number }> {
+    return this.feeds.tell(data);
   }
 
   /**

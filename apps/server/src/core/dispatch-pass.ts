@@ -6,7 +6,7 @@
 import type { LeaseTable } from '../leases/lease-table.js';
 import type { StoredTask } from '../store/job-store.js';
 import type { Clock } from './clock.js';
-import { cancelFrame, jobFrame, tasksFrame } from './frames.js';
+import { cancelFrame, jobFrame, messagesFrame, tasksFrame, type CancelReason } from './frames.js';
 import { initialWindow, room } from './hold-limit.js';
 import type { JobDirectory } from './job-directory.js';
 import type { JobRuntime } from './job-runtime.js';
@@ -74,6 +74,13 @@ export class DispatchPass {
         if (draining && worker.inFlight > 0) break;
         const job = draining ?? this.nextJob(jobs, tried, floor);
         if (!job?.queue || !job.code) break;
+        if (worker.setupFailed.size !== 0 && this.workers.skipsSetupFailed(worker, job.record.id)) {
+          // Its Setup failed here: the job's tasks wait for a connection where it may not.
+          tried.add(job);
+          if (!draining) continue;
+          this.stopDraining(job);
+          break;
+        }
         const share = worker.share(job.record.id, initialWindow(worker));
         let tasks: StoredTask[];
         let kind: typeof EXCLUSIVE | typeof REPLICA | typeof SUSPECT = EXCLUSIVE;
@@ -111,8 +118,14 @@ export class DispatchPass {
           continue;
         }
         if (!worker.hasProgram(job.record.id)) {
-          worker.link.send(jobFrame(job.record.id, job.code, job.record.timeoutMs));
-          worker.programSent(job.record.id);
+          const r = job.record;
+          worker.link.send(
+            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs),
+          );
+          worker.programSent(r.id);
+          // The job's messages so far (job.tell), before its first task: Setup may read them.
+          const told = job.feeds.messages;
+          if (told.length > 0) worker.link.send(messagesFrame(r.id, told));
         }
         worker.link.send(tasksFrame(job.record.id, tasks));
         const ttl = job.record.timeoutMs + STALL_GRACE_MS;
@@ -155,10 +168,12 @@ export class DispatchPass {
     return group[this.turn++ % group.length];
   }
 
-  /** The job stopped running (its leases are released): workers that have its program drop it. */
-  forgetJob(jobId: string): void {
+  /** The job stopped running (its leases are released): workers that have its program drop it (and tear its threads down). */
+  forgetJob(jobId: string, reason: CancelReason): void {
+    const now = this.clock.now();
     for (const worker of this.workers.all()) {
-      if (worker.forgetJob(jobId)) worker.link.send(cancelFrame(jobId));
+      if (worker.forgetJob(jobId, now)) worker.link.send(cancelFrame(jobId, reason));
     }
+    this.workers.forgetSetupFailures(jobId);
   }
 }

@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
 import type { LeaseTable } from '../leases/lease-table.js';
+import type { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import type { Clock } from './clock.js';
 import type { DeliveryCounters } from './delivery-counters.js';
 import { DispatchPass } from './dispatch-pass.js';
@@ -11,6 +12,7 @@ import type { JobRuntime, Settled } from './job-runtime.js';
 import { acceptReplica } from './replicas.js';
 import type { Settlement } from './settlement.js';
 import { StallCheck } from './stall-check.js';
+import type { TaskReports } from './task-reports.js';
 import type { WorkerLink, WorkerRegistry, WorkerSession } from './worker-registry.js';
 
 /**
@@ -32,6 +34,10 @@ export interface DispatcherDeps {
   counters: DeliveryCounters;
   faults: SandboxFaults;
   clock: Clock;
+  /** The worker monitor: `sample` frames go there. */
+  monitor: Pick<WorkerMonitor, 'sample'>;
+  /** Progress, console lines, events and Setup times: `report` frames go there. */
+  reports: Pick<TaskReports, 'accept'>;
 }
 
 /** One batch of outcomes of one job from one frame of a worker. */
@@ -113,6 +119,18 @@ export class Dispatcher {
       case 'release':
         this.release(worker, msg.tasks);
         break;
+      case 'report':
+        // Checked item by item against what this connection was given (see TaskReports).
+        this.deps.reports.accept(worker, msg.items);
+        this.closeIfForging(worker);
+        return; // a report frees no slot: no dispatch pass
+      case 'sample':
+        // Checked against what this connection announced (threads) and was given (jobs).
+        if (this.deps.monitor.sample(worker, msg) === 'forged') {
+          worker.countForged();
+          this.counters.count('forged');
+        }
+        break;
       case 'fault': {
         // Only about a job this connection was given: anything else is a forgery.
         const job = this.jobs.findJob(msg.jobId);
@@ -125,13 +143,17 @@ export class Dispatcher {
         break;
       }
     }
+    this.closeIfForging(worker);
+    this.schedule();
+  }
+
+  private closeIfForging(worker: WorkerSession): void {
     if (worker.forged > MAX_FORGED && worker.link.isOpen()) {
       worker.link.close(
         WorkerCloseCode.PROTOCOL_ERROR,
-        `Closed: ${worker.forged} outcomes or hand-backs for tasks not leased to this connection.`,
+        `Closed: ${worker.forged} outcomes, hand-backs or reports for tasks or jobs not leased to this connection.`,
       );
     }
-    this.schedule();
   }
 
   /** Tasks handed back unrun (page hidden or closing): requeued, not an attempt. */
@@ -227,13 +249,22 @@ export class Dispatcher {
       }
       let batch = byJob.get(job);
       if (!batch) byJob.set(job, (batch = { outcomes: [], ms: 0, answered: 0 }));
+      batch.answered++;
+      if (!item.ok && item.error.phase === 'setup') {
+        // Setup failed on its thread, so the task never ran (no compute time, not done): it runs
+        // elsewhere, off this connection while another can take it.
+        this.workers.setupFailed(worker, job.record.id);
+        this.settlement.failSetup(job, lease, item.error, batch.outcomes);
+        continue;
+      }
       const ms = clampMs(item.ms, job.record.timeoutMs);
       batch.ms += ms;
-      batch.answered++;
       job.durations.add(ms);
       worker.countDone();
       if (lease.replica) {
         const settled = acceptReplica(this.settlement, job, job.quorum!, lease, item, this.strike);
+        if (settled && item.series !== undefined)
+          this.settlement.withSeries(job, settled, item.series);
         if (settled) batch.outcomes.push(settled);
       } else this.settlement.accept(job, lease, item, batch.outcomes);
     }

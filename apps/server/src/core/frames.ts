@@ -1,18 +1,39 @@
 /**
  * Encoders for server → worker frames. Task inputs are kept as JSON text from submission to
- * dispatch, so a tasks frame is assembled from strings instead of re-encoding every input.
+ * dispatch, so a tasks frame is assembled from strings instead of re-encoding every input;
+ * messages (`job.tell`) likewise keep their data as JSON text from the store to the frame.
  * The shapes are `ServerToWorker` from @tabgrid/protocol/worker; frames.test.ts decodes them
  * with the protocol's own decoder to prove it.
  */
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import type { JobCode, StoredTask } from '../store/job-store.js';
 
+/** Why a job's program is dropped by the workers that have it (ServerCancel.reason). */
+export type CancelReason = 'cancelled' | 'deleted' | 'done';
+
+/** A message as a frame carries it: `data` is its JSON text. */
+export interface MessageText {
+  seq: number;
+  data: string;
+}
+
 export function welcomeFrame(workerId: string): string {
   return JSON.stringify({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId });
 }
 
-export function jobFrame(jobId: string, code: JobCode, timeoutMs: number): string {
-  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs}}`;
+/**
+ * The job's program. `setupTimeoutMs` bounds one Setup (the job's `timeoutMs` unless it set
+ * one); `progressTimeoutMs` is sent only when the job has one (the page then reports `started`).
+ */
+export function jobFrame(
+  jobId: string,
+  code: JobCode,
+  timeoutMs: number,
+  setupTimeoutMs: number = timeoutMs,
+  progressTimeoutMs: number | null = null,
+): string {
+  const progress = progressTimeoutMs === null ? '' : `,"progressTimeoutMs":${progressTimeoutMs}`;
+  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}}`;
 }
 
 export function tasksFrame(jobId: string, tasks: StoredTask[]): string {
@@ -23,6 +44,21 @@ export function tasksFrame(jobId: string, tasks: StoredTask[]): string {
   return `{"type":"tasks","jobId":${JSON.stringify(jobId)},"items":[${items}]}`;
 }
 
-export function cancelFrame(jobId: string): string {
-  return JSON.stringify({ type: 'cancel', jobId });
+/** The job retired: the page drops its queued tasks, tears its threads down, forgets the program. */
+export function cancelFrame(jobId: string, reason?: CancelReason): string {
+  return JSON.stringify(
+    reason === undefined ? { type: 'cancel', jobId } : { type: 'cancel', jobId, reason },
+  );
+}
+
+/** Messages of `job.tell`, in seq order (the caller keeps a frame to ≤ 1,000 of them). */
+export function messagesFrame(jobId: string, items: readonly MessageText[]): string {
+  let text = '';
+  for (const item of items) text += `${text ? ',' : ''}{"seq":${item.seq},"data":${item.data}}`;
+  return `{"type":"messages","jobId":${JSON.stringify(jobId)},"items":[${text}]}`;
+}
+
+/** The job's series reached `maxBytes`: its threads' `collect` throws from now on. */
+export function limitFrame(jobId: string, maxBytes: number): string {
+  return JSON.stringify({ type: 'limit', jobId, what: 'series', maxBytes });
 }

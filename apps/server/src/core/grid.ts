@@ -9,12 +9,32 @@ import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
 import type { WorkerToServer } from '@tabgrid/protocol/worker';
 import type { Caller } from '../auth/caller.js';
 import type { JobRecord } from '../store/job-store.js';
+import type {
+  FeedName,
+  FeedSink,
+  JobEventItem,
+  LogLineItem,
+  SeriesItemView,
+} from './feed-streams.js';
+import { latestByName } from './job-directory.js';
+import type { NoteView } from './job-messages.js';
 import type { OutcomeSink } from './outcome-streams.js';
 import { Scheduler } from './scheduler.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
+import type { WorkerMonitorView } from '../telemetry/worker-monitor.js';
 import type { WorkerLink, WorkerSession } from './worker-registry.js';
 
 export type { Caller } from '../auth/caller.js';
+export type {
+  FeedItem,
+  FeedName,
+  FeedSink,
+  JobEventItem,
+  LogLineItem,
+  SeriesItemView,
+  TaskProgressView,
+} from './feed-streams.js';
+export type { NoteView } from './job-messages.js';
 export type { Clock, RandomSource, TimerHandle } from './clock.js';
 export type { OutcomeSink } from './outcome-streams.js';
 export type { DeliveryStats, SchedulerOptions, SchedulingOptions } from './scheduling-options.js';
@@ -122,8 +142,82 @@ export class Grid {
     this.scheduler.streams.subscribe(id, jobId, kind, from, sink);
   }
 
+  /** Ends the outcome stream or feed `id` (they share ids: one per subscription). */
   unsubscribe(id: string): void {
     this.scheduler.streams.unsubscribe(id);
+    this.scheduler.feeds.streams.unsubscribe(id);
+  }
+
+  // ---- the task model's feeds (issue 13) -------------------------------------------------
+
+  /**
+   * A live feed of a job (looked up for the caller first) from seq `from`: `logs`, `events`,
+   * `series` (one `label`, `from` an outcome seq) or `progress` (no cursor: a snapshot, then
+   * changes). Replaces a subscription with the same id; ends like an outcome stream.
+   */
+  follow(
+    id: string,
+    jobId: string,
+    feed: FeedName,
+    from: number,
+    label: string | undefined,
+    sink: FeedSink,
+  ): void {
+    this.scheduler.feeds.streams.subscribe(id, jobId, feed, from, label, sink);
+  }
+
+  /** One page of the caller's job's log lines or events after seq `from` (REST reads). */
+  readFeed(
+    caller: Caller,
+    jobId: string,
+    feed: 'logs' | 'events',
+    from: number,
+    limit: number,
+  ): Promise<(LogLineItem | JobEventItem)[]> {
+    const job = this.scheduler.job(caller, jobId);
+    return this.scheduler.feeds.streams.readLines(job, feed, from, limit);
+  }
+
+  /** The labels the caller's job's settled tasks collected under (at most 10,000). */
+  seriesLabels(caller: Caller, jobId: string): Promise<string[]> {
+    this.scheduler.job(caller, jobId);
+    return this.scheduler.store.seriesLabels(jobId, 10_000);
+  }
+
+  /** One page of a series of the caller's job after outcome seq `from`. */
+  readSeriesSince(
+    caller: Caller,
+    jobId: string,
+    label: string,
+    from: number,
+    limit: number,
+  ): Promise<SeriesItemView[]> {
+    const job = this.scheduler.job(caller, jobId);
+    return this.scheduler.feeds.streams.readSeries(job, label, from, limit);
+  }
+
+  /**
+   * Sends `data` to every thread of the caller's job, now or joining later; resolves once it is
+   * stored. TG_ERR_JOB_FINISHED for a done or cancelled job; a repeated `messageId` answers the
+   * first seq.
+   */
+  tell(caller: Caller, jobId: string, data: unknown, messageId?: string): Promise<{ seq: number }> {
+    return this.scheduler.feeds.messages.tell(this.scheduler.job(caller, jobId), data, messageId);
+  }
+
+  /** The caller's newest job named `name` (an admin's: anyone's), if there is one. */
+  latestJob(caller: Caller, name: string): JobView | undefined {
+    return latestByName(this.scheduler.visibleJobs(caller), name);
+  }
+
+  /** A note on the dashboard's charts at this time. */
+  note(caller: Caller, text: string): Promise<{ at: number }> {
+    return this.scheduler.feeds.notes.add(caller, text);
+  }
+
+  /** The caller's notes since `since` (epoch ms), oldest first (an admin's: everyone's). */
+  notes(caller: Caller, since: number): Promise<NoteView[]> {
+    return this.scheduler.feeds.notes.list(caller, since);
   }
 
   // ---- dashboard ---------------------------------------------------------------------
@@ -138,10 +232,13 @@ export class Grid {
     return this.scheduler.statsCollector.snapshot(caller, jobId);
   }
 
-  /** The grid's throughput history, and `job`'s series when one is given. */
-  history(job?: JobView): DashboardHistory {
+  /**
+   * The grid's throughput history, `job`'s series when one is given, and with `caller` the
+   * worker monitor's windows that caller may see.
+   */
+  history(job?: JobView, caller?: Caller): DashboardHistory {
     const runtime = job ? this.scheduler.findJob(job.record.id) : undefined;
-    return this.scheduler.statsCollector.history(runtime);
+    return this.scheduler.statsCollector.history(runtime, caller);
   }
 
   // ---- workers -----------------------------------------------------------------------
@@ -157,6 +254,14 @@ export class Grid {
 
   disconnectWorker(worker: WorkerHandle): void {
     this.scheduler.dispatcher.disconnect(worker);
+  }
+
+  /**
+   * The worker monitor as `caller` may see it: every worker for a caller that sees all; else
+   * only workers that ran the caller's jobs, with only those jobs' usage (no tab-wide heap).
+   */
+  workers(caller: Caller): WorkerMonitorView[] {
+    return this.scheduler.monitor.workers(caller);
   }
 
   // ---- operations --------------------------------------------------------------------

@@ -7,3 +7,16 @@ export interface JobDirectory {
   /** Jobs that may have tasks out or to dispatch. */
   runnableJobs(): JobRuntime[];
 }
+
+/**
+ * The newest of `jobs` named `name` (by `created`; the later one on a tie), as
+ * `tg.latestJob(name)` finds it. Every job the store holds is loaded, so memory has them all.
+ */
+export function latestByName(jobs: Iterable<JobRuntime>, name: string): JobRuntime | undefined {
+  let latest: JobRuntime | undefined;
+  for (const job of jobs) {
+    if (job.record.name !== name) continue;
+    if (!latest || job.record.created >= latest.record.created) latest = job;
+  }
+  return latest;
+}

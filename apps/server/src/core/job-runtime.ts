@@ -11,7 +11,11 @@ import type {
 
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
+import { JobCounters } from './job-counters.js';
+import { JobFeedsState } from './job-feeds-state.js';
+import { jobInfo } from './job-info.js';
 import { Quorum } from './quorum.js';
+import type { TaskSeries } from './series-sink.js';
 
 import { TaskQueue } from './task-queue.js';
 import { TaskTries } from './task-tries.js';
@@ -25,8 +29,8 @@ export interface BatchAck {
   count: number;
 }
 
-/** An outcome about to be stored; `value` is the parsed result when the caller has it. */
-export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown };
+/** An outcome about to be stored: `value` parsed when the caller has it, `series` collected. */
+export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown; series?: TaskSeries[] };
 
 /**
  * A job as the scheduler holds it: the durable record plus, while the job can still run
@@ -40,6 +44,10 @@ export class JobRuntime {
   readonly held: JobLeases;
   /** Failure counts of its unsettled tasks. */
   readonly tries = new TaskTries();
+  /** Its task-model counters (Setup times, series, usage), in its record. */
+  readonly counters: JobCounters;
+  /** Its logs, events and messages (issue 13): durable seqs, messages kept for new threads. */
+  readonly feeds: JobFeedsState;
   /**
    * Tasks that were out on a tab that dropped without handing them back (a crash, maybe theirs):
    * each runs next on a worker that holds nothing else, so only a loss while it runs alone is
@@ -62,9 +70,11 @@ export class JobRuntime {
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
     this._record = record;
+    this.counters = new JobCounters(record);
     this._durableSeq = record.lastSeq;
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
+    this.feeds = new JobFeedsState(record);
     if (code && this.runnable) {
       this._code = code;
       this._queue = new TaskQueue(store, record.id, record.total);
@@ -353,36 +363,10 @@ export class JobRuntime {
     this.tries.clear();
     for (const timer of this.retryTimers) timer.cancel();
     this.retryTimers.clear();
+    this.feeds.retire();
   }
 
   info(): JobInfo {
-    const r = this._record;
-    const inFlight = this.held.inFlight;
-    const settled = r.finished + r.failed;
-    return {
-      id: r.id,
-      name: r.name,
-      group: r.group,
-      state: r.state,
-      total: r.total,
-      finished: r.finished,
-      failed: r.failed,
-      inFlight,
-      queued: this.runnable ? Math.max(0, r.total - settled - inFlight) : 0,
-      // Reports are clamped now; a record stored before that may hold Infinity (JSON null).
-      computeMs: Math.round(r.computeMs),
-      created: new Date(r.created).toISOString(),
-      modified: new Date(r.modified).toISOString(),
-      lastResult: r.lastResult === null ? null : new Date(r.lastResult).toISOString(),
-      timeoutMs: r.timeoutMs,
-      maxAttempts: r.maxAttempts,
-      retryErrors: r.retryErrors,
-      redundancy: r.redundancy,
-      maxReplicas: r.maxReplicas,
-      disagreements: r.disagreements,
-
-      priority: r.priority,
-      paused: r.paused,
-    };
+    return jobInfo(this._record, this.held.inFlight, this.runnable);
   }
 }

@@ -2,21 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { socketFormToJson } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { MAX_VALUE_DEPTH, checkDepth } from '@tabgrid/protocol/limits';
-import { JOB_DEFAULTS, type CreateJobRequest, type JobInfo } from '@tabgrid/protocol/jobs';
+import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { Caller } from '../auth/caller.js';
 import type { LeaseTable } from '../leases/lease-table.js';
 import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
 import type { JobCode, JobRecord, JobStore } from '../store/job-store.js';
 import { FINISHED_POINTS } from '../telemetry/rate-series.js';
 import { StatsCollector } from '../telemetry/stats-collector.js';
+import { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import { settleCancelled } from './cancel-sweep.js';
 import { checkProgram } from './check-program.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
+import { limitFrame, type CancelReason } from './frames.js';
 import type { JobDirectory } from './job-directory.js';
+import { newJobRecord } from './job-record.js';
 import { JobRuntime } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
+import { ProgressBoard } from './progress-board.js';
 import {
   DEFAULT_MAX_CRASHES,
   DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
@@ -24,7 +28,9 @@ import {
   type SchedulerOptions,
 } from './scheduling-options.js';
 import { SandboxFaultReports } from './sandbox-faults.js';
+import { DEFAULT_MAX_SERIES_BYTES_PER_JOB, SeriesSink } from './series-sink.js';
 import { Settlement } from './settlement.js';
+import { TaskFeeds } from './task-feeds.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 /** How a task nested too deep is refused (one object for every task of every batch). */
@@ -42,6 +48,12 @@ export class Scheduler implements JobDirectory {
   readonly statsCollector: StatsCollector;
   readonly leases: LeaseTable;
   readonly settlement: Settlement;
+  /** Running tasks' latest progress (memory only; the progress feed reads it). */
+  readonly progressBoard: ProgressBoard;
+  /** The workers' samples and the jobs' usage. */
+  readonly monitor: WorkerMonitor;
+  /** Reports, logs, events, messages, notes and the feeds that follow them (issue 13). */
+  readonly feeds: TaskFeeds;
   private readonly counters = new DeliveryCounters();
   private readonly clock: Clock;
   private readonly jobs = new Map<string, JobRuntime>();
@@ -55,18 +67,35 @@ export class Scheduler implements JobDirectory {
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
+    this.progressBoard = new ProgressBoard(this.clock, this);
+    this.monitor = new WorkerMonitor({ workers: this.workers, jobs: this }, this.clock);
+    this.feeds = new TaskFeeds({
+      store,
+      clock: this.clock,
+      jobs: this,
+      workers: this.workers,
+      board: this.progressBoard,
+      counters: this.counters,
+    });
+    const maxSeriesBytes = options.maxSeriesBytesPerJob ?? DEFAULT_MAX_SERIES_BYTES_PER_JOB;
+    const series = new SeriesSink({
+      maxBytesPerJob: maxSeriesBytes,
+      limitReached: (jobId) => this.workers.sendToHolders(jobId, limitFrame(jobId, maxSeriesBytes)),
+    });
     this.settlement = new Settlement({
       store,
       leases: this.leases,
       clock: this.clock,
       random: options.random ?? systemRandom,
-      streams: this.streams,
+      streams: { pump: (id) => this.pumpStreams(id), watching: (id) => this.streams.watching(id) },
       events: {
         finished: (job) => this.finish(job),
         requeued: () => this.dispatcher.schedule(),
       },
       maxCrashes: options.maxCrashes ?? DEFAULT_MAX_CRASHES,
       pauseAfterCrashedTasks: options.pauseAfterCrashedTasks ?? DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
+      board: this.progressBoard,
+      series,
     });
     this.dispatcher = new Dispatcher({
       jobs: this,
@@ -76,6 +105,8 @@ export class Scheduler implements JobDirectory {
       counters: this.counters,
       faults: new SandboxFaultReports(store, this.counters, this.clock),
       clock: this.clock,
+      monitor: this.monitor,
+      reports: this.feeds.reports,
     });
     this.statsCollector = new StatsCollector(
       {
@@ -83,6 +114,7 @@ export class Scheduler implements JobDirectory {
         workers: this.workers,
         settledTotal: () => this.settlement.settledTotal,
         store,
+        monitor: this.monitor,
       },
       this.clock,
     );
@@ -121,6 +153,8 @@ export class Scheduler implements JobDirectory {
           job.tries.restore(index, tries.attempts, tries.errorRetries);
         }
       }
+      // Messages told so far go to every thread that loads the job (see DispatchPass).
+      if (job.queue && record.messageSeq > 0) await scheduler.feeds.messages.load(job);
       scheduler.jobs.set(record.id, job);
       if (job.complete) scheduler.finish(job);
       // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
@@ -144,34 +178,7 @@ export class Scheduler implements JobDirectory {
 
   async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
     checkProgram(req.program);
-    const redundancy = req.redundancy ?? JOB_DEFAULTS.redundancy;
-
-    const now = this.clock.now();
-    const record: JobRecord = {
-      id: randomUUID(),
-      owner: caller.owner,
-      name: req.name ?? 'job',
-      group: req.group ?? null,
-      state: 'open',
-      timeoutMs: req.timeoutMs ?? JOB_DEFAULTS.timeoutMs,
-      maxAttempts: req.maxAttempts ?? JOB_DEFAULTS.maxAttempts,
-      retryErrors: req.retryErrors ?? JOB_DEFAULTS.retryErrors,
-      redundancy,
-      maxReplicas: Math.max(redundancy, req.maxReplicas ?? redundancy + 2),
-      disagreements: 0,
-      priority:
-        req.priority ?? (req.bid === undefined ? JOB_DEFAULTS.priority : Math.round(req.bid)),
-      total: 0,
-      finished: 0,
-      failed: 0,
-      computeMs: 0,
-      created: now,
-      modified: now,
-      lastResult: null,
-      lastSeq: 0,
-      paused: null,
-      crashedTasks: 0,
-    };
+    const record = newJobRecord(randomUUID(), caller.owner, req, this.clock.now());
     checkDepth(req.args, MAX_VALUE_DEPTH, { what: 'job args', code: ErrorCode.INVALID_REQUEST });
     const code = { program: req.program, argsJson: socketFormToJson(req.args) };
     await this.store.createJob(record, code);
@@ -276,7 +283,7 @@ export class Scheduler implements JobDirectory {
       job.close(this.clock.now());
       if (job.complete) this.finish(job);
       await this.store.updateJob(job.record);
-      this.streams.pump(jobId);
+      this.pumpStreams(jobId);
     }
     return job.info();
   }
@@ -290,7 +297,7 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.runnable) {
       job.cancel(this.clock.now());
-      this.retire(job);
+      this.retire(job, 'cancelled');
       job.beginCancelSweep(); // before the update resolves: streams must not end early
       await this.store.updateJob(job.record);
       this.sweepCancelled(job);
@@ -314,7 +321,7 @@ export class Scheduler implements JobDirectory {
       )
       .finally(() => {
         job.endCancelSweep();
-        this.streams.pump(job.record.id);
+        this.pumpStreams(job.record.id);
       });
   }
 
@@ -331,9 +338,10 @@ export class Scheduler implements JobDirectory {
 
   async deleteJob(caller: Caller, jobId: string): Promise<void> {
     const job = this.job(caller, jobId);
-    this.retire(job);
+    this.retire(job, 'deleted');
     this.jobs.delete(jobId);
     this.streams.endJob(jobId, 'deleted');
+    this.feeds.streams.endJob(jobId, 'deleted');
     await this.store.deleteJob(jobId);
   }
 
@@ -349,23 +357,31 @@ export class Scheduler implements JobDirectory {
    * longer count them as held; answers to them count as duplicates), its runnable state is
    * dropped, and workers that have its program drop it.
    */
-  private retire(job: JobRuntime): void {
+  private retire(job: JobRuntime, reason: CancelReason): void {
     this.leases.closeJob(job.held);
     job.retire();
-    this.dispatcher.pass.forgetJob(job.record.id);
+    this.dispatcher.pass.forgetJob(job.record.id, reason);
+  }
+
+  /** Outcomes of `jobId` became durable, or its state changed: every stream of it reads on. */
+  private pumpStreams(jobId: string): void {
+    this.streams.pump(jobId);
+    this.feeds.streams.pump(jobId);
   }
 
   private finish(job: JobRuntime): void {
     // A redundancy job may still have surplus replicas out: retiring releases them.
     this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
     job.markDone(); // nothing left to dispatch
-    this.retire(job);
+    this.retire(job, 'done');
   }
 
   close(): void {
     this.closed = true;
     this.dispatcher.stop();
     this.statsCollector.stop();
+    this.progressBoard.close();
+    this.feeds.close();
     this.streams.closeAll();
   }
 }

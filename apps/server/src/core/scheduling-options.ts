@@ -18,6 +18,11 @@ export interface SchedulingOptions {
   maxCrashes?: number;
   /** Tasks settled lost that way after which their job is paused. Default 3. */
   pauseAfterCrashedTasks?: number;
+  /**
+   * Collected series one job may store, serialized (over it, values are dropped and counted,
+   * and the job's threads are told). Default 256 MB. Env `TABGRID_MAX_SERIES_BYTES_PER_JOB`.
+   */
+  maxSeriesBytesPerJob?: number;
 }
 
 export interface SchedulerOptions extends SchedulingOptions {

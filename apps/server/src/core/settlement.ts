@@ -5,13 +5,16 @@
  * stream sees it.
  */
 import type { TaskErrorType, TaskFailure } from '@tabgrid/protocol/jobs';
-import type { WorkerOutcome } from '@tabgrid/protocol/worker';
+import type { ReportSeries } from '@tabgrid/protocol/task-reports';
+import type { WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Lease, LeaseTable } from '../leases/lease-table.js';
 import type { JobStore, StoredOutcome, StoredTask } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
 import { crashed, failedAttempts, pausedReason, unstorableResult } from './failures.js';
 import type { JobRuntime, Settled } from './job-runtime.js';
+import type { ProgressBoard } from './progress-board.js';
 import { retryDelayMs } from './retry-backoff.js';
+import type { SeriesSink } from './series-sink.js';
 
 /** What settlement tells the rest of the core. */
 export interface SettlementEvents {
@@ -40,6 +43,10 @@ export interface SettlementDeps {
   maxCrashes: number;
   /** Tasks settled lost that way after which their job is paused. */
   pauseAfterCrashedTasks: number;
+  /** Running tasks' progress: a settled task's entry goes. */
+  board: ProgressBoard;
+  /** Collected series, checked and stored with their outcomes. */
+  series: SeriesSink;
 }
 
 export class Settlement {
@@ -50,6 +57,11 @@ export class Settlement {
 
   get settledTotal(): number {
     return this.settledCount;
+  }
+
+  /** Running tasks' progress (the stall check's progress timeout reads it). */
+  get board(): ProgressBoard {
+    return this.deps.board;
   }
 
   /** Losses of its tab (while running alone) after which a task of `job` settles as `lost`. */
@@ -79,20 +91,57 @@ export class Settlement {
       }
     }
     const task = this.release(lease, true);
-    let failed: Settled | undefined;
+    let settled: Settled | undefined;
     if (item.ok && payload !== undefined) {
-      into.push({ index: item.index, ok: true, payload, value: item.value ?? null });
-      return;
+      // The plain path: one check for series, nothing else new.
+      if (item.series === undefined) {
+        into.push({ index: item.index, ok: true, payload, value: item.value ?? null });
+        return;
+      }
+      settled = { index: item.index, ok: true, payload, value: item.value ?? null };
     } else if (item.ok) {
       const { name, message, stack } = unstorableResult(item.index, unstorable);
-      failed = this.programError(job, task, { name, message, stack });
+      settled = this.programError(job, task, { name, message, stack });
     } else if (item.error.timedOut) {
-      failed = this.failAttempt(job, task, 'timeout', item.error.message);
+      settled = this.failAttempt(job, task, 'timeout', item.error.message);
     } else {
       const { name, message, stack } = item.error;
-      failed = this.programError(job, task, { name, message, stack });
+      settled = this.programError(job, task, { name, message, stack });
     }
-    if (failed) into.push(failed);
+    if (!settled) return; // runs again: this attempt's series go with it
+    if (item.series !== undefined) this.withSeries(job, settled, item.series);
+    into.push(settled);
+  }
+
+  /**
+   * `settled` settles its task with what the answer `series` collected (checked and charged
+   * to the job by the series sink): they are stored in the same commit. For a redundancy job,
+   * the series of the replica whose answer completed the quorum.
+   */
+  withSeries(job: JobRuntime, settled: Settled, series: readonly ReportSeries[]): void {
+    const kept = this.deps.series.take(job, series);
+    if (kept) settled.series = kept;
+  }
+
+  /**
+   * The holder of `lease` could not run its task because Setup failed on its thread (threw, or
+   * did not finish within setupTimeoutMs). That counts an attempt (not a `retryErrors` retry):
+   * the task goes back to the queue (the dispatcher keeps it off that connection), and once its
+   * attempts are spent it settles as a `setup` error carrying Setup's own name, message and stack.
+   */
+  failSetup(job: JobRuntime, lease: Lease, error: WorkerFailure, into: Settled[]): void {
+    const task = this.release(lease, true);
+    const index = task.index;
+    if (lease.replica) {
+      const failed = this.loseReplica(job, lease.grant.owner.identity, index, 'lost');
+      if (failed) into.push(failed);
+      return;
+    }
+    // It never ran: a suspect (one that was on a crashed tab) still runs alone next time.
+    if (this.spendAttempt(job, task, job.record.maxAttempts, lease.suspect) === undefined) return;
+    const { name, message, stack } = error;
+    const failure: TaskFailure = { name, message, stack, type: 'setup' };
+    into.push({ index, ok: false, payload: JSON.stringify(failure) });
   }
 
   /** Records settled outcomes of one job; streams see them once they are durable. */
@@ -112,9 +161,12 @@ export class Settlement {
     }
     job.noteSettled(computeMs, now);
     this.settledCount += stored.length;
+    // Once per batch each: nothing per outcome unless some task collected or reported progress.
+    const series = this.deps.series.pending ? this.deps.series.lines(outcomes, stored) : undefined;
+    if (this.deps.board.size !== 0) this.deps.board.settled(record.id, outcomes);
     if (job.complete) this.deps.events.finished(job);
     const seq = record.lastSeq;
-    Promise.all([store.settle(record.id, stored), store.updateJob(record)]).then(
+    Promise.all([store.settle(record.id, stored, series), store.updateJob(record)]).then(
       () => {
         // Nothing thrown here may escape as an unhandled rejection: each step guards itself
         // (remember, the streams' pumps), and this catch is the last net.
@@ -147,21 +199,35 @@ export class Settlement {
     detail: string,
     asSuspect = false,
   ): Settled | undefined {
-    const attempts = job.tries.attemptsOf(task.index) + 1;
     const limit = kind === 'crash' ? this.crashLimit(job) : job.record.maxAttempts;
-    if (attempts < limit) {
-      job.tries.countAttempt(task.index, attempts);
-      this.saveTries(job, task.index);
-      if (asSuspect) job.suspect(task);
-      else job.queue?.requeue(task);
-      return undefined;
-    }
+    const attempts = this.spendAttempt(job, task, limit, asSuspect);
+    if (attempts === undefined) return undefined;
     let failure: TaskFailure;
     if (kind === 'crash') {
       failure = crashed(task.index, attempts, limit, detail);
       this.noteCrashed(job);
     } else failure = failedAttempts(task.index, kind, attempts, job.record.maxAttempts, detail);
     return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+  }
+
+  /**
+   * Counts one more failed attempt of `task`: while under `limit` it goes back to the queue (to
+   * its job's suspects with `asSuspect`) and this returns undefined; at the limit it returns the
+   * attempts, and the caller settles the task.
+   */
+  private spendAttempt(
+    job: JobRuntime,
+    task: StoredTask,
+    limit: number,
+    asSuspect: boolean,
+  ): number | undefined {
+    const attempts = job.tries.attemptsOf(task.index) + 1;
+    if (attempts >= limit) return attempts;
+    job.tries.countAttempt(task.index, attempts);
+    this.saveTries(job, task.index);
+    if (asSuspect) job.suspect(task);
+    else job.queue?.requeue(task);
+    return undefined;
   }
 
   /**

@@ -1,12 +1,17 @@
 /**
- * Two safety nets, checked every second. A lease (or a replica of a redundancy job) whose
+ * Three safety nets, checked every second. A lease (or a replica of a redundancy job) whose
  * worker has since answered tasks of a later frame, while nothing of its own frame came back
  * for its job's timeout plus a grace, was swallowed: the lease table takes it back and it
- * fails an attempt. And a worker that holds tasks but returns nothing for them for the longest
+ * fails an attempt. A worker that holds tasks but returns nothing for them for the longest
  * timeout of the jobs it holds, plus that grace, is closed (its disconnect takes the rest back).
+ * And a running task of a job with `progressTimeoutMs` that was heard from (started, or called
+ * `progress()`) but then fell silent that long is stalled (DCP's ENOPROGRESS): its lease is
+ * taken back and it fails a `lost` attempt, running elsewhere; its worker's late answer counts
+ * as a duplicate. A task never heard from is left to the other nets and its `timeoutMs`.
  */
 import { WorkerCloseCode } from '@tabgrid/protocol/worker';
 import type { Lease, LeaseTable } from '../leases/lease-table.js';
+import type { ProgressBoard } from './progress-board.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { STALL_GRACE_MS } from './dispatch-pass.js';
 import type { JobDirectory } from './job-directory.js';
@@ -37,6 +42,8 @@ export class StallCheck {
     const now = this.clock.now();
     const taken = this.leases.takeBackExpired(now);
     if (taken.length > 0) this.failSwallowed(taken);
+    const board = this.settlement.board;
+    if (board.size > 0) this.failSilent(board, now);
     this.schedule();
 
     for (const worker of this.workers.all()) {
@@ -70,6 +77,31 @@ export class StallCheck {
       let lost = settled.get(job);
       if (!lost) settled.set(job, (lost = []));
       if (failed) lost.push(failed);
+    }
+    for (const [job, lost] of settled) this.settlement.record(job, lost, 0);
+  }
+
+  /** Takes back the leases of tasks silent past their job's progressTimeoutMs (see above). */
+  private failSilent(board: ProgressBoard, now: number): void {
+    board.sweep(); // entries whose lease ended some other way go first
+    const settled = new Map<JobRuntime, Settled[]>();
+    for (const jobId of [...board.jobIds()]) {
+      const job = this.jobs.findJob(jobId);
+      const limit = job?.record.progressTimeoutMs;
+      if (!job?.queue || limit === null || limit === undefined) continue;
+      for (const { index, workerId, heardAt } of board.silentSince(jobId, now - limit)) {
+        const lease = job.held.heldBy(index, workerId);
+        board.drop(jobId, index);
+        if (!lease) continue;
+        this.leases.takeBack(lease, now);
+        const detail = `ENOPROGRESS: task ${index} sent no progress() for ${now - heardAt} ms`;
+        const failed = lease.replica
+          ? this.settlement.loseReplica(job, lease.grant.owner.identity, index, 'lost')
+          : this.settlement.failAttempt(job, lease.task, 'lost', detail);
+        let lost = settled.get(job);
+        if (!lost) settled.set(job, (lost = []));
+        if (failed) lost.push(failed);
+      }
     }
     for (const [job, lost] of settled) this.settlement.record(job, lost, 0);
   }

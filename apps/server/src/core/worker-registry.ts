@@ -1,5 +1,6 @@
 import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
 import { JobShare, MAX_KEPT_CREDIT } from './hold-limit.js';
+import { RecentlyLeft } from './recently-left.js';
 
 /**
  * The scheduler's view of a connected worker (one browser tab, or one simulated worker).
@@ -36,6 +37,14 @@ export class WorkerSession {
   private _excluded = false;
   private _forged = 0;
   private _draining: string | undefined;
+  /**
+   * Jobs whose Setup failed on this connection (a subset of its programs): dispatch skips them
+   * here while another connection could run them (see WorkerRegistry.setupFailed). Per
+   * connection, not per identity: a reloaded tab (more memory, say) tries again.
+   */
+  readonly setupFailed = new Set<string>();
+  /** Jobs whose program it dropped lately (their Teardown lines are still accepted). */
+  readonly recentlyLeft = new RecentlyLeft();
 
   /** Slots the worker has granted and the server has not used yet. */
   get credit(): number {
@@ -177,11 +186,14 @@ export class WorkerSession {
    * The job stopped running: its share, program and draining are forgotten. Returns whether the
    * connection had its program (then it should be told to drop it).
    */
-  forgetJob(jobId: string): boolean {
+  forgetJob(jobId: string, now: number): boolean {
     if (this._currentJob === jobId) this._currentJob = null;
     this.shares.delete(jobId);
     if (this._draining === jobId) this._draining = undefined;
-    return this.programs.delete(jobId);
+    this.setupFailed.delete(jobId);
+    if (!this.programs.delete(jobId)) return false;
+    this.recentlyLeft.add(jobId, now); // its Teardown's lines are still welcome for a while
+    return true;
   }
 
   constructor(
@@ -207,6 +219,8 @@ export class WorkerRegistry {
   private readonly sessions = new Map<string, WorkerSession>();
   /** Strikes by identity, kept across reconnects. */
   private readonly strikes = new Map<string, number>();
+  /** Per job, the connected sessions whose Setup of it failed (see {@link skipsSetupFailed}). */
+  private readonly setupFailures = new Map<string, number>();
   private nextId = 1;
 
   /**
@@ -246,7 +260,52 @@ export class WorkerRegistry {
   /** The worker is gone; returns the leases it held, released. */
   remove(session: WorkerSession): Lease[] {
     this.sessions.delete(session.id);
+    for (const jobId of session.setupFailed) this.uncountSetupFailure(jobId);
     return this.leases.disconnect(session.leases);
+  }
+
+  /**
+   * `jobId`'s Setup failed on `session` (a thread of it threw or timed out in Setup): the job's
+   * tasks go to other connections from now on, while there are any.
+   */
+  setupFailed(session: WorkerSession, jobId: string): void {
+    if (session.setupFailed.has(jobId) || !session.hasProgram(jobId)) return;
+    session.setupFailed.add(jobId);
+    this.setupFailures.set(jobId, (this.setupFailures.get(jobId) ?? 0) + 1);
+  }
+
+  /**
+   * Whether dispatch skips `jobId` on `session` because its Setup failed there. Not when every
+   * connected worker has failed it: then the tasks run anyway, and settle as `setup` errors
+   * once their attempts are spent, instead of waiting for a worker that may never come.
+   */
+  skipsSetupFailed(session: WorkerSession, jobId: string): boolean {
+    if (!session.setupFailed.has(jobId)) return false;
+    if ((this.setupFailures.get(jobId) ?? 0) >= this.sessions.size) return false; // all failed
+    // Only a worker that can take tasks counts (not a socket that never said hello).
+    for (const other of this.sessions.values()) {
+      if (other.ready && !other.excluded && other.link.isOpen() && !other.setupFailed.has(jobId))
+        return true;
+    }
+    return false;
+  }
+
+  /** The job stopped running: its Setup failures are forgotten (sessions forget theirs). */
+  forgetSetupFailures(jobId: string): void {
+    this.setupFailures.delete(jobId);
+  }
+
+  private uncountSetupFailure(jobId: string): void {
+    const count = (this.setupFailures.get(jobId) ?? 0) - 1;
+    if (count > 0) this.setupFailures.set(jobId, count);
+    else this.setupFailures.delete(jobId);
+  }
+
+  /** Sends `frame` to every connection that has `jobId`'s program. */
+  sendToHolders(jobId: string, frame: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.hasProgram(jobId)) session.link.send(frame);
+    }
   }
 
   get(id: string): WorkerSession | undefined {

@@ -172,6 +172,11 @@ export class LeaseHolder {
     this.takenBack.add(`${jobId}\u0000${index}`);
   }
 
+  /** Whether it once held the task and had it taken back (without forgetting it: for reports). */
+  wasTakenBack(jobId: string, index: number): boolean {
+    return this.takenBack.size > 0 && this.takenBack.has(`${jobId}\u0000${index}`);
+  }
+
   /** Whether it once held the task and had it taken back (then forgets it). */
   hadTakenBack(jobId: string, index: number): boolean {
     return this.takenBack.size > 0 && this.takenBack.delete(`${jobId}\u0000${index}`);
@@ -298,4 +303,9 @@ export interface LeaseTable {
    * answered a later frame. On PostgreSQL: one `UPDATE … WHERE expires_at < $now RETURNING`.
    */
   takeBackExpired(now: number): Lease[];
+  /**
+   * Takes back one live lease (its task went silent past its job's progressTimeoutMs): released,
+   * and marked on its holder so a late answer counts as a duplicate, not a forgery.
+   */
+  takeBack(lease: Lease, now: number): void;
 }

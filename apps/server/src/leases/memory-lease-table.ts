@@ -123,10 +123,13 @@ export class MemoryLeaseTable implements LeaseTable {
         for (const lease of leases.values()) if (lease.grant.swallowed(now)) taken.push(lease);
       }
     }
-    for (const lease of taken) {
-      lease.grant.holder.markTakenBack(lease.job.jobId, lease.index);
-      this.release(lease, false, now);
-    }
+    for (const lease of taken) this.takeBack(lease, now);
     return taken;
+  }
+
+  /** Takes back one live lease: released, and marked so its holder's late answer is a duplicate. */
+  takeBack(lease: Lease, now: number): void {
+    lease.grant.holder.markTakenBack(lease.job.jobId, lease.index);
+    this.release(lease, false, now);
   }
 }

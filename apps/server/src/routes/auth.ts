@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { AuthThrottle } from '../auth/auth-throttle.js';
 import type { KeyRing } from '../auth/key-ring.js';
@@ -35,6 +36,12 @@ export function authenticate(
     throw unauthorized();
   }
   return caller;
+}
+
+/** The authenticated caller; refuses (rather than seeing everything) if the auth hook was skipped. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw unauthorized();
+  return request.caller;
 }
 
 export function unauthorized(): TabgridError {

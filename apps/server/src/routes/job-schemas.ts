@@ -108,10 +108,25 @@ const JOB_ROUTE_SCHEMAS = {
     operationId: 'listJobs',
     tags: ['jobs'],
     summary: 'List your jobs',
-    description: `Admin keys (and viewers without an owner) see every job. ${TRAILING_SLASH}`,
+    description: `Admin keys (and viewers without an owner) see every job. With \`name\`, only the jobs of that name; with \`name\` and \`latest\`, the newest of them alone (404 if none), as \`tg.latestJob(name)\`. ${TRAILING_SLASH}`,
+    querystring: Type.Object({
+      name: Type.Optional(Type.String({ description: 'Only the jobs of this name.' })),
+      latest: Type.Optional(
+        Type.String({
+          description:
+            'Present (any value, e.g. `latest=1`), with `name`: answer the newest job of that name, not a list.',
+        }),
+      ),
+    }),
     response: {
-      200: { description: 'The jobs, oldest first.', type: 'array', items: ref('Job') },
-      ...errorResponses({}),
+      200: {
+        description: 'The jobs, oldest first; with `latest`, one job.',
+        anyOf: [{ type: 'array', items: ref('Job') }, ref('Job')],
+      },
+      ...errorResponses({
+        400: ['`latest` without `name`.', ErrorCode.INVALID_REQUEST],
+        404: ['`latest`: you have no job of that name.', ErrorCode.JOB_NOT_FOUND],
+      }),
     },
   },
   create: {

@@ -3,31 +3,26 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
-import type { Caller, Grid } from '../core/grid.js';
-import { unauthorized } from './auth.js';
+import type { Grid } from '../core/grid.js';
+import { callerOf } from './auth.js';
 import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
 import { MAX_JSON_BODY_BYTES } from './bounds.js';
 import { JOB_ROUTES as route } from './job-schemas.js';
+import { jobFeedRoutes } from './job-feeds.js';
 import { jsonBody } from './json-body.js';
 import { UploadSlots } from './upload-slots.js';
-import { LineTooLongError, LiveNdjsonWriter, forEachLineBatch, writeLine } from './ndjson.js';
+import { LineTooLongError, forEachLineBatch, sendNdjson } from './ndjson.js';
 
 const UPLOAD_BATCH = 2000;
 /** A JSON array is parsed whole, so it is capped; NDJSON streams and is not. */
 const MAX_JSON_UPLOAD = MAX_JSON_BODY_BYTES;
-const READ_PAGE = 2000;
 
 type IdParams = { Params: { id: string } };
+type ListQuery = { Querystring: { name?: string; latest?: string } };
 type OutcomeQuery = {
   Params: { id: string };
   Querystring: { stream?: string; from?: string; meta?: string };
 };
-
-/** The authenticated caller; refuses (rather than seeing everything) if the auth hook was skipped. */
-function caller(request: FastifyRequest): Caller {
-  if (!request.caller) throw unauthorized();
-  return request.caller;
-}
 
 /**
  * A job as REST shows it: Tabgrid's fields plus CrowdProcess's names for them (`status`, `bid`,
@@ -58,13 +53,13 @@ async function uploadTasks(
   request: FastifyRequest<IdParams>,
 ): Promise<{ count: number }> {
   const jobId = request.params.id;
-  grid.job(caller(request), jobId);
+  grid.job(callerOf(request), jobId);
   const upload = randomUUID();
   let count = 0;
   let batchNo = 0;
   const submit = async (inputs: string[]) => {
     if (inputs.length === 0) return;
-    await grid.submitEncoded(caller(request), jobId, `rest-${upload}-${batchNo++}`, inputs);
+    await grid.submitEncoded(callerOf(request), jobId, `rest-${upload}-${batchNo++}`, inputs);
     count += inputs.length;
   };
   if (/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {
@@ -134,7 +129,7 @@ async function streamOutcomes(
   reply: FastifyReply,
   kind: OutcomeKind,
 ): Promise<void> {
-  const job = grid.job(caller(request), request.params.id);
+  const job = grid.job(callerOf(request), request.params.id);
   const live = request.query.stream !== undefined;
   const meta = request.query.meta !== undefined;
   const from =
@@ -142,49 +137,20 @@ async function streamOutcomes(
   if (!Number.isInteger(from) || from < 0) {
     throw new TabgridError(ErrorCode.INVALID_REQUEST, '?from must be a non-negative integer seq.');
   }
-  reply.hijack();
-  const out = reply.raw;
-  out.writeHead(200, {
-    'content-type': 'application/x-ndjson; charset=utf-8',
-    'cache-control': 'no-store',
-    // A live stream's end is a FIN too: a reader that waits in select() on the socket (see
-    // LiveNdjsonWriter) wakes for it and reads what its buffer still holds.
-    ...(live ? { connection: 'close' } : {}),
-  });
-  // Send the headers now: a live stream may wait long for its first line, and clients (requests'
-  // stream=True) block until they see the status.
-  out.flushHeaders();
-  if (!live) {
-    try {
-      for (let cursor = from; ;) {
-        const page = await grid.readOutcomes(job.record.id, cursor, kind, READ_PAGE);
-        for (const outcome of page) await writeLine(out, outcomeLine(outcome, kind, meta));
-        if (page.length < READ_PAGE) break;
-        cursor = page[page.length - 1]!.seq;
-      }
-      out.end();
-    } catch (err) {
-      // The status line is gone: cutting the chunked body short is how HTTP says "incomplete".
-      request.log.error({ err, jobId: job.record.id }, 'reading outcomes failed');
-      out.destroy();
-    }
-    return;
-  }
-  const id = `rest-${randomUUID()}`;
-  const writer = new LiveNdjsonWriter(out);
-  out.on('close', () => {
-    writer.stop();
-    grid.unsubscribe(id);
-  });
-  grid.subscribe(id, job.record.id, kind, from, {
-    push: (items, ready) => {
-      if (writer.write(items.map((item) => outcomeLine(item, kind, meta)))) ready();
-      else out.once('drain', ready);
+  const jobId = job.record.id;
+  await sendNdjson(
+    request,
+    reply,
+    { from, live, id: `rest-${randomUUID()}`, what: kind },
+    {
+      readPage: (after, limit) => grid.readOutcomes(jobId, after, kind, limit),
+      follow: (id, start, sink) => {
+        grid.subscribe(id, jobId, kind, start, sink);
+        return () => grid.unsubscribe(id);
+      },
+      line: (outcome) => outcomeLine(outcome, kind, meta),
     },
-    // A stream the server could not finish (an undecodable row, say) is cut short, not ended
-    // cleanly: the client sees an incomplete response and resumes with ?from.
-    end: (reason) => (reason === 'error' ? out.destroy() : writer.end()),
-  });
+  );
 }
 
 /** REST under /api/jobs: the SDK's operations over HTTP, and a CrowdProcess-compatible surface. */
@@ -193,31 +159,51 @@ export function jobRoutes(
   grid: Grid,
   uploads: UploadSlots = new UploadSlots(),
 ): void {
-  app.get('/api/jobs', route.list, (request) => grid.listJobs(caller(request)).map(restView));
+  app.get<ListQuery>('/api/jobs', route.list, (request) => {
+    const { name, latest } = request.query;
+    if (latest === undefined) {
+      const jobs = grid.listJobs(callerOf(request));
+      return (name === undefined ? jobs : jobs.filter((job) => job.name === name)).map(restView);
+    }
+    if (name === undefined) {
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        '?latest needs ?name=NAME: the newest of your jobs with that name is answered.',
+      );
+    }
+    const job = grid.latestJob(callerOf(request), name);
+    if (!job) {
+      throw new TabgridError(
+        ErrorCode.JOB_NOT_FOUND,
+        `You have no job named "${name}": list your jobs with GET /api/jobs.`,
+      );
+    }
+    return restView(job.info());
+  });
   app.post('/api/jobs', route.create, async (request, reply) => {
     const req = decodeSdkRequest['job:create'](jsonBody(request.body));
-    const info = await grid.createJob(caller(request), req);
+    const info = await grid.createJob(callerOf(request), req);
     return reply.code(201).send(restView(info));
   });
   app.delete('/api/jobs', route.deleteAll, async (request, reply) => {
-    await grid.deleteJobs(caller(request));
+    await grid.deleteJobs(callerOf(request));
     return reply.code(204).send();
   });
   app.get<IdParams>('/api/jobs/:id', route.get, (request) =>
-    restView(grid.job(caller(request), request.params.id).info()),
+    restView(grid.job(callerOf(request), request.params.id).info()),
   );
   app.delete<IdParams>('/api/jobs/:id', route.delete, async (request, reply) => {
-    await grid.deleteJob(caller(request), request.params.id);
+    await grid.deleteJob(callerOf(request), request.params.id);
     return reply.code(204).send();
   });
   app.post<IdParams>('/api/jobs/:id/close', route.close, async (request) =>
-    restView(await grid.closeJob(caller(request), request.params.id)),
+    restView(await grid.closeJob(callerOf(request), request.params.id)),
   );
   app.post<IdParams>('/api/jobs/:id/cancel', route.cancel, async (request) =>
-    restView(await grid.cancelJob(caller(request), request.params.id)),
+    restView(await grid.cancelJob(callerOf(request), request.params.id)),
   );
   app.post<IdParams>('/api/jobs/:id/resume', route.resume, async (request) =>
-    restView(await grid.resumeJob(caller(request), request.params.id)),
+    restView(await grid.resumeJob(callerOf(request), request.params.id)),
   );
   app.get<OutcomeQuery>('/api/jobs/:id/results', route.results, (request, reply) =>
     streamOutcomes(grid, request, reply, 'results'),
@@ -226,6 +212,8 @@ export function jobRoutes(
     streamOutcomes(grid, request, reply, 'errors'),
   );
 
+  jobFeedRoutes(app, grid);
+
   // The upload reads the raw body itself, so this scope parses nothing.
   void app.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
@@ -233,7 +221,7 @@ export function jobRoutes(
     scope.post<IdParams>('/api/jobs/:id/tasks', route.tasks, async (request, reply) => {
       let release: (() => void) | undefined;
       try {
-        release = uploads.acquire(caller(request).name);
+        release = uploads.acquire(callerOf(request).name);
         return await reply.code(201).send(await uploadTasks(grid, request));
       } catch (err) {
         // The rest of the body is left unread: close the connection instead of reusing it.

@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { once } from 'node:events';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Longest accepted line: one task must fit in memory, a runaway line must not. */
 const MAX_LINE = 16 * 1024 * 1024;
@@ -131,4 +132,77 @@ export class LiveNdjsonWriter {
     }, this.quietMs);
     this.quietTimer.unref();
   }
+}
+
+/** A stream's end, as the core reports it (`error`: it could not deliver the rest). */
+export interface NdjsonSink<T> {
+  push(items: T[], ready: () => void): void;
+  end(reason: string, message?: string): void;
+}
+
+/** Where an NDJSON answer reads its items: pages of what is stored, or a live subscription. */
+export interface NdjsonSource<T extends { seq: number }> {
+  /** One page of items after seq `after` (fewer than `limit`: the last page). */
+  readPage(after: number, limit: number): Promise<T[]>;
+  /** Starts a live stream from seq `from` under `id`; returns the function that stops it. */
+  follow(id: string, from: number, sink: NdjsonSink<T>): () => void;
+  /** The text of one line. */
+  line(item: T): string;
+}
+
+const READ_PAGE = 2000;
+
+/**
+ * Answers with NDJSON: everything stored after `from`, or (`live`) a live stream from `from`
+ * until the core ends it. The status line goes out first, so a failure later cuts the body short
+ * (HTTP's "incomplete"), and the client resumes with `?from`.
+ */
+export async function sendNdjson<T extends { seq: number }>(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { from: number; live: boolean; id: string; what: string },
+  source: NdjsonSource<T>,
+): Promise<void> {
+  const { from, live } = options;
+  reply.hijack();
+  const out = reply.raw;
+  out.writeHead(200, {
+    'content-type': 'application/x-ndjson; charset=utf-8',
+    'cache-control': 'no-store',
+    // A live stream's end is a FIN too: a reader that waits in select() on the socket (see
+    // LiveNdjsonWriter) wakes for it and reads what its buffer still holds.
+    ...(live ? { connection: 'close' } : {}),
+  });
+  // Send the headers now: a live stream may wait long for its first line, and clients (requests'
+  // stream=True) block until they see the status.
+  out.flushHeaders();
+  if (!live) {
+    try {
+      for (let cursor = from; ;) {
+        const page = await source.readPage(cursor, READ_PAGE);
+        for (const item of page) await writeLine(out, source.line(item));
+        if (page.length < READ_PAGE) break;
+        cursor = page[page.length - 1]!.seq;
+      }
+      out.end();
+    } catch (err) {
+      request.log.error({ err }, `reading ${options.what} failed`);
+      out.destroy();
+    }
+    return;
+  }
+  const writer = new LiveNdjsonWriter(out);
+  const stop = source.follow(options.id, from, {
+    push: (items, ready) => {
+      if (writer.write(items.map((item) => source.line(item)))) ready();
+      else out.once('drain', ready);
+    },
+    // A stream the server could not finish (an undecodable row, say) is cut short, not ended
+    // cleanly: the client sees an incomplete response and resumes with ?from.
+    end: (reason) => (reason === 'error' ? out.destroy() : writer.end()),
+  });
+  out.on('close', () => {
+    writer.stop();
+    stop();
+  });
 }

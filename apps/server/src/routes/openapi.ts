@@ -45,6 +45,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       tags: [
         { name: 'jobs', description: 'Jobs, their tasks and their outcomes.' },
         { name: 'keys', description: 'API keys (admin only) and whose credentials these are.' },
+        { name: 'monitor', description: 'The worker monitor and the notes on its charts.' },
         { name: 'server', description: 'Health and this document; no credentials needed.' },
       ],
       security: [{ bearer: [] }, { token: [] }, { basic: [] }],

@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server, type Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { createRequire } from 'node:module';
 import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
@@ -8,21 +8,20 @@ import {
   decodeSdkRequest,
   type Ack,
   type ClientToServerEvents,
-  type SdkRequest,
   type SdkRequestName,
-  type SdkResponses,
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
 import { fromOpaqueOrigin } from '../job-code-policy.js';
-import type { Caller, Grid } from '../core/grid.js';
+import type { Grid } from '../core/grid.js';
 import { RateLimitedError, type AuthThrottle } from '../auth/auth-throttle.js';
 import type { KeyRing } from '../auth/key-ring.js';
 import { MAX_SOCKET_ATTACHMENTS, MAX_SOCKET_MESSAGE_BYTES, checkSocketPayload } from './bounds.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
+import { addSubscription, feedHandlers, stopStream } from './sdk-feeds.js';
+import type { Handler, SdkHandlers, SdkSocket, SocketData } from './sdk-socket-types.js';
 
 export const SDK_SOCKET_PATH = '/socket.io/';
-/** Outcome streams one socket may hold open at once; one more is TG_ERR_TOO_MANY_SUBSCRIPTIONS. */
-export const MAX_SUBSCRIPTIONS_PER_SOCKET = 64;
+export { MAX_SUBSCRIPTIONS_PER_SOCKET } from './sdk-feeds.js';
 /**
  * Packets queued for a socket that has stopped reading before the server hangs up on it. Streams
  * resume from their last seq, so a consumer that is cut off loses nothing by reconnecting.
@@ -60,28 +59,13 @@ const READ_ONLY = new Set<SdkRequestName>([
   'jobs:list',
   'job:subscribe',
   'job:unsubscribe',
+  'job:follow',
+  'job:series-labels',
+  'jobs:latest',
+  'workers:list',
   'dashboard:subscribe',
   'dashboard:unsubscribe',
 ]);
-
-interface SocketData {
-  caller: Caller;
-  /** This socket's open stream subscriptions, by subscriptionId. */
-  subscriptions: Set<string>;
-  /** Packets waiting for the client to read (see {@link queuedPackets}). */
-  queued: () => number;
-}
-type SdkSocket = Socket<
-  ClientToServerEvents,
-  ServerToClientEvents,
-  Record<string, never>,
-  SocketData
->;
-type Handler<E extends SdkRequestName> = (
-  caller: Caller,
-  req: SdkRequest<E>,
-  socket: SdkSocket,
-) => Promise<SdkResponses[E]> | SdkResponses[E];
 
 /** Typed arrays in a result go to the SDK as binary attachments, not base64. */
 function binaryOut(outcome: Outcome): Outcome {
@@ -103,11 +87,9 @@ function failure(err: unknown): Ack<never> {
  * Request handlers, one per client → server event of the protocol. `dashboardFeeds` holds, by
  * socket id, the function that stops that socket's dashboard feed.
  */
-function handlers(
-  grid: Grid,
-  dashboardFeeds: Map<string, () => void>,
-): { [E in SdkRequestName]: Handler<E> } {
+function handlers(grid: Grid, dashboardFeeds: Map<string, () => void>): SdkHandlers {
   return {
+    ...feedHandlers(grid),
     'job:create': (caller, req) => grid.createJob(caller, req),
     'job:get': (caller, req) => grid.job(caller, req.jobId).info(),
     'jobs:list': (caller) => grid.listJobs(caller),
@@ -122,17 +104,7 @@ function handlers(
     },
     'job:subscribe': (caller, req, socket) => {
       grid.job(caller, req.jobId);
-      const subscriptions = socket.data.subscriptions;
-      if (
-        !subscriptions.has(req.subscriptionId) &&
-        subscriptions.size >= MAX_SUBSCRIPTIONS_PER_SOCKET
-      ) {
-        throw new TabgridError(
-          ErrorCode.TOO_MANY_SUBSCRIPTIONS,
-          `This connection already has ${MAX_SUBSCRIPTIONS_PER_SOCKET} streams open: unsubscribe one (or read the job's streams on another connection).`,
-        );
-      }
-      subscriptions.add(req.subscriptionId);
+      addSubscription(socket, req.subscriptionId);
       const id = `${socket.id}:${req.subscriptionId}`;
       grid.subscribe(id, req.jobId, req.kind, req.from, {
         push: (items, ready) =>
@@ -152,8 +124,7 @@ function handlers(
       return { subscribed: true };
     },
     'job:unsubscribe': (_caller, req, socket) => {
-      socket.data.subscriptions.delete(req.subscriptionId);
-      grid.unsubscribe(`${socket.id}:${req.subscriptionId}`);
+      stopStream(grid, socket, req.subscriptionId);
       return { unsubscribed: true };
     },
     'dashboard:subscribe': (caller, req, socket) => {
@@ -267,9 +238,7 @@ export function attachSdkSocket(
     }
     socket.on('disconnect', () => {
       dashboardFeeds.get(socket.id)?.();
-      for (const id of socket.data.subscriptions) {
-        grid.unsubscribe(`${socket.id}:${id}`);
-      }
+      for (const id of [...socket.data.subscriptions]) stopStream(grid, socket, id);
     });
   });
   return io;

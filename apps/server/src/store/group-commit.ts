@@ -1,4 +1,4 @@
-import type { JobRecord } from './job-store.js';
+import { copyJobRecord, type JobRecord } from './job-store.js';
 
 interface Pending<W> {
   writes: W[];
@@ -26,7 +26,7 @@ export class GroupCommit<W> {
     const pending = this.pending;
     if (write) pending.writes.push(write);
     // A copy: the caller keeps changing its record; what it was at this call is what commits.
-    if (jobUpdate) pending.jobUpdates.set(jobUpdate.id, { ...jobUpdate });
+    if (jobUpdate) pending.jobUpdates.set(jobUpdate.id, copyJobRecord(jobUpdate));
     return new Promise((resolve, reject) => pending.waiters.push({ resolve, reject }));
   }
 

@@ -20,7 +20,6 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     redundancy: 1,
     maxReplicas: 3,
     disagreements: 0,
-
     priority: 0,
     total: 0,
     finished: 0,
@@ -32,6 +31,18 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     lastSeq: 0,
     paused: null,
     crashedTasks: 0,
+    setupTimeoutMs: 1000,
+    progressTimeoutMs: null,
+    setups: { count: 0, totalMs: 0, maxMs: 0 },
+    logSeq: 0,
+    logsDropped: 0,
+    eventSeq: 0,
+    eventsDropped: 0,
+    seriesBytes: 0,
+    seriesDropped: 0,
+    messageSeq: 0,
+    cpuMs: 0,
+    peakHeapBytes: null,
     ...patch,
   };
 }

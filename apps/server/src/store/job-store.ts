@@ -1,8 +1,15 @@
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
 import type {
   StoredBatch,
+  StoredEventLine,
+  StoredEventRow,
   StoredJobRecord,
+  StoredLogLine,
+  StoredLogRow,
+  StoredMessage,
+  StoredNote,
   StoredOutcome as StoredOutcomeRow,
+  StoredSeriesRow,
 } from '@tabgrid/protocol/stored';
 
 /**
@@ -11,6 +18,11 @@ import type {
  * migrations complete records older releases wrote, and its decoder checks every one it reads.
  */
 export type JobRecord = StoredJobRecord;
+
+/** A copy of `record` sharing nothing with it (its one nested object, `setups`, copied too). */
+export function copyJobRecord(record: Readonly<JobRecord>): JobRecord {
+  return { ...record, setups: { ...record.setups } };
+}
 
 /** What a worker needs to run the job: the program text and the shared args as JSON text. */
 export interface JobCode {
@@ -30,9 +42,45 @@ export type StoredOutcome = StoredOutcomeRow;
 /** Where a submitted batch starts and how many tasks it holds. */
 export type { StoredBatch };
 
+export type {
+  StoredEventLine,
+  StoredEventRow,
+  StoredLogLine,
+  StoredLogRow,
+  StoredMessage,
+  StoredNote,
+  StoredSeriesRow,
+};
+
 /**
- * Where jobs, tasks and outcomes live. Every adapter must pass `job-store.conformance.ts`
- * (SqliteJobStore on disk, MemoryJobStore for tests that need none).
+ * What settled tasks collected under one label, to store with their outcomes: one line per task,
+ * `"seq,index,valuesJson"` (`seq` the task's outcome seq, `valuesJson` the JSON text of its values
+ * array), in seq order. {@link seriesLine} builds one.
+ */
+export interface StoredSeriesLines {
+  label: string;
+  lines: string[];
+}
+
+/** A line of {@link StoredSeriesLines}. */
+export function seriesLine(seq: number, index: number, valuesJson: string): string {
+  return `${seq},${index},${valuesJson}`;
+}
+
+/** A line for {@link JobStore.appendLogs}: a log line without its seq, as JSON text. */
+export function logLineText(line: StoredLogLine): string {
+  return JSON.stringify(line);
+}
+
+/** A line for {@link JobStore.appendEvents}: an event without its seq (`data` JSON-safe), as JSON text. */
+export function eventLineText(event: StoredEventLine): string {
+  return JSON.stringify(event);
+}
+
+/**
+ * Where jobs, tasks and outcomes live, and what tasks report (logs, events, series), messages
+ * to them and notes. Every adapter must pass `job-store.conformance.ts` and
+ * `feed-store.conformance.ts` (SqliteJobStore on disk, MemoryJobStore for tests that need none).
  *
  * Writes are group-committed: each returns a promise that resolves once the write is durable,
  * and writes issued in the same turn of the event loop commit together, in issue order.
@@ -44,13 +92,67 @@ export interface JobStore {
   updateJob(job: JobRecord): Promise<void>;
   /** Appends tasks `firstIndex … firstIndex + inputs.length - 1` and remembers the batch id. */
   appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void>;
-  settle(jobId: string, outcomes: StoredOutcome[]): Promise<void>;
+  /**
+   * Stores outcomes (seq order), and with them in the same commit the series those tasks
+   * collected: a duplicate's series are dropped with it (its task settled already). Without
+   * `series` this is the plain path and costs nothing more than before.
+   */
+  settle(jobId: string, outcomes: StoredOutcome[], series?: StoredSeriesLines[]): Promise<void>;
   /** Records a task's failed tries so far (rare: only when one fails), replacing earlier counts. */
   saveTries(jobId: string, index: number, tries: TaskTries): Promise<void>;
+  /** Deletes the job with its tasks, outcomes, tries, logs, events, series and messages. */
   deleteJob(jobId: string): Promise<void>;
+
+  /**
+   * Appends log lines `firstSeq … firstSeq + lines.length - 1`: each the JSON text of a
+   * StoredLogLine (a LogLine without its seq). A seq stored already makes the commit fail.
+   */
+  appendLogs(jobId: string, firstSeq: number, lines: string[]): Promise<void>;
+  /** Log lines with seq > `afterSeq`, in seq order, decoded. */
+  readLogs(jobId: string, afterSeq: number, limit: number): Promise<StoredLogRow[]>;
+  /** Appends events as {@link appendLogs} appends lines: each the JSON text of a StoredEventLine. */
+  appendEvents(jobId: string, firstSeq: number, lines: string[]): Promise<void>;
+  /** Events with seq > `afterSeq`, in seq order, decoded. */
+  readEvents(jobId: string, afterSeq: number, limit: number): Promise<StoredEventRow[]>;
+  /** What settled tasks collected under `label`, outcome seq > `afterSeq`, in seq order. */
+  readSeries(
+    jobId: string,
+    label: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StoredSeriesRow[]>;
+  /** The labels the job's settled tasks collected under, in code-unit order (at most `limit`). */
+  seriesLabels(jobId: string, limit: number): Promise<string[]>;
+  /**
+   * Stores a message (`job.tell`). A `messageId` (or `seq`) the job holds already adds nothing:
+   * a resend is answered with {@link findMessage}'s seq, and never fails the commit it is in.
+   */
+  appendMessage(
+    jobId: string,
+    seq: number,
+    messageId: string,
+    dataJson: string,
+    at: number,
+  ): Promise<void>;
+  /** The seq under which `messageId` was stored, if it was. */
+  findMessage(jobId: string, messageId: string): Promise<number | undefined>;
+  /** Messages with seq > `afterSeq`, in seq order. */
+  readMessages(jobId: string, afterSeq: number, limit: number): Promise<StoredMessage[]>;
+  /** Adds a note, then keeps only the owner's newest `keep` notes. */
+  addNote(owner: string, at: number, text: string, keep: number): Promise<void>;
+  /**
+   * Notes at or after `since` (epoch ms) of `owner` (undefined: every owner's), oldest first;
+   * when more than `limit` match, the newest `limit` of them.
+   */
+  readNotes(owner: string | undefined, since: number, limit: number): Promise<StoredNote[]>;
 
   listJobs(): Promise<JobRecord[]>;
   getJobCode(jobId: string): Promise<JobCode | undefined>;
+  /**
+   * The newest job (by `created`; the later stored on a tie) named `name` of `owner` (undefined:
+   * of any owner), as `tg.latestJob(name)` finds it.
+   */
+  latestJobByName(owner: string | undefined, name: string): Promise<JobRecord | undefined>;
   /** The saved tries of the job's tasks that have not settled. */
   readTries(jobId: string): Promise<Map<number, TaskTries>>;
   /** A batch already appended under this id, if any (idempotent submission). */

@@ -1,3 +1,4 @@
+import { describeFeedStore } from './feed-store.conformance.js';
 import { describeJobStore } from './job-store.conformance.js';
 import { MemoryJobData, MemoryJobStore } from './memory-job-store.js';
 
@@ -10,3 +11,4 @@ function open(dir: string): MemoryJobStore {
 }
 
 describeJobStore('MemoryJobStore', open);
+describeFeedStore('MemoryJobStore', open);

@@ -1,17 +1,28 @@
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type {
-  JobCode,
-  JobRecord,
-  JobStore,
-  StoredBatch,
-  StoredErrorGroup,
-  StoredOutcome,
-  StoredTask,
-  TaskTries,
+import {
+  copyJobRecord,
+  type JobCode,
+  type JobRecord,
+  type JobStore,
+  type StoredBatch,
+  type StoredErrorGroup,
+  type StoredEventRow,
+  type StoredLogRow,
+  type StoredMessage,
+  type StoredNote,
+  type StoredOutcome,
+  type StoredSeriesLines,
+  type StoredSeriesRow,
+  type StoredTask,
+  type TaskTries,
 } from './job-store.js';
 import { GroupCommit } from './group-commit.js';
-import { errorGroupKey, errorMessage } from './error-message.js';
+import { groupErrors } from './error-message.js';
+import { decodeEventLine, decodeLogLine, withoutSeqs } from './feed-lines.js';
+import { MemoryFeedData, MemoryFeedStore } from './memory-feed-store.js';
+import { readNow } from './read-now.js';
+import { insertSorted, upperBound, type Undo } from './sorted-arrays.js';
 
 interface MemoryBatch {
   firstIndex: number;
@@ -21,7 +32,8 @@ interface MemoryBatch {
 
 /** Everything stored under one job id (tasks and outcomes may exist without a job row, as in SQLite). */
 interface JobTables {
-  job: { record: JobRecord; code: JobCode } | undefined;
+  /** `order`: creation order, SQLite's rowid (the later of two jobs created at one time). */
+  job: { record: JobRecord; code: JobCode; order: number } | undefined;
   /** By firstIndex, ascending. */
   batches: MemoryBatch[];
   batchIds: Map<string, MemoryBatch>;
@@ -38,22 +50,11 @@ interface JobTables {
  */
 export class MemoryJobData {
   readonly jobs = new Map<string, JobTables>();
+  readonly feeds = new MemoryFeedData();
+  nextJob = 0;
 }
 
-type Undo = () => void;
 type Write = (undo: Undo[]) => void;
-
-/** Index of the first element whose key is > `key` (elements sorted by key). */
-function upperBound<T>(items: readonly T[], key: number, keyOf: (item: T) => number): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keyOf(items[mid]!) <= key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 const seqOf = (o: StoredOutcome): number => o.seq;
 const firstIndexOf = (b: MemoryBatch): number => b.firstIndex;
@@ -63,13 +64,6 @@ const copyOutcome = (o: StoredOutcome): StoredOutcome => ({
   ok: o.ok,
   payload: o.payload,
 });
-
-/** Inserts `item` in key order; the undo removes it again. */
-function insertSorted<T>(items: T[], item: T, keyOf: (item: T) => number, undo: Undo[]): void {
-  const at = upperBound(items, keyOf(item), keyOf);
-  items.splice(at, 0, item);
-  undo.push(() => items.splice(items.indexOf(item), 1));
-}
 
 /**
  * A JobStore held in memory, for tests of the core that need no disk. It keeps the SQLite
@@ -81,6 +75,7 @@ function insertSorted<T>(items: T[], item: T, keyOf: (item: T) => number, undo: 
  */
 export class MemoryJobStore implements JobStore {
   private closed = false;
+  private readonly feeds: MemoryFeedStore;
   private readonly commits = new GroupCommit<Write>((writes, jobUpdates) => {
     const undo: Undo[] = [];
     try {
@@ -99,7 +94,9 @@ export class MemoryJobStore implements JobStore {
     }
   });
 
-  constructor(private readonly data = new MemoryJobData()) {}
+  constructor(private readonly data = new MemoryJobData()) {
+    this.feeds = new MemoryFeedStore(data.feeds);
+  }
 
   private tables(jobId: string): JobTables | undefined {
     return this.data.jobs.get(jobId);
@@ -124,6 +121,14 @@ export class MemoryJobStore implements JobStore {
     return tables;
   }
 
+  /** A read of committed data, refused once closed. */
+  private read<T>(read: () => T): Promise<T> {
+    return readNow(() => {
+      this.checkOpen();
+      return read();
+    });
+  }
+
   private checkOpen(): void {
     if (this.closed) {
       throw new TabgridError(ErrorCode.INTERNAL, 'The job store is closed: open a new one.');
@@ -140,14 +145,14 @@ export class MemoryJobStore implements JobStore {
   }
 
   createJob(job: JobRecord, code: JobCode): Promise<void> {
-    const record = { ...job };
+    const record = copyJobRecord(job);
     const stored = { program: code.program, argsJson: code.argsJson };
     return this.write((undo) => {
       const tables = this.tablesForWrite(record.id, undo);
       if (tables.job) {
         throw new TabgridError(ErrorCode.INTERNAL, `Job ${record.id} is stored already.`);
       }
-      tables.job = { record, code: stored };
+      tables.job = { record, code: stored, order: this.data.nextJob++ };
       undo.push(() => (tables.job = undefined));
     });
   }
@@ -170,12 +175,17 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
-  settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
+  settle(jobId: string, outcomes: StoredOutcome[], series?: StoredSeriesLines[]): Promise<void> {
     const copies = outcomes.map(copyOutcome);
+    const collected = series?.map(({ label, lines }) => ({ label, lines: lines.slice() }));
     return this.write((undo) => {
       const tables = this.tablesForWrite(jobId, undo);
+      const dropped = new Set<number>();
       for (const o of copies) {
-        if (tables.settled.has(o.index)) continue; // exactly once, here too
+        if (tables.settled.has(o.index)) {
+          dropped.add(o.seq);
+          continue; // exactly once, here too
+        }
         const at = upperBound(tables.outcomes, o.seq, seqOf);
         if (at > 0 && tables.outcomes[at - 1]!.seq === o.seq) {
           throw new TabgridError(
@@ -188,6 +198,7 @@ export class MemoryJobStore implements JobStore {
         insertSorted(tables.outcomes, o, seqOf, undo);
         if (!o.ok) insertSorted(tables.errors, o, seqOf, undo);
       }
+      if (collected) this.feeds.appendSeries(jobId, withoutSeqs(collected, dropped), undo);
     });
   }
 
@@ -203,6 +214,7 @@ export class MemoryJobStore implements JobStore {
 
   deleteJob(jobId: string): Promise<void> {
     return this.write((undo) => {
+      this.feeds.deleteJob(jobId, undo);
       const tables = this.data.jobs.get(jobId);
       if (!tables) return;
       this.data.jobs.delete(jobId);
@@ -210,11 +222,69 @@ export class MemoryJobStore implements JobStore {
     });
   }
 
+  appendLogs(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
+    const copy = lines.slice();
+    return this.write((undo) => this.feeds.appendLines('logs', jobId, firstSeq, copy, undo));
+  }
+
+  readLogs(jobId: string, afterSeq: number, limit: number): Promise<StoredLogRow[]> {
+    return this.read(() => this.feeds.readLines('logs', jobId, afterSeq, limit, decodeLogLine));
+  }
+
+  appendEvents(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
+    const copy = lines.slice();
+    return this.write((undo) => this.feeds.appendLines('events', jobId, firstSeq, copy, undo));
+  }
+
+  readEvents(jobId: string, afterSeq: number, limit: number): Promise<StoredEventRow[]> {
+    return this.read(() => this.feeds.readLines('events', jobId, afterSeq, limit, decodeEventLine));
+  }
+
+  readSeries(
+    jobId: string,
+    label: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StoredSeriesRow[]> {
+    return this.read(() => this.feeds.readSeries(jobId, label, afterSeq, limit));
+  }
+
+  seriesLabels(jobId: string, limit: number): Promise<string[]> {
+    return this.read(() => this.feeds.seriesLabels(jobId, limit));
+  }
+
+  appendMessage(
+    jobId: string,
+    seq: number,
+    messageId: string,
+    dataJson: string,
+    at: number,
+  ): Promise<void> {
+    const message = { jobId, seq, messageId, data: dataJson, at };
+    return this.write((undo) => this.feeds.appendMessage(message, undo));
+  }
+
+  findMessage(jobId: string, messageId: string): Promise<number | undefined> {
+    return this.read(() => this.feeds.findMessage(jobId, messageId));
+  }
+
+  readMessages(jobId: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    return this.read(() => this.feeds.readMessages(jobId, afterSeq, limit));
+  }
+
+  addNote(owner: string, at: number, text: string, keep: number): Promise<void> {
+    return this.write((undo) => this.feeds.addNote({ owner, at, text }, keep, undo));
+  }
+
+  readNotes(owner: string | undefined, since: number, limit: number): Promise<StoredNote[]> {
+    return this.read(() => this.feeds.readNotes(owner, since, limit));
+  }
+
   listJobs(): Promise<JobRecord[]> {
     this.checkOpen();
     const out: JobRecord[] = [];
     for (const tables of this.data.jobs.values()) {
-      if (tables.job) out.push({ ...tables.job.record });
+      if (tables.job) out.push(copyJobRecord(tables.job.record));
     }
     return Promise.resolve(out);
   }
@@ -223,6 +293,22 @@ export class MemoryJobStore implements JobStore {
     this.checkOpen();
     const code = this.tables(jobId)?.job?.code;
     return Promise.resolve(code && { program: code.program, argsJson: code.argsJson });
+  }
+
+  latestJobByName(owner: string | undefined, name: string): Promise<JobRecord | undefined> {
+    this.checkOpen();
+    let latest: JobTables['job'];
+    for (const { job } of this.data.jobs.values()) {
+      if (!job || job.record.name !== name) continue;
+      if (owner !== undefined && job.record.owner !== owner) continue;
+      const { created } = job.record;
+      const newer =
+        !latest ||
+        created > latest.record.created ||
+        (created === latest.record.created && job.order > latest.order);
+      if (newer) latest = job;
+    }
+    return Promise.resolve(latest && copyJobRecord(latest.record));
   }
 
   readTries(jobId: string): Promise<Map<number, TaskTries>> {
@@ -290,24 +376,9 @@ export class MemoryJobStore implements JobStore {
   }
 
   errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]> {
-    this.checkOpen();
-    const groups = new Map<string, { count: number; example: StoredOutcome }>();
-    for (const o of this.tables(jobId)?.errors ?? []) {
-      const message = errorGroupKey(errorMessage(o.payload));
-      const group = groups.get(message);
-      // The example is the group's newest failure, as SQLite's max(seq).
-      if (group) {
-        group.count++;
-        group.example = o;
-      } else groups.set(message, { count: 1, example: o });
-    }
-    const sorted = [...groups].sort(
-      ([a, x], [b, y]) => y.count - x.count || (a < b ? -1 : a > b ? 1 : 0),
-    );
-    return Promise.resolve(
-      sorted.slice(0, Math.max(0, limit)).map(([message, g]) => ({
-        message,
-        count: g.count,
+    return this.read(() =>
+      groupErrors(this.tables(jobId)?.errors ?? [], limit).map((g) => ({
+        ...g,
         example: copyOutcome(g.example),
       })),
     );

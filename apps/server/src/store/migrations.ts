@@ -8,8 +8,12 @@
  */
 import type Database from 'better-sqlite3';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type { StoredJobRecord, StoredJobRecordV0 } from '@tabgrid/protocol/stored';
-import { decodeJobRecordV0, decodeText } from './stored-rows.js';
+import type {
+  StoredJobRecord,
+  StoredJobRecordV0,
+  StoredJobRecordV2,
+} from '@tabgrid/protocol/stored';
+import { decodeJobRecordV0, decodeJobRecordV2, decodeText } from './stored-rows.js';
 
 interface Migration {
   /** The version the file has after this migration. */
@@ -79,7 +83,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
  * for a missing field (`JobInfo`), so no job looks different after the upgrade; a `maxReplicas`
  * missing beside a redundancy above 1 gets the default a new job gets (redundancy + 2).
  */
-export function completeJobRecord(r: StoredJobRecordV0): StoredJobRecord {
+export function completeJobRecord(r: StoredJobRecordV0): StoredJobRecordV2 {
   const redundancy = r.redundancy ?? 1;
   return {
     id: r.id,
@@ -108,6 +112,90 @@ export function completeJobRecord(r: StoredJobRecordV0): StoredJobRecord {
   };
 }
 
+/**
+ * Version 3's tables: what tasks report while they run and what reaches them.
+ *
+ * - `job_logs`, `job_events`: one row per append (cut at 1,000 lines), JSON lines
+ *   (./feed-lines.ts); a line's seq is the row's first seq plus its position.
+ * - `series_batches`: what settled tasks collected, one row per label per settle call, lines
+ *   "seq,index,valuesJson" (seq: the task's outcome seq), written in the outcomes' transaction;
+ *   `series_labels` the job's labels.
+ * - `job_messages`: `job.tell()` messages; `message_id` makes a resend idempotent.
+ * - `notes`: notes on the dashboard's charts, per owner.
+ * - `jobs.name`, `jobs.created` (copies of the record's, which never change after creation) and
+ *   `jobs_by_name` on them: `tg.latestJob(name)` without a scan of every record. Real columns,
+ *   not an index on json_extract(record, …): `updateJob` rewrites `record` once per commit per
+ *   active job, and an expression index on it would be recomputed on every one of those (it
+ *   measured +20 µs per update, about half of the update itself); an index on columns no update
+ *   sets costs nothing there.
+ */
+const TABLES_3 = `
+CREATE TABLE job_logs (
+  job_id TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (job_id, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE job_events (
+  job_id TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (job_id, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE series_batches (
+  job_id TEXT NOT NULL,
+  label TEXT NOT NULL,
+  first_seq INTEGER NOT NULL,
+  lines TEXT NOT NULL,
+  PRIMARY KEY (job_id, label, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE series_labels (
+  job_id TEXT NOT NULL,
+  label TEXT NOT NULL,
+  PRIMARY KEY (job_id, label)
+) WITHOUT ROWID;
+CREATE TABLE job_messages (
+  job_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  message_id TEXT NOT NULL,
+  data TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (job_id, seq),
+  UNIQUE (job_id, message_id)
+) WITHOUT ROWID;
+CREATE TABLE notes (
+  owner TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX notes_by_owner ON notes (owner, at);
+ALTER TABLE jobs ADD COLUMN name TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN created REAL NOT NULL DEFAULT 0;
+CREATE INDEX jobs_by_name ON jobs (owner, name, created);
+`;
+
+/**
+ * A version-2 record with version 3's fields: what a job that never used them shows (Setup
+ * bounded by the job's timeout, no progress timeout, nothing logged, collected or sent).
+ */
+export function completeJobRecordV2(r: StoredJobRecordV2): StoredJobRecord {
+  return {
+    ...r,
+    setupTimeoutMs: r.timeoutMs,
+    progressTimeoutMs: null,
+    setups: { count: 0, totalMs: 0, maxMs: 0 },
+    logSeq: 0,
+    logsDropped: 0,
+    eventSeq: 0,
+    eventsDropped: 0,
+    seriesBytes: 0,
+    seriesDropped: 0,
+    messageSeq: 0,
+    cpuMs: 0,
+    peakHeapBytes: null,
+  };
+}
+
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -123,6 +211,19 @@ const MIGRATIONS: readonly Migration[] = [
       for (const row of rows) {
         const record = completeJobRecord(decodeJobRecordV0(decodeText(row, 'jobs')));
         update.run(JSON.stringify(record), record.id);
+      }
+    },
+  },
+  {
+    version: 3,
+    what: 'logs, events, series, messages and notes; records gain their fields',
+    up: (db) => {
+      db.exec(TABLES_3);
+      const update = db.prepare('UPDATE jobs SET record = ?, name = ?, created = ? WHERE id = ?');
+      const rows = db.prepare('SELECT record FROM jobs').pluck().all();
+      for (const row of rows) {
+        const record = completeJobRecordV2(decodeJobRecordV2(decodeText(row, 'jobs')));
+        update.run(JSON.stringify(record), record.name, record.created, record.id);
       }
     },
   },

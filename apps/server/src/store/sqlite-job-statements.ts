@@ -39,8 +39,9 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
   );
   const errorColumns = 'seq, idx AS "index", payload';
   return {
+    // name and created: the record's, copied once (they never change) for jobs_by_name.
     insertJob: db.prepare(
-      'INSERT INTO jobs (id, owner, program, args, record) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO jobs (id, owner, program, args, record, name, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     updateJob: db.prepare('UPDATE jobs SET record = ? WHERE id = ?'),
     insertBatch: db.prepare(

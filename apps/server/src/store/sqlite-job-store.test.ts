@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { describeFeedStore } from './feed-store.conformance.js';
 import { describeJobStore, jobRecord } from './job-store.conformance.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
 describeJobStore('SqliteJobStore', (dir) => new SqliteJobStore(dir));
+describeFeedStore('SqliteJobStore', (dir) => new SqliteJobStore(dir));
 
 describe('SqliteJobStore settled cache', () => {
   const dir = tempDirPerTest('tabgrid-cache-');

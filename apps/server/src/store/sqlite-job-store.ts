@@ -7,13 +7,22 @@ import type {
   JobStore,
   StoredBatch,
   StoredErrorGroup,
+  StoredEventRow,
+  StoredLogRow,
+  StoredMessage,
+  StoredNote,
   StoredOutcome,
+  StoredSeriesLines,
+  StoredSeriesRow,
   StoredTask,
   TaskTries,
 } from './job-store.js';
+import { withoutSeqs } from './feed-lines.js';
+import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
+import { SqliteFeedStore } from './sqlite-feed-store.js';
 import { prepareJobStatements, type JobStatements } from './sqlite-job-statements.js';
 import {
   decodeBatch,
@@ -53,6 +62,7 @@ export class SqliteJobStore implements JobStore {
   private readonly settled = new Map<string, SettledSet>();
   private readonly stmt: JobStatements;
   private readonly commits: GroupCommit<() => void>;
+  private readonly feeds: SqliteFeedStore;
 
   constructor(dataDir: string) {
     this.db = openDatabase(dataDir, { synchronous: 'NORMAL' });
@@ -69,6 +79,7 @@ export class SqliteJobStore implements JobStore {
         throw err;
       }
     });
+    this.feeds = new SqliteFeedStore(this.db, this.commits);
   }
 
   /** Stores outcomes (in seq order) as one batch row, and each failure in `outcome_errors`. */
@@ -104,7 +115,15 @@ export class SqliteJobStore implements JobStore {
   createJob(job: JobRecord, code: JobCode): Promise<void> {
     const record = JSON.stringify(job);
     return this.commits.add(() =>
-      this.stmt.insertJob.run(job.id, job.owner, code.program, code.argsJson, record),
+      this.stmt.insertJob.run(
+        job.id,
+        job.owner,
+        code.program,
+        code.argsJson,
+        record,
+        job.name,
+        job.created,
+      ),
     );
   }
 
@@ -118,7 +137,7 @@ export class SqliteJobStore implements JobStore {
     });
   }
 
-  settle(jobId: string, outcomes: StoredOutcome[]): Promise<void> {
+  settle(jobId: string, outcomes: StoredOutcome[], series?: StoredSeriesLines[]): Promise<void> {
     return this.commits.add(() => {
       const settled = this.settledSet(jobId);
       const fresh: StoredOutcome[] = [];
@@ -128,7 +147,24 @@ export class SqliteJobStore implements JobStore {
         fresh.push(o);
       }
       if (fresh.length > 0) this.insertOutcomes(jobId, fresh);
+      // Only a settle that carries series pays for them: the plain path stops above.
+      if (series !== undefined)
+        this.feeds.insertSeries(jobId, this.freshSeries(series, outcomes, fresh));
     });
+  }
+
+  /** `series` without the lines of the outcomes that were not `fresh` (duplicates). */
+  private freshSeries(
+    series: StoredSeriesLines[],
+    outcomes: StoredOutcome[],
+    fresh: StoredOutcome[],
+  ): StoredSeriesLines[] {
+    const dropped = new Set<number>();
+    if (fresh.length < outcomes.length) {
+      const kept = new Set(fresh.map((o) => o.seq));
+      for (const o of outcomes) if (!kept.has(o.seq)) dropped.add(o.seq);
+    }
+    return withoutSeqs(series, dropped);
   }
 
   saveTries(jobId: string, index: number, tries: TaskTries): Promise<void> {
@@ -144,8 +180,68 @@ export class SqliteJobStore implements JobStore {
       this.stmt.deleteErrors.run(jobId);
       this.stmt.deleteTries.run(jobId);
       this.stmt.deleteJob.run(jobId);
+      this.feeds.deleteJob(jobId);
       this.settled.delete(jobId);
     });
+  }
+
+  appendLogs(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
+    return this.feeds.appendLogs(jobId, firstSeq, lines);
+  }
+
+  readLogs(jobId: string, afterSeq: number, limit: number): Promise<StoredLogRow[]> {
+    return readNow(() => this.feeds.readLogs(jobId, afterSeq, limit));
+  }
+
+  appendEvents(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
+    return this.feeds.appendEvents(jobId, firstSeq, lines);
+  }
+
+  readEvents(jobId: string, afterSeq: number, limit: number): Promise<StoredEventRow[]> {
+    return readNow(() => this.feeds.readEvents(jobId, afterSeq, limit));
+  }
+
+  readSeries(
+    jobId: string,
+    label: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<StoredSeriesRow[]> {
+    return readNow(() => this.feeds.readSeries(jobId, label, afterSeq, limit));
+  }
+
+  seriesLabels(jobId: string, limit: number): Promise<string[]> {
+    return readNow(() => this.feeds.seriesLabels(jobId, limit));
+  }
+
+  appendMessage(
+    jobId: string,
+    seq: number,
+    messageId: string,
+    dataJson: string,
+    at: number,
+  ): Promise<void> {
+    return this.feeds.appendMessage(jobId, seq, messageId, dataJson, at);
+  }
+
+  findMessage(jobId: string, messageId: string): Promise<number | undefined> {
+    return readNow(() => this.feeds.findMessage(jobId, messageId));
+  }
+
+  readMessages(jobId: string, afterSeq: number, limit: number): Promise<StoredMessage[]> {
+    return readNow(() => this.feeds.readMessages(jobId, afterSeq, limit));
+  }
+
+  addNote(owner: string, at: number, text: string, keep: number): Promise<void> {
+    return this.feeds.addNote(owner, at, text, keep);
+  }
+
+  readNotes(owner: string | undefined, since: number, limit: number): Promise<StoredNote[]> {
+    return readNow(() => this.feeds.readNotes(owner, since, limit));
+  }
+
+  latestJobByName(owner: string | undefined, name: string): Promise<JobRecord | undefined> {
+    return readNow(() => this.feeds.latestJobByName(owner, name));
   }
 
   listJobs(): Promise<JobRecord[]> {

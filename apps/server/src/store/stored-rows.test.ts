@@ -117,4 +117,46 @@ describe('rows that do not decode', () => {
       await keys.close();
     }
   });
+
+  it('fail loudly in the feed tables too (schema version 3)', async () => {
+    const store = new SqliteJobStore(dir.path);
+    await store.createJob(jobRecord('f'), { program: 'p', argsJson: 'null' });
+    const line = JSON.stringify({
+      index: 0,
+      level: 'log',
+      message: 'm',
+      count: 1,
+      workerId: 'w',
+      at: 1,
+    });
+    await store.appendLogs('f', 1, [line]);
+    await store.appendEvents('f', 1, [JSON.stringify({ index: null, name: 'e', data: 1, at: 1 })]);
+    await store.settle(
+      'f',
+      [{ seq: 1, index: 0, ok: true, payload: '1' }],
+      [{ label: 'v', lines: ['1,0,[1]'] }],
+    );
+    await store.appendMessage('f', 1, 'm', '1', 1);
+    await store.addNote('admin', 1, 'n', 10);
+    await store.close();
+    raw(`UPDATE job_logs SET lines = '{"index":0,"level":"log","message":"m","count":0,"workerId":"w","at":1}';
+         UPDATE job_events SET first_seq = 'first';
+         UPDATE series_batches SET lines = '1,x,[1]';
+         UPDATE job_messages SET at = 'now';
+         UPDATE notes SET text = x'00';`);
+    const reopened = new SqliteJobStore(dir.path);
+    try {
+      await expect(reopened.readLogs('f', 0, 10)).rejects.toMatchObject(corrupt('job_logs'));
+      await expect(reopened.readEvents('f', 0, 10)).rejects.toMatchObject(corrupt('job_events'));
+      await expect(reopened.readSeries('f', 'v', 0, 10)).rejects.toMatchObject(
+        corrupt('series_batches'),
+      );
+      await expect(reopened.readMessages('f', 0, 10)).rejects.toMatchObject(
+        corrupt('job_messages'),
+      );
+      await expect(reopened.readNotes(undefined, 0, 10)).rejects.toMatchObject(corrupt('notes'));
+    } finally {
+      await reopened.close();
+    }
+  });
 });

@@ -12,7 +12,11 @@ import {
   StoredFailureRow,
   StoredJobRecord,
   StoredJobRecordV0,
+  StoredJobRecordV2,
   StoredKey,
+  StoredLinesRow,
+  StoredMessage,
+  StoredNote,
   StoredTaskBatch,
   StoredTries,
 } from '@tabgrid/protocol/stored';
@@ -43,6 +47,11 @@ export const decodeJobRecordV0 = forTable(
   'jobs',
   createTextDecoder(StoredJobRecordV0, 'row of jobs'),
 );
+/** `jobs.record` as version 2 wrote it; only the migration that completes it reads this. */
+export const decodeJobRecordV2 = forTable(
+  'jobs',
+  createTextDecoder(StoredJobRecordV2, 'row of jobs'),
+);
 /** `jobs` (program, args AS argsJson). */
 export const decodeJobCode = forTable('jobs', createDecoder(StoredJobCode, 'row of jobs'));
 /** `task_batches` (first_index AS firstIndex, count). */
@@ -67,6 +76,25 @@ export const decodeErrorGroupRow = forTable(
 );
 /** `task_tries` (idx AS index, attempts, error_retries AS errorRetries). */
 export const decodeTries = forTable('task_tries', createDecoder(StoredTries, 'row of task_tries'));
+/** `job_logs` (first_seq AS firstSeq, lines): one row per append, not per line. */
+export const decodeLogsRow = forTable('job_logs', createDecoder(StoredLinesRow, 'row of job_logs'));
+/** `job_events` (first_seq AS firstSeq, lines). */
+export const decodeEventsRow = forTable(
+  'job_events',
+  createDecoder(StoredLinesRow, 'row of job_events'),
+);
+/** `series_batches` (first_seq AS firstSeq, lines). */
+export const decodeSeriesRow = forTable(
+  'series_batches',
+  createDecoder(StoredLinesRow, 'row of series_batches'),
+);
+/** `job_messages` (seq, message_id AS messageId, data, at). */
+export const decodeMessage = forTable(
+  'job_messages',
+  createDecoder(StoredMessage, 'row of job_messages'),
+);
+/** `notes` (owner, at, text). */
+export const decodeNote = forTable('notes', createDecoder(StoredNote, 'row of notes'));
 /** `api_keys` (…, secret_hash AS secretHash). */
 export const decodeKey = forTable('api_keys', createDecoder(StoredKey, 'row of api_keys'));
 

@@ -13,6 +13,7 @@ import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobStore } from '../store/job-store.js';
 import type { DurationHistogram } from './duration-histogram.js';
 import { HISTORY_POINTS, RateSeries } from './rate-series.js';
+import type { WorkerMonitor } from './worker-monitor.js';
 
 const TICK_MS = 1000;
 
@@ -47,6 +48,8 @@ export interface StatsSource {
   /** Tasks settled since start. */
   settledTotal(): number;
   store: Pick<JobStore, 'latestResults' | 'errorGroups'>;
+  /** The workers' samples (their latest on the snapshot, their windows in the history). */
+  monitor: Pick<WorkerMonitor, 'latest' | 'workers'>;
 }
 
 /** The collector's own numbers for one job. */
@@ -86,11 +89,15 @@ export class StatsCollector {
     this.timer = clock.setInterval(() => this.tick(), TICK_MS);
   }
 
-  /** The grid's samples, and `job`'s throughput series when one is given. */
-  history(job?: StatsJob): DashboardHistory {
+  /**
+   * The grid's samples, `job`'s throughput series when one is given, and with a `caller` the
+   * worker monitor's windows as that caller may see them (see WorkerMonitor.workers).
+   */
+  history(job?: StatsJob, caller?: Caller): DashboardHistory {
     return {
       samples: [...this.samples],
       ...(job ? { job: this.rateOf(job).series.points() } : {}),
+      ...(caller ? { workers: this.source.monitor.workers(caller) } : {}),
     };
   }
 
@@ -173,6 +180,7 @@ export class StatsCollector {
         connectedSince: new Date(w.connectedAt).toISOString(),
         strikes: w.strikes,
         excluded: w.excluded,
+        sample: this.source.monitor.latest(w),
       });
     }
     const running = stats.filter((j) => j.state === 'open' || j.state === 'closed');

@@ -5,6 +5,7 @@
  */
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
+import type { TaskReport } from '@tabgrid/protocol/task-reports';
 import { decodeServerToWorker, type WorkerOutcome } from '@tabgrid/protocol/worker';
 
 type Run = (input: unknown, args: unknown) => unknown;
@@ -20,6 +21,11 @@ export interface NodeWorkerOptions {
 export class NodeWorker {
   readonly socket: WebSocket;
   readonly done: WorkerOutcome[] = [];
+  /** Messages of `job.tell` it was sent, in arrival order (issue 13). */
+  readonly messages: { jobId: string; seq: number; data: unknown }[] = [];
+  /** The `cancel` frames it was sent (why each job left it), and `limit` frames. */
+  readonly cancels: { jobId: string; reason?: string }[] = [];
+  readonly limits: { jobId: string; what: string }[] = [];
   closeCode: number | undefined;
   closeReason = '';
   private readonly programs = new Map<string, { run: Run; args: unknown }>();
@@ -61,6 +67,11 @@ export class NodeWorker {
 
   close(): void {
     this.socket.close();
+  }
+
+  /** Sends a `report` frame (progress, console lines, events, Setup times) as a page would. */
+  report(items: TaskReport[]): void {
+    this.send({ type: 'report', items });
   }
 
   private onFrame(text: string): void {
@@ -105,6 +116,17 @@ export class NodeWorker {
       }
       case 'cancel':
         this.programs.delete(msg.jobId);
+        this.cancels.push(
+          msg.reason === undefined
+            ? { jobId: msg.jobId }
+            : { jobId: msg.jobId, reason: msg.reason },
+        );
+        break;
+      case 'messages':
+        for (const { seq, data } of msg.items) this.messages.push({ jobId: msg.jobId, seq, data });
+        break;
+      case 'limit':
+        this.limits.push({ jobId: msg.jobId, what: msg.what });
         break;
     }
   }

@@ -211,6 +211,10 @@ export class HostileWorker {
       case 'cancel':
         for (const [key, t] of this.held) if (t.jobId === msg.jobId) this.held.delete(key);
         return;
+      case 'messages':
+      case 'limit':
+        // The task model's frames: an attacker has no use for them.
+        return;
     }
   }
 }

@@ -70,6 +70,36 @@ const VALID: readonly string[] = [
       { jobId: 'j', index: 0, ms: 1, ok: false, error: { name: 'E', message: 'm', stack: '' } },
     ],
   }),
+  // The task model's frames (issue 13): a report, a sample, an outcome with series.
+  JSON.stringify({
+    type: 'report',
+    items: [
+      {
+        jobId: 'j',
+        index: 0,
+        progress: 0.5,
+        logs: [{ level: 'log', message: 'm', count: 2, at: 1 }],
+        events: [{ name: 'e', data: { a: 1 }, at: 1 }],
+        dropped: { logs: 1 },
+      },
+      { jobId: 'j', index: null, setup: { ms: 1, ok: true } },
+    ],
+  }),
+  JSON.stringify({
+    type: 'sample',
+    busyMs: [1],
+    intervalMs: 5000,
+    tasks: 1,
+    heapUsed: null,
+    jobs: [{ jobId: 'j', busyMs: 1 }],
+  }),
+  JSON.stringify({
+    type: 'outcomes',
+    credit: 0,
+    items: [
+      { jobId: 'j', index: 0, ms: 1, ok: true, value: 1, series: [{ label: 'x', values: [1] }] },
+    ],
+  }),
 ];
 
 /** Values of every JSON type and none, for putting where another type belongs. */
@@ -168,6 +198,25 @@ export function badJson(rng: Rng): string {
             type: 'outcomes',
             credit: 0,
             items: [{ jobId: 'j', index: 0, ms: pick(rng, NUMBERS), ok: true, value: 1 }],
+          },
+          { type: 'report', items: [{ jobId: 'j', index: 0, progress: pick(rng, NUMBERS) }] },
+          {
+            type: 'report',
+            items: [
+              {
+                jobId: 'j',
+                index: 0,
+                logs: [{ level: 'log', message: 'm', count: pick(rng, NUMBERS), at: 1 }],
+              },
+            ],
+          },
+          {
+            type: 'sample',
+            busyMs: [pick(rng, NUMBERS)],
+            intervalMs: pick(rng, NUMBERS),
+            tasks: 1,
+            heapUsed: pick(rng, NUMBERS),
+            jobs: [],
           },
         ]),
       );

@@ -10,7 +10,9 @@ import {
   type ServerToWorker,
   type WorkerOutcome,
 } from '@tabgrid/protocol/worker';
+import type { TaskReport } from '@tabgrid/protocol/task-reports';
 import type { JobStore } from '../../store/job-store.js';
+import type { FeedItem, FeedSink } from '../feed-streams.js';
 import { MemoryJobData, MemoryJobStore } from '../../store/memory-job-store.js';
 import type { Caller } from '../../auth/caller.js';
 import { Scheduler } from '../scheduler.js';
@@ -154,4 +156,24 @@ export async function timeFirstTasks(...jobIds: string[]): Promise<void> {
     await settle();
   }
   expect(timed()).toBe(true);
+}
+
+/** A `report` frame from `session` (issue 13: progress, console lines, events, Setup times). */
+export function report(session: WorkerSession, items: TaskReport[]): void {
+  env.scheduler.dispatcher.handle(session, { type: 'report', items });
+}
+
+/** A feed consumer that records what it is pushed (acking at once) and how it ended. */
+export class RecordingFeedSink implements FeedSink {
+  readonly items: FeedItem[] = [];
+  ended: { reason: string; message?: string } | undefined;
+
+  push(items: FeedItem[], ready: () => void): void {
+    this.items.push(...items);
+    ready();
+  }
+
+  end(reason: string, message?: string): void {
+    this.ended = message === undefined ? { reason } : { reason, message };
+  }
 }

@@ -1,0 +1,292 @@
+/**
+ * Each limit of the task model (issue 13, plan-13 §8 "each limit"): a job whose tasks log a
+ * million lines, emit a million events, collect 100 MB, call progress() in a tight loop, or have
+ * a Setup that never returns. For each: the cap is hit and reported (JobInfo, a synthetic
+ * "dropped" line), the server is unharmed (its RSS grows < 64 MB, its event-loop delay p99 stays
+ * < 100 ms) and a plain 1,000-task job running at the same time finishes within twice its solo
+ * time. Twice per limit where a page could lie: honest simulated threads (their per-task caps,
+ * collect's error thrown inside Run) and hostile ones (`reportLies`: the page's caps skipped, so
+ * the server's per-connection budget and per-job caps are what hold).
+ *
+ * The server is a child process (the built dist/main.js), so its RSS and event loop are its own,
+ * not this process's, where the simulated workers run. Takes a few minutes, and measures the
+ * machine as well as the server: `npm run test:limits` runs it (not part of `npm test`). Each
+ * case logs its figures (RSS growth, loop p99, the plain job's time, and the solo baselines).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TASK_LIMITS, seriesTaskLimitMessage } from '@tabgrid/protocol/task-reports';
+import type { JobInfo } from '@tabgrid/protocol/jobs';
+import { Tabgrid } from '@tabgrid/sdk';
+import { startServerProcess, type ServerProcess } from '@tabgrid/server/testing';
+import type { ReportLies } from './behavior.js';
+import { Fleet } from './fleet.js';
+import { rssMb } from './hostile/vital-signs.js';
+
+/** The per-job series cap of this file's server: small, so that 100 MB of collect reaches it. */
+const MAX_SERIES_BYTES_PER_JOB = 8 * 1024 * 1024;
+const RSS_GROWTH_LIMIT_MB = 64;
+const LOOP_P99_LIMIT_MS = 100;
+const PLAIN_TASKS = 1_000;
+
+let server: ServerProcess;
+let tg: Tabgrid;
+let fleet: Fleet;
+/** The plain job's time alone (ms), measured once; at least 1 s so that noise does not rule. */
+let soloMs = 0;
+/** The server's event-loop delay p99 while the plain job ran alone: what this machine gives. */
+let soloP99 = 0;
+
+async function healthz(reset = false): Promise<{ eventLoopDelayMs: { p99: number } }> {
+  const response = await fetch(`${server.url}/healthz${reset ? '?reset' : ''}`);
+  return (await response.json()) as { eventLoopDelayMs: { p99: number } };
+}
+
+async function plainJob(): Promise<number> {
+  const started = performance.now();
+  const job = await tg.createJob({ program: 'function Run(d) { return d * 2 }', name: 'plain' });
+  const values = await job.map(Array.from({ length: PLAIN_TASKS }, (_, i) => i));
+  expect(values[PLAIN_TASKS - 1]).toBe(2 * (PLAIN_TASKS - 1));
+  return performance.now() - started;
+}
+
+interface Lines {
+  seq: number;
+  index: number | null;
+  level: string;
+  message: string;
+  count: number;
+}
+
+async function logsOf(jobId: string): Promise<Lines[]> {
+  const lines: Lines[] = [];
+  for (let from = 0; ;) {
+    const response = await fetch(`${server.url}/api/jobs/${jobId}/logs?from=${from}`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const page = text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Lines);
+    if (page.length === 0) return lines;
+    lines.push(...page);
+    from = page[page.length - 1]!.seq;
+  }
+}
+
+interface Under {
+  info: JobInfo;
+  jobId: string;
+  values: unknown[];
+  rssGrowthMb: number;
+  p99: number;
+  plainMs: number;
+}
+
+/**
+ * Runs `program` over `tasks` while a plain job runs beside it, with every worker lying as
+ * `lies` says, and measures the server meanwhile.
+ */
+async function underLimit(
+  program: string,
+  tasks: unknown[],
+  lies: ReportLies | undefined,
+  options: Record<string, unknown> = {},
+): Promise<Under> {
+  for (const worker of fleet.workers) worker.behave({ reportLies: lies ?? {} });
+  const baseRss = rssMb(server.pid) ?? 0;
+  let peakRss = baseRss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, rssMb(server.pid) ?? 0);
+  }, 100);
+  await healthz(true);
+  try {
+    const job = await tg.createJob({ program, name: 'limit', ...options });
+    const [outcomes, plainMs] = await Promise.all([
+      (async () => {
+        const values: unknown[] = [];
+        for await (const o of job.run(tasks)) values.push(o.ok ? o.value : o.error);
+        return values;
+      })(),
+      plainJob(),
+    ]);
+    const { p99 } = (await healthz()).eventLoopDelayMs;
+    return {
+      info: await job.status(),
+      jobId: job.id,
+      values: outcomes,
+      rssGrowthMb: peakRss - baseRss,
+      p99,
+      plainMs,
+    };
+  } finally {
+    clearInterval(sampler);
+    for (const worker of fleet.workers) worker.behave({ reportLies: {} });
+  }
+}
+
+/** The server held: memory, event loop, the other job on time. */
+function expectUnharmed(run: Under): void {
+  console.log(
+    `rss +${run.rssGrowthMb.toFixed(1)} MB, loop p99 ${run.p99} ms (solo ${soloP99}), plain job ${Math.round(run.plainMs)} ms (solo ${Math.round(soloMs)})`,
+  );
+  expect(run.rssGrowthMb).toBeLessThan(RSS_GROWTH_LIMIT_MB);
+  expect(run.p99).toBeLessThan(LOOP_P99_LIMIT_MS);
+  expect(run.plainMs).toBeLessThan(2 * soloMs);
+}
+
+beforeAll(async () => {
+  process.env.TABGRID_MAX_SERIES_BYTES_PER_JOB = String(MAX_SERIES_BYTES_PER_JOB);
+  server = await startServerProcess();
+  delete process.env.TABGRID_MAX_SERIES_BYTES_PER_JOB;
+  tg = new Tabgrid({ url: server.url, token: server.adminToken });
+  fleet = new Fleet({ url: server.wsUrl, workers: 3, threads: 2, credit: 32, sampleMs: 0 });
+  await fleet.start();
+  await plainJob(); // warm up
+  await healthz(true);
+  soloMs = Math.max(1_000, await plainJob());
+  soloP99 = (await healthz()).eventLoopDelayMs.p99;
+  console.log(`solo plain job: ${Math.round(soloMs)} ms, server loop p99 ${soloP99} ms`);
+}, 60_000);
+
+afterAll(async () => {
+  await fleet?.stop();
+  await tg?.close();
+  await server?.stop();
+}, 30_000);
+
+describe('a million console lines', () => {
+  it('honest threads: 1,000 lines per task kept, the rest counted, one synthetic line', async () => {
+    const run = await underLimit(
+      "function Run(d) { for (let i = 0; i < 1e6; i++) console.log('line', i); return d }",
+      [0],
+      undefined,
+    );
+    expect(run.values).toEqual([0]);
+    expect(run.info.logs?.dropped).toBe(1e6 - TASK_LIMITS.maxLogsPerTask);
+    const lines = await logsOf(run.jobId);
+    expect(lines).toHaveLength(TASK_LIMITS.maxLogsPerTask + 1);
+    expect(lines.at(-1)?.message).toBe('999,000 lines dropped (limit 1,000 per task)');
+    expectUnharmed(run);
+  }, 120_000);
+
+  it('hostile threads: the server keeps at most its per-job cap and counts the rest', async () => {
+    const run = await underLimit(
+      "function Run(d) { for (let i = 0; i < 1e4; i++) console.log('line', d, i); return d }",
+      Array.from({ length: 100 }, (_, i) => i),
+      { floodLogs: true },
+    );
+    expect(run.values).toHaveLength(100);
+    const { lines, dropped } = run.info.logs!;
+    expect(lines).toBeLessThanOrEqual(TASK_LIMITS.maxLogsPerJob + 1);
+    expect(lines + dropped).toBeGreaterThanOrEqual(1e6);
+    expect((await logsOf(run.jobId)).some((l) => /dropped/.test(l.message))).toBe(true);
+    expectUnharmed(run);
+  }, 180_000);
+});
+
+describe('a million events', () => {
+  it('honest threads: 1,000 per task, the rest counted and told in a line', async () => {
+    const run = await underLimit(
+      "function Run(d) { for (let i = 0; i < 1e6; i++) tabgrid.emit('tick', i); return d }",
+      [0],
+      undefined,
+    );
+    expect(run.info.events).toEqual({
+      count: TASK_LIMITS.maxEventsPerTask,
+      dropped: 1e6 - TASK_LIMITS.maxEventsPerTask,
+    });
+    const lines = await logsOf(run.jobId);
+    expect(lines.map((l) => l.message)).toContain('999,000 events dropped (limit 1,000 per task)');
+    expectUnharmed(run);
+  }, 120_000);
+
+  it('hostile threads: at most the per-job cap stored', async () => {
+    const run = await underLimit(
+      "function Run(d) { for (let i = 0; i < 1e4; i++) tabgrid.emit('tick', i); return d }",
+      Array.from({ length: 100 }, (_, i) => i),
+      { floodLogs: true },
+    );
+    const { count, dropped } = run.info.events!;
+    expect(count).toBeLessThanOrEqual(TASK_LIMITS.maxEventsPerJob);
+    expect(count + dropped).toBeGreaterThanOrEqual(1e6);
+    expectUnharmed(run);
+  }, 180_000);
+});
+
+describe('collecting 100 MB', () => {
+  const collect100MB = `function Run(d) {
+    const chunk = 'x'.repeat(100000);
+    try { for (let i = 0; i < 1000; i++) tabgrid.collect('big', chunk) } catch (e) { return e.message }
+    return 'collected it all';
+  }`;
+
+  it('honest threads: collect throws inside Run at 1 MB per task; the job stops at its cap', async () => {
+    const run = await underLimit(
+      collect100MB,
+      Array.from({ length: 20 }, (_, i) => i),
+      undefined,
+    );
+    expect(run.values.length).toBe(20);
+    expect(run.values).toContain(seriesTaskLimitMessage());
+    const { bytes, dropped } = run.info.series!;
+    expect(bytes).toBeLessThanOrEqual(MAX_SERIES_BYTES_PER_JOB + TASK_LIMITS.maxSeriesBytesPerTask);
+    expect(dropped).toBeGreaterThan(0);
+    expectUnharmed(run);
+  }, 120_000);
+
+  it('hostile threads: the server cuts each task to 1 MB and the job to its cap', async () => {
+    const run = await underLimit(
+      collect100MB,
+      Array.from({ length: 20 }, (_, i) => i),
+      { hugeSeries: true },
+    );
+    const { bytes, dropped } = run.info.series!;
+    expect(bytes).toBeLessThanOrEqual(MAX_SERIES_BYTES_PER_JOB + TASK_LIMITS.maxSeriesBytesPerTask);
+    expect(dropped).toBeGreaterThan(0);
+    expectUnharmed(run);
+  }, 120_000);
+});
+
+describe('progress() in a tight loop', () => {
+  it('honest threads: coalesced to a few reports', async () => {
+    const run = await underLimit(
+      'function Run(d) { for (let i = 0; i < 1e6; i++) tabgrid.progress(i / 1e6); return d }',
+      Array.from({ length: 6 }, (_, i) => i),
+      undefined,
+    );
+    expect(run.values).toHaveLength(6);
+    expectUnharmed(run);
+  }, 120_000);
+
+  it('hostile threads: every call sent, the server takes it in its stride', async () => {
+    const run = await underLimit(
+      'function Run(d) { for (let i = 0; i < 2e5; i++) tabgrid.progress(i / 2e5); return d }',
+      Array.from({ length: 6 }, (_, i) => i),
+      { progressSpam: true },
+    );
+    expect(run.values).toHaveLength(6);
+    expectUnharmed(run);
+  }, 180_000);
+});
+
+describe('a Setup that never returns', () => {
+  it('is timed out on every try; each task settles as a setup error', async () => {
+    const run = await underLimit(
+      'async function Setup() { await new Promise(() => {}) } function Run(d) { return d }',
+      Array.from({ length: 4 }, (_, i) => i),
+      undefined,
+      { setupTimeoutMs: 500, maxAttempts: 2 },
+    );
+    expect(run.values).toHaveLength(4);
+    for (const error of run.values) {
+      expect(error).toMatchObject({
+        type: 'setup',
+        message: 'Setup did not finish within setupTimeoutMs (500 ms)',
+      });
+    }
+    expect(run.info.setups?.count).toBeGreaterThanOrEqual(1);
+    expectUnharmed(run);
+  }, 120_000);
+});
