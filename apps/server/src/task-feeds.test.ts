@@ -46,6 +46,13 @@ describe('the task model over the worker socket', () => {
       { seq: 1, index: 0, level: 'info', message: 'half', count: 3, at: new Date(1).toISOString() },
     ]);
     await until(async () => (await grid.readFeed(admin, job.id, 'events', 0, 10)).length === 1);
+    // The dashboard's job page shows the running task's progress and the log tail.
+    const { detail } = await grid.snapshot(admin, job.id);
+    expect(detail).toMatchObject({
+      progress: [{ index: 0, fraction: 0.5, workerId: expect.any(String) as string }],
+      logTail: [{ seq: 1, message: 'half', count: 3 }],
+      seriesLabels: [],
+    });
 
     const stranger = await greeted(env, 0);
     stranger.report([

@@ -228,8 +228,12 @@ export class Grid {
   }
 
   /** The dashboard snapshot `caller` may see (with `jobId`'s detail). */
-  snapshot(caller: Caller, jobId?: string): Promise<DashboardStats> {
-    return this.scheduler.statsCollector.snapshot(caller, jobId);
+  async snapshot(caller: Caller, jobId?: string): Promise<DashboardStats> {
+    const stats = await this.scheduler.statsCollector.snapshot(caller, jobId);
+    // The job page's task-model parts: running tasks' progress, the log tail, series labels.
+    const job = stats.detail && jobId !== undefined ? this.scheduler.findJob(jobId) : undefined;
+    if (stats.detail && job) Object.assign(stats.detail, await this.scheduler.feeds.detail(job));
+    return stats;
   }
 
   /**

@@ -6,12 +6,23 @@
 import type { JobStore } from '../store/job-store.js';
 import type { Clock } from './clock.js';
 import type { DeliveryCounters } from './delivery-counters.js';
-import { FeedStreams, type ProgressSource } from './feed-streams.js';
+import type { LogLine } from '@tabgrid/protocol/feeds';
+import {
+  FeedStreams,
+  type FeedJob,
+  type ProgressSource,
+  type TaskProgressView,
+} from './feed-streams.js';
 import type { JobDirectory } from './job-directory.js';
 import { JobMessages, Notes } from './job-messages.js';
 import { LINE_CAPS, LogSink, type SinkJob } from './log-sink.js';
 import { TaskReports, type ProgressInput } from './task-reports.js';
 import type { WorkerRegistry } from './worker-registry.js';
+
+/** JobDetail's bounds (protocol dashboard.ts): running tasks, log lines, labels shown. */
+const DETAIL_PROGRESS = 200;
+const DETAIL_LOG_TAIL = 50;
+const DETAIL_SERIES_LABELS = 100;
 
 export interface TaskFeedsDeps {
   store: JobStore;
@@ -32,8 +43,13 @@ export class TaskFeeds {
   readonly notes: Notes;
   readonly streams: FeedStreams;
 
+  private readonly store: JobStore;
+  private readonly board: ProgressSource;
+
   constructor(deps: TaskFeedsDeps) {
     const { store, clock, jobs } = deps;
+    this.store = store;
+    this.board = deps.board;
     const caps = deps.caps ?? LINE_CAPS;
     const stillThere = (job: SinkJob) => jobs.findJob(job.record.id) === job;
     const pump = (jobId: string) => this.streams.pump(jobId);
@@ -57,6 +73,17 @@ export class TaskFeeds {
     this.messages = new JobMessages({ store, clock, workers: deps.workers });
     this.notes = new Notes({ store, clock });
     this.streams = new FeedStreams(store, (id) => jobs.findJob(id), deps.board, clock);
+  }
+
+  /** What a job's dashboard page shows of its feeds (JobDetail's task-model fields). */
+  async detail(
+    job: FeedJob,
+  ): Promise<{ progress: TaskProgressView[]; logTail: LogLine[]; seriesLabels: string[] }> {
+    const [logTail, seriesLabels] = await Promise.all([
+      this.streams.tail(job, 'logs', DETAIL_LOG_TAIL) as Promise<LogLine[]>,
+      this.store.seriesLabels(job.record.id, DETAIL_SERIES_LABELS),
+    ]);
+    return { progress: this.board.snapshot(job.record.id, DETAIL_PROGRESS), logTail, seriesLabels };
   }
 
   /** Writes what is pending and ends every feed (the server is closing). */
