@@ -140,6 +140,65 @@ describe('subscriptions', () => {
   });
 });
 
+describe('feeds (job:follow) and tells', () => {
+  it('count with outcome streams toward the cap', async () => {
+    const alice = await connect(keys.alice!);
+    const jobId = await createJob(alice);
+    for (let i = 0; i < MAX_SUBSCRIPTIONS_PER_SOCKET - 1; i++) {
+      const answer = await ask(alice, 'job:subscribe', {
+        jobId,
+        subscriptionId: `s${i}`,
+        kind: 'results',
+        from: 0,
+      });
+      expect(answer.ok).toBe(true);
+    }
+    const follow = (subscriptionId: string) =>
+      ask(alice, 'job:follow', { jobId, subscriptionId, feed: 'logs', from: 0 });
+    expect(await follow('f0')).toMatchObject({ ok: true, data: { subscribed: true } });
+    expect(await follow('f1')).toMatchObject({
+      ok: false,
+      error: { code: 'TG_ERR_TOO_MANY_SUBSCRIPTIONS' },
+    });
+    // Unsubscribing a feed frees its place, as for an outcome stream.
+    expect((await ask(alice, 'job:unsubscribe', { subscriptionId: 'f0' })).ok).toBe(true);
+    expect((await follow('f1')).ok).toBe(true);
+  });
+
+  it("are the owner's: a viewer follows but does not tell, another client sees no job", async () => {
+    const alice = await connect(keys.alice!);
+    const jobId = await createJob(alice);
+    const viewer = await connect(keys['alice-viewer']!);
+    const bob = await connect(keys.bob!);
+    const follow = { jobId, subscriptionId: 'v', feed: 'series', label: 'loss', from: 0 };
+    expect((await ask(viewer, 'job:follow', follow)).ok).toBe(true);
+    expect(await ask(viewer, 'job:tell', { jobId, messageId: 'm1', data: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'TG_ERR_FORBIDDEN' },
+    });
+    expect(await ask(bob, 'job:follow', follow)).toMatchObject({
+      ok: false,
+      error: { code: 'TG_ERR_JOB_NOT_FOUND' },
+    });
+    expect(await ask(bob, 'job:tell', { jobId, messageId: 'm1', data: 1 })).toMatchObject({
+      ok: false,
+      error: { code: 'TG_ERR_JOB_NOT_FOUND' },
+    });
+    // Alice's message, sent twice under one id, is stored once.
+    const tell = { jobId, messageId: 'm1', data: { go: 1 } };
+    expect(await ask(alice, 'job:tell', tell)).toEqual({ ok: true, data: { seq: 1 } });
+    expect(await ask(alice, 'job:tell', tell)).toEqual({ ok: true, data: { seq: 1 } });
+    expect(await ask(alice, 'job:tell', { ...tell, messageId: 'm2' })).toEqual({
+      ok: true,
+      data: { seq: 2 },
+    });
+    // A malformed follow is refused by the protocol's decoder before any work.
+    expect(
+      await ask(alice, 'job:follow', { ...follow, subscriptionId: 'x', label: 'bad$label' }),
+    ).toMatchObject({ ok: false, error: { code: 'TG_ERR_PROTOCOL' } });
+  });
+});
+
 /**
  * A raw socket.io connection (engine.io over a WebSocket), to send what socket.io-client never
  * would: one binary attachment referred to by many placeholders.
