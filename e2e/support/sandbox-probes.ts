@@ -14,8 +14,11 @@
  * or is stopped by the next layer instead.
  */
 import type { Protections } from '@tabgrid/worker-web/sandbox-runtime';
+import { TASK_MODEL_PROBES, TASK_MODEL_PROBE_SOURCE } from './task-model-probes.js';
 
-export const PROBE_PROGRAM = String.raw`
+export const PROBE_PROGRAM =
+  TASK_MODEL_PROBE_SOURCE +
+  String.raw`
 const violations = [];
 self.addEventListener('securitypolicyviolation', (e) => violations.push(e.effectiveDirective));
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
@@ -95,6 +98,7 @@ async function attempt(start) {
 function Run(probe, args) {
   program = args.program;
   const decoy = 'http://' + args.decoy;
+  if (probe.startsWith('tabgrid.')) return taskModelProbe(probe);
   switch (probe) {
     case 'caller':
       return found(Run.caller, 'Run.caller');
@@ -217,6 +221,8 @@ export interface Probe {
   without?: { protections: ProtectionName[]; verdict: RegExp }[];
   /** An `:after` input that observes, in a later chunk, what this one installed. */
   observe?: string;
+  /** The harness tells the thread a message (job.tell) before the probe runs. */
+  told?: true;
 }
 
 const thrower = (name: string) =>
@@ -348,6 +354,7 @@ export const PROBES: Probe[] = [
   { name: 'sendBeacon', blocked: /^TypeError: navigator\.sendBeacon is not a function/ },
   { name: 'localStorage', blocked: /^ReferenceError: localStorage is not defined/ },
   { name: 'origin', blocked: /^Error: opaque origin: null, at data:/ },
+  ...TASK_MODEL_PROBES,
 ];
 
 /** A probe's outcome as one line: `escaped: …` or the reason it was stopped. */

@@ -27,9 +27,11 @@ export async function runInThread(
   source: string,
   job: { jobId: string; program: string; args: unknown },
   chunks: unknown[][],
+  /** `job.tell()` messages the thread is given right after its program (data as JSON text). */
+  told: { seq: number; json: string }[] = [],
 ): Promise<HarnessRun> {
   return page.evaluate(
-    async ({ source, job, chunks }) => {
+    async ({ source, job, chunks, told }) => {
       const worker = new Worker(`data:text/javascript,${encodeURIComponent(source)}`);
       const channel = new MessageChannel();
       const messages: unknown[] = [];
@@ -62,6 +64,7 @@ export async function runInThread(
         worker.postMessage({ type: 'port' }, [channel.port2]);
         await until(() => messages.some((m) => (m as { type: string }).type === 'ready'));
         channel.port1.postMessage({ type: 'load', ...job });
+        for (const { seq, json } of told) channel.port1.postMessage({ type: 'message', seq, json });
         const outcomes: unknown[][] = [];
         let index = 0;
         for (const [i, inputs] of chunks.entries()) {
@@ -84,6 +87,6 @@ export async function runInThread(
         worker.terminate();
       }
     },
-    { source, job, chunks },
+    { source, job, chunks, told },
   ) as Promise<HarnessRun>;
 }

@@ -78,6 +78,7 @@ async function harnessVerdict(page: Page, source: string, probe: Probe): Promise
     source,
     { jobId: 'probe-job', program: PROBE_PROGRAM, args: probeArgs() },
     chunks,
+    probe.told ? [{ seq: 1, json: '{"probe":1}' }] : [],
   );
   const first = verdict(run.chunks[0]![0]!);
   if (!probe.observe || !first.startsWith('returned')) return first;

@@ -12,6 +12,8 @@ import { backoffDelay } from './backoff';
 export type ServerJobMessage = Extract<ServerToWorker, { type: 'job' }>;
 export type ServerTasksMessage = Extract<ServerToWorker, { type: 'tasks' }>;
 export type ServerCancelMessage = Extract<ServerToWorker, { type: 'cancel' }>;
+export type ServerMessagesMessage = Extract<ServerToWorker, { type: 'messages' }>;
+export type ServerLimitMessage = Extract<ServerToWorker, { type: 'limit' }>;
 
 export type ConnectionStatus =
   | { state: 'connecting' }
@@ -26,6 +28,10 @@ export interface WorkerConnectionHandlers {
   onJob(message: ServerJobMessage): void;
   onTasks(message: ServerTasksMessage): void;
   onCancel(message: ServerCancelMessage): void;
+  /** `job.tell()` messages for a job's threads (the backlog after `job`, then live ones). */
+  onMessages(message: ServerMessagesMessage): void;
+  /** A job reached a per-job limit (its series): `tabgrid.collect` throws from now on. */
+  onLimit(message: ServerLimitMessage): void;
   /** The socket is gone, whatever the reason: everything tied to it is void. */
   onClose(): void;
   onStatus(status: ConnectionStatus): void;
@@ -140,6 +146,12 @@ export class WorkerConnection {
         return;
       case 'cancel':
         this.handlers.onCancel(message);
+        return;
+      case 'messages':
+        this.handlers.onMessages(message);
+        return;
+      case 'limit':
+        this.handlers.onLimit(message);
         return;
     }
   }

@@ -3,8 +3,9 @@ import type { ThreadTask } from '../sandbox/sandbox-protocol';
 import type { LocalJob } from '../sandbox/chunk';
 import { FIRST_CHUNK, MAX_CHUNK, STICKY_MS, TaskQueue, chunkSize } from './task-queue';
 
-const jobA: LocalJob = { key: 1, jobId: 'a', program: '', args: null, timeoutMs: 1000 };
-const jobB: LocalJob = { key: 2, jobId: 'b', program: '', args: null, timeoutMs: 1000 };
+const base = { program: '', args: null, timeoutMs: 1000, setupTimeoutMs: 1000, seriesFull: '' };
+const jobA: LocalJob = { ...base, key: 1, jobId: 'a', messages: [] };
+const jobB: LocalJob = { ...base, key: 2, jobId: 'b', messages: [] };
 const tasks = (from: number, count: number): ThreadTask[] =>
   Array.from({ length: count }, (_, i) => ({ index: from + i, input: from + i }));
 const indices = (chunk: { tasks: ThreadTask[] } | undefined) => chunk?.tasks.map((t) => t.index);

@@ -1,9 +1,12 @@
+import { TASK_LIMITS, seriesJobLimitMessage } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 import {
   WorkerConnection,
   type ConnectionStatus,
   type ServerCancelMessage,
   type ServerJobMessage,
+  type ServerLimitMessage,
+  type ServerMessagesMessage,
   type ServerTasksMessage,
 } from '../connection/worker-connection';
 import type { ThreadTask } from '../sandbox/sandbox-protocol';
@@ -12,12 +15,16 @@ import type { ThreadHost } from '../sandbox/thread-host';
 import { ThreadPool } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
 import { CreditBook } from './credit-book';
+import { MonitorSampler } from './monitor-sampler';
 import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
+import { ReportBuffer } from './report-buffer';
 import { TaskQueue } from './task-queue';
 import { ThroughputMeter } from './throughput-meter';
 
 /** How often counters are pushed to the UI (never per task). */
 const STATS_INTERVAL_MS = 500;
+/** `job.tell()` messages kept per job for threads that load it later (the server bounds less). */
+const MAX_KEPT_MESSAGES = 1_000;
 
 interface TaskGroup {
   jobId: string;
@@ -48,18 +55,29 @@ export interface RuntimeSnapshot {
  */
 export class VolunteerRuntime {
   private readonly queue = new TaskQueue();
+  /** What job code logged, emitted, reported: always sent before the outcomes that follow it. */
+  private readonly reports = new ReportBuffer((frame) => this.connection.sendText(frame));
   private readonly buffer = new OutcomeBuffer(
-    (frame) => this.connection.sendText(frame),
+    (frame) => {
+      if (!this.reports.empty) this.reports.flush();
+      this.connection.sendText(frame);
+    },
     undefined,
     () => this.queue.size > 0 || this.pool.runningTasks().length > 0,
   );
 
   private readonly meter = new ThroughputMeter();
   private readonly jobs = new Map<string, LocalJob>();
+  /**
+   * Jobs this connection was told to leave (done, cancelled, deleted): their threads' Teardown
+   * lines are still the server's to hear. A report of a job of a closed connection is not.
+   */
+  private readonly leftJobs = new Set<LocalJob>();
   private readonly connection: WorkerConnection;
   private readonly pool: ThreadPool;
   private readonly listeners = new Set<() => void>();
   private readonly credit: CreditBook;
+  private readonly sampler: MonitorSampler;
   private nextJobKey = 1;
   private status: ConnectionStatus = { state: 'stopped' };
   private tasksDone = 0;
@@ -79,6 +97,8 @@ export class VolunteerRuntime {
       onJob: (message) => this.onJob(message),
       onTasks: (message) => this.onTasks(message),
       onCancel: (message) => this.onCancel(message),
+      onMessages: (message) => this.onMessages(message),
+      onLimit: (message) => this.onLimit(message),
       onClose: () => this.onClose(),
       onStatus: (status) => {
         this.status = status;
@@ -104,8 +124,14 @@ export class VolunteerRuntime {
           });
           this.emit();
         },
+        onReport: (job, tel, jobOnly) => this.onReport(job, tel, jobOnly),
+        onStarted: (job, index) => this.reports.started(job.jobId, index),
       },
       threadHost,
+    );
+    this.sampler = new MonitorSampler(
+      () => this.pool.takeBusyMs(),
+      (sample) => this.connection.send(sample),
     );
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
@@ -119,6 +145,7 @@ export class VolunteerRuntime {
       if (event.persisted) this.connection.start();
     });
     setInterval(() => this.emit(), STATS_INTERVAL_MS);
+    this.sampler.start();
     this.connection.start();
   }
 
@@ -129,6 +156,7 @@ export class VolunteerRuntime {
     this.credit.paused = true;
     this.credit.returned(this.buffer.takeCredit());
     this.credit.returned(this.release(groupsOf(this.queue.drain())));
+    this.pool.abort(undefined, true); // idle threads leave their job: its Teardown runs
     this.emit();
   }
 
@@ -172,8 +200,18 @@ export class VolunteerRuntime {
 
   private onJob(message: ServerJobMessage): void {
     if (this.jobs.has(message.jobId)) return;
-    const { jobId, program, args, timeoutMs } = message;
-    const job: LocalJob = { key: this.nextJobKey++, jobId, program, args, timeoutMs };
+    const { jobId, program, args, timeoutMs, setupTimeoutMs, progressTimeoutMs } = message;
+    const job: LocalJob = {
+      key: this.nextJobKey++,
+      jobId,
+      program,
+      args,
+      timeoutMs,
+      setupTimeoutMs: setupTimeoutMs ?? timeoutMs,
+      messages: [],
+      seriesFull: '',
+    };
+    if (progressTimeoutMs !== undefined) job.progressTimeoutMs = progressTimeoutMs;
     this.jobs.set(jobId, job);
     this.queue.addJob(job);
   }
@@ -202,11 +240,41 @@ export class VolunteerRuntime {
     const job = this.jobs.get(message.jobId);
     if (!job) return;
     this.jobs.delete(message.jobId);
+    this.leftJobs.add(job);
+    this.reports.forgetTasks(job.jobId);
+    if (this.leftJobs.size > 64) this.leftJobs.delete(this.leftJobs.values().next().value!);
     let dropped = this.queue.removeJob(job.key);
     for (const chunk of this.pool.abort(job.key)) dropped += chunk.tasks.length;
     this.free(dropped);
     this.buffer.flush();
     this.pool.pump();
+  }
+
+  /** `job.tell()` messages: kept for threads that load the job later, passed to those running it. */
+  private onMessages(message: ServerMessagesMessage): void {
+    const job = this.jobs.get(message.jobId);
+    if (!job) return;
+    for (const { seq, data } of message.items) {
+      const last = job.messages[job.messages.length - 1];
+      if ((last && seq <= last.seq) || job.messages.length >= MAX_KEPT_MESSAGES) continue;
+      const json = JSON.stringify(data ?? null);
+      job.messages.push({ seq, json });
+      this.pool.tell(job, seq, json);
+    }
+  }
+
+  private onReport(job: LocalJob, tel: string, jobOnly = false): void {
+    if (this.jobs.get(job.jobId) === job) this.reports.add(job.jobId, tel, jobOnly);
+    else if (this.leftJobs.has(job)) this.reports.add(job.jobId, tel, true);
+  }
+
+  private onLimit(message: ServerLimitMessage): void {
+    const job = this.jobs.get(message.jobId);
+    if (!job || job.seriesFull !== '') return;
+    job.seriesFull = seriesJobLimitMessage(
+      message.maxBytes ?? TASK_LIMITS.defaultMaxSeriesBytesPerJob,
+    );
+    this.pool.limit(job);
   }
 
   /** The socket is gone: its jobs, leases and credit went with it (the server re-queues). */
@@ -215,6 +283,8 @@ export class VolunteerRuntime {
     this.queue.clear();
     this.pool.abort();
     this.buffer.clear();
+    this.reports.clear();
+    this.leftJobs.clear();
     this.credit.close();
     this.currentJobId = undefined;
   }
@@ -236,6 +306,7 @@ export class VolunteerRuntime {
     if (this.jobs.get(job.jobId) !== job) return;
     this.tasksDone += count;
     this.tasksFailed += failures;
+    this.sampler.record(job.jobId, count, ms);
     this.queue.recordTiming(job, count, ms);
     this.credit.recordTiming(count, ms);
     this.free(count);

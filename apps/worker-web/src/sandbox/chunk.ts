@@ -7,6 +7,19 @@ export interface LocalJob {
   program: string;
   args: unknown;
   timeoutMs: number;
+  /** Bounds one Setup call (the job's timeoutMs unless the job says otherwise). */
+  setupTimeoutMs: number;
+  /** Set: the page reports when each task starts running (the server's progress clock). */
+  progressTimeoutMs?: number;
+  /** `job.tell()` messages so far, in seq order: threads loading the job later get them too. */
+  messages: { seq: number; json: string }[];
+  /**
+   * The server said the job's series are full (the error `tabgrid.collect` throws from now
+   * on; '' until then): threads loading the job later are told at once.
+   */
+  seriesFull: string;
+  /** A Setup outran setupTimeoutMs here: the error JSON every later task of the job fails with. */
+  setupFailure?: string;
 }
 
 /** Consecutive tasks of one job handed to one thread. */

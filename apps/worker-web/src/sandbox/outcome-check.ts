@@ -3,6 +3,7 @@ import { checkTextForm } from '@tabgrid/protocol/bytes';
 import { MAX_VALUE_DEPTH, valueDepth } from '@tabgrid/protocol/limits';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import type { ThreadTask } from './sandbox-protocol';
+import { TASK_LIMITS } from './task-limits';
 
 /**
  * Defence in depth against a thread whose runtime job code has subverted: the outcome texts a
@@ -60,7 +61,8 @@ export function checkOutcomes(
         typeof error.message !== 'string' ||
         typeof error.stack !== 'string' ||
         // Only the page decides that a task timed out (it terminates the thread to do so).
-        'timedOut' in error
+        'timedOut' in error ||
+        (error.phase !== undefined && error.phase !== 'setup')
       ) {
         return `outcome ${i} has a malformed error`;
       }
@@ -84,5 +86,43 @@ export function checkOutcomes(
     }
   }
   if (failed !== failures) return `${failed} failures where the message says ${failures}`;
+  for (let i = 0; i < count; i++) {
+    const series = (parsed[i] as { series?: unknown }).series;
+    if (series !== undefined) {
+      const wrong = checkSeries(series, withBytes);
+      if (wrong !== undefined) return `outcome ${i} has ${wrong}`;
+    }
+  }
+  return undefined;
+}
+
+const LABEL = /^[\w.:/ -]{1,100}$/;
+
+/** Why a task's collected series (issue #13) would break the server's bounds; else undefined. */
+function checkSeries(series: unknown, withBytes: boolean): string | undefined {
+  if (!Array.isArray(series) || series.length > TASK_LIMITS.labelsPerTask) {
+    return 'series that are not a list within the labels per task';
+  }
+  const labels = new Set<string>();
+  for (const entry of series as unknown[]) {
+    const { label, values } = (entry ?? {}) as { label?: unknown; values?: unknown };
+    if (typeof label !== 'string' || !LABEL.test(label) || labels.has(label)) {
+      return 'a series label that is malformed or repeated';
+    }
+    labels.add(label);
+    if (!Array.isArray(values) || values.length > TASK_LIMITS.valuesPerLabel) {
+      return `series values that are not a list within ${TASK_LIMITS.valuesPerLabel}`;
+    }
+    if (valueDepth(values, TASK_LIMITS.dataDepth + 1) > TASK_LIMITS.dataDepth + 1) {
+      return `series values nested deeper than ${TASK_LIMITS.dataDepth} levels`;
+    }
+    if (withBytes) {
+      try {
+        checkTextForm(values, 'series');
+      } catch {
+        return 'a bytes tag in its series that does not decode';
+      }
+    }
+  }
   return undefined;
 }

@@ -7,6 +7,12 @@ export interface PoolThread {
   port: MessagePort;
   ready: boolean;
   loaded: boolean;
+  /** The loaded program defines Teardown: leaving the job waits for it (thread-lifecycle.ts). */
+  hasTeardown: boolean;
+  /** Setup runs (between `loaded` of a program with Setup and `setup`): setupTimeoutMs applies. */
+  setupPending: boolean;
+  /** Compute time reported since the monitor last asked (monitor-sampler.ts). */
+  busyMs: number;
   /**
    * The job whose program this thread's realm has evaluated; never changes for a realm. The
    * only job whose outcomes this thread may report.
@@ -31,4 +37,11 @@ export function unreported(thread: PoolThread): number {
 /** The chunk's work left, estimated from its reported tasks. */
 export function remainingMs(thread: PoolThread): number {
   return thread.reported > 0 ? (unreported(thread) * thread.chunkMs) / thread.reported : 0;
+}
+
+/** The thread's compute time since the last call (the monitor's busy time). */
+export function takeBusyMs(thread: PoolThread): number {
+  const busy = thread.busyMs;
+  thread.busyMs = 0;
+  return busy;
 }

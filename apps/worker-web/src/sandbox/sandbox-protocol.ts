@@ -28,14 +28,32 @@ export type PageToThread =
    * Work stealing: finish the running task, report and end chunk `chunkId` early; the page
    * re-queues its unreported tasks for an idle thread. Read at the chunk's next flush.
    */
-  | { type: 'stop'; chunkId: number };
+  | { type: 'stop'; chunkId: number }
+  /** A `job.tell()` message for `tabgrid.listen`/`next` (`json`: its data as JSON text). */
+  | { type: 'message'; seq: number; json: string }
+  /** The server's `limit` frame: `tabgrid.collect` throws `message` (a RangeError) from now on. */
+  | { type: 'limit'; what: 'series'; message: string }
+  /** The thread leaves its job: run Teardown, then say `tornDown`. */
+  | { type: 'teardown' };
 
 /** Thread → page. */
 export type ThreadToPage =
   /** The worker started and owns its port. */
   | { type: 'ready' }
-  /** The job's program was evaluated (successfully or not: a broken program fails each task). */
-  | { type: 'loaded' }
+  /**
+   * The job's program was evaluated (successfully or not: a broken program fails each task);
+   * whether it defines Setup (its first chunk runs it first) and Teardown.
+   */
+  | { type: 'loaded'; setup: boolean; teardown: boolean }
+  /**
+   * `tel`: report texts (protocol `TaskReport`s without `jobId`, joined by commas) of what job
+   * code logged, emitted or reported as progress; '' when nothing happened (the plain path).
+   */
+  | { type: 'tel'; tel: string }
+  /** Setup finished (`tel` carries its report, with `setup: { ms, ok }`). */
+  | { type: 'setup'; ok: boolean; ms: number; tel: string }
+  /** Teardown finished (or there was none): the thread may be ended. */
+  | { type: 'tornDown'; tel: string }
   /**
    * Outcomes of the next `count` tasks of chunk `chunkId`, in chunk order: the finished JSON
    * texts of protocol `WorkerOutcome`s joined by commas, built inside the thread so the page
@@ -51,7 +69,19 @@ export type ThreadToPage =
       failures: number;
       ms: number;
       done: boolean;
+      /** The chunk's tasks' reports, as in `tel` messages; '' when they did nothing of the kind. */
+      tel: string;
     };
+
+/**
+ * Most UTF-16 units of one message's report text. The thread flushes at 1 MB, but one task's
+ * capped lines and events can weigh more; the ReportBuffer bounds what it keeps.
+ */
+export const MAX_TEL_CHARS = 32 * 1024 * 1024;
+
+function isTel(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= MAX_TEL_CHARS;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
@@ -62,8 +92,20 @@ export function isThreadToPage(value: unknown): value is ThreadToPage {
   if (!isRecord(value)) return false;
   switch (value.type) {
     case 'ready':
-    case 'loaded':
       return true;
+    case 'loaded':
+      return typeof value.setup === 'boolean' && typeof value.teardown === 'boolean';
+    case 'tel':
+    case 'tornDown':
+      return isTel(value.tel);
+    case 'setup':
+      return (
+        typeof value.ok === 'boolean' &&
+        typeof value.ms === 'number' &&
+        Number.isFinite(value.ms) &&
+        value.ms >= 0 &&
+        isTel(value.tel)
+      );
     case 'results':
       return (
         typeof value.chunkId === 'number' &&
@@ -72,7 +114,8 @@ export function isThreadToPage(value: unknown): value is ThreadToPage {
         (value.count as number) >= 0 &&
         typeof value.failures === 'number' &&
         typeof value.ms === 'number' &&
-        typeof value.done === 'boolean'
+        typeof value.done === 'boolean' &&
+        isTel(value.tel)
       );
     default:
       return false;

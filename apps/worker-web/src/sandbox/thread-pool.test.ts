@@ -1,83 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol';
-import type { Chunk, LocalJob } from './chunk';
-import type { ThreadHost } from './thread-host';
-import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS, ThreadPool } from './thread-pool';
-
-/** A thread as the pool sees it: a port we can read from and answer on, synchronously. */
-interface FakeThread {
-  workerId: number;
-  sent: PageToThread[];
-  closed: boolean;
-  reply(message: ThreadToPage): void;
-}
-
-class FakeHost implements ThreadHost {
-  readonly threads: FakeThread[] = [];
-  readonly terminated: number[] = [];
-  spawn(): { workerId: number; port: MessagePort } {
-    const workerId = this.threads.length + 1;
-    const thread: FakeThread = { workerId, sent: [], closed: false, reply: () => undefined };
-    const port = {
-      onmessage: null as ((event: { data: unknown }) => void) | null,
-      postMessage: (message: PageToThread) => thread.sent.push(message),
-      close: () => (thread.closed = true),
-    };
-    thread.reply = (message) => port.onmessage?.({ data: message });
-    this.threads.push(thread);
-    return { workerId, port: port as unknown as MessagePort };
-  }
-  terminate(workerId: number): void {
-    this.terminated.push(workerId);
-  }
-  dispose(): void {}
-}
-
-const job: LocalJob = {
-  key: 1,
-  jobId: 'j',
-  program: 'function Run(d){return d}',
-  args: null,
-  timeoutMs: 1000,
-};
-const tasks = (...indices: number[]): ThreadTask[] =>
-  indices.map((index) => ({ index, input: index }));
-const outcome = (index: number) =>
-  JSON.stringify({ jobId: 'j', index, ms: 0, ok: true, value: index });
-
-/** A thread's `results` message reporting the outcomes of `indexes` of chunk `chunkId`. */
-function results(
-  chunkId: number,
-  indexes: number[],
-  { ms = 0, done = false }: { ms?: number; done?: boolean } = {},
-): ThreadToPage {
-  const outcomes = indexes.map(outcome).join(',');
-  return { type: 'results', chunkId, outcomes, count: indexes.length, failures: 0, ms, done };
-}
-
-function setup(chunks: Chunk[], size = 1) {
-  const host = new FakeHost();
-  const outcomes: string[] = [];
-  const requeued: { tasks: ThreadTask[]; suspect: boolean }[] = [];
-  const faults: { job: string; reason: string }[] = [];
-  const pool = new ThreadPool(
-    size,
-    {
-      takeChunk: () => chunks.shift(),
-      queued: () => chunks.reduce((sum, chunk) => sum + chunk.tasks.length, 0),
-      onOutcomes: (_job, items, count) => {
-        const parsed = JSON.parse(`[${items}]`) as unknown[];
-        expect(parsed).toHaveLength(count);
-        outcomes.push(...parsed.map((item) => JSON.stringify(item)));
-      },
-      onRequeue: (_job, items, suspect) => requeued.push({ tasks: items, suspect }),
-      onFault: (faulty, reason) => faults.push({ job: faulty.jobId, reason }),
-    },
-    host,
-  );
-  const run = (thread: FakeThread) => thread.sent.find((m) => m.type === 'run');
-  return { host, pool, outcomes, requeued, faults, run };
-}
+import type { LocalJob } from './chunk';
+import type { ThreadToPage } from './sandbox-protocol';
+import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS } from './thread-pool';
+import { job, outcome, results, setup, tasks, type FakeThread } from './testing/pool-harness';
 
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
@@ -113,7 +38,7 @@ describe('ThreadPool', () => {
     const thread = host.threads[0] as FakeThread;
     const { chunkId } = run(thread) as { chunkId: number };
     thread.reply({ type: 'ready' });
-    thread.reply({ type: 'loaded' });
+    thread.reply({ type: 'loaded', setup: false, teardown: false });
     thread.reply(results(chunkId, [0]));
     // Two tasks unreported: which one hangs is not known, so nothing is blamed yet.
     vi.advanceTimersByTime(1_059);
@@ -131,7 +56,7 @@ describe('ThreadPool', () => {
     const thread = host.threads[0] as FakeThread;
     expect(run(thread)).toMatchObject({ flushEach: true });
     thread.reply({ type: 'ready' });
-    thread.reply({ type: 'loaded' });
+    thread.reply({ type: 'loaded', setup: false, teardown: false });
     vi.advanceTimersByTime(2_000);
     expect(outcomes.map((text) => JSON.parse(text) as unknown)).toEqual([
       {
@@ -155,7 +80,7 @@ describe('ThreadPool', () => {
     const { host, outcomes } = setup([{ job: slow, tasks: tasks(4, 5), exact: true }]);
     const thread = host.threads[0] as FakeThread;
     thread.reply({ type: 'ready' });
-    thread.reply({ type: 'loaded' });
+    thread.reply({ type: 'loaded', setup: false, teardown: false });
     vi.advanceTimersByTime(SUSPECT_TIMEOUT_MS + 100);
     expect(host.terminated).toEqual([1]);
     expect(outcomes.map((text) => JSON.parse(text) as unknown)).toMatchObject([
@@ -220,7 +145,7 @@ describe('ThreadPool', () => {
     const { host, requeued, run } = setup([{ job, tasks: tasks(...range), exact: false }], 2);
     const [busy, idle] = host.threads as [FakeThread, FakeThread];
     busy.reply({ type: 'ready' });
-    busy.reply({ type: 'loaded' });
+    busy.reply({ type: 'loaded', setup: false, teardown: false });
     expect(run(idle)).toBeUndefined();
     const { chunkId } = run(busy) as { chunkId: number };
     const stops = () => busy.sent.filter((m) => m.type === 'stop');
@@ -267,7 +192,6 @@ describe('ThreadPool', () => {
 });
 
 describe('ThreadPool: a thread whose job code subverted its runtime', () => {
-  const other: LocalJob = { ...job, key: 2, jobId: 'other' };
   const text = (fields: Record<string, unknown>) =>
     JSON.stringify({ jobId: 'j', index: 0, ms: 0, ok: true, value: 0, ...fields });
   const forge = (chunkId: number, outcomes: string, count = 1, failures = 0): ThreadToPage => ({
@@ -278,6 +202,7 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     failures,
     ms: 0,
     done: true,
+    tel: '',
   });
 
   function faulty() {
@@ -359,6 +284,36 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     ],
     ['results for a chunk it is not running', (c) => forge(c + 1, text({}), 1), /chunk/],
     [
+      'a series label the protocol refuses',
+      (c) => forge(c, text({ series: [{ label: 'bad!', values: [1] }] }), 1),
+      /series label/,
+    ],
+    [
+      'series values nested deeper than the data depth',
+      (c) =>
+        forge(
+          c,
+          text({ series: [{ label: 'x', values: [JSON.parse('['.repeat(33) + ']'.repeat(33))] }] }),
+          1,
+        ),
+      /nested deeper than 32/,
+    ],
+    [
+      'an error phase only Setup may have',
+      (c) =>
+        forge(
+          c,
+          text({
+            ok: false,
+            value: undefined,
+            error: { name: 'E', message: 'm', stack: '', phase: 'run' },
+          }),
+          1,
+          1,
+        ),
+      /malformed error/,
+    ],
+    [
       'more outcomes than tasks',
       (c) => forge(c, [0, 1, 2].map((index) => text({ index })).join(','), 3),
       /more outcomes/,
@@ -398,13 +353,18 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     thread.reply(
       forge(
         chunkId,
-        text({ value: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown }) +
+        text({
+          value: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown,
+          series: [
+            { label: 'loss/a: b-c.d', values: [JSON.parse('['.repeat(32) + ']'.repeat(32))] },
+          ],
+        }) +
           ',' +
           text({
             index: 1,
             ok: false,
             value: undefined,
-            error: { name: 'E', message: 'm'.repeat(65_536), stack: '' },
+            error: { name: 'E', message: 'm'.repeat(65_536), stack: '', phase: 'setup' },
           }),
         2,
         1,
@@ -414,32 +374,5 @@ describe('ThreadPool: a thread whose job code subverted its runtime', () => {
     expect(pool.faults).toBe(0);
     expect(faults).toEqual([]);
     expect(outcomes).toHaveLength(2);
-  });
-
-  it('never runs another job in a realm that has evaluated a job', () => {
-    const { host, run } = setup([
-      { job, tasks: tasks(0), exact: false },
-      { job: other, tasks: tasks(0), exact: false },
-      { job, tasks: tasks(1), exact: false },
-    ]);
-    const first = host.threads[0] as FakeThread;
-    first.reply({ type: 'ready' });
-    first.reply(results((run(first) as { chunkId: number }).chunkId, [0], { done: true }));
-    // The next chunk is another job's: a fresh worker loads it, the old one is terminated.
-    expect(host.terminated).toEqual([1]);
-    const second = host.threads[1] as FakeThread;
-    expect(second.sent[0]).toMatchObject({ type: 'load', jobId: 'other' });
-    expect(first.sent.filter((m) => m.type === 'load')).toHaveLength(1);
-    second.reply({ type: 'ready' });
-    const done: ThreadToPage = {
-      ...results((run(second) as { chunkId: number }).chunkId, [0], { done: true }),
-    };
-    second.reply({
-      ...done,
-      type: 'results',
-      outcomes: JSON.stringify({ jobId: 'other', index: 0, ms: 0, ok: true, value: 0 }),
-    } as ThreadToPage);
-    expect(host.terminated).toEqual([1, 2]);
-    expect((host.threads[2] as FakeThread).sent[0]).toMatchObject({ type: 'load', jobId: 'j' });
   });
 });

@@ -1,11 +1,14 @@
 import type { Chunk, LocalJob } from './chunk';
 import { checkOutcomes } from './outcome-check';
-import { timeoutOutcome, violationOutcomes } from './page-made-outcomes';
-import { remainingMs, unreported, type PoolThread } from './pool-thread';
+import { violationOutcomes } from './page-made-outcomes';
+import { takeBusyMs, type PoolThread } from './pool-thread';
 import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
 import type { ThreadHost } from './thread-host';
+import { Retirement, failIfSetupFailed } from './thread-lifecycle';
+import { timeoutVerdict } from './thread-timeout';
 import { THREAD_FLUSH_INTERVAL_MS } from './thread-runtime/thread-source';
 import { ThreadWatchdog } from './thread-watchdog';
+import { pickVictim } from './work-stealing';
 
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
@@ -22,11 +25,14 @@ export interface ThreadPoolEvents {
    * The message was dropped; the thread's unreported tasks were failed with `reason`.
    */
   onFault?(job: LocalJob, reason: string): void;
+  /** Report text of a thread of `job` (TaskReports without jobId, joined by commas; see ReportBuffer.add). */
+  onReport(job: LocalJob, tel: string, jobOnly?: boolean): void;
+  /** A task of a job with progressTimeoutMs began running on a thread. */
+  onStarted?(job: LocalJob, index: number): void;
 }
 
-/** Allowance for a thread that is still starting (worker spawn, port hand-over). */
+/** Allowances for a thread still starting (spawn, port hand-over), a flush queued on the page. */
 const STARTUP_GRACE_MS = 5_000;
-/** Allowance for a flush that is queued behind other work on the page's main thread. */
 const DELIVERY_GRACE_MS = 50;
 /**
  * Time limit per task when re-running suspects. The hung task already ran past the job's
@@ -35,19 +41,7 @@ const DELIVERY_GRACE_MS = 50;
  * a tab silent for its longest job timeout plus a grace period as stalled.
  */
 export const SUSPECT_TIMEOUT_MS = 2_000;
-/**
- * Work stealing: when a thread idles with nothing queued while another has run one chunk
- * this long, that chunk is stopped early and its rest shared out again. Chunks are sized
- * from the tasks timed so far, which can mislead (Mandelbrot rows: the first ones are nearly
- * free, the middle ones cost ~60 ms), so this is what keeps every thread busy until the end.
- */
-export const STEAL_AFTER_MS = 5;
-/**
- * Stealing ahead: once the queue is empty, a chunk with at least this much work left (by its
- * own tasks' timings so far) is split even before a thread idles, so that the thread which
- * runs out next finds the rest already queued instead of waiting for the stop to land.
- */
-export const STEAL_AHEAD_MS = 40;
+export { STEAL_AFTER_MS, STEAL_AHEAD_MS } from './work-stealing';
 
 /**
  * The job threads: hands chunks to idle threads, enforces time limits with a per-thread
@@ -60,6 +54,11 @@ export class ThreadPool {
   /** Messages dropped because a thread's job code had subverted its runtime. */
   private faultCount = 0;
   private stealTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Threads that left their job, running its Teardown until they end. */
+  private readonly retirement = new Retirement({
+    onReport: (job, tel, jobOnly) => this.events.onReport(job, tel, jobOnly),
+    kill: (thread) => this.kill(thread),
+  });
 
   constructor(
     size: number,
@@ -84,7 +83,7 @@ export class ThreadPool {
     while (this.threads.length > size) {
       const thread = this.threads.pop() as PoolThread;
       this.requeueRest(thread);
-      this.kill(thread);
+      this.retirement.retire(thread);
     }
     this.pump();
   }
@@ -93,7 +92,10 @@ export class ThreadPool {
   pump(): void {
     for (const thread of this.threads) {
       if (thread.chunk) continue;
-      const chunk = this.events.takeChunk(thread.job?.key);
+      let chunk = this.events.takeChunk(thread.job?.key);
+      // A job whose Setup outran its limit here fails its tasks at once (thread-lifecycle.ts).
+      while (chunk && failIfSetupFailed(chunk, thread.job, this.events))
+        chunk = this.events.takeChunk(thread.job?.key);
       if (!chunk) {
         this.steal(false);
         return;
@@ -112,22 +114,50 @@ export class ThreadPool {
     return running;
   }
 
-  /** Stops every thread working on `jobKey` (all jobs when undefined); returns their unrun tasks. */
-  abort(jobKey?: number): Chunk[] {
+  /**
+   * Every thread of `jobKey` (of any job when undefined; `idle`: only those not running a
+   * chunk, as a pause does) leaves it: running ones stop, all run the job's Teardown
+   * (thread-lifecycle.ts) while fresh threads take their places. Returns their unrun tasks.
+   */
+  abort(jobKey?: number, idle = false): Chunk[] {
     const aborted: Chunk[] = [];
     for (const [i, thread] of this.threads.entries()) {
+      const job = thread.chunk?.job ?? thread.job;
+      if (!job || (jobKey !== undefined && job.key !== jobKey) || (idle && thread.chunk)) continue;
       const chunk = thread.chunk;
-      if (!chunk || (jobKey !== undefined && chunk.job.key !== jobKey)) continue;
-      aborted.push({ job: chunk.job, tasks: chunk.tasks.slice(thread.reported), exact: false });
-      this.kill(thread);
+      if (chunk) {
+        aborted.push({ job: chunk.job, tasks: chunk.tasks.slice(thread.reported), exact: false });
+      }
+      this.retirement.retire(thread);
       this.threads[i] = this.spawn();
     }
     return aborted;
   }
 
+  /** A `job.tell()` message for the threads of `job` (those loading it later get the backlog). */
+  tell(job: LocalJob, seq: number, json: string): void {
+    for (const thread of this.threads) {
+      if (thread.job === job) this.send(thread, { type: 'message', seq, json });
+    }
+  }
+
+  /** The server's `limit` frame for `job` (job.seriesFull: the message collect throws). */
+  limit(job: LocalJob): void {
+    const message = job.seriesFull;
+    for (const thread of this.threads) {
+      if (thread.job === job) this.send(thread, { type: 'limit', what: 'series', message });
+    }
+  }
+
+  /** Compute time each thread reported since the last call (the monitor's busy time). */
+  takeBusyMs(): number[] {
+    return this.threads.map(takeBusyMs);
+  }
+
   dispose(): void {
     if (this.stealTimer !== undefined) clearTimeout(this.stealTimer);
-    for (const thread of this.threads.splice(0)) this.kill(thread);
+    this.retirement.dispose();
+    for (const thread of this.threads.splice(0)) this.retirement.retireNow(thread);
     this.host.dispose();
   }
 
@@ -138,6 +168,9 @@ export class ThreadPool {
       port,
       ready: false,
       loaded: false,
+      hasTeardown: false,
+      setupPending: false,
+      busyMs: 0,
       job: undefined,
       chunk: undefined,
       dispatchedAt: 0,
@@ -162,8 +195,10 @@ export class ThreadPool {
     thread.chunk = undefined;
   }
 
-  private replace(thread: PoolThread): PoolThread {
-    this.kill(thread);
+  /** A fresh thread in `thread`'s place; `retire`: the old one runs its Teardown first. */
+  private replace(thread: PoolThread, retire = false): PoolThread {
+    if (retire) this.retirement.retire(thread);
+    else this.kill(thread);
     const fresh = this.spawn();
     const i = this.threads.indexOf(thread);
     if (i >= 0) this.threads[i] = fresh;
@@ -179,9 +214,12 @@ export class ThreadPool {
     let thread = current;
     if (thread.job !== job) {
       // One realm per job: a thread that has evaluated another job's code is replaced.
-      if (thread.job !== undefined) thread = this.replace(thread);
+      if (thread.job !== undefined) thread = this.replace(thread, true);
       thread.job = job;
       this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
+      for (const { seq, json } of job.messages) this.send(thread, { type: 'message', seq, json });
+      if (job.seriesFull)
+        this.send(thread, { type: 'limit', what: 'series', message: job.seriesFull });
     }
     const chunkId = this.nextChunkId++;
     thread.chunk = { ...chunk, chunkId };
@@ -192,6 +230,7 @@ export class ThreadPool {
     const tasks = JSON.stringify(chunk.tasks);
     this.send(thread, { type: 'run', chunkId, tasks, flushEach: chunk.exact });
     this.progress(thread);
+    if (job.progressTimeoutMs !== undefined) this.events.onStarted?.(job, chunk.tasks[0]!.index);
   }
 
   /**
@@ -201,18 +240,7 @@ export class ThreadPool {
    * yet; only a chunk with STEAL_AHEAD_MS of work left, by its own timings, is split.
    */
   private steal(ahead: boolean): void {
-    const now = performance.now();
-    let victim: PoolThread | undefined;
-    let wait = Infinity;
-    for (const thread of this.threads) {
-      const chunk = thread.chunk;
-      if (!chunk || chunk.exact || thread.stopping) continue;
-      if (unreported(thread) < 2) continue;
-      if (ahead && !(thread.reported > 0 && remainingMs(thread) >= STEAL_AHEAD_MS)) continue;
-      const age = now - thread.dispatchedAt;
-      if (age < STEAL_AFTER_MS) wait = Math.min(wait, STEAL_AFTER_MS - age);
-      else if (!victim || unreported(thread) > unreported(victim)) victim = thread;
-    }
+    const { victim, wait } = pickVictim(this.threads, ahead, performance.now());
     if (victim?.chunk) {
       victim.stopping = true;
       this.send(victim, { type: 'stop', chunkId: victim.chunk.chunkId });
@@ -224,11 +252,12 @@ export class ThreadPool {
     }
   }
 
-  /** Something arrived from the thread: the watchdog's clock starts again. */
+  /** Something arrived from the thread: its watchdog starts again (Setup: setupTimeoutMs). */
   private progress(thread: PoolThread): void {
     const chunk = thread.chunk;
     if (!chunk) return;
-    const budget = this.limitOf(chunk) + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
+    const limit = thread.setupPending ? chunk.job.setupTimeoutMs : this.limitOf(chunk);
+    const budget = limit + THREAD_FLUSH_INTERVAL_MS + DELIVERY_GRACE_MS;
     thread.watchdog.restart(budget + (thread.ready ? 0 : STARTUP_GRACE_MS));
   }
 
@@ -248,8 +277,20 @@ export class ThreadPool {
         return;
       case 'loaded':
         thread.loaded = true;
+        thread.hasTeardown = data.teardown;
+        thread.setupPending = data.setup;
         this.progress(thread);
         return;
+      case 'setup':
+        thread.setupPending = false;
+        if (thread.job && data.tel !== '') this.events.onReport(thread.job, data.tel);
+        this.progress(thread);
+        return;
+      case 'tel':
+        if (thread.job && data.tel !== '') this.events.onReport(thread.job, data.tel);
+        return;
+      case 'tornDown':
+        return; // only a retiring thread says this (thread-lifecycle.ts listens to those)
       case 'results': {
         const chunk = thread.chunk;
         // The runtime only ever reports the chunk it is running: anything else is forged.
@@ -275,15 +316,23 @@ export class ThreadPool {
         }
         thread.reported += data.count;
         thread.chunkMs += data.ms;
+        thread.busyMs += data.ms;
         this.progress(thread);
+        // The task's report goes before its outcome (the OutcomeBuffer flushes reports first).
+        if (data.tel !== '') this.events.onReport(chunk.job, data.tel);
         if (data.count > 0)
           this.events.onOutcomes(chunk.job, data.outcomes, data.count, data.failures, data.ms);
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;
           this.pump();
-        } else if (this.threads.length > 1 && this.events.queued() === 0) {
-          this.steal(true); // the chunk's timing just got better known
+        } else {
+          if (chunk.job.progressTimeoutMs !== undefined && data.count > 0) {
+            this.events.onStarted?.(chunk.job, chunk.tasks[thread.reported]!.index);
+          }
+          if (this.threads.length > 1 && this.events.queued() === 0) {
+            this.steal(true); // the chunk's timing just got better known
+          }
         }
         return;
       }
@@ -330,30 +379,18 @@ export class ThreadPool {
   private onTimeout(thread: PoolThread): void {
     const chunk = thread.chunk;
     if (!chunk) return;
-    const { job } = chunk;
     if (!thread.ready) {
       // The worker never started: that is the sandbox's fault, not the task's. Retry elsewhere.
       console.warn(`[tabgrid] sandbox thread ${thread.workerId} did not start; replacing it`);
       this.requeueRest(thread);
-      this.replace(thread);
-      this.pump();
-      return;
+    } else {
+      const verdict = timeoutVerdict(thread, chunk, performance.now());
+      if (verdict.count > 0) {
+        const { outcomes, count, ms } = verdict;
+        this.events.onOutcomes(chunk.job, outcomes, count, count, ms);
+      }
+      this.requeueRest(thread, verdict.suspect);
     }
-    const unreported = chunk.tasks.length - thread.reported;
-    // Outcomes are flushed every few ms, so tasks that finished just before the hang may be
-    // unreported too. Blame the first unreported task only when that is certain (exact chunk,
-    // a single task, or a program that never finished loading); otherwise re-run them exactly.
-    const certain = chunk.exact || unreported === 1 || !thread.loaded;
-    const task = chunk.tasks[thread.reported];
-    if (certain && task) {
-      // A suspect re-run stops early; the first run already took the job's whole timeoutMs.
-      const elapsed = Math.round(performance.now() - thread.watchdog.lastProgress);
-      const ms = Math.max(0, elapsed, chunk.exact ? job.timeoutMs : 0);
-      const outcome = timeoutOutcome(job, task.index, ms, thread.loaded);
-      thread.reported += 1;
-      this.events.onOutcomes(job, outcome, 1, 1, ms);
-    }
-    this.requeueRest(thread, !certain);
     this.replace(thread);
     this.pump();
   }

@@ -274,5 +274,5 @@ export function taskFailures(natives: CapturedNatives, limits: OutcomeLimits) {
     return undefined;
   }
 
-  return { describe, bounded, refusal };
+  return { describe, bounded, refusal, deeperThan, utf8Length, thousands };
 }

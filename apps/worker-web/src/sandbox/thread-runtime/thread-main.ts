@@ -25,8 +25,12 @@ import type { PageToThread, ThreadTask, ThreadToPage } from '../sandbox-protocol
 import type { captureNatives } from './captured-natives.js';
 import type { Protections } from './protections.js';
 import type { hardenRealm } from './realm-hardening.js';
+import type { TaskLimits } from '../task-limits.js';
 import type { resultJson } from './result-json.js';
-import type { Failure, taskFailures } from './task-failures.js';
+import type { taskApi } from './task-api.js';
+import type { taskFormat } from './task-format.js';
+import type { taskMessages } from './task-messages.js';
+import type { taskFailures } from './task-failures.js';
 
 /** The self-contained parts {@link threadMain} is started with, as source text of their own. */
 export interface ThreadParts {
@@ -34,6 +38,9 @@ export interface ThreadParts {
   hardenRealm: typeof hardenRealm;
   taskFailures: typeof taskFailures;
   resultJson: typeof resultJson;
+  taskApi: typeof taskApi;
+  taskMessages: typeof taskMessages;
+  taskFormat: typeof taskFormat;
 }
 
 interface WorkerScope {
@@ -51,23 +58,46 @@ export function threadMain(
   flushIntervalMs: number,
   protections: Protections,
   limits: OutcomeLimits,
+  taskLimits: TaskLimits,
 ): void {
   const scope = globalThis as unknown as WorkerScope;
   // ---- Captured before any job code runs (captured-natives.ts) --------------------------
   const natives = parts.captureNatives(protections);
   const { stringify, parse, now, round, includes, eventData } = natives;
-  const { NativePromise, NativeTypeError, NativeMessageChannel, evaluate } = natives;
+  const { NativePromise, NativeTypeError, NativeError, NativeMessageChannel, evaluate } = natives;
   parts.hardenRealm(protections, natives);
-  const { describe, bounded, refusal } = parts.taskFailures(natives, limits);
+  const { describe, bounded, refusal, deeperThan, utf8Length, thousands } = parts.taskFailures(
+    natives,
+    limits,
+  );
   const { BYTES_TAG, reviveBytes, toJson } = parts.resultJson(natives, describe);
   const maxResultBytes = limits.maxResultBytes;
+  let post: ((message: ThreadToPage) => void) | undefined;
+  // `tabgrid` and `console` of job code (task-api.ts), installed before any job code runs.
+  const api = parts.taskApi(
+    parts.taskMessages,
+    parts.taskFormat,
+    natives,
+    taskLimits,
+    { toJson, reviveBytes, BYTES_TAG, describe, deeperThan, utf8Length, thousands },
+    (tel: string) => post?.({ type: 'tel', tel }),
+  );
+  const { begin, end, seriesPart } = api;
+  api.install();
 
   type Run = (input: unknown, args: unknown) => unknown;
+  type Hook = (args?: unknown) => unknown;
   let run: Run | undefined;
+  let setup: Hook | undefined;
+  let teardown: Hook | undefined;
+  /** Setup: 0 not run yet, 1 ran (or running), and its failure as error JSON text if it threw. */
+  let setupState = 0;
+  let setupError = '';
+  /** This thread ran Setup or a task of its job: Teardown has something to tear down. */
+  let started = false;
   let loadError: unknown;
   let jobArgs: unknown;
   let outcomePrefix = '';
-  let post: ((message: ThreadToPage) => void) | undefined;
   let inboxHead: InboxNode | null = null;
   let inboxTail: InboxNode | null = null;
   let draining = false;
@@ -79,6 +109,10 @@ export function threadMain(
   const tickPost = tick.port2.postMessage.bind(tick.port2) as (message: null) => void;
   let resume: (() => void) | undefined;
   tick.port1.onmessage = () => resume?.();
+  /** Report text flushes with the results once this long (logs of many tasks add up). */
+  const maxTelChars = 1024 * 1024;
+  /** Thrown past Run for the tasks of a thread whose Setup failed: their outcome is made. */
+  const setupSkip = new NativeError('Setup failed on this thread');
   const yieldToEvents = (): Promise<void> =>
     new NativePromise<void>((resolve) => {
       resume = resolve;
@@ -100,8 +134,11 @@ export function threadMain(
   // frames read `job.js:<the program's own line>`, with no eval origin (task-failures.ts keeps
   // those frames and drops the runtime's). `new Function` would add two lines of its own.
   const jobPrologue = (protections.strict ? '"use strict";' : '') + '(function (args) {';
+  // Indexed reads of an array literal's own elements consult no prototype.
   const jobEpilogue =
-    '\n;return typeof Run === "function" ? Run : undefined;\n})\n//# sourceURL=job.js';
+    '\n;return [typeof Run === "function" ? Run : undefined, ' +
+    'typeof Setup === "function" ? Setup : undefined, ' +
+    'typeof Teardown === "function" ? Teardown : undefined];\n})\n//# sourceURL=job.js';
 
   function load(jobId: string, program: string, args: unknown): void {
     // `args` arrived with typed arrays in the text form, like task inputs.
@@ -113,8 +150,11 @@ export function threadMain(
       // CSP contain it. `evaluate` is an indirect eval: the program sees globals only.
       const factory = evaluate(jobPrologue + program + jobEpilogue) as (
         args: unknown,
-      ) => Run | undefined;
-      run = factory(args);
+      ) => [Run | undefined, Hook | undefined, Hook | undefined];
+      const defined = factory(args);
+      run = defined[0];
+      setup = defined[1];
+      teardown = defined[2];
       if (run === undefined) {
         loadError = new NativeTypeError('the program must define a function Run(input, args)');
       }
@@ -123,16 +163,51 @@ export function threadMain(
     }
   }
 
-  function failedText(index: number, ms: number, error: Failure): string {
+  function failedText(index: number, ms: number, errorJson: string, series: string): string {
     return (
-      outcomePrefix +
-      index +
-      ',"ms":' +
-      ms +
-      ',"ok":false,"error":' +
-      stringify(bounded(error)) +
-      '}'
+      outcomePrefix + index + ',"ms":' + ms + ',"ok":false,"error":' + errorJson + series + '}'
     );
+  }
+
+  /** Runs Setup once: its time and lines go to the page as the job's report (index null). */
+  async function runSetup(): Promise<void> {
+    setupState = 1;
+    started = true;
+    api.beginJob();
+    const t0 = now();
+    let ok = true;
+    try {
+      const result = (setup as Hook)(jobArgs);
+      if (isThenable(result)) await result;
+    } catch (error) {
+      ok = false;
+      const told = bounded(describe(error));
+      setupError = stringify({
+        name: told.name,
+        message: told.message,
+        stack: told.stack,
+        phase: 'setup',
+      });
+    }
+    const ms = round((now() - t0) * 1000) / 1000;
+    const tel = end(',"setup":{"ms":' + ms + ',"ok":' + (ok ? 'true' : 'false') + '}');
+    post?.({ type: 'setup', ok, ms, tel });
+  }
+
+  /** The thread leaves the job: Teardown (if the program has one and the job started here). */
+  async function runTeardown(): Promise<void> {
+    api.beginJob();
+    if (teardown !== undefined && started) {
+      started = false;
+      try {
+        const result = teardown();
+        if (isThenable(result)) await result;
+      } catch (error) {
+        const told = describe(error);
+        api.note('error', 'Teardown threw ' + told.name + ': ' + told.message);
+      }
+    }
+    post?.({ type: 'tornDown', tel: end() });
   }
 
   async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
@@ -142,46 +217,79 @@ export function threadMain(
     // Outcome texts joined by commas as they come: a plain string, which job code cannot
     // reach or patch the way it could patch Array.prototype.push or join.
     let outcomes = '';
+    let tel = '';
     let count = 0;
     let failures = 0;
     let busyMs = 0;
+    if (setup !== undefined && setupState === 0 && run !== undefined) await runSetup();
+    started = true;
     let lastFlush = now();
     for (let i = 0; i < tasks.length; i++) {
       const task = tasks[i] as ThreadTask;
-      const started = now();
+      begin(task.index);
+      const startedAt = now();
       let text: string;
       try {
         if (run === undefined) throw loadError;
+        if (setupError !== '') throw setupSkip;
         const result = run(task.input, jobArgs);
         // Sync results skip `await`: a microtask per tiny task would cost real throughput.
         const value = isThenable(result) ? await result : result;
-        const ms = round((now() - started) * 1000) / 1000;
+        const ms = round((now() - startedAt) * 1000) / 1000;
         busyMs += ms;
         const json = toJson(value);
         const refused = refusal(json);
+        const series = seriesPart();
         if (refused === undefined) {
-          text = outcomePrefix + task.index + ',"ms":' + ms + ',"ok":true,"value":' + json + '}';
+          text =
+            outcomePrefix +
+            task.index +
+            ',"ms":' +
+            ms +
+            ',"ok":true,"value":' +
+            json +
+            series +
+            '}';
         } else {
           failures++;
-          text = failedText(task.index, ms, refused);
+          text = failedText(task.index, ms, stringify(bounded(refused)), series);
         }
       } catch (error) {
-        const ms = round((now() - started) * 1000) / 1000;
-        busyMs += ms;
         failures++;
-        text = failedText(task.index, ms, describe(error));
+        if (error === setupSkip) {
+          text = failedText(task.index, 0, setupError, '');
+        } else {
+          const ms = round((now() - startedAt) * 1000) / 1000;
+          busyMs += ms;
+          text = failedText(task.index, ms, stringify(bounded(describe(error))), seriesPart());
+        }
       }
+      const told = end();
+      if (told !== '') tel = tel === '' ? told : tel + ',' + told;
       outcomes = count === 0 ? text : outcomes + ',' + text;
       count++;
       const at = now();
       // A batch as large as a result may be goes at once: the page sends big ones a frame each,
       // and big results gathered into one string could outgrow what a string may hold.
       if (
-        (flushEach || at - lastFlush >= flushIntervalMs || outcomes.length >= maxResultBytes) &&
+        (flushEach ||
+          at - lastFlush >= flushIntervalMs ||
+          outcomes.length >= maxResultBytes ||
+          tel.length >= maxTelChars) &&
         i < tasks.length - 1
       ) {
-        post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: false });
+        post?.({
+          type: 'results',
+          chunkId,
+          outcomes,
+          count,
+          failures,
+          ms: busyMs,
+          done: false,
+          tel,
+        });
         outcomes = '';
+        tel = '';
         count = 0;
         failures = 0;
         busyMs = 0;
@@ -191,7 +299,7 @@ export function threadMain(
         if (stopChunkId === chunkId) break;
       }
     }
-    post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: true });
+    post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: true, tel });
   }
 
   async function drain(): Promise<void> {
@@ -202,9 +310,13 @@ export function threadMain(
       if (inboxHead === null) inboxTail = null;
       if (message.type === 'load') {
         load(message.jobId, message.program, message.args);
-        post?.({ type: 'loaded' });
+        // Setup runs only for a program that has Run (else every task fails at once).
+        const runsSetup = setup !== undefined && run !== undefined;
+        post?.({ type: 'loaded', setup: runsSetup, teardown: teardown !== undefined });
       } else if (message.type === 'run') {
         await runChunk(message.chunkId, message.tasks, message.flushEach);
+      } else if (message.type === 'teardown') {
+        await runTeardown();
       }
     }
     draining = false;
@@ -222,6 +334,15 @@ export function threadMain(
       const message = eventData(inner) as PageToThread;
       if (message.type === 'stop') {
         stopChunkId = message.chunkId;
+        return;
+      }
+      // Messages and limits reach job code at once, even while a task awaits `tabgrid.next()`.
+      if (message.type === 'message') {
+        api.onMessage(message.seq, message.json);
+        return;
+      }
+      if (message.type === 'limit') {
+        api.setLimit(message.what, message.message);
         return;
       }
       const node = { __proto__: null, message, next: null } as unknown as InboxNode;

@@ -1,6 +1,7 @@
 import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUTCOME_LIMITS } from '../outcome-limits';
+import { TASK_LIMITS } from '../task-limits';
 import type { ThreadToPage } from '../sandbox-protocol';
 import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './thread-source';
 import { startThread } from './testing/start-thread';
@@ -243,7 +244,7 @@ describe('sandbox thread runtime', () => {
     expect(SANDBOX_WORKER_SOURCE).toBe(threadSource(ALL_PROTECTIONS));
     expect(
       SANDBOX_WORKER_SOURCE.endsWith(
-        `, ${JSON.stringify(ALL_PROTECTIONS)}, ${JSON.stringify(OUTCOME_LIMITS)});`,
+        `, ${JSON.stringify(ALL_PROTECTIONS)}, ${JSON.stringify(OUTCOME_LIMITS)}, ${JSON.stringify(TASK_LIMITS)});`,
       ),
     ).toBe(true);
     expect(threadSource({ ...ALL_PROTECTIONS, strict: false }).startsWith('(')).toBe(true);

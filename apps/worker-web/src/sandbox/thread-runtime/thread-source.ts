@@ -1,14 +1,18 @@
 /**
  * The job thread's script, as text: {@link threadMain} and its parts (captured-natives.ts,
- * realm-hardening.ts, task-failures.ts, result-json.ts), each a self-contained function shipped
+ * realm-hardening.ts, task-failures.ts, result-json.ts, task-api.ts, task-messages.ts, task-format.ts), each a self-contained function shipped
  * through Function.prototype.toString, called with this build's flush interval, protections and
  * outcome limits as literals. `@tabgrid/worker-web/sandbox-runtime` (the e2e probes) is this file.
  */
 import { OUTCOME_LIMITS, type OutcomeLimits } from '../outcome-limits.js';
+import { TASK_LIMITS, type TaskLimits } from '../task-limits.js';
 import { captureNatives } from './captured-natives.js';
 import { ALL_PROTECTIONS, type Protections } from './protections.js';
 import { hardenRealm } from './realm-hardening.js';
 import { resultJson } from './result-json.js';
+import { taskApi } from './task-api.js';
+import { taskFormat } from './task-format.js';
+import { taskMessages } from './task-messages.js';
 import { taskFailures } from './task-failures.js';
 import { threadMain } from './thread-main.js';
 
@@ -19,7 +23,15 @@ export const THREAD_FLUSH_INTERVAL_MS = 10;
 
 /** The parts as an object literal's source: `{ captureNatives: function captureNatives(…) {…}, … }`. */
 function partsSource(): string {
-  const parts = { captureNatives, hardenRealm, taskFailures, resultJson };
+  const parts = {
+    captureNatives,
+    hardenRealm,
+    taskFailures,
+    resultJson,
+    taskApi,
+    taskMessages,
+    taskFormat,
+  };
   return `{ ${Object.entries(parts)
     .map(([name, part]) => `${name}: ${part.toString()}`)
     .join(',\n')} }`;
@@ -32,9 +44,10 @@ function partsSource(): string {
 export function threadSource(
   protections: Readonly<Protections> = ALL_PROTECTIONS,
   limits: Readonly<OutcomeLimits> = OUTCOME_LIMITS,
+  taskLimits: Readonly<TaskLimits> = TASK_LIMITS,
 ): string {
   const directive = protections.strict ? '"use strict";\n' : '';
-  return `${directive}(${threadMain.toString()})(${partsSource()}, ${THREAD_FLUSH_INTERVAL_MS}, ${JSON.stringify(protections)}, ${JSON.stringify(limits)});`;
+  return `${directive}(${threadMain.toString()})(${partsSource()}, ${THREAD_FLUSH_INTERVAL_MS}, ${JSON.stringify(protections)}, ${JSON.stringify(limits)}, ${JSON.stringify(taskLimits)});`;
 }
 
 /** The thread's source, as the page starts it (web-worker-thread-host.ts): every protection on. */
