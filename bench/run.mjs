@@ -3,10 +3,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spinMs } from './lib/machine-speed.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
+import { taskModel } from './scenarios/task-model.mjs';
 import { throughput } from './scenarios/throughput.mjs';
 
 const { values } = parseArgs({
@@ -50,24 +52,13 @@ const sizes = {
   },
 }[size];
 
-/**
- * A fixed CPU loop, timed: on a shared machine the same code can run 1.5× slower from one hour
- * to the next, and this says which kind of hour the figures below come from.
- */
-function spinMs() {
-  const started = performance.now();
-  let sum = 0;
-  for (let i = 0; i < 300_000_000; i++) sum += i % 7;
-  if (sum < 0) console.log(sum); // keeps the loop from being optimised away
-  return Math.round(performance.now() - started);
-}
-
 const scenarios = {
   throughput: () => throughput({ tasks: sizes.throughput }),
   latency: () => latency({ samples: sizes.latency, warmUp: sizes.warmUp }),
   'cpu-scaling': () => cpuScaling({ rows: sizes.rows, rounds: sizes.rounds }),
   scale: () => scale({ workers: sizes.workers, tasks: sizes.scaleTasks }),
   submission: () => submission({ tasks: sizes.submission }),
+  'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 for (const name of chosen) {
