@@ -95,8 +95,12 @@ function now(): number {
 export class TaskTel {
   private fraction: number | null | undefined;
   private progressDirty = false;
-  private calls = 0;
-  private lastPost = now();
+  /** Adaptive clock reads, as the page's thread does (task-api.ts there): see progress(). */
+  private countdown = 1;
+  private checkEvery = 1;
+  private lastCheck = now();
+  /** Task start: a task that ends within progressPostMs posts nothing mid-task. */
+  private lastPost = this.lastCheck;
   private logs: ReportLog[] = [];
   private lastKey: string | undefined;
   private lines = 0;
@@ -130,8 +134,16 @@ export class TaskTel {
       this.postNow();
       return;
     }
-    if ((++this.calls & 63) !== 0) return;
-    if (now() - this.lastPost >= TASK_LIMITS.progressPostMs) this.postNow();
+    // The clock is read at every call while calls are ≥ 1 ms apart, every 2nd … 64th while
+    // they are denser: a tight loop pays a decrement per call, a slow task posts on time.
+    if (--this.countdown > 0) return;
+    const at = now();
+    if (at - this.lastCheck < 1) {
+      if (this.checkEvery < 64) this.checkEvery += this.checkEvery;
+    } else this.checkEvery = 1;
+    this.countdown = this.checkEvery;
+    this.lastCheck = at;
+    if (at - this.lastPost >= TASK_LIMITS.progressPostMs) this.postNow();
   }
 
   log(level: LogLevel, args: readonly unknown[]): void {

@@ -3,7 +3,7 @@ import type { ThreadToPage } from '../sandbox-protocol';
 import { TASK_LIMITS } from '../task-limits';
 import { OUTCOME_LIMITS } from '../outcome-limits';
 import { ALL_PROTECTIONS, threadSource } from './thread-source';
-import { startThread, type StartedThread } from './testing/start-thread';
+import { startThread, type StartedThread, type TestClock } from './testing/start-thread';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 interface Item {
@@ -34,8 +34,8 @@ function reports(t: StartedThread): Item[] {
   return items;
 }
 
-async function runJob(program: string, inputs: unknown[], source?: string) {
-  const t = (thread = startThread(source));
+async function runJob(program: string, inputs: unknown[], source?: string, clock?: TestClock) {
+  const t = (thread = startThread(source, clock));
   t.send({ type: 'load', jobId: 'j', program, args: { k: 2 } });
   const tasks = inputs.map((input, index) => ({ index, input }));
   t.send({ type: 'run', chunkId: 1, tasks: JSON.stringify(tasks), flushEach: false });
@@ -209,25 +209,86 @@ describe('the tabgrid global', () => {
     );
   });
 
-  it('coalesces progress: a tight loop of 1e6 calls posts only every ~100 ms', async () => {
+  it('coalesces progress: a tight loop of 1e6 calls posts every 100 ms, reading the clock rarely', async () => {
+    const clock: TestClock = { now: 1000, reads: 0 };
+    // 1e6 calls over 500 ms of the test's clock.
     const program = `function Run() {
-      const end = performance.now() + 350;
-      let n = 0;
-      while (performance.now() < end) { tabgrid.progress((n++ % 100) / 100); }
+      for (let n = 0; n < 1e6; n++) { advanceClock(0.0005); tabgrid.progress((n % 100) / 100); }
       tabgrid.progress();
-      return n;
+      return 1;
     }`;
-    const { t, outcomes } = await runJob(program, [0]);
-    expect(outcomes[0]!.value as number).toBeGreaterThan(1000);
+    const { t, outcomes } = await runJob(program, [0], undefined, clock);
+    expect(outcomes[0]).toMatchObject({ ok: true });
     const posts = t.received.filter((m) => m.type === 'tel');
-    // 350 ms of runtime: at most one post per 100 ms, plus the first.
-    expect(posts.length).toBeGreaterThanOrEqual(1);
+    // One post per 100 ms past the task's first 100 ms: 4 (5 if a check lands on 500 ms).
+    expect(posts.length).toBeGreaterThanOrEqual(4);
     expect(posts.length).toBeLessThanOrEqual(5);
     for (const post of posts) {
       const [item] = JSON.parse(`[${post.tel}]`) as Item[];
       expect(item!.index).toBe(0);
-      expect(typeof item!.progress === 'number' || item!.progress === null).toBe(true);
+      expect(typeof item!.progress).toBe('number');
     }
+    // Every 64th call at most, once the loop is seen to be dense (plus the runtime's own reads).
+    expect(clock.reads).toBeLessThan(1e6 / 64 + 100);
+  });
+
+  it('a slow task calling progress every 150 ms posts at each call, even after a dense burst', async () => {
+    const clock: TestClock = { now: 1000, reads: 0 };
+    const program = `function Run() {
+      for (let n = 0; n < 10000; n++) tabgrid.progress(0);
+      for (let i = 1; i <= 100; i++) { advanceClock(150); tabgrid.progress(i / 100); }
+      return 1;
+    }`;
+    const { t } = await runJob(program, [0], undefined, clock);
+    const fractions = t.received
+      .filter((m) => m.type === 'tel')
+      .map((m) => (JSON.parse(`[${m.tel}]`) as Item[])[0]!.progress);
+    // The burst left the check at every 64th call: at most 64 slow calls pass before the first
+    // check sees they are sparse; from then on every call posts (each is 150 ms after the last).
+    expect(fractions.length).toBeGreaterThanOrEqual(100 - 64);
+    expect(fractions.at(-1)).toBe(1);
+    const tail = fractions.slice(-30);
+    expect(tail).toEqual(Array.from({ length: 30 }, (_, i) => (71 + i) / 100));
+  });
+
+  it('short tasks with progress and collect post nothing mid-task and read the clock a few times', async () => {
+    const clock: TestClock = { now: 1000, reads: 0 };
+    // 0.1 ms per task on the test's clock: each task ends long before a post is due.
+    const program = `function Run(d) {
+      for (let i = 0; i < 100; i++) { advanceClock(0.001); tabgrid.progress(i / 100); }
+      for (let i = 0; i < 10; i++) tabgrid.collect('x', i);
+      return d * 2;
+    }`;
+    const tasks = 1000;
+    const { t, outcomes } = await runJob(
+      program,
+      Array.from({ length: tasks }, (_, i) => i),
+      undefined,
+      clock,
+    );
+    expect(outcomes).toHaveLength(tasks);
+    expect(outcomes.every((o, i) => o.ok && o.value === i * 2)).toBe(true);
+    expect(
+      outcomes.every(
+        (o) => JSON.stringify(o.series) === '[{"label":"x","values":[0,1,2,3,4,5,6,7,8,9]}]',
+      ),
+    ).toBe(true);
+    // The last progress of a settling task is dropped: no tel post, no tel text with results.
+    expect(t.received.some((m) => m.type === 'tel')).toBe(false);
+    expect(t.received.filter((m) => m.type === 'results').every((m) => m.tel === '')).toBe(true);
+    // Per task: 3 reads of the runtime's own, and 6 for 100 calls (at calls 1, 3, 7, 15, 31, 63).
+    expect(clock.reads).toBeLessThanOrEqual(tasks * 10);
+  });
+
+  it('collects numbers exactly as JSON writes them', async () => {
+    const program = `function Run() {
+      for (const v of [0, -0, 1.5, 1e21, -1e-7, NaN, Infinity, -Infinity, 2 ** 53 + 2]) tabgrid.collect('n', v);
+      return 1;
+    }`;
+    const { outcomes } = await runJob(program, [0]);
+    expect(outcomes[0]!.series).toEqual([
+      { label: 'n', values: [0, 0, 1.5, 1e21, -1e-7, null, null, null, 2 ** 53 + 2] },
+    ]);
   });
 
   it('refuses NaN progress, clamps the rest, ignores progress outside a task', async () => {

@@ -37,6 +37,8 @@ export function taskApi(
   const { NativeTypeError, NativeRangeError } = natives;
   const { toJson, describe, deeperThan, utf8Length, thousands } = helpers;
   const { formatOne, isLabel } = format(natives, describe, limits);
+  /** Calls closer than this are dense: see maybePost. */
+  const denseMs = 1;
 
   // ---- The current phase: a task (its index as text) or the job ('null': Setup, Teardown) ----
   /** The current task's index; null: the job's own phase. */
@@ -45,7 +47,13 @@ export function taskApi(
   let touched = false;
   let fraction: number | null = null;
   let progressDirty = false;
-  let calls = 0;
+  // Progress coalescing (see maybePost). Per phase: reset() restarts them.
+  /** Calls left before the next clock read. */
+  let countdown = 1;
+  /** Calls between clock reads: doubles while calls come densely, back to 1 when sparse. */
+  let checkEvery = 1;
+  let lastCheck = 0;
+  /** When this phase last posted, or began (a task posts nothing in its first interval). */
   let lastPost = -Infinity;
   let logText = '';
   let lines = 0;
@@ -67,8 +75,8 @@ export function taskApi(
     touched = false;
     fraction = null;
     progressDirty = false;
-    calls = 0;
-    lastPost = -Infinity;
+    countdown = 1;
+    checkEvery = 1;
     logText = '';
     lines = 0;
     logsDropped = 0;
@@ -82,11 +90,16 @@ export function taskApi(
     seriesBytes = 0;
   }
 
-  /** A task starts: what job code does from here on is this task's. */
-  function begin(taskIndex: number): void {
+  /**
+   * A task starts (at `startedAt`, the runtime's own clock read): what job code does from here
+   * on is this task's. A task that ends within `progressPostMs` posts nothing mid-task.
+   */
+  function begin(taskIndex: number, startedAt: number): void {
     if (touched) reset();
     index = taskIndex;
     inTask = true;
+    lastPost = startedAt;
+    lastCheck = startedAt;
   }
 
   /** Setup, Teardown or a message handler between tasks: lines have index null. */
@@ -94,6 +107,9 @@ export function taskApi(
     if (touched) reset();
     index = null;
     inTask = false;
+    // Its first line goes at once: Setup is rare, and its lines are worth seeing early.
+    lastPost = -Infinity;
+    lastCheck = 0;
   }
 
   function pushLine(level: string, message: string, count: number, at: number): void {
@@ -163,10 +179,23 @@ export function taskApi(
     return text === bare && extra === '' ? '' : text;
   }
 
-  /** Posts what a long phase has so far, at most every `progressPostMs`. */
+  /**
+   * Posts what a long phase has so far, at most every `progressPostMs`. The clock is read at an
+   * adaptive interval: at every call while calls are sparse (≥ `denseMs` apart), so a slow task
+   * posts at its first call past the interval; every 2nd, 4th … 64th call while they are dense,
+   * so a tight loop pays a decrement and a test per call (checks stay < 2 × `denseMs` apart).
+   * When a dense phase turns sparse, at most 64 calls pass before the interval is 1 again.
+   */
   function maybePost(): void {
-    if ((++calls & 63) !== 0 && calls > 64) return;
+    if (--countdown > 0) return;
     const at = now();
+    if (at - lastCheck < denseMs) {
+      if (checkEvery < 64) checkEvery += checkEvery;
+    } else {
+      checkEvery = 1;
+    }
+    countdown = checkEvery;
+    lastCheck = at;
     if (at - lastPost < limits.progressPostMs) return;
     lastPost = at;
     if (progressDirty || logText !== '' || eventText !== '') postTel(itemText(false, ''));
@@ -233,6 +262,10 @@ export function taskApi(
 
   /** JSON text of a value job code hands over, or a TypeError saying what is wrong with it. */
   function dataJson(value: unknown, what: string): string {
+    // The common case (a number per step) as JSON.stringify writes it, without its scan.
+    if (typeof value === 'number') {
+      return value - value === 0 ? '' + value : 'null';
+    }
     let json: string;
     try {
       json = toJson(value);

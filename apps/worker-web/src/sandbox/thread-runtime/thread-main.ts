@@ -226,8 +226,8 @@ export function threadMain(
     let lastFlush = now();
     for (let i = 0; i < tasks.length; i++) {
       const task = tasks[i] as ThreadTask;
-      begin(task.index);
       const startedAt = now();
+      begin(task.index, startedAt);
       let text: string;
       try {
         if (run === undefined) throw loadError;

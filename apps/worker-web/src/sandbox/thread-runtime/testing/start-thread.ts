@@ -8,11 +8,34 @@ import { SANDBOX_WORKER_SOURCE } from '../thread-source';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 
-export function startThread(source = SANDBOX_WORKER_SOURCE) {
+/**
+ * A clock the test drives instead of the real one (no timing in unit tests): the thread reads
+ * `performance.now()` from it, job code moves it with the global `advanceClock(ms)`, and
+ * `reads` counts the thread's reads (what a tight loop of calls costs in clock reads).
+ */
+export interface TestClock {
+  now: number;
+  reads: number;
+}
+
+export function startThread(source = SANDBOX_WORKER_SOURCE, clock?: TestClock) {
   const scope: { onmessage: ((event: { ports: MessagePort[] }) => void) | null } = {
     onmessage: null,
   };
-  const context = Object.assign(scope, { performance, MessageChannel, atob, btoa });
+  const timing = clock
+    ? {
+        performance: {
+          now: () => {
+            clock.reads++;
+            return clock.now;
+          },
+        },
+        advanceClock: (ms: number) => {
+          clock.now += ms;
+        },
+      }
+    : { performance };
+  const context = Object.assign(scope, timing, { MessageChannel, atob, btoa });
   runInNewContext(source, context);
   const channel = new MessageChannel();
   const received: ThreadToPage[] = [];
