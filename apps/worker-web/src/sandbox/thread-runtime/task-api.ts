@@ -35,8 +35,8 @@ export function taskApi(
 ) {
   const { stringify, now, epochNow, slice, freeze, defineProperty } = natives;
   const { NativeTypeError, NativeRangeError } = natives;
-  const { toJson, describe, deeperThan, utf8Length, thousands } = helpers;
-  const { formatOne, isLabel } = format(natives, describe, limits);
+  const { utf8Length, thousands } = helpers;
+  const { formatOne, isLabel, dataJson } = format(natives, helpers, limits);
   /** Calls closer than this are dense: see maybePost. */
   const denseMs = 1;
 
@@ -258,28 +258,6 @@ export function taskApi(
     touched = true;
     progressDirty = true;
     maybePost();
-  }
-
-  /** JSON text of a value job code hands over, or a TypeError saying what is wrong with it. */
-  function dataJson(value: unknown, what: string): string {
-    // The common case (a number per step) as JSON.stringify writes it, without its scan.
-    if (typeof value === 'number') {
-      return value - value === 0 ? '' + value : 'null';
-    }
-    let json: string;
-    try {
-      json = toJson(value);
-    } catch (error) {
-      throw new NativeTypeError(
-        what + ': the value cannot be sent as JSON (' + describe(error).message + ')',
-      );
-    }
-    if (json.length > 2 * limits.dataDepth && deeperThan(json, limits.dataDepth)) {
-      throw new NativeRangeError(
-        what + ': the value nests deeper than ' + limits.dataDepth + ' levels; flatten it',
-      );
-    }
-    return json;
   }
 
   function emit(name: unknown, data?: unknown): void {

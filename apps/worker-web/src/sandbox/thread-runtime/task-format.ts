@@ -4,14 +4,15 @@
  */
 import type { TaskLimits } from '../task-limits.js';
 import type { CapturedNatives } from './captured-natives.js';
+import type { TaskApiHelpers } from './task-helpers.js';
 
-/** How job code's console arguments read as text, and which series labels are valid. */
-export function taskFormat(
-  natives: CapturedNatives,
-  describe: (error: unknown) => { name: string; message: string },
-  limits: TaskLimits,
-) {
-  const { stringify, charCodeAt, NativeError } = natives;
+/**
+ * How job code's console arguments read as text, which series labels are valid, and the JSON
+ * text of what it emits or collects.
+ */
+export function taskFormat(natives: CapturedNatives, helpers: TaskApiHelpers, limits: TaskLimits) {
+  const { stringify, charCodeAt, NativeError, NativeTypeError, NativeRangeError } = natives;
+  const { describe, toJson, deeperThan } = helpers;
 
   function formatOne(value: unknown): string {
     if (typeof value === 'string') return value;
@@ -46,5 +47,27 @@ export function taskFormat(
     return true;
   }
 
-  return { formatOne, isLabel };
+  /** JSON text of a value job code hands over, or a TypeError saying what is wrong with it. */
+  function dataJson(value: unknown, what: string): string {
+    // The common case (a number per step) as JSON.stringify writes it, without its scan.
+    if (typeof value === 'number') {
+      return value - value === 0 ? '' + value : 'null';
+    }
+    let json: string;
+    try {
+      json = toJson(value);
+    } catch (error) {
+      throw new NativeTypeError(
+        what + ': the value cannot be sent as JSON (' + describe(error).message + ')',
+      );
+    }
+    if (json.length > 2 * limits.dataDepth && deeperThan(json, limits.dataDepth)) {
+      throw new NativeRangeError(
+        what + ': the value nests deeper than ' + limits.dataDepth + ' levels; flatten it',
+      );
+    }
+    return json;
+  }
+
+  return { formatOne, isLabel, dataJson };
 }
