@@ -280,6 +280,18 @@ describe('the tabgrid global', () => {
     expect(clock.reads).toBeLessThanOrEqual(tasks * 10);
   });
 
+  it('an async task posts what it reported before its first await, before its outcome', async () => {
+    const clock: TestClock = { now: 1000, reads: 0 };
+    const program = `async function Run() { tabgrid.progress(0.3); await null; tabgrid.progress(0.6); return 1; }`;
+    const { t } = await runJob(program, [0], undefined, clock);
+    const kinds = t.received.filter((m) => m.type === 'tel' || m.type === 'results');
+    expect(kinds.map((m) => m.type)).toEqual(['tel', 'results']);
+    expect(JSON.parse(`[${(kinds[0] as { tel: string }).tel}]`)).toEqual([
+      { index: 0, progress: 0.3 },
+    ]);
+    expect((kinds[1] as Results).tel).toBe('');
+  });
+
   it('collects numbers exactly as JSON writes them', async () => {
     const program = `function Run() {
       for (const v of [0, -0, 1.5, 1e21, -1e-7, NaN, Infinity, -Infinity, 2 ** 53 + 2]) tabgrid.collect('n', v);

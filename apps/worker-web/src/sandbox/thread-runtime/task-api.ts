@@ -47,13 +47,11 @@ export function taskApi(
   let touched = false;
   let fraction: number | null = null;
   let progressDirty = false;
-  // Progress coalescing (see maybePost). Per phase: reset() restarts them.
-  /** Calls left before the next clock read. */
+  // Progress coalescing (maybePost): calls left before the next clock read, calls between two
+  // reads, when the last read was, and when this phase last posted (or began, for a task).
   let countdown = 1;
-  /** Calls between clock reads: doubles while calls come densely, back to 1 when sparse. */
   let checkEvery = 1;
   let lastCheck = 0;
-  /** When this phase last posted, or began (a task posts nothing in its first interval). */
   let lastPost = -Infinity;
   let logText = '';
   let lines = 0;
@@ -90,10 +88,7 @@ export function taskApi(
     seriesBytes = 0;
   }
 
-  /**
-   * A task starts (at `startedAt`, the runtime's own clock read): what job code does from here
-   * on is this task's. A task that ends within `progressPostMs` posts nothing mid-task.
-   */
+  /** A task starts at `startedAt`; one that ends within progressPostMs posts nothing mid-task. */
   function begin(taskIndex: number, startedAt: number): void {
     if (touched) reset();
     index = taskIndex;
@@ -107,8 +102,7 @@ export function taskApi(
     if (touched) reset();
     index = null;
     inTask = false;
-    // Its first line goes at once: Setup is rare, and its lines are worth seeing early.
-    lastPost = -Infinity;
+    lastPost = -Infinity; // Setup is rare: its first line goes at once
     lastCheck = 0;
   }
 
@@ -199,6 +193,13 @@ export function taskApi(
     if (at - lastPost < limits.progressPostMs) return;
     lastPost = at;
     if (progressDirty || logText !== '' || eventText !== '') postTel(itemText(false, ''));
+  }
+
+  /** Run returned a promise: what it reported so far goes now, as its wait may be long. */
+  function yielding(): void {
+    if (!touched || !(progressDirty || logText !== '' || eventText !== '')) return;
+    lastPost = now();
+    postTel(itemText(false, ''));
   }
 
   // ---- console ---------------------------------------------------------------------------
@@ -394,5 +395,5 @@ export function taskApi(
     logAt(level, [message]);
   }
 
-  return { install, begin, beginJob, end, seriesPart, onMessage, setLimit, note };
+  return { install, begin, beginJob, end, yielding, seriesPart, onMessage, setLimit, note };
 }

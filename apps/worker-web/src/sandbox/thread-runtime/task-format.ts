@@ -50,9 +50,7 @@ export function taskFormat(natives: CapturedNatives, helpers: TaskApiHelpers, li
   /** JSON text of a value job code hands over, or a TypeError saying what is wrong with it. */
   function dataJson(value: unknown, what: string): string {
     // The common case (a number per step) as JSON.stringify writes it, without its scan.
-    if (typeof value === 'number') {
-      return value - value === 0 ? '' + value : 'null';
-    }
+    if (typeof value === 'number') return value - value === 0 ? '' + value : 'null';
     let json: string;
     try {
       json = toJson(value);

@@ -82,7 +82,7 @@ export function threadMain(
     { toJson, reviveBytes, BYTES_TAG, describe, deeperThan, utf8Length, thousands },
     (tel: string) => post?.({ type: 'tel', tel }),
   );
-  const { begin, end, seriesPart } = api;
+  const { begin, end, yielding, seriesPart } = api;
   api.install();
 
   type Run = (input: unknown, args: unknown) => unknown;
@@ -234,7 +234,11 @@ export function threadMain(
         if (setupError !== '') throw setupSkip;
         const result = run(task.input, jobArgs);
         // Sync results skip `await`: a microtask per tiny task would cost real throughput.
-        const value = isThenable(result) ? await result : result;
+        let value = result;
+        if (isThenable(result)) {
+          yielding();
+          value = await result;
+        }
         const ms = round((now() - startedAt) * 1000) / 1000;
         busyMs += ms;
         const json = toJson(value);
