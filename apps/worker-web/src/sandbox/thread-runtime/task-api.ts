@@ -165,12 +165,12 @@ export function taskApi(
       index = null;
       return '';
     }
-    const bare = '{"index":' + index + extra + '}';
-    const text = itemText(true, extra);
+    // A task that only reported progress or collected has nothing to say once it ends.
+    const quiet = extra === '' && lastCount === 0 && logText === '' && eventText === '';
+    const text = quiet && logsDropped === 0 && eventsDropped === 0 ? '' : itemText(true, extra);
     reset();
     index = null;
-    // A task that only reported progress has nothing left to say once it ends.
-    return text === bare && extra === '' ? '' : text;
+    return text;
   }
 
   /**
