@@ -138,7 +138,11 @@ function expectUnharmed(run: Under): void {
 
 beforeAll(async () => {
   process.env.TABGRID_MAX_SERIES_BYTES_PER_JOB = String(MAX_SERIES_BYTES_PER_JOB);
-  server = await startServerProcess();
+  // TABGRID_LIMITS_CPU_PROF=<dir>: the server child writes a V8 CPU profile there on exit.
+  const profDir = process.env.TABGRID_LIMITS_CPU_PROF;
+  server = await startServerProcess({
+    nodeArgs: profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [],
+  });
   delete process.env.TABGRID_MAX_SERIES_BYTES_PER_JOB;
   tg = new Tabgrid({ url: server.url, token: server.adminToken });
   fleet = new Fleet({ url: server.wsUrl, workers: 3, threads: 2, credit: 32, sampleMs: 0 });
