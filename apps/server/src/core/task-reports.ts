@@ -60,6 +60,8 @@ export class TaskReports {
   /** Setups counted per connection and job (see {@link countSetup}). */
   private readonly setups = new WeakMap<WorkerSession, Map<string, number>>();
   /** Report frames dropped unread per connection, and the jobs told so (≤ MAX_UNREAD_TOLD). */
+  /** Jobs told (once each) that some connection's report frames were dropped unread. */
+  private readonly toldUnread = new WeakSet<JobRuntime>();
   private readonly unreadFrames = new WeakMap<
     WorkerSession,
     { frames: number; told: Set<string> }
@@ -94,12 +96,15 @@ export class TaskReports {
       if (!this.allowed(worker, job, item, now)) continue;
       if (unread && !unread.told.has(item.jobId) && unread.told.size < MAX_UNREAD_TOLD) {
         unread.told.add(item.jobId);
-        // Within the job's line cap like any line (past it, it is counted dropped instead).
-        if (this.deps.logs.admit(job, 1) === 1)
+        // Once per job (not per connection): like the cap line, the one such line allowed past
+        // the job's line cap, since a job flooded enough to be unread is usually at its cap.
+        if (!this.toldUnread.has(job)) {
+          this.toldUnread.add(job);
           this.deps.logs.serverLine(
             job,
             `Worker ${worker.id} sent reports faster than the server reads them (${REPORT_READ_RATE_TEXT} per connection): ${unread.frames.toLocaleString('en-US')} report frames so far were dropped unread, so their lines and events are not counted.`,
           );
+        }
       }
       if (item.index !== null) {
         if (item.started) this.deps.board.started(item.jobId, item.index, worker.id);
