@@ -37,7 +37,7 @@ export interface DispatcherDeps {
   /** The worker monitor: `sample` frames go there. */
   monitor: Pick<WorkerMonitor, 'sample'>;
   /** Progress, console lines, events and Setup times: `report` frames go there. */
-  reports: Pick<TaskReports, 'accept'>;
+  reports: Pick<TaskReports, 'accept' | 'unread'>;
 }
 
 /** One batch of outcomes of one job from one frame of a worker. */
@@ -200,6 +200,11 @@ export class Dispatcher {
    * The worker is gone. A task it held alone is charged a lost attempt (a crash, maybe its
    * own); tasks it held with others become suspects, each of which runs alone next, uncharged.
    */
+  /** A report frame of `worker` was dropped unread (see routes/report-budget.ts). */
+  reportUnread(worker: WorkerSession): void {
+    this.deps.reports.unread(worker);
+  }
+
   disconnect(worker: WorkerSession): void {
     const alone = worker.inFlight === 1;
     const taken = this.workers.remove(worker);

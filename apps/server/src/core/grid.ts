@@ -256,6 +256,11 @@ export class Grid {
     this.scheduler.dispatcher.handle(worker, msg);
   }
 
+  /** A report frame of `worker` was dropped unread (over its connection's read budget). */
+  reportUnread(worker: WorkerHandle): void {
+    this.scheduler.dispatcher.reportUnread(worker);
+  }
+
   disconnectWorker(worker: WorkerHandle): void {
     this.scheduler.dispatcher.disconnect(worker);
   }

@@ -12,6 +12,7 @@
  * dropped. Values stay JSON text from here on (bytes tags in their text form), never re-parsed.
  */
 
+import { jsonByteLength } from '@tabgrid/protocol/bytes';
 import { TASK_LIMITS, type ReportSeries } from '@tabgrid/protocol/task-reports';
 
 /** Distinct labels one task may collect into. */
@@ -84,6 +85,18 @@ export class SeriesSink {
     const seen = new Set<string>();
     for (const { label, values } of series) {
       if (full || seen.has(label) || seen.size >= MAX_LABELS_PER_TASK || stored >= max) {
+        dropped += values.length;
+        continue;
+      }
+      // A hostile page may send up to a frame's worth of values under one label: measure them
+      // (bounded: counting stops past the room) before building their text, so what is over a
+      // cap is never encoded. UTF-8 bytes ≤ 3 × UTF-16 chars, so past 3 × room is surely over.
+      const taskRoom = MAX_SERIES_CHARS_PER_TASK - taskChars + values.length + 1;
+      const jobRoom = max - stored;
+      const room = Math.min(taskRoom, jobRoom);
+      if (jsonByteLength(values, 3 * room) === Infinity) {
+        if (taskRoom <= jobRoom) full = true;
+        else stored = max;
         dropped += values.length;
         continue;
       }

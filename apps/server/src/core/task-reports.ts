@@ -27,6 +27,10 @@ import type { WorkerSession } from './worker-registry.js';
 export const REPORT_RATE = 50_000;
 /** … and in one burst. */
 export const REPORT_BURST = 100_000;
+/** Jobs per connection told that its report frames were dropped unread. */
+const MAX_UNREAD_TOLD = 64;
+/** The read budget of routes/report-budget.ts, as the line that tells of it says it. */
+const REPORT_READ_RATE_TEXT = '4 MB/s';
 /** Setup runs one connection may report per job and thread. */
 export const SETUPS_PER_THREAD = 64;
 
@@ -55,12 +59,32 @@ export class TaskReports {
   private readonly budgets = new WeakMap<WorkerSession, Budget>();
   /** Setups counted per connection and job (see {@link countSetup}). */
   private readonly setups = new WeakMap<WorkerSession, Map<string, number>>();
+  /** Report frames dropped unread per connection, and the jobs told so (≤ MAX_UNREAD_TOLD). */
+  /** Jobs told (once each) that some connection's report frames were dropped unread. */
+  private readonly toldUnread = new WeakSet<JobRuntime>();
+  private readonly unreadFrames = new WeakMap<
+    WorkerSession,
+    { frames: number; told: Set<string> }
+  >();
 
   constructor(private readonly deps: TaskReportsDeps) {}
+
+  /**
+   * A report frame of `worker` was dropped unread (over the connection's read budget, see
+   * routes/report-budget.ts): counted, and each job the connection reports on next is told once
+   * in a log line that some of its lines and events were never read, so never counted.
+   */
+  unread(worker: WorkerSession): void {
+    this.deps.counters.count('dropped');
+    const unread = this.unreadFrames.get(worker);
+    if (unread) unread.frames++;
+    else this.unreadFrames.set(worker, { frames: 1, told: new Set() });
+  }
 
   accept(worker: WorkerSession, items: readonly TaskReport[]): void {
     const now = this.deps.clock.now();
     const budget = this.refill(worker, now);
+    const unread = this.unreadFrames.get(worker);
     for (const item of items) {
       const job = this.deps.jobs.findJob(item.jobId);
       if (!job) {
@@ -70,6 +94,18 @@ export class TaskReports {
         continue;
       }
       if (!this.allowed(worker, job, item, now)) continue;
+      if (unread && !unread.told.has(item.jobId) && unread.told.size < MAX_UNREAD_TOLD) {
+        unread.told.add(item.jobId);
+        // Once per job (not per connection): like the cap line, the one such line allowed past
+        // the job's line cap, since a job flooded enough to be unread is usually at its cap.
+        if (!this.toldUnread.has(job)) {
+          this.toldUnread.add(job);
+          this.deps.logs.serverLine(
+            job,
+            `Worker ${worker.id} sent reports faster than the server reads them (${REPORT_READ_RATE_TEXT} per connection): ${unread.frames.toLocaleString('en-US')} report frames so far were dropped unread, so their lines and events are not counted.`,
+          );
+        }
+      }
       if (item.index !== null) {
         if (item.started) this.deps.board.started(item.jobId, item.index, worker.id);
         if (item.progress !== undefined) {

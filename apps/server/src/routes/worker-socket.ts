@@ -11,6 +11,7 @@ import {
 import type { IncomingMessage } from 'node:http';
 import { fromOpaqueOrigin, opaqueOriginRefused } from '../job-code-policy.js';
 import type { Grid } from '../core/grid.js';
+import { ReportBudget, looksLikeReport } from './report-budget.js';
 
 /** A dead connection is noticed within two of these. */
 const HEARTBEAT_MS = 5_000;
@@ -123,6 +124,7 @@ export function workerSocketRoutes(
       address,
     });
 
+    const reportBudget = new ReportBudget(Date.now());
     let alive = true;
     const heartbeat = setInterval(() => {
       if (!alive) {
@@ -151,8 +153,21 @@ export function workerSocketRoutes(
           );
           return;
         }
+        // Reports beyond this connection's budget are dropped before they cost a parse.
+        const report = worker.ready && looksLikeReport(data, isBinary);
+        if (report && !reportBudget.take(byteLength(data), Date.now())) {
+          grid.reportUnread(worker);
+          return;
+        }
         // Text frames arrive as one Buffer; binary ones carry typed arrays (binary-frame.ts).
         const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
+        if (msg.type === 'report' && !report) {
+          close(
+            WorkerCloseCode.PROTOCOL_ERROR,
+            'A report frame\'s JSON must begin with {"type":"report" (as the worker page writes it).',
+          );
+          return;
+        }
         grid.handleWorker(worker, msg);
       } catch (err) {
         if (err instanceof TabgridError) close(WorkerCloseCode.PROTOCOL_ERROR, err.message);
