@@ -104,6 +104,33 @@ export const StoredJobRecord = Type.Object({
 });
 export type StoredJobRecord = Static<typeof StoredJobRecord>;
 
+/** The fields schema version 3 added, as a job that has not used them yet has them. */
+export type TaskModelFields = Omit<StoredJobRecord, keyof StoredJobRecordV2>;
+
+/**
+ * {@link TaskModelFields} of a job that never logged, collected, was told or sampled: what a new
+ * job starts with and what migration 3 gives every older job.
+ */
+export function unusedTaskModelFields(
+  setupTimeoutMs: number,
+  progressTimeoutMs: number | null,
+): TaskModelFields {
+  return {
+    setupTimeoutMs,
+    progressTimeoutMs,
+    setups: { count: 0, totalMs: 0, maxMs: 0 },
+    logSeq: 0,
+    logsDropped: 0,
+    eventSeq: 0,
+    eventsDropped: 0,
+    seriesBytes: 0,
+    seriesDropped: 0,
+    messageSeq: 0,
+    cpuMs: 0,
+    peakHeapBytes: null,
+  };
+}
+
 /**
  * A job record as releases up to 0.1.0 wrote it (schema versions 0 and 1): fields added over
  * time may be absent, and `computeMs` may be null (an Infinity from before reports were

@@ -3,6 +3,7 @@
  * decoder checks each one), the task-model counters of schema version 3 at zero.
  */
 import { JOB_DEFAULTS, type CreateJobRequest } from '@tabgrid/protocol/jobs';
+import { unusedTaskModelFields } from '@tabgrid/protocol/stored';
 import type { JobRecord } from '../store/job-store.js';
 
 export function newJobRecord(
@@ -37,17 +38,6 @@ export function newJobRecord(
     paused: null,
     crashedTasks: 0,
     // Issue 13: Setup's bound defaults to the task's; the progress timeout is off unless set.
-    setupTimeoutMs: req.setupTimeoutMs ?? timeoutMs,
-    progressTimeoutMs: req.progressTimeoutMs ?? null,
-    setups: { count: 0, totalMs: 0, maxMs: 0 },
-    logSeq: 0,
-    logsDropped: 0,
-    eventSeq: 0,
-    eventsDropped: 0,
-    seriesBytes: 0,
-    seriesDropped: 0,
-    messageSeq: 0,
-    cpuMs: 0,
-    peakHeapBytes: null,
+    ...unusedTaskModelFields(req.setupTimeoutMs ?? timeoutMs, req.progressTimeoutMs ?? null),
   };
 }

@@ -4,6 +4,7 @@
  * twice on the same directory must see the same data (that is how durability is tested).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unusedTaskModelFields } from '@tabgrid/protocol/stored';
 import type { JobRecord, JobStore } from './job-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
@@ -31,18 +32,7 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     lastSeq: 0,
     paused: null,
     crashedTasks: 0,
-    setupTimeoutMs: 1000,
-    progressTimeoutMs: null,
-    setups: { count: 0, totalMs: 0, maxMs: 0 },
-    logSeq: 0,
-    logsDropped: 0,
-    eventSeq: 0,
-    eventsDropped: 0,
-    seriesBytes: 0,
-    seriesDropped: 0,
-    messageSeq: 0,
-    cpuMs: 0,
-    peakHeapBytes: null,
+    ...unusedTaskModelFields(1000, null),
     ...patch,
   };
 }

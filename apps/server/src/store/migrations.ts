@@ -8,10 +8,11 @@
  */
 import type Database from 'better-sqlite3';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type {
-  StoredJobRecord,
-  StoredJobRecordV0,
-  StoredJobRecordV2,
+import {
+  unusedTaskModelFields,
+  type StoredJobRecord,
+  type StoredJobRecordV0,
+  type StoredJobRecordV2,
 } from '@tabgrid/protocol/stored';
 import { decodeJobRecordV0, decodeJobRecordV2, decodeText } from './stored-rows.js';
 
@@ -181,18 +182,7 @@ CREATE INDEX jobs_by_name ON jobs (owner, name, created);
 export function completeJobRecordV2(r: StoredJobRecordV2): StoredJobRecord {
   return {
     ...r,
-    setupTimeoutMs: r.timeoutMs,
-    progressTimeoutMs: null,
-    setups: { count: 0, totalMs: 0, maxMs: 0 },
-    logSeq: 0,
-    logsDropped: 0,
-    eventSeq: 0,
-    eventsDropped: 0,
-    seriesBytes: 0,
-    seriesDropped: 0,
-    messageSeq: 0,
-    cpuMs: 0,
-    peakHeapBytes: null,
+    ...unusedTaskModelFields(r.timeoutMs, null),
   };
 }
 
