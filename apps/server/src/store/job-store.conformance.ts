@@ -4,7 +4,7 @@
  * twice on the same directory must see the same data (that is how durability is tested).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unusedTaskModelFields } from '@tabgrid/protocol/stored';
+import { uncancelledProvenanceFields, unusedTaskModelFields } from '@tabgrid/protocol/stored';
 import type { JobRecord, JobStore } from './job-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
@@ -33,6 +33,7 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     paused: null,
     crashedTasks: 0,
     ...unusedTaskModelFields(1000, null),
+    ...uncancelledProvenanceFields('0'.repeat(64), null),
     ...patch,
   };
 }
