@@ -42,6 +42,25 @@ const LISTED = [
     in: 'packages/protocol/src',
     code: "'setup'",
   },
+  // Issue 14: stopping a job early, and where outcomes came from.
+  {
+    section: 'job options',
+    readme: '`maxFailures`',
+    in: 'packages/protocol/src',
+    code: 'maxFailures',
+  },
+  {
+    section: 'SDK',
+    readme: '`job.run(tasks, { provenance: true })`',
+    in: SDK,
+    code: 'provenance: options.provenance',
+  },
+  {
+    section: 'REST',
+    readme: '`GET /api/jobs/:id/results?provenance`',
+    in: ROUTES,
+    code: 'provenance',
+  },
   // The `tabgrid` global and console, inside job code.
   {
     section: 'tabgrid global',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WORKER_LIMITS, decodeWorkerToServer, decodeServerToWorker } from './worker.js';
-import { decodeSdkRequest } from './sdk.js';
+import { decodeOutcomesPush, decodeSdkRequest } from './sdk.js';
+import { LIMITS } from './jobs.js';
 import { ErrorCode, TabgridError } from './errors.js';
 import { MAX_DEPTH, MAX_VALUE_DEPTH } from './limits.js';
 import { BYTES_TAG } from './bytes.js';
@@ -236,5 +237,64 @@ describe('sdk requests', () => {
     expect(
       decodeSdkRequest['job:create']({ program: 'function Run(d){return d}' }).program,
     ).toContain('Run');
+  });
+
+  it('bounds maxFailures', () => {
+    const create = (maxFailures: unknown) =>
+      decodeSdkRequest['job:create']({ program: 'function Run(d){return d}', maxFailures });
+    expect(create(5).maxFailures).toBe(5);
+    expect(create(LIMITS.maxFailures).maxFailures).toBe(LIMITS.maxFailures);
+    for (const bad of [0, -1, 2.5, LIMITS.maxFailures + 1, '5'])
+      expect(() => create(bad)).toThrow(/maxFailures/);
+  });
+
+  it('takes a provenance flag on a subscribe, a boolean only', () => {
+    const subscribe = (provenance: unknown) =>
+      decodeSdkRequest['job:subscribe']({
+        jobId: 'j',
+        subscriptionId: 's',
+        kind: 'all',
+        from: 0,
+        provenance,
+      });
+    expect(subscribe(true).provenance).toBe(true);
+    expect(() => subscribe('yes')).toThrow(/provenance/);
+  });
+});
+
+describe('outcome pushes with provenance', () => {
+  const provenance = {
+    workerId: 'w-1',
+    attempt: 1,
+    runMs: 2.5,
+    queuedMs: 10,
+    programHash: 'a'.repeat(64),
+  };
+  const push = (p: unknown) => ({
+    subscriptionId: 's',
+    jobId: 'j',
+    items: [{ seq: 1, index: 0, ok: true, value: 1, provenance: p }],
+  });
+
+  it('decode a bounded provenance, and outcomes without one', () => {
+    expect(decodeOutcomesPush(push(provenance)).items[0]?.provenance).toEqual(provenance);
+    const nulls = { ...provenance, workerId: null, attempt: 0, runMs: null, queuedMs: null };
+    expect(decodeOutcomesPush(push(nulls)).items[0]?.provenance).toEqual(nulls);
+    expect(
+      decodeOutcomesPush({ subscriptionId: 's', jobId: 'j', items: [{ seq: 1, index: 0, ok: true, value: 1 }] })
+        .items[0],
+    ).not.toHaveProperty('provenance');
+  });
+
+  it('refuse a provenance out of its bounds', () => {
+    for (const bad of [
+      { ...provenance, programHash: 'x' },
+      { ...provenance, workerId: 'w'.repeat(101) },
+      { ...provenance, attempt: -1 },
+      { ...provenance, runMs: -1 },
+      { ...provenance, queuedMs: Number.MAX_VALUE },
+      { ...provenance, extra: undefined, attempt: 1.5 },
+    ])
+      expect(() => decodeOutcomesPush(push(bad))).toThrow(TabgridError);
   });
 });

@@ -7,7 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { createDecoder } from './codec.js';
 import { ErrorBody, ReceivedErrorBody } from './errors.js';
-import { JobInfo, JobState, TaskFailure } from './jobs.js';
+import { JobInfo, JobState, Provenance, TaskFailure } from './jobs.js';
 
 export { ErrorBody };
 
@@ -35,13 +35,15 @@ export type UploadCount = Static<typeof UploadCount>;
 export const ResultWithMeta = Type.Object({
   index: Type.Integer({ minimum: 0, description: "The task's position in the job." }),
   value: Type.Unknown({ description: 'The value `Run` returned.' }),
+  /** With `provenance`: where and how it settled. */
+  provenance: Type.Optional(Provenance),
 });
 export type ResultWithMeta = Static<typeof ResultWithMeta>;
 
 /** A line of `GET /api/jobs/:id/results`: the value `Run` returned, or (`?meta`) `{ index, value }`. */
 export const ResultLine = Type.Unknown({
   description:
-    'One line per successful task: the value `Run` returned, or with `meta` `{ index, value }` (ResultWithMeta).',
+    'One line per successful task: the value `Run` returned, or with `meta` `{ index, value }` (ResultWithMeta), or with `provenance` `{ index, value, provenance }`.',
 });
 export type ResultLine = Static<typeof ResultLine>;
 
@@ -50,6 +52,8 @@ export const ErrorLine = Type.Composite([
   TaskFailure,
   Type.Object({
     index: Type.Integer({ minimum: 0, description: "The task's position in the job." }),
+    /** With `provenance`: where and how it settled. */
+    provenance: Type.Optional(Provenance),
   }),
 ]);
 export type ErrorLine = Static<typeof ErrorLine>;

@@ -6,6 +6,8 @@ export const LIMITS = {
   maxNameLength: 200,
   /** Largest number of tasks in one submission batch (SDK socket path). */
   maxBatchTasks: 10_000,
+  /** Largest `maxFailures` a job may set. */
+  maxFailures: 10_000,
 } as const;
 
 export const JOB_DEFAULTS = {
@@ -55,6 +57,12 @@ export const JobOptions = Type.Object({
    * lost (`ENOPROGRESS`) and it runs again elsewhere. Default: off.
    */
   progressTimeoutMs: Type.Optional(Type.Integer({ minimum: 1_000, maximum: 86_400_000 })),
+  /**
+   * Stops the job early when its first `maxFailures` settled tasks all failed with the same
+   * error (same type, and same message up to its numbers): the job is cancelled, and
+   * `JobInfo.cancelReason` (and the end of its streams) says why. Default: off.
+   */
+  maxFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxFailures })),
 });
 export type JobOptions = Static<typeof JobOptions>;
 
@@ -136,6 +144,17 @@ export const JobInfo = Type.Object({
       peakHeapBytes: Type.Union([Type.Integer(), Type.Null()]),
     }),
   ),
+  // Issue 14. Optional for the same reason; this server always sends them.
+  /** The job's `maxFailures` option; null: off. */
+  maxFailures: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+  /**
+   * Why the server cancelled the job itself (e.g. `maxFailures`: "stopped after 5 tasks failed
+   * with the same error: TypeError: x is undefined"); null for a job cancelled by its owner or
+   * not cancelled.
+   */
+  cancelReason: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  /** SHA-256 (hex) of the job's program text, as outcomes' provenance names it. */
+  programHash: Type.Optional(Type.String()),
 });
 export type JobInfo = Static<typeof JobInfo>;
 
@@ -159,9 +178,35 @@ export const TaskFailure = Type.Object({
 });
 export type TaskFailure = Static<typeof TaskFailure>;
 
+/** Longest a provenance's `queuedMs` may be: ten years. */
+const MAX_QUEUED_MS = 10 * 366 * 86_400_000;
+
+/**
+ * Where and how a task settled, on outcomes read with `provenance` (SDK option, REST
+ * `?provenance`). `workerId` is the worker connection that answered the settling attempt (null
+ * when none did: cancelled, or lost with its tab); `attempt` that attempt's number (1 the first;
+ * tries lost, timed out or retried count; 0 for a task settled without ever being tried);
+ * `runMs` the run time that worker reported (null when none was); `queuedMs` how long the task
+ * waited from its submission to that attempt's dispatch (null when unknown: not dispatched, or
+ * submitted before the server recorded submission times); `programHash` the SHA-256 (hex) of
+ * the job's program text.
+ *
+ * @example
+ * { "workerId": "3f1c…", "attempt": 1, "runMs": 12.5, "queuedMs": 40, "programHash": "9b71d2…" }
+ */
+export const Provenance = Type.Object({
+  workerId: Type.Union([Type.String({ maxLength: 100 }), Type.Null()]),
+  attempt: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+  runMs: Type.Union([Type.Number({ minimum: 0, maximum: 2 * 86_400_000 }), Type.Null()]),
+  queuedMs: Type.Union([Type.Number({ minimum: 0, maximum: MAX_QUEUED_MS }), Type.Null()]),
+  programHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+});
+export type Provenance = Static<typeof Provenance>;
+
 /**
  * A settled task. Every (job, index) settles exactly once; `seq` is the job's monotonic
- * cursor, from which a consumer resumes after a reconnect.
+ * cursor, from which a consumer resumes after a reconnect. `provenance` only on streams that
+ * asked for it.
  */
 export const Outcome = Type.Union([
   Type.Object({
@@ -169,12 +214,14 @@ export const Outcome = Type.Union([
     index: Type.Integer({ minimum: 0 }),
     ok: Type.Literal(true),
     value: Type.Unknown(),
+    provenance: Type.Optional(Provenance),
   }),
   Type.Object({
     seq: Type.Integer({ minimum: 1 }),
     index: Type.Integer({ minimum: 0 }),
     ok: Type.Literal(false),
     error: TaskFailure,
+    provenance: Type.Optional(Provenance),
   }),
 ]);
 export type Outcome = Static<typeof Outcome>;

@@ -46,6 +46,8 @@ export const SdkRequests = {
     kind: OutcomeKind,
     /** Deliver outcomes with `seq > from` (0 for everything). */
     from: Type.Integer({ minimum: 0 }),
+    /** Give each outcome its `provenance` (worker, attempt, times, program hash). Default false. */
+    provenance: Type.Optional(Type.Boolean()),
   }),
   'job:unsubscribe': Type.Object({ subscriptionId: Type.String({ minLength: 1, maxLength: 100 }) }),
   /**
@@ -144,7 +146,8 @@ export const StreamEnd = Type.Object({
   /**
    * `done` when every task settled, `cancelled` (after each unsettled task's `cancelled` error),
    * `deleted`, or `error` when the server could not deliver the rest (`message` says why; the
-   * SDK throws it).
+   * SDK throws it). With `cancelled`, `message` says why when the server stopped the job itself
+   * (`maxFailures`: JobInfo.cancelReason).
    */
   reason: Type.Union([JobState, Type.Literal('deleted'), Type.Literal('error')]),
   message: Type.Optional(Type.String()),

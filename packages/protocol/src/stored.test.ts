@@ -5,6 +5,7 @@ import {
   StoredEventLine,
   StoredJobRecord,
   StoredJobRecordV2,
+  StoredJobRecordV3,
   StoredLogLine,
   StoredSeriesRow,
   decodeStoredOutcome,
@@ -101,12 +102,24 @@ describe('stored rows of schema version 3', () => {
     peakHeapBytes: null,
   };
 
-  it('a version 2 record is not a current one until migrated, and a current one is both', () => {
+  const v4 = { ...v3, programHash: 'ab'.repeat(32), maxFailures: null, cancelReason: null };
+
+  it('a version 2 record is not a version 3 one until migrated, and a version 3 one is both', () => {
     expect(Value.Check(StoredJobRecordV2, v2)).toBe(true);
-    expect(Value.Check(StoredJobRecord, v2)).toBe(false);
-    expect(Value.Check(StoredJobRecord, v3)).toBe(true);
-    expect(Value.Check(StoredJobRecord, { ...v3, setups: { count: 1 } })).toBe(false);
-    expect(Value.Check(StoredJobRecord, { ...v3, setupTimeoutMs: 0 })).toBe(false);
+    expect(Value.Check(StoredJobRecordV3, v2)).toBe(false);
+    expect(Value.Check(StoredJobRecordV3, v3)).toBe(true);
+    expect(Value.Check(StoredJobRecordV3, { ...v3, setups: { count: 1 } })).toBe(false);
+    expect(Value.Check(StoredJobRecordV3, { ...v3, setupTimeoutMs: 0 })).toBe(false);
+  });
+
+  it('a version 3 record is not a current (version 4) one until migrated', () => {
+    expect(Value.Check(StoredJobRecord, v3)).toBe(false);
+    expect(Value.Check(StoredJobRecord, v4)).toBe(true);
+    expect(Value.Check(StoredJobRecordV3, v4)).toBe(true);
+    expect(Value.Check(StoredJobRecord, { ...v4, programHash: 'AB'.repeat(32) })).toBe(false);
+    expect(Value.Check(StoredJobRecord, { ...v4, programHash: 'ab' })).toBe(false);
+    expect(Value.Check(StoredJobRecord, { ...v4, maxFailures: 0 })).toBe(false);
+    expect(Value.Check(StoredJobRecord, { ...v4, maxFailures: 5, cancelReason: 'why' })).toBe(true);
   });
 
   it('log lines, events and series rows hold what the store reads back', () => {

@@ -67,9 +67,8 @@ export const StoredSetups = Type.Object({
 export type StoredSetups = Static<typeof StoredSetups>;
 
 /**
- * A job's durable record, without its program and args (those are written once, at creation).
- * Every field is present: migrations fill in what older releases did not write (schema version 3
- * added everything after `crashedTasks`).
+ * A job's record as schema version 3 wrote it (everything after `crashedTasks` added by that
+ * version). Read only by the migration that completes it to {@link StoredJobRecord}.
  *
  * @example
  * { …the fields of StoredJobRecordV2…, "setupTimeoutMs": 60000, "progressTimeoutMs": null,
@@ -77,7 +76,7 @@ export type StoredSetups = Static<typeof StoredSetups>;
  *   "eventSeq": 0, "eventsDropped": 0, "seriesBytes": 0, "seriesDropped": 0, "messageSeq": 0,
  *   "cpuMs": 0, "peakHeapBytes": null }
  */
-export const StoredJobRecord = Type.Object({
+export const StoredJobRecordV3 = Type.Object({
   ...StoredJobRecordV2.properties,
   /** Bounds one Setup call (the job's `timeoutMs` unless the job set it). */
   setupTimeoutMs: Type.Integer({ minimum: 1 }),
@@ -102,10 +101,47 @@ export const StoredJobRecord = Type.Object({
   /** Highest JS heap a worker running the job reported; null where no browser exposed it. */
   peakHeapBytes: Nullable(Count),
 });
+export type StoredJobRecordV3 = Static<typeof StoredJobRecordV3>;
+
+/** A SHA-256 digest in lowercase hex. */
+const Sha256Hex = Type.String({ pattern: '^[0-9a-f]{64}$' });
+
+/**
+ * A job's durable record, without its program and args (those are written once, at creation).
+ * Every field is present: migrations fill in what older releases did not write (schema version 3
+ * added everything after `crashedTasks`, version 4 everything after `peakHeapBytes`).
+ *
+ * @example
+ * { …the fields of StoredJobRecordV3…, "programHash": "9b71d2…", "maxFailures": null,
+ *   "cancelReason": null }
+ */
+export const StoredJobRecord = Type.Object({
+  ...StoredJobRecordV3.properties,
+  /** SHA-256 (hex) of the program text, computed once (outcomes' provenance names it). */
+  programHash: Sha256Hex,
+  /** The job's `maxFailures` option; null: off. */
+  maxFailures: Nullable(Type.Integer({ minimum: 1 })),
+  /** Why the server cancelled the job itself (maxFailures); null otherwise. */
+  cancelReason: Nullable(Type.String()),
+});
 export type StoredJobRecord = Static<typeof StoredJobRecord>;
 
+/** The fields schema version 4 added. */
+export type ProvenanceFields = Omit<StoredJobRecord, keyof StoredJobRecordV3>;
+
+/**
+ * {@link ProvenanceFields} of a job that was not stopped by the server: what a new job starts
+ * with and what migration 4 gives every older job (`maxFailures` null: the option did not exist).
+ */
+export function uncancelledProvenanceFields(
+  programHash: string,
+  maxFailures: number | null,
+): ProvenanceFields {
+  return { programHash, maxFailures, cancelReason: null };
+}
+
 /** The fields schema version 3 added, as a job that has not used them yet has them. */
-export type TaskModelFields = Omit<StoredJobRecord, keyof StoredJobRecordV2>;
+export type TaskModelFields = Omit<StoredJobRecordV3, keyof StoredJobRecordV2>;
 
 /**
  * {@link TaskModelFields} of a job that never logged, collected, was told or sampled: what a new
@@ -163,10 +199,14 @@ export const StoredBatch = Type.Object({
 });
 export type StoredBatch = Static<typeof StoredBatch>;
 
-/** A batch's task inputs, as single-line JSON texts joined by "\n". */
+/**
+ * A batch's task inputs, as single-line JSON texts joined by "\n", and when it was submitted
+ * (schema version 4; null for batches stored before).
+ */
 export const StoredTaskBatch = Type.Object({
   firstIndex: Count,
   inputs: Type.String(),
+  submittedAt: Nullable(EpochMs),
 });
 export type StoredTaskBatch = Static<typeof StoredTaskBatch>;
 
@@ -186,6 +226,23 @@ export const StoredFailureRow = Type.Object({
   payload: Type.String(),
 });
 export type StoredFailureRow = Static<typeof StoredFailureRow>;
+
+/**
+ * A row of `outcome_batches` read with its provenance lines (schema version 4; null for rows
+ * stored before): the server's store decodes both line by line.
+ */
+export const StoredOutcomeLinesRow = Type.Object({
+  lines: Type.String(),
+  provenance: Nullable(Type.String()),
+});
+export type StoredOutcomeLinesRow = Static<typeof StoredOutcomeLinesRow>;
+
+/** A failure read with its provenance line (schema version 4; null before). */
+export const StoredFailureProvenanceRow = Type.Object({
+  ...StoredFailureRow.properties,
+  provenance: Nullable(Type.String()),
+});
+export type StoredFailureProvenanceRow = Static<typeof StoredFailureProvenanceRow>;
 
 /** One group of the error view: the failures' message (null when it has none), how many, the newest. */
 export const StoredErrorGroupRow = Type.Object({

@@ -18,7 +18,13 @@ export {
   type JobSpec,
   type RunFunction,
 } from './client.js';
-export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job.js';
+export {
+  Job,
+  type OutcomeOptions,
+  type SubmitResult,
+  type TaskOutcome,
+  type TaskResult,
+} from './job.js';
 export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';
 export { OutcomeStream } from './streams.js';
 export { KeyAdmin } from './keys.js';
@@ -33,6 +39,7 @@ export { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 export type {
   JobInfo,
   JobState,
+  Provenance,
   TaskErrorType,
   TaskFailure,
   CreateJobRequest,

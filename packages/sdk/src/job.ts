@@ -1,6 +1,12 @@
 import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type { JobInfo, Outcome, OutcomeKind, TaskFailure } from '@tabgrid/protocol/jobs';
+import type {
+  JobInfo,
+  Outcome,
+  OutcomeKind,
+  Provenance,
+  TaskFailure,
+} from '@tabgrid/protocol/jobs';
 import { batchTasks, sendWindowed, type TaskBatch, type TaskSource } from './batches.js';
 import { collectInOrder, type BatchRange, type TaskError } from './collect.js';
 import type { JobContext } from './job-context.js';
@@ -14,13 +20,26 @@ import {
 import { OutcomeStream } from './streams.js';
 import { Subscription } from './subscription.js';
 
-/** A successful task, as `job.results()` yields it. */
-export type TaskResult<T = unknown> = { index: number; value: T; seq: number };
+/** A successful task, as `job.results()` yields it (`provenance` when asked for). */
+export type TaskResult<T = unknown> = {
+  index: number;
+  value: T;
+  seq: number;
+  provenance?: Provenance;
+};
 
-/** A settled task, as `job.run()` yields it. */
+/** A settled task, as `job.run()` yields it (`provenance` when asked for). */
 export type TaskOutcome<T = unknown> =
-  | { index: number; ok: true; value: T; seq: number }
-  | { index: number; ok: false; error: TaskFailure; seq: number };
+  | { index: number; ok: true; value: T; seq: number; provenance?: Provenance }
+  | { index: number; ok: false; error: TaskFailure; seq: number; provenance?: Provenance };
+
+/**
+ * Options of `job.run()`, `job.results()` and `job.errors()`. `provenance: true` gives each
+ * outcome `provenance`: `{ workerId, attempt, runMs, queuedMs, programHash }` (see Provenance).
+ */
+export interface OutcomeOptions {
+  provenance?: boolean;
+}
 
 /** What `job.submit()` resolves with: how many tasks were added, and the index of the first. */
 export interface SubmitResult {
@@ -64,7 +83,7 @@ export class Job<T = unknown> {
    *   else console.error(`task ${o.index} failed:`, o.error.message);
    * }
    */
-  run(tasks: TaskSource): OutcomeStream<TaskOutcome<T>> {
+  run(tasks: TaskSource, options: OutcomeOptions = {}): OutcomeStream<TaskOutcome<T>> {
     return new OutcomeStream<Outcome>(() => {
       const abort = new AbortController();
       const subscription: Subscription = this.subscription('all', {
@@ -74,6 +93,7 @@ export class Job<T = unknown> {
           );
         },
         onReturn: () => abort.abort(),
+        provenance: options.provenance === true,
       });
       return subscription;
     }).map((outcome) => outcome as TaskOutcome<T>);
@@ -121,11 +141,12 @@ export class Job<T = unknown> {
    * @example
    * for await (const r of job.results()) console.log(r.index, r.value);
    */
-  results(): OutcomeStream<TaskResult<T>> {
-    return this.stream('results').map((o) => {
+  results(options: OutcomeOptions = {}): OutcomeStream<TaskResult<T>> {
+    return this.stream('results', options).map((o) => {
       if (!o.ok)
         throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent an error on a results stream.');
-      return { index: o.index, value: o.value as T, seq: o.seq };
+      const result = { index: o.index, value: o.value as T, seq: o.seq };
+      return o.provenance ? { ...result, provenance: o.provenance } : result;
     });
   }
 
@@ -135,11 +156,12 @@ export class Job<T = unknown> {
    * @example
    * for await (const e of job.errors()) console.error(e.index, e.type, e.message);
    */
-  errors(): OutcomeStream<TaskError> {
-    return this.stream('errors').map((o) => {
+  errors(options: OutcomeOptions = {}): OutcomeStream<TaskError & { provenance?: Provenance }> {
+    return this.stream('errors', options).map((o) => {
       if (o.ok)
         throw new TabgridError(ErrorCode.PROTOCOL, 'The server sent a result on an errors stream.');
-      return { index: o.index, ...o.error, seq: o.seq };
+      const error = { index: o.index, ...o.error, seq: o.seq };
+      return o.provenance ? { ...error, provenance: o.provenance } : error;
     });
   }
 
@@ -309,7 +331,7 @@ export class Job<T = unknown> {
 
   private subscription(
     kind: OutcomeKind,
-    hooks: { onOpen?: () => void; onReturn?: () => void } = {},
+    hooks: { onOpen?: () => void; onReturn?: () => void; provenance?: boolean } = {},
   ) {
     return new Subscription(this.context.connection, this.id, kind, {
       highWaterMark: this.context.highWaterMark,
@@ -317,8 +339,10 @@ export class Job<T = unknown> {
     });
   }
 
-  private stream(kind: OutcomeKind): OutcomeStream<Outcome> {
-    return new OutcomeStream(() => this.subscription(kind));
+  private stream(kind: OutcomeKind, options: OutcomeOptions = {}): OutcomeStream<Outcome> {
+    return new OutcomeStream(() =>
+      this.subscription(kind, { provenance: options.provenance === true }),
+    );
   }
 
   private async submitAndClose(tasks: TaskSource, signal: AbortSignal): Promise<void> {

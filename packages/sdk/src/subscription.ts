@@ -6,7 +6,7 @@
 import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
-import type { StreamEnd } from '@tabgrid/protocol/sdk';
+import type { SdkRequest, StreamEnd } from '@tabgrid/protocol/sdk';
 import { ConnectionLostError, type Connection } from './connection.js';
 import { randomId } from './ids.js';
 import { BufferedStream } from './streams.js';
@@ -19,6 +19,8 @@ export interface SubscriptionOptions {
   onOpen?: () => void;
   /** Called when the consumer stops early. */
   onReturn?: () => void;
+  /** Ask for each outcome's `provenance` (issue 14). */
+  provenance?: boolean;
 }
 
 /**
@@ -121,8 +123,9 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     });
   }
 
-  private payload(): { jobId: string; subscriptionId: string; kind: OutcomeKind; from: number } {
-    return { jobId: this.jobId, subscriptionId: this.id, kind: this.kind, from: this.lastSeq };
+  private payload(): SdkRequest<'job:subscribe'> {
+    const payload = { jobId: this.jobId, subscriptionId: this.id, kind: this.kind, from: this.lastSeq };
+    return this.options.provenance ? { ...payload, provenance: true } : payload;
   }
 
   private receive(items: Outcome[], ack: () => void): void {

@@ -89,6 +89,12 @@ export function JobPage(props: JobPageProps) {
           Paused: {info.paused} Nothing more is dispatched until you resume or cancel it.
         </p>
       ) : null}
+      {info.state === 'cancelled' && info.cancelReason ? (
+        <p className="notice notice--bad" role="status" data-testid="job-cancel-reason">
+          Cancelled by the server: {info.cancelReason} (maxFailures {info.maxFailures}). Fix the
+          program and run the job again.
+        </p>
+      ) : null}
       <p className="job-meta muted">
         <span className="mono">{info.id}</span> · created {formatAge(info.created, now)} · priority{' '}
         {info.priority} · timeout {formatDuration(info.timeoutMs)} · up to {info.maxAttempts}{' '}

@@ -226,6 +226,7 @@ export class Dispatcher {
           'crash',
           'its tab crashed or disconnected while running it alone.',
           true, // it stays a suspect: it runs alone again, so its next loss is charged too
+          lease,
         );
       }
       if (failed) lost.push(failed);

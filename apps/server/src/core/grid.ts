@@ -18,7 +18,7 @@ import type {
 } from './feed-streams.js';
 import { latestByName } from './job-directory.js';
 import type { NoteView } from './job-messages.js';
-import type { OutcomeSink } from './outcome-streams.js';
+import { withProvenance, type OutcomeSink, type StreamOptions } from './outcome-streams.js';
 import { Scheduler } from './scheduler.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
 import type { WorkerMonitorView } from '../telemetry/worker-monitor.js';
@@ -132,14 +132,30 @@ export class Grid {
     after: number,
     kind: OutcomeKind,
     limit: number,
+    options: StreamOptions = {},
   ): Promise<Outcome[]> {
+    if (options.provenance) {
+      const job = this.scheduler.findJob(jobId);
+      const rows = await this.scheduler.store.readOutcomes(jobId, after, kind, limit, options);
+      return job ? rows.map((row) => withProvenance(row, job.record.programHash)) : [];
+    }
     const rows = await this.scheduler.store.readOutcomes(jobId, after, kind, limit);
     return rows.map(decodeStoredOutcome);
   }
 
-  /** A live stream of a job's outcomes from seq `from` (replaces one with the same id). */
-  subscribe(id: string, jobId: string, kind: OutcomeKind, from: number, sink: OutcomeSink): void {
-    this.scheduler.streams.subscribe(id, jobId, kind, from, sink);
+  /**
+   * A live stream of a job's outcomes from seq `from` (replaces one with the same id); with
+   * `provenance`, each with its provenance.
+   */
+  subscribe(
+    id: string,
+    jobId: string,
+    kind: OutcomeKind,
+    from: number,
+    sink: OutcomeSink,
+    options: StreamOptions = {},
+  ): void {
+    this.scheduler.streams.subscribe(id, jobId, kind, from, sink, options);
   }
 
   /** Ends the outcome stream or feed `id` (they share ids: one per subscription). */

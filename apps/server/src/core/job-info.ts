@@ -1,6 +1,7 @@
 /**
  * A job's record as the API shows it (JobInfo): times as ISO strings, counts derived, and the
- * task-model fields of issue 13 (Setup times, logs, events, series, messages, usage).
+ * task-model fields of issue 13 (Setup times, logs, events, series, messages, usage), and
+ * issue 14's (maxFailures, the server's reason for a cancel, the program's hash).
  */
 import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobRecord } from '../store/job-store.js';
@@ -42,5 +43,8 @@ export function jobInfo(r: Readonly<JobRecord>, inFlight: number, runnable: bool
     series: { bytes: r.seriesBytes, dropped: r.seriesDropped },
     messages: r.messageSeq,
     usage: { cpuMs: Math.round(r.cpuMs), peakHeapBytes: r.peakHeapBytes },
+    maxFailures: r.maxFailures,
+    cancelReason: r.cancelReason,
+    programHash: r.programHash,
   };
 }

@@ -1,9 +1,11 @@
 /**
  * A new job's durable record, from the caller's request: every field present (the store's
- * decoder checks each one), the task-model counters of schema version 3 at zero.
+ * decoder checks each one), the task-model counters of schema version 3 at zero, the program's
+ * hash of version 4.
  */
 import { JOB_DEFAULTS, type CreateJobRequest } from '@tabgrid/protocol/jobs';
-import { unusedTaskModelFields } from '@tabgrid/protocol/stored';
+import { uncancelledProvenanceFields, unusedTaskModelFields } from '@tabgrid/protocol/stored';
+import { programHash } from '../store/program-hash.js';
 import type { JobRecord } from '../store/job-store.js';
 
 export function newJobRecord(
@@ -39,5 +41,7 @@ export function newJobRecord(
     crashedTasks: 0,
     // Issue 13: Setup's bound defaults to the task's; the progress timeout is off unless set.
     ...unusedTaskModelFields(req.setupTimeoutMs ?? timeoutMs, req.progressTimeoutMs ?? null),
+    // Issue 14: the program's hash once, for every outcome's provenance.
+    ...uncancelledProvenanceFields(programHash(req.program), req.maxFailures ?? null),
   };
 }

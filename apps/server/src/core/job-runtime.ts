@@ -11,6 +11,7 @@ import type {
 
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
+import { FailureWatch, type WatchedOutcome } from './failure-watch.js';
 import { JobCounters } from './job-counters.js';
 import { JobFeedsState } from './job-feeds-state.js';
 import { jobInfo } from './job-info.js';
@@ -29,8 +30,17 @@ export interface BatchAck {
   count: number;
 }
 
-/** An outcome about to be stored: `value` parsed when the caller has it, `series` collected. */
-export type Settled = Omit<StoredOutcome, 'seq'> & { value?: unknown; series?: TaskSeries[] };
+/**
+ * An outcome about to be stored: `value` parsed when the caller has it, `series` collected;
+ * `lease` the lease of the attempt that settled it and `runMs` the run time its worker reported
+ * (both absent when no attempt did, e.g. cancelled): its provenance is made from them.
+ */
+export type Settled = Omit<StoredOutcome, 'seq' | 'provenance'> & {
+  value?: unknown;
+  series?: TaskSeries[];
+  lease?: Lease;
+  runMs?: number;
+};
 
 /**
  * A job as the scheduler holds it: the durable record plus, while the job can still run
@@ -67,6 +77,8 @@ export class JobRuntime {
   private _nextIndex: number;
   private readonly committing = new Map<string, Promise<BatchAck>>();
   private readonly _record: JobRecord;
+  /** `maxFailures`'s watch while it can still fire (see failure-watch.ts). */
+  private _failureWatch: FailureWatch | undefined;
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
     this._record = record;
@@ -75,6 +87,9 @@ export class JobRuntime {
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
     this.feeds = new JobFeedsState(record);
+    // Only while no task succeeded yet: after one, the first N can no longer all have failed.
+    if (record.maxFailures !== null && this.runnable && record.finished === 0)
+      this._failureWatch = new FailureWatch(record.maxFailures);
     if (code && this.runnable) {
       this._code = code;
       this._queue = new TaskQueue(store, record.id, record.total);
@@ -162,11 +177,33 @@ export class JobRuntime {
     this._record.modified = now;
   }
 
-  /** Cancelled: nothing more runs; its sweep (see {@link beginCancelSweep}) starts at once. */
-  cancel(now: number): void {
+  /**
+   * Cancelled: nothing more runs; its sweep (see {@link beginCancelSweep}) starts at once.
+   * `reason`: why the server stopped it itself (JobInfo.cancelReason); none for its owner's cancel.
+   */
+  cancel(now: number, reason?: string): void {
     this._record.state = 'cancelled';
     this._record.paused = null;
+    this._record.cancelReason = reason ?? null;
     this._record.modified = now;
+    this._failureWatch = undefined;
+  }
+
+  /** Whether `maxFailures` may still stop the job (its first settled tasks all failed alike). */
+  get watchingFailures(): boolean {
+    return this._failureWatch !== undefined;
+  }
+
+  /**
+   * The next settled outcomes (seq order) for `maxFailures`: returns the reason to stop the job
+   * once its first N all failed with the same error. The watch is dropped once it cannot fire.
+   */
+  watchFailures(outcomes: Iterable<WatchedOutcome>): string | undefined {
+    const watch = this._failureWatch;
+    if (!watch) return undefined;
+    const reason = watch.see(outcomes);
+    if (!watch.watching) this._failureWatch = undefined;
+    return reason;
   }
 
   /** Its unsettled tasks are being settled as `cancelled`: streams must not end meanwhile. */
@@ -364,6 +401,7 @@ export class JobRuntime {
     for (const timer of this.retryTimers) timer.cancel();
     this.retryTimers.clear();
     this.feeds.retire();
+    this._failureWatch = undefined;
   }
 
   info(): JobInfo {

@@ -2,11 +2,11 @@ import { TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
 import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
-import type { JobRecord, JobStore } from '../store/job-store.js';
+import type { JobRecord, JobStore, StoredOutcome } from '../store/job-store.js';
 
 /** A job, as far as its streams read it (the job runtime is one). */
 export interface StreamedJob {
-  readonly record: { readonly state: JobRecord['state'] };
+  readonly record: Readonly<Pick<JobRecord, 'state' | 'cancelReason' | 'programHash'>>;
   /** The latest durable outcomes, in seq order. */
   readonly recent: readonly Outcome[];
   /** Highest seq known durable: streams never read past it. */
@@ -39,6 +39,36 @@ interface Subscription {
   /** New outcomes were committed while busy: look again afterwards. */
   dirty: boolean;
   ended: boolean;
+  /** Each outcome with its provenance: read from the store (the memory window has none). */
+  provenance: boolean;
+}
+
+/** Options of a stream. */
+export interface StreamOptions {
+  /** Give each outcome its provenance (`Outcome.provenance`). */
+  provenance?: boolean;
+}
+
+/** A stored outcome as a provenance stream delivers it: decoded, with the job's program hash. */
+export function withProvenance(row: StoredOutcome, programHash: string): Outcome {
+  const outcome = decodeStoredOutcome(row);
+  const p = row.provenance;
+  if (p === undefined) return outcome; // stored before provenance was
+  return {
+    ...outcome,
+    provenance: {
+      workerId: p.workerId,
+      attempt: p.attempt,
+      runMs: p.runMs,
+      queuedMs: p.queuedMs,
+      programHash,
+    },
+  };
+}
+
+/** Why a stream ends, past its reason: the server's own reason for cancelling, if it had one. */
+function endMessage(job: StreamedJob): string | undefined {
+  return job.record.state === 'cancelled' ? (job.record.cancelReason ?? undefined) : undefined;
 }
 
 /**
@@ -55,7 +85,14 @@ export class OutcomeStreams {
     private readonly getJob: (jobId: string) => StreamedJob | undefined,
   ) {}
 
-  subscribe(id: string, jobId: string, kind: OutcomeKind, from: number, sink: OutcomeSink): void {
+  subscribe(
+    id: string,
+    jobId: string,
+    kind: OutcomeKind,
+    from: number,
+    sink: OutcomeSink,
+    options: StreamOptions = {},
+  ): void {
     this.unsubscribe(id);
     const sub: Subscription = {
       id,
@@ -66,6 +103,7 @@ export class OutcomeStreams {
       busy: false,
       dirty: false,
       ended: false,
+      provenance: options.provenance === true,
     };
     this.subs.set(id, sub);
     this.pumpOne(sub);
@@ -169,24 +207,28 @@ export class OutcomeStreams {
     sub.busy = true;
     sub.dirty = false;
     const upTo = job.durableSeq;
-    const live = this.fromMemory(job, sub, upTo);
+    const live = sub.provenance ? undefined : this.fromMemory(job, sub, upTo);
     if (live) {
       if (live.length === 0) {
         sub.busy = false;
-        if (job.streamsFinished) this.finish(sub, job.record.state);
+        if (job.streamsFinished) this.finish(sub, job.record.state, endMessage(job));
         return;
       }
       this.deliver(sub, live);
       return;
     }
-    this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, PUSH_BATCH).then(
+    const options = sub.provenance ? { provenance: true } : undefined;
+    this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, PUSH_BATCH, options).then(
       (rows) => {
         const visible = rows.filter((row) => row.seq <= upTo);
         if (sub.ended) return;
         if (visible.length > 0) {
           let items: Outcome[];
           try {
-            items = visible.map(decodeStoredOutcome);
+            const hash = job.record.programHash;
+            items = sub.provenance
+              ? visible.map((row) => withProvenance(row, hash))
+              : visible.map(decodeStoredOutcome);
           } catch (err) {
             sub.busy = false;
             return this.fail(sub, err);
@@ -196,7 +238,7 @@ export class OutcomeStreams {
         }
         sub.busy = false;
         if (job.streamsFinished && rows.length === 0) {
-          return this.finish(sub, job.record.state);
+          return this.finish(sub, job.record.state, endMessage(job));
         }
         if (sub.dirty) this.pumpOne(sub);
       },

@@ -72,7 +72,8 @@ export function acceptReplica(
   switch (result.kind) {
     case 'accepted':
       for (const liar of result.liars) strike(liar);
-      return { index: item.index, ok: result.ok, payload: result.payload };
+      // Provenance: the replica whose answer completed the quorum.
+      return { index: item.index, ok: result.ok, payload: result.payload, lease, runMs: item.ms };
     case 'exhausted': {
       const failure: TaskFailure = {
         name: 'ValidationError',
@@ -80,7 +81,7 @@ export function acceptReplica(
         stack: '',
         type: 'validation',
       };
-      return { index: item.index, ok: false, payload: JSON.stringify(failure) };
+      return { index: item.index, ok: false, payload: JSON.stringify(failure), lease, runMs: item.ms };
     }
     case 'more': {
       const task = quorum.task(item.index);

@@ -92,6 +92,7 @@ export class Scheduler implements JobDirectory {
       events: {
         finished: (job) => this.finish(job),
         requeued: () => this.dispatcher.schedule(),
+        stop: (job, reason) => this.stopJob(job, reason),
       },
       maxCrashes: options.maxCrashes ?? DEFAULT_MAX_CRASHES,
       pauseAfterCrashedTasks: options.pauseAfterCrashedTasks ?? DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
@@ -166,6 +167,7 @@ export class Scheduler implements JobDirectory {
       if (job.complete) scheduler.finish(job);
       // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
       if (record.state === 'cancelled' && job.settled < record.total) scheduler.sweepCancelled(job);
+      else if (job.watchingFailures && record.failed > 0) await scheduler.rewatchFailures(job);
     }
     scheduler.dispatcher.schedule();
     return scheduler;
@@ -262,13 +264,14 @@ export class Scheduler implements JobDirectory {
         `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`,
       );
     }
-    const firstIndex = job.addTasks(inputs.length, this.clock.now());
+    const now = this.clock.now();
+    const firstIndex = job.addTasks(inputs.length, now);
     const committed = (async () => {
       await Promise.all([
-        this.store.appendTasks(jobId, batchId, firstIndex, inputs),
+        this.store.appendTasks(jobId, batchId, firstIndex, inputs, now),
         this.store.updateJob(job.record),
       ]);
-      job.queue?.appended(firstIndex, inputs);
+      job.queue?.appended(firstIndex, inputs, now);
       // Dispatched now, ahead of the submitter's ack: on an idle grid this is a task's wait.
       this.dispatcher.pass.dispatchNow();
       return { firstIndex, count: inputs.length };
@@ -310,6 +313,30 @@ export class Scheduler implements JobDirectory {
       this.sweepCancelled(job);
     }
     return job.info();
+  }
+
+  /**
+   * `maxFailures` fired: the job's first N settled tasks all failed with the same error. It is
+   * cancelled as its owner would cancel it, with `reason` in its record (JobInfo.cancelReason)
+   * and at the end of its streams.
+   */
+  private stopJob(job: JobRuntime, reason: string): void {
+    if (!job.runnable) return; // it finished (or was cancelled) meanwhile
+    job.cancel(this.clock.now(), reason);
+    console.error(`tabgrid: job ${job.record.id} (${job.record.name}) ${reason}`);
+    this.retire(job, 'cancelled');
+    this.sweepCancelled(job); // stores the record first, then settles the rest as `cancelled`
+  }
+
+  /**
+   * After a restart: the failures a watched job settled before it (none succeeded yet) go
+   * through its `maxFailures` watch again, which may stop it now.
+   */
+  private async rewatchFailures(job: JobRuntime): Promise<void> {
+    const limit = job.record.maxFailures ?? 0;
+    const failures = await this.store.readOutcomes(job.record.id, 0, 'errors', limit);
+    const reason = job.watchFailures(failures);
+    if (reason !== undefined) this.stopJob(job, reason);
   }
 
   /** Settles a cancelled job's unsettled tasks as `cancelled` errors, then ends its streams. */

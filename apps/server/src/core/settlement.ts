@@ -22,6 +22,18 @@ export interface SettlementEvents {
   finished(job: JobRuntime): void;
   /** A task is back in a queue after its backoff: run a dispatch pass. */
   requeued(): void;
+  /** `maxFailures` fired for the job (its first N tasks failed alike): cancel it with `reason`. */
+  stop(job: JobRuntime, reason: string): void;
+}
+
+/** Longest queued time a provenance carries (its schema's bound: ten years). */
+const MAX_QUEUED_MS = 10 * 366 * 86_400_000;
+
+/** The time from a task's submission to the dispatch of `lease` (null when unknown). */
+function queuedMs(lease: Lease): number | null {
+  const submittedAt = lease.task.submittedAt;
+  if (submittedAt === undefined) return null;
+  return Math.min(MAX_QUEUED_MS, Math.max(0, lease.grant.grantedAt - submittedAt));
 }
 
 /** The outcome streams, as far as settlement needs them. */
@@ -92,13 +104,14 @@ export class Settlement {
     }
     const task = this.release(lease, true);
     let settled: Settled | undefined;
+    const runMs = item.ms;
     if (item.ok && payload !== undefined) {
-      // The plain path: one check for series, nothing else new.
+      // The plain path: one check for series, and the lease and run time kept for provenance.
       if (item.series === undefined) {
-        into.push({ index: item.index, ok: true, payload, value: item.value ?? null });
+        into.push({ index: item.index, ok: true, payload, value: item.value ?? null, lease, runMs });
         return;
       }
-      settled = { index: item.index, ok: true, payload, value: item.value ?? null };
+      settled = { index: item.index, ok: true, payload, value: item.value ?? null, lease, runMs };
     } else if (item.ok) {
       const { name, message, stack } = unstorableResult(item.index, unstorable);
       settled = this.programError(job, task, { name, message, stack });
@@ -109,6 +122,8 @@ export class Settlement {
       settled = this.programError(job, task, { name, message, stack });
     }
     if (!settled) return; // runs again: this attempt's series go with it
+    settled.lease = lease;
+    settled.runMs = runMs;
     if (item.series !== undefined) this.withSeries(job, settled, item.series);
     into.push(settled);
   }
@@ -141,7 +156,7 @@ export class Settlement {
     if (this.spendAttempt(job, task, job.record.maxAttempts, lease.suspect) === undefined) return;
     const { name, message, stack } = error;
     const failure: TaskFailure = { name, message, stack, type: 'setup' };
-    into.push({ index, ok: false, payload: JSON.stringify(failure) });
+    into.push({ index, ok: false, payload: JSON.stringify(failure), lease });
   }
 
   /** Records settled outcomes of one job; streams see them once they are durable. */
@@ -156,8 +171,26 @@ export class Settlement {
     const retried = tries.any;
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i]!;
-      if (retried) tries.forget(o.index);
-      stored[i] = { seq: job.countSettled(o.ok), index: o.index, ok: o.ok, payload: o.payload };
+      const lease = o.lease;
+      // Tries before this one (lost, timed out, retried), plus this one when it ran.
+      let attempt = lease === undefined ? 0 : 1;
+      if (retried) {
+        attempt += tries.attemptsOf(o.index) + tries.errorRetriesOf(o.index);
+        tries.forget(o.index);
+      }
+      stored[i] = {
+        seq: job.countSettled(o.ok),
+        index: o.index,
+        ok: o.ok,
+        payload: o.payload,
+        // A few numbers per outcome, always stored: readers that ask for them get them later.
+        provenance: {
+          workerId: lease === undefined ? null : lease.grant.owner.connection,
+          attempt,
+          runMs: o.runMs ?? null,
+          queuedMs: lease === undefined ? null : queuedMs(lease),
+        },
+      };
     }
     job.noteSettled(computeMs, now);
     this.settledCount += stored.length;
@@ -183,6 +216,11 @@ export class Settlement {
       (err: unknown) =>
         console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
     );
+    // maxFailures: only while the job's first settled tasks have all failed alike (else off).
+    if (job.watchingFailures) {
+      const reason = job.watchFailures(outcomes);
+      if (reason !== undefined) this.deps.events.stop(job, reason);
+    }
   }
 
   /**
@@ -198,6 +236,7 @@ export class Settlement {
     kind: Extract<TaskErrorType, 'lost' | 'timeout'> | 'crash',
     detail: string,
     asSuspect = false,
+    lease?: Lease,
   ): Settled | undefined {
     const limit = kind === 'crash' ? this.crashLimit(job) : job.record.maxAttempts;
     const attempts = this.spendAttempt(job, task, limit, asSuspect);
@@ -207,7 +246,9 @@ export class Settlement {
       failure = crashed(task.index, attempts, limit, detail);
       this.noteCrashed(job);
     } else failure = failedAttempts(task.index, kind, attempts, job.record.maxAttempts, detail);
-    return { index: task.index, ok: false, payload: JSON.stringify(failure) };
+    const settled: Settled = { index: task.index, ok: false, payload: JSON.stringify(failure) };
+    if (lease) settled.lease = lease; // the attempt that was lost or timed out (provenance)
+    return settled;
   }
 
   /**

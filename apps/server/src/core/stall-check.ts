@@ -73,7 +73,7 @@ export class StallCheck {
       if (!job?.queue) continue;
       const failed = lease.replica
         ? this.settlement.loseReplica(job, lease.grant.owner.identity, lease.index, 'lost')
-        : this.settlement.failAttempt(job, lease.task, 'lost', SWALLOWED);
+        : this.settlement.failAttempt(job, lease.task, 'lost', SWALLOWED, false, lease);
       let lost = settled.get(job);
       if (!lost) settled.set(job, (lost = []));
       if (failed) lost.push(failed);
@@ -97,7 +97,7 @@ export class StallCheck {
         const detail = `ENOPROGRESS: task ${index} sent no progress() for ${now - heardAt} ms`;
         const failed = lease.replica
           ? this.settlement.loseReplica(job, lease.grant.owner.identity, index, 'lost')
-          : this.settlement.failAttempt(job, lease.task, 'lost', detail);
+          : this.settlement.failAttempt(job, lease.task, 'lost', detail, false, lease);
         let lost = settled.get(job);
         if (!lost) settled.set(job, (lost = []));
         if (failed) lost.push(failed);

@@ -72,13 +72,22 @@ export class TaskQueue {
     this.retry.set(task.index, task);
   }
 
-  /** Called once appended tasks are durable; keeps them in memory when they are next in line. */
-  appended(firstIndex: number, inputs: string[]): void {
+  /**
+   * Called once appended tasks are durable; keeps them in memory when they are next in line.
+   * `submittedAt`: when they were submitted (their provenance's queued time starts there).
+   */
+  appended(firstIndex: number, inputs: string[], submittedAt?: number): void {
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);
     if (this.paging || this.cursor !== firstIndex) return;
     const room = Math.max(0, PAGE_SIZE - (this.buffer.length - this.head));
     const count = Math.min(room, inputs.length);
-    for (let i = 0; i < count; i++) this.buffer.push({ index: firstIndex + i, input: inputs[i]! });
+    for (let i = 0; i < count; i++) {
+      this.buffer.push(
+        submittedAt === undefined
+          ? { index: firstIndex + i, input: inputs[i]! }
+          : { index: firstIndex + i, input: inputs[i]!, submittedAt },
+      );
+    }
     this.cursor = firstIndex + count;
   }
 

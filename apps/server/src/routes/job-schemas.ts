@@ -62,6 +62,14 @@ const outcomeQuery = (kind: 'results' | 'errors') =>
           "Start after this seq (the job's monotonic outcome cursor) to resume. Default: 0 (everything), or with `stream` the current end.",
       }),
     ),
+    provenance: Type.Optional(
+      Type.String({
+        description:
+          kind === 'results'
+            ? 'Present (any value): each line is `{ index, value, provenance }`: the worker connection that settled the task, the attempt, its run and queued times (ms) and the SHA-256 of the program (see Provenance). Without it the lines keep their CrowdProcess shape.'
+            : 'Present (any value): each line also carries `provenance`: the worker connection that settled the task, the attempt, its run and queued times (ms) and the SHA-256 of the program (see Provenance).',
+      }),
+    ),
     ...(kind === 'results'
       ? {
           meta: Type.Optional(

@@ -21,7 +21,7 @@ type IdParams = { Params: { id: string } };
 type ListQuery = { Querystring: { name?: string; latest?: string } };
 type OutcomeQuery = {
   Params: { id: string };
-  Querystring: { stream?: string; from?: string; meta?: string };
+  Querystring: { stream?: string; from?: string; meta?: string; provenance?: string };
 };
 
 /**
@@ -37,14 +37,21 @@ function restView(info: JobInfo) {
   };
 }
 
-/** One line of a results or errors stream. */
+/**
+ * One line of a results or errors stream. Without `?meta` or `?provenance` a result line is the
+ * bare value, as CrowdProcess clients read it; `?provenance` makes it `{ index, value,
+ * provenance }` and adds `provenance` to an error line.
+ */
 function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string {
-  if (outcome.ok)
+  const provenance = outcome.provenance;
+  if (outcome.ok) {
+    if (provenance) return JSON.stringify({ index: outcome.index, value: outcome.value, provenance });
     return JSON.stringify(meta ? { index: outcome.index, value: outcome.value } : outcome.value);
+  }
   const { message, name, stack, type } = outcome.error;
-  return JSON.stringify(
-    kind === 'errors' ? { message, name, stack, type, index: outcome.index } : outcome,
-  );
+  if (kind !== 'errors') return JSON.stringify(outcome);
+  const line = { message, name, stack, type, index: outcome.index };
+  return JSON.stringify(provenance ? { ...line, provenance } : line);
 }
 
 /** Uploads newline-delimited JSON (or a JSON array) in constant memory; a bad line stops it. */
@@ -132,6 +139,7 @@ async function streamOutcomes(
   const job = grid.job(callerOf(request), request.params.id);
   const live = request.query.stream !== undefined;
   const meta = request.query.meta !== undefined;
+  const options = { provenance: request.query.provenance !== undefined };
   const from =
     request.query.from !== undefined ? Number(request.query.from) : live ? job.durableSeq : 0;
   if (!Number.isInteger(from) || from < 0) {
@@ -143,9 +151,9 @@ async function streamOutcomes(
     reply,
     { from, live, id: `rest-${randomUUID()}`, what: kind },
     {
-      readPage: (after, limit) => grid.readOutcomes(jobId, after, kind, limit),
+      readPage: (after, limit) => grid.readOutcomes(jobId, after, kind, limit, options),
       follow: (id, start, sink) => {
-        grid.subscribe(id, jobId, kind, start, sink);
+        grid.subscribe(id, jobId, kind, start, sink, options);
         return () => grid.unsubscribe(id);
       },
       line: (outcome) => outcomeLine(outcome, kind, meta),

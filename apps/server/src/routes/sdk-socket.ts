@@ -106,21 +106,28 @@ function handlers(grid: Grid, dashboardFeeds: Map<string, () => void>): SdkHandl
       grid.job(caller, req.jobId);
       addSubscription(socket, req.subscriptionId);
       const id = `${socket.id}:${req.subscriptionId}`;
-      grid.subscribe(id, req.jobId, req.kind, req.from, {
-        push: (items, ready) =>
-          socket.emit(
-            'job:outcomes',
-            { subscriptionId: req.subscriptionId, jobId: req.jobId, items: items.map(binaryOut) },
-            ready,
-          ),
-        end: (reason, message) =>
-          socket.emit('job:end', {
-            subscriptionId: req.subscriptionId,
-            jobId: req.jobId,
-            reason,
-            ...(message === undefined ? {} : { message }),
-          }),
-      });
+      grid.subscribe(
+        id,
+        req.jobId,
+        req.kind,
+        req.from,
+        {
+          push: (items, ready) =>
+            socket.emit(
+              'job:outcomes',
+              { subscriptionId: req.subscriptionId, jobId: req.jobId, items: items.map(binaryOut) },
+              ready,
+            ),
+          end: (reason, message) =>
+            socket.emit('job:end', {
+              subscriptionId: req.subscriptionId,
+              jobId: req.jobId,
+              reason,
+              ...(message === undefined ? {} : { message }),
+            }),
+        },
+        { provenance: req.provenance === true },
+      );
       return { subscribed: true };
     },
     'job:unsubscribe': (_caller, req, socket) => {

@@ -4,7 +4,7 @@
  * twice on the same directory must see the same data (that is how durability is tested).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { unusedTaskModelFields } from '@tabgrid/protocol/stored';
+import { uncancelledProvenanceFields, unusedTaskModelFields } from '@tabgrid/protocol/stored';
 import type { JobRecord, JobStore } from './job-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
 
@@ -33,6 +33,7 @@ export function jobRecord(id: string, patch: Partial<JobRecord> = {}): JobRecord
     paused: null,
     crashedTasks: 0,
     ...unusedTaskModelFields(1000, null),
+    ...uncancelledProvenanceFields('0'.repeat(64), null),
     ...patch,
   };
 }
@@ -321,6 +322,49 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       });
       expect((await store.readQueued('h', 0, 10)).map((t) => t.index)).toEqual([0, 2]);
       expect(await store.readOutcomes('h', 0, 'all', 10)).toHaveLength(1);
+    });
+
+    it('keeps provenance and submission times, and reads them back only when asked', async () => {
+      await store.createJob(jobRecord('p'), { program: 'p', argsJson: 'null' });
+      await store.appendTasks('p', 'b1', 0, ['1', '2', '3'], 1000);
+      await store.appendTasks('p', 'b2', 3, ['4']); // none given: none read back
+      const failure = JSON.stringify({ name: 'E', message: 'm', stack: '', type: 'program' });
+      const ran = { workerId: 'w-1', attempt: 1, runMs: 2.5, queuedMs: 30 };
+      const never = { workerId: null, attempt: 0, runMs: null, queuedMs: null };
+      await store.settle('p', [
+        { seq: 1, index: 0, ok: true, payload: '"a,b\nc"', provenance: ran },
+        { seq: 2, index: 1, ok: false, payload: failure, provenance: never },
+        { seq: 3, index: 2, ok: true, payload: '3' }, // stored without any
+      ]);
+      // A duplicate with other provenance changes nothing.
+      await store.settle('p', [
+        { seq: 4, index: 0, ok: true, payload: '9', provenance: { ...ran, workerId: 'w-2' } },
+      ]);
+      await store.close();
+      store = open(dir.path);
+      expect(await store.readQueued('p', 0, 10)).toStrictEqual([{ index: 3, input: '4' }]);
+      const all = await store.readOutcomes('p', 0, 'all', 10, { provenance: true });
+      expect(all.map((o) => [o.seq, o.provenance])).toEqual([
+        [1, ran],
+        [2, never],
+        [3, undefined],
+      ]);
+      expect(
+        (await store.readOutcomes('p', 1, 'results', 10, { provenance: true })).map((o) => o.seq),
+      ).toEqual([3]);
+      expect(await store.readOutcomes('p', 0, 'errors', 10, { provenance: true })).toEqual([
+        { seq: 2, index: 1, ok: false, payload: failure, provenance: never },
+      ]);
+      // Plain reads carry none.
+      for (const kind of ['all', 'results', 'errors'] as const) {
+        for (const o of await store.readOutcomes('p', 0, kind, 10)) {
+          expect(o).not.toHaveProperty('provenance');
+        }
+      }
+      await store.appendTasks('p', 'b3', 4, ['5'], 2000);
+      expect(await store.readQueued('p', 4, 10)).toStrictEqual([
+        { index: 4, input: '5', submittedAt: 2000 },
+      ]);
     });
   });
 }

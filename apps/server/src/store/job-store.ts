@@ -30,14 +30,38 @@ export interface JobCode {
   argsJson: string;
 }
 
-/** A queued task; `input` is JSON text, kept as text so it is never re-encoded on the hot path. */
+/**
+ * A queued task; `input` is JSON text, kept as text so it is never re-encoded on the hot path.
+ * `submittedAt` (epoch ms) is when its batch was appended; absent for batches stored before
+ * schema version 4 (and for appends that gave none).
+ */
 export interface StoredTask {
   index: number;
   input: string;
+  submittedAt?: number;
 }
 
-/** A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok). */
-export type StoredOutcome = StoredOutcomeRow;
+/**
+ * Where and how a task settled, stored with its outcome (the job's program hash is in its
+ * record): the worker connection that answered the settling attempt (null: none did), that
+ * attempt's number, the run time the worker reported (null: none) and the time from submission
+ * to that attempt's dispatch (null: unknown).
+ */
+export interface OutcomeProvenance {
+  workerId: string | null;
+  attempt: number;
+  runMs: number | null;
+  queuedMs: number | null;
+}
+
+/**
+ * A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok).
+ * `provenance` is written with every settle from schema version 4 on, and read back only when
+ * asked for (`readOutcomes(…, { provenance: true })`).
+ */
+export interface StoredOutcome extends StoredOutcomeRow {
+  provenance?: OutcomeProvenance;
+}
 
 /** Where a submitted batch starts and how many tasks it holds. */
 export type { StoredBatch };
@@ -90,8 +114,17 @@ export interface JobStore {
   createJob(job: JobRecord, code: JobCode): Promise<void>;
   /** Replaces the job's record (counters, state); the latest call in a commit wins. */
   updateJob(job: JobRecord): Promise<void>;
-  /** Appends tasks `firstIndex … firstIndex + inputs.length - 1` and remembers the batch id. */
-  appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void>;
+  /**
+   * Appends tasks `firstIndex … firstIndex + inputs.length - 1` and remembers the batch id;
+   * `submittedAt` (epoch ms) comes back on each of them (StoredTask.submittedAt).
+   */
+  appendTasks(
+    jobId: string,
+    batchId: string,
+    firstIndex: number,
+    inputs: string[],
+    submittedAt?: number,
+  ): Promise<void>;
   /**
    * Stores outcomes (seq order), and with them in the same commit the series those tasks
    * collected: a duplicate's series are dropped with it (its task settled already). Without
@@ -159,12 +192,17 @@ export interface JobStore {
   findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined>;
   /** Unsettled tasks with index ≥ `fromIndex`, in index order. */
   readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]>;
-  /** Settled outcomes with seq > `afterSeq`, in seq order, filtered by kind. */
+  /**
+   * Settled outcomes with seq > `afterSeq`, in seq order, filtered by kind; with
+   * `provenance`, each with the provenance stored with it (none for outcomes stored before
+   * schema version 4). Without it, no outcome carries one.
+   */
   readOutcomes(
     jobId: string,
     afterSeq: number,
     kind: OutcomeKind,
     limit: number,
+    options?: { provenance?: boolean },
   ): Promise<StoredOutcome[]>;
   /** The newest results, newest first (the dashboard's tail). */
   latestResults(jobId: string, limit: number): Promise<StoredOutcome[]>;

@@ -28,6 +28,7 @@ interface MemoryBatch {
   firstIndex: number;
   batchId: string;
   inputs: readonly string[];
+  submittedAt: number | undefined;
 }
 
 /** Everything stored under one job id (tasks and outcomes may exist without a job row, as in SQLite). */
@@ -58,12 +59,16 @@ type Write = (undo: Undo[]) => void;
 
 const seqOf = (o: StoredOutcome): number => o.seq;
 const firstIndexOf = (b: MemoryBatch): number => b.firstIndex;
+/** A copy without its provenance (what plain reads return). */
 const copyOutcome = (o: StoredOutcome): StoredOutcome => ({
   seq: o.seq,
   index: o.index,
   ok: o.ok,
   payload: o.payload,
 });
+/** A copy with its provenance, when it has one (what writes keep and provenance reads return). */
+const copyWithProvenance = (o: StoredOutcome): StoredOutcome =>
+  o.provenance === undefined ? copyOutcome(o) : { ...copyOutcome(o), provenance: { ...o.provenance } };
 
 /**
  * A JobStore held in memory, for tests of the core that need no disk. It keeps the SQLite
@@ -161,8 +166,14 @@ export class MemoryJobStore implements JobStore {
     return this.write(undefined, job);
   }
 
-  appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void> {
-    const batch: MemoryBatch = { firstIndex, batchId, inputs: inputs.slice() };
+  appendTasks(
+    jobId: string,
+    batchId: string,
+    firstIndex: number,
+    inputs: string[],
+    submittedAt?: number,
+  ): Promise<void> {
+    const batch: MemoryBatch = { firstIndex, batchId, inputs: inputs.slice(), submittedAt };
     return this.write((undo) => {
       const tables = this.tablesForWrite(jobId, undo);
       // As SQLite's INSERT OR IGNORE: a batch id or first index seen before adds nothing.
@@ -176,7 +187,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   settle(jobId: string, outcomes: StoredOutcome[], series?: StoredSeriesLines[]): Promise<void> {
-    const copies = outcomes.map(copyOutcome);
+    const copies = outcomes.map(copyWithProvenance);
     const collected = series?.map(({ label, lines }) => ({ label, lines: lines.slice() }));
     return this.write((undo) => {
       const tables = this.tablesForWrite(jobId, undo);
@@ -336,11 +347,15 @@ export class MemoryJobStore implements JobStore {
     // From the batch holding `fromIndex` (the last one starting at or before it) onwards.
     const start = Math.max(0, upperBound(tables.batches, fromIndex, firstIndexOf) - 1);
     for (let b = start; b < tables.batches.length && out.length < limit; b++) {
-      const { firstIndex, inputs } = tables.batches[b]!;
+      const { firstIndex, inputs, submittedAt } = tables.batches[b]!;
       for (let i = 0; i < inputs.length && out.length < limit; i++) {
         const index = firstIndex + i;
         if (index >= fromIndex && !tables.settled.has(index)) {
-          out.push({ index, input: inputs[i]! });
+          out.push(
+            submittedAt === undefined
+              ? { index, input: inputs[i]! }
+              : { index, input: inputs[i]!, submittedAt },
+          );
         }
       }
     }
@@ -352,15 +367,17 @@ export class MemoryJobStore implements JobStore {
     afterSeq: number,
     kind: OutcomeKind,
     limit: number,
+    options?: { provenance?: boolean },
   ): Promise<StoredOutcome[]> {
     this.checkOpen();
     const out: StoredOutcome[] = [];
     const tables = this.tables(jobId);
     if (!tables) return Promise.resolve(out);
     const from = kind === 'errors' ? tables.errors : tables.outcomes;
+    const copy = options?.provenance ? copyWithProvenance : copyOutcome;
     for (let i = upperBound(from, afterSeq, seqOf); i < from.length && out.length < limit; i++) {
       const o = from[i]!;
-      if (kind !== 'results' || o.ok) out.push(copyOutcome(o));
+      if (kind !== 'results' || o.ok) out.push(copy(o));
     }
     return Promise.resolve(out);
   }

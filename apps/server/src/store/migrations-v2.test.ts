@@ -7,7 +7,7 @@ import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode } from '@tabgrid/protocol/errors';
 import { StoredJobRecordV2 } from '@tabgrid/protocol/stored';
 import { seriesLine } from './job-store.js';
-import { SCHEMA_VERSION, completeJobRecordV2 } from './migrations.js';
+import { SCHEMA_VERSION, completeJobRecordV2, completeJobRecordV3 } from './migrations.js';
 import { LATEST_BY_NAME_SQL } from './sqlite-feed-statements.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
@@ -84,7 +84,12 @@ describe('migration 2 → 3', () => {
     expect(version()).toBe(SCHEMA_VERSION);
     expect(tables()).toEqual(expect.arrayContaining(TABLES_3));
 
-    const written = list(WRITTEN, 'jobs').map((j) => completeJobRecordV2(decodeV2(j)));
+    const written = list(WRITTEN, 'jobs').map((j) => {
+      const v2 = decodeV2(j);
+      const program = at(WRITTEN, 'code', v2.id, 'program');
+      if (typeof program !== 'string') throw new Error('fixture: a job without its program');
+      return completeJobRecordV3(completeJobRecordV2(v2), program);
+    });
     const records = await jobs.listJobs();
     expect(byId(records)).toEqual(byId(written));
     // A job from before version 3 shows what a job that used none of it shows.

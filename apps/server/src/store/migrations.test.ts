@@ -6,7 +6,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { StoredJobRecordV0 } from '@tabgrid/protocol/stored';
-import { SCHEMA_VERSION, completeJobRecord, completeJobRecordV2 } from './migrations.js';
+import {
+  SCHEMA_VERSION,
+  completeJobRecord,
+  completeJobRecordV2,
+  completeJobRecordV3,
+} from './migrations.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
@@ -85,9 +90,11 @@ describe('schema versions and migrations', () => {
     expect(version()).toBe(SCHEMA_VERSION);
     expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
 
-    const written = list(WRITTEN, 'jobs').map((j) =>
-      completeJobRecordV2(completeJobRecord(decodeV0(j))),
-    );
+    const written = list(WRITTEN, 'jobs').map((j) => {
+      const v0 = decodeV0(j);
+      const program = text(at(WRITTEN, 'code', v0.id, 'program'));
+      return completeJobRecordV3(completeJobRecordV2(completeJobRecord(v0)), program);
+    });
     const records = await jobs.listJobs();
     expect(byId(records)).toEqual(byId(written));
     expect(new Set(records.map((r) => r.state))).toEqual(

@@ -9,12 +9,21 @@
 import type Database from 'better-sqlite3';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import {
+  uncancelledProvenanceFields,
   unusedTaskModelFields,
   type StoredJobRecord,
   type StoredJobRecordV0,
   type StoredJobRecordV2,
+  type StoredJobRecordV3,
 } from '@tabgrid/protocol/stored';
-import { decodeJobRecordV0, decodeJobRecordV2, decodeText } from './stored-rows.js';
+import { programHash } from './program-hash.js';
+import {
+  decodeJobCode,
+  decodeJobRecordV0,
+  decodeJobRecordV2,
+  decodeJobRecordV3,
+  decodeText,
+} from './stored-rows.js';
 
 interface Migration {
   /** The version the file has after this migration. */
@@ -179,11 +188,35 @@ CREATE INDEX jobs_by_name ON jobs (owner, name, created);
  * A version-2 record with version 3's fields: what a job that never used them shows (Setup
  * bounded by the job's timeout, no progress timeout, nothing logged, collected or sent).
  */
-export function completeJobRecordV2(r: StoredJobRecordV2): StoredJobRecord {
+export function completeJobRecordV2(r: StoredJobRecordV2): StoredJobRecordV3 {
   return {
     ...r,
     ...unusedTaskModelFields(r.timeoutMs, null),
   };
+}
+
+/**
+ * Version 4's columns: provenance (issue 14).
+ *
+ * - `task_batches.submitted_at`: when the batch was appended (epoch ms), for a task's queued
+ *   time; NULL for batches appended before (their tasks' queued time is unknown, not guessed).
+ * - `outcome_batches.provenance`: one line per outcome line of the row (./provenance-lines.ts);
+ *   `outcome_errors.provenance` the failure's line. NULL for outcomes stored before.
+ *
+ * Plain reads never select them: only a reader that asks for provenance pays for it.
+ */
+const COLUMNS_4 = `
+ALTER TABLE task_batches ADD COLUMN submitted_at REAL;
+ALTER TABLE outcome_batches ADD COLUMN provenance TEXT;
+ALTER TABLE outcome_errors ADD COLUMN provenance TEXT;
+`;
+
+/**
+ * A version-3 record with version 4's fields: its program's hash, no `maxFailures` (the option
+ * did not exist) and no reason of the server's for a cancel.
+ */
+export function completeJobRecordV3(r: StoredJobRecordV3, program: string): StoredJobRecord {
+  return { ...r, ...uncancelledProvenanceFields(programHash(program), null) };
 }
 
 const MIGRATIONS: readonly Migration[] = [
@@ -214,6 +247,22 @@ const MIGRATIONS: readonly Migration[] = [
       for (const row of rows) {
         const record = completeJobRecordV2(decodeJobRecordV2(decodeText(row, 'jobs')));
         update.run(JSON.stringify(record), record.name, record.created, record.id);
+      }
+    },
+  },
+  {
+    version: 4,
+    what: 'provenance: batches know when they were submitted, outcomes who settled them and how',
+    up: (db) => {
+      db.exec(COLUMNS_4);
+      const update = db.prepare('UPDATE jobs SET record = ? WHERE id = ?');
+      const code = db.prepare('SELECT program, args AS argsJson FROM jobs WHERE id = ?');
+      const rows = db.prepare('SELECT record FROM jobs').pluck().all();
+      for (const row of rows) {
+        const v3 = decodeJobRecordV3(decodeText(row, 'jobs'));
+        const { program } = decodeJobCode(code.get(v3.id));
+        const record = completeJobRecordV3(v3, program);
+        update.run(JSON.stringify(record), record.id);
       }
     },
   },

@@ -26,7 +26,9 @@ export interface JobStatements {
   readonly outcomeStart: Statement;
   readonly outcomesFrom: Statement;
   readonly outcomesNewestFirst: Statement;
+  readonly outcomesWithProvenanceFrom: Statement;
   readonly errors: Statement;
+  readonly errorsWithProvenance: Statement;
   readonly errorGroups: Statement;
   readonly errorBySeq: Statement;
 }
@@ -45,13 +47,13 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
     ),
     updateJob: db.prepare('UPDATE jobs SET record = ? WHERE id = ?'),
     insertBatch: db.prepare(
-      'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs, submitted_at) VALUES (?, ?, ?, ?, ?, ?)',
     ),
     insertOutcomes: db.prepare(
-      'INSERT INTO outcome_batches (job_id, first_seq, lines) VALUES (?, ?, ?)',
+      'INSERT INTO outcome_batches (job_id, first_seq, lines, provenance) VALUES (?, ?, ?, ?)',
     ),
     insertError: db.prepare(
-      'INSERT INTO outcome_errors (job_id, seq, idx, payload) VALUES (?, ?, ?, ?)',
+      'INSERT INTO outcome_errors (job_id, seq, idx, payload, provenance) VALUES (?, ?, ?, ?, ?)',
     ),
     allOutcomeLines: db.prepare('SELECT lines FROM outcome_batches WHERE job_id = ?').pluck(),
     deleteJob: db.prepare('DELETE FROM jobs WHERE id = ?'),
@@ -76,7 +78,7 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
       )
       .pluck(),
     batchesFrom: db.prepare(
-      'SELECT first_index AS firstIndex, inputs FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
+      'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
     ),
     outcomeStart: db
       .prepare(
@@ -91,8 +93,15 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
     outcomesNewestFirst: db
       .prepare('SELECT lines FROM outcome_batches WHERE job_id = ? ORDER BY first_seq DESC')
       .pluck(),
+    // Provenance (schema version 4) is selected only by the reads that ask for it.
+    outcomesWithProvenanceFrom: db.prepare(
+      'SELECT lines, provenance FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
+    ),
     errors: db.prepare(
       `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    ),
+    errorsWithProvenance: db.prepare(
+      `SELECT ${errorColumns}, provenance FROM outcome_errors WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
     ),
     errorGroups: db.prepare(
       `SELECT ${ERROR_GROUP_SQL_FUNCTION}(json_extract(payload, '$.message')) AS message,

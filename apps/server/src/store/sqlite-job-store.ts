@@ -20,6 +20,7 @@ import type {
 import { withoutSeqs } from './feed-lines.js';
 import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
+import { parseProvenanceLine, parseProvenanceLines, provenanceLine } from './provenance-lines.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqliteFeedStore } from './sqlite-feed-store.js';
@@ -27,10 +28,12 @@ import { prepareJobStatements, type JobStatements } from './sqlite-job-statement
 import {
   decodeBatch,
   decodeErrorGroupRow,
+  decodeFailureProvenanceRow,
   decodeFailureRow,
   decodeJobCode,
   decodeJobRecord,
   decodeOptionalCount,
+  decodeOutcomeLinesRow,
   decodeTaskBatch,
   decodeText,
   decodeTries,
@@ -82,14 +85,28 @@ export class SqliteJobStore implements JobStore {
     this.feeds = new SqliteFeedStore(this.db, this.commits);
   }
 
-  /** Stores outcomes (in seq order) as one batch row, and each failure in `outcome_errors`. */
+  /**
+   * Stores outcomes (in seq order) as one batch row, with their provenance lines beside them,
+   * and each failure in `outcome_errors` (with its line).
+   */
   private insertOutcomes(jobId: string, outcomes: StoredOutcome[]): void {
     let lines = '';
-    for (const o of outcomes) {
-      lines += lines ? `\n${outcomeLine(o)}` : outcomeLine(o);
-      if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload);
+    let provenance = '';
+    let anyProvenance = false;
+    for (let i = 0; i < outcomes.length; i++) {
+      const o = outcomes[i]!;
+      const line = provenanceLine(o.provenance);
+      if (line !== '') anyProvenance = true;
+      if (i === 0) {
+        lines = outcomeLine(o);
+        provenance = line;
+      } else {
+        lines += `\n${outcomeLine(o)}`;
+        provenance += `\n${line}`;
+      }
+      if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload, line || null);
     }
-    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines);
+    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines, anyProvenance ? provenance : null);
   }
 
   /** The job's settled indexes, read from its outcomes the first time they are needed. */
@@ -131,9 +148,22 @@ export class SqliteJobStore implements JobStore {
     return this.commits.add(undefined, job);
   }
 
-  appendTasks(jobId: string, batchId: string, firstIndex: number, inputs: string[]): Promise<void> {
+  appendTasks(
+    jobId: string,
+    batchId: string,
+    firstIndex: number,
+    inputs: string[],
+    submittedAt?: number,
+  ): Promise<void> {
     return this.commits.add(() => {
-      this.stmt.insertBatch.run(jobId, firstIndex, inputs.length, batchId, inputs.join('\n'));
+      this.stmt.insertBatch.run(
+        jobId,
+        firstIndex,
+        inputs.length,
+        batchId,
+        inputs.join('\n'),
+        submittedAt ?? null,
+      );
     });
   }
 
@@ -280,9 +310,16 @@ export class SqliteJobStore implements JobStore {
     for (const row of this.stmt.batchesFrom.iterate(jobId, start)) {
       const batch = decodeTaskBatch(row);
       const inputs = batch.inputs.split('\n');
+      const submittedAt = batch.submittedAt;
       for (let i = 0; i < inputs.length && out.length < limit; i++) {
         const index = batch.firstIndex + i;
-        if (index >= fromIndex && !settled.has(index)) out.push({ index, input: inputs[i]! });
+        if (index >= fromIndex && !settled.has(index)) {
+          out.push(
+            submittedAt === null
+              ? { index, input: inputs[i]! }
+              : { index, input: inputs[i]!, submittedAt },
+          );
+        }
       }
       if (out.length >= limit) break;
     }
@@ -294,7 +331,11 @@ export class SqliteJobStore implements JobStore {
     afterSeq: number,
     kind: OutcomeKind,
     limit: number,
+    options?: { provenance?: boolean },
   ): Promise<StoredOutcome[]> {
+    if (options?.provenance) {
+      return Promise.resolve(this.readWithProvenance(jobId, afterSeq, kind, limit));
+    }
     if (kind === 'errors') {
       return Promise.resolve(this.stmt.errors.all(jobId, afterSeq, limit).map(failureFromRow));
     }
@@ -308,6 +349,43 @@ export class SqliteJobStore implements JobStore {
       if (out.length >= limit) break;
     }
     return Promise.resolve(out);
+  }
+
+  /** {@link readOutcomes} with each outcome's provenance (the reads that ask for it). */
+  private readWithProvenance(
+    jobId: string,
+    afterSeq: number,
+    kind: OutcomeKind,
+    limit: number,
+  ): StoredOutcome[] {
+    const out: StoredOutcome[] = [];
+    if (kind === 'errors') {
+      for (const row of this.stmt.errorsWithProvenance.iterate(jobId, afterSeq, limit)) {
+        const { seq, index, payload, provenance } = decodeFailureProvenanceRow(row);
+        const p = provenance === null ? undefined : parseProvenanceLine(provenance, 'outcome_errors');
+        out.push(
+          p === undefined
+            ? { seq, index, ok: false, payload }
+            : { seq, index, ok: false, payload, provenance: p },
+        );
+      }
+      return out;
+    }
+    const start =
+      decodeOptionalCount(this.stmt.outcomeStart.get(jobId, afterSeq + 1), 'outcome_batches') ?? 0;
+    for (const row of this.stmt.outcomesWithProvenanceFrom.iterate(jobId, start)) {
+      const { lines, provenance } = decodeOutcomeLinesRow(row);
+      const batch = parseLines(lines);
+      const provenances = parseProvenanceLines(provenance, batch.length);
+      for (let i = 0; i < batch.length && out.length < limit; i++) {
+        const o = batch[i]!;
+        if (o.seq <= afterSeq || (kind === 'results' && !o.ok)) continue;
+        const p = provenances[i];
+        out.push(p === undefined ? o : { ...o, provenance: p });
+      }
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   latestResults(jobId: string, limit: number): Promise<StoredOutcome[]> {

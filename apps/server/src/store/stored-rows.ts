@@ -9,10 +9,13 @@ import {
   StoredBatch,
   StoredErrorGroupRow,
   StoredJobCode,
+  StoredFailureProvenanceRow,
   StoredFailureRow,
   StoredJobRecord,
   StoredJobRecordV0,
   StoredJobRecordV2,
+  StoredJobRecordV3,
+  StoredOutcomeLinesRow,
   StoredKey,
   StoredLinesRow,
   StoredMessage,
@@ -51,6 +54,21 @@ export const decodeJobRecordV0 = forTable(
 export const decodeJobRecordV2 = forTable(
   'jobs',
   createTextDecoder(StoredJobRecordV2, 'row of jobs'),
+);
+/** `jobs.record` as version 3 wrote it; only the migration that completes it reads this. */
+export const decodeJobRecordV3 = forTable(
+  'jobs',
+  createTextDecoder(StoredJobRecordV3, 'row of jobs'),
+);
+/** `outcome_batches` (lines, provenance), for reads with provenance. */
+export const decodeOutcomeLinesRow = forTable(
+  'outcome_batches',
+  createDecoder(StoredOutcomeLinesRow, 'row of outcome_batches'),
+);
+/** `outcome_errors` (seq, idx AS "index", payload, provenance), for reads with provenance. */
+export const decodeFailureProvenanceRow = forTable(
+  'outcome_errors',
+  createDecoder(StoredFailureProvenanceRow, 'row of outcome_errors'),
 );
 /** `jobs` (program, args AS argsJson). */
 export const decodeJobCode = forTable('jobs', createDecoder(StoredJobCode, 'row of jobs'));
