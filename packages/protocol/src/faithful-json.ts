@@ -45,6 +45,14 @@ interface Fault {
   backTo: number;
   /** JSON.stringify converts it (lossy mode lets it through); false for BigInt, cycles, depth. */
   convertible: boolean;
+  /** Nested deeper than the limit (the thread tells it as ResultTooDeep). */
+  deep?: boolean;
+}
+
+/** What {@link faithfulJson}'s `faultOf` finds: the sentence, and whether it is about depth. */
+export interface FaithfulFault {
+  message: string;
+  deep: boolean;
 }
 
 /**
@@ -183,11 +191,13 @@ export function faithfulJson(maxDepth: number) {
       if (ancestors[i] === object) return fault('', cycleHint, false, i);
     }
     if (depth >= maxDepth) {
-      return fault(
+      const deep = fault(
         'nests deeper than ' + maxDepth + ' levels of arrays and objects',
         deepHint,
         false,
       );
+      deep.deep = true;
+      return deep;
     }
     ancestors[depth] = object;
     if (isArray(object)) {
@@ -282,11 +292,22 @@ export function faithfulJson(maxDepth: number) {
     index: number,
     lossy: boolean,
   ): string | undefined {
+    return faultOf(value, root, index, lossy)?.message;
+  }
+
+  /** {@link unfaithful}'s sentence, and whether it is about depth. */
+  function faultOf(
+    value: unknown,
+    root: string,
+    index: number,
+    lossy: boolean,
+  ): FaithfulFault | undefined {
     if (typeof value === 'string' || typeof value === 'boolean' || value === null) return undefined;
     if (typeof value === 'number' && (value - value === 0 || lossy)) return undefined;
     const found = check(value, 0, [], lossy);
     if (found === undefined) return undefined;
-    return tell(found, index < 0 ? root : root + '[' + index + ']');
+    const message = tell(found, index < 0 ? root : root + '[' + index + ']');
+    return { message, deep: found.deep === true };
   }
 
   /** Whether the fault `unfaithful` told would pass in lossy mode (so saying so helps). */
@@ -294,7 +315,7 @@ export function faithfulJson(maxDepth: number) {
     return check(value, 0, [], true) === undefined;
   }
 
-  return { unfaithful, convertible };
+  return { unfaithful, faultOf, convertible };
 }
 
 const checker = faithfulJson(MAX_VALUE_DEPTH);
