@@ -44,6 +44,17 @@ describe('faithfulJson: what JSON carries', () => {
     }
   });
 
+  it('ignores what a polluted Object.prototype adds (JSON leaves it out too)', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = () => 1;
+    try {
+      expect(strict({ a: { b: 1 } })).toBeUndefined();
+      expect(strict({ a: { b: NaN } })).toBe('tasks[3].a.b is NaN: send null, or a string');
+    } finally {
+      delete proto.polluted;
+    }
+  });
+
   it('lets a value shared twice (not a cycle) through', () => {
     const shared = { a: 1 };
     expect(strict({ left: shared, right: shared, list: [shared, shared] })).toBeUndefined();
