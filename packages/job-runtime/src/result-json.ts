@@ -2,6 +2,7 @@
  * Part of the thread runtime shipped as source text (see thread-source.ts): self-contained, it
  * may use globals and its own locals, never a value imported here (type-only imports are erased).
  */
+import type { faithfulJson } from '@tabgrid/protocol/faithful-json';
 import type { CapturedNatives } from './captured-natives.js';
 import type { Failure } from './task-failures.js';
 
@@ -9,11 +10,25 @@ import type { Failure } from './task-failures.js';
  * Values to and from JSON text. Typed arrays and ArrayBuffers travel in the protocol's text
  * form (@tabgrid/protocol/bytes, which this self-contained source cannot import):
  * { "$tabgrid.bytes": kind, base64 }.
+ *
+ * A result JSON cannot carry faithfully (a Date, NaN, a Map, a cycle, …: see
+ * @tabgrid/protocol/faithful-json, whose checker `faithful` is, shipped as a part of its own)
+ * fails its task saying where and what to return instead, unless the job's program starts with
+ * the lossy directive (the SDK's `values: 'lossy'`), which keeps JSON.stringify's conversion.
  */
-export function resultJson(natives: CapturedNatives, describe: (error: unknown) => Failure) {
+export function resultJson(
+  natives: CapturedNatives,
+  describe: (error: unknown) => Failure,
+  faithful: ReturnType<typeof faithfulJson>,
+  maxDepth: number,
+) {
   const { stringify, isView, charCodeAt, fromCharCode, toBase64, fromBase64, subarray } = natives;
-  const { NativeArrayBuffer, NativeUint8Array, NativeTypeError } = natives;
+  const { NativeArrayBuffer, NativeUint8Array, NativeTypeError, slice } = natives;
+  const { faultOf, convertible } = faithful;
   const BYTES_TAG = '$tabgrid.bytes';
+  /** LOSSY_VALUES_DIRECTIVE of @tabgrid/protocol/faithful-json (a test keeps the two equal). */
+  const LOSSY_DIRECTIVE = '"tabgrid values: lossy";';
+  let lossy = false;
   type ViewClass = new (buffer: ArrayBuffer) => ArrayBufferView;
   // Null-prototype tables and index loops: no Map or iterator method job code could patch.
   const views = Object.create(null) as Record<string, ViewClass | undefined>;
@@ -45,14 +60,17 @@ export function resultJson(natives: CapturedNatives, describe: (error: unknown) 
     return value instanceof NativeArrayBuffer || isView(value);
   }
 
-  /** 'bytes' if `value` holds a typed array or ArrayBuffer, 'tag' if it misuses the tag key. */
-  function scan(value: unknown): 'bytes' | 'tag' | undefined {
-    if (typeof value !== 'object' || value === null) return undefined;
+  /**
+   * 'bytes' if `value` holds a typed array or ArrayBuffer, 'tag' if it misuses the tag key.
+   * Bounded in depth: past `maxDepth` a cycle or a deep value is JSON.stringify's to refuse.
+   */
+  function scan(value: unknown, depth: number): 'bytes' | 'tag' | undefined {
+    if (typeof value !== 'object' || value === null || depth > maxDepth) return undefined;
     if (isBinary(value)) return 'bytes';
     let found: 'bytes' | 'tag' | undefined;
     for (const key in value) {
       if (key === BYTES_TAG) return 'tag';
-      found ??= scan((value as Record<string, unknown>)[key]);
+      found ??= scan((value as Record<string, unknown>)[key], depth + 1);
     }
     return found;
   }
@@ -88,9 +106,9 @@ export function resultJson(natives: CapturedNatives, describe: (error: unknown) 
     return View ? new View(bytes.buffer) : bytes.buffer;
   }
 
-  /** JSON text of a result; typed arrays in the text form. */
+  /** JSON text of a value; typed arrays in the text form. */
   function toJson(value: unknown): string {
-    const found = scan(value);
+    const found = scan(value, 0);
     if (found === 'tag') {
       throw new NativeTypeError(
         'Run returned a value using the reserved key "' + BYTES_TAG + '"; rename that key',
@@ -115,5 +133,45 @@ export function resultJson(natives: CapturedNatives, describe: (error: unknown) 
     return text === undefined ? 'null' : text;
   }
 
-  return { BYTES_TAG, reviveBytes, toJson };
+  /** Reads the job's values mode from its program (the thread holds one job for its life). */
+  function valuesFor(program: string): void {
+    lossy = slice(program, 0, LOSSY_DIRECTIVE.length) === LOSSY_DIRECTIVE;
+  }
+
+  /**
+   * JSON text of Run's result; else throws the task's failure (a plain Failure: no stack, since
+   * the runtime's frames say nothing), saying where JSON would change the result and what to
+   * return instead. A Run that returns nothing (undefined) settles with null, as ever.
+   */
+  function resultToJson(value: unknown): string {
+    if (value === undefined) return 'null';
+    const fault = faultOf(value, 'result', -1, lossy);
+    if (fault === undefined) return toJson(value);
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- a Failure: describe() keeps it as is
+    throw fault.deep ? tooDeep() : unfaithfulFailure(value, fault.message);
+  }
+
+  /** Told as the server's bound is (task-failures.ts refusal), before any recursive walk. */
+  function tooDeep(): Failure {
+    return {
+      name: 'ResultTooDeep',
+      message:
+        'Run returned a value nested deeper than ' +
+        maxDepth +
+        ' levels of arrays and objects (MAX_VALUE_DEPTH, the limit): ' +
+        'flatten it, or return it as a string',
+      stack: '',
+    };
+  }
+
+  /** No stack: the runtime's frames say nothing about where the value was made. */
+  function unfaithfulFailure(value: unknown, why: string): Failure {
+    const escape =
+      !lossy && convertible(value)
+        ? ". To convert such values as JSON.stringify does instead, create the job with values: 'lossy'"
+        : '';
+    return { name: 'TypeError', message: why + escape + '.', stack: '' };
+  }
+
+  return { BYTES_TAG, reviveBytes, toJson, resultToJson, valuesFor };
 }

@@ -27,6 +27,7 @@ import type { Protections } from './protections.js';
 import type { hardenRealm } from './realm-hardening.js';
 import type { TaskLimits } from './task-limits.js';
 import type { resultJson } from './result-json.js';
+import type { faithfulJson } from '@tabgrid/protocol/faithful-json';
 import type { taskApi } from './task-api.js';
 import type { taskFormat } from './task-format.js';
 import type { taskMessages } from './task-messages.js';
@@ -38,6 +39,7 @@ export interface ThreadParts {
   hardenRealm: typeof hardenRealm;
   taskFailures: typeof taskFailures;
   resultJson: typeof resultJson;
+  faithfulJson: typeof faithfulJson;
   taskApi: typeof taskApi;
   taskMessages: typeof taskMessages;
   taskFormat: typeof taskFormat;
@@ -70,7 +72,13 @@ export function threadMain(
     natives,
     limits,
   );
-  const { BYTES_TAG, reviveBytes, toJson } = parts.resultJson(natives, describe);
+  const faithful = parts.faithfulJson(limits.maxValueDepth);
+  const { BYTES_TAG, reviveBytes, toJson, resultToJson, valuesFor } = parts.resultJson(
+    natives,
+    describe,
+    faithful,
+    limits.maxValueDepth,
+  );
   const maxResultBytes = limits.maxResultBytes;
   let post: ((message: ThreadToPage) => void) | undefined;
   // `tabgrid` and `console` of job code (task-api.ts), installed before any job code runs.
@@ -145,6 +153,7 @@ export function threadMain(
     const argsJson = stringify(args) ?? 'null';
     jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
     outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
+    valuesFor(program);
     try {
       // Compiling the job's program is this thread's purpose; its opaque origin and the page's
       // CSP contain it. `evaluate` is an indirect eval: the program sees globals only.
@@ -241,7 +250,7 @@ export function threadMain(
         }
         const ms = round((now() - startedAt) * 1000) / 1000;
         busyMs += ms;
-        const json = toJson(value);
+        const json = resultToJson(value);
         const refused = refusal(json);
         const series = seriesPart();
         if (refused === undefined) {

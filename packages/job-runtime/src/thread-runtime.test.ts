@@ -76,7 +76,7 @@ describe('sandbox thread runtime', () => {
       { ok: true, value: null },
       {
         ok: false,
-        error: { name: 'TypeError', message: expect.stringMatching(/cannot be sent as JSON/) },
+        error: { name: 'TypeError', message: expect.stringMatching(/^result is a BigInt: send/) },
       },
       { ok: true, value: { '$tabgrid.bytes': 'Uint8Array', base64: 'AQI=' } },
     ]);

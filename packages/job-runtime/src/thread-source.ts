@@ -10,6 +10,7 @@ import { captureNatives } from './captured-natives.js';
 import { ALL_PROTECTIONS, type Protections } from './protections.js';
 import { hardenRealm } from './realm-hardening.js';
 import { resultJson } from './result-json.js';
+import { faithfulJson } from '@tabgrid/protocol/faithful-json';
 import { taskApi } from './task-api.js';
 import { taskFormat } from './task-format.js';
 import { taskMessages } from './task-messages.js';
@@ -28,6 +29,7 @@ function partsSource(): string {
     hardenRealm,
     taskFailures,
     resultJson,
+    faithfulJson,
     taskApi,
     taskMessages,
     taskFormat,

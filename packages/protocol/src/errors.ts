@@ -37,6 +37,11 @@ export const ErrorCode = {
   JOB_FINISHED: 'TG_ERR_JOB_FINISHED',
   /** A per-job or per-owner count is used up (messages per job, notes). */
   LIMIT_REACHED: 'TG_ERR_LIMIT_REACHED',
+  /**
+   * A task, args or result JSON cannot carry faithfully (undefined, NaN, a Date, a Map, a cycle,
+   * …): the message names the path and what to send instead (faithful-json.ts).
+   */
+  UNFAITHFUL_VALUE: 'TG_ERR_UNFAITHFUL_VALUE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -66,6 +71,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TG_ERR_REQUEST_TIMEOUT: 408,
   TG_ERR_JOB_FINISHED: 409,
   TG_ERR_LIMIT_REACHED: 409,
+  TG_ERR_UNFAITHFUL_VALUE: 400,
 };
 
 /** Every code of {@link ErrorCode} as a schema. */

@@ -4,6 +4,7 @@
  */
 import { LIMITS } from '@tabgrid/protocol/jobs';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { assertFaithful, type ValuesMode } from '@tabgrid/protocol/faithful-json';
 import { randomId } from './ids.js';
 
 /** Anything `submit()` accepts: arrays, generators, other jobs' streams. */
@@ -25,6 +26,12 @@ export interface BatchOptions {
   lingerMs?: number;
   /** Prefix of every batchId; a random one by default. */
   idPrefix?: string;
+  /**
+   * `'strict'` (default): a task JSON cannot carry faithfully (undefined, NaN, a Date, a Map, a
+   * cycle, …) is refused with TG_ERR_UNFAITHFUL_VALUE before anything is sent. `'lossy'`:
+   * converted as JSON.stringify does. The client sets it from its and the job's `values`.
+   */
+  values?: ValuesMode;
 }
 
 export const BATCH_DEFAULTS = { maxTasks: 1000, maxBytes: 512 * 1024, lingerMs: 10 } as const;
@@ -75,8 +82,14 @@ class BatchBuilder {
   private readonly prefix: string;
   private readonly maxTasks: number;
   private readonly maxBytes: number;
+  private readonly values: ValuesMode;
 
-  constructor(options: BatchOptions) {
+  /** `checked`: every task was checked already (an array, before anything was sent). */
+  constructor(
+    options: BatchOptions,
+    private readonly checked = false,
+  ) {
+    this.values = options.values ?? 'strict';
     this.prefix = options.idPrefix ?? randomId();
     this.maxTasks = Math.max(
       1,
@@ -92,6 +105,8 @@ class BatchBuilder {
   /** Adds a task; returns the batches that are complete (zero, one, or two). */
   add(task: unknown): TaskBatch[] {
     let ready = NONE;
+    // Before any serialization; the index is the task's position in the source.
+    if (!this.checked) assertFaithful(task, 'tasks', this.offset + this.tasks.length, this.values);
     const size = approxBytes(task);
     if (this.tasks.length > 0 && this.bytes + size > this.maxBytes) ready = [this.take()];
     this.tasks.push(task);
@@ -146,7 +161,15 @@ export async function* batchTasks(
       'Tasks must be an iterable of tasks, not a string.',
     );
   }
-  const builder = new BatchBuilder(options);
+  // An array is checked whole first, so a bad task anywhere in it sends nothing at all; other
+  // sources are checked as they are pulled (batches before the bad task may have been sent).
+  const whole = Array.isArray(source);
+  if (whole) {
+    const values = options.values ?? 'strict';
+    const tasks = source as unknown[];
+    for (let i = 0; i < tasks.length; i++) assertFaithful(tasks[i], 'tasks', i, values);
+  }
+  const builder = new BatchBuilder(options, whole);
   if (!(Symbol.asyncIterator in source)) {
     for (const task of source) {
       const ready = builder.add(task);

@@ -6,6 +6,7 @@ import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
 import { Job, type JobContext } from './job.js';
+import { checkArgs, contextWithValues, programWithValues, type ValuesMode } from './values.js';
 import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -26,6 +27,12 @@ export interface TabgridOptions {
   submitWindow?: number;
   /** How tasks are cut into submission batches (default 1000 tasks / ~512 KB). */
   batch?: BatchOptions;
+  /**
+   * Tasks, args and results JSON cannot carry faithfully: `'strict'` (default) refuses them
+   * with TG_ERR_UNFAITHFUL_VALUE naming the path; `'lossy'` converts them as JSON.stringify
+   * does. Each job may say otherwise (`createJob({ values })`). See the README's "Values".
+   */
+  values?: ValuesMode;
 }
 
 /**
@@ -41,6 +48,8 @@ export type RunFunction<T> = (input: never, args: never) => T | PromiseLike<T>;
  */
 export type JobSpec<T = unknown> = Omit<CreateJobRequest, 'program'> & {
   program: string | RunFunction<T>;
+  /** This job's values mode (default: the client's `values`, else `'strict'`). */
+  values?: ValuesMode;
 };
 
 function env(name: string): string | undefined {
@@ -126,7 +135,7 @@ export class Tabgrid {
       connection: this.connection,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
       window: options.submitWindow ?? 4,
-      batch: options.batch ?? {},
+      batch: { ...options.batch, values: options.values ?? options.batch?.values ?? 'strict' },
     };
   }
 
@@ -143,14 +152,15 @@ export class Tabgrid {
    * });
    */
   async createJob<T = unknown>(spec: JobSpec<T>): Promise<Job<T>> {
-    const { program, ...rest } = spec;
+    const { program, values = this.context.batch.values ?? 'strict', ...rest } = spec;
+    checkArgs(rest.args, values);
     // Not resent after a dropped connection: the job might have been created twice.
     const info = await this.connection.request('job:create', {
       ...rest,
       ...(rest.args === undefined ? {} : { args: toSocketForm(rest.args) }),
-      program: programSource(program),
+      program: programWithValues(programSource(program), values),
     });
-    return new Job<T>(this.context, info.id, info);
+    return new Job<T>(contextWithValues(this.context, values), info.id, info);
   }
 
   /**

@@ -42,6 +42,11 @@ export interface ConnectionListener {
   disconnected?(): void;
   /** The connection is gone for good (refused, or the client was closed). */
   failed?(error: TabgridError): void;
+  /**
+   * The first connection failed at once (refused, or the host does not resolve): requests
+   * waiting for it fail with `error`; the next request tries again.
+   */
+  unreachable?(error: TabgridError): void;
 }
 
 /** Receiver of one subscription's pushes: an outcome stream's, or a feed's. */
@@ -109,6 +114,34 @@ function refusal(error: Error & { data?: unknown }): TabgridError {
   );
 }
 
+/** What a socket error code says about the address, for the codes that fail at once. */
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'the connection was refused (nothing listens there)',
+  ENOTFOUND: 'its host name does not resolve',
+  EAI_AGAIN: 'its host name does not resolve (now)',
+};
+
+/**
+ * The error to fail waiting requests with when a connect attempt says the server cannot be
+ * reached at all, else undefined. Node's socket error (its `code`) is in the transport error's
+ * `description.error`; browsers tell nothing of the kind, so there the connect timeout decides.
+ */
+export function unreachableError(
+  error: Error & { description?: unknown },
+  url: string,
+): TabgridError | undefined {
+  const description = error.description;
+  const cause = isRecord(description) ? description.error : undefined;
+  if (!isRecord(cause) || typeof cause.code !== 'string') return undefined;
+  const why = UNREACHABLE[cause.code];
+  if (why === undefined) return undefined;
+  const detail = typeof cause.message === 'string' ? ` (${cause.message})` : '';
+  return new TabgridError(
+    ErrorCode.DISCONNECTED,
+    `Cannot reach the Tabgrid server at ${url}: ${why}${detail}. Start the server (\`npm start\`), or point the client at the right address: { url }, TABGRID_URL, or --url on the CLI.`,
+  );
+}
+
 /**
  * One lazily opened socket.io connection.
  *
@@ -120,6 +153,8 @@ export class Connection {
   private socket: ClientSocket | undefined;
   private fatal: TabgridError | undefined;
   private lastError = '';
+  /** A connection has been up once: from then on, a refused reconnect is a transient drop. */
+  private everConnected = false;
   /** Bumped on every disconnect, so acks of pushes from an older connection are never sent. */
   private generation = 0;
   private readonly listeners = new Set<ConnectionListener>();
@@ -167,6 +202,11 @@ export class Connection {
           resolve();
         },
         failed: (error) => {
+          stop();
+          clearTimeout(timer);
+          reject(error);
+        },
+        unreachable: (error) => {
           stop();
           clearTimeout(timer);
           reject(error);
@@ -245,6 +285,7 @@ export class Connection {
     });
     socket.on('connect', () => {
       this.lastError = '';
+      this.everConnected = true;
       for (const listener of [...this.listeners]) listener.connected?.();
     });
     socket.on('disconnect', (reason) => {
@@ -261,7 +302,17 @@ export class Connection {
     socket.on('connect_error', (error: Error & { data?: unknown }) => {
       this.lastError = error.message;
       // An active socket keeps retrying by itself; an inactive one was refused by the server.
-      if (!socket.active) this.fail(refusal(error));
+      if (!socket.active) {
+        this.fail(refusal(error));
+        return;
+      }
+      // Never connected, and the address cannot work as it is (nothing listens, no such host):
+      // say so now rather than after connectTimeoutMs. Once connected, such errors are a
+      // restarting server: socket.io keeps retrying and waiting requests keep waiting.
+      const unreachable = this.everConnected
+        ? undefined
+        : unreachableError(error, this.options.url);
+      if (unreachable) this.giveUp(socket, unreachable);
     });
     socket.on('job:outcomes', (push: unknown, ack: unknown) => this.onOutcomes(push, ack));
     socket.on('job:feed', (push: unknown, ack: unknown) => this.onFeed(push, ack));
@@ -320,6 +371,13 @@ export class Connection {
       return;
     }
     this.routes.get(end.subscriptionId)?.end(end.reason, end.message);
+  }
+
+  /** Stops retrying a socket that never connected; the next request opens a new one. */
+  private giveUp(socket: ClientSocket, error: TabgridError): void {
+    if (this.socket === socket) this.socket = undefined;
+    socket.disconnect();
+    for (const listener of [...this.listeners]) listener.unreachable?.(error);
   }
 
   private fail(error: TabgridError): void {

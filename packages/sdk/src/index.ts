@@ -35,6 +35,7 @@ export {
 } from './dashboard-feed.js';
 export { TasksFailedError, type TaskError } from './collect.js';
 export type { BatchOptions, TaskSource } from './batches.js';
+export type { ValuesMode } from './values.js';
 export { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 export type {
   JobInfo,
