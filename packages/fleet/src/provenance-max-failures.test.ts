@@ -32,7 +32,8 @@ describe('provenance over simulated workers', () => {
       new Fleet({ url: env.wsUrl, workers: 3, credit: 8, behavior: { delayMs: [0, 2] } }),
     );
     await fleet.start();
-    const program = 'function Run(d) { if (d % 10 === 3) throw new TypeError("odd " + d); return d * 2 }';
+    const program =
+      'function Run(d) { if (d % 10 === 3) throw new TypeError("odd " + d); return d * 2 }';
     const job = await env.tg.createJob({ program, name: 'provenance' });
     const workerIds = new Set(fleet.workers.map((w) => w.workerId));
     const total = 200;
@@ -113,7 +114,8 @@ describe('maxFailures over simulated workers', () => {
     const outcomes = [];
     let thrown: unknown;
     try {
-      for await (const o of job.run(Array.from({ length: 500 }, (_, i) => ({ i })))) outcomes.push(o);
+      for await (const o of job.run(Array.from({ length: 500 }, (_, i) => ({ i }))))
+        outcomes.push(o);
     } catch (error) {
       thrown = error;
     }
@@ -123,14 +125,17 @@ describe('maxFailures over simulated workers', () => {
       /^stopped after 5 tasks failed with the same error: TypeError: Cannot read properties of undefined/,
     );
     // The SDK's stream ends with the reason when it ends in an error (a cancelled stream throws).
-    if (thrown !== undefined) expect(String((thrown as Error).message)).toContain(status.cancelReason);
+    if (thrown !== undefined)
+      expect(String((thrown as Error).message)).toContain(status.cancelReason);
     // Every task settled once: the first five as the program's error, the rest cancelled unrun.
     expect(outcomes).toHaveLength(500);
     const types = outcomes.map((o) => (o.ok ? 'ok' : o.error.type));
     expect(types.filter((t) => t === 'program').length).toBeGreaterThanOrEqual(5);
     expect(types.filter((t) => t === 'program').length).toBeLessThan(10); // stopped early
     expect(types.filter((t) => t === 'ok')).toHaveLength(0);
-    const restView = (await (await fetch(`${env.url}/api/jobs/${job.id}`, { headers: env.auth })).json()) as {
+    const restView = (await (
+      await fetch(`${env.url}/api/jobs/${job.id}`, { headers: env.auth })
+    ).json()) as {
       cancelReason: string;
       status: string;
     };

@@ -281,8 +281,11 @@ describe('outcome pushes with provenance', () => {
     const nulls = { ...provenance, workerId: null, attempt: 0, runMs: null, queuedMs: null };
     expect(decodeOutcomesPush(push(nulls)).items[0]?.provenance).toEqual(nulls);
     expect(
-      decodeOutcomesPush({ subscriptionId: 's', jobId: 'j', items: [{ seq: 1, index: 0, ok: true, value: 1 }] })
-        .items[0],
+      decodeOutcomesPush({
+        subscriptionId: 's',
+        jobId: 'j',
+        items: [{ seq: 1, index: 0, ok: true, value: 1 }],
+      }).items[0],
     ).not.toHaveProperty('provenance');
   });
 

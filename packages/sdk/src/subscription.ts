@@ -124,7 +124,12 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
   }
 
   private payload(): SdkRequest<'job:subscribe'> {
-    const payload = { jobId: this.jobId, subscriptionId: this.id, kind: this.kind, from: this.lastSeq };
+    const payload = {
+      jobId: this.jobId,
+      subscriptionId: this.id,
+      kind: this.kind,
+      from: this.lastSeq,
+    };
     return this.options.provenance ? { ...payload, provenance: true } : payload;
   }
 

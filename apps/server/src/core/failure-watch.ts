@@ -9,6 +9,7 @@
  */
 import { storedFailure } from '@tabgrid/protocol/stored';
 import { errorGroupKey } from '../store/error-message.js';
+import type { JobRecord, JobStore } from '../store/job-store.js';
 
 /** Longest part of the error's message quoted in the reason. */
 const MAX_QUOTED = 300;
@@ -75,4 +76,20 @@ export class FailureWatch {
     }
     return undefined;
   }
+}
+
+/**
+ * After a restart: the failures a watched job settled before it (none of its tasks succeeded
+ * yet, so they are its first outcomes) go through its watch again; the reason when it fires.
+ */
+export async function rewatchFailures(
+  job: {
+    readonly record: Pick<JobRecord, 'id' | 'maxFailures'>;
+    watchFailures(outcomes: Iterable<WatchedOutcome>): string | undefined;
+  },
+  store: Pick<JobStore, 'readOutcomes'>,
+): Promise<string | undefined> {
+  const limit = job.record.maxFailures ?? 0;
+  if (limit === 0) return undefined;
+  return job.watchFailures(await store.readOutcomes(job.record.id, 0, 'errors', limit));
 }

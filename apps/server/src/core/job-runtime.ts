@@ -1,6 +1,5 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { JobInfo, Outcome } from '@tabgrid/protocol/jobs';
-import { storedFailure, storedValue } from '@tabgrid/protocol/stored';
 import type {
   JobCode,
   JobRecord,
@@ -16,6 +15,7 @@ import { JobCounters } from './job-counters.js';
 import { JobFeedsState } from './job-feeds-state.js';
 import { jobInfo } from './job-info.js';
 import { Quorum } from './quorum.js';
+import { withRecent } from './recent-outcomes.js';
 import type { TaskSeries } from './series-sink.js';
 
 import { TaskQueue } from './task-queue.js';
@@ -32,8 +32,7 @@ export interface BatchAck {
 
 /**
  * An outcome about to be stored: `value` parsed when the caller has it, `series` collected;
- * `lease` the lease of the attempt that settled it and `runMs` the run time its worker reported
- * (both absent when no attempt did, e.g. cancelled): its provenance is made from them.
+ * its provenance from `lease` (of the attempt that settled it) and `runMs` (that worker's report).
  */
 export type Settled = Omit<StoredOutcome, 'seq' | 'provenance'> & {
   value?: unknown;
@@ -77,7 +76,7 @@ export class JobRuntime {
   private _nextIndex: number;
   private readonly committing = new Map<string, Promise<BatchAck>>();
   private readonly _record: JobRecord;
-  /** `maxFailures`'s watch while it can still fire (see failure-watch.ts). */
+  /** `maxFailures`'s watch, while it can fire. */
   private _failureWatch: FailureWatch | undefined;
 
   constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
@@ -87,7 +86,7 @@ export class JobRuntime {
     this._nextIndex = record.total;
     this.held = leases ?? new JobLeases(record.id);
     this.feeds = new JobFeedsState(record);
-    // Only while no task succeeded yet: after one, the first N can no longer all have failed.
+    // Not once a task succeeded: the first N can no longer all have failed.
     if (record.maxFailures !== null && this.runnable && record.finished === 0)
       this._failureWatch = new FailureWatch(record.maxFailures);
     if (code && this.runnable) {
@@ -177,10 +176,7 @@ export class JobRuntime {
     this._record.modified = now;
   }
 
-  /**
-   * Cancelled: nothing more runs; its sweep (see {@link beginCancelSweep}) starts at once.
-   * `reason`: why the server stopped it itself (JobInfo.cancelReason); none for its owner's cancel.
-   */
+  /** Cancelled: nothing more runs; its sweep starts at once. `reason`: the server's own (maxFailures). */
   cancel(now: number, reason?: string): void {
     this._record.state = 'cancelled';
     this._record.paused = null;
@@ -189,15 +185,12 @@ export class JobRuntime {
     this._failureWatch = undefined;
   }
 
-  /** Whether `maxFailures` may still stop the job (its first settled tasks all failed alike). */
+  /** Whether `maxFailures` may still stop the job (its first settled tasks failed alike). */
   get watchingFailures(): boolean {
     return this._failureWatch !== undefined;
   }
 
-  /**
-   * The next settled outcomes (seq order) for `maxFailures`: returns the reason to stop the job
-   * once its first N all failed with the same error. The watch is dropped once it cannot fire.
-   */
+  /** Settled outcomes (seq order) for `maxFailures`: the reason to stop the job, when it fires. */
   watchFailures(outcomes: Iterable<WatchedOutcome>): string | undefined {
     const watch = this._failureWatch;
     if (!watch) return undefined;
@@ -362,33 +355,11 @@ export class JobRuntime {
    */
   remember(stored: StoredOutcome[], settled: Settled[]): void {
     try {
-      this.rememberAll(stored, settled);
+      this._recent = withRecent(this._recent, stored, settled, RECENT_MAX);
     } catch (err) {
       this._recent = [];
       console.error(`tabgrid: outcomes of job ${this._record.id} did not parse back:`, err);
     }
-  }
-
-  private rememberAll(stored: StoredOutcome[], settled: Settled[]): void {
-    const first = stored[0];
-    if (!first) return;
-    const last = this._recent[this._recent.length - 1];
-    if (last && last.seq + 1 !== first.seq) this._recent = [];
-    for (let i = 0; i < stored.length; i++) {
-      const o = stored[i]!;
-      const value = settled[i]?.value;
-      this._recent.push(
-        o.ok
-          ? {
-              seq: o.seq,
-              index: o.index,
-              ok: true,
-              value: value === undefined ? storedValue(o.payload) : value,
-            }
-          : { seq: o.seq, index: o.index, ok: false, error: storedFailure(o.payload) },
-      );
-    }
-    if (this._recent.length > RECENT_MAX) this._recent = this._recent.slice(-RECENT_MAX / 2);
   }
 
   /** Drops everything that only a runnable job needs (its leases were released first). */

@@ -68,7 +68,7 @@ async function runAll(
 }
 
 describe('maxFailures', () => {
-  it("cancels a job whose first N tasks fail alike, with a reason its info and streams show", async () => {
+  it('cancels a job whose first N tasks fail alike, with a reason its info and streams show', async () => {
     const job = await env.scheduler.createJob(admin, { program: PROGRAM, maxFailures: 3 });
     expect(job.maxFailures).toBe(3);
     await env.scheduler.submit(admin, job.id, 'b1', [...Array(50).keys()]);
@@ -99,9 +99,7 @@ describe('maxFailures', () => {
     const w = connect(1);
     const outcome = (jobId: string, index: number): WorkerOutcome => {
       if (jobId === lucky.id)
-        return index === 0
-          ? { jobId, index, ms: 1, ok: true, value: 1 }
-          : thrown(jobId, index);
+        return index === 0 ? { jobId, index, ms: 1, ok: true, value: 1 } : thrown(jobId, index);
       return thrown(jobId, index, index % 2 === 0 ? 'x is undefined' : 'y is null');
     };
     let answered = 0;

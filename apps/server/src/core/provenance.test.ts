@@ -2,7 +2,17 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Outcome } from '@tabgrid/protocol/jobs';
 import { FakeClock } from './testing/fake-clock.js';
-import { admin, answer, connect, env, ok, reopen, restart, settle, useHarness } from './testing/harness.js';
+import {
+  admin,
+  answer,
+  connect,
+  env,
+  ok,
+  reopen,
+  restart,
+  settle,
+  useHarness,
+} from './testing/harness.js';
 import { RecordingOutcomeSink } from './testing/recording-outcome-sink.js';
 
 useHarness();

@@ -81,7 +81,13 @@ export function acceptReplica(
         stack: '',
         type: 'validation',
       };
-      return { index: item.index, ok: false, payload: JSON.stringify(failure), lease, runMs: item.ms };
+      return {
+        index: item.index,
+        ok: false,
+        payload: JSON.stringify(failure),
+        lease,
+        runMs: item.ms,
+      };
     }
     case 'more': {
       const task = quorum.task(item.index);

@@ -12,6 +12,8 @@ import { StatsCollector } from '../telemetry/stats-collector.js';
 import { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import { settleCancelled } from './cancel-sweep.js';
 import { checkProgram } from './check-program.js';
+import { encodeTasks } from './encode-tasks.js';
+import { rewatchFailures } from './failure-watch.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
@@ -33,9 +35,6 @@ import { Settlement } from './settlement.js';
 import { TaskFeeds } from './task-feeds.js';
 import { taskDetail } from './task-detail.js';
 import { WorkerRegistry } from './worker-registry.js';
-
-/** How a task nested too deep is refused (one object for every task of every batch). */
-const TASK_DEPTH = { what: 'task', code: ErrorCode.INVALID_TASK } as const;
 
 /**
  * Owns every job's runtime state and enforces the delivery rules: each (job, index) settles
@@ -167,7 +166,11 @@ export class Scheduler implements JobDirectory {
       if (job.complete) scheduler.finish(job);
       // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
       if (record.state === 'cancelled' && job.settled < record.total) scheduler.sweepCancelled(job);
-      else if (job.watchingFailures && record.failed > 0) await scheduler.rewatchFailures(job);
+      else if (job.watchingFailures && record.failed > 0) {
+        // Its failures before the restart go through its maxFailures watch again.
+        const reason = await rewatchFailures(job, store);
+        if (reason !== undefined) scheduler.stopJob(job, reason);
+      }
     }
     scheduler.dispatcher.schedule();
     return scheduler;
@@ -231,17 +234,7 @@ export class Scheduler implements JobDirectory {
     batchId: string,
     tasks: unknown[],
   ): Promise<{ firstIndex: number; count: number }> {
-    return this.submitEncoded(
-      caller,
-      jobId,
-      batchId,
-      // Typed arrays arrive as socket.io binary attachments; stored in the text form. A task
-      // nests no deeper than a tab may answer (a Run that returns its input must be able to).
-      tasks.map((task) => {
-        if (typeof task === 'object') checkDepth(task, MAX_VALUE_DEPTH, TASK_DEPTH);
-        return socketFormToJson(task);
-      }),
-    );
+    return this.submitEncoded(caller, jobId, batchId, encodeTasks(tasks));
   }
 
   /** Like {@link submit}, with each task already encoded as JSON text. */
@@ -315,28 +308,13 @@ export class Scheduler implements JobDirectory {
     return job.info();
   }
 
-  /**
-   * `maxFailures` fired: the job's first N settled tasks all failed with the same error. It is
-   * cancelled as its owner would cancel it, with `reason` in its record (JobInfo.cancelReason)
-   * and at the end of its streams.
-   */
+  /** `maxFailures` fired: cancelled as by its owner, `reason` in its record and streams' end. */
   private stopJob(job: JobRuntime, reason: string): void {
     if (!job.runnable) return; // it finished (or was cancelled) meanwhile
     job.cancel(this.clock.now(), reason);
     console.error(`tabgrid: job ${job.record.id} (${job.record.name}) ${reason}`);
     this.retire(job, 'cancelled');
     this.sweepCancelled(job); // stores the record first, then settles the rest as `cancelled`
-  }
-
-  /**
-   * After a restart: the failures a watched job settled before it (none succeeded yet) go
-   * through its `maxFailures` watch again, which may stop it now.
-   */
-  private async rewatchFailures(job: JobRuntime): Promise<void> {
-    const limit = job.record.maxFailures ?? 0;
-    const failures = await this.store.readOutcomes(job.record.id, 0, 'errors', limit);
-    const reason = job.watchFailures(failures);
-    if (reason !== undefined) this.stopJob(job, reason);
   }
 
   /** Settles a cancelled job's unsettled tasks as `cancelled` errors, then ends its streams. */

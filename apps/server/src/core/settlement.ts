@@ -108,7 +108,14 @@ export class Settlement {
     if (item.ok && payload !== undefined) {
       // The plain path: one check for series, and the lease and run time kept for provenance.
       if (item.series === undefined) {
-        into.push({ index: item.index, ok: true, payload, value: item.value ?? null, lease, runMs });
+        into.push({
+          index: item.index,
+          ok: true,
+          payload,
+          value: item.value ?? null,
+          lease,
+          runMs,
+        });
         return;
       }
       settled = { index: item.index, ok: true, payload, value: item.value ?? null, lease, runMs };

@@ -45,7 +45,8 @@ function restView(info: JobInfo) {
 function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string {
   const provenance = outcome.provenance;
   if (outcome.ok) {
-    if (provenance) return JSON.stringify({ index: outcome.index, value: outcome.value, provenance });
+    if (provenance)
+      return JSON.stringify({ index: outcome.index, value: outcome.value, provenance });
     return JSON.stringify(meta ? { index: outcome.index, value: outcome.value } : outcome.value);
   }
   const { message, name, stack, type } = outcome.error;

@@ -41,6 +41,13 @@ export interface StoredTask {
   submittedAt?: number;
 }
 
+/** A StoredTask, its `submittedAt` only when known (stores and queues build them alike). */
+export function storedTask(index: number, input: string, submittedAt?: number | null): StoredTask {
+  return submittedAt === undefined || submittedAt === null
+    ? { index, input }
+    : { index, input, submittedAt };
+}
+
 /**
  * Where and how a task settled, stored with its outcome (the job's program hash is in its
  * record): the worker connection that answered the settling attempt (null: none did), that

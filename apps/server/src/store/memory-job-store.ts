@@ -16,34 +16,22 @@ import {
   type StoredSeriesRow,
   type StoredTask,
   type TaskTries,
+  storedTask,
 } from './job-store.js';
 import { GroupCommit } from './group-commit.js';
+import {
+  copyOutcome,
+  copyWithProvenance,
+  firstIndexOf,
+  seqOf,
+  type JobTables,
+  type MemoryBatch,
+} from './memory-job-tables.js';
 import { groupErrors } from './error-message.js';
 import { decodeEventLine, decodeLogLine, withoutSeqs } from './feed-lines.js';
 import { MemoryFeedData, MemoryFeedStore } from './memory-feed-store.js';
 import { readNow } from './read-now.js';
 import { insertSorted, upperBound, type Undo } from './sorted-arrays.js';
-
-interface MemoryBatch {
-  firstIndex: number;
-  batchId: string;
-  inputs: readonly string[];
-  submittedAt: number | undefined;
-}
-
-/** Everything stored under one job id (tasks and outcomes may exist without a job row, as in SQLite). */
-interface JobTables {
-  /** `order`: creation order, SQLite's rowid (the later of two jobs created at one time). */
-  job: { record: JobRecord; code: JobCode; order: number } | undefined;
-  /** By firstIndex, ascending. */
-  batches: MemoryBatch[];
-  batchIds: Map<string, MemoryBatch>;
-  /** By seq, ascending; failures also in `errors`. */
-  outcomes: StoredOutcome[];
-  errors: StoredOutcome[];
-  settled: Set<number>;
-  tries: Map<number, TaskTries>;
-}
 
 /**
  * What a MemoryJobStore keeps, standing in for the database file: a store opened again on the
@@ -56,19 +44,6 @@ export class MemoryJobData {
 }
 
 type Write = (undo: Undo[]) => void;
-
-const seqOf = (o: StoredOutcome): number => o.seq;
-const firstIndexOf = (b: MemoryBatch): number => b.firstIndex;
-/** A copy without its provenance (what plain reads return). */
-const copyOutcome = (o: StoredOutcome): StoredOutcome => ({
-  seq: o.seq,
-  index: o.index,
-  ok: o.ok,
-  payload: o.payload,
-});
-/** A copy with its provenance, when it has one (what writes keep and provenance reads return). */
-const copyWithProvenance = (o: StoredOutcome): StoredOutcome =>
-  o.provenance === undefined ? copyOutcome(o) : { ...copyOutcome(o), provenance: { ...o.provenance } };
 
 /**
  * A JobStore held in memory, for tests of the core that need no disk. It keeps the SQLite
@@ -351,11 +326,7 @@ export class MemoryJobStore implements JobStore {
       for (let i = 0; i < inputs.length && out.length < limit; i++) {
         const index = firstIndex + i;
         if (index >= fromIndex && !tables.settled.has(index)) {
-          out.push(
-            submittedAt === undefined
-              ? { index, input: inputs[i]! }
-              : { index, input: inputs[i]!, submittedAt },
-          );
+          out.push(storedTask(index, inputs[i]!, submittedAt));
         }
       }
     }

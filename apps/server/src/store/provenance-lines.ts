@@ -35,7 +35,12 @@ export function parseProvenanceLine(line: string, table: string): OutcomeProvena
   const attempt = Number(line.slice(0, a));
   const runMs = numberOrNull(line.slice(a + 1, b));
   const queuedMs = numberOrNull(line.slice(b + 1, c));
-  if (!Number.isSafeInteger(attempt) || attempt < 0 || Number.isNaN(runMs) || Number.isNaN(queuedMs))
+  if (
+    !Number.isSafeInteger(attempt) ||
+    attempt < 0 ||
+    Number.isNaN(runMs) ||
+    Number.isNaN(queuedMs)
+  )
     throw bad(table, line);
   const workerId = line.slice(c + 1);
   return { workerId: workerId === '' ? null : workerId, attempt, runMs, queuedMs };

@@ -17,10 +17,12 @@ import type {
   StoredTask,
   TaskTries,
 } from './job-store.js';
+import { storedTask } from './job-store.js';
 import { withoutSeqs } from './feed-lines.js';
 import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
-import { parseProvenanceLine, parseProvenanceLines, provenanceLine } from './provenance-lines.js';
+import { provenanceLine } from './provenance-lines.js';
+import { readWithProvenance } from './sqlite-provenance-reads.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
 import { SqliteFeedStore } from './sqlite-feed-store.js';
@@ -28,12 +30,10 @@ import { prepareJobStatements, type JobStatements } from './sqlite-job-statement
 import {
   decodeBatch,
   decodeErrorGroupRow,
-  decodeFailureProvenanceRow,
   decodeFailureRow,
   decodeJobCode,
   decodeJobRecord,
   decodeOptionalCount,
-  decodeOutcomeLinesRow,
   decodeTaskBatch,
   decodeText,
   decodeTries,
@@ -313,13 +313,8 @@ export class SqliteJobStore implements JobStore {
       const submittedAt = batch.submittedAt;
       for (let i = 0; i < inputs.length && out.length < limit; i++) {
         const index = batch.firstIndex + i;
-        if (index >= fromIndex && !settled.has(index)) {
-          out.push(
-            submittedAt === null
-              ? { index, input: inputs[i]! }
-              : { index, input: inputs[i]!, submittedAt },
-          );
-        }
+        if (index >= fromIndex && !settled.has(index))
+          out.push(storedTask(index, inputs[i]!, submittedAt));
       }
       if (out.length >= limit) break;
     }
@@ -334,7 +329,7 @@ export class SqliteJobStore implements JobStore {
     options?: { provenance?: boolean },
   ): Promise<StoredOutcome[]> {
     if (options?.provenance) {
-      return Promise.resolve(this.readWithProvenance(jobId, afterSeq, kind, limit));
+      return Promise.resolve(readWithProvenance(this.stmt, jobId, afterSeq, kind, limit));
     }
     if (kind === 'errors') {
       return Promise.resolve(this.stmt.errors.all(jobId, afterSeq, limit).map(failureFromRow));
@@ -349,43 +344,6 @@ export class SqliteJobStore implements JobStore {
       if (out.length >= limit) break;
     }
     return Promise.resolve(out);
-  }
-
-  /** {@link readOutcomes} with each outcome's provenance (the reads that ask for it). */
-  private readWithProvenance(
-    jobId: string,
-    afterSeq: number,
-    kind: OutcomeKind,
-    limit: number,
-  ): StoredOutcome[] {
-    const out: StoredOutcome[] = [];
-    if (kind === 'errors') {
-      for (const row of this.stmt.errorsWithProvenance.iterate(jobId, afterSeq, limit)) {
-        const { seq, index, payload, provenance } = decodeFailureProvenanceRow(row);
-        const p = provenance === null ? undefined : parseProvenanceLine(provenance, 'outcome_errors');
-        out.push(
-          p === undefined
-            ? { seq, index, ok: false, payload }
-            : { seq, index, ok: false, payload, provenance: p },
-        );
-      }
-      return out;
-    }
-    const start =
-      decodeOptionalCount(this.stmt.outcomeStart.get(jobId, afterSeq + 1), 'outcome_batches') ?? 0;
-    for (const row of this.stmt.outcomesWithProvenanceFrom.iterate(jobId, start)) {
-      const { lines, provenance } = decodeOutcomeLinesRow(row);
-      const batch = parseLines(lines);
-      const provenances = parseProvenanceLines(provenance, batch.length);
-      for (let i = 0; i < batch.length && out.length < limit; i++) {
-        const o = batch[i]!;
-        if (o.seq <= afterSeq || (kind === 'results' && !o.ok)) continue;
-        const p = provenances[i];
-        out.push(p === undefined ? o : { ...o, provenance: p });
-      }
-      if (out.length >= limit) break;
-    }
-    return out;
   }
 
   latestResults(jobId: string, limit: number): Promise<StoredOutcome[]> {
