@@ -104,6 +104,22 @@ describe('results JSON cannot carry faithfully fail their task, saying where and
       /^result\.list\[0\] is a Date: send result\.list\[0\]\.toISOString\(\)/,
     );
   });
+  it('hands job code no runtime object through setters on the prototypes', async () => {
+    // Setters for every index and field the check writes: they would see the runtime's
+    // lists and fault records, were those ordinary arrays and objects.
+    const program = `let seen = '';
+      for (const key of ['0', '1', '2', 'length', 'what', 'hint', 'keys', 'deep', 'message']) {
+        for (const proto of [Array.prototype, Object.prototype]) {
+          try {
+            Object.defineProperty(proto, key, { set() { seen += key + ' '; }, configurable: true });
+          } catch {} // Array.prototype.length is not configurable
+        }
+      }
+      function Run(i) { return i === 0 ? { a: [{ b: new Date(0) }] } : seen; }`;
+    const outcomes = await run(program, [0, 1]);
+    expect(outcomes[0]?.error?.message).toMatch(/^result\.a\[0\]\.b is a Date/);
+    expect(outcomes[1]).toMatchObject({ ok: true, value: '' });
+  });
 });
 
 describe("values: 'lossy' (the program's directive) keeps JSON.stringify's conversion", () => {

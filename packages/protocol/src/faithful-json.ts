@@ -40,13 +40,23 @@ interface Fault {
   /** What to send instead, given the name the user knows the value by. */
   hint: (name: string) => string;
   /** Keys from the faulty value up to the root (innermost first). */
-  keys: Array<string | number>;
+  keys: Slots<string | number>;
   /** For a cycle: the depth of the ancestor it refers back to; else -1. */
   backTo: number;
   /** JSON.stringify converts it (lossy mode lets it through); false for BigInt, cycles, depth. */
   convertible: boolean;
   /** Nested deeper than the limit (the thread tells it as ResultTooDeep). */
-  deep?: boolean;
+  deep: boolean;
+}
+
+/**
+ * A list on a null-prototype object: in the job thread, writing an index of an array the runtime
+ * made would consult Array.prototype, where job code may have put a setter (and so got hold of
+ * the runtime's array). Nothing is looked up on these.
+ */
+interface Slots<T> {
+  length: number;
+  [index: number]: T;
 }
 
 /** What {@link faithfulJson}'s `faultOf` finds: the sentence, and whether it is about depth. */
@@ -130,7 +140,18 @@ export function faithfulJson(maxDepth: number) {
     convertible: boolean,
     backTo = -1,
   ): Fault {
-    return { what, hint, keys: [], backTo, convertible };
+    // Every field written later is here: an assignment to a missing one would consult
+    // Object.prototype (a job's setter there would get the fault, in the thread).
+    return { what, hint, keys: slots<string | number>(), backTo, convertible, deep: false };
+  }
+
+  function slots<T>(): Slots<T> {
+    return { __proto__: null, length: 0 } as unknown as Slots<T>;
+  }
+
+  function addKey(found: Fault, key: string | number): void {
+    found.keys[found.keys.length] = key;
+    found.keys.length++;
   }
 
   /** "a Point (a class instance)" for an object with a prototype of its own. */
@@ -161,7 +182,7 @@ export function faithfulJson(maxDepth: number) {
   function check(
     value: unknown,
     depth: number,
-    ancestors: object[],
+    ancestors: Slots<object>,
     lossy: boolean,
   ): Fault | undefined {
     switch (typeof value) {
@@ -213,7 +234,7 @@ export function faithfulJson(maxDepth: number) {
             found.what = 'is an array hole';
             found.hint = holeHint;
           }
-          found.keys[found.keys.length] = i;
+          addKey(found, i);
           return found;
         }
       }
@@ -237,7 +258,7 @@ export function faithfulJson(maxDepth: number) {
       const found = check(item, depth + 1, ancestors, lossy);
       if (found !== undefined && hasOwn(record, key)) {
         if (item === undefined && found.keys.length === 0) found.hint = undefinedKeyHint;
-        found.keys[found.keys.length] = key;
+        addKey(found, key);
         return found;
       }
     }
@@ -305,15 +326,15 @@ export function faithfulJson(maxDepth: number) {
   ): FaithfulFault | undefined {
     if (typeof value === 'string' || typeof value === 'boolean' || value === null) return undefined;
     if (typeof value === 'number' && (value - value === 0 || lossy)) return undefined;
-    const found = check(value, 0, [], lossy);
+    const found = check(value, 0, slots<object>(), lossy);
     if (found === undefined) return undefined;
     const message = tell(found, index < 0 ? root : root + '[' + index + ']');
-    return { message, deep: found.deep === true };
+    return { message, deep: found.deep };
   }
 
   /** Whether the fault `unfaithful` told would pass in lossy mode (so saying so helps). */
   function convertible(value: unknown): boolean {
-    return check(value, 0, [], true) === undefined;
+    return check(value, 0, slots<object>(), true) === undefined;
   }
 
   return { unfaithful, faultOf, convertible };
