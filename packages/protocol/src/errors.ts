@@ -37,6 +37,10 @@ export const ErrorCode = {
   JOB_FINISHED: 'TG_ERR_JOB_FINISHED',
   /** A per-job or per-owner count is used up (messages per job, notes). */
   LIMIT_REACHED: 'TG_ERR_LIMIT_REACHED',
+  /** One task of a pool call failed (`pool.map`, `imap`, …): the error names its index and stack. */
+  TASK_FAILED: 'TG_ERR_TASK_FAILED',
+  /** A wait with a time limit (`handle.get({ timeoutMs })`) ran out; what it waited for goes on. */
+  WAIT_TIMEOUT: 'TG_ERR_WAIT_TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -66,6 +70,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TG_ERR_REQUEST_TIMEOUT: 408,
   TG_ERR_JOB_FINISHED: 409,
   TG_ERR_LIMIT_REACHED: 409,
+  TG_ERR_TASK_FAILED: 422,
+  TG_ERR_WAIT_TIMEOUT: 408,
 };
 
 /** Every code of {@link ErrorCode} as a schema. */

@@ -21,6 +21,24 @@ export {
 export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job.js';
 export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';
 export { OutcomeStream } from './streams.js';
+export {
+  broadcast,
+  broadcastWith,
+  BROADCAST_BUFFER,
+  type BroadcastOptions,
+  type BroadcastResults,
+  type Consumer,
+} from './streams/broadcast.js';
+export {
+  Pool,
+  IMAP_WINDOW,
+  type ImapOptions,
+  type MapHandle,
+  type PoolCallOptions,
+  type PoolOptions,
+  type WaitOptions,
+} from './pool/pool.js';
+export { JobCancelledError, TaskFailedError, type CancelReason } from './job-errors.js';
 export { KeyAdmin } from './keys.js';
 export {
   DashboardFeed,

@@ -9,6 +9,7 @@ import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
 import { ConnectionLostError, type Connection } from './connection.js';
 import { randomId } from './ids.js';
+import { JobCancelledError } from './job-errors.js';
 import { BufferedStream } from './streams.js';
 
 export interface SubscriptionOptions {
@@ -23,7 +24,9 @@ export interface SubscriptionOptions {
 
 /**
  * Outcomes of one job as an async iterator. Nothing is sent until the first `next()` (or
- * `open()`); the iterator finishes when the server ends the stream (`endReason` says why).
+ * `open()`); the iterator finishes when the server ends the stream (`endReason` says why), or,
+ * for a job cancelled or deleted first, throws a `JobCancelledError` after the outcomes that
+ * arrived.
  *
  * @example
  * const sub = new Subscription(conn, jobId, 'results');
@@ -146,7 +149,13 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     }
     this.endReason = reason;
     this.stop(false);
-    this.stream.end();
+    // A job that ended unfinished says so: the loop throws once what did arrive is consumed,
+    // instead of ending as if every task had settled.
+    this.stream.end(
+      reason === 'cancelled' || reason === 'deleted'
+        ? new JobCancelledError(this.jobId, reason, message)
+        : undefined,
+    );
   }
 
   private stop(unsubscribe: boolean): void {
