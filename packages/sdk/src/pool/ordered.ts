@@ -66,6 +66,7 @@ export function orderedIterator<T>(
   let ended = false;
   return {
     async next() {
+      run.throwIfStopped();
       for (;;) {
         const index = ranges.indexOf(position);
         if (index !== undefined && early.has(index)) {

@@ -77,6 +77,11 @@ export class PoolRun<T> {
     throw this.failed(outcome);
   }
 
+  /** Throws the abort (or failure) that stopped the call, if one did: buffered values are moot. */
+  throwIfStopped(): void {
+    if (this.stopped) throw this.stopped;
+  }
+
   /** The consumer stopped early: the rest of the job is not wanted. */
   async return(): Promise<IteratorReturnResult<undefined>> {
     if (!this.finished) {

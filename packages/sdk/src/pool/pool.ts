@@ -12,12 +12,7 @@ import { programSource, starProgramSource, type RunFunction } from '../program-s
 import { OutcomeStream } from '../streams.js';
 import { MapHandle } from './map-handle.js';
 import { collectOrdered, orderedIterator, RangeTable } from './ordered.js';
-import {
-  PoolRun,
-  type JobCreator,
-  type PoolCallOptions,
-  type PoolRunOptions,
-} from './pool-run.js';
+import { PoolRun, type JobCreator, type PoolCallOptions, type PoolRunOptions } from './pool-run.js';
 import { SubmitGate } from './submit-gate.js';
 
 export type { JobCreator, PoolCallOptions } from './pool-run.js';

@@ -37,9 +37,7 @@ export class SubmitGate {
   /** The source, pulled one task at a time as the gate admits it. */
   async *gated<T>(source: TaskSource<T>): AsyncGenerator<T, void, undefined> {
     const iterator =
-      Symbol.asyncIterator in source
-        ? source[Symbol.asyncIterator]()
-        : source[Symbol.iterator]();
+      Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
     let position = 0;
     let exhausted = false;
     try {
