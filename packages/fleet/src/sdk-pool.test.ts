@@ -127,8 +127,9 @@ describe('pool.imap', () => {
     const iterator = pool.imap(range(2_000), { window: WINDOW })[Symbol.asyncIterator]();
     const first = iterator.next();
     const job = await jobNamed(name);
-    // Submission runs until the window is full, then stops: task 0 holds it.
-    await until(async () => (await job.status()).finished >= WINDOW - 1, { timeoutMs: 20_000 });
+    // Submission fills the window at once (it does not wait for results), then stops: task 0
+    // holds it.
+    await until(async () => (await job.status()).total === WINDOW, { timeoutMs: 20_000 });
     // Give submission every chance to overrun the window before looking again.
     await new Promise((r) => setTimeout(r, 500));
     const held = await job.status();

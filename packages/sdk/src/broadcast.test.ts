@@ -12,6 +12,7 @@ function counted(total: number) {
   async function* gen() {
     try {
       for (let i = 0; i < total; i++) {
+        await Promise.resolve(); // an async source, as a job's stream is
         state.pulled = i + 1;
         yield i;
       }
@@ -154,7 +155,7 @@ describe('broadcast', () => {
 
   it('a source that throws fails every consumer with its error', async () => {
     async function* failing() {
-      yield 1;
+      yield await Promise.resolve(1);
       throw new Error('source broke');
     }
     const seen: number[][] = [[], []];

@@ -7,10 +7,10 @@ import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
 import { Job, type JobContext } from './job.js';
 import { Pool, type PoolOptions } from './pool/pool.js';
-import { programSource, type RunFunction } from './program-source.js';
+import { programSource, type PoolFunction, type RunFunction } from './program-source.js';
 import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
 
-export { programSource, type RunFunction } from './program-source.js';
+export { programSource, type PoolFunction, type RunFunction } from './program-source.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -130,7 +130,7 @@ export class Tabgrid {
    * const pool = tg.pool((x: number) => x * x, { name: 'squares' });
    * const squares = await pool.map([1, 2, 3]); // [1, 4, 9]
    */
-  pool<T = unknown>(program: string | RunFunction<T>, options: PoolOptions = {}): Pool<T> {
+  pool<T = unknown>(program: string | PoolFunction<T>, options: PoolOptions = {}): Pool<T> {
     return new Pool<T>(this, program, options);
   }
 

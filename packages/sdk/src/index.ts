@@ -17,6 +17,7 @@ export {
   type TabgridOptions,
   type JobSpec,
   type RunFunction,
+  type PoolFunction,
 } from './client.js';
 export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job.js';
 export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';

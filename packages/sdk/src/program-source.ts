@@ -11,6 +11,12 @@ import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
  */
 export type RunFunction<T> = (input: never, args: never) => T | PromiseLike<T>;
 
+/**
+ * A pool's program as a function: `Run(input, args)`, or for `star()` a function of the task's
+ * elements (`(a, b) => …`, then `args` if the pool has them).
+ */
+export type PoolFunction<T> = (...params: never[]) => T | PromiseLike<T>;
+
 /** The source of `program` as a function expression; native and bound functions are refused. */
 function functionSource(program: (...params: never[]) => unknown): string {
   if (typeof program !== 'function') {
@@ -40,7 +46,7 @@ function functionSource(program: (...params: never[]) => unknown): string {
  * @example
  * programSource((d: number) => d * 2); // 'var Run = ((d) => d * 2);'
  */
-export function programSource(program: string | RunFunction<unknown>): string {
+export function programSource(program: string | PoolFunction<unknown>): string {
   if (typeof program === 'string') return program;
   return `var Run = (${functionSource(program)});`;
 }
@@ -56,7 +62,7 @@ export function programSource(program: string | RunFunction<unknown>): string {
  * // 'var Run = (function (run) { … return run(...input) … })(((a, b) => a + b));'
  */
 export function starProgramSource(
-  program: string | RunFunction<unknown>,
+  program: string | PoolFunction<unknown>,
   withArgs: boolean,
 ): string {
   const call = withArgs ? 'run(...input, args)' : 'run(...input)';

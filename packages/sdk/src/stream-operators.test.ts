@@ -90,9 +90,8 @@ describe('OutcomeStream.batch', () => {
   it('with maxWaitMs hands out a partial batch when no item comes in time', async () => {
     vi.useFakeTimers();
     const raw = new BufferedStream<number>();
-    const iterator = new OutcomeStream<number>(() => raw)
-      .batch(10, { maxWaitMs: 1000 })
-      [Symbol.asyncIterator]();
+    const batches = new OutcomeStream<number>(() => raw).batch(10, { maxWaitMs: 1000 });
+    const iterator = batches[Symbol.asyncIterator]();
     raw.push([1, 2]);
     const first = iterator.next();
     await vi.advanceTimersByTimeAsync(999);

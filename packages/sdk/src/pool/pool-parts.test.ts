@@ -18,6 +18,8 @@ afterEach(() => {
 
 /** Runs a program as the worker page does: its text as a function body that returns Run. */
 function runOf(source: string): (input: unknown, args: unknown) => unknown {
+  // Our own test program, compiled as the worker page compiles a job's (a function body).
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval, @typescript-eslint/no-unsafe-call
   const [run] = new Function(
     'args',
     `${source}\n;return [typeof Run === "function" ? Run : undefined];`,

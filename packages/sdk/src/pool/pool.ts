@@ -8,7 +8,7 @@ import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { CreateJobRequest } from '@tabgrid/protocol/jobs';
 import type { TaskSource } from '../batches.js';
 import type { Job } from '../job.js';
-import { programSource, starProgramSource, type RunFunction } from '../program-source.js';
+import { programSource, starProgramSource, type PoolFunction } from '../program-source.js';
 import { OutcomeStream } from '../streams.js';
 import { MapHandle } from './map-handle.js';
 import { collectOrdered, orderedIterator, RangeTable } from './ordered.js';
@@ -65,7 +65,7 @@ export class Pool<T = unknown> {
 
   constructor(
     private readonly creator: JobCreator,
-    private readonly program: string | RunFunction<T>,
+    private readonly program: string | PoolFunction<T>,
     private readonly options: PoolOptions = {},
     private readonly starred = false,
   ) {
