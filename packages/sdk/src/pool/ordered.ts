@@ -6,7 +6,8 @@
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { BatchRange } from '../collect.js';
-import type { OkOutcome, PoolRun } from './pool-run.js';
+import type { TaskOutcome } from '../job.js';
+import type { PoolRun } from './pool-run.js';
 import type { SubmitGate } from './submit-gate.js';
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -51,8 +52,8 @@ export class RangeTable {
 }
 
 /**
- * The values of `run` in input order, each as soon as every earlier one was handed out. Early
- * arrivals wait in a map by job index; `gate` (which the run's task source passes through) is
+ * The values of `run` in input order, each as soon as every earlier one was handed out; a
+ * failed task throws its `TaskFailedError` at its place. Early arrivals wait in a map by job index; `gate` (which the run's task source passes through) is
  * advanced as positions are handed out, so at most `gate.window` of them can wait.
  */
 export function orderedIterator<T>(
@@ -60,9 +61,9 @@ export function orderedIterator<T>(
   ranges: RangeTable,
   gate: SubmitGate,
 ): AsyncIterator<T, undefined> {
-  const early = new Map<number, T>();
+  const early = new Map<number, TaskOutcome<T>>();
   let position = 0;
-  let pending: Promise<IteratorResult<OkOutcome<T>, undefined>> | undefined;
+  let pending: Promise<IteratorResult<TaskOutcome<T>, undefined>> | undefined;
   let ended = false;
   return {
     async next() {
@@ -70,11 +71,13 @@ export function orderedIterator<T>(
       for (;;) {
         const index = ranges.indexOf(position);
         if (index !== undefined && early.has(index)) {
-          const value = early.get(index) as T;
+          const outcome = early.get(index) as TaskOutcome<T>;
           early.delete(index);
+          // A failed task throws at its place, after every value before it.
+          if (!outcome.ok) throw run.failed(outcome);
           position += 1;
           gate.advance(position);
-          return { done: false, value };
+          return { done: false, value: outcome.value };
         }
         if (ended) {
           if (index === undefined) return DONE; // every submitted task was handed out
@@ -83,14 +86,14 @@ export function orderedIterator<T>(
             `The job's stream ended without the outcome of task ${index}.`,
           );
         }
-        pending ??= run.next();
+        pending ??= run.nextSettled();
         // While this position's batch is unacknowledged, its ack may be what we wait for.
         const step =
           index === undefined ? await Promise.race([pending, ranges.nextRange()]) : await pending;
         if (step === undefined) continue; // a range arrived
         pending = undefined;
         if (step.done) ended = true;
-        else early.set(step.value.index, step.value.value);
+        else early.set(step.value.index, step.value);
       }
     },
     async return() {

@@ -54,6 +54,16 @@ export class PoolRun<T> {
 
   /** The next successful outcome; throws at the first failed task, a cancel or an abort. */
   async next(): Promise<IteratorResult<OkOutcome<T>, undefined>> {
+    const step = await this.nextSettled();
+    if (step.done || step.value.ok) return step as IteratorResult<OkOutcome<T>, undefined>;
+    throw this.failed(step.value);
+  }
+
+  /**
+   * The next outcome, a failed task's included (for `imap`, which throws it only at its place:
+   * see {@link failed}); throws at a cancel or an abort.
+   */
+  async nextSettled(): Promise<IteratorResult<TaskOutcome<T>, undefined>> {
     if (this.finished) {
       if (this.stopped) throw this.stopped;
       return DONE;
@@ -72,9 +82,9 @@ export class PoolRun<T> {
       if (this.stopped) throw this.stopped;
       return DONE;
     }
-    const outcome = step.value;
-    if (outcome.ok) return step as IteratorYieldResult<OkOutcome<T>>;
-    throw this.failed(outcome);
+    // A task cancelled with its job: the job's cancellation is the news, now.
+    if (!step.value.ok && step.value.error.type === 'cancelled') throw this.failed(step.value);
+    return step;
   }
 
   /** Throws the abort (or failure) that stopped the call, if one did: buffered values are moot. */
@@ -118,7 +128,8 @@ export class PoolRun<T> {
     return this.inner;
   }
 
-  private failed(outcome: Extract<Outcome, { ok: false }>): Error {
+  /** The error that ends the call at this failed outcome; the job is cancelled. */
+  failed(outcome: Extract<Outcome, { ok: false }>): Error {
     const jobId = this.job?.id ?? '';
     // A task cancelled with its job: the job's cancellation is the news, not the task.
     const error =
