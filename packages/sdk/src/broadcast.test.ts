@@ -177,3 +177,12 @@ describe('broadcast', () => {
     await expect(broadcast([1, 2])).rejects.toMatchObject({ code: 'TG_ERR_INVALID_REQUEST' });
   });
 });
+
+describe('broadcastWith', () => {
+  it('refuses a buffer that is not a positive integer', async () => {
+    await expect(broadcastWith({ buffer: 0 }, [1], collect)).rejects.toMatchObject({
+      code: 'TG_ERR_INVALID_REQUEST',
+      message: expect.stringMatching(/buffer/),
+    });
+  });
+});

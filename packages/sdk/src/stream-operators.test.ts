@@ -144,3 +144,14 @@ describe('BufferedStream.end(error): a stream of a job that ended unfinished', (
     expect(await stream.next()).toEqual({ done: true, value: undefined });
   });
 });
+
+describe('sizes are bounded before anything runs', () => {
+  it('take, batch and maxWaitMs refuse what would stall or never stop', () => {
+    const { stream } = source([1]);
+    expect(() => stream.take(Number.NaN)).toThrow(/take\(count\) must be an integer ≥ 0, got NaN/);
+    expect(() => stream.take(-1)).toThrow(/take\(count\)/);
+    expect(() => stream.batch(0)).toThrow(/batch\(size\) must be an integer ≥ 1, got 0/);
+    expect(() => stream.batch(2.5)).toThrow(/batch\(size\)/);
+    expect(() => stream.batch(2, { maxWaitMs: Number.POSITIVE_INFINITY })).toThrow(/maxWaitMs/);
+  });
+});

@@ -4,6 +4,7 @@
  * {@link OutcomeStream} wrapper.
  */
 
+import { countOption, msOption } from './streams/checks.js';
 import { batchIterator, filterIterator, mapIterator, takeIterator } from './streams/operators.js';
 
 /** Items buffered locally before the SDK stops acknowledging server pushes. */
@@ -227,7 +228,8 @@ export class OutcomeStream<T> implements AsyncIterable<T> {
    * for await (const r of job.results().take(10)) firstTen.push(r.value);
    */
   take(count: number): OutcomeStream<T> {
-    return new OutcomeStream<T>(() => takeIterator(() => this[Symbol.asyncIterator](), count));
+    const n = countOption('take(count)', count, 0);
+    return new OutcomeStream<T>(() => takeIterator(() => this[Symbol.asyncIterator](), n));
   }
 
   /**
@@ -239,8 +241,8 @@ export class OutcomeStream<T> implements AsyncIterable<T> {
    * for await (const rows of job.results().batch(500, { maxWaitMs: 1000 })) await db.insert(rows);
    */
   batch(size: number, options: { maxWaitMs?: number } = {}): OutcomeStream<T[]> {
-    return new OutcomeStream<T[]>(() =>
-      batchIterator(this[Symbol.asyncIterator](), size, options.maxWaitMs),
-    );
+    const n = countOption('batch(size)', size, 1);
+    const maxWaitMs = msOption('batch(size, { maxWaitMs })', options.maxWaitMs);
+    return new OutcomeStream<T[]>(() => batchIterator(this[Symbol.asyncIterator](), n, maxWaitMs));
   }
 }

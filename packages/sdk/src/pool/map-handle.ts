@@ -4,6 +4,7 @@
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Job } from '../job.js';
+import { msOption } from '../streams/checks.js';
 
 /** Options of {@link MapHandle.wait} and {@link MapHandle.get}. */
 export interface WaitOptions {
@@ -21,7 +22,7 @@ async function within<T>(
   if (timeoutMs === undefined) return promise;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), Math.max(0, timeoutMs));
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);
@@ -81,7 +82,7 @@ export class MapHandle<T> {
    * has passed; resolves with `ready()`.
    */
   async wait(options: WaitOptions = {}): Promise<boolean> {
-    await within(this.settled, options.timeoutMs);
+    await within(this.settled, msOption('wait({ timeoutMs })', options.timeoutMs));
     return this.ready();
   }
 
@@ -91,7 +92,7 @@ export class MapHandle<T> {
    * goes on, so `get()` may be called again (or `cancel()`).
    */
   async get(options: WaitOptions = {}): Promise<T[]> {
-    const got = await within(this.result, options.timeoutMs);
+    const got = await within(this.result, msOption('get({ timeoutMs })', options.timeoutMs));
     if (got !== TIMED_OUT) return got;
     const job = await within(this.jobPromise, 0);
     const which = job === TIMED_OUT ? 'its job is still being created' : `job ${job.id} is running`;

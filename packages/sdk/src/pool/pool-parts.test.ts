@@ -9,6 +9,7 @@ import { ErrorCode } from '@tabgrid/protocol/errors';
 import type { Job } from '../job.js';
 import { starProgramSource } from '../program-source.js';
 import { MapHandle } from './map-handle.js';
+import { Pool } from './pool.js';
 import { RangeTable } from './ordered.js';
 import { SubmitGate } from './submit-gate.js';
 
@@ -159,5 +160,27 @@ describe('MapHandle (mapAsync)', () => {
     await h.cancel();
     expect(abort.signal.aborted).toBe(true);
     await expect(h.get()).rejects.toThrow('aborted');
+  });
+});
+
+describe('pool options are bounded before a job is created', () => {
+  it('imap refuses a window that is not a positive integer; get() a timeout that is not a time', async () => {
+    const created: unknown[] = [];
+    const creator = {
+      createJob: (spec: unknown) => {
+        created.push(spec);
+        return Promise.reject(new Error('not in this test'));
+      },
+    };
+    const pool = new Pool(creator, (x: number) => x);
+    expect(() => pool.imap([1], { window: Number.NaN })).toThrow(/window.*integer ≥ 1, got NaN/);
+    expect(() => pool.imap([1], { window: 0 })).toThrow(/window/);
+    const h = new MapHandle<number>(
+      new Promise(() => undefined),
+      new Promise(() => undefined),
+      new AbortController(),
+    );
+    await expect(h.get({ timeoutMs: -5 })).rejects.toThrow(/timeoutMs.*≥ 0, got -5/);
+    expect(created).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import type { TaskSource } from '../batches.js';
 import type { Job } from '../job.js';
 import { programSource, starProgramSource, type PoolFunction } from '../program-source.js';
 import { OutcomeStream } from '../streams.js';
+import { countOption } from '../streams/checks.js';
 import { MapHandle } from './map-handle.js';
 import { collectOrdered, orderedIterator, RangeTable } from './ordered.js';
 import { PoolRun, type JobCreator, type PoolCallOptions, type PoolRunOptions } from './pool-run.js';
@@ -97,7 +98,7 @@ export class Pool<T = unknown> {
    * for await (const v of pool.imap(inputs(), { window: 1_000 })) write(v);
    */
   imap(tasks: TaskSource, options: ImapOptions = {}): OutcomeStream<T> {
-    const window = Math.max(1, Math.floor(options.window ?? IMAP_WINDOW));
+    const window = countOption('imap(tasks, { window })', options.window ?? IMAP_WINDOW, 1);
     return new OutcomeStream<T>(() => {
       const gate = new SubmitGate(window);
       const ranges = new RangeTable();

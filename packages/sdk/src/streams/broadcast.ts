@@ -5,6 +5,7 @@
  * whatever the speeds.
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
+import { countOption } from './checks.js';
 
 /** Items the fastest consumer may be ahead of the slowest, by default. */
 export const BROADCAST_BUFFER = 1_000;
@@ -158,7 +159,8 @@ export async function broadcastWith<T, C extends readonly Consumer<T>[]>(
       'broadcast(source, ...consumers) needs at least one consumer function.',
     );
   }
-  const hub = new Hub<T>(source, Math.max(1, Math.floor(options.buffer ?? BROADCAST_BUFFER)));
+  const buffer = countOption('broadcastWith({ buffer })', options.buffer ?? BROADCAST_BUFFER, 1);
+  const hub = new Hub<T>(source, buffer);
   const branches = consumers.map(() => hub.branch());
   const runs = consumers.map(async (consume, i) => {
     const branch = branches[i] as Branch;
