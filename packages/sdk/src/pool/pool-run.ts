@@ -36,6 +36,7 @@ export interface PoolRunOptions<T> extends PoolCallOptions {
 export type OkOutcome<T> = Extract<TaskOutcome<T>, { ok: true }>;
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const EMPTY: AsyncIterator<never, undefined> = { next: () => Promise.resolve(DONE) };
 
 export class PoolRun<T> {
   job: Job<T> | undefined;
@@ -123,6 +124,11 @@ export class PoolRun<T> {
       this.finish();
       this.cancelJob();
       throw abortedMeanwhile;
+    }
+    if (this.finished) {
+      // The consumer stopped (return()) while the job was being created: submit nothing.
+      this.cancelJob();
+      return EMPTY;
     }
     this.inner = this.job.openRun(this.tasks, this.options.onRange);
     return this.inner;
