@@ -184,3 +184,27 @@ describe('pool options are bounded before a job is created', () => {
     expect(created).toEqual([]);
   });
 });
+
+describe('SubmitGate.close', () => {
+  it('ends a submission waiting for room and stops its source', async () => {
+    const gate = new SubmitGate(1);
+    let stopped = false;
+    function* tasks() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        stopped = true;
+      }
+    }
+    const got: number[] = [];
+    const reading = (async () => {
+      for await (const t of gate.gated(tasks())) got.push(t);
+    })();
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(got).toEqual([0]);
+    gate.close();
+    await reading;
+    expect(got).toEqual([0]);
+    expect(stopped).toBe(true);
+  });
+});

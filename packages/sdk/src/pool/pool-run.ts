@@ -31,6 +31,8 @@ export interface PoolRunOptions<T> extends PoolCallOptions {
   onRange?: (range: BatchRange) => void;
   /** The job, once created. */
   onJob?: (job: Job<T>) => void;
+  /** The call is over (done, failed, aborted or stopped early). */
+  onFinish?: () => void;
 }
 
 export type OkOutcome<T> = Extract<TaskOutcome<T>, { ok: true }>;
@@ -171,6 +173,7 @@ export class PoolRun<T> {
   }
 
   private finish(): void {
+    if (!this.finished) this.options.onFinish?.();
     this.finished = true;
     this.options.signal?.removeEventListener('abort', this.onAbort);
   }

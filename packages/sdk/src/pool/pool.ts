@@ -104,6 +104,7 @@ export class Pool<T = unknown> {
       const ranges = new RangeTable();
       const run = this.start(gate.gated(this.tasksOf(tasks)), options, {
         onRange: (range) => ranges.add(range),
+        onFinish: () => gate.close(),
       });
       return orderedIterator(run, ranges, gate);
     });

@@ -8,6 +8,7 @@ import type { TaskSource } from '../batches.js';
 export class SubmitGate {
   private next = 0;
   private waiting: { position: number; resolve: () => void } | undefined;
+  private closed = false;
 
   constructor(readonly window: number) {}
 
@@ -16,9 +17,9 @@ export class SubmitGate {
     return this.next + this.window;
   }
 
-  /** Resolves once `position` may be submitted. */
+  /** Resolves once `position` may be submitted (or the gate is closed). */
   admit(position: number): Promise<void> | undefined {
-    if (position < this.limit) return undefined;
+    if (position < this.limit || this.closed) return undefined;
     return new Promise((resolve) => {
       this.waiting = { position, resolve };
     });
@@ -34,7 +35,15 @@ export class SubmitGate {
     }
   }
 
-  /** The source, pulled one task at a time as the gate admits it. */
+  /** The call is over: a waiting submission ends instead of waiting forever. */
+  close(): void {
+    this.closed = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.resolve();
+  }
+
+  /** The source, pulled one task at a time as the gate admits it; ends when the gate closes. */
   async *gated<T>(source: TaskSource<T>): AsyncGenerator<T, void, undefined> {
     const iterator =
       Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
@@ -44,6 +53,7 @@ export class SubmitGate {
       for (;;) {
         const admitted = this.admit(position);
         if (admitted) await admitted;
+        if (this.closed) return;
         const step = await iterator.next();
         if (step.done) {
           exhausted = true;
