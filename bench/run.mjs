@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { spinMs } from './lib/machine-speed.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
+import { poolThroughput } from './scenarios/pool.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
 import { taskModel } from './scenarios/task-model.mjs';
@@ -59,6 +60,7 @@ const scenarios = {
   scale: () => scale({ workers: sizes.workers, tasks: sizes.scaleTasks }),
   submission: () => submission({ tasks: sizes.submission }),
   'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
+  pool: () => poolThroughput({ tasks: sizes.throughput, rounds: sizes.rounds }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 for (const name of chosen) {

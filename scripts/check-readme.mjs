@@ -112,6 +112,38 @@ const LISTED = [
   { section: 'SDK', readme: '`tg.keys.create(', in: SDK, code: 'create(' },
   { section: 'SDK', readme: '`tg.keys.list()`', in: SDK, code: 'list()' },
   { section: 'SDK', readme: '`tg.keys.revoke(id)`', in: SDK, code: 'revoke(' },
+  // Pool and streams (issue #14).
+  { section: 'Pool', readme: '`tg.pool(program, options?)`', in: SDK, code: 'pool<T = unknown>(' },
+  { section: 'Pool', readme: '`await pool.map(tasks, { signal? })`', in: SDK, code: 'map(tasks' },
+  {
+    section: 'Pool',
+    readme: '`pool.imap(tasks, { signal?, window? })`',
+    in: SDK,
+    code: 'imap(tasks',
+  },
+  {
+    section: 'Pool',
+    readme: '`pool.unorderedImap(tasks, { signal? })`',
+    in: SDK,
+    code: 'unorderedImap(tasks',
+  },
+  {
+    section: 'Pool',
+    readme: '`pool.mapAsync(tasks, { signal? })`',
+    in: SDK,
+    code: 'mapAsync(tasks',
+  },
+  { section: 'Pool', readme: '`pool.star()`', in: SDK, code: 'star()' },
+  {
+    section: 'Streams',
+    readme: '`broadcast(source, ...consumers)`',
+    in: SDK,
+    code: 'function broadcast<',
+  },
+  { section: 'Streams', readme: '`stream.filter(keep)`', in: SDK, code: 'filter(keep' },
+  { section: 'Streams', readme: '`stream.take(n)`', in: SDK, code: 'take(count' },
+  { section: 'Streams', readme: '`stream.batch(size', in: SDK, code: 'batch(size' },
+  { section: 'Streams', readme: '`TG_ERR_JOB_CANCELLED`', in: SDK, code: 'JobCancelledError' },
   // A REST query that is not a route of its own.
   { section: 'REST', readme: '`GET /api/jobs?name=NAME&latest=1`', in: ROUTES, code: 'latest' },
 ];

@@ -207,10 +207,15 @@ describe('tasks that kill their tab', () => {
     const before = received();
     await new Promise((r) => setTimeout(r, 500));
     expect(received()).toBe(before);
-    // The owner cancels: what is left settles as `cancelled`, and the streams end.
+    // The owner cancels: what is left settles as `cancelled`, then the stream says the job was
+    // cancelled (TG_ERR_JOB_CANCELLED) rather than ending as if it were done.
     await job.cancel();
-    const errors = [];
-    for await (const e of job.errors()) errors.push(e);
+    const errors: { type: string }[] = [];
+    await expect(
+      (async () => {
+        for await (const e of job.errors()) errors.push(e);
+      })(),
+    ).rejects.toMatchObject({ code: 'TG_ERR_JOB_CANCELLED' });
     expect(errors.filter((e) => e.type === 'cancelled').length).toBeGreaterThan(0);
     expect(errors.filter((e) => e.type === 'lost').length).toBeGreaterThanOrEqual(3);
     const final = await job.status();

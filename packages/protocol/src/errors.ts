@@ -42,6 +42,10 @@ export const ErrorCode = {
    * …): the message names the path and what to send instead (faithful-json.ts).
    */
   UNFAITHFUL_VALUE: 'TG_ERR_UNFAITHFUL_VALUE',
+  /** One task of a pool call failed (`pool.map`, `imap`, …): the error names its index and stack. */
+  TASK_FAILED: 'TG_ERR_TASK_FAILED',
+  /** A wait with a time limit (`handle.get({ timeoutMs })`) ran out; what it waited for goes on. */
+  WAIT_TIMEOUT: 'TG_ERR_WAIT_TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -72,6 +76,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   TG_ERR_JOB_FINISHED: 409,
   TG_ERR_LIMIT_REACHED: 409,
   TG_ERR_UNFAITHFUL_VALUE: 400,
+  TG_ERR_TASK_FAILED: 422,
+  TG_ERR_WAIT_TIMEOUT: 408,
 };
 
 /** Every code of {@link ErrorCode} as a schema. */

@@ -7,7 +7,11 @@ import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
 import { Job, type JobContext } from './job.js';
 import { checkArgs, contextWithValues, programWithValues, type ValuesMode } from './values.js';
+import { Pool, type PoolOptions } from './pool/pool.js';
+import { programSource, type PoolFunction, type RunFunction } from './program-source.js';
 import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
+
+export { programSource, type PoolFunction, type RunFunction } from './program-source.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -36,13 +40,6 @@ export interface TabgridOptions {
 }
 
 /**
- * A `Run` function sent as the job's program. Only its source travels: it must not use
- * variables from the scope it was written in (closures, imports), since it runs in a
- * volunteer's browser tab. Use the job's `args` for shared data instead.
- */
-export type RunFunction<T> = (input: never, args: never) => T | PromiseLike<T>;
-
-/**
  * What `createJob` takes: the job's options, with `program` either JavaScript source that
  * defines `function Run(input, args)`, or a function (sent as `var Run = (<its source>);`).
  */
@@ -64,35 +61,6 @@ function isHttpUrl(url: string): boolean {
   } catch {
     return false;
   }
-}
-
-/**
- * The source sent for a program: strings as they are, functions wrapped as
- * `var Run = (<source>);`. Method shorthand (`{ Run(d) {…} }.Run`) is turned into a function
- * expression; native and bound functions are refused (they have no source).
- *
- * @example
- * programSource((d: number) => d * 2); // 'var Run = ((d) => d * 2);'
- */
-export function programSource(program: string | RunFunction<unknown>): string {
-  if (typeof program === 'string') return program;
-  if (typeof program !== 'function') {
-    throw new TabgridError(
-      ErrorCode.INVALID_PROGRAM,
-      'program must be JavaScript source or a function.',
-    );
-  }
-  let source = Function.prototype.toString.call(program).trim();
-  if (/\[native code\]\s*\}$/.test(source)) {
-    throw new TabgridError(
-      ErrorCode.INVALID_PROGRAM,
-      'A native or bound function has no source to send: pass a plain function or source text.',
-    );
-  }
-  if (!/^(async\s*)?(function\b|\(|[\w$]+\s*=>)/.test(source)) {
-    source = source.replace(/^(async\s+)?/, (prefix) => `${prefix}function `);
-  }
-  return `var Run = (${source});`;
 }
 
 /**
@@ -161,6 +129,19 @@ export class Tabgrid {
       program: programWithValues(programSource(program), values),
     });
     return new Job<T>(contextWithValues(this.context, values), info.id, info);
+  }
+
+  /**
+   * A pool of `program` (a function or source defining `Run`): `map`, `imap`, `unorderedImap`,
+   * `mapAsync` and `star()`, each call one job of its own named `options.name` (default
+   * `'pool'`) with the other job options (`args`, `timeoutMs`, …). Creates nothing yet.
+   *
+   * @example
+   * const pool = tg.pool((x: number) => x * x, { name: 'squares' });
+   * const squares = await pool.map([1, 2, 3]); // [1, 4, 9]
+   */
+  pool<T = unknown>(program: string | PoolFunction<T>, options: PoolOptions = {}): Pool<T> {
+    return new Pool<T>(this, program, options);
   }
 
   /**

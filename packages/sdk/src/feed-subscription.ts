@@ -6,10 +6,8 @@
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { FeedItemOf, FeedName, FeedPush } from '@tabgrid/protocol/feeds';
-import type { StreamEnd } from '@tabgrid/protocol/sdk';
-import { ConnectionLostError, type Connection } from './connection.js';
-import { randomId } from './ids.js';
-import { BufferedStream } from './streams.js';
+import type { Connection, PushRoute } from './connection.js';
+import { ServerStream } from './server-stream.js';
 
 export interface FeedSubscriptionOptions {
   /** Deliver items with `seq > from` (series: the outcome seq); 0 (the default) for everything. */
@@ -19,88 +17,34 @@ export interface FeedSubscriptionOptions {
 
 /**
  * A job's feed as an async iterator. Nothing is sent until the first `next()`; the iterator
- * finishes when the server ends the feed (the job is done, cancelled or deleted).
+ * finishes when the server ends the feed (the job is done, cancelled or deleted: a feed of a
+ * cancelled job is complete, so it ends quietly).
  *
  * @example
  * const sub = new FeedSubscription(conn, jobId, 'logs');
  * for await (const line of { [Symbol.asyncIterator]: () => sub }) console.log(line.message);
  */
-export class FeedSubscription<F extends FeedName> implements AsyncIterator<
-  FeedItemOf[F],
-  undefined
-> {
-  readonly id = randomId();
-  /** Why the server ended the feed, once it has. */
-  endReason: StreamEnd['reason'] | undefined;
+export class FeedSubscription<F extends FeedName> extends ServerStream<FeedItemOf[F]> {
+  protected readonly noun = 'feed';
   private cursor: number;
-  private opening: Promise<void> | undefined;
-  /** True once the server accepted the first follow; from then on reconnects follow again. */
-  private live = false;
-  private readonly stream: BufferedStream<FeedItemOf[F]>;
-  private cleanups: (() => void)[] = [];
 
   constructor(
-    private readonly connection: Connection,
-    private readonly jobId: string,
+    connection: Connection,
+    jobId: string,
     private readonly feed: F,
     private readonly label: string | undefined,
     options: FeedSubscriptionOptions = {},
   ) {
+    super(connection, jobId, options);
     this.cursor = options.from ?? 0;
-    this.stream = new BufferedStream<FeedItemOf[F]>({
-      ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
-      onReturn: () => this.stop(true),
-    });
   }
 
-  async next(): Promise<IteratorResult<FeedItemOf[F], undefined>> {
-    if (!this.live && !this.stream.finished) {
-      this.opening ??= this.follow();
-      await this.opening;
-    }
-    return this.stream.next();
+  protected pushes(): Omit<PushRoute, 'end' | 'invalid'> {
+    return { feed: (push, ack) => this.receive(push, ack) };
   }
 
-  return(): Promise<IteratorResult<FeedItemOf[F], undefined>> {
-    return this.stream.return();
-  }
-
-  private async follow(): Promise<void> {
-    this.cleanups.push(
-      this.connection.route(this.id, {
-        feed: (push, ack) => this.receive(push, ack),
-        end: (reason, message) => this.end(reason, message),
-        invalid: (error) => this.fail(error),
-      }),
-      this.connection.listen({
-        connected: () => this.followAgain(),
-        disconnected: () => this.stream.dropPendingAcks(),
-        failed: (error) => this.fail(error),
-      }),
-    );
-    try {
-      await this.connection.request('job:follow', this.payload(), { retry: true });
-    } catch (error) {
-      this.fail(error);
-      throw error;
-    }
-    if (!this.stream.finished) this.live = true;
-  }
-
-  private followAgain(): void {
-    if (!this.live || this.stream.finished) return;
-    this.connection.request('job:follow', this.payload()).catch((error: unknown) => {
-      // Lost again before the answer: the next 'connect' follows again.
-      if (error instanceof ConnectionLostError) return;
-      // The job was deleted while we were away.
-      if (error instanceof TabgridError && error.code === ErrorCode.JOB_NOT_FOUND)
-        this.end('deleted');
-      else this.fail(error);
-    });
-  }
-
-  private payload() {
-    return {
+  protected ask(retry: boolean): Promise<unknown> {
+    const payload = {
       jobId: this.jobId,
       subscriptionId: this.id,
       feed: this.feed,
@@ -108,6 +52,7 @@ export class FeedSubscription<F extends FeedName> implements AsyncIterator<
       // Progress has no cursor: every follow starts with a snapshot.
       from: this.feed === 'progress' ? 0 : this.cursor,
     };
+    return this.connection.request('job:follow', payload, retry ? { retry: true } : {});
   }
 
   private receive(push: FeedPush, ack: () => void): void {
@@ -135,34 +80,5 @@ export class FeedSubscription<F extends FeedName> implements AsyncIterator<
       fresh.push(item);
     }
     this.stream.push(fresh, ack);
-  }
-
-  private fail(error: unknown): void {
-    if (this.stream.finished) return;
-    this.stop(true);
-    this.stream.fail(error);
-  }
-
-  private end(reason: StreamEnd['reason'], message?: string): void {
-    if (this.stream.finished) return;
-    if (reason === 'error') {
-      this.fail(
-        new TabgridError(
-          ErrorCode.INTERNAL,
-          message ?? 'The server ended this feed with an error; see its log.',
-        ),
-      );
-      return;
-    }
-    this.endReason = reason;
-    this.stop(false);
-    this.stream.end();
-  }
-
-  private stop(unsubscribe: boolean): void {
-    for (const cleanup of this.cleanups.splice(0)) cleanup();
-    if (unsubscribe && this.opening) {
-      this.connection.notify('job:unsubscribe', { subscriptionId: this.id });
-    }
   }
 }

@@ -17,6 +17,7 @@ export {
   type TabgridOptions,
   type JobSpec,
   type RunFunction,
+  type PoolFunction,
 } from './client.js';
 export {
   Job,
@@ -27,6 +28,24 @@ export {
 } from './job.js';
 export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';
 export { OutcomeStream } from './streams.js';
+export {
+  broadcast,
+  broadcastWith,
+  BROADCAST_BUFFER,
+  type BroadcastOptions,
+  type BroadcastResults,
+  type Consumer,
+} from './streams/broadcast.js';
+export {
+  Pool,
+  IMAP_WINDOW,
+  type ImapOptions,
+  type MapHandle,
+  type PoolCallOptions,
+  type PoolOptions,
+  type WaitOptions,
+} from './pool/pool.js';
+export { JobCancelledError, TaskFailedError, type CancelReason } from './job-errors.js';
 export { KeyAdmin } from './keys.js';
 export {
   DashboardFeed,

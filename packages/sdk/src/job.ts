@@ -10,6 +10,7 @@ import type {
 import { batchTasks, sendWindowed, type TaskBatch, type TaskSource } from './batches.js';
 import { collectInOrder, type BatchRange, type TaskError } from './collect.js';
 import type { JobContext } from './job-context.js';
+import { JobCancelledError } from './job-errors.js';
 import {
   JobFeeds,
   type JobEvent,
@@ -75,7 +76,9 @@ export class Job<T = unknown> {
    * Submits `tasks`, closes the job, and yields every settled outcome as it arrives
    * (unordered). It subscribes before submitting, so nothing is missed. If submitting fails,
    * the loop throws that error; breaking out of the loop stops submitting (the job stays
-   * open). Nothing happens until you iterate.
+   * open). If the job is cancelled or deleted first, the loop throws a `JobCancelledError`
+   * (`TG_ERR_JOB_CANCELLED`) after the outcomes that arrived (each unsettled task's `cancelled`
+   * error among them). Nothing happens until you iterate.
    *
    * @example
    * for await (const o of job.run([1, 2, 3])) {
@@ -84,19 +87,36 @@ export class Job<T = unknown> {
    * }
    */
   run(tasks: TaskSource, options: OutcomeOptions = {}): OutcomeStream<TaskOutcome<T>> {
-    return new OutcomeStream<Outcome>(() => {
-      const abort = new AbortController();
-      const subscription: Subscription = this.subscription('all', {
-        onOpen: () => {
-          this.submitAndClose(tasks, abort.signal).catch((error: unknown) =>
-            subscription.fail(error),
-          );
-        },
-        onReturn: () => abort.abort(),
-        provenance: options.provenance === true,
-      });
-      return subscription;
-    }).map((outcome) => outcome as TaskOutcome<T>);
+    return new OutcomeStream(() => this.openRun(tasks, undefined, options));
+  }
+
+  /**
+   * What `run()` iterates, for the SDK's own verbs (the pool's): the job's outcome stream, opened
+   * lazily, submitting `tasks` and closing the job once subscribed, and telling `onRange` where
+   * each acknowledged batch landed (input positions → job indexes).
+   *
+   * @internal
+   */
+  openRun(
+    tasks: TaskSource,
+    onRange?: (range: BatchRange) => void,
+    options: OutcomeOptions = {},
+  ): AsyncIterator<TaskOutcome<T>, undefined> {
+    const abort = new AbortController();
+    const subscription: Subscription = this.subscription('all', {
+      onOpen: () => {
+        this.submitAndClose(tasks, abort.signal, onRange).catch((error: unknown) =>
+          subscription.fail(error),
+        );
+      },
+      onReturn: () => abort.abort(),
+      provenance: options.provenance === true,
+    });
+    // Decoded by the protocol already; only `value`'s type (the program's T) is asserted.
+    return subscription as AsyncIterator<Outcome, undefined> as AsyncIterator<
+      TaskOutcome<T>,
+      undefined
+    >;
   }
 
   /**
@@ -135,8 +155,10 @@ export class Job<T = unknown> {
   }
 
   /**
-   * Successful tasks as they settle, unordered, each exactly once; ends when the job is done
-   * (or cancelled/deleted). Starts from the beginning of the job, whenever you call it.
+   * Successful tasks as they settle, unordered, each exactly once; ends when the job is done.
+   * Starts from the beginning of the job, whenever you call it. A job cancelled or deleted
+   * before it finished makes the loop throw a `JobCancelledError` (`TG_ERR_JOB_CANCELLED`)
+   * after the results that arrived.
    *
    * @example
    * for await (const r of job.results()) console.log(r.index, r.value);
@@ -151,7 +173,9 @@ export class Job<T = unknown> {
   }
 
   /**
-   * Failed tasks as they settle, unordered; ends when the job is done (or cancelled/deleted).
+   * Failed tasks as they settle, unordered; ends when the job is done. A job cancelled or
+   * deleted first yields its unsettled tasks' `cancelled` errors, then throws a
+   * `JobCancelledError` (`TG_ERR_JOB_CANCELLED`).
    *
    * @example
    * for await (const e of job.errors()) console.error(e.index, e.type, e.message);
@@ -267,16 +291,11 @@ export class Job<T = unknown> {
     } catch (error) {
       abort.abort();
       await submitting;
-      throw submitFailure ? submitFailure.error : error;
+      // A cancel explains a refused submission better than the refusal does.
+      throw submitFailure && !(error instanceof JobCancelledError) ? submitFailure.error : error;
     }
     await submitting;
-    const reason = subscription.endReason;
-    if (reason === 'cancelled' || reason === 'deleted') {
-      throw new TabgridError(
-        ErrorCode.JOB_CANCELLED,
-        `Job ${this.id} was ${reason} before all its tasks settled.`,
-      );
-    }
+    // A cancelled or deleted job made the loop throw a JobCancelledError (TG_ERR_JOB_CANCELLED).
     if (submitFailure) throw submitFailure.error;
     return collectInOrder<T>(ranges, outcomes);
   }
@@ -345,19 +364,30 @@ export class Job<T = unknown> {
     );
   }
 
-  private async submitAndClose(tasks: TaskSource, signal: AbortSignal): Promise<void> {
-    await this.send(tasks, signal);
+  private async submitAndClose(
+    tasks: TaskSource,
+    signal: AbortSignal,
+    onRange?: (range: BatchRange) => void,
+  ): Promise<void> {
+    await this.send(tasks, signal, onRange);
     if (!signal.aborted) await this.close();
   }
 
   private async send(
     tasks: TaskSource,
     signal?: AbortSignal,
+    onRange?: (range: BatchRange) => void,
   ): Promise<SubmitResult & { ranges: BatchRange[] }> {
     const batches = batchTasks(tasks, this.context.batch);
     const ranges = await sendWindowed(
       batches,
-      (b) => this.sendBatch(b),
+      onRange
+        ? (b) =>
+            this.sendBatch(b).then((range) => {
+              onRange(range);
+              return range;
+            })
+        : (b) => this.sendBatch(b),
       this.context.window,
       signal,
     );

@@ -4,6 +4,9 @@
  * {@link OutcomeStream} wrapper.
  */
 
+import { countOption, msOption } from './streams/checks.js';
+import { batchIterator, filterIterator, mapIterator, takeIterator } from './streams/operators.js';
+
 /** Items buffered locally before the SDK stops acknowledging server pushes. */
 export const DEFAULT_HIGH_WATER_MARK = 10_000;
 
@@ -38,6 +41,8 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
   private readonly waiters: Waiter<T>[] = [];
   private pendingAcks: (() => void)[] = [];
   private ended = false;
+  /** Thrown once the buffered items are consumed, for a stream that ended abnormally. */
+  private endError: Error | undefined;
   private failure: { error: Error } | undefined;
   private returned = false;
   private readonly highWaterMark: number;
@@ -76,10 +81,14 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
     queueMicrotask(() => this.releaseAcks());
   }
 
-  /** No more pushes: the iterator finishes once the buffered items are consumed. */
-  end(): void {
+  /**
+   * No more pushes: the iterator finishes once the buffered items are consumed, then throws
+   * `error` if one is given (a job cancelled mid-stream: what arrived is still delivered).
+   */
+  end(error?: Error): void {
     if (this.finished) return;
     this.ended = true;
+    this.endError = error;
     this.pendingAcks = [];
     if (this.size === 0) this.settleWaiters();
   }
@@ -113,6 +122,7 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
       return Promise.resolve({ done: false, value });
     }
     if (this.failure) return Promise.reject(this.failure.error);
+    if (this.endError && !this.returned) return Promise.reject(this.endError);
     if (this.ended || this.returned) return Promise.resolve(DONE);
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
@@ -142,8 +152,9 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
   }
 
   private settleWaiters(): void {
+    const error = this.failure?.error ?? (this.returned ? undefined : this.endError);
     for (const waiter of this.waiters.splice(0)) {
-      if (this.failure) waiter.reject(this.failure.error);
+      if (error) waiter.reject(error);
       else waiter.resolve(DONE);
     }
   }
@@ -154,8 +165,10 @@ export class BufferedStream<T> implements AsyncIterator<T, undefined> {
  * Iterate it once with `for await`; breaking out of the loop unsubscribes. Nothing is
  * requested from the server until iteration starts.
  *
- * `.map(fn)` transforms every item and returns another stream, which makes chaining one
- * job's output into another job's input a one-liner.
+ * `.map(fn)`, `.filter(keep)`, `.take(count)` and `.batch(size)` each return another stream,
+ * which makes chaining one job's output into another job's input a one-liner. A stream of a
+ * job that is cancelled or deleted before it finished throws a `JobCancelledError`
+ * (code `TG_ERR_JOB_CANCELLED`) after the outcomes that did arrive.
  *
  * @example
  * // Feed every result of `first` into `second` as it arrives, with backpressure end to end.
@@ -192,24 +205,44 @@ export class OutcomeStream<T> implements AsyncIterable<T> {
    * for await (const v of doubled) console.log(v);
    */
   map<U>(fn: (item: T) => U | PromiseLike<U>): OutcomeStream<U> {
-    return new OutcomeStream<U>(() => {
-      const source = this[Symbol.asyncIterator]();
-      return {
-        async next(): Promise<IteratorResult<U, undefined>> {
-          const step = await source.next();
-          if (step.done) return DONE;
-          try {
-            return { done: false, value: await fn(step.value) };
-          } catch (error) {
-            await source.return?.();
-            throw error;
-          }
-        },
-        async return(): Promise<IteratorResult<U, undefined>> {
-          await source.return?.();
-          return DONE;
-        },
-      };
-    });
+    return new OutcomeStream<U>(() => mapIterator(this[Symbol.asyncIterator](), fn));
+  }
+
+  /**
+   * The items for which `keep(item)` is true, in arrival order. `keep` may be async; an error
+   * it throws ends the stream (and unsubscribes) and surfaces from the loop.
+   *
+   * @example
+   * for await (const r of job.results().filter((r) => r.value > 0.9)) console.log(r.index);
+   */
+  filter(keep: (item: T) => boolean | PromiseLike<boolean>): OutcomeStream<T> {
+    return new OutcomeStream<T>(() => filterIterator(this[Symbol.asyncIterator](), keep));
+  }
+
+  /**
+   * The first `count` items, then the end: the subscription underneath is stopped as the last
+   * one is handed out (the job itself goes on; cancel it if you no longer need it).
+   *
+   * @example
+   * const firstTen = [];
+   * for await (const r of job.results().take(10)) firstTen.push(r.value);
+   */
+  take(count: number): OutcomeStream<T> {
+    const n = countOption('take(count)', count, 0);
+    return new OutcomeStream<T>(() => takeIterator(() => this[Symbol.asyncIterator](), n));
+  }
+
+  /**
+   * Arrays of up to `size` items in arrival order (the last may be shorter). With
+   * `{ maxWaitMs }` a partly filled array is handed out once no item came for that long, so a
+   * slow trickle is not held back.
+   *
+   * @example
+   * for await (const rows of job.results().batch(500, { maxWaitMs: 1000 })) await db.insert(rows);
+   */
+  batch(size: number, options: { maxWaitMs?: number } = {}): OutcomeStream<T[]> {
+    const n = countOption('batch(size)', size, 1);
+    const maxWaitMs = msOption('batch(size, { maxWaitMs })', options.maxWaitMs);
+    return new OutcomeStream<T[]>(() => batchIterator(this[Symbol.asyncIterator](), n, maxWaitMs));
   }
 }

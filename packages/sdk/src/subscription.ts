@@ -4,12 +4,11 @@
  * exactly once.
  */
 import { fromSocketForm } from '@tabgrid/protocol/bytes';
-import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { SdkRequest, StreamEnd } from '@tabgrid/protocol/sdk';
-import { ConnectionLostError, type Connection } from './connection.js';
-import { randomId } from './ids.js';
-import { BufferedStream } from './streams.js';
+import type { Connection, PushRoute } from './connection.js';
+import { JobCancelledError } from './job-errors.js';
+import { ServerStream } from './server-stream.js';
 
 export interface SubscriptionOptions {
   /** Deliver outcomes with `seq > from`; 0 (the default) for everything. */
@@ -23,14 +22,6 @@ export interface SubscriptionOptions {
   provenance?: boolean;
 }
 
-/**
- * Outcomes of one job as an async iterator. Nothing is sent until the first `next()` (or
- * `open()`); the iterator finishes when the server ends the stream (`endReason` says why).
- *
- * @example
- * const sub = new Subscription(conn, jobId, 'results');
- * for await (const o of { [Symbol.asyncIterator]: () => sub }) console.log(o.index, o.seq);
- */
 /** Typed arrays in a result arrive as binary attachments: restored to their kind here. */
 function withBytes(item: Outcome): Outcome {
   if (!item.ok || typeof item.value !== 'object' || item.value === null) return item;
@@ -38,89 +29,36 @@ function withBytes(item: Outcome): Outcome {
   return value === item.value ? item : { ...item, value };
 }
 
-export class Subscription implements AsyncIterator<Outcome, undefined> {
-  readonly id = randomId();
-  /** Why the server ended the stream, once it has. */
-  endReason: StreamEnd['reason'] | undefined;
+/**
+ * Outcomes of one job as an async iterator. Nothing is sent until the first `next()` (or
+ * `open()`); the iterator finishes when the server ends the stream (`endReason` says why), or,
+ * for a job cancelled or deleted first, throws a `JobCancelledError` after the outcomes that
+ * arrived.
+ *
+ * @example
+ * const sub = new Subscription(conn, jobId, 'results');
+ * for await (const o of { [Symbol.asyncIterator]: () => sub }) console.log(o.index, o.seq);
+ */
+export class Subscription extends ServerStream<Outcome> {
+  protected readonly noun = 'stream';
   private lastSeq: number;
-  private opening: Promise<void> | undefined;
-  /** True once the server accepted the first subscribe; from then on reconnects resubscribe. */
-  private live = false;
-  private readonly stream: BufferedStream<Outcome>;
-  private cleanups: (() => void)[] = [];
 
   constructor(
-    private readonly connection: Connection,
-    private readonly jobId: string,
+    connection: Connection,
+    jobId: string,
     private readonly kind: OutcomeKind,
     private readonly options: SubscriptionOptions = {},
   ) {
+    super(connection, jobId, options);
     this.lastSeq = options.from ?? 0;
-    this.stream = new BufferedStream<Outcome>({
-      ...(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark }),
-      onReturn: () => {
-        this.stop(true);
-        options.onReturn?.();
-      },
-    });
   }
 
-  /** Subscribes (once); resolves when the server has accepted the subscription. */
-  open(): Promise<void> {
-    this.opening ??= this.subscribe();
-    return this.opening;
+  protected pushes(): Omit<PushRoute, 'end' | 'invalid'> {
+    return { outcomes: (items, ack) => this.receive(items, ack) };
   }
 
-  async next(): Promise<IteratorResult<Outcome, undefined>> {
-    if (!this.live && !this.stream.finished) await this.open();
-    return this.stream.next();
-  }
-
-  return(): Promise<IteratorResult<Outcome, undefined>> {
-    return this.stream.return();
-  }
-
-  /** Ends the iteration with `error` (thrown from the pending or next `next()`). */
-  fail(error: unknown): void {
-    if (this.stream.finished) return;
-    this.stop(true);
-    this.stream.fail(error);
-  }
-
-  private async subscribe(): Promise<void> {
-    this.cleanups.push(
-      this.connection.route(this.id, {
-        outcomes: (items, ack) => this.receive(items, ack),
-        end: (reason, message) => this.end(reason, message),
-        invalid: (error) => this.fail(error),
-      }),
-      this.connection.listen({
-        connected: () => this.resubscribe(),
-        disconnected: () => this.stream.dropPendingAcks(),
-        failed: (error) => this.fail(error),
-      }),
-    );
-    try {
-      await this.connection.request('job:subscribe', this.payload(), { retry: true });
-    } catch (error) {
-      this.fail(error);
-      throw error;
-    }
-    if (this.stream.finished) return;
-    this.live = true;
-    this.options.onOpen?.();
-  }
-
-  private resubscribe(): void {
-    if (!this.live || this.stream.finished) return;
-    this.connection.request('job:subscribe', this.payload()).catch((error: unknown) => {
-      // Lost again before the answer: the next 'connect' resubscribes.
-      if (error instanceof ConnectionLostError) return;
-      // The job was deleted while we were away.
-      if (error instanceof TabgridError && error.code === ErrorCode.JOB_NOT_FOUND)
-        this.end('deleted');
-      else this.fail(error);
-    });
+  protected ask(retry: boolean): Promise<unknown> {
+    return this.connection.request('job:subscribe', this.payload(), retry ? { retry: true } : {});
   }
 
   private payload(): SdkRequest<'job:subscribe'> {
@@ -133,34 +71,23 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
     return this.options.provenance ? { ...payload, provenance: true } : payload;
   }
 
+  protected override onLive(): void {
+    this.options.onOpen?.();
+  }
+
+  /**
+   * A job that ended unfinished says so: the loop throws once what did arrive is consumed,
+   * instead of ending as if every task had settled.
+   */
+  protected override endError(reason: StreamEnd['reason'], message?: string): Error | undefined {
+    if (reason !== 'cancelled' && reason !== 'deleted') return undefined;
+    return new JobCancelledError(this.jobId, reason, message);
+  }
+
   private receive(items: Outcome[], ack: () => void): void {
     // Anything at or below the cursor was already received (e.g. a push racing a resubscribe).
     const fresh = items.filter((item) => item.seq > this.lastSeq);
     for (const item of fresh) this.lastSeq = Math.max(this.lastSeq, item.seq);
     this.stream.push(fresh.map(withBytes), ack);
-  }
-
-  private end(reason: StreamEnd['reason'], message?: string): void {
-    if (this.stream.finished) return;
-    if (reason === 'error') {
-      // The server could not deliver the rest: the iteration throws instead of ending quietly.
-      this.fail(
-        new TabgridError(
-          ErrorCode.INTERNAL,
-          message ?? 'The server ended this stream with an error; see its log.',
-        ),
-      );
-      return;
-    }
-    this.endReason = reason;
-    this.stop(false);
-    this.stream.end();
-  }
-
-  private stop(unsubscribe: boolean): void {
-    for (const cleanup of this.cleanups.splice(0)) cleanup();
-    if (unsubscribe && this.opening) {
-      this.connection.notify('job:unsubscribe', { subscriptionId: this.id });
-    }
   }
 }
