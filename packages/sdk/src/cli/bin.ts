@@ -8,4 +8,10 @@
  */
 import { main } from './main.js';
 
+// `tabgrid results JOB | head`: once the reader has gone, stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 process.exitCode = await main(process.argv.slice(2));

@@ -35,8 +35,8 @@ const OPTION_NAMES = new RegExp(
   'g',
 );
 
-/** Sentences (kept with their final stop). */
-const sentences = (text: string): string[] => text.match(/[^.!?]+(?:[.!?]+(?=\s|$)|$)/g) ?? [text];
+/** Sentences: split after a stop followed by a space (not inside `127.0.0.1` or `v1.2`). */
+const sentences = (text: string): string[] => text.split(/(?<=[.!?])\s+/);
 
 /**
  * The message to print for `error`: SDK/REST hints turned into CLI commands and flags, job

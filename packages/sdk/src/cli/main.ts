@@ -197,6 +197,7 @@ async function report(
   error: unknown,
   err: { write(text: string): Promise<void> },
 ): Promise<number> {
+  if ((error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') return EXIT.OK;
   if (error instanceof UsageError) {
     await err.write(
       `tabgrid: ${error.message}\nSee tabgrid --help for the commands and their flags.\n`,

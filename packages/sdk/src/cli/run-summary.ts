@@ -31,10 +31,17 @@ export class ErrorGroups {
   private readonly groups = new Map<string, ErrorGroup>();
   /** Failures whose kind came after {@link MAX_ERROR_GROUPS} others. */
   private overflow = 0;
-  total = 0;
+  /**
+   * Tasks that settled as `cancelled` because their job was: counted apart, not grouped (each
+   * message names its task, and they say one thing: the job was cancelled).
+   */
+  cancelled = 0;
 
   add(index: number, error: Pick<TaskFailure, 'type' | 'name' | 'message'>): void {
-    this.total += 1;
+    if (error.type === 'cancelled') {
+      this.cancelled += 1;
+      return;
+    }
     const message = error.message.slice(0, MESSAGE_CHARS);
     const key = `${error.type}\u0000${message}`;
     const group = this.groups.get(key);
@@ -73,6 +80,7 @@ export interface SummaryInput {
   /** Tasks of the job (undefined if unknown). */
   total: number | undefined;
   succeeded: number;
+  /** Failed tasks, those that settled as `cancelled` included. */
   failed: number;
   elapsedMs: number;
   /** True when the job was cancelled (or deleted) before every task settled. */
@@ -91,7 +99,7 @@ const TOP_GROUPS = 5;
  * @example
  * // job j1 (squares): 1000 tasks: 990 succeeded, 10 failed in 12.3s (81.3 tasks/s)
  * //   top errors:
- * //        7 × program  RangeError: too big            first: task 12
+ * //     7 × program  RangeError: too big  (first: task 12)
  * //   look closer: tabgrid errors j1 · tabgrid replay j1 12
  */
 export function formatSummary(s: SummaryInput): string {
@@ -100,13 +108,14 @@ export function formatSummary(s: SummaryInput): string {
     s.elapsedMs > 0 ? ` (${((settled * 1_000) / s.elapsedMs).toFixed(1)} tasks/s)` : '';
   const job = `job ${s.jobId}${s.name ? ` (${s.name})` : ''}`;
   const tasks = s.total === undefined ? plural(settled, 'task') : plural(s.total, 'task');
-  const lines = [
-    `${job}: ${tasks}: ${s.succeeded} succeeded, ${s.failed} failed in ${formatDuration(s.elapsedMs)}${perSecond}`,
-  ];
+  const cancelledTasks = s.errors.cancelled;
+  const counts = `${s.succeeded} succeeded, ${s.failed - cancelledTasks} failed${cancelledTasks > 0 ? `, ${cancelledTasks} cancelled` : ''}`;
+  const lines = [`${job}: ${tasks}: ${counts} in ${formatDuration(s.elapsedMs)}${perSecond}`];
   if (s.cancelled) {
-    const unsettled =
-      s.total === undefined ? '' : `, ${Math.max(0, s.total - settled)} never settled`;
-    lines.push(`  the job was cancelled${unsettled}`);
+    const unsettled = s.total === undefined ? 0 : Math.max(0, s.total - settled);
+    lines.push(
+      `  the job was cancelled${unsettled > 0 ? `: ${plural(unsettled, 'task')} never settled` : ''}`,
+    );
   }
   const top = s.errors.top(TOP_GROUPS);
   if (top.length > 0) {

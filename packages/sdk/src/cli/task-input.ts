@@ -2,16 +2,29 @@
  * `tabgrid run`'s TASKS: a JSON array or NDJSON (one task per line), from a file or stdin, told
  * apart by their first lines. NDJSON is streamed: the SDK pulls one line at a time as fast as
  * the server acknowledges, so a file of millions of tasks is never held in memory. A JSON array
- * must be parsed whole, so it is bounded ({@link MAX_JSON_ARRAY_CHARS}).
+ * must be parsed whole, so it is bounded ({@link TASK_INPUT_LIMITS}).
  */
 import { UsageError } from './flags.js';
 
 export type TaskFormat = 'json' | 'ndjson';
 
-/** Largest JSON-array TASKS input (characters): beyond it, write one task per line. */
-export const MAX_JSON_ARRAY_CHARS = 256 * 1024 * 1024;
-/** Longest line of NDJSON TASKS (characters): one task. */
-export const MAX_TASK_LINE_CHARS = 64 * 1024 * 1024;
+/** How large TASKS may be before any work proportional to it. */
+export interface TaskInputLimits {
+  /** Largest JSON-array input (characters): beyond it, write one task per line. */
+  arrayChars: number;
+  /** Longest NDJSON line (characters): one task. */
+  lineChars: number;
+}
+
+export const TASK_INPUT_LIMITS: TaskInputLimits = {
+  arrayChars: 256 * 1024 * 1024,
+  lineChars: 64 * 1024 * 1024,
+};
+
+const mb = (chars: number) => `${Math.round((chars / 1024 / 1024) * 10) / 10} MB`;
+
+/** Which bound a read is under, for the message when it is exceeded. */
+type Bound = { chars: number; of: 'array' | 'line' };
 
 /** The tasks of a TASKS input, read as they are submitted. */
 export interface TaskInput {
@@ -53,7 +66,7 @@ class LineReader {
   }
 
   /** The next line without its `\n` (or `\r\n`); undefined at the end of the input. */
-  async readLine(maxChars: number): Promise<string | undefined> {
+  async readLine(bound: Bound): Promise<string | undefined> {
     const parts: string[] = [];
     let length = 0;
     for (;;) {
@@ -61,20 +74,20 @@ class LineReader {
       if (newline >= 0) {
         parts.push(this.buffer.slice(0, newline));
         this.buffer = this.buffer.slice(newline + 1);
-        return this.finish(parts, length + newline, maxChars);
+        return this.finish(parts, length + newline, bound);
       }
       length += this.buffer.length;
       parts.push(this.buffer);
       this.buffer = '';
-      this.check(length, maxChars);
+      this.check(length, bound);
       if (!(await this.fill())) {
-        return length === 0 ? undefined : this.finish(parts, length, maxChars);
+        return length === 0 ? undefined : this.finish(parts, length, bound);
       }
     }
   }
 
   /** Everything left, as one string of at most `maxChars`. */
-  async readRest(maxChars: number): Promise<string> {
+  async readRest(bound: Bound): Promise<string> {
     const parts = [this.buffer];
     let length = this.buffer.length;
     this.buffer = '';
@@ -82,31 +95,31 @@ class LineReader {
       parts.push(this.buffer);
       length += this.buffer.length;
       this.buffer = '';
-      this.check(length, maxChars);
+      this.check(length, bound);
     }
     return parts.join('');
   }
 
-  private finish(parts: string[], length: number, maxChars: number): string {
-    this.check(length, maxChars);
+  private finish(parts: string[], length: number, bound: Bound): string {
+    this.check(length, bound);
     this.line += 1;
     const text = parts.join('');
     return text.endsWith('\r') ? text.slice(0, -1) : text;
   }
 
-  private check(length: number, maxChars: number): void {
-    if (length <= maxChars) return;
+  private check(length: number, bound: Bound): void {
+    if (length <= bound.chars) return;
     throw new UsageError(
-      maxChars === MAX_JSON_ARRAY_CHARS
-        ? `${this.what} is over ${maxChars / 1024 / 1024} MB: write it as NDJSON (one task per line), which is streamed.`
-        : `${this.what} line ${this.line + 1} is over ${maxChars / 1024 / 1024} MB: one task per line, each smaller.`,
+      bound.of === 'array'
+        ? `${this.what} is over ${mb(bound.chars)}: write it as NDJSON (one task per line), which is streamed.`
+        : `${this.what} line ${this.line + 1} is over ${mb(bound.chars)}: one task per line, each smaller.`,
     );
   }
 
   /** The next line that is not blank, with its number. */
-  async nextTaskLine(maxChars: number): Promise<{ text: string; line: number } | undefined> {
+  async nextTaskLine(bound: Bound): Promise<{ text: string; line: number } | undefined> {
     for (;;) {
-      const text = await this.readLine(maxChars);
+      const text = await this.readLine(bound);
       if (text === undefined) return undefined;
       if (text.trim() !== '') return { text, line: this.line };
     }
@@ -163,31 +176,36 @@ export async function readTasks(
   source: AsyncIterable<Uint8Array | string>,
   what: string,
   format?: TaskFormat,
+  limits: TaskInputLimits = TASK_INPUT_LIMITS,
 ): Promise<TaskInput> {
   const reader = new LineReader(source[Symbol.asyncIterator](), what);
-  const first = await reader.nextTaskLine(MAX_JSON_ARRAY_CHARS);
+  const array: Bound = { chars: limits.arrayChars, of: 'array' };
+  const line: Bound = { chars: limits.lineChars, of: 'line' };
+  const first = await reader.nextTaskLine(array);
   if (first === undefined) return fromArray([]);
   const looksLikeArray = first.text.trimStart().startsWith('[');
   if (format === 'json' || (format === undefined && looksLikeArray)) {
     const whole = format === undefined ? valueOrNothing(first.text) : undefined;
     if (whole !== undefined) {
-      const second = await reader.nextTaskLine(MAX_TASK_LINE_CHARS);
+      const second = await reader.nextTaskLine(line);
       if (second === undefined) return fromArray(parseArray(first.text, what));
-      checkLine(first.text.length, first.line, what);
-      return fromLines(reader, [whole.value, parseLine(second.text, second.line, what)], what);
+      checkLine(first, line, what);
+      const peeked = [whole.value, parseLine(second.text, second.line, what)];
+      return fromLines(reader, peeked, line, what);
     }
-    const rest = await reader.readRest(MAX_JSON_ARRAY_CHARS - first.text.length - 1);
+    const rest = await reader.readRest({ ...array, chars: array.chars - first.text.length - 1 });
     return fromArray(parseArray(`${first.text}\n${rest}`, what));
   }
   // The first task is checked now, before a job is created for input that is not tasks at all.
-  checkLine(first.text.length, first.line, what);
-  return fromLines(reader, [parseLine(first.text, first.line, what)], what);
+  checkLine(first, line, what);
+  return fromLines(reader, [parseLine(first.text, first.line, what)], line, what);
 }
 
-function checkLine(length: number, line: number, what: string): void {
-  if (length > MAX_TASK_LINE_CHARS) {
+/** The first line was read under the array bound: as a task it must also fit a line's. */
+function checkLine(first: { text: string; line: number }, bound: Bound, what: string): void {
+  if (first.text.length > bound.chars) {
     throw new UsageError(
-      `${what} line ${line} is over ${MAX_TASK_LINE_CHARS / 1024 / 1024} MB: one task per line, each smaller.`,
+      `${what} line ${first.line} is over ${mb(bound.chars)}: one task per line, each smaller.`,
     );
   }
 }
@@ -209,7 +227,7 @@ function fromArray(tasks: unknown[]): TaskInput {
   };
 }
 
-function fromLines(reader: LineReader, peeked: unknown[], what: string): TaskInput {
+function fromLines(reader: LineReader, peeked: unknown[], bound: Bound, what: string): TaskInput {
   let count = 0;
   let total: number | undefined;
   async function* tasks() {
@@ -218,7 +236,7 @@ function fromLines(reader: LineReader, peeked: unknown[], what: string): TaskInp
       yield value;
     }
     for (;;) {
-      const next = await reader.nextTaskLine(MAX_TASK_LINE_CHARS);
+      const next = await reader.nextTaskLine(bound);
       if (next === undefined) break;
       const value = parseLine(next.text, next.line, what);
       count += 1;
