@@ -16,11 +16,11 @@ export interface CommandContext {
   errStream: NodeJS.WritableStream;
   stdin: NodeJS.ReadableStream & AsyncIterable<Uint8Array | string>;
   /** The client of `--url`/`--token` (or of `--local`), opened on first call. */
-  client(): Tabgrid;
+  client: () => Tabgrid;
   /** Wall-clock time (ms). */
-  now(): number;
+  now: () => number;
   /** Calls `handler` on each Ctrl-C until the returned function is called. */
-  onInterrupt(handler: () => void): () => void;
+  onInterrupt: (handler: () => void) => () => void;
 }
 
 /**

@@ -124,7 +124,7 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
       allowPositionals: true,
       options: FLAGS,
     });
-    return { values: values as FlagValues, positionals };
+    return { values, positionals };
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

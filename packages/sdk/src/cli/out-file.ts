@@ -8,7 +8,7 @@ import { streamSink, type Sink } from './output.js';
 import type { ProgressView } from './progress-view.js';
 
 export interface OutFile extends Sink {
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 /** Opens (creates or truncates) `path` for NDJSON outcomes; fails now if it cannot. */

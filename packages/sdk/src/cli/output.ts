@@ -7,7 +7,7 @@ import type { Writable } from 'node:stream';
 /** A place the CLI writes text to: stdout, stderr, a `--out` file, or a buffer in tests. */
 export interface Sink {
   /** Writes `text`; resolves once the destination is ready for more (backpressure). */
-  write(text: string): Promise<void>;
+  write: (text: string) => Promise<void>;
   /** True when a person is watching (a terminal): progress then redraws one line. */
   readonly isTTY: boolean;
 }

@@ -20,9 +20,9 @@ export interface ProgressLine extends ProgressSnapshot {
 
 export interface ProgressView {
   /** Prints a line above the bar (or just prints it, without a bar). */
-  log(text: string): Promise<void>;
+  log: (text: string) => Promise<void>;
   /** Draws the last state and stops redrawing. */
-  stop(): Promise<void>;
+  stop: () => Promise<void>;
 }
 
 export interface ProgressViewOptions {
@@ -104,14 +104,16 @@ function barView({ stream, read }: ProgressViewOptions): ProgressView {
   const timer = setInterval(refresh, 200);
   timer.unref();
   return {
-    log: async (text) => {
+    log: (text) => {
       multi.log(text.endsWith('\n') ? text : `${text}\n`);
+      return Promise.resolve();
     },
-    async stop() {
+    stop() {
       clearInterval(timer);
       refresh();
       multi.update();
       multi.stop();
+      return Promise.resolve();
     },
   };
 }

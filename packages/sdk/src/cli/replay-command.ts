@@ -2,10 +2,8 @@
 import type { CommandContext } from './context.js';
 import { UsageError } from './flags.js';
 
-export async function replayCommand(
-  _ctx: CommandContext,
-  _job: string,
-  _index: string,
-): Promise<number> {
-  throw new UsageError('replay needs the local runtime, which this build of the CLI lacks.');
+export function replayCommand(_ctx: CommandContext, _job: string, _index: string): Promise<number> {
+  return Promise.reject(
+    new UsageError('replay needs the local runtime, which this build of the CLI lacks.'),
+  );
 }

@@ -5,7 +5,10 @@ import { readTasks, type TaskFormat, type TaskInputLimits } from './task-input.j
 
 /** A byte stream of `chunks` (split where the test says, to cross line boundaries). */
 async function* bytes(...chunks: string[]): AsyncGenerator<Uint8Array> {
-  for (const chunk of chunks) yield new TextEncoder().encode(chunk);
+  for (const chunk of chunks) {
+    await Promise.resolve(); // Each chunk comes later, as from a pipe.
+    yield new TextEncoder().encode(chunk);
+  }
 }
 
 async function all(
@@ -106,7 +109,8 @@ describe('readTasks: streaming', () => {
       yield '3\n';
     }
     const input = await readTasks(slowSource(), 'TASKS (stdin)');
-    const iterator = input.tasks[Symbol.asyncIterator]();
+    expect(input.format).toBe('ndjson');
+    const iterator = (input.tasks as AsyncIterable<unknown>)[Symbol.asyncIterator]();
     expect((await iterator.next()).value).toBe(1);
     expect((await iterator.next()).value).toBe(2);
     expect(chunksRead).toBe(1);

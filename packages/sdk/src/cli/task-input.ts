@@ -30,7 +30,7 @@ type Bound = { chars: number; of: 'array' | 'line' };
 export interface TaskInput {
   format: TaskFormat;
   /** The tasks; iterate once. A line that is not JSON throws a {@link UsageError} naming it. */
-  tasks: AsyncIterable<unknown>;
+  tasks: AsyncIterable<unknown> | Iterable<unknown>;
   /** How many tasks have been read so far. */
   readonly count: number;
   /** The number of tasks once all are known (a JSON array at once, NDJSON at its end). */
@@ -218,7 +218,7 @@ function fromArray(tasks: unknown[]): TaskInput {
     get count() {
       return count;
     },
-    tasks: (async function* () {
+    tasks: (function* () {
       for (const task of tasks) {
         count += 1;
         yield task;
