@@ -7,6 +7,7 @@ import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
 import { Job, type JobContext } from './job.js';
 import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
+import { bindTransport } from './transport.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -122,6 +123,7 @@ export class Tabgrid {
       timeoutMs: options.timeoutMs ?? 30_000,
       connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
     });
+    bindTransport(this, this.connection);
     this.context = {
       connection: this.connection,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,

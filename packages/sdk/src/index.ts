@@ -22,6 +22,7 @@ export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job
 export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';
 export { OutcomeStream } from './streams.js';
 export { KeyAdmin } from './keys.js';
+export { replayTask, type ReplayResult } from './local/replay.js';
 export {
   DashboardFeed,
   type DashboardFeedOptions,
