@@ -97,6 +97,8 @@ export class LocalThread {
   /** Runs the job's Teardown (if it has one) within `deadlineMs`, then ends the thread. */
   leave(deadlineMs: number): Promise<'done' | 'late'> {
     this.disarm();
+    // A running chunk stops after its current task; its later results are void.
+    if (this.chunk) this.send({ type: 'stop', chunkId: this.chunk.id });
     this.chunk = undefined;
     if (this.dead || !this.loaded || !this.hasTeardown) {
       this.kill();
