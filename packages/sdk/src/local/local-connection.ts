@@ -18,6 +18,7 @@ import {
 import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import { randomId } from '../ids.js';
 import type { ConnectionListener, PushRoute, SdkTransport } from '../transport.js';
+import { checkProgram } from './check-program.js';
 import { LocalJob } from './local-job.js';
 import { LocalRunner } from './local-runner.js';
 import { LocalStreams } from './local-streams.js';
@@ -131,6 +132,7 @@ export class LocalConnection implements SdkTransport {
   private readonly handlers: Handlers = {
     'job:create': (req) => {
       const { program, args, ...rest } = req;
+      checkProgram(program);
       const id = `local-${randomId()}`;
       const job = new LocalJob(id, rest, textForm(args ?? null), program, Date.now());
       this.jobs.set(id, job);

@@ -33,6 +33,8 @@ export type ObservedOutcome =
     };
 
 export interface Observed {
+  /** The job was refused at creation (then nothing else is observed). */
+  refused?: { code: string; message: string };
   outcomes: ObservedOutcome[];
   /** Task lines (index not null), by index then message. */
   taskLogs?: { index: number; level: string; message: string; count: number }[];
@@ -247,22 +249,31 @@ export const BEHAVIOUR_CASES: BehaviourCase[] = [
     },
   },
   {
-    name: 'a sloppy-mode program fails every task with the parser message',
-    job: { program: 'with ({ a: 1 }) {}\nfunction Run(d) { return d; }' },
+    name: 'a sloppy-mode program is refused at creation with the parser message',
+    job: { program: 'function Run(d) { return d; }\nwith ({ a: 1 }) {}' },
     tasks: range(2),
     watch: [],
     expected: {
-      outcomes: range(2).map((index) => ({
-        index,
-        ok: false,
-        error: {
-          type: 'program',
-          name: 'SyntaxError',
-          message: 'Strict mode code may not include a with statement',
-          frame: null,
-          clean: true,
-        },
-      })),
+      refused: {
+        code: 'TG_ERR_INVALID_PROGRAM',
+        message:
+          'The program does not parse: SyntaxError: Strict mode code may not include a with statement (job.js:2). Fix the syntax and create the job again.',
+      },
+      outcomes: [],
+    },
+  },
+  {
+    name: 'a program without Run is refused at creation',
+    job: { program: 'function Go(d) { return d; }' },
+    tasks: [0],
+    watch: [],
+    expected: {
+      refused: {
+        code: 'TG_ERR_INVALID_PROGRAM',
+        message:
+          'The program must define a function named Run, e.g. "function Run(input, args) { return input * 2 }".',
+      },
+      outcomes: [],
     },
   },
 ];
@@ -308,7 +319,13 @@ async function teardownLines(job: Job, want: number): Promise<number> {
 
 /** Runs `c` on `tg` (a grid's client or a local one) and summarizes what happened. */
 export async function observe(tg: Tabgrid, c: BehaviourCase): Promise<Observed> {
-  const job = await tg.createJob({ ...c.job, name: `parity: ${c.name}` });
+  let job: Job;
+  try {
+    job = await tg.createJob({ ...c.job, name: `parity: ${c.name}` });
+  } catch (error) {
+    const { code, message } = error as { code: string; message: string };
+    return { refused: { code, message }, outcomes: [] };
+  }
   const watch = new Set(c.watch);
   const logs = watch.has('logs') || watch.has('setup') ? all(job.logs()) : undefined;
   const events = watch.has('events') || watch.has('setup') ? all(job.events()) : undefined;
