@@ -210,13 +210,21 @@ export class LocalConnection implements SdkTransport {
         );
       }
       const json = socketFormToJson(req.data);
-      if (
-        json.length > TASK_LIMITS.maxMessageBytes ||
-        job.messages.length >= TASK_LIMITS.maxMessagesPerJob
-      ) {
+      const bytes = new TextEncoder().encode(json).length;
+      if (bytes > TASK_LIMITS.maxMessageBytes) {
         throw new TabgridError(
           ErrorCode.PAYLOAD_TOO_LARGE,
-          `A message may be at most ${TASK_LIMITS.maxMessageBytes / 1024} KB of JSON, and a job may get ${TASK_LIMITS.maxMessagesPerJob} of them.`,
+          `A message may be at most ${TASK_LIMITS.maxMessageBytes / 1024} KB of JSON (this one is ${bytes} bytes): send a smaller one, or put the data in the job's args or tasks.`,
+        );
+      }
+      const total = job.messages.reduce((n, m) => n + m.json.length, 0) + json.length;
+      if (
+        job.messages.length >= TASK_LIMITS.maxMessagesPerJob ||
+        total > TASK_LIMITS.maxMessageBytesPerJob
+      ) {
+        throw new TabgridError(
+          ErrorCode.LIMIT_REACHED,
+          `Job ${job.jobId} reached its limit of ${TASK_LIMITS.maxMessagesPerJob} messages or ${TASK_LIMITS.maxMessageBytesPerJob / (1024 * 1024)} MB in all: send fewer, larger messages, or start a new job.`,
         );
       }
       const seq = job.messages.length + 1;
