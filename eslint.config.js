@@ -59,6 +59,15 @@ export const BOUNDARIES = [
     ],
   },
   {
+    in: ['packages/job-runtime'],
+    packages: [
+      {
+        regex: WORKSPACE(['sdk', 'server', 'fleet', 'worker-web', 'dashboard']),
+        message: `The job runtime depends on the protocol only: the worker page and the SDK's local runs both ship it (${DOC}#packages).`,
+      },
+    ],
+  },
+  {
     in: ['packages/sdk'],
     packages: [
       {

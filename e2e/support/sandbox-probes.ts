@@ -10,10 +10,10 @@
  *
  * Each probe also names the protection that stops it (`without`): the spec runs the same probe
  * against a thread runtime built without that protection (`threadSource` of
- * @tabgrid/worker-web/sandbox-runtime, called only by tests) and asserts it then gets through,
+ * @tabgrid/job-runtime/thread-source, called only by tests) and asserts it then gets through,
  * or is stopped by the next layer instead.
  */
-import type { Protections } from '@tabgrid/worker-web/sandbox-runtime';
+import type { Protections } from '@tabgrid/job-runtime/thread-source';
 import { TASK_MODEL_PROBES, TASK_MODEL_PROBE_SOURCE } from './task-model-probes.js';
 
 export const PROBE_PROGRAM =

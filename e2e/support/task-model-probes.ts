@@ -4,7 +4,7 @@
  * program's Run hands each `tabgrid.*` probe to {@link TASK_MODEL_PROBE_SOURCE}'s function,
  * which uses PROBE_PROGRAM's helpers (found, isRuntime) and verdict conventions.
  */
-import type { Protections } from '@tabgrid/worker-web/sandbox-runtime';
+import type { Protections } from '@tabgrid/job-runtime/thread-source';
 
 export const TASK_MODEL_PROBE_SOURCE = String.raw`
 function taskModelProbe(probe) {

@@ -16,7 +16,7 @@ import {
   ALL_PROTECTIONS,
   threadSource,
   type Protections,
-} from '@tabgrid/worker-web/sandbox-runtime';
+} from '@tabgrid/job-runtime/thread-source';
 import { startGrid, type Grid } from '../support/grid.js';
 import { PROBES, PROBE_PROGRAM, verdict, type Probe } from '../support/sandbox-probes.js';
 import { runInThread } from '../support/thread-harness.js';

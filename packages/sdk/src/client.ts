@@ -5,8 +5,10 @@ import type { WorkerMonitor } from '@tabgrid/protocol/feeds';
 import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
+import { LocalConnection, type LocalOptions } from './local/local-connection.js';
 import { Job, type JobContext } from './job.js';
 import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
+import { bindTransport, type SdkTransport } from './transport.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
@@ -26,6 +28,11 @@ export interface TabgridOptions {
   submitWindow?: number;
   /** How tasks are cut into submission batches (default 1000 tasks / ~512 KB). */
   batch?: BatchOptions;
+  /**
+   * Run jobs in this process's worker threads, with no server (README, "Local runs"): for
+   * trying and testing your own job code; not a sandbox. `url` and `token` are then unused.
+   */
+  local?: LocalOptions;
 }
 
 /**
@@ -103,7 +110,7 @@ export class Tabgrid {
   readonly url: string;
   /** API key management (admin tokens only). */
   readonly keys: KeyAdmin;
-  private readonly connection: Connection;
+  private readonly connection: SdkTransport;
   private readonly context: JobContext;
 
   constructor(options: TabgridOptions = {}) {
@@ -116,12 +123,15 @@ export class Tabgrid {
     }
     const token = options.token ?? env('TABGRID_TOKEN');
     this.keys = new KeyAdmin(this.url, token);
-    this.connection = new Connection({
-      url: this.url,
-      token,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
-    });
+    this.connection = options.local
+      ? new LocalConnection(options.local)
+      : new Connection({
+          url: this.url,
+          token,
+          timeoutMs: options.timeoutMs ?? 30_000,
+          connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+        });
+    bindTransport(this, this.connection);
     this.context = {
       connection: this.connection,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,

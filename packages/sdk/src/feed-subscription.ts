@@ -7,7 +7,8 @@
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { FeedItemOf, FeedName, FeedPush } from '@tabgrid/protocol/feeds';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
-import { ConnectionLostError, type Connection } from './connection.js';
+import { ConnectionLostError } from './connection.js';
+import type { SdkTransport } from './transport.js';
 import { randomId } from './ids.js';
 import { BufferedStream } from './streams.js';
 
@@ -40,7 +41,7 @@ export class FeedSubscription<F extends FeedName> implements AsyncIterator<
   private cleanups: (() => void)[] = [];
 
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: SdkTransport,
     private readonly jobId: string,
     private readonly feed: F,
     private readonly label: string | undefined,

@@ -22,6 +22,9 @@ export { Job, type SubmitResult, type TaskOutcome, type TaskResult } from './job
 export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js';
 export { OutcomeStream } from './streams.js';
 export { KeyAdmin } from './keys.js';
+export { replayTask, type ReplayResult } from './local/replay.js';
+export type { LocalOptions } from './local/local-connection.js';
+export type { SdkTransport } from './transport.js';
 export {
   DashboardFeed,
   type DashboardFeedOptions,

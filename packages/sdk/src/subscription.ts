@@ -7,7 +7,8 @@ import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
-import { ConnectionLostError, type Connection } from './connection.js';
+import { ConnectionLostError } from './connection.js';
+import type { SdkTransport } from './transport.js';
 import { randomId } from './ids.js';
 import { BufferedStream } from './streams.js';
 
@@ -48,7 +49,7 @@ export class Subscription implements AsyncIterator<Outcome, undefined> {
   private cleanups: (() => void)[] = [];
 
   constructor(
-    private readonly connection: Connection,
+    private readonly connection: SdkTransport,
     private readonly jobId: string,
     private readonly kind: OutcomeKind,
     private readonly options: SubscriptionOptions = {},

@@ -1,5 +1,5 @@
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
-import { MAX_FRAME_ITEMS_BYTES, utf8Length } from '../sandbox/outcome-limits';
+import { MAX_FRAME_ITEMS_BYTES, utf8Length } from '@tabgrid/job-runtime/outcome-limits';
 
 /** Outcomes wait at most this long for company before going to the server... */
 export const FLUSH_DELAY_MS = 5;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ThreadTask } from '../sandbox/sandbox-protocol';
+import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { LocalJob } from '../sandbox/chunk';
 import { FIRST_CHUNK, MAX_CHUNK, STICKY_MS, TaskQueue, chunkSize } from './task-queue';
 

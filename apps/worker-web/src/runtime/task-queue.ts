@@ -1,4 +1,4 @@
-import type { ThreadTask } from '../sandbox/sandbox-protocol';
+import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { Chunk, LocalJob } from '../sandbox/chunk';
 
 /**

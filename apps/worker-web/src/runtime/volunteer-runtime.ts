@@ -9,7 +9,7 @@ import {
   type ServerMessagesMessage,
   type ServerTasksMessage,
 } from '../connection/worker-connection';
-import type { ThreadTask } from '../sandbox/sandbox-protocol';
+import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { Chunk, LocalJob } from '../sandbox/chunk';
 import type { ThreadHost } from '../sandbox/thread-host';
 import { ThreadPool } from '../sandbox/thread-pool';

@@ -1,4 +1,4 @@
-import type { ThreadTask } from './sandbox-protocol';
+import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 
 /** A job as this page knows it. `key` is unique per `job` frame, so a reconnect never reuses it. */
 export interface LocalJob {

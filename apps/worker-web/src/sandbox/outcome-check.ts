@@ -2,8 +2,8 @@ import { hasBytes } from '@tabgrid/protocol/binary-frame';
 import { checkTextForm } from '@tabgrid/protocol/bytes';
 import { MAX_VALUE_DEPTH, valueDepth } from '@tabgrid/protocol/limits';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
-import type { ThreadTask } from './sandbox-protocol';
-import { TASK_LIMITS } from './task-limits';
+import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
+import { TASK_LIMITS } from '@tabgrid/job-runtime/task-limits';
 
 /**
  * Defence in depth against a thread whose runtime job code has subverted: the outcome texts a

@@ -3,7 +3,7 @@
  * report them: it hung past the time limit, or its job code tampered with the runtime.
  */
 import type { LocalJob } from './chunk';
-import type { ThreadTask } from './sandbox-protocol';
+import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 
 /** The task ran (or its program loaded) past the job's time limit; `ms` as charged. */
 export function timeoutOutcome(job: LocalJob, index: number, ms: number, loaded: boolean): string {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalJob } from './chunk';
-import type { ThreadToPage } from './sandbox-protocol';
+import type { ThreadToPage } from '@tabgrid/job-runtime/sandbox-protocol';
 import { TEARDOWN_DEADLINE_MS } from './thread-lifecycle';
 import { job, outcome, results, setup, tasks, type FakeThread } from './testing/pool-harness';
 

@@ -6,7 +6,7 @@
 import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import type { Chunk, LocalJob } from './chunk';
 import type { PoolThread } from './pool-thread';
-import { isThreadToPage } from './sandbox-protocol';
+import { isThreadToPage } from '@tabgrid/job-runtime/sandbox-protocol';
 
 /** How long a leaving thread's Teardown may take before the thread is ended anyway. */
 export const TEARDOWN_DEADLINE_MS = TASK_LIMITS.teardownDeadlineMs;

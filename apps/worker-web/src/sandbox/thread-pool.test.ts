@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LocalJob } from './chunk';
-import type { ThreadToPage } from './sandbox-protocol';
+import type { ThreadToPage } from '@tabgrid/job-runtime/sandbox-protocol';
 import { STEAL_AFTER_MS, STEAL_AHEAD_MS, SUSPECT_TIMEOUT_MS } from './thread-pool';
 import { job, outcome, results, setup, tasks, type FakeThread } from './testing/pool-harness';
 

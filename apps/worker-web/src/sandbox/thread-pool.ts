@@ -1,12 +1,13 @@
+import type { PageToThread, ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
+import { isThreadToPage } from '@tabgrid/job-runtime/sandbox-protocol';
+import { THREAD_FLUSH_INTERVAL_MS } from '@tabgrid/job-runtime/thread-source';
 import type { Chunk, LocalJob } from './chunk';
 import { checkOutcomes } from './outcome-check';
 import { violationOutcomes } from './page-made-outcomes';
 import { takeBusyMs, type PoolThread } from './pool-thread';
-import { isThreadToPage, type PageToThread, type ThreadTask } from './sandbox-protocol';
 import type { ThreadHost } from './thread-host';
 import { Retirement, failIfSetupFailed } from './thread-lifecycle';
 import { timeoutVerdict } from './thread-timeout';
-import { THREAD_FLUSH_INTERVAL_MS } from './thread-runtime/thread-source';
 import { ThreadWatchdog } from './thread-watchdog';
 import { pickVictim } from './work-stealing';
 

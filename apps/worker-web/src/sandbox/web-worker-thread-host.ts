@@ -1,5 +1,5 @@
 import type { ThreadHost } from './thread-host';
-import { SANDBOX_WORKER_SOURCE } from './thread-runtime/thread-source';
+import { SANDBOX_WORKER_SOURCE } from '@tabgrid/job-runtime/thread-source';
 
 /**
  * The page's {@link ThreadHost}: starts job threads as Web Workers from a `data:` URL. Such a

@@ -1,6 +1,6 @@
 /** The thread pool's test harness: a host whose threads are ports the test reads and answers. */
 import { expect } from 'vitest';
-import type { PageToThread, ThreadTask, ThreadToPage } from '../sandbox-protocol';
+import type { PageToThread, ThreadTask, ThreadToPage } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { Chunk, LocalJob } from '../chunk';
 import type { ThreadHost } from '../thread-host';
 import { ThreadPool } from '../thread-pool';

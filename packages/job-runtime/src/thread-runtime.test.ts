@@ -1,10 +1,10 @@
 import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTCOME_LIMITS } from '../outcome-limits';
-import { TASK_LIMITS } from '../task-limits';
-import type { ThreadToPage } from '../sandbox-protocol';
-import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './thread-source';
-import { startThread } from './testing/start-thread';
+import { OUTCOME_LIMITS } from './outcome-limits.js';
+import { TASK_LIMITS } from './task-limits.js';
+import type { ThreadToPage } from './sandbox-protocol.js';
+import { ALL_PROTECTIONS, SANDBOX_WORKER_SOURCE, threadSource } from './thread-source.js';
+import { startThread } from './testing/start-thread.js';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 

@@ -3,8 +3,8 @@
  * over a real MessageChannel, as the page does: the one way thread-runtime tests start a thread.
  */
 import { runInNewContext } from 'node:vm';
-import type { PageToThread, ThreadToPage } from '../../sandbox-protocol';
-import { SANDBOX_WORKER_SOURCE } from '../thread-source';
+import type { PageToThread, ThreadToPage } from '../sandbox-protocol.js';
+import { SANDBOX_WORKER_SOURCE } from '../thread-source.js';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 

@@ -2,7 +2,7 @@
  * Part of the thread runtime shipped as source text (see thread-source.ts): self-contained, it
  * may use globals and its own locals, never a value imported here (type-only imports are erased).
  */
-import type { OutcomeLimits } from '../outcome-limits.js';
+import type { OutcomeLimits } from './outcome-limits.js';
 import type { CapturedNatives } from './captured-natives.js';
 
 /** A task's error as the protocol carries it. */

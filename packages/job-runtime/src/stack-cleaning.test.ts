@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { OUTCOME_LIMITS } from '../outcome-limits';
-import { captureNatives } from './captured-natives';
-import { ALL_PROTECTIONS } from './protections';
-import { taskFailures } from './task-failures';
-import { startThread } from './testing/start-thread';
+import { OUTCOME_LIMITS } from './outcome-limits.js';
+import { captureNatives } from './captured-natives.js';
+import { ALL_PROTECTIONS } from './protections.js';
+import { taskFailures } from './task-failures.js';
+import { startThread } from './testing/start-thread.js';
 
 type Failure = { name: string; message: string; stack: string };
 const HINT = "closures don't travel with the program: pass values in args";

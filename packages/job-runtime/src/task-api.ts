@@ -2,7 +2,7 @@
  * Part of the thread runtime shipped as source text (see thread-source.ts): self-contained, it
  * may use globals and its own locals, never a value imported here (type-only imports are erased).
  */
-import type { TaskLimits } from '../task-limits.js';
+import type { TaskLimits } from './task-limits.js';
 import type { CapturedNatives } from './captured-natives.js';
 import type { taskFormat } from './task-format.js';
 import type { TaskApiHelpers } from './task-helpers.js';

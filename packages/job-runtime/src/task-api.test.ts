@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ThreadToPage } from '../sandbox-protocol';
-import { TASK_LIMITS } from '../task-limits';
-import { OUTCOME_LIMITS } from '../outcome-limits';
-import { ALL_PROTECTIONS, threadSource } from './thread-source';
-import { startThread, type StartedThread, type TestClock } from './testing/start-thread';
+import type { ThreadToPage } from './sandbox-protocol.js';
+import { TASK_LIMITS } from './task-limits.js';
+import { OUTCOME_LIMITS } from './outcome-limits.js';
+import { ALL_PROTECTIONS, threadSource } from './thread-source.js';
+import { startThread, type StartedThread, type TestClock } from './testing/start-thread.js';
 
 type Results = Extract<ThreadToPage, { type: 'results' }>;
 interface Item {

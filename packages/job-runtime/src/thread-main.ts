@@ -20,12 +20,12 @@
  * functions: the per-task path costs what it did as one function, and no part's object is on
  * a stack job code can walk.
  */
-import type { OutcomeLimits } from '../outcome-limits.js';
-import type { PageToThread, ThreadTask, ThreadToPage } from '../sandbox-protocol.js';
+import type { OutcomeLimits } from './outcome-limits.js';
+import type { PageToThread, ThreadTask, ThreadToPage } from './sandbox-protocol.js';
 import type { captureNatives } from './captured-natives.js';
 import type { Protections } from './protections.js';
 import type { hardenRealm } from './realm-hardening.js';
-import type { TaskLimits } from '../task-limits.js';
+import type { TaskLimits } from './task-limits.js';
 import type { resultJson } from './result-json.js';
 import type { taskApi } from './task-api.js';
 import type { taskFormat } from './task-format.js';

@@ -2,10 +2,10 @@
  * The job thread's script, as text: {@link threadMain} and its parts (captured-natives.ts,
  * realm-hardening.ts, task-failures.ts, result-json.ts, task-api.ts, task-messages.ts, task-format.ts), each a self-contained function shipped
  * through Function.prototype.toString, called with this build's flush interval, protections and
- * outcome limits as literals. `@tabgrid/worker-web/sandbox-runtime` (the e2e probes) is this file.
+ * outcome limits as literals. `@tabgrid/job-runtime/thread-source` (the e2e probes) is this file.
  */
-import { OUTCOME_LIMITS, type OutcomeLimits } from '../outcome-limits.js';
-import { TASK_LIMITS, type TaskLimits } from '../task-limits.js';
+import { OUTCOME_LIMITS, type OutcomeLimits } from './outcome-limits.js';
+import { TASK_LIMITS, type TaskLimits } from './task-limits.js';
 import { captureNatives } from './captured-natives.js';
 import { ALL_PROTECTIONS, type Protections } from './protections.js';
 import { hardenRealm } from './realm-hardening.js';
