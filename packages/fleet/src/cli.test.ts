@@ -77,7 +77,7 @@ function expectEveryIndexOnce(outcomes: { index: number }[], total: number): voi
   );
 }
 
-describe('tabgrid run', { timeout: 30_000 }, () => {
+describe('tabgrid run', { timeout: 60_000 }, () => {
   it('runs a JSON array file, exits 1 when tasks failed, and groups their errors', async () => {
     const tasks = file('twenty.json', JSON.stringify(Array.from({ length: 20 }, (_, i) => i)));
     const ran = await cli(['run', FAILING, tasks, '--name', 'cli-failing']);
@@ -161,6 +161,33 @@ describe('tabgrid run', { timeout: 30_000 }, () => {
     expect(ran.stderr).toMatch(/tabgrid: job \S+: \d+\/8 settled, 0 failed, .* tasks\/s, elapsed /);
   });
 
+  it('runs --local in threads here, with no server, and the same outcomes and exit code', async () => {
+    const tasks = file('ten.json', JSON.stringify(Array.from({ length: 10 }, (_, i) => i)));
+    const before = (await env.tg.jobs()).length;
+    const ran = await cli([
+      'run',
+      FAILING,
+      tasks,
+      '--local',
+      '--threads',
+      '2',
+      '--url',
+      'http://127.0.0.1:1',
+    ]);
+    expect(ran.code).toBe(1);
+    const outcomes = lines(ran.stdout);
+    expectEveryIndexOnce(outcomes, 10);
+    expect(
+      outcomes
+        .filter((o) => !o.ok)
+        .map((o) => o.index)
+        .sort(),
+    ).toEqual([4, 9]);
+    expect(ran.stderr).toContain('10 tasks: 8 succeeded, 2 failed');
+    expect(ran.stderr).not.toContain('look closer'); // a local job is gone once the CLI exits
+    expect((await env.tg.jobs()).length).toBe(before);
+  });
+
   it('exits 2 on input that is not tasks, before creating a job', async () => {
     const before = (await env.tg.jobs()).length;
     const bad = file('bad.ndjson', 'not json\n2\n');
@@ -196,7 +223,7 @@ describe('tabgrid run', { timeout: 30_000 }, () => {
   });
 });
 
-describe('tabgrid watch, results, errors, jobs', { timeout: 30_000 }, () => {
+describe('tabgrid watch, results, errors, replay, jobs', { timeout: 60_000 }, () => {
   let jobId: string;
   beforeAll(async () => {
     const job = await env.tg.createJob({
@@ -223,6 +250,22 @@ describe('tabgrid watch, results, errors, jobs', { timeout: 30_000 }, () => {
       [4, 'program', 'bad 0'],
       [9, 'program', 'bad 1'],
     ]);
+  });
+
+  it('replay reruns a failed task here and prints its error with the stack on the program', async () => {
+    const failed = await cli(['replay', jobId, '4']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(failed.stderr).toContain(`replaying task 4 of job ${jobId} (cli-done) on this machine`);
+    expect(failed.stderr).toMatch(
+      /task 4 failed \(program\) in \S+:\nRangeError: bad 0\n {4}at Run \(job\.js:1:\d+\)/,
+    );
+    const succeeded = await cli(['replay', 'cli-done', '3']);
+    expect(succeeded.code).toBe(0);
+    expect(succeeded.stdout).toBe('6\n');
+    const outOfRange = await cli(['replay', jobId, '10']);
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.stderr).toContain('INDEX goes from 0 to 9');
   });
 
   it('watch prints the summary of a finished job and exits 1 for its failures', async () => {

@@ -29,10 +29,10 @@ function newest(dir) {
   return latest;
 }
 
-/** In the repository: true when dist/ is missing or older than the SDK's or protocol's sources. */
+/** In the repository: true when dist/ is missing or older than the sources of the SDK or its deps. */
 function needsBuild(root) {
   if (!existsSync(cli)) return true;
-  const sources = ['packages/sdk/src', 'packages/protocol/src'].map((dir) => join(root, dir));
+  const sources = ['sdk', 'protocol', 'job-runtime'].map((p) => join(root, 'packages', p, 'src'));
   const built = statSync(cli).mtimeMs;
   return sources.some((dir) => existsSync(dir) && newest(dir) > built);
 }

@@ -8,9 +8,11 @@ import { Tabgrid } from '../client.js';
 import { RestClient } from '../rest.js';
 import type { CommandContext } from './context.js';
 import { printLogs, printSeries } from './feeds.js';
+import { MAX_LOCAL_THREADS } from '../local/local-connection.js';
 import {
   UsageError,
   checkFlagsOf,
+  integerFlag,
   parseCommandLine,
   stringFlag,
   type FlagValues,
@@ -123,7 +125,8 @@ const write = (ctx: CommandContext) => (text: string) => void ctx.io.out.write(t
 /** The client a command talks through: the server of --url/--token, or threads here (--local). */
 function openClient(values: FlagValues): Tabgrid {
   if (values.local === true) {
-    throw new UsageError('--local needs the local runtime, which this build of the CLI lacks.');
+    const threads = integerFlag(values, 'threads', 1, MAX_LOCAL_THREADS);
+    return new Tabgrid({ local: threads === undefined ? {} : { threads } });
   }
   const url = stringFlag(values, 'url');
   const token = stringFlag(values, 'token');

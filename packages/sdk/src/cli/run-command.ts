@@ -10,14 +10,7 @@ import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { LIMITS } from '@tabgrid/protocol/jobs';
 import type { Job, TaskOutcome } from '../job.js';
 import type { CommandContext } from './context.js';
-import {
-  UsageError,
-  integerFlag,
-  jobOptionsFrom,
-  numberFlag,
-  stringFlag,
-  type FlagValues,
-} from './flags.js';
+import { UsageError, jobOptionsFrom, numberFlag, stringFlag, type FlagValues } from './flags.js';
 import { openOutFile, outcomeSink } from './out-file.js';
 import { jsonLine, plural } from './output.js';
 import { ProgressTracker } from './progress-tracker.js';
@@ -148,7 +141,6 @@ export async function runCommand(
   if (values.threads !== undefined && values.local !== true) {
     throw new UsageError('--threads goes with --local (threads on this machine).');
   }
-  integerFlag(values, 'threads', 1, 1_024);
   const [program, args] = await Promise.all([
     readBoundedFile(programPath, 'PROGRAM', LIMITS.maxProgramBytes),
     argsOf(values),
@@ -228,6 +220,7 @@ export async function runCommand(
       elapsedMs: tracker.snapshot().elapsedMs,
       cancelled: tally.cancelled,
       errors: tally.errors,
+      local: values.local === true,
       ...(outPath === undefined ? {} : { outFile: outPath }),
     }),
   );

@@ -85,6 +85,8 @@ export interface SummaryInput {
   elapsedMs: number;
   /** True when the job was cancelled (or deleted) before every task settled. */
   cancelled: boolean;
+  /** A run in threads here (`--local`): its job is gone once the CLI exits, so no hints. */
+  local?: boolean;
   /** `--out` file the outcomes went to. */
   outFile?: string;
   errors: ErrorGroups;
@@ -131,9 +133,10 @@ export function formatSummary(s: SummaryInput): string {
     const more = s.errors.size - top.length;
     if (more > 0) lines.push(`    … and ${plural(more, 'other kind')} of error`);
     const replay = top.find((g) => g.type === 'program' || g.type === 'setup');
-    lines.push(
-      `  look closer: tabgrid errors ${s.jobId}${replay ? ` · tabgrid replay ${s.jobId} ${replay.firstIndex}` : ''}`,
-    );
+    if (!s.local)
+      lines.push(
+        `  look closer: tabgrid errors ${s.jobId}${replay ? ` · tabgrid replay ${s.jobId} ${replay.firstIndex}` : ''}`,
+      );
   }
   if (s.outFile) lines.push(`  outcomes: ${s.outFile}`);
   return `${lines.join('\n')}\n`;
