@@ -181,7 +181,9 @@ function declaredRoutes() {
 /** Every command of the CLI's usage text (`Commands:` up to `Options:`): `tabgrid keys create`. */
 function cliCommands() {
   const commands = new Set();
-  for (const { text } of sources(SDK).filter((f) => /cli[\w-]*\.ts$/.test(f.path))) {
+  for (const { text } of sources(SDK).filter((f) =>
+    /cli[\w-]*\.ts$|\/cli\/[\w-]+\.ts$/.test(f.path),
+  )) {
     const usage = /Commands:\n([\s\S]*?)\n\s*\nOptions:/.exec(text);
     if (!usage) continue;
     for (const line of usage[1].split('\n')) {
@@ -223,7 +225,7 @@ for (const route of routes) {
 
 const commands = cliCommands();
 if (commands.length === 0)
-  problems.push(`CLI: no usage text with "Commands:" found in ${SDK}/cli*.ts`);
+  problems.push(`CLI: no usage text with "Commands:" found in ${SDK}/cli*.ts or ${SDK}/cli/*.ts`);
 for (const command of commands) {
   if (!readme.includes(`\`${command}`)) problems.push(`CLI: \`${command}\` is not in the README`);
 }

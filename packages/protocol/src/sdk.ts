@@ -71,6 +71,14 @@ export const SdkRequests = {
     data: Type.Unknown(),
   }),
   'job:series-labels': JobRef,
+  /**
+   * One task as it was submitted (settled or not) with the job's program and args: what a
+   * replay on the submitter's machine needs (`replayTask`, `tabgrid replay`).
+   */
+  'job:task': Type.Object({
+    jobId: JobId,
+    index: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  }),
   /** The caller's newest job of that name, or null. */
   'jobs:latest': Type.Object({ name: Type.String({ maxLength: LIMITS_NAME }) }),
   'workers:list': Type.Object({}),
@@ -102,6 +110,13 @@ export const SdkResponseSchemas = {
   'job:follow': Type.Object({ subscribed: Type.Literal(true) }),
   'job:tell': Type.Object({ seq: Type.Integer({ minimum: 1 }) }),
   'job:series-labels': Type.Array(Type.String(), { maxItems: 10_000 }),
+  /** `input` and `args` in the socket form (typed arrays as binary attachments). */
+  'job:task': Type.Object({
+    index: Type.Integer({ minimum: 0 }),
+    input: Type.Unknown(),
+    program: Type.String({ maxLength: LIMITS.maxProgramBytes }),
+    args: Type.Unknown(),
+  }),
   'jobs:latest': Type.Union([JobInfo, Type.Null()]),
   'workers:list': Type.Array(WorkerMonitor),
   'note:add': Type.Object({ at: Type.Number() }),

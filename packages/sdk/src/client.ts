@@ -5,11 +5,13 @@ import type { WorkerMonitor } from '@tabgrid/protocol/feeds';
 import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
+import { LocalConnection, type LocalOptions } from './local/local-connection.js';
 import { Job, type JobContext } from './job.js';
 import { checkArgs, contextWithValues, programWithValues, type ValuesMode } from './values.js';
 import { Pool, type PoolOptions } from './pool/pool.js';
 import { programSource, type PoolFunction, type RunFunction } from './program-source.js';
 import { DEFAULT_HIGH_WATER_MARK } from './streams.js';
+import { bindTransport, type SdkTransport } from './transport.js';
 
 export { programSource, type PoolFunction, type RunFunction } from './program-source.js';
 
@@ -37,6 +39,10 @@ export interface TabgridOptions {
    * does. Each job may say otherwise (`createJob({ values })`). See the README's "Values".
    */
   values?: ValuesMode;
+   * Run jobs in this process's worker threads, with no server (README, "Local runs"): for
+   * trying and testing your own job code; not a sandbox. `url` and `token` are then unused.
+   */
+  local?: LocalOptions;
 }
 
 /**
@@ -80,7 +86,7 @@ export class Tabgrid {
   readonly url: string;
   /** API key management (admin tokens only). */
   readonly keys: KeyAdmin;
-  private readonly connection: Connection;
+  private readonly connection: SdkTransport;
   private readonly context: JobContext;
 
   constructor(options: TabgridOptions = {}) {
@@ -93,12 +99,15 @@ export class Tabgrid {
     }
     const token = options.token ?? env('TABGRID_TOKEN');
     this.keys = new KeyAdmin(this.url, token);
-    this.connection = new Connection({
-      url: this.url,
-      token,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
-    });
+    this.connection = options.local
+      ? new LocalConnection(options.local)
+      : new Connection({
+          url: this.url,
+          token,
+          timeoutMs: options.timeoutMs ?? 30_000,
+          connectTimeoutMs: options.connectTimeoutMs ?? 15_000,
+        });
+    bindTransport(this, this.connection);
     this.context = {
       connection: this.connection,
       highWaterMark: options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,

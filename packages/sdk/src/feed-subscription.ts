@@ -6,7 +6,8 @@
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { FeedItemOf, FeedName, FeedPush } from '@tabgrid/protocol/feeds';
-import type { Connection, PushRoute } from './connection.js';
+import type { PushRoute } from './connection.js';
+import type { SdkTransport } from './transport.js';
 import { ServerStream } from './server-stream.js';
 
 export interface FeedSubscriptionOptions {
@@ -29,7 +30,7 @@ export class FeedSubscription<F extends FeedName> extends ServerStream<FeedItemO
   private cursor: number;
 
   constructor(
-    connection: Connection,
+    connection: SdkTransport,
     jobId: string,
     private readonly feed: F,
     private readonly label: string | undefined,

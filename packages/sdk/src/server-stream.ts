@@ -6,7 +6,8 @@
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { StreamEnd } from '@tabgrid/protocol/sdk';
-import { ConnectionLostError, type Connection, type PushRoute } from './connection.js';
+import { ConnectionLostError, type PushRoute } from './connection.js';
+import type { SdkTransport } from './transport.js';
 import { randomId } from './ids.js';
 import { BufferedStream } from './streams.js';
 
@@ -27,7 +28,7 @@ export abstract class ServerStream<Item> implements AsyncIterator<Item, undefine
   private cleanups: (() => void)[] = [];
 
   constructor(
-    protected readonly connection: Connection,
+    protected readonly connection: SdkTransport,
     protected readonly jobId: string,
     options: ServerStreamOptions = {},
   ) {

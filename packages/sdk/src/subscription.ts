@@ -6,7 +6,8 @@
 import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import type { Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { SdkRequest, StreamEnd } from '@tabgrid/protocol/sdk';
-import type { Connection, PushRoute } from './connection.js';
+import type { PushRoute } from './connection.js';
+import type { SdkTransport } from './transport.js';
 import { JobCancelledError } from './job-errors.js';
 import { ServerStream } from './server-stream.js';
 
@@ -44,7 +45,7 @@ export class Subscription extends ServerStream<Outcome> {
   private lastSeq: number;
 
   constructor(
-    connection: Connection,
+    connection: SdkTransport,
     jobId: string,
     private readonly kind: OutcomeKind,
     private readonly options: SubscriptionOptions = {},

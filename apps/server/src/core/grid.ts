@@ -20,6 +20,7 @@ import { latestByName } from './job-directory.js';
 import type { NoteView } from './job-messages.js';
 import { withProvenance, type OutcomeSink, type StreamOptions } from './outcome-streams.js';
 import { Scheduler } from './scheduler.js';
+import { readReplayTask, type ReplayTask } from './task-replay.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
 import type { WorkerMonitorView } from '../telemetry/worker-monitor.js';
 import type { WorkerLink, WorkerSession } from './worker-registry.js';
@@ -219,6 +220,12 @@ export class Grid {
    */
   tell(caller: Caller, jobId: string, data: unknown, messageId?: string): Promise<{ seq: number }> {
     return this.scheduler.feeds.messages.tell(this.scheduler.job(caller, jobId), data, messageId);
+  }
+
+  /** Task `index` of the caller's job as submitted, with the job's program and args (replay). */
+  replayTask(caller: Caller, jobId: string, index: number): Promise<ReplayTask> {
+    this.scheduler.job(caller, jobId);
+    return readReplayTask(this.scheduler.store, jobId, index);
   }
 
   /** The caller's newest job named `name` (an admin's: anyone's), if there is one. */

@@ -293,7 +293,7 @@ describe('tg.latestJob(name), tg.workers(), tg.note(text)', () => {
 });
 
 /** The built CLI of @tabgrid/sdk. */
-const CLI = join(dirname(createRequire(import.meta.url).resolve('@tabgrid/sdk')), 'cli.js');
+const CLI = join(dirname(createRequire(import.meta.url).resolve('@tabgrid/sdk')), 'cli', 'bin.js');
 const run = promisify(execFile);
 
 function cli(...args: string[]): Promise<{ stdout: string; stderr: string }> {

@@ -41,7 +41,13 @@ function binaryOut(item: FeedItem): FeedItem {
 }
 
 type FeedHandlerNames =
-  'job:follow' | 'job:tell' | 'job:series-labels' | 'jobs:latest' | 'workers:list' | 'note:add';
+  | 'job:follow'
+  | 'job:tell'
+  | 'job:series-labels'
+  | 'job:task'
+  | 'jobs:latest'
+  | 'workers:list'
+  | 'note:add';
 
 export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
   return {
@@ -67,6 +73,7 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
     },
     'job:tell': (caller, req) => grid.tell(caller, req.jobId, req.data, req.messageId),
     'job:series-labels': (caller, req) => grid.seriesLabels(caller, req.jobId),
+    'job:task': (caller, req) => grid.replayTask(caller, req.jobId, req.index),
     'jobs:latest': (caller, req) => grid.latestJob(caller, req.name)?.info() ?? null,
     'workers:list': (caller) => grid.workers(caller),
     'note:add': async (caller, req) => ({ at: (await grid.note(caller, req.text)).at }),

@@ -95,6 +95,17 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(page[0]?.input).toBe('{"i":0}');
     });
 
+    it('reads one task as submitted, settled or not (replay)', async () => {
+      await store.createJob(jobRecord('t'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('t', 'b1', 0, ['"a"', '"b"']);
+      await store.appendTasks('t', 'b2', 2, ['"c"', '{"d":[1]}']);
+      await store.settle('t', [{ seq: 1, index: 3, ok: false, payload: '{"name":"Error"}' }]);
+      expect(await store.readTask('t', 3)).toEqual({ index: 3, input: '{"d":[1]}' });
+      expect(await store.readTask('t', 1)).toEqual({ index: 1, input: '"b"' });
+      expect(await store.readTask('t', 4)).toBeUndefined();
+      expect(await store.readTask('missing', 0)).toBeUndefined();
+    });
+
     it('settles each task exactly once', async () => {
       await store.createJob(jobRecord('d'), { program: 'x', argsJson: 'null' });
       await store.appendTasks('d', 'b1', 0, ['1', '2']);

@@ -197,6 +197,8 @@ export interface JobStore {
   readTries(jobId: string): Promise<Map<number, TaskTries>>;
   /** A batch already appended under this id, if any (idempotent submission). */
   findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined>;
+  /** Task `index` as submitted (settled or not), or undefined if the job has no such task. */
+  readTask(jobId: string, index: number): Promise<StoredTask | undefined>;
   /** Unsettled tasks with index ≥ `fromIndex`, in index order. */
   readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]>;
   /**

@@ -314,6 +314,14 @@ export class MemoryJobStore implements JobStore {
     return Promise.resolve(batch && { firstIndex: batch.firstIndex, count: batch.inputs.length });
   }
 
+  readTask(jobId: string, index: number): Promise<StoredTask | undefined> {
+    this.checkOpen();
+    const tables = this.tables(jobId);
+    const batch = tables?.batches[upperBound(tables.batches, index, firstIndexOf) - 1];
+    const input = batch?.inputs[index - batch.firstIndex];
+    return Promise.resolve(input === undefined ? undefined : { index, input });
+  }
+
   readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
     this.checkOpen();
     const out: StoredTask[] = [];

@@ -23,6 +23,7 @@ export interface JobStatements {
   readonly findBatch: Statement;
   readonly batchStart: Statement;
   readonly batchesFrom: Statement;
+  readonly batchAt: Statement;
   readonly outcomeStart: Statement;
   readonly outcomesFrom: Statement;
   readonly outcomesNewestFirst: Statement;
@@ -79,6 +80,9 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
       .pluck(),
     batchesFrom: db.prepare(
       'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
+    ),
+    batchAt: db.prepare(
+      'SELECT first_index AS firstIndex, inputs FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
     ),
     outcomeStart: db
       .prepare(

@@ -302,6 +302,15 @@ export class SqliteJobStore implements JobStore {
     return Promise.resolve(row === undefined ? undefined : decodeBatch(row));
   }
 
+  readTask(jobId: string, index: number): Promise<StoredTask | undefined> {
+    const row = this.stmt.batchAt.get(jobId, index);
+    if (row === undefined) return Promise.resolve(undefined);
+    const batch = decodeTaskBatch(row);
+    // One batch row holds its tasks' inputs, one JSON text a line.
+    const input = batch.inputs.split('\n')[index - batch.firstIndex];
+    return Promise.resolve(input === undefined ? undefined : { index, input });
+  }
+
   readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
     const settled = this.settledSet(jobId);
     const start =

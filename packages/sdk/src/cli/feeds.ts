@@ -6,7 +6,8 @@ import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { decodeLogLine, decodeSeriesItem } from '@tabgrid/protocol/feeds';
 import { decodeJobView, type JobView } from '@tabgrid/protocol/http';
-import type { RestClient } from './rest.js';
+import type { RestClient } from '../rest.js';
+import { plainJson } from './output.js';
 
 /** Where the commands write (stdout in the CLI; a buffer in tests). */
 export type Write = (text: string) => void;
@@ -42,21 +43,6 @@ export function formatLogLine(line: {
 }): string {
   const count = line.count > 1 ? ` ×${line.count}` : '';
   return `[${line.index ?? '-'}] ${line.level}${count} ${line.message}`;
-}
-
-/** JSON that shows typed arrays as arrays of numbers (bigints as strings). */
-function plainJson(value: unknown): string {
-  return (
-    JSON.stringify(value, (_key, item: unknown) =>
-      ArrayBuffer.isView(item) && !(item instanceof DataView)
-        ? Array.from(item as unknown as ArrayLike<number | bigint>, (n) =>
-            typeof n === 'bigint' ? n.toString() : n,
-          )
-        : typeof item === 'bigint'
-          ? item.toString()
-          : item,
-    ) ?? 'null'
-  );
 }
 
 /** A CSV field: finite numbers as they are, anything else as its JSON, quoted. */

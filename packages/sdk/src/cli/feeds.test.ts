@@ -7,8 +7,8 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
-import { csvRows, formatLogLine, printLogs, printSeries } from './cli-feeds.js';
-import { RestClient } from './rest.js';
+import { csvRows, formatLogLine, printLogs, printSeries } from './feeds.js';
+import { RestClient } from '../rest.js';
 
 describe('formatLogLine', () => {
   it('prints [index] level ×count message, ×count only for collapsed lines', () => {
