@@ -39,6 +39,7 @@ export interface TabgridOptions {
    * does. Each job may say otherwise (`createJob({ values })`). See the README's "Values".
    */
   values?: ValuesMode;
+  /**
    * Run jobs in this process's worker threads, with no server (README, "Local runs"): for
    * trying and testing your own job code; not a sandbox. `url` and `token` are then unused.
    */

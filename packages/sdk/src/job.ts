@@ -1,12 +1,6 @@
 import { toSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import type {
-  JobInfo,
-  Outcome,
-  OutcomeKind,
-  Provenance,
-  TaskFailure,
-} from '@tabgrid/protocol/jobs';
+import type { JobInfo, Outcome, OutcomeKind, Provenance } from '@tabgrid/protocol/jobs';
 import { batchTasks, sendWindowed, type TaskBatch, type TaskSource } from './batches.js';
 import { collectInOrder, type BatchRange, type TaskError } from './collect.js';
 import type { JobContext } from './job-context.js';
@@ -19,35 +13,10 @@ import {
   type TaskProgress,
 } from './job-feeds.js';
 import { OutcomeStream } from './streams.js';
+import type { OutcomeOptions, SubmitResult, TaskOutcome, TaskResult } from './outcome-types.js';
 import { Subscription } from './subscription.js';
 
-/** A successful task, as `job.results()` yields it (`provenance` when asked for). */
-export type TaskResult<T = unknown> = {
-  index: number;
-  value: T;
-  seq: number;
-  provenance?: Provenance;
-};
-
-/** A settled task, as `job.run()` yields it (`provenance` when asked for). */
-export type TaskOutcome<T = unknown> =
-  | { index: number; ok: true; value: T; seq: number; provenance?: Provenance }
-  | { index: number; ok: false; error: TaskFailure; seq: number; provenance?: Provenance };
-
-/**
- * Options of `job.run()`, `job.results()` and `job.errors()`. `provenance: true` gives each
- * outcome `provenance`: `{ workerId, attempt, runMs, queuedMs, programHash }` (see Provenance).
- */
-export interface OutcomeOptions {
-  provenance?: boolean;
-}
-
-/** What `job.submit()` resolves with: how many tasks were added, and the index of the first. */
-export interface SubmitResult {
-  count: number;
-  firstIndex: number;
-}
-
+export type { OutcomeOptions, SubmitResult, TaskOutcome, TaskResult } from './outcome-types.js';
 export type { JobContext } from './job-context.js';
 
 /**
