@@ -59,6 +59,16 @@ interface Slots<T> {
   [index: number]: T;
 }
 
+/**
+ * The containers around a value, innermost first: one link per container that holds another
+ * container, made when it first meets one (a flat object or array costs none). Its fields are
+ * defined by the literal, so no write consults a prototype.
+ */
+interface Chain {
+  object: object;
+  up: Chain | null;
+}
+
 /** What {@link faithfulJson}'s `faultOf` finds: the sentence, and whether it is about depth. */
 export interface FaithfulFault {
   message: string;
@@ -178,11 +188,11 @@ export function faithfulJson(maxDepth: number) {
     );
   }
 
-  /** The fault at `value`, if any; `ancestors[0..depth)` are the containers around it. */
+  /** The fault at `value`, if any; `up` holds the `depth` containers around it. */
   function check(
     value: unknown,
     depth: number,
-    ancestors: Slots<object>,
+    up: Chain | null,
     lossy: boolean,
   ): Fault | undefined {
     switch (typeof value) {
@@ -208,8 +218,9 @@ export function faithfulJson(maxDepth: number) {
     }
     if (value === null) return undefined;
     const object = value as object;
-    for (let i = 0; i < depth; i++) {
-      if (ancestors[i] === object) return fault('', cycleHint, false, i);
+    let at = depth - 1;
+    for (let link = up; link !== null; link = link.up, at--) {
+      if (link.object === object) return fault('', cycleHint, false, at);
     }
     if (depth >= maxDepth) {
       const deep = fault(
@@ -220,15 +231,16 @@ export function faithfulJson(maxDepth: number) {
       deep.deep = true;
       return deep;
     }
-    ancestors[depth] = object;
+    let self: Chain | null = null;
     if (isArray(object)) {
       const list = object as unknown[];
       const length = list.length;
       for (let i = 0; i < length; i++) {
         const item = list[i];
         // Scalars inline: most arrays hold numbers or strings, and a call each adds up.
-        if (typeof item === 'string' || (typeof item === 'number' && item - item === 0)) continue;
-        const found = check(item, depth + 1, ancestors, lossy);
+        if (typeof item === 'number' ? item - item === 0 : plainScalar(item)) continue;
+        if (typeof item === 'object') self ??= { object, up };
+        const found = check(item, depth + 1, self, lossy);
         if (found !== undefined) {
           if (item === undefined && !(i in list)) {
             found.what = 'is an array hole';
@@ -254,8 +266,9 @@ export function faithfulJson(maxDepth: number) {
     // there is not told (checked on faults only, so the plain path pays nothing).
     for (const key in record) {
       const item = record[key];
-      if (typeof item === 'string' || (typeof item === 'number' && item - item === 0)) continue;
-      const found = check(item, depth + 1, ancestors, lossy);
+      if (typeof item === 'number' ? item - item === 0 : plainScalar(item)) continue;
+      if (typeof item === 'object') self ??= { object, up };
+      const found = check(item, depth + 1, self, lossy);
       if (found !== undefined && hasOwn(record, key)) {
         if (item === undefined && found.keys.length === 0) found.hint = undefinedKeyHint;
         addKey(found, key);
@@ -263,6 +276,11 @@ export function faithfulJson(maxDepth: number) {
       }
     }
     return undefined;
+  }
+
+  /** A string, a boolean or null: nothing to check. */
+  function plainScalar(item: unknown): boolean {
+    return typeof item === 'string' || typeof item === 'boolean' || item === null;
   }
 
   function cutKey(key: string): string {
@@ -326,7 +344,7 @@ export function faithfulJson(maxDepth: number) {
   ): FaithfulFault | undefined {
     if (typeof value === 'string' || typeof value === 'boolean' || value === null) return undefined;
     if (typeof value === 'number' && (value - value === 0 || lossy)) return undefined;
-    const found = check(value, 0, slots<object>(), lossy);
+    const found = check(value, 0, null, lossy);
     if (found === undefined) return undefined;
     const message = tell(found, index < 0 ? root : root + '[' + index + ']');
     return { message, deep: found.deep };
@@ -334,7 +352,7 @@ export function faithfulJson(maxDepth: number) {
 
   /** Whether the fault `unfaithful` told would pass in lossy mode (so saying so helps). */
   function convertible(value: unknown): boolean {
-    return check(value, 0, slots<object>(), true) === undefined;
+    return check(value, 0, null, true) === undefined;
   }
 
   return { unfaithful, faultOf, convertible };
