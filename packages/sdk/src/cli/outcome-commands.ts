@@ -29,7 +29,7 @@ export async function watchCommand(ctx: CommandContext, ref: string): Promise<nu
   await io.err.write(
     `tabgrid: watching job ${job.id} (${info.name}): ${alreadySettled}/${info.total} settled, ${info.state}\n`,
   );
-  const tracker = new ProgressTracker(ctx.now);
+  const tracker = new ProgressTracker(ctx.now, alreadySettled);
   const view = showProgress({
     sink: io.err,
     stream: ctx.errStream,

@@ -42,6 +42,14 @@ describe('ProgressTracker', () => {
     expect(s.etaMs).toBeCloseTo(((10_000 - s.settled) / 10) * 1_000, 0);
   });
 
+  it('leaves out of the rate what had settled before watching began', () => {
+    const c = clock();
+    const tracker = new ProgressTracker(c.now, 500);
+    c.advance(2_000);
+    tracker.record(520, 0, 1_000);
+    expect(tracker.snapshot()).toMatchObject({ settled: 520, rate: 10, etaMs: 48_000 });
+  });
+
   it('has no ETA while the total is unknown (NDJSON still being read), and 0 when all settled', () => {
     const c = clock();
     const tracker = new ProgressTracker(c.now);

@@ -35,9 +35,14 @@ export class ProgressTracker {
   /** (time, settled) pairs, oldest first, covering about the rate window. */
   private readonly samples: { at: number; settled: number }[] = [];
 
-  constructor(private readonly now: () => number) {
+  /** @param settledBefore tasks settled before watching began: not counted in the rate. */
+  constructor(
+    private readonly now: () => number,
+    settledBefore = 0,
+  ) {
     this.started = now();
-    this.samples.push({ at: this.started, settled: 0 });
+    this.settled = settledBefore;
+    this.samples.push({ at: this.started, settled: settledBefore });
   }
 
   /** The counts as they are now (absolute, not increments). */
