@@ -44,6 +44,12 @@ function made(
   };
 }
 
+/** The error of a task whose outcome the protocol refused (too deep, a forged bytes tag…). */
+export function undecodable(error: unknown): string {
+  const why = error instanceof Error ? error.message : String(error);
+  return `The task's result cannot be carried: ${why}`;
+}
+
 export function setupTimeoutMessage(job: ThreadJob): string {
   return `Setup did not finish within setupTimeoutMs (${job.setupTimeoutMs} ms)`;
 }
@@ -66,10 +72,20 @@ export function runOnce(job: ThreadJob, index: number, inputJson: string): Promi
       });
     };
     const thread: LocalThread = new LocalThread(threads.spawn(), {
-      report: (tel) => reports.push(...decodeReports(job.jobId, tel)),
+      report: (tel) => {
+        try {
+          reports.push(...decodeReports(job.jobId, tel));
+        } catch {
+          // A report the protocol refuses is dropped, as the page drops it.
+        }
+      },
       setup: () => undefined,
-      outcomes: (text, count) => {
-        outcome = decodeOutcomes(job.jobId, text, count)[0];
+      outcomes: (text, tasks) => {
+        try {
+          outcome = decodeOutcomes(job.jobId, text, tasks.length)[0];
+        } catch (error) {
+          outcome = made(job, index, 'Error', undecodable(error));
+        }
       },
       idle: () => finish(outcome ?? made(job, index, 'Error', 'the thread sent no outcome')),
       timedOut: (phase) =>
