@@ -23,7 +23,7 @@ export interface RunnerEvents {
 }
 
 interface Slot {
-  thread: LocalThread | undefined;
+  thread: LocalThread<LocalJob> | undefined;
   workerId: string;
   /** Setup failed on this thread: it is replaced once its chunk is over (tasks run elsewhere). */
   retire: boolean;
@@ -58,7 +58,7 @@ export class LocalRunner {
     if (this.closed) return;
     for (const slot of this.slots) {
       if (slot.thread?.busy) continue;
-      const job = this.pick(slot.thread?.job as LocalJob | undefined);
+      const job = this.pick(slot.thread?.job);
       if (!job) continue;
       if (slot.thread && (slot.thread.job !== job || slot.retire || !slot.thread.alive)) {
         this.leave(slot.thread);
@@ -108,8 +108,8 @@ export class LocalRunner {
     return equals[this.turn++ % equals.length];
   }
 
-  private start(slot: Slot, job: LocalJob): LocalThread {
-    const thread: LocalThread = new LocalThread(this.threads.spawn(), {
+  private start(slot: Slot, job: LocalJob): LocalThread<LocalJob> {
+    const thread: LocalThread<LocalJob> = new LocalThread<LocalJob>(this.threads.spawn(), {
       report: (tel) => {
         try {
           job.report(decodeReports(job.jobId, tel), slot.workerId, Date.now());
@@ -205,8 +205,8 @@ export class LocalRunner {
     else this.pump();
   }
 
-  private leave(thread: LocalThread): void {
-    const job = thread.job as LocalJob | undefined;
+  private leave(thread: LocalThread<LocalJob>): void {
+    const job = thread.job;
     if (!job) {
       thread.kill();
       return;

@@ -47,9 +47,9 @@ export interface ThreadListener {
   broken(reason: string, unreported: ThreadInput[]): void;
 }
 
-export class LocalThread {
+export class LocalThread<J extends ThreadJob = ThreadJob> {
   /** Set by {@link load}; never changes. */
-  job: ThreadJob | undefined;
+  job: J | undefined;
   private ready = false;
   private setupPending = false;
   private hasTeardown = false;
@@ -75,7 +75,7 @@ export class LocalThread {
     return !this.dead;
   }
 
-  load(job: ThreadJob, messages: readonly { seq: number; json: string }[]): void {
+  load(job: J, messages: readonly { seq: number; json: string }[]): void {
     this.job = job;
     this.send({ type: 'load', jobId: job.jobId, program: job.program, args: job.args });
     for (const { seq, json } of messages) this.send({ type: 'message', seq, json });
