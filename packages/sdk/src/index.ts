@@ -23,7 +23,7 @@ export type { JobEvent, LogLine, SeriesItem, TaskProgress } from './job-feeds.js
 export { OutcomeStream } from './streams.js';
 export { KeyAdmin } from './keys.js';
 export { replayTask, type ReplayResult } from './local/replay.js';
-export type { LocalOptions } from './local/local-connection.js';
+export type { LocalOptions } from './local/local-transport.js';
 export type { SdkTransport } from './transport.js';
 export {
   DashboardFeed,

@@ -6,6 +6,7 @@ import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
 import { LocalThread, type ThreadJob } from './local-thread.js';
 import { NodeThreads } from './node-threads.js';
+import { SANDBOX_WORKER_SOURCE } from '@tabgrid/job-runtime/thread-source';
 import { decodeOutcomes, decodeReports, type ThreadReport } from './thread-output.js';
 
 /** One console line of the run (index null: Setup or Teardown). */
@@ -60,7 +61,7 @@ export function runTimeoutMessage(job: ThreadJob): string {
 
 /** Runs task `index` (its input as text-form JSON) of `job` once. */
 export function runOnce(job: ThreadJob, index: number, inputJson: string): Promise<RunOnceResult> {
-  const threads = new NodeThreads();
+  const threads = new NodeThreads(SANDBOX_WORKER_SOURCE);
   const reports: ThreadReport[] = [];
   return new Promise<RunOnceResult>((resolve) => {
     let outcome: WorkerOutcome | undefined;
