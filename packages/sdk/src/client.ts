@@ -5,7 +5,7 @@ import type { WorkerMonitor } from '@tabgrid/protocol/feeds';
 import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { BatchOptions } from './batches.js';
 import { Connection } from './connection.js';
-import { LocalConnection, type LocalOptions } from './local/local-connection.js';
+import { LocalTransport, type LocalOptions } from './local/local-transport.js';
 import { Job, type JobContext } from './job.js';
 import { checkArgs, contextWithValues, programWithValues, type ValuesMode } from './values.js';
 import { Pool, type PoolOptions } from './pool/pool.js';
@@ -101,7 +101,7 @@ export class Tabgrid {
     const token = options.token ?? env('TABGRID_TOKEN');
     this.keys = new KeyAdmin(this.url, token);
     this.connection = options.local
-      ? new LocalConnection(options.local)
+      ? new LocalTransport(options.local)
       : new Connection({
           url: this.url,
           token,

@@ -48,7 +48,7 @@ export {
 export { JobCancelledError, TaskFailedError, type CancelReason } from './job-errors.js';
 export { KeyAdmin } from './keys.js';
 export { replayTask, type ReplayResult } from './local/replay.js';
-export type { LocalOptions } from './local/local-connection.js';
+export type { LocalOptions } from './local/local-transport.js';
 export type { SdkTransport } from './transport.js';
 export {
   DashboardFeed,

@@ -165,6 +165,24 @@ function Teardown() { console.log('teardown'); }`,
     expect(failed.ok ? '' : failed.error.stack).toMatch(/at Run \(job\.js:2:\d+\)/);
   });
 
+  it('a result the protocol refuses fails its task, not the process', async () => {
+    const job = await local(1).createJob({
+      program:
+        'function Run(d) { return d === 1 ? { "$tabgrid.bytes": "Nope", base64: "x" } : d; }',
+    });
+    const outcomes = await all(job.run([0, 1, 2]));
+    expect(outcomes.find((o) => o.index === 1)).toMatchObject({
+      ok: false,
+      error: { type: 'program', message: expect.stringContaining('$tabgrid.bytes') },
+    });
+    expect(
+      outcomes
+        .filter((o) => o.ok)
+        .map((o) => o.index)
+        .sort(),
+    ).toEqual([0, 2]);
+  });
+
   it('refuses a thread count it cannot use', () => {
     expect(() => new Tabgrid({ local: { threads: 0 } })).toThrow(/local\.threads/);
     expect(() => new Tabgrid({ local: { threads: 1.5 } })).toThrow(/whole number/);

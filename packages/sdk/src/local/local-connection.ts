@@ -1,8 +1,8 @@
 /**
- * A {@link SdkTransport} with no server: the SDK's requests are decoded with the protocol's
- * schemas and answered in this process, and tasks run on this process's worker threads
- * (local-runner.ts) with the job runtime a tab uses. `Job`, its streams and pools run on it
- * unchanged: `new Tabgrid({ local: { threads: 4 } })`.
+ * The engine of a local run (behind local-transport.ts, which loads it on first use): the SDK's
+ * requests are decoded with the protocol's schemas and answered in this process, and tasks run
+ * on this process's worker threads (local-runner.ts) with the job runtime a tab uses. `Job`, its
+ * streams and pools run on it unchanged: `new Tabgrid({ local: { threads: 4 } })`.
  *
  * For trying and testing one's own job code, not a sandbox: see the README, "Local runs".
  */
@@ -17,59 +17,35 @@ import {
 } from '@tabgrid/protocol/sdk';
 import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import { randomId } from '../ids.js';
-import type { ConnectionListener, PushRoute, SdkTransport } from '../transport.js';
+import { SANDBOX_WORKER_SOURCE } from '@tabgrid/job-runtime/thread-source';
+import type { PushRoute } from '../transport.js';
 import { checkProgram } from './check-program.js';
 import { LocalJob } from './local-job.js';
 import { LocalRunner } from './local-runner.js';
 import { LocalStreams } from './local-streams.js';
 import { NodeThreads } from './node-threads.js';
 
-/** Options of a local run: `new Tabgrid({ local: { threads } })`. */
-export interface LocalOptions {
-  /** Worker threads running tasks (default: the machine's cores less one, at least 1). */
-  threads?: number;
-}
-
-/** Most threads a local run starts. */
-export const MAX_LOCAL_THREADS = 256;
-
 type Handlers = {
   [E in SdkRequestName]: (payload: SdkRequest<E>) => SdkResponses[E] | Promise<SdkResponses[E]>;
 };
-
-function defaultThreads(): number {
-  const os = process.getBuiltinModule?.('node:os') as { availableParallelism?: () => number };
-  return Math.max(1, (os?.availableParallelism?.() ?? 2) - 1);
-}
-
-function threadCount(threads: number | undefined): number {
-  const n = threads ?? defaultThreads();
-  if (!Number.isInteger(n) || n < 1 || n > MAX_LOCAL_THREADS) {
-    throw new TabgridError(
-      ErrorCode.INVALID_REQUEST,
-      `local.threads must be a whole number from 1 to ${MAX_LOCAL_THREADS} (got ${String(threads)}).`,
-    );
-  }
-  return n;
-}
 
 /** Parsed JSON of a socket-form value, typed arrays in the text form (as the server stores them). */
 function textForm(value: unknown): unknown {
   return JSON.parse(socketFormToJson(value));
 }
 
-export class LocalConnection implements SdkTransport {
+export class LocalConnection {
   private readonly jobs = new Map<string, LocalJob>();
-  private readonly routes = new Map<string, PushRoute>();
-  private readonly listeners = new Set<ConnectionListener>();
   private readonly runner: LocalRunner;
-  private readonly streams = new LocalStreams((id) => this.routes.get(id));
+  private readonly streams: LocalStreams;
   private closed = false;
-  private readonly threads: number;
 
-  constructor(options: LocalOptions = {}) {
-    this.threads = threadCount(options.threads);
-    this.runner = new LocalRunner(this.threads, new NodeThreads(), {
+  constructor(
+    private readonly threads: number,
+    routeOf: (subscriptionId: string) => PushRoute | undefined,
+  ) {
+    this.streams = new LocalStreams(routeOf);
+    this.runner = new LocalRunner(threads, new NodeThreads(SANDBOX_WORKER_SOURCE), {
       changed: (job) => this.streams.changed(job),
     });
   }
@@ -78,8 +54,9 @@ export class LocalConnection implements SdkTransport {
     event: E,
     payload: SdkRequest<E>,
   ): Promise<SdkResponses[E]> {
-    if (this.closed)
+    if (this.closed) {
       throw new TabgridError(ErrorCode.DISCONNECTED, 'This Tabgrid client was closed.');
+    }
     const decode = decodeSdkRequest[event] as (value: unknown) => SdkRequest<E>;
     const handler = this.handlers[event];
     const data = await handler(decode(payload));
@@ -89,28 +66,9 @@ export class LocalConnection implements SdkTransport {
     return answer.data;
   }
 
-  notify<E extends SdkRequestName>(event: E, payload: SdkRequest<E>): void {
-    this.request(event, payload).catch(() => undefined);
-  }
-
-  route(subscriptionId: string, route: PushRoute): () => void {
-    this.routes.set(subscriptionId, route);
-    return () => {
-      if (this.routes.get(subscriptionId) === route) this.routes.delete(subscriptionId);
-    };
-  }
-
-  listen(listener: ConnectionListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   close(): void {
-    if (this.closed) return;
     this.closed = true;
     this.runner.close();
-    const error = new TabgridError(ErrorCode.DISCONNECTED, 'This Tabgrid client was closed.');
-    for (const listener of [...this.listeners]) listener.failed?.(error);
   }
 
   private job(jobId: string): LocalJob {

@@ -11,7 +11,7 @@ import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import type { LocalJob } from './local-job.js';
 import { LocalThread, type ThreadInput } from './local-thread.js';
 import type { NodeThreads } from './node-threads.js';
-import { runTimeoutMessage, setupTimeoutMessage } from './run-once.js';
+import { runTimeoutMessage, setupTimeoutMessage, undecodable } from './run-once.js';
 import { decodeOutcomes, decodeReports } from './thread-output.js';
 
 /** Most tasks handed to a thread at once (each is reported as it finishes). */
@@ -23,7 +23,7 @@ export interface RunnerEvents {
 }
 
 interface Slot {
-  thread: LocalThread | undefined;
+  thread: LocalThread<LocalJob> | undefined;
   workerId: string;
   /** Setup failed on this thread: it is replaced once its chunk is over (tasks run elsewhere). */
   retire: boolean;
@@ -58,7 +58,7 @@ export class LocalRunner {
     if (this.closed) return;
     for (const slot of this.slots) {
       if (slot.thread?.busy) continue;
-      const job = this.pick(slot.thread?.job as LocalJob | undefined);
+      const job = this.pick(slot.thread?.job);
       if (!job) continue;
       if (slot.thread && (slot.thread.job !== job || slot.retire || !slot.thread.alive)) {
         this.leave(slot.thread);
@@ -108,18 +108,41 @@ export class LocalRunner {
     return equals[this.turn++ % equals.length];
   }
 
-  private start(slot: Slot, job: LocalJob): LocalThread {
-    const thread: LocalThread = new LocalThread(this.threads.spawn(), {
+  private start(slot: Slot, job: LocalJob): LocalThread<LocalJob> {
+    const thread: LocalThread<LocalJob> = new LocalThread<LocalJob>(this.threads.spawn(), {
       report: (tel) => {
-        job.report(decodeReports(job.jobId, tel), slot.workerId, Date.now());
+        try {
+          job.report(decodeReports(job.jobId, tel), slot.workerId, Date.now());
+        } catch (error) {
+          const at = Date.now();
+          const message = `A report of this thread was dropped: ${error instanceof Error ? error.message : String(error)}`;
+          job.report(
+            [{ jobId: job.jobId, index: null, logs: [{ level: 'warn', message, count: 1, at }] }],
+            slot.workerId,
+            at,
+          );
+        }
         this.events.changed(job);
       },
       setup: (ok) => {
         if (!ok) slot.retire = true;
       },
-      outcomes: (text, count) => {
-        const outcomes = decodeOutcomes(job.jobId, text, count);
-        job.running -= outcomes.length;
+      outcomes: (text, tasks) => {
+        job.running -= tasks.length;
+        let outcomes;
+        try {
+          outcomes = decodeOutcomes(job.jobId, text, tasks.length);
+        } catch (error) {
+          // The protocol refuses the text: the tasks fail with why, as a program error would.
+          const failure = { name: 'ResultError', message: undecodable(error), stack: '' };
+          outcomes = tasks.map(({ index }) => ({
+            jobId: job.jobId,
+            index,
+            ms: 0,
+            ok: false as const,
+            error: failure,
+          }));
+        }
         for (const outcome of outcomes) {
           job.accept(outcome, Date.now(), (index, delayMs) => this.retryLater(job, index, delayMs));
         }
@@ -182,8 +205,8 @@ export class LocalRunner {
     else this.pump();
   }
 
-  private leave(thread: LocalThread): void {
-    const job = thread.job as LocalJob | undefined;
+  private leave(thread: LocalThread<LocalJob>): void {
+    const job = thread.job;
     if (!job) {
       thread.kill();
       return;

@@ -33,8 +33,8 @@ export interface ThreadListener {
   report(tel: string): void;
   /** Setup finished on this thread (its report went to `report` first). */
   setup(ok: boolean, ms: number): void;
-  /** `count` outcome texts of the running chunk, in chunk order (WorkerOutcome JSON, joined). */
-  outcomes(outcomes: string, count: number): void;
+  /** Outcome texts of `tasks` of the running chunk, in chunk order (WorkerOutcome JSON, joined). */
+  outcomes(outcomes: string, tasks: ThreadInput[]): void;
   /** The chunk's last outcome arrived; the thread is idle. */
   idle(): void;
   /**
@@ -47,9 +47,9 @@ export interface ThreadListener {
   broken(reason: string, unreported: ThreadInput[]): void;
 }
 
-export class LocalThread {
+export class LocalThread<J extends ThreadJob = ThreadJob> {
   /** Set by {@link load}; never changes. */
-  job: ThreadJob | undefined;
+  job: J | undefined;
   private ready = false;
   private setupPending = false;
   private hasTeardown = false;
@@ -75,7 +75,7 @@ export class LocalThread {
     return !this.dead;
   }
 
-  load(job: ThreadJob, messages: readonly { seq: number; json: string }[]): void {
+  load(job: J, messages: readonly { seq: number; json: string }[]): void {
     this.job = job;
     this.send({ type: 'load', jobId: job.jobId, program: job.program, args: job.args });
     for (const { seq, json } of messages) this.send({ type: 'message', seq, json });
@@ -201,10 +201,11 @@ export class LocalThread {
           this.fail('more outcomes than tasks it was given');
           return;
         }
+        const reported = chunk.tasks.slice(chunk.reported, chunk.reported + data.count);
         chunk.reported += data.count;
         // A task's report goes before its outcome, as the page sends them.
         if (data.tel !== '') this.listener.report(data.tel);
-        if (data.count > 0) this.listener.outcomes(data.outcomes, data.count);
+        if (data.count > 0) this.listener.outcomes(data.outcomes, reported);
         if (data.done || chunk.reported >= chunk.tasks.length) {
           const rest = chunk.tasks.slice(chunk.reported);
           this.chunk = undefined;

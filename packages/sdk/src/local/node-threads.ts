@@ -10,7 +10,6 @@
  * browser bundles of the SDK (the dashboard's) never see a Node built-in.
  */
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
-import { SANDBOX_WORKER_SOURCE } from '@tabgrid/job-runtime/thread-source';
 
 /**
  * The worker's own code (CommonJS, `eval: true`): builds the context, runs the thread script in
@@ -76,7 +75,8 @@ export class NodeThreads {
   private readonly workers = new Map<number, NodeWorker>();
   private nextId = 1;
 
-  constructor(private readonly source: string = SANDBOX_WORKER_SOURCE) {}
+  /** `source`: the job runtime's script (runtime-source.ts). */
+  constructor(private readonly source: string) {}
 
   spawn(): StartedThread {
     const id = this.nextId++;

@@ -8,7 +8,7 @@ import { fromSocketForm, socketFormToJson } from '@tabgrid/protocol/bytes';
 import type { TaskErrorType } from '@tabgrid/protocol/jobs';
 import type { WorkerFailure } from '@tabgrid/protocol/worker';
 import { transportOf } from '../transport.js';
-import { runOnce, type RunLine } from './run-once.js';
+import type { RunLine } from './run-once.js';
 
 /** What the replayed task did: its value, or its error; and its console lines. */
 export type ReplayResult =
@@ -50,6 +50,8 @@ export async function replayTask(tg: object, jobId: string, index: number): Prom
     timeoutMs: info.timeoutMs,
     setupTimeoutMs: info.setupTimeoutMs ?? info.timeoutMs,
   };
+  // Loaded on use: browser bundles of the SDK never carry the local runtime.
+  const { runOnce } = await import('./run-once.js');
   const { outcome, logs } = await runOnce(job, index, socketFormToJson(task.input));
   if (outcome.ok) return { ok: true, value: fromSocketForm(outcome.value), ms: outcome.ms, logs };
   const { name, message, stack } = outcome.error;

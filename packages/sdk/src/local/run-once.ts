@@ -6,6 +6,7 @@ import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
 import { LocalThread, type ThreadJob } from './local-thread.js';
 import { NodeThreads } from './node-threads.js';
+import { SANDBOX_WORKER_SOURCE } from '@tabgrid/job-runtime/thread-source';
 import { decodeOutcomes, decodeReports, type ThreadReport } from './thread-output.js';
 
 /** One console line of the run (index null: Setup or Teardown). */
@@ -44,6 +45,12 @@ function made(
   };
 }
 
+/** The error of a task whose outcome the protocol refused (too deep, a forged bytes tag…). */
+export function undecodable(error: unknown): string {
+  const why = error instanceof Error ? error.message : String(error);
+  return `The task's result cannot be carried: ${why}`;
+}
+
 export function setupTimeoutMessage(job: ThreadJob): string {
   return `Setup did not finish within setupTimeoutMs (${job.setupTimeoutMs} ms)`;
 }
@@ -54,7 +61,7 @@ export function runTimeoutMessage(job: ThreadJob): string {
 
 /** Runs task `index` (its input as text-form JSON) of `job` once. */
 export function runOnce(job: ThreadJob, index: number, inputJson: string): Promise<RunOnceResult> {
-  const threads = new NodeThreads();
+  const threads = new NodeThreads(SANDBOX_WORKER_SOURCE);
   const reports: ThreadReport[] = [];
   return new Promise<RunOnceResult>((resolve) => {
     let outcome: WorkerOutcome | undefined;
@@ -66,10 +73,20 @@ export function runOnce(job: ThreadJob, index: number, inputJson: string): Promi
       });
     };
     const thread: LocalThread = new LocalThread(threads.spawn(), {
-      report: (tel) => reports.push(...decodeReports(job.jobId, tel)),
+      report: (tel) => {
+        try {
+          reports.push(...decodeReports(job.jobId, tel));
+        } catch {
+          // A report the protocol refuses is dropped, as the page drops it.
+        }
+      },
       setup: () => undefined,
-      outcomes: (text, count) => {
-        outcome = decodeOutcomes(job.jobId, text, count)[0];
+      outcomes: (text, tasks) => {
+        try {
+          outcome = decodeOutcomes(job.jobId, text, tasks.length)[0];
+        } catch (error) {
+          outcome = made(job, index, 'Error', undecodable(error));
+        }
       },
       idle: () => finish(outcome ?? made(job, index, 'Error', 'the thread sent no outcome')),
       timedOut: (phase) =>
