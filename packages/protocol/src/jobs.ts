@@ -183,8 +183,9 @@ const MAX_QUEUED_MS = 10 * 366 * 86_400_000;
 
 /**
  * Where and how a task settled, on outcomes read with `provenance` (SDK option, REST
- * `?provenance`). `workerId` is the worker connection that answered the settling attempt (null
- * when none did: cancelled, or lost with its tab); `attempt` that attempt's number (1 the first;
+ * `?provenance`). `workerId` is the worker connection (its `welcome` id) that held the settling
+ * attempt: it answered it, or timed out or lost it (null when none did: a task cancelled before
+ * it ran, a replica quorum's loss); `attempt` that attempt's number (1 the first;
  * tries lost, timed out or retried count; 0 for a task settled without ever being tried);
  * `runMs` the run time that worker reported (null when none was); `queuedMs` how long the task
  * waited from its submission to that attempt's dispatch (null when unknown: not dispatched, or

@@ -21,7 +21,7 @@ import { storedTask } from './job-store.js';
 import { withoutSeqs } from './feed-lines.js';
 import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
-import { provenanceLine } from './provenance-lines.js';
+import { provenanceText } from './provenance-lines.js';
 import { readWithProvenance } from './sqlite-provenance-reads.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
@@ -86,27 +86,16 @@ export class SqliteJobStore implements JobStore {
   }
 
   /**
-   * Stores outcomes (in seq order) as one batch row, with their provenance lines beside them,
-   * and each failure in `outcome_errors` (with its line).
+   * Stores outcomes (in seq order) as one batch row, with their provenance beside them, and
+   * each failure in `outcome_errors` (with its own).
    */
   private insertOutcomes(jobId: string, outcomes: StoredOutcome[]): void {
     let lines = '';
-    let provenance = '';
-    let anyProvenance = false;
-    for (let i = 0; i < outcomes.length; i++) {
-      const o = outcomes[i]!;
-      const line = provenanceLine(o.provenance);
-      if (line !== '') anyProvenance = true;
-      if (i === 0) {
-        lines = outcomeLine(o);
-        provenance = line;
-      } else {
-        lines += `\n${outcomeLine(o)}`;
-        provenance += `\n${line}`;
-      }
-      if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload, line || null);
+    for (const o of outcomes) {
+      lines += lines ? `\n${outcomeLine(o)}` : outcomeLine(o);
+      if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload, provenanceText([o]));
     }
-    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines, anyProvenance ? provenance : null);
+    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines, provenanceText(outcomes));
   }
 
   /** The job's settled indexes, read from its outcomes the first time they are needed. */

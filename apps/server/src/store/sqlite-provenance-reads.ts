@@ -6,7 +6,7 @@
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
 import type { StoredOutcome } from './job-store.js';
 import { parseLines } from './outcome-lines.js';
-import { parseProvenanceLine, parseProvenanceLines } from './provenance-lines.js';
+import { parseProvenanceText } from './provenance-lines.js';
 import type { JobStatements } from './sqlite-job-statements.js';
 import {
   decodeFailureProvenanceRow,
@@ -26,7 +26,7 @@ export function readWithProvenance(
   if (kind === 'errors') {
     for (const row of stmt.errorsWithProvenance.iterate(jobId, afterSeq, limit)) {
       const { seq, index, payload, provenance } = decodeFailureProvenanceRow(row);
-      const p = provenance === null ? undefined : parseProvenanceLine(provenance, 'outcome_errors');
+      const [p] = parseProvenanceText(provenance, 1, 'outcome_errors');
       out.push(
         p === undefined
           ? { seq, index, ok: false, payload }
@@ -40,7 +40,7 @@ export function readWithProvenance(
   for (const row of stmt.outcomesWithProvenanceFrom.iterate(jobId, start)) {
     const { lines, provenance } = decodeOutcomeLinesRow(row);
     const batch = parseLines(lines);
-    const provenances = parseProvenanceLines(provenance, batch.length);
+    const provenances = parseProvenanceText(provenance, batch.length, 'outcome_batches');
     for (let i = 0; i < batch.length && out.length < limit; i++) {
       const o = batch[i]!;
       if (o.seq <= afterSeq || (kind === 'results' && !o.ok)) continue;
