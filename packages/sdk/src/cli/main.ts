@@ -8,7 +8,7 @@ import { Tabgrid } from '../client.js';
 import { RestClient } from '../rest.js';
 import type { CommandContext } from './context.js';
 import { printLogs, printSeries } from './feeds.js';
-import { MAX_LOCAL_THREADS } from '../local/local-connection.js';
+import { MAX_LOCAL_THREADS } from '../local/local-transport.js';
 import {
   UsageError,
   checkFlagsOf,
