@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
 import { Tabgrid } from '../client.js';
 import type { TaskOutcome } from '../job.js';
+import { JobCancelledError } from '../job-errors.js';
 import { replayTask } from './replay.js';
 
 let tg: Tabgrid | undefined;
@@ -25,6 +26,19 @@ async function all<T>(stream: AsyncIterable<T>): Promise<T[]> {
   return items;
 }
 
+/** What a stream of a job cancelled or deleted midway yields before it throws, and the throw. */
+async function untilCancelled<T>(
+  stream: AsyncIterable<T>,
+): Promise<{ items: T[]; error: unknown }> {
+  const items: T[] = [];
+  try {
+    for await (const item of stream) items.push(item);
+  } catch (error) {
+    return { items, error };
+  }
+  return { items, error: undefined };
+}
+
 describe('local runs', () => {
   it('map() keeps input order over many tasks and threads', async () => {
     const job = await local(3).createJob({ program: (d: number) => d * 3 });
@@ -33,7 +47,7 @@ describe('local runs', () => {
     expect(await job.status()).toMatchObject({ state: 'done', total: 3000, finished: 3000 });
   });
 
-  it('cancel settles every unsettled task as cancelled, ends the streams and runs Teardown', async () => {
+  it('cancel settles every unsettled task as cancelled, then the streams throw JobCancelledError; Teardown runs', async () => {
     const job = await local().createJob({
       program: `async function Run(d) {
   tabgrid.progress(0);
@@ -44,10 +58,13 @@ function Teardown() { console.log('teardown'); }`,
     });
     const logs = all(job.logs());
     const inputs = Array.from({ length: 40 }, (_, i) => i);
-    const outcomes = all(job.run(inputs));
+    const outcomes = untilCancelled(job.run(inputs));
     for await (const p of job.progress()) if (p.index === 0) break;
     expect((await job.cancel()).state).toBe('cancelled');
-    const settled = await outcomes;
+    // As on the grid: every task's outcome (the unsettled ones cancelled), then the throw.
+    const { items: settled, error } = await outcomes;
+    expect(error).toBeInstanceOf(JobCancelledError);
+    expect(error).toMatchObject({ code: ErrorCode.JOB_CANCELLED, reason: 'cancelled' });
     expect(settled.map((o) => o.index).sort((x, y) => x - y)).toEqual(inputs);
     const cancelled = settled.filter((o) => !o.ok);
     expect(cancelled.length).toBeGreaterThan(0);
@@ -126,7 +143,7 @@ function Teardown() { console.log('teardown'); }`,
     expect((await job.status()).messages).toBe(2);
   });
 
-  it('lists, finds by name, deletes (streams end) and refuses tasks for a closed job', async () => {
+  it('lists, finds by name, deletes (its streams throw JobCancelledError) and refuses tasks for a closed job', async () => {
     const client = local();
     const a = await client.createJob({ program: (d: number) => d, name: 'exp' });
     const b = await client.createJob({ program: (d: number) => d, name: 'exp' });
@@ -136,7 +153,10 @@ function Teardown() { console.log('teardown'); }`,
     await expect(a.submit([6])).rejects.toMatchObject({ code: ErrorCode.JOB_NOT_OPEN });
     const pending = all(b.results());
     await b.delete();
-    expect(await pending).toEqual([]);
+    await expect(pending).rejects.toMatchObject({
+      code: ErrorCode.JOB_CANCELLED,
+      reason: 'deleted',
+    });
     await expect(b.status()).rejects.toMatchObject({ code: ErrorCode.JOB_NOT_FOUND });
     expect(await client.deleteJobs()).toBe(1);
   });
