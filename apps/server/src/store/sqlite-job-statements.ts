@@ -82,7 +82,7 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
       'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
     ),
     batchAt: db.prepare(
-      'SELECT first_index AS firstIndex, inputs FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
+      'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
     ),
     outcomeStart: db
       .prepare(
