@@ -17,6 +17,9 @@ import type { Protections } from '@tabgrid/job-runtime/thread-source';
 import { TASK_MODEL_PROBES, TASK_MODEL_PROBE_SOURCE } from './task-model-probes.js';
 
 export const PROBE_PROGRAM =
+  // Lossy values: probes report through a result's toJSON, called by the runtime's
+  // JSON.stringify after it awaited the result (strict values refuse a function in a result).
+  '"tabgrid values: lossy"; ' +
   TASK_MODEL_PROBE_SOURCE +
   String.raw`
 const violations = [];
