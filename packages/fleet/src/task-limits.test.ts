@@ -21,6 +21,7 @@ import { startServerProcess, type ServerProcess } from '@tabgrid/server/testing'
 import type { ReportLies } from './behavior.js';
 import { Fleet } from './fleet.js';
 import { rssMb } from './hostile/vital-signs.js';
+import { pinToCpu, startFleetProcess, type FleetProcess } from './testing/fleet-process.js';
 
 /** The per-job series cap of this file's server: small, so that 100 MB of collect reaches it. */
 const MAX_SERIES_BYTES_PER_JOB = 8 * 1024 * 1024;
@@ -30,7 +31,16 @@ const PLAIN_TASKS = 1_000;
 
 let server: ServerProcess;
 let tg: Tabgrid;
+/** Honest workers in this process: they run the plain job only, while it runs. */
 let fleet: Fleet;
+/**
+ * Workers in a child process: they run the limit job only, and lie when a case says so. The
+ * server has core 0 to itself; this process and the child share core 1, so that building a flood
+ * slows the server only by what the server itself must do with it.
+ */
+let limitFleet: FleetProcess;
+/** Whether the server has core 0 to itself. */
+let pinned = false;
 /** The plain job's time alone (ms), measured once; at least 1 s so that noise does not rule. */
 let soloMs = 0;
 /** The server's event-loop delay p99 while the plain job ran alone: what this machine gives. */
@@ -41,12 +51,19 @@ async function healthz(reset = false): Promise<{ eventLoopDelayMs: { p99: number
   return (await response.json()) as { eventLoopDelayMs: { p99: number } };
 }
 
+/** The plain job, run by this process's fleet only; resolves to its time (ms). */
 async function plainJob(): Promise<number> {
   const started = performance.now();
   const job = await tg.createJob({ program: 'function Run(d) { return d * 2 }', name: 'plain' });
-  const values = await job.map(Array.from({ length: PLAIN_TASKS }, (_, i) => i));
-  expect(values[PLAIN_TASKS - 1]).toBe(2 * (PLAIN_TASKS - 1));
-  return performance.now() - started;
+  for (const worker of fleet.workers) worker.behave({ onlyJobs: [job.id] });
+  try {
+    const values = await job.map(Array.from({ length: PLAIN_TASKS }, (_, i) => i));
+    expect(values[PLAIN_TASKS - 1]).toBe(2 * (PLAIN_TASKS - 1));
+    return performance.now() - started;
+  } finally {
+    // Then they help with the limit job rather than hand its tasks back forever.
+    for (const worker of fleet.workers) worker.behave({ onlyJobs: undefined });
+  }
 }
 
 interface Lines {
@@ -85,16 +102,15 @@ interface Under {
 }
 
 /**
- * Runs `program` over `tasks` while a plain job runs beside it, with every worker lying as
- * `lies` says, and measures the server meanwhile.
+ * Runs `program` over `tasks` while a plain job runs beside it, with the limit fleet lying as `lies`
+ * says ('hang': holding this job's tasks forever), and measures the server meanwhile.
  */
 async function underLimit(
   program: string,
   tasks: unknown[],
-  lies: ReportLies | undefined,
+  lies: ReportLies | 'hang' | undefined,
   options: Record<string, unknown> = {},
 ): Promise<Under> {
-  for (const worker of fleet.workers) worker.behave({ reportLies: lies ?? {} });
   const baseRss = rssMb(server.pid) ?? 0;
   let peakRss = baseRss;
   const sampler = setInterval(() => {
@@ -103,6 +119,12 @@ async function underLimit(
   await healthz(true);
   try {
     const job = await tg.createJob({ program, name: 'limit', ...options });
+    await limitFleet.behave(
+      lies === 'hang'
+        ? // A page that holds this job's tasks while it works on the plain job's.
+          { onlyJobs: undefined, hangJobs: [job.id] }
+        : { onlyJobs: [job.id], reportLies: lies ?? {} },
+    );
     const [outcomes, plainMs] = await Promise.all([
       (async () => {
         const values: unknown[] = [];
@@ -122,7 +144,7 @@ async function underLimit(
     };
   } finally {
     clearInterval(sampler);
-    for (const worker of fleet.workers) worker.behave({ reportLies: {} });
+    await limitFleet.behave({ onlyJobs: [], reportLies: {}, hangJobs: [] });
   }
 }
 
@@ -147,14 +169,26 @@ beforeAll(async () => {
   tg = new Tabgrid({ url: server.url, token: server.adminToken });
   fleet = new Fleet({ url: server.wsUrl, workers: 3, threads: 2, credit: 32, sampleMs: 0 });
   await fleet.start();
+  limitFleet = await startFleetProcess({
+    url: server.wsUrl,
+    workers: 3,
+    threads: 2,
+    credit: 8,
+    sampleMs: 0,
+    behavior: { onlyJobs: [] },
+  });
+  pinned = pinToCpu(server.pid, 0) && pinToCpu(process.pid, 1) && pinToCpu(limitFleet.pid, 1);
   await plainJob(); // warm up
   await healthz(true);
   soloMs = Math.max(1_000, await plainJob());
   soloP99 = (await healthz()).eventLoopDelayMs.p99;
-  console.log(`solo plain job: ${Math.round(soloMs)} ms, server loop p99 ${soloP99} ms`);
+  console.log(
+    `solo plain job: ${Math.round(soloMs)} ms, server loop p99 ${soloP99} ms (${pinned ? 'the server alone on core 0' : 'not pinned'})`,
+  );
 }, 60_000);
 
 afterAll(async () => {
+  await limitFleet?.stop();
   await fleet?.stop();
   await tg?.close();
   await server?.stop();
@@ -296,6 +330,20 @@ describe('a Setup that never returns', () => {
       });
     }
     expect(run.info.setups?.count).toBeGreaterThanOrEqual(1);
+    expectUnharmed(run);
+  }, 120_000);
+
+  it('hostile threads that skip setupTimeoutMs: the server takes the held tasks back; they settle elsewhere', async () => {
+    const run = await underLimit(
+      'async function Setup() { await new Promise(() => {}) } function Run(d) { return d }',
+      Array.from({ length: 4 }, (_, i) => i),
+      'hang',
+      { setupTimeoutMs: 500, timeoutMs: 1_000, maxAttempts: 2 },
+    );
+    expect(run.values).toHaveLength(4);
+    // Held by a liar until its lease expired, then timed out in Setup on honest threads.
+    for (const error of run.values) expect(error).toMatchObject({ type: expect.any(String) });
+    expect(run.values.some((e) => (e as { type: string }).type === 'setup')).toBe(true);
     expectUnharmed(run);
   }, 120_000);
 });
