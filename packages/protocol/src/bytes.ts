@@ -372,6 +372,7 @@ export function jsonByteLength(value: unknown, max: number): number {
 }
 
 /** A character that JSON escapes or UTF-8 writes in more than one byte. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
 const NOT_PLAIN_ASCII = /[\u0000-\u001f"\\\u007f-\uffff]/;
 
 /** A string's size as JSON text in UTF-8 (quotes and escapes included), or more than `budget`. */

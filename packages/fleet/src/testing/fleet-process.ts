@@ -44,7 +44,9 @@ export async function startFleetProcess(options: ChildFleetOptions): Promise<Fle
     // The package's own directory, so that `@tabgrid/fleet` resolves to its built self.
     { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines: AsyncIterator<string> = createInterface({ input: child.stdout! })[
+    Symbol.asyncIterator
+  ]();
   const expect = async (word: string) => {
     const { value, done } = await lines.next();
     if (done || value !== word) {
