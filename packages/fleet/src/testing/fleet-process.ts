@@ -44,15 +44,14 @@ export async function startFleetProcess(options: ChildFleetOptions): Promise<Fle
     // The package's own directory, so that `@tabgrid/fleet` resolves to its built self.
     { cwd: fileURLToPath(new URL('../..', import.meta.url)), stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const lines: AsyncIterator<string> = createInterface({ input: child.stdout! })[
+  const lines: AsyncIterator<string, undefined> = createInterface({ input: child.stdout! })[
     Symbol.asyncIterator
   ]();
   const expect = async (word: string) => {
-    const { value, done } = await lines.next();
-    if (done || value !== word) {
-      throw new Error(
-        `fleet child said ${done ? 'nothing (it exited)' : `"${value}"`}, not ${word}`,
-      );
+    const line = await lines.next();
+    if (line.done || line.value !== word) {
+      const said = line.done ? 'nothing (it exited)' : `"${line.value}"`;
+      throw new Error(`fleet child said ${said}, not ${word}`);
     }
   };
   await expect('ready');
