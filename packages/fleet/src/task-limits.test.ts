@@ -2,20 +2,25 @@
  * Each limit of the task model (issue 13, plan-13 §8 "each limit"): a job whose tasks log a
  * million lines, emit a million events, collect 100 MB, call progress() in a tight loop, or have
  * a Setup that never returns. For each: the cap is hit and reported (JobInfo, a synthetic
- * "dropped" line), the server is unharmed (its RSS grows < 64 MB, its event-loop delay p99 stays
- * < 100 ms) and a plain 1,000-task job running at the same time finishes within twice its solo
+ * "dropped" line); the server is unharmed: its RSS grows < 64 MB (plus 32 MB per lying
+ * connection: one frame at the cap and its decoding) and its event-loop delay p99 stays
+ * < 100 ms; and a plain 1,000-task job running at the same time finishes within twice its solo
  * time. Twice per limit where a page could lie: honest simulated threads (their per-task caps,
  * collect's error thrown inside Run) and hostile ones (`reportLies`: the page's caps skipped, so
- * the server's per-connection budget and per-job caps are what hold).
+ * the server's per-connection budget and per-job caps are what hold; `hangJobs`: Setup's
+ * timeout skipped, so the server's lease expiry is what holds).
  *
- * The server is a child process (the built dist/main.js), so its RSS and event loop are its own,
- * not this process's, where the simulated workers run. Takes a few minutes, and measures the
- * machine as well as the server: `npm run test:limits` runs it (not part of `npm test`). Each
- * case logs its figures (RSS growth, loop p99, the plain job's time, and the solo baselines).
+ * Three processes: the server (the built dist/main.js, pinned alone to core 0), the limit job's
+ * fleet (a child), and this one with the plain job's fleet. So the server's RSS and event loop
+ * are its own, and a flood built by the limit fleet slows the plain job only through what the
+ * server must do with it. Takes a minute or two and measures the machine as well as the server:
+ * `npm run test:limits` runs it. Each case logs its figures (RSS growth, loop p99, the plain
+ * job's time, and the solo baselines).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_LIMITS, seriesTaskLimitMessage } from '@tabgrid/protocol/task-reports';
 import type { JobInfo } from '@tabgrid/protocol/jobs';
+import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import { Tabgrid } from '@tabgrid/sdk';
 import { startServerProcess, type ServerProcess } from '@tabgrid/server/testing';
 import type { ReportLies } from './behavior.js';
@@ -25,7 +30,15 @@ import { pinToCpu, startFleetProcess, type FleetProcess } from './testing/fleet-
 
 /** The per-job series cap of this file's server: small, so that 100 MB of collect reaches it. */
 const MAX_SERIES_BYTES_PER_JOB = 8 * 1024 * 1024;
+/** What the server's RSS may grow by under honest workers, whatever they send. */
 const RSS_GROWTH_LIMIT_MB = 64;
+/**
+ * And per lying connection: a hostile page may send every frame at the frame cap, and the
+ * server holds one frame per connection in flight with its decoding (about twice its size).
+ * A flood ten times longer costs no more: what it sends beyond is dropped unread or cut.
+ */
+const RSS_PER_LYING_CONNECTION_MB = (2 * WORKER_LIMITS.maxFrameBytes) / 2 ** 20;
+const LIMIT_FLEET_WORKERS = 3;
 const LOOP_P99_LIMIT_MS = 100;
 const PLAIN_TASKS = 1_000;
 
@@ -97,6 +110,8 @@ interface Under {
   jobId: string;
   values: unknown[];
   rssGrowthMb: number;
+  /** What the RSS may grow by in this case: more where connections lie about their frames. */
+  rssAllowanceMb: number;
   p99: number;
   plainMs: number;
 }
@@ -139,6 +154,9 @@ async function underLimit(
       jobId: job.id,
       values: outcomes,
       rssGrowthMb: peakRss - baseRss,
+      rssAllowanceMb:
+        RSS_GROWTH_LIMIT_MB +
+        (lies === undefined ? 0 : LIMIT_FLEET_WORKERS * RSS_PER_LYING_CONNECTION_MB),
       p99,
       plainMs,
     };
@@ -151,9 +169,9 @@ async function underLimit(
 /** The server held: memory, event loop, the other job on time. */
 function expectUnharmed(run: Under): void {
   console.log(
-    `rss +${run.rssGrowthMb.toFixed(1)} MB, loop p99 ${run.p99} ms (solo ${soloP99}), plain job ${Math.round(run.plainMs)} ms (solo ${Math.round(soloMs)})`,
+    `rss +${run.rssGrowthMb.toFixed(1)} MB (allowed ${run.rssAllowanceMb}), loop p99 ${run.p99} ms (solo ${soloP99}), plain job ${Math.round(run.plainMs)} ms (solo ${Math.round(soloMs)})`,
   );
-  expect(run.rssGrowthMb).toBeLessThan(RSS_GROWTH_LIMIT_MB);
+  expect(run.rssGrowthMb).toBeLessThan(run.rssAllowanceMb);
   expect(run.p99).toBeLessThan(LOOP_P99_LIMIT_MS);
   expect(run.plainMs).toBeLessThan(2 * soloMs);
 }
@@ -171,7 +189,7 @@ beforeAll(async () => {
   await fleet.start();
   limitFleet = await startFleetProcess({
     url: server.wsUrl,
-    workers: 3,
+    workers: LIMIT_FLEET_WORKERS,
     threads: 2,
     credit: 8,
     sampleMs: 0,
