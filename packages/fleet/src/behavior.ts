@@ -78,6 +78,17 @@ export interface Behavior {
   /** Take tasks and never answer them (the credit they hold is never returned). */
   hang?: boolean;
   /**
+   * Take these jobs' tasks and never answer them, while answering every other job's: a page
+   * whose Setup never returns and that skips `setupTimeoutMs`. The server takes such leases
+   * back once they expire while the connection answers other frames.
+   */
+  hangJobs?: string[];
+  /**
+   * Run only these jobs' tasks; hand every other job's back at once with a `release` frame (the
+   * server then gives this worker a shrinking share of those jobs). Undefined: every job.
+   */
+  onlyJobs?: string[];
+  /**
    * Go silent like a sleeping laptop or a cut network: no pongs to the server's heartbeat, no
    * frames sent, no task started, no reconnecting. The server's heartbeat drops the connection
    * within about 10 s. `freeze: false` wakes it: what finished meanwhile is sent (if the

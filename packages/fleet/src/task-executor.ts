@@ -103,8 +103,9 @@ export class TaskExecutor {
 
   onTasks(message: TasksMessage): void {
     const job = this.jobs.get(message.jobId);
-    if (!job) {
-      // The server always sends a job's program first; hand back what we cannot run.
+    const only = this.host.behavior().onlyJobs;
+    if (!job || (only && !only.includes(message.jobId))) {
+      // The server always sends a job's program first; hand back what we cannot (or will not) run.
       this.host.send(
         releaseFrame(message.items.map(({ index }) => ({ jobId: message.jobId, index }))),
       );
@@ -113,7 +114,8 @@ export class TaskExecutor {
       this.flush();
       return;
     }
-    if (this.host.behavior().hang) {
+    const { hang, hangJobs } = this.host.behavior();
+    if (hang || hangJobs?.includes(message.jobId)) {
       this.swallow(message);
       this.host.stats.hung += message.items.length;
       return;

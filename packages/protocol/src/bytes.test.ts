@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  jsonByteLength,
   BYTES_TAG,
   containsBytes,
   fromSocketForm,
@@ -173,5 +174,26 @@ describe('socket-form values from a hostile client', () => {
       { [BYTES_TAG]: 'Uint8Array', base64: 'BQ==' },
       { [BYTES_TAG]: 'Uint8Array', base64: 'BQ==' },
     ]);
+  });
+});
+
+describe('jsonByteLength', () => {
+  const utf8 = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)).length;
+
+  it('is the UTF-8 length of the JSON text, on plain ASCII and on text that needs escapes', () => {
+    const values = [
+      'plain ascii text',
+      'x'.repeat(100_000),
+      'quote " and backslash \\',
+      'tab\tnewline\ncontrol\u0001',
+      'é, ✓ and 😀',
+      { label: 'loss', values: [1, 2.5, 'three', null, true] },
+      ['del \u007f', { kéy: 'välue' }],
+    ];
+    for (const value of values) expect(jsonByteLength(value, 1e9)).toBe(utf8(value));
+  });
+
+  it('is Infinity past the budget', () => {
+    expect(jsonByteLength('x'.repeat(1000), 100)).toBe(Infinity);
   });
 });

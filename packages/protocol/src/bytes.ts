@@ -371,8 +371,15 @@ export function jsonByteLength(value: unknown, max: number): number {
   return total;
 }
 
+/** A character that JSON escapes or UTF-8 writes in more than one byte. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const NOT_PLAIN_ASCII = /[\u0000-\u001f"\\\u007f-\uffff]/;
+
 /** A string's size as JSON text in UTF-8 (quotes and escapes included), or more than `budget`. */
 function stringBytes(text: string, budget: number): number {
+  // Most text is plain ASCII: one native scan instead of a JavaScript loop over every char
+  // (series values of 100 KB each go through here on the server).
+  if (!NOT_PLAIN_ASCII.test(text)) return text.length + 2;
   let bytes = 2;
   for (let i = 0; i < text.length && bytes <= budget; i++) {
     const c = text.charCodeAt(i);
