@@ -136,8 +136,9 @@ async function underLimit(
     const job = await tg.createJob({ program, name: 'limit', ...options });
     await limitFleet.behave(
       lies === 'hang'
-        ? // A page that holds this job's tasks while it works on the plain job's.
-          { onlyJobs: undefined, hangJobs: [job.id] }
+        ? // A page that holds this job's tasks while it works on the plain job's; closed by
+          // the server as hung once the plain job is done, it stays away.
+          { onlyJobs: undefined, hangJobs: [job.id], reconnectAfterMs: false }
         : { onlyJobs: [job.id], reportLies: lies ?? {} },
     );
     const [outcomes, plainMs] = await Promise.all([
