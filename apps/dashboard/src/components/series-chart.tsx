@@ -7,7 +7,13 @@ import { useCallback, useMemo, useState } from 'react';
 import type uPlot from 'uplot';
 import { useSeriesStream, type SeriesState } from '../hooks/use-series-stream.js';
 import { MAX_STEPS, type SeriesPlot } from '../lib/series-bands.js';
-import { sparsePoints, themeColor, UplotChart, WHOLE_INCREMENTS } from './uplot-chart.js';
+import {
+  bandSeries,
+  sparsePoints,
+  themeColor,
+  UplotChart,
+  WHOLE_INCREMENTS,
+} from './uplot-chart.js';
 
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 
@@ -39,24 +45,7 @@ function seriesOptions(plot: SeriesPlot, accent: string): uPlot.Series[] {
       })),
     ];
   }
-  return [
-    {},
-    {
-      ...common,
-      label: 'min',
-      stroke: `${accent}80`,
-      width: 1,
-      points: sparsePoints(`${accent}80`),
-    },
-    { ...common, label: 'mean', stroke: accent, width: 2, points: sparsePoints(accent) },
-    {
-      ...common,
-      label: 'max',
-      stroke: `${accent}80`,
-      width: 1,
-      points: sparsePoints(`${accent}80`),
-    },
-  ];
+  return [{}, ...bandSeries(accent)];
 }
 
 function SeriesPlotChart({ state, label }: { state: SeriesState; label: string }) {

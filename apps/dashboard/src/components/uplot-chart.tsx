@@ -81,5 +81,27 @@ export function sparsePoints(color: string): uPlot.Series.Points {
   return { show: (_u, _seriesIdx, idx0, idx1) => idx1 - idx0 < 40, size: 5, fill: color };
 }
 
+/**
+ * A band of three lines, `min` and `max` faint around a bold `mean`: how the series chart and the
+ * worker charts draw many tasks or workers at once.
+ */
+export function bandSeries(accent: string): uPlot.Series[] {
+  const edge = (label: string): uPlot.Series => ({
+    spanGaps: true,
+    label,
+    stroke: `${accent}80`,
+    width: 1,
+    points: sparsePoints(`${accent}80`),
+  });
+  const mean = {
+    spanGaps: true,
+    label: 'mean',
+    stroke: accent,
+    width: 2,
+    points: sparsePoints(accent),
+  };
+  return [edge('min'), mean, edge('max')];
+}
+
 /** Axis ticks at whole numbers only (steps, counts). */
 export const WHOLE_INCREMENTS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000];

@@ -14,7 +14,7 @@ import {
   type WorkerPlot,
 } from '../lib/worker-series.js';
 import { Card } from './card.js';
-import { sparsePoints, themeColor, UplotChart } from './uplot-chart.js';
+import { bandSeries, sparsePoints, themeColor, UplotChart } from './uplot-chart.js';
 
 const FONT = '11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
 /** The window shown while there is less data: a just-opened page is not a dot. */
@@ -76,23 +76,7 @@ function MetricChart({ workers, metric, notes, testId }: MetricChartProps) {
               points: sparsePoints(lineColor(i)),
               width: 1.5,
             }))
-          : [
-              {
-                ...common,
-                label: 'min',
-                stroke: `${accent}80`,
-                width: 1,
-                points: sparsePoints(`${accent}80`),
-              },
-              { ...common, label: 'mean', stroke: accent, width: 2, points: sparsePoints(accent) },
-              {
-                ...common,
-                label: 'max',
-                stroke: `${accent}80`,
-                width: 1,
-                points: sparsePoints(`${accent}80`),
-              },
-            ];
+          : bandSeries(accent);
       return {
         width,
         height: 200,
