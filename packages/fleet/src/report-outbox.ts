@@ -1,13 +1,16 @@
 /**
  * A connection's outgoing `report` frames (progress, console lines, events, Setup timings), as
  * the page's ReportBuffer sends them: progress coalesced per task (the last value wins), entries
- * split at the protocol's per-item bounds, frames of at most 4,096 entries and about 1 MB, sent
- * every 250 ms while something waits, and always right before an outcomes frame (so a task's
- * report precedes its outcome on the socket).
+ * split at the protocol's per-item bounds, frames written by `reportFrames` (at most 4,096
+ * entries and 256 KB each), sent every 250 ms while something waits, and always right before an
+ * outcomes frame (so a task's report precedes its outcome on the socket).
  */
-import { REPORT_LIMITS, TASK_LIMITS, type TaskReport } from '@tabgrid/protocol/task-reports';
-
-const MAX_CHARS_PER_FRAME = 1_000_000;
+import {
+  REPORT_LIMITS,
+  TASK_LIMITS,
+  reportFrames,
+  type TaskReport,
+} from '@tabgrid/protocol/task-reports';
 
 export class ReportOutbox {
   private items: TaskReport[] = [];
@@ -68,28 +71,10 @@ export class ReportOutbox {
     const items = this.items;
     this.items = [];
     this.progressOnly.clear();
-    let batch: string[] = [];
-    let chars = 0;
-    const sendBatch = (): void => {
-      if (batch.length === 0) return;
-      this.send(`{"type":"report","items":[${batch.join(',')}]}`);
-      this.sent += batch.length;
-      batch = [];
-      chars = 0;
-    };
-    for (const raw of items) {
-      const item = this.transform ? this.transform(raw) : raw;
-      const text = JSON.stringify(item);
-      if (
-        batch.length >= REPORT_LIMITS.maxReportItems ||
-        chars + text.length > MAX_CHARS_PER_FRAME
-      ) {
-        sendBatch();
-      }
-      batch.push(text);
-      chars += text.length;
-    }
-    sendBatch();
+    const transform = this.transform;
+    const out = transform ? items.map((item) => transform(item)) : items;
+    for (const frame of reportFrames(out)) this.send(frame);
+    this.sent += out.length;
   }
 
   /** The connection is gone: nothing waiting is sent. */

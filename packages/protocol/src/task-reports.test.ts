@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { jsonByteLength } from './bytes.js';
 import { decodeFeedPush } from './feeds.js';
 import { decodeSdkRequest } from './sdk.js';
-import { REPORT_LIMITS, TASK_LIMITS, droppedLinesMessage } from './task-reports.js';
+import {
+  REPORT_LIMITS,
+  TASK_LIMITS,
+  droppedLinesMessage,
+  reportFrames,
+  utf8Length,
+  type TaskReport,
+} from './task-reports.js';
 import { WORKER_LIMITS, decodeServerToWorker, decodeWorkerToServer } from './worker.js';
 
 const L = WORKER_LIMITS;
@@ -269,5 +276,58 @@ describe('jsonByteLength', () => {
 describe('the task limits users read', () => {
   it('name the count and the cap in the dropped line', () => {
     expect(droppedLinesMessage(1_204)).toBe('1,204 lines dropped (limit 1,000 per task)');
+  });
+});
+
+describe('reportFrames', () => {
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  const itemsOf = (frames: string[]) =>
+    frames.flatMap((frame) => {
+      const message = decodeWorkerToServer(frame);
+      if (message.type !== 'report') throw new Error(`not a report: ${message.type}`);
+      return message.items;
+    });
+
+  it('counts UTF-8 bytes exactly, surrogate pairs and lone surrogates included', () => {
+    for (const text of ['plain', 'é', '€', '😀', '\ud800', 'a\udc00b', JSON.stringify('\ud800')]) {
+      expect(utf8Length(text)).toBe(bytes(text));
+    }
+  });
+
+  it('writes frames within the byte cap, halving entries too big for one, lines in order', () => {
+    // 256 lines of 2,000 three-byte characters: ~1.5 MB in one entry, and a small one after it.
+    const heavy = Array.from({ length: 256 }, (_, i) => log(`${i}:${'€'.repeat(1_990)}`));
+    const items: TaskReport[] = [
+      {
+        jobId: 'j1',
+        index: 0,
+        progress: 0.5,
+        logs: heavy as TaskReport['logs'],
+        events: [event('a'), event('b')],
+      },
+      { jobId: 'j1', index: 1, progress: 1 },
+    ];
+    const frames = reportFrames(items);
+    expect(frames.length).toBeGreaterThanOrEqual(6);
+    for (const frame of frames) expect(bytes(frame)).toBeLessThanOrEqual(L.maxReportFrameBytes);
+    const sent = itemsOf(frames);
+    expect(sent.flatMap((item) => item.logs ?? []).map((l) => l.message)).toEqual(
+      heavy.map((l) => l.message),
+    );
+    expect(sent.flatMap((item) => item.events ?? []).map((e) => e.data)).toEqual(['a', 'b']);
+    expect(sent.filter((item) => item.progress !== undefined).map((i) => i.progress)).toEqual([
+      0.5, 1,
+    ]);
+  });
+
+  it('puts at most maxReportItems entries in one frame', () => {
+    const items = Array.from({ length: L.maxReportItems + 1 }, (_, index) => ({
+      jobId: 'j1',
+      index,
+      progress: null,
+    }));
+    const frames = reportFrames(items);
+    expect(frames).toHaveLength(2);
+    expect(itemsOf(frames)).toHaveLength(L.maxReportItems + 1);
   });
 });

@@ -17,6 +17,13 @@ import { Type, type Static } from '@sinclair/typebox';
 
 /** Bounds on one `report` / `sample` frame and on what rides in outcomes; see WORKER_LIMITS. */
 export const REPORT_LIMITS = {
+  /**
+   * Largest `report` frame, in bytes (UTF-8 of its JSON, or of a binary frame's whole body).
+   * Reading one costs the server's event loop in proportion to its size (~20 ms per MB to parse
+   * and check), so the page and the fleet cut their reports into frames of at most this and the
+   * server closes a connection that sends a larger one: a hostile page cannot stall it with one.
+   */
+  maxReportFrameBytes: 256 * 1024,
   /** Task (or job) entries in one report frame. */
   maxReportItems: 4_096,
   /** Console lines of one report entry, and the longest line (UTF-16 code units). */
@@ -212,3 +219,89 @@ export const ServerLimit = Type.Object({
   maxBytes: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
 });
 export type ServerLimit = Static<typeof ServerLimit>;
+
+// ---- writing report frames --------------------------------------------------------------
+
+const REPORT_FRAME_HEAD = '{"type":"report","items":[';
+const REPORT_FRAME_TAIL = ']}';
+
+/** UTF-8 size of a JSON text (its lone surrogates are escapes already, so this is exact). */
+export function utf8Length(text: string): number {
+  // eslint-disable-next-line no-control-regex -- any non-ASCII code unit
+  if (!/[^\u0000-\u007f]/.test(text)) return text.length;
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next < 0xe000) {
+        bytes += 4;
+        i++;
+      } else bytes += 3;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * `items` as the JSON texts of `report` frames within the protocol's bounds: at most
+ * `maxReportItems` entries and `maxReportFrameBytes` bytes each, in order. An entry too big for
+ * one frame (256 lines of 2,000 characters are ~0.5 MB) is halved, its lines and events in
+ * order, until each part fits; the first part keeps its progress, Setup and dropped counts.
+ * The worker page and the fleet both write their reports with it, so neither can send a frame
+ * the server refuses.
+ */
+export function reportFrames(
+  items: readonly TaskReport[],
+  maxBytes: number = REPORT_LIMITS.maxReportFrameBytes,
+): string[] {
+  const room = maxBytes - REPORT_FRAME_HEAD.length - REPORT_FRAME_TAIL.length;
+  const frames: string[] = [];
+  let batch: string[] = [];
+  let bytes = 0;
+  const send = (): void => {
+    if (batch.length > 0) frames.push(REPORT_FRAME_HEAD + batch.join(',') + REPORT_FRAME_TAIL);
+    batch = [];
+    bytes = 0;
+  };
+  const add = (item: TaskReport): void => {
+    const text = JSON.stringify(item);
+    const size = utf8Length(text);
+    if (size > room) {
+      const halves = halve(item);
+      if (halves) {
+        add(halves[0]);
+        add(halves[1]);
+        return;
+      }
+      // One line or event cannot be this big (the protocol bounds them far below a frame).
+    }
+    // +1: the comma before it.
+    if (batch.length >= REPORT_LIMITS.maxReportItems || bytes + size + 1 > room) send();
+    batch.push(text);
+    bytes += size + 1;
+  };
+  for (const item of items) add(item);
+  send();
+  return frames;
+}
+
+/** An entry split in two, its lines and events in order; undefined when it holds one or none. */
+function halve(item: TaskReport): [TaskReport, TaskReport] | undefined {
+  const logs = item.logs ?? [];
+  const events = item.events ?? [];
+  if (logs.length + events.length < 2) return undefined;
+  const logsCut = Math.ceil(logs.length / 2);
+  const eventsCut = Math.floor(events.length / 2);
+  const first: TaskReport = { ...item };
+  delete first.logs;
+  delete first.events;
+  const second: TaskReport = { jobId: item.jobId, index: item.index };
+  if (logsCut > 0) first.logs = logs.slice(0, logsCut);
+  if (logs.length > logsCut) second.logs = logs.slice(logsCut);
+  if (eventsCut > 0) first.events = events.slice(0, eventsCut);
+  if (events.length > eventsCut) second.events = events.slice(eventsCut);
+  return [first, second];
+}

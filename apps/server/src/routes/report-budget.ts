@@ -16,7 +16,7 @@ import type { RawData } from 'ws';
 export const REPORT_BYTES_PER_SECOND = 4 * 1024 * 1024;
 /**
  * … and in one burst: 4 MB, twice the largest report an honest page makes of one task (1,000
- * lines of 2,000 characters at most), and four of the fleet's or page's usual 1 MB frames.
+ * lines of 2,000 characters at most), or sixteen frames at the 256 KB report frame cap.
  */
 export const REPORT_BYTES_BURST = 4 * 1024 * 1024;
 

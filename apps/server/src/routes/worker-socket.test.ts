@@ -53,6 +53,18 @@ describe('the worker socket, facing hostile frames', () => {
     expect(await healthy(http)).toBe(true);
   });
 
+  it('closes a socket that sends a report frame over 256 KB, unread, and keeps serving', async () => {
+    const { wsUrl, http } = await start();
+    const worker = await greeted(wsUrl);
+    const line = { level: 'log', message: 'x'.repeat(1_900), count: 1, at: 1 };
+    const logs = Array.from({ length: 140 }, () => line); // ~270 KB: over the cap by a little
+    worker.send(JSON.stringify({ type: 'report', items: [{ jobId: 'j', index: 0, logs }] }));
+    await worker.closed;
+    expect(worker.closeCode).toBe(WorkerCloseCode.FRAME_TOO_LARGE);
+    expect(worker.closeReason).toMatch(/report frame may hold 262144 bytes at most/);
+    expect(await healthy(http)).toBe(true);
+  });
+
   it('closes a socket that sends many tags pointing at one attachment, before any work', async () => {
     const { app, wsUrl, http } = await start();
     const worker = await greeted(wsUrl);

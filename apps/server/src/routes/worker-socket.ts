@@ -11,6 +11,7 @@ import {
 import type { IncomingMessage } from 'node:http';
 import { fromOpaqueOrigin, opaqueOriginRefused } from '../job-code-policy.js';
 import type { Grid } from '../core/grid.js';
+import { FramePump } from './frame-pump.js';
 import { ReportBudget, looksLikeReport } from './report-budget.js';
 
 /** A dead connection is noticed within two of these. */
@@ -21,6 +22,8 @@ const HEARTBEAT_MS = 5_000;
  * fits an outcomes batch with big results, and times the per-address socket cap stays bounded.
  */
 const MAX_FRAME_BYTES = WORKER_LIMITS.maxFrameBytes;
+/** Largest report frame: read in slices by the FramePump, each costs the loop a few ms. */
+const MAX_REPORT_FRAME_BYTES = WORKER_LIMITS.maxReportFrameBytes;
 /**
  * Most worker sockets one remote address may hold open (a lab of tabs behind one NAT is
  * fine; one host opening thousands of sockets, each able to buffer a 16 MB frame, is not).
@@ -60,6 +63,13 @@ class AddressSlots {
   }
 }
 
+/** A frame as the socket delivered it, and whether it began as a report frame does. */
+interface Frame {
+  data: RawData;
+  isBinary: boolean;
+  report: boolean;
+}
+
 /** WebSocket close reasons are limited to 123 bytes. */
 function closeReason(text: string): string {
   return Buffer.byteLength(text) <= 123
@@ -87,7 +97,8 @@ function forLog(err: unknown): { name: string; message: string; stack?: string }
  * hostile until decoded: frames are size-bounded (16 MB, and 16 KB until `hello` is accepted),
  * decoded and validated by the protocol package, and a malformed, oversized or unknown frame
  * closes that connection (4000 or 1009, with the reason) and nothing else. No frame can throw
- * out of the handler. Each remote address (Fastify's `request.ip`, so the forwarded one when
+ * out of the handler. Report frames (256 KB at most, within a per-connection byte budget) are
+ * read a slice at a time by the FramePump, so no page can stall the loop with them. Each remote address (Fastify's `request.ip`, so the forwarded one when
  * `trustProxy` is set) may hold a bounded number of sockets. Workers are pinged; one that
  * misses a heartbeat is dropped and its tasks go back to the queue.
  */
@@ -98,6 +109,7 @@ export function workerSocketRoutes(
 ): void {
   const slots = new AddressSlots(options.maxWorkersPerAddress ?? DEFAULT_MAX_WORKERS_PER_ADDRESS);
   const helloTimeoutMs = options.helloTimeoutMs ?? DEFAULT_HELLO_TIMEOUT_MS;
+  const pump = new FramePump();
 
   app.get(WORKER_SOCKET_PATH, { websocket: true }, (socket, request) => {
     const address = request.ip;
@@ -141,24 +153,11 @@ export function workerSocketRoutes(
     }, helloTimeoutMs);
     socket.on('pong', () => (alive = true));
 
-    socket.on('message', (data, isBinary) => {
+    /** Decodes one frame and hands it to the grid; never throws. */
+    const read = ({ data, isBinary, report }: Frame) => {
       // Frames that were already on their way when this socket began closing: no work for them.
       if (socket.readyState !== socket.OPEN) return;
-      alive = true;
       try {
-        if (!worker.ready && byteLength(data) > WORKER_LIMITS.maxPreHelloFrameBytes) {
-          close(
-            WorkerCloseCode.FRAME_TOO_LARGE,
-            `A frame before hello may hold ${WORKER_LIMITS.maxPreHelloFrameBytes} bytes at most.`,
-          );
-          return;
-        }
-        // Reports beyond this connection's budget are dropped before they cost a parse.
-        const report = worker.ready && looksLikeReport(data, isBinary);
-        if (report && !reportBudget.take(byteLength(data), Date.now())) {
-          grid.reportUnread(worker);
-          return;
-        }
         // Text frames arrive as one Buffer; binary ones carry typed arrays (binary-frame.ts).
         const msg = decodeWorkerToServer(isBinary ? data : (data as Buffer).toString('utf8'));
         if (msg.type === 'report' && !report) {
@@ -173,8 +172,55 @@ export function workerSocketRoutes(
         if (err instanceof TabgridError) close(WorkerCloseCode.PROTOCOL_ERROR, err.message);
         else fail(err, 'handling a frame');
       }
+    };
+    const inbox = pump.inbox(read);
+
+    socket.on('message', (data, isBinary) => {
+      if (socket.readyState !== socket.OPEN) return;
+      alive = true;
+      try {
+        arrive(data, isBinary);
+      } catch (err) {
+        fail(err, 'receiving a frame');
+      }
     });
+    /** A frame arrived: checked for size and budget, then read now or queued behind others. */
+    const arrive = (data: RawData, isBinary: boolean) => {
+      const bytes = byteLength(data);
+      if (!worker.ready && bytes > WORKER_LIMITS.maxPreHelloFrameBytes) {
+        close(
+          WorkerCloseCode.FRAME_TOO_LARGE,
+          `A frame before hello may hold ${WORKER_LIMITS.maxPreHelloFrameBytes} bytes at most.`,
+        );
+        return;
+      }
+      const report = worker.ready && looksLikeReport(data, isBinary);
+      if (report) {
+        if (bytes > MAX_REPORT_FRAME_BYTES) {
+          close(
+            WorkerCloseCode.FRAME_TOO_LARGE,
+            `A report frame may hold ${MAX_REPORT_FRAME_BYTES} bytes at most; split it.`,
+          );
+          return;
+        }
+        // Reports beyond this connection's budget are dropped before they cost a parse.
+        if (!reportBudget.take(bytes, Date.now())) {
+          grid.reportUnread(worker);
+          return;
+        }
+      }
+      // Reports are read by the pump, and so is every frame behind one (order holds); the
+      // plain path (no report waiting) is read here and now.
+      if (!report && inbox.empty) return read({ data, isBinary, report });
+      if (!inbox.push({ data, isBinary, report }, bytes)) {
+        close(
+          WorkerCloseCode.FRAME_TOO_LARGE,
+          'Too many frames waiting to be read on this connection; send fewer reports.',
+        );
+      }
+    };
     socket.on('close', () => {
+      inbox.clear();
       clearInterval(heartbeat);
       clearTimeout(helloDeadline);
       try {

@@ -1,4 +1,4 @@
-import { TASK_LIMITS } from '@tabgrid/protocol/task-reports';
+import { TASK_LIMITS, reportFrames } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
 import { checkThreadReport, type ThreadReport } from './thread-report';
 
@@ -8,8 +8,6 @@ export const REPORT_FLUSH_MS = TASK_LIMITS.reportFlushMs;
 export const REPORT_FLUSH_CHARS = 1024 * 1024;
 /** Most report text kept waiting; beyond, lines and events are dropped and counted. */
 export const REPORT_MAX_PENDING_CHARS = 8 * 1024 * 1024;
-/** A report frame is cut before it grows past this much JSON text (frames may hold 16 MB). */
-const FRAME_CHARS = 4 * 1024 * 1024;
 
 type Log = NonNullable<ThreadReport['logs']>[number];
 type Event = NonNullable<ThreadReport['events']>[number];
@@ -40,8 +38,9 @@ function clampCount(n: number): number {
  * What job code logged, emitted and reported as progress (thread `tel` texts), on its way to
  * the server as `report` frames: coalesced per task (last progress wins, lines and events in
  * order), flushed every {@link REPORT_FLUSH_MS} or at {@link REPORT_FLUSH_CHARS}, split to the
- * protocol's bounds (lines and events per item, items per frame). Thread output is untrusted:
- * each text is checked with the protocol's schema first, and dropped whole when it fails.
+ * protocol's bounds by `reportFrames` (lines and events per item, items and bytes per frame).
+ * Thread output is untrusted: each text is checked with the protocol's schema first, and
+ * dropped whole when it fails.
  *
  * Ordering: the OutcomeBuffer's send calls {@link flush} first, so a task's report always
  * precedes its outcome on the socket. A page whose jobs report nothing pays one size check.
@@ -95,28 +94,13 @@ export class ReportBuffer {
     if (this.jobs.size === 0) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    let items: ReportItem[] = [];
-    let chars = 0;
-    const sendFrame = () => {
-      if (items.length > 0) this.send(JSON.stringify({ type: 'report', items }));
-      items = [];
-      chars = 0;
-    };
+    const items: ReportItem[] = [];
     for (const [jobId, entries] of this.jobs) {
-      for (const entry of entries.values()) {
-        for (const item of itemsOf(jobId, entry)) {
-          const size = (item.logs ? item.logs.length * 80 : 0) + 100 + estimate(item);
-          if (items.length >= WORKER_LIMITS.maxReportItems || chars + size > FRAME_CHARS) {
-            sendFrame();
-          }
-          items.push(item);
-          chars += size;
-        }
-      }
+      for (const entry of entries.values()) items.push(...itemsOf(jobId, entry));
     }
     this.jobs.clear();
     this.chars = 0;
-    sendFrame();
+    for (const frame of reportFrames(items)) this.send(frame);
   }
 
   /** The job left this tab: what waits about its tasks is void (its own lines stay). */
@@ -181,14 +165,6 @@ export class ReportBuffer {
     if (item.dropped?.logs) entry.droppedLogs += item.dropped.logs;
     if (item.dropped?.events) entry.droppedEvents += item.dropped.events;
   }
-}
-
-/** Rough JSON size of an item's events (their data is what weighs). */
-function estimate(item: ReportItem): number {
-  if (!item.events) return 0;
-  let size = 0;
-  for (const event of item.events) size += 60 + JSON.stringify(event.data ?? null).length;
-  return size;
 }
 
 /** An entry as protocol items: lines and events split to their per-item bounds. */
