@@ -1,6 +1,8 @@
 /**
  * The server process is SIGKILLed mid-job three times and restarted on the same data dir: the
- * SDK consumer still receives every index exactly once, with the right values.
+ * SDK consumer still receives every index exactly once, with the right values. Once on the same
+ * address (a restart), once on another address each time, the SDK given every address
+ * (`url: [u1, u2, …]`): it fails over to wherever the server came back and resumes there.
  */
 import { afterAll, expect, it } from 'vitest';
 import { Tabgrid, type TaskOutcome } from '@tabgrid/sdk';
@@ -30,32 +32,46 @@ afterAll(async () => {
   dataDir.remove();
 });
 
-it('a 50,000-task job survives three SIGKILLs of the server: every index once, right values', async () => {
-  const port = await freePort();
-  await start(port);
-  const tg = new Tabgrid({ url: server!.url, token: server!.adminToken });
-  const job = await tg.createJob({ program: 'function Run(d) { return d * 3 }' });
-  const total = 50_000;
-  const outcomes: TaskOutcome[] = [];
-  // The first kill usually lands while the submission is still streaming up.
-  const killAt = [1_000, 20_000, 40_000];
-  let restarts = Promise.resolve();
-  for await (const out of job.run(Array.from({ length: total }, (_, i) => i))) {
-    outcomes.push(out);
-    if (outcomes.length === killAt[0]) {
-      killAt.shift();
-      restarts = restarts.then(async () => {
-        await server!.kill();
-        await start(port);
-      });
+it.each([
+  { where: 'on the same address', moves: false },
+  { where: 'on another address each time, the SDK failing over', moves: true },
+])(
+  'a 50,000-task job survives three SIGKILLs of the server $where: every index once, right values',
+  async ({ moves }) => {
+    const ports = moves
+      ? [await freePort(), await freePort(), await freePort(), await freePort()]
+      : [await freePort()];
+    await start(ports[0]!);
+    const urls = ports.map((port) => `http://127.0.0.1:${port}`);
+    const tg = new Tabgrid({ url: urls, token: server!.adminToken });
+    const job = await tg.createJob({ program: 'function Run(d) { return d * 3 }' });
+    const total = 50_000;
+    const outcomes: TaskOutcome[] = [];
+    // The first kill usually lands while the submission is still streaming up.
+    const killAt = [1_000, 20_000, 40_000];
+    let restarts = Promise.resolve();
+    let next = 0;
+    for await (const out of job.run(Array.from({ length: total }, (_, i) => i))) {
+      outcomes.push(out);
+      if (outcomes.length === killAt[0]) {
+        killAt.shift();
+        next = moves ? next + 1 : 0;
+        const port = ports[next]!;
+        restarts = restarts.then(async () => {
+          await server!.kill();
+          await start(port);
+        });
+      }
     }
-  }
-  await restarts;
-  expect(killAt).toEqual([]);
-  // Every index once with its right value, and no seq twice.
-  assertExactlyOnce(total, outcomes, { expected: (i) => i * 3 });
-  expect(outcomes).toHaveLength(total);
-  expect(await job.status()).toMatchObject({ state: 'done', total, finished: total });
-  for (const worker of workers) worker.close();
-  await tg.close();
-}, 120_000);
+    await restarts;
+    expect(killAt).toEqual([]);
+    // Every index once with its right value, and no seq twice.
+    assertExactlyOnce(total, outcomes, { expected: (i) => i * 3 });
+    expect(outcomes).toHaveLength(total);
+    expect(await job.status()).toMatchObject({ state: 'done', total, finished: total });
+    if (moves) expect(server!.port).toBe(ports[3]);
+    for (const worker of workers) worker.close();
+    await tg.close();
+  },
+  120_000,
+);

@@ -19,8 +19,13 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 /** Options of a {@link Tabgrid} client; every one has a default. */
 export interface TabgridOptions {
-  /** Server address; default `TABGRID_URL`, else `http://127.0.0.1:8080`. */
-  url?: string;
+  /**
+   * Server address, or the addresses of several nodes of one grid (README, "Several nodes"):
+   * the client uses the first that answers and moves to another when its node dies, resuming
+   * every stream where it was. Default `TABGRID_URL` (addresses separated by commas), else
+   * `http://127.0.0.1:8080`.
+   */
+  url?: string | readonly string[];
   /** API token; default `TABGRID_TOKEN` (printed by `npm start`). */
   token?: string;
   /** Longest wait for the server's answer to a request while connected (ms, default 30 000). */
@@ -70,8 +75,26 @@ function isHttpUrl(url: string): boolean {
   }
 }
 
+/** The addresses `url` (or TABGRID_URL, comma-separated) names, each checked. */
+function serverUrls(option: string | readonly string[] | undefined): string[] {
+  const given = option ?? env('TABGRID_URL')?.split(',') ?? [DEFAULT_URL];
+  const urls = (typeof given === 'string' ? [given] : [...given]).map((url) => url.trim());
+  if (urls.length === 0) {
+    throw new TabgridError(ErrorCode.INVALID_REQUEST, 'Tabgrid url: give at least one address.');
+  }
+  for (const url of urls) {
+    if (!isHttpUrl(url)) {
+      throw new TabgridError(
+        ErrorCode.INVALID_REQUEST,
+        `Invalid Tabgrid url "${url}": expected an http(s) address such as ${DEFAULT_URL}.`,
+      );
+    }
+  }
+  return urls;
+}
+
 /**
- * A client of one Tabgrid server, over one socket.io connection opened on first use. Call
+ * A client of one Tabgrid server (or of several nodes of one grid), over one socket.io connection opened on first use. Call
  * `close()` when done, or a Node process stays alive.
  *
  * @example
@@ -83,27 +106,24 @@ function isHttpUrl(url: string): boolean {
  * await tg.close();
  */
 export class Tabgrid {
-  /** The server address in use. */
+  /** The first server address (REST calls such as `keys` go there). */
   readonly url: string;
+  /** Every address given, in order of preference. */
+  readonly urls: readonly string[];
   /** API key management (admin tokens only). */
   readonly keys: KeyAdmin;
   private readonly connection: SdkTransport;
   private readonly context: JobContext;
 
   constructor(options: TabgridOptions = {}) {
-    this.url = options.url ?? env('TABGRID_URL') ?? DEFAULT_URL;
-    if (!isHttpUrl(this.url)) {
-      throw new TabgridError(
-        ErrorCode.INVALID_REQUEST,
-        `Invalid Tabgrid url "${this.url}": expected an http(s) address such as ${DEFAULT_URL}.`,
-      );
-    }
+    this.urls = serverUrls(options.url);
+    this.url = this.urls[0]!;
     const token = options.token ?? env('TABGRID_TOKEN');
     this.keys = new KeyAdmin(this.url, token);
     this.connection = options.local
       ? new LocalTransport(options.local)
       : new Connection({
-          url: this.url,
+          urls: this.urls,
           token,
           timeoutMs: options.timeoutMs ?? 30_000,
           connectTimeoutMs: options.connectTimeoutMs ?? 15_000,

@@ -109,3 +109,52 @@ describe('a dropped connection still reconnects', () => {
     await expect(waiting).resolves.toEqual([]);
   });
 });
+
+describe('several nodes (url: [u1, u2, …])', () => {
+  const several = (urls: string[]) => {
+    const tg = new Tabgrid({ url: urls, token: 't', timeoutMs: 600_000, connectTimeoutMs: 30_000 });
+    clients.push(tg);
+    return tg;
+  };
+
+  it('skips a node that refuses the connection and uses the next', async () => {
+    const down = await closedPort();
+    const up = await closedPort();
+    await serve(up);
+    const tg = several([`http://127.0.0.1:${down}`, `http://127.0.0.1:${up}`]);
+    await expect(tg.jobs()).resolves.toEqual([]);
+  });
+
+  it('fails at once, naming every node, when none can be reached', async () => {
+    const urls = [
+      `http://127.0.0.1:${await closedPort()}`,
+      `http://127.0.0.1:${await closedPort()}`,
+    ];
+    const error = (await several(urls)
+      .jobs()
+      .catch((e: unknown) => e)) as {
+      code: string;
+      message: string;
+    };
+    expect(error.code).toBe(ErrorCode.DISCONNECTED);
+    expect(error.message).toMatch(/^Cannot reach any Tabgrid server: /);
+    for (const url of urls) expect(error.message).toContain(`${url}: the connection was refused`);
+  });
+
+  it('moves to another node when its node goes away, and its requests carry on there', async () => {
+    const first = await closedPort();
+    const second = await closedPort();
+    const a = await serve(first);
+    let askedB = 0;
+    const b = await serve(second);
+    b.io.on('connection', (socket) => socket.on('jobs:list', () => (askedB += 1)));
+    const tg = several([`http://127.0.0.1:${first}`, `http://127.0.0.1:${second}`]);
+    await expect(tg.jobs()).resolves.toEqual([]);
+    expect(askedB).toBe(0);
+    // The first node dies: its sockets close and nothing listens on its port any more.
+    await new Promise<void>((resolve) => void a.io.close(() => resolve()));
+    servers.splice(servers.indexOf(a), 1);
+    await expect(tg.jobs()).resolves.toEqual([]);
+    expect(askedB).toBe(1);
+  });
+});

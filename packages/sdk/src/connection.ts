@@ -4,13 +4,11 @@
  * feed pushes to their subscriptions.
  */
 import { io, type Socket } from 'socket.io-client';
-import { ErrorCode, TabgridError, asTabgridError, errorFromBody } from '@tabgrid/protocol/errors';
-import { decodeErrorBody } from '@tabgrid/protocol/http';
+import { ErrorCode, TabgridError, asTabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome } from '@tabgrid/protocol/jobs';
 import { decodeFeedPush, type FeedPush } from '@tabgrid/protocol/feeds';
 import {
   decodeOutcomesPush,
-  decodeSdkAck,
   type SdkResponses,
   decodeStreamEnd,
   type ClientToServerEvents,
@@ -20,6 +18,17 @@ import {
   type StreamEnd,
 } from '@tabgrid/protocol/sdk';
 
+import {
+  ConnectionLostError,
+  isRecord,
+  refusal,
+  unreachableError,
+  unreachableWhy,
+  unwrapAnswer,
+} from './connection-errors.js';
+
+export { ConnectionLostError, unreachableError } from './connection-errors.js';
+
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 /** What `emit` looks like once the typed event map has been checked at the call site. */
@@ -28,7 +37,12 @@ type AckEmitter = {
 };
 
 export interface ConnectionOptions {
-  url: string;
+  /**
+   * The nodes of one grid (one address, or several sharing one database). The connection uses
+   * the first that answers and moves to the next when its node stops answering (README,
+   * "Several nodes"); subscriptions resume there from their last seq.
+   */
+  urls: readonly string[];
   token: string | undefined;
   /** Longest wait for an answer while connected (ms). */
   timeoutMs: number;
@@ -62,91 +76,16 @@ export interface RequestOptions {
   retry?: boolean;
 }
 
-/**
- * The connection dropped before the server answered a request (code DISCONNECTED): the
- * request may or may not have taken effect.
- */
-export class ConnectionLostError extends TabgridError {
-  constructor(message: string) {
-    super(ErrorCode.DISCONNECTED, message);
-  }
-}
-
 const MAX_RESENDS = 5;
 const SERVER_DISCONNECT_RETRY_MS = 1000;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-/** The {@link TabgridError} an `{ error: { code, message } }` body describes, if it is one. */
-function bodyError(body: unknown): TabgridError | undefined {
-  if (body === undefined) return undefined;
-  try {
-    return errorFromBody(decodeErrorBody(body));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * The `data` of an acknowledgement, decoded by the protocol; an error answer is thrown with the
- * server's code, a malformed one as TG_ERR_PROTOCOL naming what is wrong.
- */
-function unwrapAnswer<E extends SdkRequestName>(event: E, answer: unknown): SdkResponses[E] {
-  const decoded = decodeSdkAck[event](answer);
-  if (decoded.ok) return decoded.data;
-  throw errorFromBody(decoded);
-}
-
-/** Why the server refused the handshake (`connect_error` from its middleware). */
-function refusal(error: Error & { data?: unknown }): TabgridError {
-  const fromBody = bodyError(error.data);
-  if (/unauthori[sz]ed/i.test(error.message) || fromBody?.code === ErrorCode.UNAUTHORIZED) {
-    return new TabgridError(
-      ErrorCode.UNAUTHORIZED,
-      'The server refused the token: pass { token } or set TABGRID_TOKEN (printed by `npm start`).',
-    );
-  }
-  return (
-    fromBody ??
-    new TabgridError(ErrorCode.DISCONNECTED, `The server refused the connection: ${error.message}`)
-  );
-}
-
-/** What a socket error code says about the address, for the codes that fail at once. */
-const UNREACHABLE: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'the connection was refused (nothing listens there)',
-  ENOTFOUND: 'its host name does not resolve',
-  EAI_AGAIN: 'its host name does not resolve (now)',
-};
-
-/**
- * The error to fail waiting requests with when a connect attempt says the server cannot be
- * reached at all, else undefined. Node's socket error (its `code`) is in the transport error's
- * `description.error`; browsers tell nothing of the kind, so there the connect timeout decides.
- */
-export function unreachableError(
-  error: Error & { description?: unknown },
-  url: string,
-): TabgridError | undefined {
-  const description = error.description;
-  const cause = isRecord(description) ? description.error : undefined;
-  if (!isRecord(cause) || typeof cause.code !== 'string') return undefined;
-  const why = UNREACHABLE[cause.code];
-  if (why === undefined) return undefined;
-  const detail = typeof cause.message === 'string' ? ` (${cause.message})` : '';
-  return new TabgridError(
-    ErrorCode.DISCONNECTED,
-    `Cannot reach the Tabgrid server at ${url}: ${why}${detail}. Start the server (\`npm start\`), or point the client at the right address: { url }, TABGRID_URL, or --url on the CLI.`,
-  );
-}
+/** After every node failed once in a row, this long before the next round of tries. */
+const FAILOVER_ROUND_PAUSE_MS = 1000;
 
 /**
  * One lazily opened socket.io connection.
  *
  * @example
- * const conn = new Connection({ url, token, timeoutMs: 30_000, connectTimeoutMs: 15_000 });
+ * const conn = new Connection({ urls: [url], token, timeoutMs: 30_000, connectTimeoutMs: 15_000 });
  * const data = await conn.request('jobs:list', {}, { retry: true });
  */
 export class Connection {
@@ -159,8 +98,23 @@ export class Connection {
   private generation = 0;
   private readonly listeners = new Set<ConnectionListener>();
   private readonly routes = new Map<string, PushRoute>();
+  /** The node in use: an index into `options.urls`. */
+  private at = 0;
+  /** Nodes tried since the last connection that came up. */
+  private misses = 0;
+  /** Why each node of this round could not be reached, for the error once all failed. */
+  private unreachable: string[] = [];
 
-  constructor(private readonly options: ConnectionOptions) {}
+  constructor(private readonly options: ConnectionOptions) {
+    if (options.urls.length === 0) {
+      throw new TabgridError(ErrorCode.INVALID_REQUEST, 'A Tabgrid client needs a server url.');
+    }
+  }
+
+  /** The address of the node in use (or to be tried next). */
+  get url(): string {
+    return this.options.urls[this.at]!;
+  }
 
   get connected(): boolean {
     return this.socket?.connected === true;
@@ -191,7 +145,7 @@ export class Connection {
         reject(
           new TabgridError(
             ErrorCode.DISCONNECTED,
-            `Cannot reach the Tabgrid server at ${this.options.url}${why}. Is it running (\`npm start\`)? Pass { url } or set TABGRID_URL.`,
+            `Cannot reach the Tabgrid server at ${this.options.urls.join(', ')}${why}. Is it running (\`npm start\`)? Pass { url } or set TABGRID_URL.`,
           ),
         );
       }, this.options.connectTimeoutMs);
@@ -276,7 +230,7 @@ export class Connection {
 
   private open(): ClientSocket {
     if (this.socket) return this.socket;
-    const url = new URL(this.options.url);
+    const url = new URL(this.url);
     const socket: ClientSocket = io(url.origin, {
       path: `${url.pathname.replace(/\/+$/, '')}/socket.io/`,
       transports: ['websocket'],
@@ -286,6 +240,8 @@ export class Connection {
     socket.on('connect', () => {
       this.lastError = '';
       this.everConnected = true;
+      this.misses = 0;
+      this.unreachable = [];
       for (const listener of [...this.listeners]) listener.connected?.();
     });
     socket.on('disconnect', (reason) => {
@@ -295,7 +251,7 @@ export class Connection {
         // socket.io does not reconnect after a server-side disconnect (e.g. a restart that
         // closes sockets first); we do, and a refusal then arrives as a connect_error.
         setTimeout(() => {
-          if (!this.fatal) socket.connect();
+          if (!this.fatal && this.socket === socket) socket.connect();
         }, SERVER_DISCONNECT_RETRY_MS);
       }
     });
@@ -306,13 +262,29 @@ export class Connection {
         this.fail(refusal(error));
         return;
       }
+      // Another node may answer: a node that stopped answering (after a drop) or that cannot
+      // work at all (nothing listens, no such host) hands over to the next one.
+      const why = unreachableWhy(error);
+      if (this.options.urls.length > 1 && (this.everConnected || why !== undefined)) {
+        if (!this.everConnected) this.unreachable.push(`${this.url}: ${why}`);
+        if (this.everConnected || this.unreachable.length < this.options.urls.length) {
+          this.failOver(socket);
+          return;
+        }
+      }
       // Never connected, and the address cannot work as it is (nothing listens, no such host):
       // say so now rather than after connectTimeoutMs. Once connected, such errors are a
       // restarting server: socket.io keeps retrying and waiting requests keep waiting.
-      const unreachable = this.everConnected
-        ? undefined
-        : unreachableError(error, this.options.url);
-      if (unreachable) this.giveUp(socket, unreachable);
+      if (this.everConnected || why === undefined) return;
+      this.giveUp(
+        socket,
+        this.options.urls.length === 1
+          ? unreachableError(error, this.url)!
+          : new TabgridError(
+              ErrorCode.DISCONNECTED,
+              `Cannot reach any Tabgrid server: ${this.unreachable.join('; ')}. Start the servers, or fix { url } / TABGRID_URL.`,
+            ),
+      );
     });
     socket.on('job:outcomes', (push: unknown, ack: unknown) => this.onOutcomes(push, ack));
     socket.on('job:feed', (push: unknown, ack: unknown) => this.onFeed(push, ack));
@@ -373,9 +345,29 @@ export class Connection {
     this.routes.get(end.subscriptionId)?.end(end.reason, end.message);
   }
 
+  /**
+   * Leaves a node that does not answer for the next one: its socket stops retrying and a new one
+   * opens there, at once while nodes of this round are untried, after a pause once all were.
+   * Waiting requests and subscriptions carry on on the new socket (they wait for `connected`).
+   */
+  private failOver(socket: ClientSocket): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    socket.removeAllListeners();
+    socket.disconnect();
+    this.at = (this.at + 1) % this.options.urls.length;
+    this.misses += 1;
+    const pause = this.misses % this.options.urls.length === 0 ? FAILOVER_ROUND_PAUSE_MS : 0;
+    setTimeout(() => {
+      if (!this.fatal && this.socket === undefined) this.open();
+    }, pause);
+  }
+
   /** Stops retrying a socket that never connected; the next request opens a new one. */
   private giveUp(socket: ClientSocket, error: TabgridError): void {
     if (this.socket === socket) this.socket = undefined;
+    this.unreachable = [];
+    this.at = 0;
     socket.disconnect();
     for (const listener of [...this.listeners]) listener.unreachable?.(error);
   }

@@ -131,7 +131,7 @@ function openClient(values: FlagValues): Tabgrid {
   const url = stringFlag(values, 'url');
   const token = stringFlag(values, 'token');
   return new Tabgrid({
-    ...(url === undefined ? {} : { url }),
+    ...(url === undefined ? {} : { url: url.split(',') }),
     ...(token === undefined ? {} : { token }),
     connectTimeoutMs: 5_000,
   });

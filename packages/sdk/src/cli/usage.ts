@@ -78,7 +78,7 @@ Commands:
 JOB is a job id or, if no job has that id, your newest job of that name.
 
 Options:
-  --url <url>               Server address (env TABGRID_URL, default ${DEFAULT_URL})
+  --url <url[,url…]>        Server address, or several nodes (env TABGRID_URL, default ${DEFAULT_URL})
   --token <token>           API token (env TABGRID_TOKEN; printed by \`npm start\`)
   --json                    JSON instead of a table (jobs, status, cancel, resume, keys)
   -h, --help                Show this help
