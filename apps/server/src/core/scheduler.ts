@@ -15,6 +15,7 @@ import { checkProgram } from './check-program.js';
 import { encodeTasks } from './encode-tasks.js';
 import { rewatchFailures } from './failure-watch.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
+import { consoleLog, errorDetails, type CoreLog } from './core-log.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
 import { limitFrame, type CancelReason } from './frames.js';
@@ -56,6 +57,7 @@ export class Scheduler implements JobDirectory {
   readonly feeds: TaskFeeds;
   private readonly counters = new DeliveryCounters();
   private readonly clock: Clock;
+  private readonly log: CoreLog;
   private readonly jobs = new Map<string, JobRuntime>();
   private closed = false;
 
@@ -64,6 +66,7 @@ export class Scheduler implements JobDirectory {
     options: Omit<SchedulerOptions, 'store'>,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? consoleLog;
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
@@ -88,8 +91,12 @@ export class Scheduler implements JobDirectory {
       clock: this.clock,
       random: options.random ?? systemRandom,
       streams: { pump: (id) => this.pumpStreams(id), watching: (id) => this.streams.watching(id) },
+      log: this.log,
       events: {
-        finished: (job) => this.finish(job),
+        finished: (job) => {
+          this.finish(job);
+          this.logDone(job);
+        },
         requeued: () => this.dispatcher.schedule(),
         stop: (job, reason) => this.stopJob(job, reason),
       },
@@ -196,6 +203,10 @@ export class Scheduler implements JobDirectory {
     await this.store.createJob(record, code);
     const job = this.runtime(record, code);
     this.jobs.set(record.id, job);
+    this.log.info(
+      { job: record.id, name: record.name, owner: record.owner, priority: record.priority },
+      'job created',
+    );
     return job.info();
   }
 
@@ -284,7 +295,11 @@ export class Scheduler implements JobDirectory {
       // Wait for batches still committing, so `total` is final when the job can finish.
       await Promise.allSettled(job.pendingBatches.values());
       job.close(this.clock.now());
-      if (job.complete) this.finish(job);
+      this.log.info({ job: jobId, total: job.record.total }, 'job closed');
+      if (job.complete) {
+        this.finish(job);
+        this.logDone(job);
+      }
       await this.store.updateJob(job.record);
       this.pumpStreams(jobId);
     }
@@ -300,6 +315,7 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.runnable) {
       job.cancel(this.clock.now());
+      this.log.info({ job: jobId, settled: job.settled, total: job.record.total }, 'job cancelled');
       this.retire(job, 'cancelled');
       job.beginCancelSweep(); // before the update resolves: streams must not end early
       await this.store.updateJob(job.record);
@@ -312,7 +328,7 @@ export class Scheduler implements JobDirectory {
   private stopJob(job: JobRuntime, reason: string): void {
     if (!job.runnable) return; // it finished (or was cancelled) meanwhile
     job.cancel(this.clock.now(), reason);
-    console.error(`tabgrid: job ${job.record.id} (${job.record.name}) ${reason}`);
+    this.log.warn({ job: job.record.id, name: job.record.name, reason }, 'job stopped');
     this.retire(job, 'cancelled');
     this.sweepCancelled(job); // stores the record first, then settles the rest as `cancelled`
   }
@@ -326,9 +342,9 @@ export class Scheduler implements JobDirectory {
       stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
     })
       .catch((err: unknown) =>
-        console.error(
-          `tabgrid: could not settle the tasks of cancelled job ${job.record.id}:`,
-          err,
+        this.log.error(
+          { job: job.record.id, ...errorDetails(err) },
+          'could not settle the tasks of a cancelled job',
         ),
       )
       .finally(() => {
@@ -342,6 +358,7 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.record.paused) {
       job.resume(this.clock.now());
+      this.log.info({ job: jobId }, 'job resumed');
       await this.store.updateJob(job.record);
       this.dispatcher.schedule();
     }
@@ -354,6 +371,7 @@ export class Scheduler implements JobDirectory {
     this.jobs.delete(jobId);
     this.streams.endJob(jobId, 'deleted');
     this.feeds.streams.endJob(jobId, 'deleted');
+    this.log.info({ job: jobId, state: job.record.state }, 'job deleted');
     await this.store.deleteJob(jobId);
   }
 
@@ -379,6 +397,15 @@ export class Scheduler implements JobDirectory {
   private pumpStreams(jobId: string): void {
     this.streams.pump(jobId);
     this.feeds.streams.pump(jobId);
+  }
+
+  /** The lifecycle line of a job that finished while the server ran (not one loaded done). */
+  private logDone(job: JobRuntime): void {
+    const r = job.record;
+    this.log.info(
+      { job: r.id, name: r.name, total: r.total, finished: r.finished, failed: r.failed },
+      'job done',
+    );
   }
 
   private finish(job: JobRuntime): void {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import { LatencyBuckets } from '../latency-buckets.js';
 import { GroupCommit } from './group-commit.js';
 import type {
   JobCode,
@@ -25,6 +26,7 @@ import { provenanceText } from './provenance-lines.js';
 import { readWithProvenance } from './sqlite-provenance-reads.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
+import { reclaimFreePages } from './sqlite-space.js';
 import { SqliteFeedStore } from './sqlite-feed-store.js';
 import { prepareJobStatements, type JobStatements } from './sqlite-job-statements.js';
 import {
@@ -38,6 +40,9 @@ import {
   decodeText,
   decodeTries,
 } from './stored-rows.js';
+
+/** Time after the last deletion before its space is given back (deletions come in bursts). */
+export const RECLAIM_DELAY_MS = 2_000;
 
 /** Jobs whose settled bitmaps stay cached (one bit per task each). */
 const SETTLED_CACHE_JOBS = 256;
@@ -66,6 +71,9 @@ export class SqliteJobStore implements JobStore {
   private readonly stmt: JobStatements;
   private readonly commits: GroupCommit<() => void>;
   private readonly feeds: SqliteFeedStore;
+  readonly commitTimes = new LatencyBuckets();
+  private reclaimTimer: ReturnType<typeof setTimeout> | undefined;
+  private reclaiming: Promise<number> | undefined;
 
   constructor(dataDir: string) {
     this.db = openDatabase(dataDir, { synchronous: 'NORMAL' });
@@ -81,7 +89,7 @@ export class SqliteJobStore implements JobStore {
         this.settled.clear();
         throw err;
       }
-    });
+    }, this.commitTimes);
     this.feeds = new SqliteFeedStore(this.db, this.commits);
   }
 
@@ -193,7 +201,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   deleteJob(jobId: string): Promise<void> {
-    return this.commits.add(() => {
+    const deleted = this.commits.add(() => {
       this.stmt.deleteBatches.run(jobId);
       this.stmt.deleteOutcomes.run(jobId);
       this.stmt.deleteErrors.run(jobId);
@@ -202,6 +210,20 @@ export class SqliteJobStore implements JobStore {
       this.feeds.deleteJob(jobId);
       this.settled.delete(jobId);
     });
+    // Its pages go back to the file system once the burst of deletions is over.
+    deleted.then(() => this.reclaimSoon(), () => {});
+    return deleted;
+  }
+
+  private reclaimSoon(): void {
+    clearTimeout(this.reclaimTimer);
+    this.reclaimTimer = setTimeout(() => {
+      this.reclaimTimer = undefined;
+      this.reclaimSpace().catch((err: unknown) =>
+        console.error('tabgrid: could not give the space of deleted jobs back:', err),
+      );
+    }, RECLAIM_DELAY_MS);
+    this.reclaimTimer.unref();
   }
 
   appendLogs(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
@@ -370,7 +392,15 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
+  /** Deleted jobs' pages go back to the file system (see ./sqlite-space.ts). */
+  reclaimSpace(): Promise<number> {
+    // One at a time: a retention sweep and the timer after a deletion may both ask.
+    this.reclaiming ??= reclaimFreePages(this.db).finally(() => (this.reclaiming = undefined));
+    return this.reclaiming;
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.reclaimTimer);
     this.commits.flush();
     this.db.close();
     return Promise.resolve();
