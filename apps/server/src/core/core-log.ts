@@ -16,16 +16,10 @@ export const consoleLog: CoreLog = {
   error: (details, message) => console.error(`tabgrid: ${message}`, details),
 };
 
-/** `err` as log details: its name, message, code (a TabgridError's) and stack. */
-export function errorDetails(err: unknown): object {
-  if (!(err instanceof Error)) return { err: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return {
-    err: {
-      type: err.name,
-      message: err.message,
-      ...(typeof code === 'string' ? { code } : {}),
-      stack: err.stack,
-    },
-  };
+/**
+ * `err` as log details, under pino's `err` key: pino's serializer writes its type, message,
+ * stack and own fields (a TabgridError's `code`); console shows the Error as it is.
+ */
+export function errorDetails(err: unknown): { err: unknown } {
+  return { err: err instanceof Error ? err : String(err) };
 }
