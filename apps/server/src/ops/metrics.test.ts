@@ -78,7 +78,7 @@ describe('/metrics', () => {
     worker.close();
     await until(() => site.server.grid.metrics().workers === 0);
     expect(value((await scrape()).families, 'tabgrid_worker_disconnections_total')).toBe(1);
-  });
+  }, 30_000);
 
   it('needs no token (like /healthz) and names no job', async () => {
     await site.tg.createJob({ name: 'secret-project', program: 'function Run(d) { return d }' });

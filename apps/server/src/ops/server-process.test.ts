@@ -50,7 +50,7 @@ it('logs JSON lines: started (no token), SIGTERM, stopped; exit 0', async () => 
   const messages = lines.map((l) => l.msg);
   expect(messages).toContain('SIGTERM: stopping (pending writes commit, sockets close)');
   expect(messages.at(-1)).toBe('stopped');
-});
+}, 30_000);
 
 it('says in one line that the port is in use, and exits non-zero', async () => {
   server = await startServerProcess();
@@ -69,7 +69,7 @@ it('says in one line that the port is in use, and exits non-zero', async () => {
   } finally {
     data.remove();
   }
-});
+}, 30_000);
 
 it('says what is wrong with a setting, with TG_ERR_CONFIG, and exits non-zero', async () => {
   const data = tempDir('tabgrid-config-');
@@ -86,4 +86,4 @@ it('says what is wrong with a setting, with TG_ERR_CONFIG, and exits non-zero', 
   } finally {
     data.remove();
   }
-});
+}, 30_000);
