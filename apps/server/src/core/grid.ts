@@ -19,6 +19,7 @@ import type {
 import { latestByName } from './job-directory.js';
 import type { NoteView } from './job-messages.js';
 import { withProvenance, type OutcomeSink, type StreamOptions } from './outcome-streams.js';
+import { JobLog } from './job-log.js';
 import { Scheduler } from './scheduler.js';
 import { readReplayTask, type ReplayTask } from './task-replay.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
@@ -83,11 +84,12 @@ export class Grid {
   private constructor(
     /** The core behind the facade (tests and diagnostics look inside; routes never do). */
     readonly scheduler: Scheduler,
+    private readonly jobLog: JobLog,
   ) {}
 
   /** Loads every job from the store and starts dispatching. */
   static async open(options: SchedulerOptions): Promise<Grid> {
-    return new Grid(await Scheduler.open(options));
+    return new Grid(await Scheduler.open(options), new JobLog(options.log));
   }
 
   // ---- jobs on behalf of a caller ------------------------------------------------------
@@ -101,8 +103,10 @@ export class Grid {
     return this.scheduler.listJobs(caller);
   }
 
-  createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
-    return this.scheduler.createJob(caller, req);
+  async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
+    const info = await this.scheduler.createJob(caller, req);
+    this.jobLog.acted('created', caller, info);
+    return info;
   }
 
   submit(
@@ -123,24 +127,34 @@ export class Grid {
     return this.scheduler.submitEncoded(caller, jobId, batchId, inputs);
   }
 
-  closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
-    return this.scheduler.closeJob(caller, jobId);
+  async closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const info = await this.scheduler.closeJob(caller, jobId);
+    this.jobLog.acted('closed', caller, info);
+    return info;
   }
 
-  cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
-    return this.scheduler.cancelJob(caller, jobId);
+  async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const info = await this.scheduler.cancelJob(caller, jobId);
+    this.jobLog.acted('cancelled', caller, info);
+    return info;
   }
 
-  resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
-    return this.scheduler.resumeJob(caller, jobId);
+  async resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const info = await this.scheduler.resumeJob(caller, jobId);
+    this.jobLog.acted('resumed', caller, info);
+    return info;
   }
 
-  deleteJob(caller: Caller, jobId: string): Promise<void> {
-    return this.scheduler.deleteJob(caller, jobId);
+  async deleteJob(caller: Caller, jobId: string): Promise<void> {
+    const info = this.scheduler.job(caller, jobId).info();
+    await this.scheduler.deleteJob(caller, jobId);
+    this.jobLog.acted('deleted', caller, info);
   }
 
-  deleteJobs(caller: Caller): Promise<number> {
-    return this.scheduler.deleteJobs(caller);
+  async deleteJobs(caller: Caller): Promise<number> {
+    const count = await this.scheduler.deleteJobs(caller);
+    if (count > 0) this.jobLog.log.info({ by: caller.name, count }, `deleted ${count} jobs`);
+    return count;
   }
 
   // ---- outcomes ----------------------------------------------------------------------

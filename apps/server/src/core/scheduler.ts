@@ -15,12 +15,12 @@ import { checkProgram } from './check-program.js';
 import { encodeTasks } from './encode-tasks.js';
 import { rewatchFailures } from './failure-watch.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
-import { consoleLog, errorDetails, type CoreLog } from './core-log.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
 import { limitFrame, type CancelReason } from './frames.js';
 import type { JobDirectory } from './job-directory.js';
 import { newJobRecord } from './job-record.js';
+import { JobLog } from './job-log.js';
 import { JobRuntime } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
 import { ProgressBoard } from './progress-board.js';
@@ -57,7 +57,7 @@ export class Scheduler implements JobDirectory {
   readonly feeds: TaskFeeds;
   private readonly counters = new DeliveryCounters();
   private readonly clock: Clock;
-  private readonly log: CoreLog;
+  private readonly jobLog: JobLog;
   private readonly jobs = new Map<string, JobRuntime>();
   private closed = false;
 
@@ -66,7 +66,7 @@ export class Scheduler implements JobDirectory {
     options: Omit<SchedulerOptions, 'store'>,
   ) {
     this.clock = options.clock ?? systemClock;
-    this.log = options.log ?? consoleLog;
+    this.jobLog = new JobLog(options.log);
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
@@ -91,12 +91,9 @@ export class Scheduler implements JobDirectory {
       clock: this.clock,
       random: options.random ?? systemRandom,
       streams: { pump: (id) => this.pumpStreams(id), watching: (id) => this.streams.watching(id) },
-      log: this.log,
+      log: this.jobLog.log,
       events: {
-        finished: (job) => {
-          this.finish(job);
-          this.logDone(job);
-        },
+        finished: (job) => this.finish(job, true),
         requeued: () => this.dispatcher.schedule(),
         stop: (job, reason) => this.stopJob(job, reason),
       },
@@ -203,10 +200,6 @@ export class Scheduler implements JobDirectory {
     await this.store.createJob(record, code);
     const job = this.runtime(record, code);
     this.jobs.set(record.id, job);
-    this.log.info(
-      { job: record.id, name: record.name, owner: record.owner, priority: record.priority },
-      'job created',
-    );
     return job.info();
   }
 
@@ -295,11 +288,7 @@ export class Scheduler implements JobDirectory {
       // Wait for batches still committing, so `total` is final when the job can finish.
       await Promise.allSettled(job.pendingBatches.values());
       job.close(this.clock.now());
-      this.log.info({ job: jobId, total: job.record.total }, 'job closed');
-      if (job.complete) {
-        this.finish(job);
-        this.logDone(job);
-      }
+      if (job.complete) this.finish(job, true);
       await this.store.updateJob(job.record);
       this.pumpStreams(jobId);
     }
@@ -315,7 +304,6 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.runnable) {
       job.cancel(this.clock.now());
-      this.log.info({ job: jobId, settled: job.settled, total: job.record.total }, 'job cancelled');
       this.retire(job, 'cancelled');
       job.beginCancelSweep(); // before the update resolves: streams must not end early
       await this.store.updateJob(job.record);
@@ -328,7 +316,7 @@ export class Scheduler implements JobDirectory {
   private stopJob(job: JobRuntime, reason: string): void {
     if (!job.runnable) return; // it finished (or was cancelled) meanwhile
     job.cancel(this.clock.now(), reason);
-    this.log.warn({ job: job.record.id, name: job.record.name, reason }, 'job stopped');
+    this.jobLog.stopped(job, reason);
     this.retire(job, 'cancelled');
     this.sweepCancelled(job); // stores the record first, then settles the rest as `cancelled`
   }
@@ -341,12 +329,7 @@ export class Scheduler implements JobDirectory {
       settle: (outcomes) => this.settlement.record(job, outcomes, 0),
       stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
     })
-      .catch((err: unknown) =>
-        this.log.error(
-          { job: job.record.id, ...errorDetails(err) },
-          'could not settle the tasks of a cancelled job',
-        ),
-      )
+      .catch((err: unknown) => this.jobLog.sweepFailed(job, err))
       .finally(() => {
         job.endCancelSweep();
         this.pumpStreams(job.record.id);
@@ -358,7 +341,6 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.record.paused) {
       job.resume(this.clock.now());
-      this.log.info({ job: jobId }, 'job resumed');
       await this.store.updateJob(job.record);
       this.dispatcher.schedule();
     }
@@ -371,7 +353,6 @@ export class Scheduler implements JobDirectory {
     this.jobs.delete(jobId);
     this.streams.endJob(jobId, 'deleted');
     this.feeds.streams.endJob(jobId, 'deleted');
-    this.log.info({ job: jobId, state: job.record.state }, 'job deleted');
     await this.store.deleteJob(jobId);
   }
 
@@ -399,16 +380,8 @@ export class Scheduler implements JobDirectory {
     this.feeds.streams.pump(jobId);
   }
 
-  /** The lifecycle line of a job that finished while the server ran (not one loaded done). */
-  private logDone(job: JobRuntime): void {
-    const r = job.record;
-    this.log.info(
-      { job: r.id, name: r.name, total: r.total, finished: r.finished, failed: r.failed },
-      'job done',
-    );
-  }
-
-  private finish(job: JobRuntime): void {
+  private finish(job: JobRuntime, finishedNow = false): void {
+    if (finishedNow) this.jobLog.done(job); // not one loaded finished at start
     // A redundancy job may still have surplus replicas out: retiring releases them.
     this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
     job.markDone(); // nothing left to dispatch

@@ -189,7 +189,8 @@ export class Settlement {
       if (o.ok) results++;
       else counts.countFailure(o.payload);
       const queued = lease === undefined ? null : queuedMs(lease);
-      if (lease !== undefined) counts.settleLatency.observe(Math.max(0, now - lease.grant.grantedAt));
+      if (lease !== undefined)
+        counts.settleLatency.observe(Math.max(0, now - lease.grant.grantedAt));
       if (queued !== null) counts.dispatchLatency.observe(queued);
       // Tries before this one (lost, timed out, retried), plus this one when it ran.
       let attempt = lease === undefined ? 0 : 1;

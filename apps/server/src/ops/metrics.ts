@@ -81,7 +81,10 @@ function readGauge(registry: Registry, name: string, help: string, value: () => 
 }
 
 /** The registry of one app: prom-client's process metrics (event-loop delay, memory, GC) and ours. */
-export function createMetrics(source: MetricsSource): { registry: Registry; text(): Promise<string> } {
+export function createMetrics(source: MetricsSource): {
+  registry: Registry;
+  text(): Promise<string>;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   // One snapshot per scrape, shared by every family below.
@@ -89,13 +92,48 @@ export function createMetrics(source: MetricsSource): { registry: Registry; text
   const m = () => (snapshot ??= source.grid.metrics());
 
   readGauge(registry, 'tabgrid_workers', 'Connected workers (tabs).', () => m().workers);
-  readGauge(registry, 'tabgrid_worker_threads', 'Threads the connected workers run.', () => m().threads);
-  readGauge(registry, 'tabgrid_tasks_queued', 'Tasks of runnable jobs waiting for a worker.', () => m().queued);
-  readGauge(registry, 'tabgrid_tasks_in_flight', 'Tasks leased to a worker now.', () => m().inFlight);
-  readGauge(registry, 'tabgrid_jobs_runnable', 'Jobs open or closed and not finished.', () => m().jobs.runnable);
-  readGauge(registry, 'tabgrid_jobs', 'Jobs the server holds, finished ones included.', () => m().jobs.total);
-  readCounter(registry, 'tabgrid_worker_connections_total', 'Worker connections accepted.', () => m().workersJoined);
-  readCounter(registry, 'tabgrid_worker_disconnections_total', 'Worker connections ended.', () => m().workersLeft);
+  readGauge(
+    registry,
+    'tabgrid_worker_threads',
+    'Threads the connected workers run.',
+    () => m().threads,
+  );
+  readGauge(
+    registry,
+    'tabgrid_tasks_queued',
+    'Tasks of runnable jobs waiting for a worker.',
+    () => m().queued,
+  );
+  readGauge(
+    registry,
+    'tabgrid_tasks_in_flight',
+    'Tasks leased to a worker now.',
+    () => m().inFlight,
+  );
+  readGauge(
+    registry,
+    'tabgrid_jobs_runnable',
+    'Jobs open or closed and not finished.',
+    () => m().jobs.runnable,
+  );
+  readGauge(
+    registry,
+    'tabgrid_jobs',
+    'Jobs the server holds, finished ones included.',
+    () => m().jobs.total,
+  );
+  readCounter(
+    registry,
+    'tabgrid_worker_connections_total',
+    'Worker connections accepted.',
+    () => m().workersJoined,
+  );
+  readCounter(
+    registry,
+    'tabgrid_worker_disconnections_total',
+    'Worker connections ended.',
+    () => m().workersLeft,
+  );
   new Counter({
     name: 'tabgrid_tasks_settled_total',
     help: 'Tasks settled, by outcome: result, or the error type (program, timeout, lost, validation, cancelled, setup).',
@@ -108,11 +146,36 @@ export function createMetrics(source: MetricsSource): { registry: Registry; text
       for (const [type, count] of settled.errors) this.inc({ outcome: type }, count);
     },
   });
-  readCounter(registry, 'tabgrid_duplicate_outcomes_total', 'Outcomes for tasks already settled (execution is at-least-once), dropped.', () => m().delivery.duplicates);
-  readCounter(registry, 'tabgrid_dropped_outcomes_total', 'Outcomes for jobs cancelled, deleted or finished meanwhile.', () => m().delivery.dropped);
-  readCounter(registry, 'tabgrid_forged_outcomes_total', 'Outcomes and hand-backs for tasks not leased to the connection that sent them.', () => m().delivery.forged);
-  readCounter(registry, 'tabgrid_sandbox_faults_total', 'Reports of job code tampering with its sandbox.', () => m().delivery.sandboxFaults);
-  readCounter(registry, 'tabgrid_excluded_workers_total', 'Worker identities excluded after losing too many quorums.', () => m().delivery.excludedWorkers);
+  readCounter(
+    registry,
+    'tabgrid_duplicate_outcomes_total',
+    'Outcomes for tasks already settled (execution is at-least-once), dropped.',
+    () => m().delivery.duplicates,
+  );
+  readCounter(
+    registry,
+    'tabgrid_dropped_outcomes_total',
+    'Outcomes for jobs cancelled, deleted or finished meanwhile.',
+    () => m().delivery.dropped,
+  );
+  readCounter(
+    registry,
+    'tabgrid_forged_outcomes_total',
+    'Outcomes and hand-backs for tasks not leased to the connection that sent them.',
+    () => m().delivery.forged,
+  );
+  readCounter(
+    registry,
+    'tabgrid_sandbox_faults_total',
+    'Reports of job code tampering with its sandbox.',
+    () => m().delivery.sandboxFaults,
+  );
+  readCounter(
+    registry,
+    'tabgrid_excluded_workers_total',
+    'Worker identities excluded after losing too many quorums.',
+    () => m().delivery.excludedWorkers,
+  );
 
   return {
     registry,
@@ -122,7 +185,9 @@ export function createMetrics(source: MetricsSource): { registry: Registry; text
       const now = m();
       for (const h of HISTOGRAMS) families.push(histogramText(h.name, h.help, h.read(now)));
       if (source.commitTimes) {
-        families.push(histogramText(COMMIT_HISTOGRAM.name, COMMIT_HISTOGRAM.help, source.commitTimes));
+        families.push(
+          histogramText(COMMIT_HISTOGRAM.name, COMMIT_HISTOGRAM.help, source.commitTimes),
+        );
       }
       snapshot = undefined;
       return `${families.join('\n\n').trimEnd()}\n`;

@@ -36,12 +36,19 @@ it('deletes finished jobs older than TABGRID_RETAIN_DAYS, keeps running and rece
   const old = await create('old-big');
   // Big enough that its deletion gives pages back.
   const big = Array.from({ length: 3000 }, () => JSON.stringify('y'.repeat(1000))).join('\n');
-  await app.inject({ method: 'POST', url: `/api/jobs/${old}/tasks`, headers: site.auth, payload: big });
+  await app.inject({
+    method: 'POST',
+    url: `/api/jobs/${old}/tasks`,
+    headers: site.auth,
+    payload: big,
+  });
   const oldCancelled = await create('old-cancelled');
   await post(oldCancelled, 'cancel');
   const oldOpen = await create('old-but-running');
   await post(old, 'cancel'); // cancelled: its 3,000 tasks settle as `cancelled`
-  await until(() => grid.finishedBefore(Number.MAX_SAFE_INTEGER).includes(old), { timeoutMs: 20_000 });
+  await until(() => grid.finishedBefore(Number.MAX_SAFE_INTEGER).includes(old), {
+    timeoutMs: 20_000,
+  });
   clock.advance(20 * DAY_MS);
   const recent = await create('recent-done');
   await post(recent, 'close'); // no tasks: done at once
@@ -90,13 +97,19 @@ it('runs at start when the app is given retainDays', async () => {
       payload: { name: 'gone', program: 'function Run(d) { return d }' },
     });
     const { id } = res.json<{ id: string }>();
-    await first.server.app.inject({ method: 'POST', url: `/api/jobs/${id}/close`, headers: first.auth });
+    await first.server.app.inject({
+      method: 'POST',
+      url: `/api/jobs/${id}/close`,
+      headers: first.auth,
+    });
     await first.close();
     clock.advance(40 * DAY_MS); // the same data directory, reopened 40 days later
     site = await startTestServer({ listen: false, clock, dataDir: data.path, retainDays: 30 });
     const { app } = site.server;
     await until(
-      async () => (await app.inject({ url: '/api/jobs', headers: site!.auth })).json<unknown[]>().length === 0,
+      async () =>
+        (await app.inject({ url: '/api/jobs', headers: site!.auth })).json<unknown[]>().length ===
+        0,
       { timeoutMs: 10_000, what: 'the retention sweep at start' },
     );
   } finally {

@@ -73,9 +73,7 @@ export class Retention {
         deleted += results.filter((r) => r.status === 'fulfilled').length;
       }
       const bytesFreed =
-        deleted > 0 && this.deps.reclaimSpace && !this.stopped
-          ? await this.deps.reclaimSpace()
-          : 0;
+        deleted > 0 && this.deps.reclaimSpace && !this.stopped ? await this.deps.reclaimSpace() : 0;
       if (deleted > 0) {
         log.info(
           { deleted, bytesFreed, retainDays, before: new Date(before).toISOString() },

@@ -4,7 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 import { afterEach, expect, it } from 'vitest';
-import { serverMainPath, startServerProcess, type ServerProcess } from '../testing/server-process.js';
+import {
+  serverMainPath,
+  startServerProcess,
+  type ServerProcess,
+} from '../testing/server-process.js';
 import { tempDir } from '../testing/temp-dir.js';
 import { ADMIN_TOKEN } from '../testing/test-server.js';
 
@@ -74,7 +78,11 @@ it('says in one line that the port is in use, and exits non-zero', async () => {
 it('says what is wrong with a setting, with TG_ERR_CONFIG, and exits non-zero', async () => {
   const data = tempDir('tabgrid-config-');
   try {
-    const run = await runMain({ PORT: '1', TABGRID_DATA_DIR: data.path, TABGRID_LOG_LEVEL: 'loud' });
+    const run = await runMain({
+      PORT: '1',
+      TABGRID_DATA_DIR: data.path,
+      TABGRID_LOG_LEVEL: 'loud',
+    });
     expect(run.code).toBe(1);
     expect(jsonLines(run.output)).toEqual([
       expect.objectContaining({

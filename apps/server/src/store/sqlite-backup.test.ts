@@ -24,7 +24,10 @@ afterEach(async () => {
   out = undefined;
 });
 
-function backupCommand(dataDir: string, file: string): Promise<{ code: number | null; output: string }> {
+function backupCommand(
+  dataDir: string,
+  file: string,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [serverMainPath(), 'backup', file], {
       env: { ...process.env, TABGRID_DATA_DIR: dataDir },
@@ -43,7 +46,10 @@ it('a backup taken while a job runs opens and holds it, consistent at one commit
   const worker = site.adopt(new NodeWorker(site.wsUrl, { credit: 20 }));
   await worker.opened;
   worker.hello();
-  const job = await site.tg.createJob({ name: 'doubles', program: 'function Run(d) { return d * 2 }' });
+  const job = await site.tg.createJob({
+    name: 'doubles',
+    program: 'function Run(d) { return d * 2 }',
+  });
   let backupDone = false;
   let sent = 0;
   // Tasks keep coming until the backup has finished: it is taken while the job runs.
@@ -62,7 +68,9 @@ it('a backup taken while a job runs opens and holds it, consistent at one commit
   const backup = await backupCommand(site.dataDir, file);
   backupDone = true;
   expect(backup.code).toBe(0);
-  expect(backup.output).toMatch(/^backup: .*tabgrid-backup\.sqlite \([\d.]+ MB, 1 jobs, schema version \d+\)\n$/);
+  expect(backup.output).toMatch(
+    /^backup: .*tabgrid-backup\.sqlite \([\d.]+ MB, 1 jobs, schema version \d+\)\n$/,
+  );
   expect(statSync(file).mode & 0o777).toBe(0o600);
   await consuming;
   expect(outcomes.length).toBe(sent);
@@ -94,10 +102,12 @@ it('never overwrites a file, and says so', async () => {
   out = tempDir('tabgrid-backup-out-');
   const data = tempDir('tabgrid-backup-data-');
   try {
-    new SqliteJobStore(data.path).close();
+    await new SqliteJobStore(data.path).close();
     const file = join(out.path, 'exists.sqlite');
     writeFileSync(file, 'precious');
-    expect(() => backupDatabase(data.path, file)).toThrow(/exists already: a backup never overwrites/);
+    expect(() => backupDatabase(data.path, file)).toThrow(
+      /exists already: a backup never overwrites/,
+    );
     const missing = await backupCommand(join(out.path, 'nowhere'), join(out.path, 'b.sqlite'));
     expect(missing.code).toBe(1);
     expect(missing.output).toMatch(/^tabgrid-server backup: No database at .*set TABGRID_DATA_DIR/);

@@ -26,7 +26,7 @@ import { provenanceText } from './provenance-lines.js';
 import { readWithProvenance } from './sqlite-provenance-reads.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
-import { reclaimFreePages } from './sqlite-space.js';
+import { SpaceReclaimer } from './sqlite-space.js';
 import { SqliteFeedStore } from './sqlite-feed-store.js';
 import { prepareJobStatements, type JobStatements } from './sqlite-job-statements.js';
 import {
@@ -40,9 +40,6 @@ import {
   decodeText,
   decodeTries,
 } from './stored-rows.js';
-
-/** Time after the last deletion before its space is given back (deletions come in bursts). */
-export const RECLAIM_DELAY_MS = 2_000;
 
 /** Jobs whose settled bitmaps stay cached (one bit per task each). */
 const SETTLED_CACHE_JOBS = 256;
@@ -72,8 +69,7 @@ export class SqliteJobStore implements JobStore {
   private readonly commits: GroupCommit<() => void>;
   private readonly feeds: SqliteFeedStore;
   readonly commitTimes = new LatencyBuckets();
-  private reclaimTimer: ReturnType<typeof setTimeout> | undefined;
-  private reclaiming: Promise<number> | undefined;
+  private readonly space: SpaceReclaimer;
 
   constructor(dataDir: string) {
     this.db = openDatabase(dataDir, { synchronous: 'NORMAL' });
@@ -91,6 +87,7 @@ export class SqliteJobStore implements JobStore {
       }
     }, this.commitTimes);
     this.feeds = new SqliteFeedStore(this.db, this.commits);
+    this.space = new SpaceReclaimer(this.db);
   }
 
   /**
@@ -211,19 +208,11 @@ export class SqliteJobStore implements JobStore {
       this.settled.delete(jobId);
     });
     // Its pages go back to the file system once the burst of deletions is over.
-    deleted.then(() => this.reclaimSoon(), () => {});
+    deleted.then(
+      () => this.space.soon(),
+      () => {},
+    );
     return deleted;
-  }
-
-  private reclaimSoon(): void {
-    clearTimeout(this.reclaimTimer);
-    this.reclaimTimer = setTimeout(() => {
-      this.reclaimTimer = undefined;
-      this.reclaimSpace().catch((err: unknown) =>
-        console.error('tabgrid: could not give the space of deleted jobs back:', err),
-      );
-    }, RECLAIM_DELAY_MS);
-    this.reclaimTimer.unref();
   }
 
   appendLogs(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
@@ -394,13 +383,11 @@ export class SqliteJobStore implements JobStore {
 
   /** Deleted jobs' pages go back to the file system (see ./sqlite-space.ts). */
   reclaimSpace(): Promise<number> {
-    // One at a time: a retention sweep and the timer after a deletion may both ask.
-    this.reclaiming ??= reclaimFreePages(this.db).finally(() => (this.reclaiming = undefined));
-    return this.reclaiming;
+    return this.space.now();
   }
 
   async close(): Promise<void> {
-    clearTimeout(this.reclaimTimer);
+    this.space.stop();
     this.commits.flush();
     this.db.close();
     return Promise.resolve();

@@ -49,3 +49,37 @@ export async function reclaimFreePages(db: Database.Database): Promise<number> {
   db.pragma('wal_checkpoint(TRUNCATE)');
   return Math.max(0, before - databaseBytes(db));
 }
+
+/** Time after the last deletion before its space is given back (deletions come in bursts). */
+export const RECLAIM_DELAY_MS = 2_000;
+
+/**
+ * A store's reclaims: {@link soon} after each deletion (once the burst is over), {@link now} for
+ * retention; one at a time, whoever asks.
+ */
+export class SpaceReclaimer {
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(private readonly db: Database.Database) {}
+
+  now(): Promise<number> {
+    this.running ??= reclaimFreePages(this.db).finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  soon(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.now().catch((err: unknown) =>
+        console.error('tabgrid: could not give the space of deleted jobs back:', err),
+      );
+    }, RECLAIM_DELAY_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+}

@@ -13,11 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode } from '@tabgrid/protocol/errors';
-import {
-  StoredJobRecord,
-  StoredJobRecordV2,
-  StoredJobRecordV3,
-} from '@tabgrid/protocol/stored';
+import { StoredJobRecord, StoredJobRecordV2, StoredJobRecordV3 } from '@tabgrid/protocol/stored';
 import type { JobRecord } from './job-store.js';
 import { seriesLine } from './job-store.js';
 import { SCHEMA_VERSION, completeJobRecordV2, completeJobRecordV3 } from './migrations.js';
@@ -73,17 +69,17 @@ interface Opened {
   keys: SqliteKeyStore;
   written: unknown;
   /** Reads the file through a connection of its own. */
-  inspect<T>(read: (db: Database.Database) => T): T;
+  inspect: <T>(read: (db: Database.Database) => T) => T;
 }
 
 interface Fixture {
   version: number;
   /** What this release shows for a record the fixture's release wrote (`program`: the job's). */
-  expected(record: unknown, program: string): JobRecord;
+  expected: (record: unknown, program: string) => JobRecord;
   /** A job whose record, made undecodable, must fail the next migration (none: it decodes none). */
   corrupt?: string;
   /** What only this version's file holds, checked after the common reads. */
-  extra(opened: Opened): Promise<void> | void;
+  extra: (opened: Opened) => Promise<void> | void;
 }
 
 const FIXTURES: Fixture[] = [
@@ -91,7 +87,7 @@ const FIXTURES: Fixture[] = [
     version: 2,
     expected: (r, program) => completeJobRecordV3(completeJobRecordV2(decodeV2(r)), program),
     corrupt: 'job-older',
-    async extra({ jobs, keys, written, inspect }) {
+    extra: async ({ jobs, keys, written, inspect }) => {
       // A job from before version 3 shows what a job that used none of it shows.
       const records = await jobs.listJobs();
       expect(records.find((r) => r.id === 'job-open')).toMatchObject({
@@ -137,7 +133,7 @@ const FIXTURES: Fixture[] = [
     version: 3,
     expected: (r, program) => completeJobRecordV3(decodeV3(r), program),
     corrupt: 'job-cancelled',
-    async extra({ jobs }) {
+    extra: async ({ jobs }) => {
       const records = await jobs.listJobs();
       // Version 4 gives each record its program's SHA-256, computed from the stored program.
       expect(records.find((r) => r.id === 'job-open')).toMatchObject({
@@ -155,7 +151,7 @@ const FIXTURES: Fixture[] = [
   {
     version: 4,
     expected: (r) => decodeV4(r),
-    async extra({ jobs, written }) {
+    extra: async ({ jobs, written }) => {
       const records = await jobs.listJobs();
       expect(records.find((r) => r.id === 'job-cancelled')).toMatchObject({
         cancelReason: 'its first 2 tasks failed alike',
@@ -218,9 +214,9 @@ describe.each(FIXTURES)('upgrade from a schema version $version database', (fixt
       const series = optionalList(WRITTEN, 'series', id);
       expect(await jobs.readSeries(id, 'loss', 0, 10)).toEqual(series);
       expect(await jobs.seriesLabels(id, 10)).toEqual(series.length > 0 ? ['loss'] : []);
-      expect(
-        (await jobs.readMessages(id, 0, 10)).map((m) => [m.seq, m.messageId]),
-      ).toEqual(optionalList(WRITTEN, 'messages', id).map((m) => [at(m, 'seq'), at(m, 'messageId')]));
+      expect((await jobs.readMessages(id, 0, 10)).map((m) => [m.seq, m.messageId])).toEqual(
+        optionalList(WRITTEN, 'messages', id).map((m) => [at(m, 'seq'), at(m, 'messageId')]),
+      );
     }
     await fixture.extra({ jobs, keys, written: WRITTEN, inspect });
     await jobs.close();
@@ -231,7 +227,12 @@ describe.each(FIXTURES)('upgrade from a schema version $version database', (fixt
     const tasks = list(WRITTEN, 'tasks', 'job-open');
     const outcomes = list(WRITTEN, 'outcomes', 'job-open');
     const settled = new Set(outcomes.map((o) => at(o, 'index')));
-    const firstQueued = Number(at(tasks.find((t) => !settled.has(at(t, 'index'))), 'index'));
+    const firstQueued = Number(
+      at(
+        tasks.find((t) => !settled.has(at(t, 'index'))),
+        'index',
+      ),
+    );
     const lastSeq = Math.max(...outcomes.map((o) => Number(at(o, 'seq'))));
     const next = tasks.length;
     const logs = optionalList(WRITTEN, 'logs', 'job-open').length;
@@ -261,11 +262,15 @@ describe.each(FIXTURES)('upgrade from a schema version $version database', (fixt
       (await reopened.readQueued('job-open', 0, 100)).some((t) => t.index === firstQueued),
     ).toBe(false);
     const fresh = await reopened.readOutcomes('job-open', lastSeq, 'all', 10, { provenance: true });
-    expect(fresh).toEqual([{ seq: lastSeq + 1, index: firstQueued, ok: true, payload: '4', provenance }]);
+    expect(fresh).toEqual([
+      { seq: lastSeq + 1, index: firstQueued, ok: true, payload: '4', provenance },
+    ]);
     expect(await reopened.readSeries('job-open', 'gain', 0, 10)).toEqual([
       { seq: lastSeq + 1, index: firstQueued, values: '[0.5]' },
     ]);
-    expect((await reopened.readLogs('job-open', logs, 10)).map((l) => l.message)).toEqual(['again']);
+    expect((await reopened.readLogs('job-open', logs, 10)).map((l) => l.message)).toEqual([
+      'again',
+    ]);
     expect(await reopened.findMessage('job-open', 'm-new')).toBe(messages + 1);
     await reopened.close();
   });
@@ -274,9 +279,9 @@ describe.each(FIXTURES)('upgrade from a schema version $version database', (fixt
     'leaves the file at its version when the migration fails (the next open tries again)',
     () => {
       const db = new Database(path);
-      db.prepare("UPDATE jobs SET record = json_set(record, '$.state', 'sleeping') WHERE id = ?").run(
-        fixture.corrupt,
-      );
+      db.prepare(
+        "UPDATE jobs SET record = json_set(record, '$.state', 'sleeping') WHERE id = ?",
+      ).run(fixture.corrupt);
       db.close();
       const err = thrown(() => new SqliteJobStore(dir.path));
       expect(err).toMatchObject({
