@@ -94,7 +94,7 @@ describe('what the server logs', () => {
     expect(lifecycle.at(-1)).toBe('job deleted');
     expect(lines.find((l) => l.msg === 'job created')).toMatchObject({
       name: 'squares',
-      owner: 'admin',
+      by: 'admin',
     });
   });
 

@@ -86,7 +86,9 @@ export function createMetrics(source: MetricsSource): {
   text(): Promise<string>;
 } {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  // Process metrics start with the first scrape: an app nobody scrapes (a test's) runs no
+  // event-loop monitor or GC observer of prom-client's.
+  let processMetrics = false;
   // One snapshot per scrape, shared by every family below.
   let snapshot: GridMetrics | undefined;
   const m = () => (snapshot ??= source.grid.metrics());
@@ -180,6 +182,10 @@ export function createMetrics(source: MetricsSource): {
   return {
     registry,
     async text() {
+      if (!processMetrics) {
+        collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+        processMetrics = true;
+      }
       snapshot = undefined;
       const families = [await registry.metrics()];
       const now = m();
