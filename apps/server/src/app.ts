@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Server as SocketIoServer } from 'socket.io';
@@ -35,6 +35,10 @@ import {
   workerSocketRoutes,
 } from './routes/worker-socket.js';
 import { fromOpaqueOrigin, opaqueOriginRefused } from './job-code-policy.js';
+import { logRequestErrors } from './ops/request-log.js';
+import { metricsRoute } from './ops/metrics.js';
+import { Retention } from './ops/retention.js';
+import { WorkerCountLog } from './ops/worker-count-log.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -54,6 +58,13 @@ export interface AppOptions {
   workerWebDir?: string;
   dashboardDir?: string;
   logger?: boolean;
+  /**
+   * The server's logger (ops/logging.ts): Fastify's, and the core's job lifecycle lines. Takes
+   * the place of `logger`.
+   */
+  loggerInstance?: FastifyBaseLogger;
+  /** Finished jobs older than this many days are deleted (TABGRID_RETAIN_DAYS); default: kept. */
+  retainDays?: number;
   /**
    * Whose `X-Forwarded-For` to believe (Fastify's `trustProxy`); default false. It decides a
    * worker's address, which redundancy, strikes, per-address caps and auth throttling key on.
@@ -100,6 +111,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const keyStore = options.keyStore ?? new SqliteKeyStore(dataDir);
   const grid = await Grid.open({
     store,
+    ...(options.loggerInstance ? { log: options.loggerInstance } : {}),
     ...options.scheduling,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
@@ -112,7 +124,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const throttle = new AuthThrottle(options.authThrottle);
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? false }),
+    // One line per request would drown the log at scale: errors are logged with their code
+    // (ops/request-log.ts), every request only at debug.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
     bodyLimit: MAX_JSON_BODY_BYTES,
     // Slow bodies (slowloris, or a client that stopped sending) are cut off with a 408.
@@ -154,7 +171,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         ).toBody(),
       ),
   );
-  app.setErrorHandler((err, _request, reply) => {
+  app.setErrorHandler((err, request, reply) => {
     if (err instanceof RateLimitedError) {
       void reply.header('retry-after', String(err.retryAfterSeconds));
     }
@@ -164,7 +181,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
       const code = CODE_BY_STATUS[status] ?? ErrorCode.INVALID_REQUEST;
       return reply.code(status).send(new TabgridError(code, (err as Error).message).toBody());
     }
-    app.log.error(err);
+    request.log.error(
+      { err, code: ErrorCode.INTERNAL, method: request.method, route: request.routeOptions.url },
+      'request failed',
+    );
     return reply
       .code(500)
       .send(
@@ -203,6 +223,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
     done();
   });
+  logRequestErrors(app);
   // Before any route: the OpenAPI document is generated from the routes' schemas.
   await registerOpenApi(app);
   // Bodies are JSON whatever their Content-Type says; routes decode them with the protocol.
@@ -232,6 +253,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   jobRoutes(app, grid);
   keyRoutes(app, keys);
   monitorRoutes(app, grid);
+  metricsRoute(app, { grid, ...(store.commitTimes ? { commitTimes: store.commitTimes } : {}) });
   serveBuiltApp(
     app,
     options.workerWebDir ?? join(appsDir, 'worker-web', 'dist'),
@@ -250,8 +272,24 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const io = attachSdkSocket(app.server, grid, keys, throttle);
   routeUpgrades(app, fastifyUpgrades);
 
+  const workerCounts = new WorkerCountLog(() => grid.metrics(), app.log);
+  workerCounts.start();
+  const retention =
+    options.retainDays === undefined
+      ? undefined
+      : new Retention({
+          grid,
+          ...(store.reclaimSpace ? { reclaimSpace: () => store.reclaimSpace!() } : {}),
+          clock: options.clock ?? { now: () => Date.now() },
+          log: app.log,
+          retainDays: options.retainDays,
+        });
+  retention?.start();
+
   app.addHook('preClose', (done) => {
     loopDelay.disable();
+    workerCounts.stop();
+    retention?.stop();
 
     grid.close();
     io.disconnectSockets(true);

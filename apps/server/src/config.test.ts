@@ -52,3 +52,22 @@ it('reads TABGRID_MAX_SERIES_BYTES_PER_JOB as a whole number of bytes, else says
     );
   }
 });
+
+it('reads TABGRID_LOG_LEVEL (default info) and refuses a level pino does not know', () => {
+  expect(loadConfig({ TABGRID_DATA_DIR: dir }).logLevel).toBe('info');
+  expect(loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+  expect(() => loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_LOG_LEVEL: 'verbose' })).toThrow(
+    /TABGRID_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"/,
+  );
+});
+
+it('reads TABGRID_RETAIN_DAYS: unset keeps jobs forever, a positive number of days, else a clear error', () => {
+  expect(loadConfig({ TABGRID_DATA_DIR: dir }).retainDays).toBeUndefined();
+  expect(loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_RETAIN_DAYS: '30' }).retainDays).toBe(30);
+  expect(loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_RETAIN_DAYS: '0.5' }).retainDays).toBe(0.5);
+  for (const bad of ['0', '-1', 'forever', '1e9']) {
+    expect(() => loadConfig({ TABGRID_DATA_DIR: dir, TABGRID_RETAIN_DAYS: bad })).toThrow(
+      /TABGRID_RETAIN_DAYS must be a number of days above 0/,
+    );
+  }
+});

@@ -17,6 +17,40 @@ export interface Config {
   trustProxy: TrustProxy;
   /** TABGRID_MAX_SERIES_BYTES_PER_JOB: collected series one job may store (unset: 256 MB). */
   maxSeriesBytesPerJob?: number;
+  /** TABGRID_LOG_LEVEL: the least severe log level written (default `info`; see {@link LOG_LEVELS}). */
+  logLevel: LogLevel;
+  /** TABGRID_RETAIN_DAYS: finished jobs older than this many days are deleted (unset: kept forever). */
+  retainDays?: number;
+}
+
+/** pino's levels, most severe first; `silent` writes nothing. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** TABGRID_LOG_LEVEL: one of {@link LOG_LEVELS}, any case; unset or empty is `info`. */
+export function parseLogLevel(value: string | undefined): LogLevel {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === '') return 'info';
+  const level = LOG_LEVELS.find((l) => l === text);
+  if (level === undefined) {
+    throw new Error(`TABGRID_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}".`);
+  }
+  return level;
+}
+
+/** Longest retention accepted (a hundred years: beyond it, leave TABGRID_RETAIN_DAYS unset). */
+export const MAX_RETAIN_DAYS = 36_500;
+
+/** TABGRID_RETAIN_DAYS: a number of days above 0 (fractions allowed, `0.5` is 12 hours), or unset. */
+export function parseRetainDays(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const days = Number(value);
+  if (!Number.isFinite(days) || days <= 0 || days > MAX_RETAIN_DAYS) {
+    throw new Error(
+      `TABGRID_RETAIN_DAYS must be a number of days above 0 and at most ${MAX_RETAIN_DAYS} (e.g. 30), got "${value}". Unset it to keep finished jobs forever.`,
+    );
+  }
+  return days;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -108,5 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sameAddressDistinct: env.TABGRID_SAME_ADDRESS_DISTINCT === '1',
     trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
     maxSeriesBytesPerJob,
+    logLevel: parseLogLevel(env.TABGRID_LOG_LEVEL),
+    retainDays: parseRetainDays(env.TABGRID_RETAIN_DAYS),
   };
 }

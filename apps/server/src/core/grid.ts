@@ -19,11 +19,13 @@ import type {
 import { latestByName } from './job-directory.js';
 import type { NoteView } from './job-messages.js';
 import { withProvenance, type OutcomeSink, type StreamOptions } from './outcome-streams.js';
+import { JobLog } from './job-log.js';
 import { Scheduler } from './scheduler.js';
 import { readReplayTask, type ReplayTask } from './task-replay.js';
 import type { DeliveryStats, SchedulerOptions } from './scheduling-options.js';
 import type { WorkerMonitorView } from '../telemetry/worker-monitor.js';
 import type { WorkerLink, WorkerSession } from './worker-registry.js';
+import type { SettleCounts } from './settle-counts.js';
 
 export type { Caller } from '../auth/caller.js';
 export type {
@@ -40,6 +42,8 @@ export type { Clock, RandomSource, TimerHandle } from './clock.js';
 export type { OutcomeSink } from './outcome-streams.js';
 export type { DeliveryStats, SchedulerOptions, SchedulingOptions } from './scheduling-options.js';
 export type { WorkerLink } from './worker-registry.js';
+export type { CoreLog } from './core-log.js';
+export type { OutcomeType, SettleCounts } from './settle-counts.js';
 
 /** A connected worker, as the route that owns its socket holds it (opaque to the route). */
 export type WorkerHandle = WorkerSession;
@@ -57,15 +61,35 @@ export interface GridHealth extends DeliveryStats {
   workers: number;
 }
 
+/** What /metrics reports of the grid, read at scrape time (counts, no per-task work). */
+export interface GridMetrics {
+  workers: number;
+  /** Threads the connected workers announced. */
+  threads: number;
+  /** Worker connections accepted and ended since start. */
+  workersJoined: number;
+  workersLeft: number;
+  /** Tasks of runnable jobs waiting for a worker, and leased to one. */
+  queued: number;
+  inFlight: number;
+  jobs: { runnable: number; total: number };
+  delivery: DeliveryStats;
+  settled: Readonly<SettleCounts>;
+}
+
 export class Grid {
+  private joined = 0;
+  private left = 0;
+
   private constructor(
     /** The core behind the facade (tests and diagnostics look inside; routes never do). */
     readonly scheduler: Scheduler,
+    private readonly jobLog: JobLog,
   ) {}
 
   /** Loads every job from the store and starts dispatching. */
   static async open(options: SchedulerOptions): Promise<Grid> {
-    return new Grid(await Scheduler.open(options));
+    return new Grid(await Scheduler.open(options), new JobLog(options.log));
   }
 
   // ---- jobs on behalf of a caller ------------------------------------------------------
@@ -79,8 +103,10 @@ export class Grid {
     return this.scheduler.listJobs(caller);
   }
 
-  createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
-    return this.scheduler.createJob(caller, req);
+  async createJob(caller: Caller, req: CreateJobRequest): Promise<JobInfo> {
+    const info = await this.scheduler.createJob(caller, req);
+    this.jobLog.acted('created', caller, info);
+    return info;
   }
 
   submit(
@@ -101,24 +127,34 @@ export class Grid {
     return this.scheduler.submitEncoded(caller, jobId, batchId, inputs);
   }
 
-  closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
-    return this.scheduler.closeJob(caller, jobId);
+  async closeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const info = await this.scheduler.closeJob(caller, jobId);
+    this.jobLog.acted('closed', caller, info);
+    return info;
   }
 
-  cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
-    return this.scheduler.cancelJob(caller, jobId);
+  async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const info = await this.scheduler.cancelJob(caller, jobId);
+    this.jobLog.acted('cancelled', caller, info);
+    return info;
   }
 
-  resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
-    return this.scheduler.resumeJob(caller, jobId);
+  async resumeJob(caller: Caller, jobId: string): Promise<JobInfo> {
+    const info = await this.scheduler.resumeJob(caller, jobId);
+    this.jobLog.acted('resumed', caller, info);
+    return info;
   }
 
-  deleteJob(caller: Caller, jobId: string): Promise<void> {
-    return this.scheduler.deleteJob(caller, jobId);
+  async deleteJob(caller: Caller, jobId: string): Promise<void> {
+    const info = this.scheduler.job(caller, jobId).info();
+    await this.scheduler.deleteJob(caller, jobId);
+    this.jobLog.acted('deleted', caller, info);
   }
 
-  deleteJobs(caller: Caller): Promise<number> {
-    return this.scheduler.deleteJobs(caller);
+  async deleteJobs(caller: Caller): Promise<number> {
+    const count = await this.scheduler.deleteJobs(caller);
+    if (count > 0) this.jobLog.log.info({ by: caller.name, count }, `deleted ${count} jobs`);
+    return count;
   }
 
   // ---- outcomes ----------------------------------------------------------------------
@@ -271,7 +307,9 @@ export class Grid {
   // ---- workers -----------------------------------------------------------------------
 
   connectWorker(link: WorkerLink): WorkerHandle {
-    return this.scheduler.dispatcher.connect(link);
+    const worker = this.scheduler.dispatcher.connect(link);
+    this.joined++;
+    return worker;
   }
 
   /** Applies one decoded message from a worker. */
@@ -286,6 +324,7 @@ export class Grid {
 
   disconnectWorker(worker: WorkerHandle): void {
     this.scheduler.dispatcher.disconnect(worker);
+    this.left++;
   }
 
   /**
@@ -300,6 +339,47 @@ export class Grid {
 
   health(): GridHealth {
     return { workers: this.scheduler.workers.size, ...this.scheduler.stats };
+  }
+
+  /**
+   * Jobs that finished (done, or cancelled with every task settled) before `before` (epoch ms),
+   * by their last change: what retention deletes. Oldest first.
+   */
+  finishedBefore(before: number): string[] {
+    const out: string[] = [];
+    for (const job of this.scheduler.visibleJobs()) {
+      const r = job.record;
+      const finished = r.state === 'done' || (r.state === 'cancelled' && !job.cancelling);
+      if (finished && r.modified < before) out.push(r.id);
+    }
+    return out;
+  }
+
+  /** The counts /metrics exports: O(workers + jobs) at each scrape, nothing on the task path. */
+  metrics(): GridMetrics {
+    const scheduler = this.scheduler;
+    let threads = 0;
+    for (const worker of scheduler.workers.all()) threads += worker.threads;
+    let queued = 0;
+    let inFlight = 0;
+    const runnable = scheduler.runnableJobs();
+    for (const job of runnable) {
+      const r = job.record;
+      const held = job.held.inFlight;
+      inFlight += held;
+      queued += Math.max(0, r.total - r.finished - r.failed - held);
+    }
+    return {
+      workers: scheduler.workers.size,
+      threads,
+      workersJoined: this.joined,
+      workersLeft: this.left,
+      queued,
+      inFlight,
+      jobs: { runnable: runnable.length, total: scheduler.visibleJobs().length },
+      delivery: scheduler.stats,
+      settled: scheduler.settlement.counts,
+    };
   }
 
   close(): void {

@@ -20,6 +20,7 @@ import { Dispatcher } from './dispatcher.js';
 import { limitFrame, type CancelReason } from './frames.js';
 import type { JobDirectory } from './job-directory.js';
 import { newJobRecord } from './job-record.js';
+import { JobLog } from './job-log.js';
 import { JobRuntime } from './job-runtime.js';
 import { OutcomeStreams } from './outcome-streams.js';
 import { ProgressBoard } from './progress-board.js';
@@ -56,6 +57,7 @@ export class Scheduler implements JobDirectory {
   readonly feeds: TaskFeeds;
   private readonly counters = new DeliveryCounters();
   private readonly clock: Clock;
+  private readonly jobLog: JobLog;
   private readonly jobs = new Map<string, JobRuntime>();
   private closed = false;
 
@@ -64,6 +66,7 @@ export class Scheduler implements JobDirectory {
     options: Omit<SchedulerOptions, 'store'>,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.jobLog = new JobLog(options.log);
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
     this.streams = new OutcomeStreams(store, (id) => this.jobs.get(id));
@@ -88,8 +91,9 @@ export class Scheduler implements JobDirectory {
       clock: this.clock,
       random: options.random ?? systemRandom,
       streams: { pump: (id) => this.pumpStreams(id), watching: (id) => this.streams.watching(id) },
+      log: this.jobLog.log,
       events: {
-        finished: (job) => this.finish(job),
+        finished: (job) => this.finish(job, true),
         requeued: () => this.dispatcher.schedule(),
         stop: (job, reason) => this.stopJob(job, reason),
       },
@@ -284,7 +288,7 @@ export class Scheduler implements JobDirectory {
       // Wait for batches still committing, so `total` is final when the job can finish.
       await Promise.allSettled(job.pendingBatches.values());
       job.close(this.clock.now());
-      if (job.complete) this.finish(job);
+      if (job.complete) this.finish(job, true);
       await this.store.updateJob(job.record);
       this.pumpStreams(jobId);
     }
@@ -312,7 +316,7 @@ export class Scheduler implements JobDirectory {
   private stopJob(job: JobRuntime, reason: string): void {
     if (!job.runnable) return; // it finished (or was cancelled) meanwhile
     job.cancel(this.clock.now(), reason);
-    console.error(`tabgrid: job ${job.record.id} (${job.record.name}) ${reason}`);
+    this.jobLog.stopped(job, reason);
     this.retire(job, 'cancelled');
     this.sweepCancelled(job); // stores the record first, then settles the rest as `cancelled`
   }
@@ -325,12 +329,7 @@ export class Scheduler implements JobDirectory {
       settle: (outcomes) => this.settlement.record(job, outcomes, 0),
       stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
     })
-      .catch((err: unknown) =>
-        console.error(
-          `tabgrid: could not settle the tasks of cancelled job ${job.record.id}:`,
-          err,
-        ),
-      )
+      .catch((err: unknown) => this.jobLog.sweepFailed(job, err))
       .finally(() => {
         job.endCancelSweep();
         this.pumpStreams(job.record.id);
@@ -381,7 +380,8 @@ export class Scheduler implements JobDirectory {
     this.feeds.streams.pump(jobId);
   }
 
-  private finish(job: JobRuntime): void {
+  private finish(job: JobRuntime, finishedNow = false): void {
+    if (finishedNow) this.jobLog.done(job); // not one loaded finished at start
     // A redundancy job may still have surplus replicas out: retiring releases them.
     this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
     job.markDone(); // nothing left to dispatch

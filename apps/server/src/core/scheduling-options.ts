@@ -1,5 +1,6 @@
 import type { JobStore } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
+import type { CoreLog } from './core-log.js';
 
 /** Tunables of scheduling that an operator may change (AppOptions.scheduling). */
 export interface SchedulingOptions {
@@ -31,6 +32,8 @@ export interface SchedulerOptions extends SchedulingOptions {
   random?: RandomSource;
   /** Time and timers (retry backoff, lease expiry, stall checks, stats ticks); default the real clock. */
   clock?: Clock;
+  /** Where job lifecycle lines and the core's errors go (default {@link consoleLog}: errors only). */
+  log?: CoreLog;
 }
 
 /** Counters for operators: outcomes that arrived but were not used. */

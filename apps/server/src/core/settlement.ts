@@ -10,11 +10,13 @@ import type { WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Lease, LeaseTable } from '../leases/lease-table.js';
 import type { JobStore, StoredOutcome, StoredTask } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
+import { errorDetails, type CoreLog } from './core-log.js';
 import { crashed, failedAttempts, pausedReason, unstorableResult } from './failures.js';
 import type { JobRuntime, Settled } from './job-runtime.js';
 import type { ProgressBoard } from './progress-board.js';
 import { retryDelayMs } from './retry-backoff.js';
 import type { SeriesSink } from './series-sink.js';
+import { SettleCounts } from './settle-counts.js';
 
 /** What settlement tells the rest of the core. */
 export interface SettlementEvents {
@@ -59,11 +61,14 @@ export interface SettlementDeps {
   board: ProgressBoard;
   /** Collected series, checked and stored with their outcomes. */
   series: SeriesSink;
+  log: CoreLog;
 }
 
 export class Settlement {
   /** Tasks settled since start (for throughput). */
   private settledCount = 0;
+  /** Outcomes by type and the dispatch and settle latencies (the metrics endpoint reads them). */
+  readonly counts = new SettleCounts();
 
   constructor(private readonly deps: SettlementDeps) {}
 
@@ -176,9 +181,17 @@ export class Settlement {
     const stored: StoredOutcome[] = new Array<StoredOutcome>(outcomes.length);
     const tries = job.tries;
     const retried = tries.any;
+    const counts = this.counts;
+    let results = 0;
     for (let i = 0; i < outcomes.length; i++) {
       const o = outcomes[i]!;
       const lease = o.lease;
+      if (o.ok) results++;
+      else counts.countFailure(o.payload);
+      const queued = lease === undefined ? null : queuedMs(lease);
+      if (lease !== undefined)
+        counts.settleLatency.observe(Math.max(0, now - lease.grant.grantedAt));
+      if (queued !== null) counts.dispatchLatency.observe(queued);
       // Tries before this one (lost, timed out, retried), plus this one when it ran.
       let attempt = lease === undefined ? 0 : 1;
       if (retried) {
@@ -195,12 +208,13 @@ export class Settlement {
           workerId: lease === undefined ? null : lease.grant.owner.connection,
           attempt,
           runMs: o.runMs ?? null,
-          queuedMs: lease === undefined ? null : queuedMs(lease),
+          queuedMs: queued,
         },
       };
     }
     job.noteSettled(computeMs, now);
     this.settledCount += stored.length;
+    counts.results += results;
     // Once per batch each: nothing per outcome unless some task collected or reported progress.
     const series = this.deps.series.pending ? this.deps.series.lines(outcomes, stored) : undefined;
     if (this.deps.board.size !== 0) this.deps.board.settled(record.id, outcomes);
@@ -217,11 +231,14 @@ export class Settlement {
           // A finished job nobody is reading keeps nothing in memory (late readers use the store).
           if (job.streamsFinished && !streams.watching(record.id)) job.forgetRecent();
         } catch (err) {
-          console.error(`tabgrid: could not deliver outcomes of job ${record.id}:`, err);
+          this.deps.log.error(
+            { job: record.id, ...errorDetails(err) },
+            'could not deliver outcomes',
+          );
         }
       },
       (err: unknown) =>
-        console.error(`tabgrid: could not store outcomes of job ${record.id}:`, err),
+        this.deps.log.error({ job: record.id, ...errorDetails(err) }, 'could not store outcomes'),
     );
     // maxFailures: only while the job's first settled tasks have all failed alike (else off).
     if (job.watchingFailures) {
@@ -332,7 +349,7 @@ export class Settlement {
     if (record.paused || crashedTasks < this.deps.pauseAfterCrashedTasks) return;
     // Its time is the settle's, which follows at once (this task's outcome is part of it).
     job.pause(pausedReason(crashedTasks, this.crashLimit(job)), this.deps.clock.now());
-    console.error(`tabgrid: job ${record.id} (${record.name}) paused: ${record.paused}`);
+    this.deps.log.warn({ job: record.id, name: record.name, reason: record.paused }, 'job paused');
   }
 
   /** Saves a task's failure counts, so a restart does not reset them (failures are rare). */

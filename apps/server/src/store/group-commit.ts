@@ -1,3 +1,4 @@
+import type { LatencyBuckets } from '../latency-buckets.js';
 import { copyJobRecord, type JobRecord } from './job-store.js';
 
 interface Pending<W> {
@@ -16,7 +17,11 @@ interface Pending<W> {
 export class GroupCommit<W> {
   private pending: Pending<W> | undefined;
 
-  constructor(private readonly apply: (writes: W[], jobUpdates: Iterable<JobRecord>) => void) {}
+  constructor(
+    private readonly apply: (writes: W[], jobUpdates: Iterable<JobRecord>) => void,
+    /** Where each commit's duration goes (once per commit, not per write), if anywhere. */
+    private readonly times?: LatencyBuckets,
+  ) {}
 
   add(write: W | undefined, jobUpdate?: JobRecord): Promise<void> {
     if (!this.pending) {
@@ -35,8 +40,10 @@ export class GroupCommit<W> {
     const pending = this.pending;
     this.pending = undefined;
     if (!pending) return;
+    const started = this.times ? performance.now() : 0;
     try {
       this.apply(pending.writes, pending.jobUpdates.values());
+      this.times?.observe(performance.now() - started);
     } catch (err) {
       for (const waiter of pending.waiters) waiter.reject(err);
       return;

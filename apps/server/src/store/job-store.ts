@@ -1,4 +1,5 @@
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import type { LatencyBuckets } from '../latency-buckets.js';
 import type {
   StoredBatch,
   StoredEventLine,
@@ -218,6 +219,16 @@ export interface JobStore {
   /** Errors grouped by message, most frequent first, with one full example each. */
   errorGroups(jobId: string, limit: number): Promise<StoredErrorGroup[]>;
   close(): Promise<void>;
+
+  // ---- operations (optional: a store without them is simply not measured or compacted) ----
+
+  /** How long each group commit took (the metrics endpoint reads it). */
+  readonly commitTimes?: LatencyBuckets;
+  /**
+   * Gives the space of deleted rows back to the file system, in small steps that let the
+   * server go on serving between them; resolves to the bytes given back.
+   */
+  reclaimSpace?(): Promise<number>;
 }
 
 /**

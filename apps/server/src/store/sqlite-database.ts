@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { migrate } from './migrations.js';
 import { makeDatabasePrivate, tighten } from './private-files.js';
+import { useIncrementalVacuum } from './sqlite-space.js';
 
 /** The one database file of a data directory; jobs and keys open their own connection to it. */
 export const DATABASE_FILE = 'tabgrid.sqlite';
@@ -19,6 +20,7 @@ export function openDatabase(
   makeDatabasePrivate(dataDir, path); // tasks, results and keys: readable by this user only
   const db = new Database(path);
   try {
+    useIncrementalVacuum(db); // first: a new file takes it as it is created, before any table
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import { LatencyBuckets } from '../latency-buckets.js';
 import { GroupCommit } from './group-commit.js';
 import type {
   JobCode,
@@ -25,6 +26,7 @@ import { provenanceText } from './provenance-lines.js';
 import { readWithProvenance } from './sqlite-provenance-reads.js';
 import { SettledSet } from './settled-set.js';
 import { openDatabase } from './sqlite-database.js';
+import { SpaceReclaimer } from './sqlite-space.js';
 import { SqliteFeedStore } from './sqlite-feed-store.js';
 import { prepareJobStatements, type JobStatements } from './sqlite-job-statements.js';
 import {
@@ -66,6 +68,8 @@ export class SqliteJobStore implements JobStore {
   private readonly stmt: JobStatements;
   private readonly commits: GroupCommit<() => void>;
   private readonly feeds: SqliteFeedStore;
+  readonly commitTimes = new LatencyBuckets();
+  private readonly space: SpaceReclaimer;
 
   constructor(dataDir: string) {
     this.db = openDatabase(dataDir, { synchronous: 'NORMAL' });
@@ -81,8 +85,9 @@ export class SqliteJobStore implements JobStore {
         this.settled.clear();
         throw err;
       }
-    });
+    }, this.commitTimes);
     this.feeds = new SqliteFeedStore(this.db, this.commits);
+    this.space = new SpaceReclaimer(this.db);
   }
 
   /**
@@ -193,7 +198,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   deleteJob(jobId: string): Promise<void> {
-    return this.commits.add(() => {
+    const deleted = this.commits.add(() => {
       this.stmt.deleteBatches.run(jobId);
       this.stmt.deleteOutcomes.run(jobId);
       this.stmt.deleteErrors.run(jobId);
@@ -202,6 +207,12 @@ export class SqliteJobStore implements JobStore {
       this.feeds.deleteJob(jobId);
       this.settled.delete(jobId);
     });
+    // Its pages go back to the file system once the burst of deletions is over.
+    deleted.then(
+      () => this.space.soon(),
+      () => {},
+    );
+    return deleted;
   }
 
   appendLogs(jobId: string, firstSeq: number, lines: string[]): Promise<void> {
@@ -370,7 +381,13 @@ export class SqliteJobStore implements JobStore {
     );
   }
 
+  /** Deleted jobs' pages go back to the file system (see ./sqlite-space.ts). */
+  reclaimSpace(): Promise<number> {
+    return this.space.now();
+  }
+
   async close(): Promise<void> {
+    this.space.stop();
     this.commits.flush();
     this.db.close();
     return Promise.resolve();
