@@ -17,6 +17,31 @@ export interface Config {
   trustProxy: TrustProxy;
   /** TABGRID_MAX_SERIES_BYTES_PER_JOB: collected series one job may store (unset: 256 MB). */
   maxSeriesBytesPerJob?: number;
+  /** TABGRID_DATABASE_URL: jobs and keys on this PostgreSQL (unset: SQLite in the data dir). */
+  databaseUrl?: string;
+}
+
+/**
+ * TABGRID_DATABASE_URL: unset or empty for the embedded SQLite store, else a PostgreSQL URL
+ * (`postgresql://user:password@host:5432/tabgrid`; see the README's "Several nodes").
+ */
+export function parseDatabaseUrl(value: string | undefined): string | undefined {
+  const text = value?.trim() ?? '';
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(
+      'TABGRID_DATABASE_URL must be a PostgreSQL URL such as postgresql://tabgrid:secret@127.0.0.1:5432/tabgrid (percent-encode special characters of the password), or unset for SQLite.',
+    );
+  }
+  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
+    throw new Error(
+      `TABGRID_DATABASE_URL must start with postgresql:// (got ${url.protocol}//…): only PostgreSQL is supported; unset it for the embedded SQLite store.`,
+    );
+  }
+  return text;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -108,5 +133,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sameAddressDistinct: env.TABGRID_SAME_ADDRESS_DISTINCT === '1',
     trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
     maxSeriesBytesPerJob,
+    databaseUrl: parseDatabaseUrl(env.TABGRID_DATABASE_URL),
   };
 }

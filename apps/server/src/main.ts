@@ -16,6 +16,7 @@ try {
 }
 const { app } = await buildApp({
   dataDir: config.dataDir,
+  databaseUrl: config.databaseUrl,
   adminToken: config.adminToken,
   logger: false,
   trustProxy: config.trustProxy,

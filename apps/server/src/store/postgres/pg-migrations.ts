@@ -169,7 +169,11 @@ function refuseNewer(version: number, where: string): void {
  * Brings the database (the schema `schema`, created if missing) to {@link PG_SCHEMA_VERSION};
  * returns the migrations it applied. `client` must not be in a transaction.
  */
-export async function migratePg(client: PoolClient, schema: string, where: string): Promise<number[]> {
+export async function migratePg(
+  client: PoolClient,
+  schema: string,
+  where: string,
+): Promise<number[]> {
   const applied: number[] = [];
   await client.query('BEGIN');
   try {

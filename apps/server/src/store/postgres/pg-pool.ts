@@ -16,12 +16,18 @@ export interface PgStoreOptions {
   maxConnections?: number;
 }
 
-/** BIGINT (oid 20) as a JS number, for these pools only (pg's global parsers stay untouched). */
-const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === 20 && format !== 'binary'
-      ? (text: string) => Number(text)
-      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+/** BIGINT (oid 20) as a JS number: seqs and counts stay far below 2^53. */
+function parseBigint(text: string): number {
+  return Number(text);
+}
+
+/** The parser of a type pg knows (its own are typed `any`: each returns what its type parses to). */
+const builtinParser = pg.types.getTypeParser as (oid: number, format: 'text' | 'binary') => unknown;
+
+/** pg's parsers, but BIGINT's, for these pools only (pg's global parsers stay untouched). */
+const types: pg.CustomTypesConfig = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary'): unknown =>
+    oid === 20 && format !== 'binary' ? parseBigint : builtinParser(oid, format ?? 'text'),
 };
 
 /** The URL without its password, to name the server in errors and logs. */

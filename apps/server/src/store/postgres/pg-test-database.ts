@@ -44,7 +44,8 @@ export function schemaPerDirectory(url: string): (dir: string) => PgStoreOptions
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      for (const schema of schemas)
+        await client.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     } finally {
       await client.end();
     }
