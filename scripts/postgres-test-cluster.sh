@@ -3,6 +3,7 @@
 # 127.0.0.1 only, gone when stopped. Nothing of a system-wide PostgreSQL is used or changed.
 #
 #   eval "$(scripts/postgres-test-cluster.sh start [PORT])"   # exports TABGRID_TEST_DATABASE_URL
+#                                       (PORT: default 55432, or a free one when it is taken)
 #   npm test
 #   scripts/postgres-test-cluster.sh stop "$TABGRID_TEST_PG_DIR"
 #
@@ -29,9 +30,23 @@ as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# PORT if given; else 55432 when free, else any free port (a CI run beside a developer's cluster).
+pick_port() {
+  if [ -n "${1:-}" ]; then echo "$1"; return; fi
+  node -e "
+    const net = require('node:net');
+    const tryPort = (port, next) => {
+      const s = net.createServer();
+      s.once('error', next);
+      s.listen(port, '127.0.0.1', () => { const p = s.address().port; s.close(() => console.log(p)); });
+    };
+    tryPort(55432, () => tryPort(0, (err) => { console.error(err.message); process.exit(1); }));
+  "
+}
+
 start() {
-  local port=${1:-55432}
-  local bin dir
+  local port bin dir
+  port=$(pick_port "${1:-}")
   bin=$(find_bin)
   dir=$(mktemp -d "${TMPDIR:-/tmp}/tabgrid-pg.XXXXXX")
   [ "$(id -u)" -eq 0 ] && chown postgres "$dir"
