@@ -38,6 +38,7 @@ import {
   outcomeColumns,
 } from './pg-job-statements.js';
 import { PgGroupCommit } from './pg-group-commit.js';
+import { PgLeases } from './pg-leases.js';
 import { openPool, unreachable, type PgStoreOptions } from './pg-pool.js';
 import {
   decodeOutcomeRow,
@@ -70,6 +71,8 @@ export class PgJobStore implements JobStore {
   private readonly ready: Promise<void>;
   private readonly commits: PgGroupCommit;
   private readonly feeds: PgFeedStore;
+  /** Leases in the database, for several nodes (unused by one node: its leases are in memory). */
+  readonly leases: PgLeases;
   private closing: Promise<void> | undefined;
 
   constructor(options: PgStoreOptions) {
@@ -77,7 +80,9 @@ export class PgJobStore implements JobStore {
     this.pool = pool;
     this.ready = ready;
     this.commits = new PgGroupCommit(pool, ready);
-    this.feeds = new PgFeedStore((text, values) => this.query(text, values), this.commits);
+    const read = (text: string, values?: unknown[]) => this.query(text, values);
+    this.feeds = new PgFeedStore(read, this.commits);
+    this.leases = new PgLeases(read);
   }
 
   /** A store whose database is reachable and migrated (fails fast, saying what to do). */

@@ -31,7 +31,8 @@ interface PgMigration {
  * - `task_batches`: submitted batches by id (idempotent submission); `tasks` one row per task, with
  *   its lease: the node holding it and until when (epoch ms). One node keeps its leases in memory
  *   (leases/lease-table.ts) and leaves both NULL; several claim rows `FOR UPDATE SKIP LOCKED`,
- *   renew by node, and take back `lease_expires_at < now` (index `tasks_leased`).
+ *   renew by node (index `tasks_by_node`), and take back `lease_expires_at < now` (index
+ *   `tasks_leased`): ./pg-leases.ts.
  * - `outcomes`: one row per settled task, primary key (job_id, idx): the first outcome wins, a
  *   duplicate inserts nothing (`ON CONFLICT DO NOTHING`), from any node. Provenance in columns
  *   (`attempt` NULL: stored without one). `error_key`: a failure's message with its digits
@@ -70,6 +71,7 @@ CREATE TABLE tasks (
   PRIMARY KEY (job_id, idx)
 );
 CREATE INDEX tasks_leased ON tasks (lease_expires_at) WHERE lease_expires_at IS NOT NULL;
+CREATE INDEX tasks_by_node ON tasks (lease_node) WHERE lease_node IS NOT NULL;
 CREATE TABLE outcomes (
   job_id TEXT NOT NULL,
   idx INTEGER NOT NULL,
