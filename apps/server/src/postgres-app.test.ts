@@ -3,6 +3,7 @@
  * core, worker socket and SDK on PgJobStore and PgKeyStore, and a server started again on the
  * same database finds it; an unreachable database fails the start, saying what to do.
  */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { buildApp } from './app.js';
@@ -18,7 +19,7 @@ describeWithPostgres('the server on PostgreSQL', (url) => {
   const options = schemaPerDirectory(url);
 
   it('runs a job end to end, and a server started again on the database finds it done', async () => {
-    const database = options('postgres-app-end-to-end');
+    const database = options(`postgres-app-${randomUUID()}`); // a schema of its own
     const open = async () =>
       startTestServer({
         store: await PgJobStore.open(database),
@@ -35,7 +36,7 @@ describeWithPostgres('the server on PostgreSQL', (url) => {
       expect(key.secret).toEqual(expect.any(String));
       const job = await first.tg.createJob({ program: 'function Run(d) { return d * 2 }' });
       jobId = job.id;
-      const total = 2_000;
+      const total = 20_000;
       outcomes = [];
       for await (const out of job.run(Array.from({ length: total }, (_, i) => i))) {
         outcomes.push(out);
@@ -48,12 +49,12 @@ describeWithPostgres('the server on PostgreSQL', (url) => {
     const second = await open();
     try {
       const [listed] = await second.tg.jobs();
-      expect(listed).toMatchObject({ id: jobId, state: 'done', finished: 2_000 });
+      expect(listed).toMatchObject({ id: jobId, state: 'done', finished: 20_000 });
       expect((await second.tg.keys.list()).map((k) => k.name)).toContain('alice');
     } finally {
       await second.close();
     }
-  });
+  }, 60_000);
 });
 
 it('refuses to start on a PostgreSQL it cannot reach, saying what to do and hiding the password', async () => {

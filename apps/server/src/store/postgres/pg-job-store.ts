@@ -74,6 +74,8 @@ export class PgJobStore implements JobStore {
   /** Leases in the database, for several nodes (unused by one node: its leases are in memory). */
   readonly leases: PgLeases;
   private closing: Promise<void> | undefined;
+  /** Per job, the latest findBatch's answer: the next one waits for it (see findBatch). */
+  private readonly batchLookups = new Map<string, Promise<unknown>>();
 
   constructor(options: PgStoreOptions) {
     const { pool, ready } = openPool(options);
@@ -268,12 +270,33 @@ export class PgJobStore implements JobStore {
     return tries;
   }
 
-  async findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined> {
-    const [row] = await this.query(
+  /**
+   * Answers in call order per job, whatever order the lookups' queries finish in: the core
+   * gives a batch its indexes right after this answer (core/scheduler.ts submitEncoded), and a
+   * task's index is its position in the submission order; with SQLite's synchronous reads that
+   * order holds by itself, with a pool of connections it must be kept.
+   */
+  findBatch(jobId: string, batchId: string): Promise<StoredBatch | undefined> {
+    const lookup = this.query(
       'SELECT first_index AS "firstIndex", count FROM task_batches WHERE job_id = $1 AND batch_id = $2',
       [jobId, batchId],
-    );
-    return row === undefined ? undefined : decodeBatch(row);
+    ).then(([row]) => (row === undefined ? undefined : decodeBatch(row)));
+    lookup.catch(() => undefined); // its error reaches the caller through `answer`
+    const previous = this.batchLookups.get(jobId);
+    // After the previous answer, whether it failed or not (its caller got its error).
+    const answer =
+      previous === undefined
+        ? lookup
+        : previous.then(
+            () => lookup,
+            () => lookup,
+          );
+    this.batchLookups.set(jobId, answer);
+    const forget = () => {
+      if (this.batchLookups.get(jobId) === answer) this.batchLookups.delete(jobId);
+    };
+    answer.then(forget, forget);
+    return answer;
   }
 
   async readTask(jobId: string, index: number): Promise<StoredTask | undefined> {
