@@ -15,8 +15,18 @@ import { copyJobRecord, type JobRecord } from '../job-store.js';
 /** One write: its statements, run on the commit's connection inside its transaction. */
 export type PgWrite = (client: pg.PoolClient) => Promise<void>;
 
+/**
+ * Writes of one kind issued one after another, run as one (settles, say: one INSERT for the
+ * outcomes of every worker frame in a row, not one round trip each).
+ */
+interface MergedWrites {
+  key: string;
+  items: unknown[];
+  run: (client: pg.PoolClient, items: unknown[]) => Promise<void>;
+}
+
 interface Pending {
-  writes: PgWrite[];
+  writes: (PgWrite | MergedWrites)[];
   jobUpdates: Map<string, JobRecord>;
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
@@ -36,7 +46,28 @@ export class PgGroupCommit {
     private readonly ready: Promise<void>,
   ) {}
 
-  add(write: PgWrite | undefined, jobUpdate?: JobRecord): Promise<void> {
+  /**
+   * Queues `item` for `run` with the writes of the same `key` queued right before it (none
+   * between): they run as one, at the place of the first, which keeps the issue order.
+   */
+  addMerged<T>(
+    key: string,
+    item: T,
+    run: (client: pg.PoolClient, items: T[]) => Promise<void>,
+  ): Promise<void> {
+    const last = this.pending?.writes.at(-1);
+    if (last !== undefined && typeof last !== 'function' && last.key === key) {
+      last.items.push(item);
+      return this.add(undefined);
+    }
+    return this.add({
+      key,
+      items: [item],
+      run: run as (client: pg.PoolClient, items: unknown[]) => Promise<void>,
+    });
+  }
+
+  add(write: PgWrite | MergedWrites | undefined, jobUpdate?: JobRecord): Promise<void> {
     if (!this.pending) this.pending = { writes: [], jobUpdates: new Map(), waiters: [] };
     const pending = this.pending;
     if (write) pending.writes.push(write);
@@ -70,7 +101,10 @@ export class PgGroupCommit {
       let broken = false;
       try {
         await client.query('BEGIN');
-        for (const write of pending.writes) await write(client);
+        for (const write of pending.writes) {
+          if (typeof write === 'function') await write(client);
+          else await write.run(client, write.items);
+        }
         if (pending.jobUpdates.size > 0) {
           const ids: string[] = [];
           const records: string[] = [];

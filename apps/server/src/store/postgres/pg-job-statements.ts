@@ -32,13 +32,13 @@ export const INSERT_BATCH = `WITH batch AS (
  */
 export const INSERT_OUTCOMES = `INSERT INTO outcomes
     (job_id, idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms)
-  SELECT $1, o.idx, o.seq, o.ok, o.payload, o.error_key, o.worker_id, o.attempt, o.run_ms, o.queued_ms
-  FROM unnest($2::integer[], $3::bigint[], $4::boolean[], $5::text[], $6::text[], $7::text[],
-              $8::integer[], $9::double precision[], $10::double precision[])
-    WITH ORDINALITY AS o(idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms, ord)
+  SELECT o.job_id, o.idx, o.seq, o.ok, o.payload, o.error_key, o.worker_id, o.attempt, o.run_ms, o.queued_ms
+  FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::boolean[], $5::text[], $6::text[],
+              $7::text[], $8::integer[], $9::double precision[], $10::double precision[])
+    WITH ORDINALITY AS o(job_id, idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms, ord)
   ORDER BY o.ord
   ON CONFLICT DO NOTHING
-  RETURNING seq`;
+  RETURNING job_id AS "jobId", seq`;
 
 export const DELETE_JOB = `WITH
     b AS (DELETE FROM task_batches WHERE job_id = $1),
@@ -52,29 +52,69 @@ export const DELETE_JOB = `WITH
     m AS (DELETE FROM job_messages WHERE job_id = $1)
   DELETE FROM jobs WHERE id = $1`;
 
-/** `outcomes` as the columns of INSERT_OUTCOMES ($2 … $10). */
-export function outcomeColumns(outcomes: readonly StoredOutcome[]): unknown[][] {
-  const idx: number[] = [];
-  const seq: number[] = [];
-  const ok: boolean[] = [];
-  const payload: string[] = [];
-  const errorKey: (string | null)[] = [];
-  const worker: (string | null)[] = [];
-  const attempt: (number | null)[] = [];
-  const runMs: (number | null)[] = [];
-  const queuedMs: (number | null)[] = [];
+/** The columns of INSERT_OUTCOMES ($1 … $10), filled by {@link addOutcomes}. */
+export interface OutcomeColumns {
+  job: string[];
+  idx: number[];
+  seq: number[];
+  ok: boolean[];
+  payload: string[];
+  errorKey: (string | null)[];
+  worker: (string | null)[];
+  attempt: (number | null)[];
+  runMs: (number | null)[];
+  queuedMs: (number | null)[];
+}
+
+export function outcomeColumns(): OutcomeColumns {
+  return {
+    job: [],
+    idx: [],
+    seq: [],
+    ok: [],
+    payload: [],
+    errorKey: [],
+    worker: [],
+    attempt: [],
+    runMs: [],
+    queuedMs: [],
+  };
+}
+
+/** The parameters of INSERT_OUTCOMES. */
+export function outcomeValues(c: OutcomeColumns): unknown[] {
+  return [
+    c.job,
+    c.idx,
+    c.seq,
+    c.ok,
+    c.payload,
+    c.errorKey,
+    c.worker,
+    c.attempt,
+    c.runMs,
+    c.queuedMs,
+  ];
+}
+
+/** Adds the job's outcomes to `c` (copied: what they were at the settle call is what commits). */
+export function addOutcomes(
+  c: OutcomeColumns,
+  jobId: string,
+  outcomes: readonly StoredOutcome[],
+): void {
   for (const o of outcomes) {
-    idx.push(o.index);
-    seq.push(o.seq);
-    ok.push(o.ok);
-    payload.push(o.payload);
-    errorKey.push(o.ok ? null : errorGroupKey(errorMessage(o.payload)));
+    c.job.push(jobId);
+    c.idx.push(o.index);
+    c.seq.push(o.seq);
+    c.ok.push(o.ok);
+    c.payload.push(o.payload);
+    c.errorKey.push(o.ok ? null : errorGroupKey(errorMessage(o.payload)));
     const p = o.provenance;
-    worker.push(p?.workerId ?? null);
-    attempt.push(p === undefined ? null : p.attempt);
+    c.worker.push(p?.workerId ?? null);
+    c.attempt.push(p === undefined ? null : p.attempt);
     // The precision SQLite keeps (provenance-lines.ts): microseconds of run, milliseconds queued.
-    runMs.push(p === undefined || p.runMs === null ? null : Math.round(p.runMs * 1000) / 1000);
-    queuedMs.push(p === undefined || p.queuedMs === null ? null : Math.round(p.queuedMs));
+    c.runMs.push(p === undefined || p.runMs === null ? null : Math.round(p.runMs * 1000) / 1000);
+    c.queuedMs.push(p === undefined || p.queuedMs === null ? null : Math.round(p.queuedMs));
   }
-  return [idx, seq, ok, payload, errorKey, worker, attempt, runMs, queuedMs];
 }

@@ -30,13 +30,15 @@ import { PgFeedStore, sqlLimit } from './pg-feed-store.js';
 import {
   DELETE_JOB,
   INSERT_BATCH,
-  INSERT_OUTCOMES,
   KIND_FILTER,
   OUTCOME_COLUMNS,
   PROVENANCE_COLUMNS,
   UNSETTLED,
+  addOutcomes,
   outcomeColumns,
 } from './pg-job-statements.js';
+import { insertSettles, type PendingSettle } from './pg-settle.js';
+
 import { PgGroupCommit } from './pg-group-commit.js';
 import { PgLeases } from './pg-leases.js';
 import { openPool, unreachable, type PgStoreOptions } from './pg-pool.js';
@@ -141,20 +143,20 @@ export class PgJobStore implements JobStore {
     });
   }
 
+  /**
+   * Settles issued one after another (a worker frame each, under load) commit as one INSERT:
+   * the outcomes of all of them, in issue order, so the first for (job, index) still wins.
+   */
   settle(jobId: string, outcomes: StoredOutcome[], series?: StoredSeriesLines[]): Promise<void> {
     if (outcomes.length === 0 && series === undefined) return this.commits.add(undefined);
-    const columns = outcomeColumns(outcomes);
+    const columns = outcomeColumns();
+    addOutcomes(columns, jobId, outcomes);
     // Copied now, as the outcomes are.
     const lines = series?.map((s) => ({ label: s.label, lines: [...s.lines] }));
-    return this.commits.add(async (client) => {
-      let fresh: Set<number> = new Set();
-      if (outcomes.length > 0) {
-        const { rows } = await client.query<{ seq: number }>(INSERT_OUTCOMES, [jobId, ...columns]);
-        fresh = new Set(rows.map((row) => row.seq));
-      }
-      // Only a settle that carries series pays for them: the plain path stops above.
-      if (lines !== undefined) await this.feeds.insertSeries(client, jobId, lines, fresh);
-    });
+    const settle: PendingSettle = { jobId, columns, ...(lines ? { series: lines } : {}) };
+    return this.commits.addMerged('settle', settle, (client, settles) =>
+      insertSettles(client, this.feeds, settles),
+    );
   }
 
   saveTries(jobId: string, index: number, tries: TaskTries): Promise<void> {
