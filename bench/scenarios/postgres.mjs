@@ -91,9 +91,17 @@ export async function postgresVsSqlite({ workers, tasks }) {
     return {};
   }
   const sqlite = await runOnce({ workers, tasks, env: {} });
-  const onPg = await withDatabase(baseUrl, (url) =>
-    runOnce({ workers, tasks, env: { TABGRID_DATABASE_URL: url } }),
-  );
+  let onPg;
+  try {
+    onPg = await withDatabase(baseUrl, (url) =>
+      runOnce({ workers, tasks, env: { TABGRID_DATABASE_URL: url } }),
+    );
+  } catch (err) {
+    // A database the bench may not create databases on: say so, as without one at all.
+    if (!/permission denied to create database/.test(String(err?.message))) throw err;
+    report('postgres', [['skipped', `${err.message}: the bench needs a role with CREATEDB`]]);
+    return {};
+  }
   const line = (r) =>
     `${fmt(r.rate)} tasks/s (${r.seconds.toFixed(1)} s); server CPU ${r.serverCpu.toFixed(1)} s, peak RSS ${fmt(r.rssMb)} MB`;
   report('postgres', [
