@@ -26,6 +26,7 @@ const TEST_FILES = '**/*.test.{ts,tsx,mts,js,mjs}';
 // Package names (regexes over the import specifier) that a layer must not see.
 const FRAMEWORKS = '^(fastify|@fastify/.+|ws|socket\\.io)(/.*)?$';
 const SQLITE = '^better-sqlite3(/.*)?$';
+const POSTGRES = '^pg(/.*)?$';
 const WORKSPACE = (names) => `^@tabgrid/(${names.join('|')})(/.*)?$`;
 
 /**
@@ -128,14 +129,18 @@ export const BOUNDARIES = [
     in: ['core', 'leases', 'telemetry'].map((f) => `${SERVER}/${f}`),
     packages: [
       {
-        regex: `${FRAMEWORKS}|${SQLITE}`,
-        message: `The core is framework-free and adapter-free: no Fastify, ws, socket.io or better-sqlite3 (${DOC}#server-layers).`,
+        regex: `${FRAMEWORKS}|${SQLITE}|${POSTGRES}`,
+        message: `The core is framework-free and adapter-free: no Fastify, ws, socket.io, better-sqlite3 or pg (${DOC}#server-layers).`,
       },
     ],
     folders: [
       {
         from: [`${SERVER}/store/**/sqlite-*`],
         message: `The core sees the store through store/job-store.ts (the interface), never a SQLite adapter; app.ts wires the adapter in (${DOC}#server-layers).`,
+      },
+      {
+        from: [`${SERVER}/store/postgres`],
+        message: `The core sees the store through store/job-store.ts (the interface), never the PostgreSQL adapter; app.ts wires the adapter in (${DOC}#server-layers).`,
       },
       {
         from: [`${SERVER}/routes`],

@@ -7,6 +7,7 @@ import { spinMs } from './lib/machine-speed.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { poolThroughput } from './scenarios/pool.mjs';
+import { postgresVsSqlite } from './scenarios/postgres.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
 import { taskModel } from './scenarios/task-model.mjs';
@@ -61,6 +62,7 @@ const scenarios = {
   submission: () => submission({ tasks: sizes.submission }),
   'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
   pool: () => poolThroughput({ tasks: sizes.throughput, rounds: sizes.rounds }),
+  postgres: () => postgresVsSqlite({ workers: sizes.workers / 2, tasks: sizes.scaleTasks }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 for (const name of chosen) {

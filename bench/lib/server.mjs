@@ -20,7 +20,8 @@ export function freePort() {
   });
 }
 
-export async function startServer() {
+/** `env`: more settings of the server (TABGRID_DATABASE_URL, say). */
+export async function startServer({ env = {} } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'tabgrid-bench-'));
@@ -33,6 +34,7 @@ export async function startServer() {
       TABGRID_ADMIN_TOKEN: TOKEN,
       // Thousands of simulated workers, all from loopback: a lab, not one host hoarding sockets.
       TABGRID_MAX_WORKERS_PER_ADDRESS: '100000',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

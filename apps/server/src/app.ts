@@ -15,6 +15,8 @@ import { Grid, type Clock, type RandomSource, type SchedulingOptions } from './c
 import type { Scheduler } from './core/scheduler.js';
 import type { JobStore } from './store/job-store.js';
 import { SqliteJobStore } from './store/sqlite-job-store.js';
+import { PgJobStore } from './store/postgres/pg-job-store.js';
+import { PgKeyStore } from './store/postgres/pg-key-store.js';
 import type { TrustProxy } from './config.js';
 import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './auth/auth-throttle.js';
 import { KeyRing } from './auth/key-ring.js';
@@ -51,6 +53,11 @@ export interface AppOptions {
   dataDir?: string;
   /** Keys the HMAC that API key secrets are stored under; default: read from (or made in) the data dir. */
   hashingKey?: Buffer;
+  /**
+   * PostgreSQL for the jobs and keys (TABGRID_DATABASE_URL) instead of SQLite in `dataDir`
+   * (which still holds the key-hashing secret); ignored for the stores given.
+   */
+  databaseUrl?: string;
   store?: JobStore;
   keyStore?: KeyStore;
   adminToken: string;
@@ -107,8 +114,11 @@ const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 export async function buildApp(options: AppOptions): Promise<App> {
   const dataDir = options.dataDir ?? '.tabgrid';
-  const store = options.store ?? new SqliteJobStore(dataDir);
-  const keyStore = options.keyStore ?? new SqliteKeyStore(dataDir);
+  const url = options.databaseUrl;
+  const store =
+    options.store ?? (url ? await PgJobStore.open({ url }) : new SqliteJobStore(dataDir));
+  const keyStore =
+    options.keyStore ?? (url ? await PgKeyStore.open({ url }) : new SqliteKeyStore(dataDir));
   const grid = await Grid.open({
     store,
     ...(options.loggerInstance ? { log: options.loggerInstance } : {}),

@@ -21,6 +21,8 @@ export interface Config {
   logLevel: LogLevel;
   /** TABGRID_RETAIN_DAYS: finished jobs older than this many days are deleted (unset: kept forever). */
   retainDays?: number;
+  /** TABGRID_DATABASE_URL: jobs and keys on this PostgreSQL (unset: SQLite in the data dir). */
+  databaseUrl?: string;
 }
 
 /** pino's levels, most severe first; `silent` writes nothing. */
@@ -51,6 +53,29 @@ export function parseRetainDays(value: string | undefined): number | undefined {
     );
   }
   return days;
+}
+
+/**
+ * TABGRID_DATABASE_URL: unset or empty for the embedded SQLite store, else a PostgreSQL URL
+ * (`postgresql://user:password@host:5432/tabgrid`; see the README's "Several nodes").
+ */
+export function parseDatabaseUrl(value: string | undefined): string | undefined {
+  const text = value?.trim() ?? '';
+  if (text === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(
+      'TABGRID_DATABASE_URL must be a PostgreSQL URL such as postgresql://tabgrid:secret@127.0.0.1:5432/tabgrid (percent-encode special characters of the password), or unset for SQLite.',
+    );
+  }
+  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
+    throw new Error(
+      `TABGRID_DATABASE_URL must start with postgresql:// (got ${url.protocol}//…): only PostgreSQL is supported; unset it for the embedded SQLite store.`,
+    );
+  }
+  return text;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -144,5 +169,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSeriesBytesPerJob,
     logLevel: parseLogLevel(env.TABGRID_LOG_LEVEL),
     retainDays: parseRetainDays(env.TABGRID_RETAIN_DAYS),
+    databaseUrl: parseDatabaseUrl(env.TABGRID_DATABASE_URL),
   };
 }

@@ -69,6 +69,7 @@ let built: Awaited<ReturnType<typeof buildApp>>;
 try {
   built = await buildApp({
     dataDir: config.dataDir,
+    ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
     adminToken: config.adminToken,
     loggerInstance: log,
     trustProxy: config.trustProxy,
@@ -84,7 +85,9 @@ try {
 } catch (err) {
   fail(
     StartupCode.STORE,
-    `cannot start: the data directory ${config.dataDir} could not be opened: ${(err as Error).message}`,
+    config.databaseUrl === undefined
+      ? `cannot start: the data directory ${config.dataDir} could not be opened: ${(err as Error).message}`
+      : `cannot start: the database of TABGRID_DATABASE_URL could not be opened: ${(err as Error).message}`,
     errorDetails(err),
   );
 }

@@ -188,6 +188,35 @@ export function describeFeedStore(name: string, open: (dir: string) => JobStore)
       expect(await store.seriesLabels('x', 10)).toEqual(['v']);
     });
 
+    it('settles of one turn: the first outcome for an index wins, with its series only', async () => {
+      await create('y');
+      await create('z');
+      await store.appendTasks('y', 'b', 0, ['0', '1']);
+      await store.appendTasks('z', 'b', 0, ['0']);
+      const v = (seq: number, index: number, value: string) => [
+        { label: 'v', lines: [seriesLine(seq, index, value)] },
+      ];
+      await Promise.all([
+        store.settle('y', [ok(1, 0)], v(1, 0, '["y first"]')),
+        store.settle('z', [ok(1, 0)], v(1, 0, '["z"]')),
+        store.settle(
+          'y',
+          [ok(2, 0), ok(3, 1)],
+          [{ label: 'v', lines: [seriesLine(2, 0, '["y late"]'), seriesLine(3, 1, '["y1"]')] }],
+        ),
+        store.settle('y', [ok(4, 1)]),
+      ]);
+      expect((await store.readOutcomes('y', 0, 'all', 10)).map((o) => o.seq)).toEqual([1, 3]);
+      expect((await store.readOutcomes('z', 0, 'all', 10)).map((o) => o.seq)).toEqual([1]);
+      expect(await store.readSeries('y', 'v', 0, 10)).toEqual([
+        { seq: 1, index: 0, values: '["y first"]' },
+        { seq: 3, index: 1, values: '["y1"]' },
+      ]);
+      expect(await store.readSeries('z', 'v', 0, 10)).toEqual([
+        { seq: 1, index: 0, values: '["z"]' },
+      ]);
+    });
+
     it('commits series only with their outcomes: a failed commit leaves neither', async () => {
       await create('f');
       await store.appendTasks('f', 'b', 0, ['0']);

@@ -159,6 +159,22 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(await store.findBatch('f', 'batch-y')).toBeUndefined();
     });
 
+    it("answers a job's batch lookups in the order they were asked", async () => {
+      // The core numbers a batch's tasks right after its lookup: submission order depends on it.
+      await store.createJob(jobRecord('l'), { program: 'x', argsJson: 'null' });
+      await store.appendTasks('l', 'b-3', 0, ['1']);
+      const answered: number[] = [];
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          store.findBatch('l', `b-${i}`).then((found) => {
+            answered.push(i);
+            expect(found === undefined).toBe(i !== 3);
+          }),
+        ),
+      );
+      expect(answered).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    });
+
     it('deletes a job with its tasks', async () => {
       await store.createJob(jobRecord('g'), { program: 'x', argsJson: 'null' });
       await store.appendTasks('g', 'b', 0, ['1']);
