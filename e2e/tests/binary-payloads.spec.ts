@@ -84,7 +84,6 @@ test('2,000 tasks of three typed arrays each round-trip every byte, on the SDK a
     token: grid.token,
     batch: { maxTasks: 500, maxBytes: 4 << 20 },
   });
-  test.info().attach('batches', { body: '500 tasks, 1,500 typed arrays each' });
   const job = await tg.createJob({ program, name: 'binary-payloads' });
   const inputs = Array.from({ length: TASKS }, (_, i) => taskInput(i));
   const submitted = await job.submit(inputs);
