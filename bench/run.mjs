@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { spinMs } from './lib/machine-speed.mjs';
+import { binary } from './scenarios/binary.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { poolThroughput } from './scenarios/pool.mjs';
@@ -31,6 +32,8 @@ const sizes = {
     submission: 50_000,
     workers: 200,
     scaleTasks: 50_000,
+    binarySmall: 2_000,
+    binaryLarge: 20,
   },
   standard: {
     throughput: 100_000,
@@ -41,6 +44,8 @@ const sizes = {
     submission: 200_000,
     workers: 1000,
     scaleTasks: 200_000,
+    binarySmall: 20_000,
+    binaryLarge: 200,
   },
   full: {
     throughput: 200_000,
@@ -51,6 +56,8 @@ const sizes = {
     submission: 1_000_000,
     workers: 2000,
     scaleTasks: 1_000_000,
+    binarySmall: 20_000,
+    binaryLarge: 200,
   },
 }[size];
 
@@ -63,6 +70,11 @@ const scenarios = {
   'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
   pool: () => poolThroughput({ tasks: sizes.throughput, rounds: sizes.rounds }),
   postgres: () => postgresVsSqlite({ workers: sizes.workers / 2, tasks: sizes.scaleTasks }),
+  binary: () =>
+    binary({
+      small: { tasks: sizes.binarySmall, bytes: 16 * 1024 },
+      large: { tasks: sizes.binaryLarge, bytes: 4 * 1024 * 1024 },
+    }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 for (const name of chosen) {

@@ -25,6 +25,12 @@ export function captureNatives(protections: Protections) {
       ? Object.getOwnPropertyDescriptor(MessageEvent.prototype, 'data')?.get
       : undefined
   ) as (() => unknown) | undefined;
+  // Native base64 of typed arrays (Chromium 140+): memory speed, where btoa/atob need a string
+  // of one char per byte, copied byte by byte.
+  const WebBase64 = NativeUint8Array as unknown as {
+    fromBase64?: (text: string) => Uint8Array;
+    prototype: { toBase64?: () => string };
+  };
   const natives = {
     stringify: JSON.stringify.bind(JSON),
     parse: JSON.parse.bind(JSON) as (
@@ -51,6 +57,14 @@ export function captureNatives(protections: Protections) {
     fromCharCode: String.fromCharCode,
     toBase64: btoa,
     fromBase64: atob,
+    bytesToBase64:
+      typeof WebBase64.prototype.toBase64 === 'function'
+        ? (uncurry(WebBase64.prototype.toBase64) as (self: Uint8Array) => string)
+        : undefined,
+    bytesFromBase64:
+      typeof WebBase64.fromBase64 === 'function'
+        ? (WebBase64.fromBase64.bind(NativeUint8Array) as (text: string) => Uint8Array<ArrayBuffer>)
+        : undefined,
     // Indirect eval (called by another name): global scope, never the runtime's locals. Taken
     // here so that a program cannot replace it for the next load.
     evaluate: eval as (source: string) => unknown,

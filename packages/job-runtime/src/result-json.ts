@@ -24,6 +24,7 @@ export function resultJson(
 ) {
   const { stringify, isView, charCodeAt, fromCharCode, toBase64, fromBase64, subarray } = natives;
   const { NativeArrayBuffer, NativeUint8Array, NativeTypeError, slice } = natives;
+  const { bytesToBase64, bytesFromBase64 } = natives;
   const { faultOf, convertible } = faithful;
   const BYTES_TAG = '$tabgrid.bytes';
   /** LOSSY_VALUES_DIRECTIVE of @tabgrid/protocol/faithful-json (a test keeps the two equal). */
@@ -86,6 +87,7 @@ export function resultJson(
       value instanceof NativeArrayBuffer
         ? new NativeUint8Array(value)
         : new NativeUint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (bytesToBase64) return { [BYTES_TAG]: kind, base64: bytesToBase64(bytes) };
     let text = '';
     for (let i = 0; i < bytes.length; i += 0x8000) {
       text += fromCharCode(...subarray(bytes, i, i + 0x8000));
@@ -99,9 +101,15 @@ export function resultJson(
     if (typeof tagged !== 'object' || tagged === null) return value;
     const kind = tagged[BYTES_TAG];
     if (typeof kind !== 'string' || typeof tagged.base64 !== 'string') return value;
-    const raw = fromBase64(tagged.base64);
-    const bytes = new NativeUint8Array(raw.length);
-    for (let i = 0; i < raw.length; i++) bytes[i] = charCodeAt(raw, i);
+    // A fresh array of the exact size, from either branch: its buffer is the value's own.
+    let bytes: Uint8Array<ArrayBuffer>;
+    if (bytesFromBase64) {
+      bytes = bytesFromBase64(tagged.base64);
+    } else {
+      const raw = fromBase64(tagged.base64);
+      bytes = new NativeUint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) bytes[i] = charCodeAt(raw, i);
+    }
     const View = views[kind];
     return View ? new View(bytes.buffer) : bytes.buffer;
   }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BYTES_TAGS, decodeBinaryFrame, encodeBinaryFrame, hasBytes } from './binary-frame.js';
+import {
+  MAX_BYTES_TAGS,
+  decodeBinaryFrame,
+  encodeBinaryFrame,
+  encodeFrames,
+  hasBytes,
+} from './binary-frame.js';
 import { BYTES_TAG, parseWithBytes, stringifyWithBytes } from './bytes.js';
 import { ErrorCode } from './errors.js';
 import { decodeServerToWorker, decodeWorkerToServer } from './worker.js';
@@ -167,4 +173,50 @@ describe('binary frames from a hostile sender', () => {
       /more than 65536 typed arrays/,
     );
   });
+});
+
+describe('encodeFrames', () => {
+  const tag = { [BYTES_TAG]: 'Uint8Array', base64: 'AQ==' };
+  const tasks = (n: number, arrays: number) =>
+    JSON.stringify({
+      type: 'tasks',
+      jobId: 'j',
+      items: Array.from({ length: n }, (_, index) => ({
+        index,
+        input: Array.from({ length: arrays }, () => tag),
+      })),
+    });
+
+  it('sends a frame without bytes as its text, one with few as one binary frame', () => {
+    expect(encodeFrames('{"type":"tasks","jobId":"j","items":[]}')).toEqual([
+      '{"type":"tasks","jobId":"j","items":[]}',
+    ]);
+    const parts = encodeFrames(tasks(3, 2));
+    expect(parts).toHaveLength(1);
+    expect(decodeBinaryFrame(parts[0] as Uint8Array)).toEqual(JSON.parse(tasks(3, 2)));
+  });
+
+  it('cuts a tasks frame of more than MAX_BYTES_TAGS typed arrays into frames within it', () => {
+    // 700 tasks of 100 arrays: 70,000 tags, more than one binary frame may hold.
+    const text = tasks(700, 100);
+    const parts = encodeFrames(text);
+    expect(parts.length).toBe(2);
+    const frames = parts.map(
+      (part) => decodeBinaryFrame(part as Uint8Array) as { items: unknown[] },
+    );
+    expect(frames.every((f) => f.items.length * 100 <= MAX_BYTES_TAGS)).toBe(true);
+    expect({ ...frames[0], items: frames.flatMap((f) => f.items) }).toEqual(JSON.parse(text));
+  }, 30_000);
+
+  it('refuses a frame that cannot be cut (one item over the bound, or not a list of items)', () => {
+    expect(() => encodeFrames(tasks(1, MAX_BYTES_TAGS + 1))).toThrow(
+      /more than 65536 typed arrays/,
+    );
+    const outcomes = JSON.stringify({
+      type: 'outcomes',
+      credit: 1,
+      items: Array.from({ length: MAX_BYTES_TAGS + 1 }, (_, index) => ({ index, value: tag })),
+    });
+    expect(() => encodeFrames(outcomes)).toThrow(/more than 65536 typed arrays/);
+  }, 30_000);
 });

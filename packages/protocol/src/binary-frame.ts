@@ -62,6 +62,60 @@ export function encodeBinaryFrame(text: string): Uint8Array {
 /** Most bytes tags one binary frame may hold (each costs a header object and a base64 call). */
 export const MAX_BYTES_TAGS = 65_536;
 
+/** Bytes tags in a frame's JSON text, at most: occurrences of the tag's key. */
+function tagsIn(text: string, max: number): number {
+  const key = `"${BYTES_TAG}"`;
+  let count = 0;
+  for (let at = text.indexOf(key); at !== -1; at = text.indexOf(key, at + key.length)) {
+    if (++count > max) break;
+  }
+  return count;
+}
+
+/** The bytes tags of one parsed text-form value (an item of a frame). */
+function tagsOf(value: unknown): number {
+  let count = 0;
+  walk(value, (tagged) => {
+    count++;
+    return tagged;
+  });
+  return count;
+}
+
+/**
+ * A frame's JSON text → what to send for it: the text itself when it carries no bytes, else
+ * binary frames. A frame of independent items (`tasks`, `messages`: each item stands alone)
+ * holding more than {@link MAX_BYTES_TAGS} typed arrays in all goes as several frames of the same
+ * kind, each within the bound (1,000 tasks of 100 small arrays each would be 100,000). Throws
+ * TG_ERR_PROTOCOL only for one item over the bound on its own.
+ */
+export function encodeFrames(
+  text: string,
+  splittable = ['tasks', 'messages'],
+): (string | Uint8Array)[] {
+  if (!hasBytes(text)) return [text];
+  if (tagsIn(text, MAX_BYTES_TAGS) <= MAX_BYTES_TAGS) return [encodeBinaryFrame(text)];
+  const frame = JSON.parse(text) as { type?: unknown; items?: unknown };
+  if (!splittable.includes(frame.type as string) || !Array.isArray(frame.items)) {
+    return [encodeBinaryFrame(text)];
+  }
+  const runs: unknown[][] = [];
+  let run: unknown[] = [];
+  let used = 0;
+  for (const item of frame.items as unknown[]) {
+    const count = tagsOf(item);
+    if (run.length > 0 && used + count > MAX_BYTES_TAGS) {
+      runs.push(run);
+      run = [];
+      used = 0;
+    }
+    run.push(item);
+    used += count;
+  }
+  if (run.length > 0) runs.push(run);
+  return runs.map((items) => encodeBinaryFrame(JSON.stringify({ ...frame, items })));
+}
+
 /** One bytes tag of a header, and the text-form object that replaces it in the value. */
 interface Slot {
   at: number;

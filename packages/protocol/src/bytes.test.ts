@@ -197,3 +197,15 @@ describe('jsonByteLength', () => {
     expect(jsonByteLength('x'.repeat(1000), 100)).toBe(Infinity);
   });
 });
+
+describe('base64 (native where the platform has it)', () => {
+  it('round-trips every byte value, at sizes around the fallback chunk', async () => {
+    const { base64, unbase64 } = await import('./bytes.js');
+    for (const size of [0, 1, 2, 3, 0x8000 + 1, 100_000]) {
+      const bytes = new Uint8Array(size).map((_, i) => (i * 131 + 7) & 0xff);
+      const text = base64(bytes);
+      expect(text).toBe(Buffer.from(bytes).toString('base64'));
+      expect([...unbase64(text)]).toEqual([...bytes]);
+    }
+  });
+});

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { encodeBinaryFrame } from './binary-frame.js';
+import { BYTES_TAG } from './bytes.js';
 import { WORKER_LIMITS, decodeWorkerToServer, workerPageCsp } from './worker.js';
 
 /** The directives of a policy, by name. */
@@ -60,5 +62,33 @@ describe('worker frames of the task model', () => {
 
   it('refuse an unknown frame type, naming the new ones', () => {
     expect(() => decodeWorkerToServer('{"type":"telemetry"}')).toThrow(/report, sample/);
+  });
+});
+
+describe('binary outcome frames', () => {
+  const frame = (kind: string, bytes: number) =>
+    encodeBinaryFrame(
+      JSON.stringify({
+        type: 'outcomes',
+        credit: 1,
+        items: [
+          {
+            jobId: 'j',
+            index: 0,
+            ms: 1,
+            ok: true,
+            value: { v: { [BYTES_TAG]: kind, base64: Buffer.alloc(bytes, 7).toString('base64') } },
+          },
+        ],
+      }),
+    );
+
+  it('decode to the text form, and still refuse a kind or a byte count that cannot decode', () => {
+    const msg = decodeWorkerToServer(frame('Float32Array', 8));
+    expect(msg).toMatchObject({ items: [{ value: { v: { base64: 'BwcHBwcHBwc=' } } }] });
+    expect(() => decodeWorkerToServer(frame('Float32Array', 6))).toThrow(
+      /6 bytes are not a whole number of Float32Array elements/,
+    );
+    expect(() => decodeWorkerToServer(frame('Float16Array', 8))).toThrow(/unknown kind/);
   });
 });

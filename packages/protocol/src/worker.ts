@@ -258,10 +258,13 @@ export function decodeWorkerToServer(data: unknown): WorkerToServer {
   }
   // Results' bytes tags must decode (see checkTextForm): a text frame without any skips the walk.
   if (typeof data !== 'string' || hasBytes(data)) {
+    // A binary frame's tags got their base64 from its attachments, in decodeBinaryFrame.
+    const check = { base64Made: typeof data !== 'string' };
+    const code = ErrorCode.PROTOCOL;
     for (const item of msg.items) {
-      if (item.ok) checkTextForm(item.value, 'worker frame');
+      if (item.ok) checkTextForm(item.value, 'worker frame', code, check);
       if (withSeries && item.series !== undefined) {
-        for (const series of item.series) checkTextForm(series.values, 'worker frame');
+        for (const series of item.series) checkTextForm(series.values, 'worker frame', code, check);
       }
     }
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
+import { MAX_SOCKET_ATTACHMENTS } from '@tabgrid/protocol/attachments';
 import { LIMITS } from '@tabgrid/protocol/jobs';
 import { approxBytes, batchTasks, sendWindowed, type TaskBatch } from './batches.js';
 
@@ -106,6 +107,34 @@ describe('batchTasks', () => {
     const rest = await collect({ [Symbol.asyncIterator]: () => batches });
     expect(rest.map((b) => b.tasks)).toEqual([[3]]);
     expect(rest[0]?.offset).toBe(2);
+  });
+
+  it('cuts a batch before it would carry more than MAX_SOCKET_ATTACHMENTS typed arrays', async () => {
+    // 3 typed arrays a task: 3,333 tasks fill a message (9,999 attachments), the next one opens
+    // a new batch; socket.io's parser takes 10 by default, the SDK socket's both ends 10,000.
+    const tasks = range(7_000).map((i) => ({
+      i,
+      f: new Float32Array(1),
+      b: new Uint8Array(1),
+      w: new BigInt64Array(1),
+    }));
+    const batches = await collect(batchTasks(tasks, { maxTasks: 10_000, maxBytes: 1 << 30 }));
+    expect(batches.map((b) => b.tasks.length)).toEqual([3_333, 3_333, 334]);
+    expect(batches.map((b) => b.offset)).toEqual([0, 3_333, 6_666]);
+    expect(MAX_SOCKET_ATTACHMENTS).toBe(10_000);
+  });
+
+  it('refuses one task of more typed arrays than a message carries, naming it and the limit', async () => {
+    const many = Array.from({ length: MAX_SOCKET_ATTACHMENTS + 1 }, () => new Uint8Array(1));
+    const exact = Array.from({ length: MAX_SOCKET_ATTACHMENTS }, () => new Uint8Array(1));
+    await expect(collect(batchTasks([1, exact, many]))).rejects.toMatchObject({
+      code: ErrorCode.PAYLOAD_TOO_LARGE,
+      message: expect.stringMatching(
+        /^tasks\[2\] holds more than 10,000 typed arrays \(MAX_SOCKET_ATTACHMENTS/,
+      ),
+    });
+    const batches = await collect(batchTasks([1, exact, 2]));
+    expect(batches.map((b) => b.tasks.length)).toEqual([2, 1]);
   });
 
   it('refuses a string, which would otherwise be split into characters', async () => {

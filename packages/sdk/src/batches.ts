@@ -2,6 +2,7 @@
  * Turning an iterable of tasks into submission batches, and sending those batches with a
  * bounded window of unacknowledged ones (the submit side's backpressure).
  */
+import { MAX_SOCKET_ATTACHMENTS, tooManyAttachments } from '@tabgrid/protocol/attachments';
 import { LIMITS } from '@tabgrid/protocol/jobs';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import { assertFaithful, type ValuesMode } from '@tabgrid/protocol/faithful-json';
@@ -45,12 +46,26 @@ export const BATCH_DEFAULTS = { maxTasks: 1000, maxBytes: 512 * 1024, lingerMs: 
  * approxBytes(new Float64Array(1024)); // 8193
  */
 export function approxBytes(value: unknown): number {
+  return approxSize(value).bytes;
+}
+
+/** What a task adds to a batch: {@link approxBytes}, and its typed arrays (attachments). */
+export interface TaskSize {
+  bytes: number;
+  attachments: number;
+}
+
+/** {@link approxBytes} and the task's attachment count, from one walk. */
+export function approxSize(value: unknown): TaskSize {
   if (typeof value !== 'object' || value === null) {
     // The common case of scalar tasks, without the cost of a replacer.
-    if (typeof value === 'string') return value.length + 2;
-    if (typeof value === 'number' || typeof value === 'boolean') return String(value).length;
+    if (typeof value === 'string') return { bytes: value.length + 2, attachments: 0 };
+    if (typeof value === 'number' || typeof value === 'boolean') {
+      return { bytes: String(value).length, attachments: 0 };
+    }
   }
   let binary = 0;
+  let attachments = 0;
   let json: string | undefined;
   try {
     json = JSON.stringify(value, function (this: unknown, key: string, current: unknown) {
@@ -58,6 +73,7 @@ export function approxBytes(value: unknown): number {
       const original = (this as Record<string, unknown>)[key];
       if (original instanceof ArrayBuffer || ArrayBuffer.isView(original)) {
         binary += original.byteLength;
+        attachments += 1;
         return 0;
       }
       return current;
@@ -69,7 +85,7 @@ export function approxBytes(value: unknown): number {
       `A task cannot be sent (${why}). Tasks must be JSON values, typed arrays or ArrayBuffers.`,
     );
   }
-  return (json?.length ?? 4) + binary;
+  return { bytes: (json?.length ?? 4) + binary, attachments };
 }
 
 const NONE: TaskBatch[] = [];
@@ -77,6 +93,8 @@ const NONE: TaskBatch[] = [];
 class BatchBuilder {
   private tasks: unknown[] = [];
   private bytes = 0;
+  /** Typed arrays in the batch so far: one socket.io message carries MAX_SOCKET_ATTACHMENTS. */
+  private attachments = 0;
   private offset = 0;
   private count = 0;
   private readonly prefix: string;
@@ -106,12 +124,24 @@ class BatchBuilder {
   add(task: unknown): TaskBatch[] {
     let ready = NONE;
     // Before any serialization; the index is the task's position in the source.
-    if (!this.checked) assertFaithful(task, 'tasks', this.offset + this.tasks.length, this.values);
-    const size = approxBytes(task);
-    if (this.tasks.length > 0 && this.bytes + size > this.maxBytes) ready = [this.take()];
+    const index = this.offset + this.tasks.length;
+    if (!this.checked) assertFaithful(task, 'tasks', index, this.values);
+    const { bytes: size, attachments } = approxSize(task);
+    if (attachments > MAX_SOCKET_ATTACHMENTS) throw tooManyAttachments(`tasks[${index}]`);
+    if (
+      this.tasks.length > 0 &&
+      (this.bytes + size > this.maxBytes || this.attachments + attachments > MAX_SOCKET_ATTACHMENTS)
+    ) {
+      ready = [this.take()];
+    }
     this.tasks.push(task);
     this.bytes += size;
-    if (this.tasks.length >= this.maxTasks || this.bytes >= this.maxBytes) {
+    this.attachments += attachments;
+    if (
+      this.tasks.length >= this.maxTasks ||
+      this.bytes >= this.maxBytes ||
+      this.attachments >= MAX_SOCKET_ATTACHMENTS
+    ) {
       ready = [...ready, this.take()];
     }
     return ready;
@@ -127,6 +157,7 @@ class BatchBuilder {
     this.offset += this.tasks.length;
     this.tasks = [];
     this.bytes = 0;
+    this.attachments = 0;
     return batch;
   }
 }

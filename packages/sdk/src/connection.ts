@@ -26,6 +26,7 @@ import {
   unreachableWhy,
   unwrapAnswer,
 } from './connection-errors.js';
+import { checkAttachments, socketParser } from './socket-attachments.js';
 
 export { ConnectionLostError, unreachableError } from './connection-errors.js';
 
@@ -179,6 +180,7 @@ export class Connection {
     options: RequestOptions = {},
   ): Promise<SdkResponses[E]> {
     const resends = options.retry ? MAX_RESENDS : 0;
+    checkAttachments(event, payload);
     for (let attempt = 0; ; attempt += 1) {
       await this.ready();
       const result = await this.emitOnce(event, payload);
@@ -235,6 +237,7 @@ export class Connection {
       path: `${url.pathname.replace(/\/+$/, '')}/socket.io/`,
       transports: ['websocket'],
       forceNew: true,
+      parser: socketParser,
       ...(this.options.token === undefined ? {} : { auth: { token: this.options.token } }),
     });
     socket.on('connect', () => {

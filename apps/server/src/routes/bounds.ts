@@ -10,7 +10,7 @@ export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
 /** Largest socket.io message (engine.io `maxHttpBufferSize`), attachments included. */
 export const MAX_SOCKET_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** Most binary attachments in one socket.io message (one per typed array it carries). */
-export const MAX_SOCKET_ATTACHMENTS = 10_000;
+export { MAX_SOCKET_ATTACHMENTS } from '@tabgrid/protocol/attachments';
 /**
  * Most bytes the typed arrays of one socket.io message may add up to, counting each place a value
  * refers to an attachment: socket.io rebuilds a repeated placeholder as the same buffer, so

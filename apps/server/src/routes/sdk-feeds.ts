@@ -3,7 +3,7 @@
  * pushed as `job:feed` with backpressure, resumed from the client's cursor), tell a job, its
  * series labels, the latest job of a name, the worker monitor and notes.
  */
-import { textToSocketForm } from '@tabgrid/protocol/bytes';
+import { ignoreAck, pushInRuns, type PushedValue } from './push-runs.js';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { FeedPush } from '@tabgrid/protocol/feeds';
 import type { FeedItem, Grid } from '../core/grid.js';
@@ -28,17 +28,11 @@ export function addSubscription(socket: SdkSocket, subscriptionId: string): void
 }
 
 /** Typed arrays in event data and series values go to the SDK as binary attachments. */
-function binaryOut(item: FeedItem): FeedItem {
-  if ('data' in item && typeof item.data === 'object' && item.data !== null) {
-    const data = textToSocketForm(item.data);
-    return data === item.data ? item : { ...item, data };
-  }
-  if ('values' in item) {
-    const values = textToSocketForm(item.values) as unknown[];
-    return values === item.values ? item : { ...item, values };
-  }
-  return item;
-}
+const feedValue: PushedValue<FeedItem> = {
+  valueOf: (item) => ('data' in item ? item.data : 'values' in item ? item.values : undefined),
+  withValue: (item, value) =>
+    ('data' in item ? { ...item, data: value } : { ...item, values: value }) as FeedItem,
+};
 
 type FeedHandlerNames =
   | 'job:follow'
@@ -56,11 +50,13 @@ export function feedHandlers(grid: Grid): Pick<SdkHandlers, FeedHandlerNames> {
       addSubscription(socket, req.subscriptionId);
       const { subscriptionId, jobId, feed } = req;
       grid.follow(`${socket.id}:${subscriptionId}`, jobId, feed, req.from, req.label, {
-        push: (items, ready) => {
-          // The core hands each feed its own items: the push is of that feed's kind.
-          const push = { subscriptionId, jobId, feed, items: items.map(binaryOut) } as FeedPush;
-          socket.emit('job:feed', push, ready);
-        },
+        push: (items, ready) =>
+          pushInRuns(items, feedValue, (run, last) => {
+            // The core hands each feed its own items: the push is of that feed's kind.
+            const push = { subscriptionId, jobId, feed, items: run } as FeedPush;
+            // The stream is paced by the last run's ack (the SDK acks pushes in order).
+            socket.emit('job:feed', push, last ? ready : ignoreAck);
+          }),
         end: (reason, message) =>
           socket.emit('job:end', {
             subscriptionId,

@@ -1,7 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
 import { createRequire } from 'node:module';
-import { textToSocketForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome } from '@tabgrid/protocol/jobs';
 import {
@@ -18,6 +17,7 @@ import type { KeyRing } from '../auth/key-ring.js';
 import { MAX_SOCKET_ATTACHMENTS, MAX_SOCKET_MESSAGE_BYTES, checkSocketPayload } from './bounds.js';
 import { unauthorized, viewerCannotChange } from './auth.js';
 import { addSubscription, feedHandlers, stopStream } from './sdk-feeds.js';
+import { ignoreAck, pushInRuns, type PushedValue } from './push-runs.js';
 import type { Handler, SdkHandlers, SdkSocket, SocketData } from './sdk-socket-types.js';
 
 export const SDK_SOCKET_PATH = '/socket.io/';
@@ -68,11 +68,10 @@ const READ_ONLY = new Set<SdkRequestName>([
 ]);
 
 /** Typed arrays in a result go to the SDK as binary attachments, not base64. */
-function binaryOut(outcome: Outcome): Outcome {
-  if (!outcome.ok || typeof outcome.value !== 'object' || outcome.value === null) return outcome;
-  const value = textToSocketForm(outcome.value);
-  return value === outcome.value ? outcome : { ...outcome, value };
-}
+const outcomeValue: PushedValue<Outcome> = {
+  valueOf: (outcome) => (outcome.ok ? outcome.value : undefined),
+  withValue: (outcome, value) => ({ ...outcome, value }) as Outcome,
+};
 
 function failure(err: unknown): Ack<never> {
   const error =
@@ -113,11 +112,11 @@ function handlers(grid: Grid, dashboardFeeds: Map<string, () => void>): SdkHandl
         req.from,
         {
           push: (items, ready) =>
-            socket.emit(
-              'job:outcomes',
-              { subscriptionId: req.subscriptionId, jobId: req.jobId, items: items.map(binaryOut) },
-              ready,
-            ),
+            pushInRuns(items, outcomeValue, (run, last) => {
+              const push = { subscriptionId: req.subscriptionId, jobId: req.jobId, items: run };
+              // The stream is paced by the last run's ack (the SDK acks pushes in order).
+              socket.emit('job:outcomes', push, last ? ready : ignoreAck);
+            }),
           end: (reason, message) =>
             socket.emit('job:end', {
               subscriptionId: req.subscriptionId,

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RawData, WebSocket } from 'ws';
-import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
+import { encodeFrames } from '@tabgrid/protocol/binary-frame';
 import { TabgridError } from '@tabgrid/protocol/errors';
 import {
   WORKER_LIMITS,
@@ -232,10 +232,13 @@ export function workerSocketRoutes(
   });
 }
 
-/** Sends one frame: binary when it carries typed arrays, so their bytes travel raw. */
+/**
+ * Sends one frame: binary when it carries typed arrays, so their bytes travel raw (as several
+ * frames when it holds more than one binary frame may: see encodeFrames).
+ */
 function send(socket: WebSocket, frame: string, onError: (err: unknown) => void): void {
   try {
-    socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame);
+    for (const part of encodeFrames(frame)) socket.send(part);
   } catch (err) {
     onError(err);
   }
