@@ -35,6 +35,8 @@ import {
   workerSocketRoutes,
 } from './routes/worker-socket.js';
 import { fromOpaqueOrigin, opaqueOriginRefused } from './job-code-policy.js';
+import { type CorsOrigins, registerCors } from './routes/cross-origin.js';
+import { sdkBundleRoutes } from './routes/sdk-bundle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +61,10 @@ export interface AppOptions {
    * worker's address, which redundancy, strikes, per-address caps and auth throttling key on.
    */
   trustProxy?: TrustProxy;
+  /** Origins whose pages may call REST and socket.io (TABGRID_CORS_ORIGINS); default none. */
+  cors?: CorsOrigins;
+  /** The browser SDK bundle's folder (`/sdk.js`); default packages/sdk/dist/browser. */
+  sdkBundleDir?: string;
   /** Per-address socket cap and hello deadline of `/ws/worker` (defaults in worker-socket.ts). */
   workerSocket?: WorkerSocketOptions;
   /** How long a request (headers and body) may take to arrive; default {@link REQUEST_TIMEOUT_MS}. */
@@ -172,6 +178,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       );
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
+  // Before authentication: a refused request still carries CORS headers the page can read.
+  await registerCors(app, options.cors ?? []);
   app.addHook('onRequest', (request, reply, done) => {
     // Job code may reach this server (job-code-policy.ts) and gets nothing. Socket upgrades
     // are judged by the socket servers themselves: an error here would leave them hanging.
@@ -247,7 +255,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
 
   const fastifyUpgrades = app.server.listeners('upgrade');
-  const io = attachSdkSocket(app.server, grid, keys, throttle);
+  sdkBundleRoutes(
+    app,
+    options.sdkBundleDir ?? join(appsDir, '..', 'packages', 'sdk', 'dist', 'browser'),
+  );
+  const io = attachSdkSocket(app.server, grid, keys, throttle, {
+    cors: options.cors ?? [],
+    trustProxy: options.trustProxy ?? false,
+  });
   routeUpgrades(app, fastifyUpgrades);
 
   app.addHook('preClose', (done) => {

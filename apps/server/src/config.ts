@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type CorsOrigins, parseCorsOrigins } from './routes/cross-origin.js';
 
 export interface Config {
   port: number;
@@ -17,6 +18,8 @@ export interface Config {
   trustProxy: TrustProxy;
   /** TABGRID_MAX_SERIES_BYTES_PER_JOB: collected series one job may store (unset: 256 MB). */
   maxSeriesBytesPerJob?: number;
+  /** TABGRID_CORS_ORIGINS: origins whose pages may call REST and socket.io (default none). */
+  corsOrigins: CorsOrigins;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -108,5 +111,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sameAddressDistinct: env.TABGRID_SAME_ADDRESS_DISTINCT === '1',
     trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
     maxSeriesBytesPerJob,
+    corsOrigins: parseCorsOrigins(env.TABGRID_CORS_ORIGINS),
   };
 }

@@ -19,6 +19,7 @@ const { app } = await buildApp({
   adminToken: config.adminToken,
   logger: false,
   trustProxy: config.trustProxy,
+  cors: config.corsOrigins,
   workerSocket: { maxWorkersPerAddress: config.maxWorkersPerAddress },
   scheduling: {
     sameAddressDistinct: config.sameAddressDistinct,
