@@ -30,7 +30,9 @@ async function sh(file: string, args: string[], cwd: string): Promise<string> {
     return stdout;
   } catch (err) {
     const { stdout, stderr } = err as { stdout?: string; stderr?: string };
-    throw new Error(`${file} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`);
+    throw new Error(
+      `${file} ${args.join(' ')} failed in ${cwd}:\n${stdout ?? ''}\n${stderr ?? ''}`,
+    );
   }
 }
 
