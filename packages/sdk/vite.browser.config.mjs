@@ -44,6 +44,6 @@ export default defineConfig({
       fileName: () => 'sdk.js',
     },
     // One file: a page imports /sdk.js and nothing else (the replay engine comes along inline).
-    rollupOptions: { output: { inlineDynamicImports: true } },
+    rolldownOptions: { output: { codeSplitting: false } },
   },
 });
