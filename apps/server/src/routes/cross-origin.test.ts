@@ -41,7 +41,7 @@ function socketFrom(
   server: TestServer,
   origin: string | undefined,
   transport: 'polling' | 'websocket',
-): Promise<'connected' | string> {
+): Promise<string> {
   const socket = ioClient(server.url, {
     auth: { token: server.token },
     transports: [transport],
