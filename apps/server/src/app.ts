@@ -41,6 +41,8 @@ import { logRequestErrors } from './ops/request-log.js';
 import { metricsRoute } from './ops/metrics.js';
 import { Retention } from './ops/retention.js';
 import { WorkerCountLog } from './ops/worker-count-log.js';
+import { type CorsOrigins, registerCors } from './routes/cross-origin.js';
+import { sdkBundleRoutes } from './routes/sdk-bundle.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -77,6 +79,10 @@ export interface AppOptions {
    * worker's address, which redundancy, strikes, per-address caps and auth throttling key on.
    */
   trustProxy?: TrustProxy;
+  /** Origins whose pages may call REST and socket.io (TABGRID_CORS_ORIGINS); default none. */
+  cors?: CorsOrigins;
+  /** The browser SDK bundle's folder (`/sdk.js`); default packages/sdk/dist/browser. */
+  sdkBundleDir?: string;
   /** Per-address socket cap and hello deadline of `/ws/worker` (defaults in worker-socket.ts). */
   workerSocket?: WorkerSocketOptions;
   /** How long a request (headers and body) may take to arrive; default {@link REQUEST_TIMEOUT_MS}. */
@@ -202,6 +208,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       );
   });
   app.decorateRequest('caller', undefined as unknown as Caller);
+  // Before authentication: a refused request still carries CORS headers the page can read.
+  await registerCors(app, options.cors ?? []);
   app.addHook('onRequest', (request, reply, done) => {
     // Job code may reach this server (job-code-policy.ts) and gets nothing. Socket upgrades
     // are judged by the socket servers themselves: an error here would leave them hanging.
@@ -279,7 +287,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
 
   const fastifyUpgrades = app.server.listeners('upgrade');
-  const io = attachSdkSocket(app.server, grid, keys, throttle);
+  sdkBundleRoutes(
+    app,
+    options.sdkBundleDir ?? join(appsDir, '..', 'packages', 'sdk', 'dist', 'browser'),
+  );
+  const io = attachSdkSocket(app.server, grid, keys, throttle, {
+    cors: options.cors ?? [],
+    trustProxy: options.trustProxy ?? false,
+  });
   routeUpgrades(app, fastifyUpgrades);
 
   const workerCounts = new WorkerCountLog(() => grid.metrics(), app.log);

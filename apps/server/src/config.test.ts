@@ -71,3 +71,14 @@ it('reads TABGRID_RETAIN_DAYS: unset keeps jobs forever, a positive number of da
     );
   }
 });
+it('reads TABGRID_CORS_ORIGINS: none by default, a list of origins, and stops on a wrong one', () => {
+  const token = { TABGRID_DATA_DIR: dir, TABGRID_ADMIN_TOKEN: 'a'.repeat(16) };
+  expect(loadConfig(token).corsOrigins).toEqual([]);
+  expect(
+    loadConfig({ ...token, TABGRID_CORS_ORIGINS: 'https://app.example,http://localhost:5173' })
+      .corsOrigins,
+  ).toEqual(['https://app.example', 'http://localhost:5173']);
+  expect(() => loadConfig({ ...token, TABGRID_CORS_ORIGINS: 'app.example' })).toThrow(
+    /TABGRID_CORS_ORIGINS: "app.example" is not an origin/,
+  );
+});

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { type CorsOrigins, parseCorsOrigins } from './routes/cross-origin.js';
 
 export interface Config {
   port: number;
@@ -76,6 +77,8 @@ export function parseDatabaseUrl(value: string | undefined): string | undefined 
     );
   }
   return text;
+  /** TABGRID_CORS_ORIGINS: origins whose pages may call REST and socket.io (default none). */
+  corsOrigins: CorsOrigins;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -170,5 +173,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseLogLevel(env.TABGRID_LOG_LEVEL),
     retainDays: parseRetainDays(env.TABGRID_RETAIN_DAYS),
     databaseUrl: parseDatabaseUrl(env.TABGRID_DATABASE_URL),
+    corsOrigins: parseCorsOrigins(env.TABGRID_CORS_ORIGINS),
   };
 }

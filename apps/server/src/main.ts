@@ -73,6 +73,7 @@ try {
     adminToken: config.adminToken,
     loggerInstance: log,
     trustProxy: config.trustProxy,
+    cors: config.corsOrigins,
     workerSocket: { maxWorkersPerAddress: config.maxWorkersPerAddress },
     scheduling: {
       sameAddressDistinct: config.sameAddressDistinct,

@@ -33,8 +33,14 @@ export function EmptyJobs({ canSubmit }: { canSubmit: boolean }) {
     <div className="empty" data-testid="empty-jobs">
       <h3>No jobs yet</h3>
       <p>
-        Submit one with the SDK (<code>npm install @tabgrid/sdk</code>) and it appears here live.
-        Run with <code>TABGRID_TOKEN</code> set to your token:
+        Submit one with the SDK and it appears here live: in Node,{' '}
+        <code>npm install @tabgrid/sdk</code> and run this with <code>TABGRID_TOKEN</code> set to
+        your token. In a web page, no bundler needed:{' '}
+        <code>
+          import {'{'} Tabgrid {'}'} from &apos;{location.origin}/sdk.js&apos;
+        </code>{' '}
+        (this server serves it), with the token passed as <code>token</code>; a page of another
+        origin needs that origin in <code>TABGRID_CORS_ORIGINS</code>.
       </p>
       <div className="code">
         <button

@@ -11,6 +11,9 @@ import {
   type ServerToClientEvents,
 } from '@tabgrid/protocol/sdk';
 import { fromOpaqueOrigin } from '../job-code-policy.js';
+import type { TrustProxy } from '../config.js';
+import { clientAddressOf } from './client-address.js';
+import { type CorsOrigins, socketIoCors, socketOriginAllowed } from './cross-origin.js';
 import type { Grid } from '../core/grid.js';
 import { RateLimitedError, type AuthThrottle } from '../auth/auth-throttle.js';
 import type { KeyRing } from '../auth/key-ring.js';
@@ -165,6 +168,12 @@ function handlers(grid: Grid, dashboardFeeds: Map<string, () => void>): SdkHandl
   };
 }
 
+/** Who may reach the socket from a page, and whose forwarded address to believe. */
+export interface SdkSocketAccess {
+  cors: CorsOrigins;
+  trustProxy: TrustProxy;
+}
+
 /**
  * socket.io for the SDK and the dashboard. The token is checked in the handshake; every request
  * payload is validated by the protocol package before use, and every answer is an Ack.
@@ -174,7 +183,10 @@ export function attachSdkSocket(
   grid: Grid,
   keys: KeyRing,
   throttle: AuthThrottle,
+  access: SdkSocketAccess = { cors: [], trustProxy: false },
 ): Server {
+  const clientAddress = clientAddressOf(access.trustProxy);
+  const cors = socketIoCors(access.cors);
   const io = new Server<
     ClientToServerEvents,
     ServerToClientEvents,
@@ -187,11 +199,18 @@ export function attachSdkSocket(
     destroyUpgrade: false,
     maxHttpBufferSize: MAX_SOCKET_MESSAGE_BYTES,
     parser: boundedParser,
-    // Job code may reach this server and gets nothing (job-code-policy.ts).
-    allowRequest: (request, callback) => callback(null, !fromOpaqueOrigin(request.headers)),
+    // Job code may reach this server and gets nothing (job-code-policy.ts); a page of another
+    // origin only when TABGRID_CORS_ORIGINS allows it (cross-origin.ts).
+    allowRequest: (request, callback) =>
+      callback(
+        null,
+        !fromOpaqueOrigin(request.headers) &&
+          socketOriginAllowed(request, access.cors, access.trustProxy !== false),
+      ),
+    ...(cors ? { cors } : {}),
   });
   io.use((socket, next) => {
-    const address = socket.handshake.address;
+    const address = clientAddress(socket.request);
     const refuse = (error: TabgridError) =>
       next(Object.assign(new Error(error.message), { data: error.toBody() }));
     const wait = throttle.retryAfter(address);
