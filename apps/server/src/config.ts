@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { operatorFromEnv } from './operator-config.js';
+import type { OperatorInfo } from '@tabgrid/protocol/jobs';
 
 export interface Config {
   port: number;
@@ -17,6 +19,8 @@ export interface Config {
   trustProxy: TrustProxy;
   /** TABGRID_MAX_SERIES_BYTES_PER_JOB: collected series one job may store (unset: 256 MB). */
   maxSeriesBytesPerJob?: number;
+  /** TABGRID_OPERATOR_NAME / _DESCRIPTION / _LINK: who runs the grid (the worker page shows it). */
+  operator?: OperatorInfo;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -108,5 +112,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sameAddressDistinct: env.TABGRID_SAME_ADDRESS_DISTINCT === '1',
     trustProxy: parseTrustProxy(env.TABGRID_TRUST_PROXY),
     maxSeriesBytesPerJob,
+    ...operatorFromEnv(env),
   };
 }

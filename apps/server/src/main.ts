@@ -25,6 +25,7 @@ const { app } = await buildApp({
     ...(config.maxSeriesBytesPerJob === undefined
       ? {}
       : { maxSeriesBytesPerJob: config.maxSeriesBytesPerJob }),
+    ...(config.operator === undefined ? {} : { operator: config.operator }),
   },
 });
 await app.listen({ port: config.port, host: config.host });

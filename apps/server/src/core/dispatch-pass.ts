@@ -11,6 +11,7 @@ import { initialWindow, room } from './hold-limit.js';
 import type { JobDirectory } from './job-directory.js';
 import type { JobRuntime } from './job-runtime.js';
 import { takeReplicas } from './replicas.js';
+import { meetsRequirements, unservableReason } from './requirements-check.js';
 import type { WorkerRegistry, WorkerSession } from './worker-registry.js';
 
 /** Most tasks in one frame: big enough to amortise framing, small enough to share work out. */
@@ -25,10 +26,14 @@ export const STALL_GRACE_MS = 15_000;
 const EXCLUSIVE = { replica: false, suspect: false } as const;
 const REPLICA = { replica: true, suspect: false } as const;
 const SUSPECT = { replica: false, suspect: true } as const;
+/** How often jobs with requirements look for a connected worker that meets them (ms). */
+export const SERVABLE_CHECK_MS = 1_000;
 
 export class DispatchPass {
   private scheduled = false;
   private turn = 0;
+  private servableCheckedAt = -Infinity;
+  private servableCheckedWorkers = -1;
 
   constructor(
     private readonly jobs: JobDirectory,
@@ -57,6 +62,7 @@ export class DispatchPass {
     for (const job of jobs) {
       if (job.queue?.wantsPage) void job.queue.pageIn().then(() => this.schedule());
     }
+    this.checkServable(jobs);
     for (const worker of this.workers.all()) {
       const tried = new Set<JobRuntime>();
       // Set once the worker's own window (not the job's limit) stops it at some priority: it is
@@ -76,6 +82,13 @@ export class DispatchPass {
         if (!job?.queue || !job.code) break;
         if (worker.setupFailed.size !== 0 && this.workers.skipsSetupFailed(worker, job.record.id)) {
           // Its Setup failed here: the job's tasks wait for a connection where it may not.
+          tried.add(job);
+          if (!draining) continue;
+          this.stopDraining(job);
+          break;
+        }
+        if (!meetsRequirements(job.record.requirements, worker.offer)) {
+          // It does not offer what the job requires (WebGPU, threads, memory): others may.
           tried.add(job);
           if (!draining) continue;
           this.stopDraining(job);
@@ -120,7 +133,7 @@ export class DispatchPass {
         if (!worker.hasProgram(job.record.id)) {
           const r = job.record;
           worker.link.send(
-            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs),
+            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs, r.public),
           );
           worker.programSent(r.id);
           // The job's messages so far (job.tell), before its first task: Setup may read them.
@@ -133,6 +146,26 @@ export class DispatchPass {
         worker.spendCredit(tasks.length, job.record.id);
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
       }
+    }
+  }
+
+  /**
+   * Jobs with requirements learn whether any connected worker meets them (their status says so
+   * when none does). Once a second, or at once when the number of workers changed.
+   */
+  private checkServable(jobs: readonly JobRuntime[]): void {
+    const now = this.clock.now();
+    const count = this.workers.size;
+    if (now - this.servableCheckedAt < SERVABLE_CHECK_MS && count === this.servableCheckedWorkers)
+      return;
+    this.servableCheckedAt = now;
+    this.servableCheckedWorkers = count;
+    for (const job of jobs) {
+      const requirements = job.record.requirements;
+      job.unservable =
+        requirements === undefined || job.waiting === 0
+          ? null
+          : unservableReason(requirements, this.workers.all());
     }
   }
 
