@@ -1,3 +1,4 @@
+import type { JobPublic, OperatorInfo, WorkerCapabilities } from '@tabgrid/protocol/jobs';
 import { TASK_LIMITS, seriesJobLimitMessage } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 import {
@@ -14,6 +15,7 @@ import type { Chunk, LocalJob } from '../sandbox/chunk';
 import type { ThreadHost } from '../sandbox/thread-host';
 import { ThreadPool } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
+import type { ContributionLedger, Contribution } from '../settings/contribution-ledger';
 import { CreditBook } from './credit-book';
 import { MonitorSampler } from './monitor-sampler';
 import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
@@ -35,14 +37,36 @@ function groupsOf(chunks: readonly Chunk[]): TaskGroup[] {
   return chunks.map(({ job, tasks }) => ({ jobId: job.jobId, tasks }));
 }
 
+/**
+ * Why the tab takes no tasks: the volunteer paused it, it is hidden ("only while visible"), or
+ * the device runs on battery ("pause on battery").
+ */
+export type HoldReason = 'user' | 'hidden' | 'battery';
+
+/** The job this tab runs tasks of now, as the volunteer sees it. */
+export interface CurrentJob {
+  id: string;
+  public?: JobPublic;
+}
+
 export interface RuntimeSnapshot {
   connection: ConnectionStatus;
   paused: boolean;
+  /** Every reason it holds off (empty: running). */
+  holds: readonly HoldReason[];
   threads: number;
+  /** CPU cap, percent of each thread's time. */
+  cpuCap: number;
   tasksDone: number;
   tasksFailed: number;
   tasksPerSecond: number;
   currentJobId: string | undefined;
+  /** Cleared once the tab has nothing queued or running. */
+  currentJob: CurrentJob | undefined;
+  /** Who runs the grid (the last welcome that said so). */
+  operator: OperatorInfo | undefined;
+  /** What this browser gave, today and in total (the ledger's; zeros without one). */
+  contribution: Contribution | undefined;
   /** Thread messages dropped because a job's code had tampered with its sandbox thread. */
   sandboxFaults: number;
 }
@@ -53,6 +77,16 @@ export interface RuntimeSnapshot {
  * granted to the server is held by a task here or comes back (outcome, cancel, release) and
  * is granted again as long as the book's target allows. `release` returns tasks, not slots.
  */
+/** What the page passes besides the basics (all optional: tests leave them out). */
+export interface RuntimeExtras {
+  /** Announced in hello: the server gives jobs with requirements only to tabs that meet them. */
+  capabilities?: WorkerCapabilities;
+  /** Counts tasks and CPU time given, kept in localStorage. */
+  ledger?: ContributionLedger;
+  /** Initial CPU cap, percent (default 100). */
+  cpuCap?: number;
+}
+
 export class VolunteerRuntime {
   private readonly queue = new TaskQueue();
   /** What job code logged, emitted, reported: always sent before the outcomes that follow it. */
@@ -84,14 +118,28 @@ export class VolunteerRuntime {
   private tasksFailed = 0;
   private currentJobId: string | undefined;
   private snapshot: RuntimeSnapshot;
+  private readonly holds = new Set<HoldReason>();
+  private readonly capabilities: WorkerCapabilities | undefined;
+  private readonly ledger: ContributionLedger | undefined;
+  private cpuCap: number;
+  private operator: OperatorInfo | undefined;
+
+  private get paused(): boolean {
+    return this.holds.size > 0;
+  }
 
   /** `threadHost` starts the job threads: the page's WebWorkerThreadHost (main.tsx). */
   constructor(
     url: string,
     private threads: number,
-    private paused: boolean,
+    paused: boolean,
     threadHost: ThreadHost,
+    extras: RuntimeExtras = {},
   ) {
+    if (paused) this.holds.add('user');
+    this.capabilities = extras.capabilities;
+    this.ledger = extras.ledger;
+    this.cpuCap = extras.cpuCap ?? 100;
     this.connection = new WorkerConnection(url, {
       onOpen: () => this.onOpen(),
       onJob: (message) => this.onJob(message),
@@ -102,6 +150,7 @@ export class VolunteerRuntime {
       onClose: () => this.onClose(),
       onStatus: (status) => {
         this.status = status;
+        if (status.state === 'connected') this.operator = status.operator;
         this.emit();
       },
     });
@@ -135,6 +184,8 @@ export class VolunteerRuntime {
     );
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
+    this.credit.duty = this.cpuCap / 100;
+    this.pool.setDutyCycle(this.cpuCap / 100);
     this.snapshot = this.buildSnapshot(0);
   }
 
@@ -149,25 +200,58 @@ export class VolunteerRuntime {
     this.connection.start();
   }
 
-  /** Stops starting tasks and hands queued ones back; running tasks finish and report. */
+  /** The volunteer's Pause: stops starting tasks, hands queued ones back; running ones finish. */
   pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.credit.paused = true;
-    this.credit.returned(this.buffer.takeCredit());
-    this.credit.returned(this.release(groupsOf(this.queue.drain())));
-    this.pool.abort(undefined, true); // idle threads leave their job: its Teardown runs
-    this.emit();
+    this.hold('user', true);
   }
 
   resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
+    this.hold('user', false);
+  }
+
+  /**
+   * Holds off for `reason` (or stops holding for it). The tab runs while no reason holds it.
+   * A volunteer's pause lets running tasks finish; a hidden tab or one on battery hands those
+   * back too, so nothing it cannot run soon waits on it.
+   */
+  hold(reason: HoldReason, on: boolean): void {
+    const was = this.paused;
+    if (on) this.holds.add(reason);
+    else this.holds.delete(reason);
+    if (!was && this.paused) this.stopTaking(reason !== 'user');
+    else if (was && !this.paused) this.startTaking();
+    this.emit();
+  }
+
+  /** Caps each thread's CPU use at `percent` by duty cycle; hands back what it now cannot run soon. */
+  setCpuCap(percent: number): void {
+    const cap = Math.min(100, Math.max(1, Math.round(percent)));
+    if (cap === this.cpuCap) return;
+    this.cpuCap = cap;
+    this.credit.duty = cap / 100;
+    this.pool.setDutyCycle(cap / 100);
+    if (!this.paused && this.connection.isOpen) {
+      // The queue was sized for the old cap: back to the server, which sends the new target.
+      this.free(this.release(groupsOf(this.queue.drain())));
+      this.buffer.flush();
+    }
+    this.emit();
+  }
+
+  private stopTaking(running: boolean): void {
+    this.credit.paused = true;
+    this.credit.returned(this.buffer.takeCredit());
+    const unrun = [...this.queue.drain(), ...(running ? this.pool.abort() : [])];
+    this.credit.returned(this.release(groupsOf(unrun)));
+    if (!running) this.pool.abort(undefined, true); // idle threads leave their job: its Teardown runs
+    if (running) this.buffer.flush();
+  }
+
+  private startTaking(): void {
     this.credit.paused = false;
     this.buffer.addCredit(this.credit.topUp());
     this.buffer.flush();
     this.pool.pump();
-    this.emit();
   }
 
   setThreads(requested: number): void {
@@ -192,10 +276,14 @@ export class VolunteerRuntime {
 
   getSnapshot = (): RuntimeSnapshot => this.snapshot;
 
-  private onOpen(): { threads: number; credit: number } {
+  private onOpen(): { threads: number; credit: number; capabilities?: WorkerCapabilities } {
     const credit = this.credit.open(this.threads);
     this.buffer.flushAt = flushThreshold(credit);
-    return { threads: this.threads, credit };
+    return {
+      threads: this.threads,
+      credit,
+      ...(this.capabilities ? { capabilities: this.capabilities } : {}),
+    };
   }
 
   private onJob(message: ServerJobMessage): void {
@@ -212,6 +300,7 @@ export class VolunteerRuntime {
       seriesFull: '',
     };
     if (progressTimeoutMs !== undefined) job.progressTimeoutMs = progressTimeoutMs;
+    if (message.public !== undefined) job.public = message.public;
     this.jobs.set(jobId, job);
     this.queue.addJob(job);
   }
@@ -306,6 +395,7 @@ export class VolunteerRuntime {
     if (this.jobs.get(job.jobId) !== job) return;
     this.tasksDone += count;
     this.tasksFailed += failures;
+    this.ledger?.add(count, ms);
     this.sampler.record(job.jobId, count, ms);
     this.queue.recordTiming(job, count, ms);
     this.credit.recordTiming(count, ms);
@@ -322,6 +412,7 @@ export class VolunteerRuntime {
   private onPageHide(): void {
     // Hand back everything at once so the server re-dispatches now, not when a lease expires.
     this.handBackEverything();
+    this.ledger?.save();
     this.connection.stop('pagehide');
   }
 
@@ -354,10 +445,19 @@ export class VolunteerRuntime {
   }
 
   private buildSnapshot(tasksPerSecond: number): RuntimeSnapshot {
+    const job = this.currentJobId === undefined ? undefined : this.jobs.get(this.currentJobId);
     return {
       connection: this.status,
       paused: this.paused,
+      holds: [...this.holds],
       threads: this.threads,
+      cpuCap: this.cpuCap,
+      currentJob:
+        this.currentJobId === undefined
+          ? undefined
+          : { id: this.currentJobId, ...(job?.public ? { public: job.public } : {}) },
+      operator: this.operator,
+      contribution: this.ledger ? { ...this.ledger.value } : undefined,
       tasksDone: this.tasksDone,
       tasksFailed: this.tasksFailed,
       tasksPerSecond,
@@ -367,6 +467,10 @@ export class VolunteerRuntime {
   }
 
   private emit(): void {
+    // Idle (nothing queued or running): no current job to show.
+    if (this.queue.size === 0 && this.pool.runningTasks().length === 0) {
+      this.currentJobId = undefined;
+    }
     const rate = this.meter.sample(performance.now(), this.tasksDone);
     this.snapshot = this.buildSnapshot(rate);
     for (const listener of this.listeners) listener();

@@ -10,6 +10,7 @@ import { Retirement, failIfSetupFailed } from './thread-lifecycle';
 import { timeoutVerdict } from './thread-timeout';
 import { ThreadWatchdog } from './thread-watchdog';
 import { pickVictim } from './work-stealing';
+import { createRestTimer, type RestTimer } from './rest-timer';
 
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
@@ -55,6 +56,11 @@ export class ThreadPool {
   /** Messages dropped because a thread's job code had subverted its runtime. */
   private faultCount = 0;
   private stealTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The share of each thread's time it may run tasks (the volunteer's CPU cap), 0 < duty ≤ 1. */
+  private duty = 1;
+  /** When the earliest resting thread wakes, while a wake-up is pending. */
+  private wakeAt = Infinity;
+  private readonly restTimer: RestTimer;
   /** Threads that left their job, running its Teardown until they end. */
   private readonly retirement = new Retirement({
     onReport: (job, tel, jobOnly) => this.events.onReport(job, tel, jobOnly),
@@ -66,8 +72,20 @@ export class ThreadPool {
     private readonly events: ThreadPoolEvents,
     /** The page's WebWorkerThreadHost; tests inject their own. */
     private readonly host: ThreadHost,
+    restTimer?: RestTimer,
   ) {
+    this.restTimer = restTimer ?? createRestTimer();
     this.resize(size);
+  }
+
+  /**
+   * The CPU cap as a duty cycle per thread: after a chunk that kept a thread busy for `t` ms,
+   * it rests `t * (1 / duty - 1)` ms before its next one (duty 0.5: as long as it ran).
+   */
+  setDutyCycle(duty: number): void {
+    this.duty = Math.min(1, Math.max(0.01, duty));
+    if (this.duty === 1) for (const thread of this.threads) thread.restUntil = 0;
+    this.pump();
   }
 
   get size(): number {
@@ -91,8 +109,13 @@ export class ThreadPool {
 
   /** Gives every idle thread work, as long as there is some; then steals for the rest. */
   pump(): void {
+    const now = performance.now();
     for (const thread of this.threads) {
       if (thread.chunk) continue;
+      if (thread.restUntil > now) {
+        this.wakeUpAt(thread.restUntil);
+        continue;
+      }
       let chunk = this.events.takeChunk(thread.job?.key);
       // A job whose Setup outran its limit here fails its tasks at once (thread-lifecycle.ts).
       while (chunk && failIfSetupFailed(chunk, thread.job, this.events))
@@ -162,6 +185,17 @@ export class ThreadPool {
     this.host.dispose();
   }
 
+  /** Pumps again when the earliest resting thread may run (one wake-up pending at a time). */
+  private wakeUpAt(at: number): void {
+    if (at >= this.wakeAt) return;
+    this.wakeAt = at;
+    this.restTimer.after(at - performance.now(), () => {
+      if (this.wakeAt !== at) return; // an earlier wake-up replaced this one
+      this.wakeAt = Infinity;
+      this.pump();
+    });
+  }
+
   private spawn(): PoolThread {
     const { workerId, port } = this.host.spawn();
     const thread: PoolThread = {
@@ -178,6 +212,7 @@ export class ThreadPool {
       stopping: false,
       chunkMs: 0,
       reported: 0,
+      restUntil: 0,
       watchdog: new ThreadWatchdog(
         () => thread.chunk !== undefined,
         () => this.onTimeout(thread),
@@ -326,6 +361,10 @@ export class ThreadPool {
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;
+          if (this.duty < 1) {
+            const now = performance.now();
+            thread.restUntil = now + (now - thread.dispatchedAt) * (1 / this.duty - 1);
+          }
           this.pump();
         } else {
           if (chunk.job.progressTimeoutMs !== undefined && data.count > 0) {
