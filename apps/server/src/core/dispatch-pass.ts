@@ -26,14 +26,12 @@ export const STALL_GRACE_MS = 15_000;
 const EXCLUSIVE = { replica: false, suspect: false } as const;
 const REPLICA = { replica: true, suspect: false } as const;
 const SUSPECT = { replica: false, suspect: true } as const;
-/** How often jobs with requirements look for a connected worker that meets them (ms). */
-export const SERVABLE_CHECK_MS = 1_000;
 
 export class DispatchPass {
   private scheduled = false;
   private turn = 0;
-  private servableCheckedAt = -Infinity;
-  private servableCheckedWorkers = -1;
+  /** A worker said hello or left since jobs last checked who can serve them. */
+  private workersDirty = true;
 
   constructor(
     private readonly jobs: JobDirectory,
@@ -149,23 +147,25 @@ export class DispatchPass {
     }
   }
 
+  /** The set of hello'd workers changed: jobs with requirements look again who can serve them. */
+  workersChanged(): void {
+    this.workersDirty = true;
+  }
+
   /**
    * Jobs with requirements learn whether any connected worker meets them (their status says so
-   * when none does). Once a second, or at once when the number of workers changed.
+   * when none does). A job thought servable looks every pass (the scan stops at the first worker
+   * that qualifies); one thought unservable (a full scan) only when the workers changed.
    */
   private checkServable(jobs: readonly JobRuntime[]): void {
-    const now = this.clock.now();
-    const count = this.workers.size;
-    if (now - this.servableCheckedAt < SERVABLE_CHECK_MS && count === this.servableCheckedWorkers)
-      return;
-    this.servableCheckedAt = now;
-    this.servableCheckedWorkers = count;
+    const changed = this.workersDirty;
+    this.workersDirty = false;
     for (const job of jobs) {
       const requirements = job.record.requirements;
-      job.unservable =
-        requirements === undefined || job.waiting === 0
-          ? null
-          : unservableReason(requirements, this.workers.all());
+      if (requirements === undefined || job.waiting === 0) job.unservable = null;
+      else if (changed || job.unservable === null) {
+        job.unservable = unservableReason(requirements, this.workers.all());
+      }
     }
   }
 

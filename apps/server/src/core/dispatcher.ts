@@ -110,6 +110,7 @@ export class Dispatcher {
           return;
         }
         worker.welcome(msg);
+        this.pass.workersChanged();
         worker.link.send(welcomeFrame(worker.id, this.deps.operator));
         break;
       case 'credit':
@@ -211,6 +212,7 @@ export class Dispatcher {
   disconnect(worker: WorkerSession): void {
     const alone = worker.inFlight === 1;
     const taken = this.workers.remove(worker);
+    this.pass.workersChanged();
     const byJob = new Map<JobRuntime, Settled[]>();
     for (const lease of taken) {
       const job = this.jobs.findJob(lease.job.jobId);

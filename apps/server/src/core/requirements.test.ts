@@ -85,7 +85,7 @@ describe('requirements in dispatch', () => {
     );
     expect(plain.frames.find((f) => f.type === 'job')).not.toHaveProperty('public');
     expect(gpu.frames[0]).toMatchObject({ type: 'welcome', operator: OPERATOR });
-    for (let answered = 0; answered < gpu.tasks().length; ) {
+    for (let answered = 0; answered < gpu.tasks().length;) {
       const fresh = gpu.tasks().slice(answered);
       answered += fresh.length;
       answer(gpu.session, fresh.map(ok));
