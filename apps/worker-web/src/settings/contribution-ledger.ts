@@ -24,55 +24,76 @@ const count = (value: unknown): number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 
 /**
- * Counts what this browser contributed, across reloads and tabs of this origin (each tab adds
- * its own; the last writer of a shared day wins a few seconds' worth, which is fine for a
- * volunteer's own tally). Time comes from `now` so tests can cross midnight.
+ * Counts what this browser contributed, across reloads and across tabs of this origin: each tab
+ * keeps only what it added since it last wrote, and adds that to what is stored when it writes
+ * (so two tabs, or a reload, never overwrite each other's counts). Time comes from `now` so tests
+ * can cross midnight.
  */
 export class ContributionLedger {
-  private current: Contribution;
-  private savedAt = 0;
+  /** What was stored when this tab last read or wrote it. */
+  private base: Contribution;
+  private pendingTasks = 0;
+  private pendingCpuMs = 0;
+  /** The day the pending counts belong to. */
+  private pendingDay: string;
+  private savedAt: number;
 
   constructor(
     private readonly storage: Pick<Storage, 'getItem' | 'setItem'> | undefined,
     private readonly now: () => Date = () => new Date(),
   ) {
-    this.current = this.read();
+    this.base = this.read();
+    this.pendingDay = this.base.day;
+    this.savedAt = this.now().getTime();
   }
 
+  /** What was stored, plus what this tab added since (today's counts as of now). */
   get value(): Contribution {
-    this.rollOver();
-    return this.current;
+    const today = localDay(this.now());
+    const base =
+      this.base.day === today ? this.base : { ...this.base, todayTasks: 0, todayCpuMs: 0 };
+    const todayPending = this.pendingDay === today;
+    return {
+      day: today,
+      todayTasks: base.todayTasks + (todayPending ? this.pendingTasks : 0),
+      todayCpuMs: base.todayCpuMs + (todayPending ? this.pendingCpuMs : 0),
+      totalTasks: base.totalTasks + this.pendingTasks,
+      totalCpuMs: base.totalCpuMs + this.pendingCpuMs,
+    };
   }
 
   /** `tasks` more done, that took `cpuMs` of compute. */
   add(tasks: number, cpuMs: number): void {
-    this.rollOver();
-    const c = this.current;
-    c.todayTasks += tasks;
-    c.todayCpuMs += cpuMs;
-    c.totalTasks += tasks;
-    c.totalCpuMs += cpuMs;
+    const today = localDay(this.now());
+    if (today !== this.pendingDay) this.save(); // yesterday's counts go to yesterday
+    this.pendingDay = today;
+    this.pendingTasks += tasks;
+    this.pendingCpuMs += cpuMs;
     if (this.now().getTime() - this.savedAt >= SAVE_EVERY_MS) this.save();
   }
 
+  /** Adds what this tab counted since its last write to what is stored now. */
   save(): void {
     this.savedAt = this.now().getTime();
+    const stored = this.read(this.pendingDay);
+    stored.todayTasks += this.pendingTasks;
+    stored.todayCpuMs += this.pendingCpuMs;
+    stored.totalTasks += this.pendingTasks;
+    stored.totalCpuMs += this.pendingCpuMs;
+    this.pendingTasks = 0;
+    this.pendingCpuMs = 0;
+    this.base = stored;
     try {
-      this.storage?.setItem(CONTRIBUTION_KEY, JSON.stringify(this.current));
+      this.storage?.setItem(CONTRIBUTION_KEY, JSON.stringify(stored));
     } catch {
-      // Storage full or disabled: counted for this page's life only.
+      // Storage full or disabled: counted in `base` for this page's life only.
     }
   }
 
-  private rollOver(): void {
-    const today = localDay(this.now());
-    if (this.current.day === today) return;
-    this.current = { ...this.current, day: today, todayTasks: 0, todayCpuMs: 0 };
-  }
-
-  private read(): Contribution {
+  /** What is stored, its today's counts those of `day` (zero when stored for another day). */
+  private read(day = localDay(this.now())): Contribution {
     const empty = {
-      day: localDay(this.now()),
+      day,
       todayTasks: 0,
       todayCpuMs: 0,
       totalTasks: 0,

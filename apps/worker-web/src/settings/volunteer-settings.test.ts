@@ -68,9 +68,22 @@ describe('ContributionLedger', () => {
       totalTasks: 1_510,
       totalCpuMs: 3_020,
     });
+    reloaded.save(); // as the page does when it goes away
     // A stored yesterday's tally reads as zero today, its totals kept.
     const nextDay = new ContributionLedger(storage, () => new Date(2026, 11, 3, 9));
     expect(nextDay.value).toMatchObject({ todayTasks: 0, totalTasks: 1_510 });
+    // Two tabs (or a reload racing a write) add up instead of overwriting each other.
+    const a = new ContributionLedger(storage, () => new Date(2026, 11, 3, 10));
+    const b = new ContributionLedger(storage, () => new Date(2026, 11, 3, 10));
+    a.add(5, 50);
+    b.add(7, 70);
+    a.save();
+    b.save();
+    expect(new ContributionLedger(storage, () => new Date(2026, 11, 3, 11)).value).toMatchObject({
+      todayTasks: 12,
+      todayCpuMs: 120,
+      totalTasks: 1_522,
+    });
     storage.setItem(CONTRIBUTION_KEY, JSON.stringify({ totalTasks: -5, totalCpuMs: 'x' }));
     expect(new ContributionLedger(storage).value).toMatchObject({ totalTasks: 0, totalCpuMs: 0 });
   });
