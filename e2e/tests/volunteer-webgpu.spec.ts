@@ -62,7 +62,7 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
     Object.defineProperty(Navigator.prototype, 'gpu', {
       configurable: true,
       get: () => ({
-        requestAdapter: async () => ({ limits: {}, info: { isFallbackAdapter: false } }),
+        requestAdapter: () => Promise.resolve({ limits: {}, info: { isFallbackAdapter: false } }),
       }),
     });
   });

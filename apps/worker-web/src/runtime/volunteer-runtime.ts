@@ -1,4 +1,4 @@
-import type { JobPublic, OperatorInfo, WorkerCapabilities } from '@tabgrid/protocol/jobs';
+import type { OperatorInfo, WorkerCapabilities } from '@tabgrid/protocol/jobs';
 import { TASK_LIMITS, seriesJobLimitMessage } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 import {
@@ -13,63 +13,29 @@ import {
 import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { Chunk, LocalJob } from '../sandbox/chunk';
 import type { ThreadHost } from '../sandbox/thread-host';
+import { DutyCycle } from '../sandbox/duty-cycle';
 import { ThreadPool } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
-import type { ContributionLedger, Contribution } from '../settings/contribution-ledger';
+import {
+  groupsOf,
+  type HoldReason,
+  type RuntimeExtras,
+  type RuntimeSnapshot,
+  type TaskGroup,
+} from './runtime-snapshot';
 import { CreditBook } from './credit-book';
 import { MonitorSampler } from './monitor-sampler';
 import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
 import { ReportBuffer } from './report-buffer';
+import { keepMessages, localJobOf } from './local-job';
+import { TabHolds } from './tab-holds';
 import { TaskQueue } from './task-queue';
 import { ThroughputMeter } from './throughput-meter';
 
 /** How often counters are pushed to the UI (never per task). */
 const STATS_INTERVAL_MS = 500;
-/** `job.tell()` messages kept per job for threads that load it later (the server bounds less). */
-const MAX_KEPT_MESSAGES = 1_000;
 
-interface TaskGroup {
-  jobId: string;
-  tasks: readonly ThreadTask[];
-}
-
-function groupsOf(chunks: readonly Chunk[]): TaskGroup[] {
-  return chunks.map(({ job, tasks }) => ({ jobId: job.jobId, tasks }));
-}
-
-/**
- * Why the tab takes no tasks: the volunteer paused it, it is hidden ("only while visible"), or
- * the device runs on battery ("pause on battery").
- */
-export type HoldReason = 'user' | 'hidden' | 'battery';
-
-/** The job this tab runs tasks of now, as the volunteer sees it. */
-export interface CurrentJob {
-  id: string;
-  public?: JobPublic;
-}
-
-export interface RuntimeSnapshot {
-  connection: ConnectionStatus;
-  paused: boolean;
-  /** Every reason it holds off (empty: running). */
-  holds: readonly HoldReason[];
-  threads: number;
-  /** CPU cap, percent of each thread's time. */
-  cpuCap: number;
-  tasksDone: number;
-  tasksFailed: number;
-  tasksPerSecond: number;
-  currentJobId: string | undefined;
-  /** Cleared once the tab has nothing queued or running. */
-  currentJob: CurrentJob | undefined;
-  /** Who runs the grid (the last welcome that said so). */
-  operator: OperatorInfo | undefined;
-  /** What this browser gave, today and in total (the ledger's; zeros without one). */
-  contribution: Contribution | undefined;
-  /** Thread messages dropped because a job's code had tampered with its sandbox thread. */
-  sandboxFaults: number;
-}
+export type { CurrentJob, HoldReason, RuntimeExtras, RuntimeSnapshot } from './runtime-snapshot';
 
 /**
  * The volunteer tab's engine: takes tasks from the connection, queues them, feeds the sandbox
@@ -77,16 +43,6 @@ export interface RuntimeSnapshot {
  * granted to the server is held by a task here or comes back (outcome, cancel, release) and
  * is granted again as long as the book's target allows. `release` returns tasks, not slots.
  */
-/** What the page passes besides the basics (all optional: tests leave them out). */
-export interface RuntimeExtras {
-  /** Announced in hello: the server gives jobs with requirements only to tabs that meet them. */
-  capabilities?: WorkerCapabilities;
-  /** Counts tasks and CPU time given, kept in localStorage. */
-  ledger?: ContributionLedger;
-  /** Initial CPU cap, percent (default 100). */
-  cpuCap?: number;
-}
-
 export class VolunteerRuntime {
   private readonly queue = new TaskQueue();
   /** What job code logged, emitted, reported: always sent before the outcomes that follow it. */
@@ -118,14 +74,12 @@ export class VolunteerRuntime {
   private tasksFailed = 0;
   private currentJobId: string | undefined;
   private snapshot: RuntimeSnapshot;
-  private readonly holds = new Set<HoldReason>();
-  private readonly capabilities: WorkerCapabilities | undefined;
-  private readonly ledger: ContributionLedger | undefined;
+  private readonly holds: TabHolds;
+  private readonly duty = new DutyCycle(() => this.pool.pump()); // the CPU cap's rests
   private cpuCap: number;
   private operator: OperatorInfo | undefined;
-
   private get paused(): boolean {
-    return this.holds.size > 0;
+    return this.holds.paused;
   }
 
   /** `threadHost` starts the job threads: the page's WebWorkerThreadHost (main.tsx). */
@@ -134,11 +88,9 @@ export class VolunteerRuntime {
     private threads: number,
     paused: boolean,
     threadHost: ThreadHost,
-    extras: RuntimeExtras = {},
+    private readonly extras: RuntimeExtras = {},
   ) {
-    if (paused) this.holds.add('user');
-    this.capabilities = extras.capabilities;
-    this.ledger = extras.ledger;
+    this.holds = new TabHolds(paused);
     this.cpuCap = extras.cpuCap ?? 100;
     this.connection = new WorkerConnection(url, {
       onOpen: () => this.onOpen(),
@@ -175,6 +127,8 @@ export class VolunteerRuntime {
         },
         onReport: (job, tel, jobOnly) => this.onReport(job, tel, jobOnly),
         onStarted: (job, index) => this.reports.started(job.jobId, index),
+        resting: this.duty.resting,
+        chunkDone: this.duty.chunkDone,
       },
       threadHost,
     );
@@ -185,7 +139,7 @@ export class VolunteerRuntime {
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
     this.credit.duty = this.cpuCap / 100;
-    this.pool.setDutyCycle(this.cpuCap / 100);
+    this.duty.set(this.cpuCap / 100);
     this.snapshot = this.buildSnapshot(0);
   }
 
@@ -201,25 +155,14 @@ export class VolunteerRuntime {
   }
 
   /** The volunteer's Pause: stops starting tasks, hands queued ones back; running ones finish. */
-  pause(): void {
-    this.hold('user', true);
-  }
+  pause = (): void => this.hold('user', true);
+  resume = (): void => this.hold('user', false);
 
-  resume(): void {
-    this.hold('user', false);
-  }
-
-  /**
-   * Holds off for `reason` (or stops holding for it). The tab runs while no reason holds it.
-   * A volunteer's pause lets running tasks finish; a hidden tab or one on battery hands those
-   * back too, so nothing it cannot run soon waits on it.
-   */
+  /** Holds off for `reason`, or stops holding for it (see TabHolds). */
   hold(reason: HoldReason, on: boolean): void {
-    const was = this.paused;
-    if (on) this.holds.add(reason);
-    else this.holds.delete(reason);
-    if (!was && this.paused) this.stopTaking(reason !== 'user');
-    else if (was && !this.paused) this.startTaking();
+    const change = this.holds.change(reason, on);
+    if (change === 'start') this.startTaking();
+    else if (change !== undefined) this.stopTaking(change === 'stop-running');
     this.emit();
   }
 
@@ -229,10 +172,10 @@ export class VolunteerRuntime {
     if (cap === this.cpuCap) return;
     this.cpuCap = cap;
     this.credit.duty = cap / 100;
-    this.pool.setDutyCycle(cap / 100);
+    this.duty.set(cap / 100);
+    this.pool.pump();
     if (!this.paused && this.connection.isOpen) {
-      // The queue was sized for the old cap: back to the server, which sends the new target.
-      this.free(this.release(groupsOf(this.queue.drain())));
+      this.free(this.release(groupsOf(this.queue.drain()))); // sized for the old cap
       this.buffer.flush();
     }
     this.emit();
@@ -243,8 +186,8 @@ export class VolunteerRuntime {
     this.credit.returned(this.buffer.takeCredit());
     const unrun = [...this.queue.drain(), ...(running ? this.pool.abort() : [])];
     this.credit.returned(this.release(groupsOf(unrun)));
-    if (!running) this.pool.abort(undefined, true); // idle threads leave their job: its Teardown runs
-    if (running) this.buffer.flush();
+    // Idle threads leave their job (its Teardown runs); with `running`, all of them did.
+    if (!running) this.pool.abort(undefined, true);
   }
 
   private startTaking(): void {
@@ -282,26 +225,14 @@ export class VolunteerRuntime {
     return {
       threads: this.threads,
       credit,
-      ...(this.capabilities ? { capabilities: this.capabilities } : {}),
+      ...(this.extras.capabilities ? { capabilities: this.extras.capabilities } : {}),
     };
   }
 
   private onJob(message: ServerJobMessage): void {
     if (this.jobs.has(message.jobId)) return;
-    const { jobId, program, args, timeoutMs, setupTimeoutMs, progressTimeoutMs } = message;
-    const job: LocalJob = {
-      key: this.nextJobKey++,
-      jobId,
-      program,
-      args,
-      timeoutMs,
-      setupTimeoutMs: setupTimeoutMs ?? timeoutMs,
-      messages: [],
-      seriesFull: '',
-    };
-    if (progressTimeoutMs !== undefined) job.progressTimeoutMs = progressTimeoutMs;
-    if (message.public !== undefined) job.public = message.public;
-    this.jobs.set(jobId, job);
+    const job = localJobOf(message, this.nextJobKey++);
+    this.jobs.set(job.jobId, job);
     this.queue.addJob(job);
   }
 
@@ -342,14 +273,7 @@ export class VolunteerRuntime {
   /** `job.tell()` messages: kept for threads that load the job later, passed to those running it. */
   private onMessages(message: ServerMessagesMessage): void {
     const job = this.jobs.get(message.jobId);
-    if (!job) return;
-    for (const { seq, data } of message.items) {
-      const last = job.messages[job.messages.length - 1];
-      if ((last && seq <= last.seq) || job.messages.length >= MAX_KEPT_MESSAGES) continue;
-      const json = JSON.stringify(data ?? null);
-      job.messages.push({ seq, json });
-      this.pool.tell(job, seq, json);
-    }
+    if (job) keepMessages(job, message.items, (seq, json) => this.pool.tell(job, seq, json));
   }
 
   private onReport(job: LocalJob, tel: string, jobOnly = false): void {
@@ -395,7 +319,7 @@ export class VolunteerRuntime {
     if (this.jobs.get(job.jobId) !== job) return;
     this.tasksDone += count;
     this.tasksFailed += failures;
-    this.ledger?.add(count, ms);
+    this.extras.ledger?.add(count, ms);
     this.sampler.record(job.jobId, count, ms);
     this.queue.recordTiming(job, count, ms);
     this.credit.recordTiming(count, ms);
@@ -412,7 +336,7 @@ export class VolunteerRuntime {
   private onPageHide(): void {
     // Hand back everything at once so the server re-dispatches now, not when a lease expires.
     this.handBackEverything();
-    this.ledger?.save();
+    this.extras.ledger?.save();
     this.connection.stop('pagehide');
   }
 
@@ -445,19 +369,17 @@ export class VolunteerRuntime {
   }
 
   private buildSnapshot(tasksPerSecond: number): RuntimeSnapshot {
-    const job = this.currentJobId === undefined ? undefined : this.jobs.get(this.currentJobId);
+    const id = this.currentJobId;
+    const face = id === undefined ? undefined : this.jobs.get(id)?.public;
     return {
       connection: this.status,
       paused: this.paused,
-      holds: [...this.holds],
+      holds: this.holds.list,
       threads: this.threads,
       cpuCap: this.cpuCap,
-      currentJob:
-        this.currentJobId === undefined
-          ? undefined
-          : { id: this.currentJobId, ...(job?.public ? { public: job.public } : {}) },
+      currentJob: id === undefined ? undefined : { id, ...(face ? { public: face } : {}) },
       operator: this.operator,
-      contribution: this.ledger ? { ...this.ledger.value } : undefined,
+      contribution: this.extras.ledger ? { ...this.extras.ledger.value } : undefined,
       tasksDone: this.tasksDone,
       tasksFailed: this.tasksFailed,
       tasksPerSecond,

@@ -7,10 +7,9 @@ import { violationOutcomes } from './page-made-outcomes';
 import { takeBusyMs, type PoolThread } from './pool-thread';
 import type { ThreadHost } from './thread-host';
 import { Retirement, failIfSetupFailed } from './thread-lifecycle';
-import { timeoutVerdict } from './thread-timeout';
+import { SUSPECT_TIMEOUT_MS, timeoutVerdict } from './thread-timeout';
 import { ThreadWatchdog } from './thread-watchdog';
 import { pickVictim } from './work-stealing';
-import { createRestTimer, type RestTimer } from './rest-timer';
 
 export interface ThreadPoolEvents {
   /** The next chunk for an idle thread that holds `loadedJobKey` (undefined: a fresh thread). */
@@ -31,18 +30,16 @@ export interface ThreadPoolEvents {
   onReport(job: LocalJob, tel: string, jobOnly?: boolean): void;
   /** A task of a job with progressTimeoutMs began running on a thread. */
   onStarted?(job: LocalJob, index: number): void;
+  /** The CPU cap (duty-cycle.ts): true while `thread` rests; it gets no chunk meanwhile. */
+  resting?(thread: PoolThread): boolean;
+  /** `thread` finished a chunk: under a CPU cap its rest starts now. */
+  chunkDone?(thread: PoolThread): void;
 }
 
 /** Allowances for a thread still starting (spawn, port hand-over), a flush queued on the page. */
 const STARTUP_GRACE_MS = 5_000;
 const DELIVERY_GRACE_MS = 50;
-/**
- * Time limit per task when re-running suspects. The hung task already ran past the job's
- * timeoutMs in the first run (the tasks finished but unflushed before it took under a flush
- * interval), so the re-run only has to find which one it is, and quickly: the server counts
- * a tab silent for its longest job timeout plus a grace period as stalled.
- */
-export const SUSPECT_TIMEOUT_MS = 2_000;
+export { SUSPECT_TIMEOUT_MS } from './thread-timeout';
 export { STEAL_AFTER_MS, STEAL_AHEAD_MS } from './work-stealing';
 
 /**
@@ -56,11 +53,6 @@ export class ThreadPool {
   /** Messages dropped because a thread's job code had subverted its runtime. */
   private faultCount = 0;
   private stealTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The share of each thread's time it may run tasks (the volunteer's CPU cap), 0 < duty ≤ 1. */
-  private duty = 1;
-  /** When the earliest resting thread wakes, while a wake-up is pending. */
-  private wakeAt = Infinity;
-  private readonly restTimer: RestTimer;
   /** Threads that left their job, running its Teardown until they end. */
   private readonly retirement = new Retirement({
     onReport: (job, tel, jobOnly) => this.events.onReport(job, tel, jobOnly),
@@ -72,20 +64,8 @@ export class ThreadPool {
     private readonly events: ThreadPoolEvents,
     /** The page's WebWorkerThreadHost; tests inject their own. */
     private readonly host: ThreadHost,
-    restTimer?: RestTimer,
   ) {
-    this.restTimer = restTimer ?? createRestTimer();
     this.resize(size);
-  }
-
-  /**
-   * The CPU cap as a duty cycle per thread: after a chunk that kept a thread busy for `t` ms,
-   * it rests `t * (1 / duty - 1)` ms before its next one (duty 0.5: as long as it ran).
-   */
-  setDutyCycle(duty: number): void {
-    this.duty = Math.min(1, Math.max(0.01, duty));
-    if (this.duty === 1) for (const thread of this.threads) thread.restUntil = 0;
-    this.pump();
   }
 
   get size(): number {
@@ -109,13 +89,8 @@ export class ThreadPool {
 
   /** Gives every idle thread work, as long as there is some; then steals for the rest. */
   pump(): void {
-    const now = performance.now();
     for (const thread of this.threads) {
-      if (thread.chunk) continue;
-      if (thread.restUntil > now) {
-        this.wakeUpAt(thread.restUntil);
-        continue;
-      }
+      if (thread.chunk || this.events.resting?.(thread)) continue;
       let chunk = this.events.takeChunk(thread.job?.key);
       // A job whose Setup outran its limit here fails its tasks at once (thread-lifecycle.ts).
       while (chunk && failIfSetupFailed(chunk, thread.job, this.events))
@@ -183,17 +158,6 @@ export class ThreadPool {
     this.retirement.dispose();
     for (const thread of this.threads.splice(0)) this.retirement.retireNow(thread);
     this.host.dispose();
-  }
-
-  /** Pumps again when the earliest resting thread may run (one wake-up pending at a time). */
-  private wakeUpAt(at: number): void {
-    if (at >= this.wakeAt) return;
-    this.wakeAt = at;
-    this.restTimer.after(at - performance.now(), () => {
-      if (this.wakeAt !== at) return; // an earlier wake-up replaced this one
-      this.wakeAt = Infinity;
-      this.pump();
-    });
   }
 
   private spawn(): PoolThread {
@@ -361,10 +325,7 @@ export class ThreadPool {
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;
-          if (this.duty < 1) {
-            const now = performance.now();
-            thread.restUntil = now + (now - thread.dispatchedAt) * (1 / this.duty - 1);
-          }
+          this.events.chunkDone?.(thread);
           this.pump();
         } else {
           if (chunk.job.progressTimeoutMs !== undefined && data.count > 0) {
