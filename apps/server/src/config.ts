@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type CorsOrigins, parseCorsOrigins } from './routes/cross-origin.js';
+import { operatorFromEnv } from './operator-config.js';
+import type { OperatorInfo } from '@tabgrid/protocol/jobs';
 
 export interface Config {
   port: number;
@@ -79,6 +81,8 @@ export function parseDatabaseUrl(value: string | undefined): string | undefined 
   return text;
   /** TABGRID_CORS_ORIGINS: origins whose pages may call REST and socket.io (default none). */
   corsOrigins: CorsOrigins;
+  /** TABGRID_OPERATOR_NAME / _DESCRIPTION / _LINK: who runs the grid (the worker page shows it). */
+  operator?: OperatorInfo;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
@@ -174,5 +178,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retainDays: parseRetainDays(env.TABGRID_RETAIN_DAYS),
     databaseUrl: parseDatabaseUrl(env.TABGRID_DATABASE_URL),
     corsOrigins: parseCorsOrigins(env.TABGRID_CORS_ORIGINS),
+    ...operatorFromEnv(env),
   };
 }

@@ -80,6 +80,7 @@ try {
       ...(config.maxSeriesBytesPerJob === undefined
         ? {}
         : { maxSeriesBytesPerJob: config.maxSeriesBytesPerJob }),
+      ...(config.operator === undefined ? {} : { operator: config.operator }),
     },
     ...(config.retainDays === undefined ? {} : { retainDays: config.retainDays }),
   });

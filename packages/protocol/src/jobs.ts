@@ -1,4 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { JobPublic, JobRequirements } from './volunteer.js';
+
+export {
+  JobPublic,
+  JobRequirements,
+  OperatorInfo,
+  VOLUNTEER_LIMITS,
+  WorkerCapabilities,
+  unmetRequirement,
+  type WorkerOffer,
+} from './volunteer.js';
 
 /** Limits and defaults that server and SDK agree on. */
 export const LIMITS = {
@@ -63,6 +74,11 @@ export const JobOptions = Type.Object({
    * `JobInfo.cancelReason` (and the end of its streams) says why. Default: off.
    */
   maxFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.maxFailures })),
+  // Issue 16.
+  /** The job's name, description and link as volunteers' pages show them while they run it. */
+  public: Type.Optional(JobPublic),
+  /** What a tab must offer to get the job's tasks (WebGPU, threads, memory). */
+  requirements: Type.Optional(JobRequirements),
 });
 export type JobOptions = Static<typeof JobOptions>;
 
@@ -155,6 +171,16 @@ export const JobInfo = Type.Object({
   cancelReason: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   /** SHA-256 (hex) of the job's program text, as outcomes' provenance names it. */
   programHash: Type.Optional(Type.String()),
+  // Issue 16. Optional for the same reason; this server always sends them.
+  /** The job's `public` option; null: none. */
+  public: Type.Optional(Type.Union([JobPublic, Type.Null()])),
+  /** The job's `requirements` option; null: any tab. */
+  requirements: Type.Optional(Type.Union([JobRequirements, Type.Null()])),
+  /**
+   * While the job has tasks waiting and no connected worker meets its requirements, why
+   * ("no connected worker offers WebGPU (3 connected)"); null otherwise.
+   */
+  unservable: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
 export type JobInfo = Static<typeof JobInfo>;
 

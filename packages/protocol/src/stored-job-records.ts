@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { JobState } from './jobs.js';
+import { JobPublic, JobRequirements } from './volunteer.js';
 
 const Count = Type.Integer({ minimum: 0 });
 /** Epoch milliseconds. */
@@ -117,6 +118,11 @@ export const StoredJobRecord = Type.Object({
   maxFailures: Nullable(Type.Integer({ minimum: 1 })),
   /** Why the server cancelled the job itself (maxFailures); null otherwise. */
   cancelReason: Nullable(Type.String()),
+  // Issue 16: optional, so every older record decodes as it is (no migration).
+  /** The job's `public` option (what volunteers' pages show). */
+  public: Type.Optional(JobPublic),
+  /** The job's `requirements` option (which tabs may run it). */
+  requirements: Type.Optional(JobRequirements),
 });
 export type StoredJobRecord = Static<typeof StoredJobRecord>;
 

@@ -20,6 +20,7 @@ import {
   WorkerSample,
 } from './task-reports.js';
 import { ErrorCode, TabgridError } from './errors.js';
+import { JobPublic, OperatorInfo, WorkerCapabilities } from './volunteer.js';
 
 /**
  * What one worker connection may send: every number, count and string length a worker frame
@@ -76,6 +77,8 @@ export const WorkerHello = Type.Object({
   userAgent: Type.String({ maxLength: WORKER_LIMITS.maxUserAgentLength }),
   /** Initial slots granted to the server. */
   credit: Slots,
+  /** What the tab offers besides threads (issue 16): jobs' `requirements` are matched to it. */
+  capabilities: Type.Optional(WorkerCapabilities),
 });
 
 /** Grants `slots` more tasks to the server. */
@@ -175,6 +178,8 @@ export const ServerWelcome = Type.Object({
   type: Type.Literal('welcome'),
   protocol: Type.Integer(),
   workerId: Type.String(),
+  /** Who runs this grid, when the operator configured it (issue 16). */
+  operator: Type.Optional(OperatorInfo),
 });
 
 /** Everything a worker needs to run a job's tasks; sent once per job per connection. */
@@ -195,6 +200,8 @@ export const ServerJob = Type.Object({
    * `started` for each task it begins running (it costs nothing otherwise).
    */
   progressTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The job's public name, description and link (issue 16): the page shows them while it runs it. */
+  public: Type.Optional(JobPublic),
 });
 
 export const ServerTasks = Type.Object({

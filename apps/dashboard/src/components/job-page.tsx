@@ -89,6 +89,12 @@ export function JobPage(props: JobPageProps) {
           Paused: {info.paused} Nothing more is dispatched until you resume or cancel it.
         </p>
       ) : null}
+      {info.unservable ? (
+        <p className="notice notice--bad" role="status" data-testid="job-unservable">
+          Waiting for a worker: {info.unservable}. Its tasks run once a tab that meets its
+          requirements connects.
+        </p>
+      ) : null}
       {info.state === 'cancelled' && info.cancelReason ? (
         <p className="notice notice--bad" role="status" data-testid="job-cancel-reason">
           Cancelled by the server: {info.cancelReason} (maxFailures {info.maxFailures}). Fix the

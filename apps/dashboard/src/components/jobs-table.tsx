@@ -80,6 +80,11 @@ export function JobsTable({ jobs, jobRates, now, limit }: JobsTableProps) {
                   {job.name || <span className="muted">unnamed</span>}
                 </a>
                 <div className="mono muted small hide-narrow">{job.id}</div>
+                {job.unservable ? (
+                  <div className="small unservable" data-testid="job-row-unservable">
+                    {job.unservable}
+                  </div>
+                ) : null}
                 <div className="show-narrow">
                   <StateBadge state={job.state} paused={job.paused} />
                 </div>

@@ -11,6 +11,7 @@ import { initialWindow, room } from './hold-limit.js';
 import type { JobDirectory } from './job-directory.js';
 import type { JobRuntime } from './job-runtime.js';
 import { takeReplicas } from './replicas.js';
+import { meetsRequirements, unservableReason } from './requirements-check.js';
 import type { WorkerRegistry, WorkerSession } from './worker-registry.js';
 
 /** Most tasks in one frame: big enough to amortise framing, small enough to share work out. */
@@ -29,6 +30,8 @@ const SUSPECT = { replica: false, suspect: true } as const;
 export class DispatchPass {
   private scheduled = false;
   private turn = 0;
+  /** A worker said hello or left since jobs last checked who can serve them. */
+  private workersDirty = true;
 
   constructor(
     private readonly jobs: JobDirectory,
@@ -57,6 +60,7 @@ export class DispatchPass {
     for (const job of jobs) {
       if (job.queue?.wantsPage) void job.queue.pageIn().then(() => this.schedule());
     }
+    this.checkServable(jobs);
     for (const worker of this.workers.all()) {
       const tried = new Set<JobRuntime>();
       // Set once the worker's own window (not the job's limit) stops it at some priority: it is
@@ -76,6 +80,13 @@ export class DispatchPass {
         if (!job?.queue || !job.code) break;
         if (worker.setupFailed.size !== 0 && this.workers.skipsSetupFailed(worker, job.record.id)) {
           // Its Setup failed here: the job's tasks wait for a connection where it may not.
+          tried.add(job);
+          if (!draining) continue;
+          this.stopDraining(job);
+          break;
+        }
+        if (!meetsRequirements(job.record.requirements, worker.offer)) {
+          // It does not offer what the job requires (WebGPU, threads, memory): others may.
           tried.add(job);
           if (!draining) continue;
           this.stopDraining(job);
@@ -120,7 +131,7 @@ export class DispatchPass {
         if (!worker.hasProgram(job.record.id)) {
           const r = job.record;
           worker.link.send(
-            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs),
+            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs, r.public),
           );
           worker.programSent(r.id);
           // The job's messages so far (job.tell), before its first task: Setup may read them.
@@ -132,6 +143,28 @@ export class DispatchPass {
         this.leases.grant(worker.leases, job.held, tasks, this.clock.now(), ttl, kind);
         worker.spendCredit(tasks.length, job.record.id);
         if (job.queue.wantsPage) void job.queue.pageIn().then(() => this.schedule());
+      }
+    }
+  }
+
+  /** The set of hello'd workers changed: jobs with requirements look again who can serve them. */
+  workersChanged(): void {
+    this.workersDirty = true;
+  }
+
+  /**
+   * Jobs with requirements learn whether any connected worker meets them (their status says so
+   * when none does). A job thought servable looks every pass (the scan stops at the first worker
+   * that qualifies); one thought unservable (a full scan) only when the workers changed.
+   */
+  private checkServable(jobs: readonly JobRuntime[]): void {
+    const changed = this.workersDirty;
+    this.workersDirty = false;
+    for (const job of jobs) {
+      const requirements = job.record.requirements;
+      if (requirements === undefined || job.waiting === 0) job.unservable = null;
+      else if (changed || job.unservable === null) {
+        job.unservable = unservableReason(requirements, this.workers.all());
       }
     }
   }

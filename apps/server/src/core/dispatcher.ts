@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import { WorkerCloseCode, type WorkerToServer } from '@tabgrid/protocol/worker';
+import type { OperatorInfo } from '@tabgrid/protocol/jobs';
 import type { LeaseTable } from '../leases/lease-table.js';
 import type { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import type { Clock } from './clock.js';
@@ -38,6 +39,8 @@ export interface DispatcherDeps {
   monitor: Pick<WorkerMonitor, 'sample'>;
   /** Progress, console lines, events and Setup times: `report` frames go there. */
   reports: Pick<TaskReports, 'accept' | 'unread'>;
+  /** Who runs the grid (server configuration): every worker's welcome carries it. */
+  operator?: OperatorInfo | undefined;
 }
 
 /** One batch of outcomes of one job from one frame of a worker. */
@@ -107,7 +110,8 @@ export class Dispatcher {
           return;
         }
         worker.welcome(msg);
-        worker.link.send(welcomeFrame(worker.id));
+        this.pass.workersChanged();
+        worker.link.send(welcomeFrame(worker.id, this.deps.operator));
         break;
       case 'credit':
         worker.grantCredit(msg.slots);
@@ -208,6 +212,7 @@ export class Dispatcher {
   disconnect(worker: WorkerSession): void {
     const alone = worker.inFlight === 1;
     const taken = this.workers.remove(worker);
+    this.pass.workersChanged();
     const byJob = new Map<JobRuntime, Settled[]>();
     for (const lease of taken) {
       const job = this.jobs.findJob(lease.job.jobId);

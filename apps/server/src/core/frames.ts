@@ -6,6 +6,7 @@
  * with the protocol's own decoder to prove it.
  */
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
+import type { JobPublic, OperatorInfo } from '@tabgrid/protocol/jobs';
 import type { JobCode, StoredTask } from '../store/job-store.js';
 
 /** Why a job's program is dropped by the workers that have it (ServerCancel.reason). */
@@ -17,8 +18,13 @@ export interface MessageText {
   data: string;
 }
 
-export function welcomeFrame(workerId: string): string {
-  return JSON.stringify({ type: 'welcome', protocol: PROTOCOL_VERSION, workerId });
+/** `operator`: who runs the grid (server configuration), shown on the worker page. */
+export function welcomeFrame(workerId: string, operator?: OperatorInfo): string {
+  return JSON.stringify(
+    operator === undefined
+      ? { type: 'welcome', protocol: PROTOCOL_VERSION, workerId }
+      : { type: 'welcome', protocol: PROTOCOL_VERSION, workerId, operator },
+  );
 }
 
 /**
@@ -31,9 +37,12 @@ export function jobFrame(
   timeoutMs: number,
   setupTimeoutMs: number = timeoutMs,
   progressTimeoutMs: number | null = null,
+  /** The job's public name, description and link (volunteers' pages show them). */
+  shown?: JobPublic,
 ): string {
   const progress = progressTimeoutMs === null ? '' : `,"progressTimeoutMs":${progressTimeoutMs}`;
-  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}}`;
+  const face = shown === undefined ? '' : `,"public":${JSON.stringify(shown)}`;
+  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}${face}}`;
 }
 
 export function tasksFrame(jobId: string, tasks: StoredTask[]): string {

@@ -6,7 +6,12 @@
 import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type { JobRecord } from '../store/job-store.js';
 
-export function jobInfo(r: Readonly<JobRecord>, inFlight: number, runnable: boolean): JobInfo {
+export function jobInfo(
+  r: Readonly<JobRecord>,
+  inFlight: number,
+  runnable: boolean,
+  unservable: string | null = null,
+): JobInfo {
   const settled = r.finished + r.failed;
   return {
     id: r.id,
@@ -46,5 +51,8 @@ export function jobInfo(r: Readonly<JobRecord>, inFlight: number, runnable: bool
     maxFailures: r.maxFailures,
     cancelReason: r.cancelReason,
     programHash: r.programHash,
+    public: r.public ?? null,
+    requirements: r.requirements ?? null,
+    unservable: runnable ? unservable : null,
   };
 }

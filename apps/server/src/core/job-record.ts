@@ -43,5 +43,8 @@ export function newJobRecord(
     ...unusedTaskModelFields(req.setupTimeoutMs ?? timeoutMs, req.progressTimeoutMs ?? null),
     // Issue 14: the program's hash once, for every outcome's provenance.
     ...uncancelledProvenanceFields(programHash(req.program), req.maxFailures ?? null),
+    // Issue 16: what volunteers see of the job, and which tabs may run it.
+    ...(req.public === undefined ? {} : { public: req.public }),
+    ...(req.requirements === undefined ? {} : { requirements: req.requirements }),
   };
 }

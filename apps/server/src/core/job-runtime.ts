@@ -375,7 +375,13 @@ export class JobRuntime {
     this._failureWatch = undefined;
   }
 
+  /**
+   * Why no connected worker can run its tasks (its requirements meet no tab), while that is so;
+   * null otherwise. Set by the dispatch pass (dispatch-pass.ts), read by {@link info}.
+   */
+  unservable: string | null = null;
+
   info(): JobInfo {
-    return jobInfo(this._record, this.held.inFlight, this.runnable);
+    return jobInfo(this._record, this.held.inFlight, this.runnable, this.unservable);
   }
 }

@@ -112,6 +112,7 @@ export class Scheduler implements JobDirectory {
       clock: this.clock,
       monitor: this.monitor,
       reports: this.feeds.reports,
+      operator: options.operator,
     });
     this.statsCollector = new StatsCollector(
       {

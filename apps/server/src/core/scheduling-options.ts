@@ -1,3 +1,4 @@
+import type { OperatorInfo } from '@tabgrid/protocol/jobs';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { CoreLog } from './core-log.js';
@@ -24,6 +25,11 @@ export interface SchedulingOptions {
    * and the job's threads are told). Default 256 MB. Env `TABGRID_MAX_SERIES_BYTES_PER_JOB`.
    */
   maxSeriesBytesPerJob?: number;
+  /**
+   * Who runs this grid, shown on every worker page (issue 16). Env `TABGRID_OPERATOR_NAME`,
+   * `TABGRID_OPERATOR_DESCRIPTION`, `TABGRID_OPERATOR_LINK`.
+   */
+  operator?: OperatorInfo;
 }
 
 export interface SchedulerOptions extends SchedulingOptions {

@@ -1,3 +1,4 @@
+import type { WorkerCapabilities, WorkerOffer } from '@tabgrid/protocol/jobs';
 import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
 import { JobShare, MAX_KEPT_CREDIT } from './hold-limit.js';
 import { RecentlyLeft } from './recently-left.js';
@@ -112,8 +113,21 @@ export class WorkerSession {
     return this.leases.suspect !== undefined;
   }
 
+  private _capabilities: WorkerCapabilities | undefined;
+
+  /** What it said it offers at hello (threads, WebGPU, memory): jobs' requirements meet this. */
+  get offer(): WorkerOffer {
+    return { threads: this._threads, capabilities: this._capabilities };
+  }
+
   /** Its hello was accepted: it runs `threads` threads and grants `credit` slots to start with. */
-  welcome(hello: { threads: number; userAgent: string; credit: number }): void {
+  welcome(hello: {
+    threads: number;
+    userAgent: string;
+    credit: number;
+    capabilities?: WorkerCapabilities;
+  }): void {
+    this._capabilities = hello.capabilities;
     this._ready = true;
     this._threads = hello.threads;
     this._userAgent = hello.userAgent;

@@ -1,4 +1,5 @@
 import { MAX_THREADS } from '../page-options';
+import { formatCount } from '../format';
 
 interface ThreadStepperProps {
   threads: number;
@@ -8,6 +9,7 @@ interface ThreadStepperProps {
 
 /** Threads this tab runs tasks on; each is one Web Worker, i.e. up to one CPU core. */
 export function ThreadStepper({ threads, cores, onChange }: ThreadStepperProps) {
+  const over = threads > cores;
   return (
     <div className="stepper">
       <span className="stepper__label" id="threads-label">
@@ -38,7 +40,18 @@ export function ThreadStepper({ threads, cores, onChange }: ThreadStepperProps) 
           +
         </button>
       </div>
-      <span className="stepper__hint">this device has {cores} logical cores</span>
+      {over ? (
+        <span
+          className="stepper__hint stepper__hint--warn"
+          role="alert"
+          data-testid="threads-warning"
+        >
+          More threads than this device&apos;s {formatCount(cores)} logical cores: they only share
+          them, and the device may get slow and hot.
+        </span>
+      ) : (
+        <span className="stepper__hint">this device has {formatCount(cores)} logical cores</span>
+      )}
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import type { OperatorInfo, WorkerCapabilities } from '@tabgrid/protocol/jobs';
 import { encodeBinaryFrame, hasBytes } from '@tabgrid/protocol/binary-frame';
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
@@ -17,14 +18,14 @@ export type ServerLimitMessage = Extract<ServerToWorker, { type: 'limit' }>;
 
 export type ConnectionStatus =
   | { state: 'connecting' }
-  | { state: 'connected'; workerId: string }
+  | { state: 'connected'; workerId: string; operator?: OperatorInfo }
   | { state: 'reconnecting'; retryAt: number }
   | { state: 'reload-required'; reason: string }
   | { state: 'stopped' };
 
 export interface WorkerConnectionHandlers {
   /** The socket opened: what to announce in `hello`. */
-  onOpen(): { threads: number; credit: number };
+  onOpen(): { threads: number; credit: number; capabilities?: WorkerCapabilities };
   onJob(message: ServerJobMessage): void;
   onTasks(message: ServerTasksMessage): void;
   onCancel(message: ServerCancelMessage): void;
@@ -108,9 +109,16 @@ export class WorkerConnection {
     this.socket = socket;
     socket.onopen = () => {
       this.openedAt = performance.now();
-      const { threads, credit } = this.handlers.onOpen();
+      const { threads, credit, capabilities } = this.handlers.onOpen();
       const userAgent = navigator.userAgent.slice(0, 1000);
-      this.send({ type: 'hello', protocol: PROTOCOL_VERSION, threads, userAgent, credit });
+      this.send({
+        type: 'hello',
+        protocol: PROTOCOL_VERSION,
+        threads,
+        userAgent,
+        credit,
+        ...(capabilities ? { capabilities } : {}),
+      });
     };
     socket.binaryType = 'arraybuffer'; // binary frames carry typed arrays (binary-frame.ts)
     socket.onmessage = (event: MessageEvent) => this.onFrame(event.data);
@@ -136,7 +144,11 @@ export class WorkerConnection {
           );
           return;
         }
-        this.setStatus({ state: 'connected', workerId: message.workerId });
+        this.setStatus({
+          state: 'connected',
+          workerId: message.workerId,
+          ...(message.operator ? { operator: message.operator } : {}),
+        });
         return;
       case 'job':
         this.handlers.onJob(message);

@@ -31,13 +31,17 @@ export class CreditBook {
   private circulating = 0;
   private avgMs: number | undefined;
   paused = false;
+  /** The CPU cap as a duty cycle (0.5: threads run half the time): capped tabs hold less. */
+  duty = 1;
 
   constructor(private threads: number) {}
 
   /** Slots this tab wants in circulation now (never more than the server takes in one grant). */
   get target(): number {
     if (this.paused) return 0;
-    return Math.min(WORKER_LIMITS.maxCredit, this.threads * slotsPerThread(this.avgMs));
+    // A capped thread takes 1/duty times as long per task, so it holds that many fewer.
+    const perTask = this.avgMs === undefined ? undefined : this.avgMs / this.duty;
+    return Math.min(WORKER_LIMITS.maxCredit, this.threads * slotsPerThread(perTask));
   }
 
   /** A (re)connection: the server starts from zero. Returns the credit to announce in hello. */

@@ -1,3 +1,4 @@
+import type { OperatorInfo, WorkerCapabilities } from '@tabgrid/protocol/jobs';
 import { TASK_LIMITS, seriesJobLimitMessage } from '@tabgrid/protocol/task-reports';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
 import {
@@ -12,40 +13,29 @@ import {
 import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { Chunk, LocalJob } from '../sandbox/chunk';
 import type { ThreadHost } from '../sandbox/thread-host';
+import { DutyCycle } from '../sandbox/duty-cycle';
 import { ThreadPool } from '../sandbox/thread-pool';
 import { clampThreads } from '../page-options';
+import {
+  groupsOf,
+  type HoldReason,
+  type RuntimeExtras,
+  type RuntimeSnapshot,
+  type TaskGroup,
+} from './runtime-snapshot';
 import { CreditBook } from './credit-book';
 import { MonitorSampler } from './monitor-sampler';
 import { OutcomeBuffer, flushThreshold } from './outcome-buffer';
 import { ReportBuffer } from './report-buffer';
+import { keepMessages, localJobOf } from './local-job';
+import { TabHolds } from './tab-holds';
 import { TaskQueue } from './task-queue';
 import { ThroughputMeter } from './throughput-meter';
 
 /** How often counters are pushed to the UI (never per task). */
 const STATS_INTERVAL_MS = 500;
-/** `job.tell()` messages kept per job for threads that load it later (the server bounds less). */
-const MAX_KEPT_MESSAGES = 1_000;
 
-interface TaskGroup {
-  jobId: string;
-  tasks: readonly ThreadTask[];
-}
-
-function groupsOf(chunks: readonly Chunk[]): TaskGroup[] {
-  return chunks.map(({ job, tasks }) => ({ jobId: job.jobId, tasks }));
-}
-
-export interface RuntimeSnapshot {
-  connection: ConnectionStatus;
-  paused: boolean;
-  threads: number;
-  tasksDone: number;
-  tasksFailed: number;
-  tasksPerSecond: number;
-  currentJobId: string | undefined;
-  /** Thread messages dropped because a job's code had tampered with its sandbox thread. */
-  sandboxFaults: number;
-}
+export type { CurrentJob, HoldReason, RuntimeExtras, RuntimeSnapshot } from './runtime-snapshot';
 
 /**
  * The volunteer tab's engine: takes tasks from the connection, queues them, feeds the sandbox
@@ -84,14 +74,24 @@ export class VolunteerRuntime {
   private tasksFailed = 0;
   private currentJobId: string | undefined;
   private snapshot: RuntimeSnapshot;
+  private readonly holds: TabHolds;
+  private readonly duty = new DutyCycle(() => this.pool.pump()); // the CPU cap's rests
+  private cpuCap: number;
+  private operator: OperatorInfo | undefined;
+  private get paused(): boolean {
+    return this.holds.paused;
+  }
 
   /** `threadHost` starts the job threads: the page's WebWorkerThreadHost (main.tsx). */
   constructor(
     url: string,
     private threads: number,
-    private paused: boolean,
+    paused: boolean,
     threadHost: ThreadHost,
+    private readonly extras: RuntimeExtras = {},
   ) {
+    this.holds = new TabHolds(paused);
+    this.cpuCap = extras.cpuCap ?? 100;
     this.connection = new WorkerConnection(url, {
       onOpen: () => this.onOpen(),
       onJob: (message) => this.onJob(message),
@@ -102,6 +102,7 @@ export class VolunteerRuntime {
       onClose: () => this.onClose(),
       onStatus: (status) => {
         this.status = status;
+        if (status.state === 'connected') this.operator = status.operator;
         this.emit();
       },
     });
@@ -126,6 +127,8 @@ export class VolunteerRuntime {
         },
         onReport: (job, tel, jobOnly) => this.onReport(job, tel, jobOnly),
         onStarted: (job, index) => this.reports.started(job.jobId, index),
+        resting: this.duty.resting,
+        chunkDone: this.duty.chunkDone,
       },
       threadHost,
     );
@@ -135,6 +138,8 @@ export class VolunteerRuntime {
     );
     this.credit = new CreditBook(threads);
     this.credit.paused = paused;
+    this.credit.duty = this.cpuCap / 100;
+    this.duty.set(this.cpuCap / 100);
     this.snapshot = this.buildSnapshot(0);
   }
 
@@ -149,25 +154,47 @@ export class VolunteerRuntime {
     this.connection.start();
   }
 
-  /** Stops starting tasks and hands queued ones back; running tasks finish and report. */
-  pause(): void {
-    if (this.paused) return;
-    this.paused = true;
-    this.credit.paused = true;
-    this.credit.returned(this.buffer.takeCredit());
-    this.credit.returned(this.release(groupsOf(this.queue.drain())));
-    this.pool.abort(undefined, true); // idle threads leave their job: its Teardown runs
+  /** The volunteer's Pause: stops starting tasks, hands queued ones back; running ones finish. */
+  pause = (): void => this.hold('user', true);
+  resume = (): void => this.hold('user', false);
+
+  /** Holds off for `reason`, or stops holding for it (see TabHolds). */
+  hold(reason: HoldReason, on: boolean): void {
+    const change = this.holds.change(reason, on);
+    if (change === 'start') this.startTaking();
+    else if (change !== undefined) this.stopTaking(change === 'stop-running');
     this.emit();
   }
 
-  resume(): void {
-    if (!this.paused) return;
-    this.paused = false;
+  /** Caps each thread's CPU use at `percent` by duty cycle; hands back what it now cannot run soon. */
+  setCpuCap(percent: number): void {
+    const cap = Math.min(100, Math.max(1, Math.round(percent)));
+    if (cap === this.cpuCap) return;
+    this.cpuCap = cap;
+    this.credit.duty = cap / 100;
+    this.duty.set(cap / 100);
+    this.pool.pump();
+    if (!this.paused && this.connection.isOpen) {
+      this.free(this.release(groupsOf(this.queue.drain()))); // sized for the old cap
+      this.buffer.flush();
+    }
+    this.emit();
+  }
+
+  private stopTaking(running: boolean): void {
+    this.credit.paused = true;
+    this.credit.returned(this.buffer.takeCredit());
+    const unrun = [...this.queue.drain(), ...(running ? this.pool.abort() : [])];
+    this.credit.returned(this.release(groupsOf(unrun)));
+    // Idle threads leave their job (its Teardown runs); with `running`, all of them did.
+    if (!running) this.pool.abort(undefined, true);
+  }
+
+  private startTaking(): void {
     this.credit.paused = false;
     this.buffer.addCredit(this.credit.topUp());
     this.buffer.flush();
     this.pool.pump();
-    this.emit();
   }
 
   setThreads(requested: number): void {
@@ -192,27 +219,20 @@ export class VolunteerRuntime {
 
   getSnapshot = (): RuntimeSnapshot => this.snapshot;
 
-  private onOpen(): { threads: number; credit: number } {
+  private onOpen(): { threads: number; credit: number; capabilities?: WorkerCapabilities } {
     const credit = this.credit.open(this.threads);
     this.buffer.flushAt = flushThreshold(credit);
-    return { threads: this.threads, credit };
+    return {
+      threads: this.threads,
+      credit,
+      ...(this.extras.capabilities ? { capabilities: this.extras.capabilities } : {}),
+    };
   }
 
   private onJob(message: ServerJobMessage): void {
     if (this.jobs.has(message.jobId)) return;
-    const { jobId, program, args, timeoutMs, setupTimeoutMs, progressTimeoutMs } = message;
-    const job: LocalJob = {
-      key: this.nextJobKey++,
-      jobId,
-      program,
-      args,
-      timeoutMs,
-      setupTimeoutMs: setupTimeoutMs ?? timeoutMs,
-      messages: [],
-      seriesFull: '',
-    };
-    if (progressTimeoutMs !== undefined) job.progressTimeoutMs = progressTimeoutMs;
-    this.jobs.set(jobId, job);
+    const job = localJobOf(message, this.nextJobKey++);
+    this.jobs.set(job.jobId, job);
     this.queue.addJob(job);
   }
 
@@ -253,14 +273,7 @@ export class VolunteerRuntime {
   /** `job.tell()` messages: kept for threads that load the job later, passed to those running it. */
   private onMessages(message: ServerMessagesMessage): void {
     const job = this.jobs.get(message.jobId);
-    if (!job) return;
-    for (const { seq, data } of message.items) {
-      const last = job.messages[job.messages.length - 1];
-      if ((last && seq <= last.seq) || job.messages.length >= MAX_KEPT_MESSAGES) continue;
-      const json = JSON.stringify(data ?? null);
-      job.messages.push({ seq, json });
-      this.pool.tell(job, seq, json);
-    }
+    if (job) keepMessages(job, message.items, (seq, json) => this.pool.tell(job, seq, json));
   }
 
   private onReport(job: LocalJob, tel: string, jobOnly = false): void {
@@ -306,6 +319,7 @@ export class VolunteerRuntime {
     if (this.jobs.get(job.jobId) !== job) return;
     this.tasksDone += count;
     this.tasksFailed += failures;
+    this.extras.ledger?.add(count, ms);
     this.sampler.record(job.jobId, count, ms);
     this.queue.recordTiming(job, count, ms);
     this.credit.recordTiming(count, ms);
@@ -322,6 +336,7 @@ export class VolunteerRuntime {
   private onPageHide(): void {
     // Hand back everything at once so the server re-dispatches now, not when a lease expires.
     this.handBackEverything();
+    this.extras.ledger?.save();
     this.connection.stop('pagehide');
   }
 
@@ -354,10 +369,17 @@ export class VolunteerRuntime {
   }
 
   private buildSnapshot(tasksPerSecond: number): RuntimeSnapshot {
+    const id = this.currentJobId;
+    const face = id === undefined ? undefined : this.jobs.get(id)?.public;
     return {
       connection: this.status,
       paused: this.paused,
+      holds: this.holds.list,
       threads: this.threads,
+      cpuCap: this.cpuCap,
+      currentJob: id === undefined ? undefined : { id, ...(face ? { public: face } : {}) },
+      operator: this.operator,
+      contribution: this.extras.ledger ? { ...this.extras.ledger.value } : undefined,
       tasksDone: this.tasksDone,
       tasksFailed: this.tasksFailed,
       tasksPerSecond,
@@ -367,6 +389,10 @@ export class VolunteerRuntime {
   }
 
   private emit(): void {
+    // Idle (nothing queued or running): no current job to show.
+    if (this.queue.size === 0 && this.pool.runningTasks().length === 0) {
+      this.currentJobId = undefined;
+    }
     const rate = this.meter.sample(performance.now(), this.tasksDone);
     this.snapshot = this.buildSnapshot(rate);
     for (const listener of this.listeners) listener();

@@ -1,4 +1,5 @@
 import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
+import type { JobPublic } from '@tabgrid/protocol/jobs';
 
 /** A job as this page knows it. `key` is unique per `job` frame, so a reconnect never reuses it. */
 export interface LocalJob {
@@ -20,6 +21,8 @@ export interface LocalJob {
   seriesFull: string;
   /** A Setup outran setupTimeoutMs here: the error JSON every later task of the job fails with. */
   setupFailure?: string;
+  /** The job's public name, description and link, when its owner gave them (issue 16). */
+  public?: JobPublic;
 }
 
 /** Consecutive tasks of one job handed to one thread. */

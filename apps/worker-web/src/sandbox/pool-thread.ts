@@ -27,6 +27,8 @@ export interface PoolThread {
   chunkMs: number;
   /** How many of the chunk's tasks have been reported. */
   reported: number;
+  /** The CPU cap's rest: no new chunk before this time (performance.now()). */
+  restUntil: number;
   watchdog: ThreadWatchdog;
 }
 

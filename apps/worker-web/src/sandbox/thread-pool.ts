@@ -7,7 +7,7 @@ import { violationOutcomes } from './page-made-outcomes';
 import { takeBusyMs, type PoolThread } from './pool-thread';
 import type { ThreadHost } from './thread-host';
 import { Retirement, failIfSetupFailed } from './thread-lifecycle';
-import { timeoutVerdict } from './thread-timeout';
+import { SUSPECT_TIMEOUT_MS, timeoutVerdict } from './thread-timeout';
 import { ThreadWatchdog } from './thread-watchdog';
 import { pickVictim } from './work-stealing';
 
@@ -30,18 +30,16 @@ export interface ThreadPoolEvents {
   onReport(job: LocalJob, tel: string, jobOnly?: boolean): void;
   /** A task of a job with progressTimeoutMs began running on a thread. */
   onStarted?(job: LocalJob, index: number): void;
+  /** The CPU cap (duty-cycle.ts): true while `thread` rests; it gets no chunk meanwhile. */
+  resting?(thread: PoolThread): boolean;
+  /** `thread` finished a chunk: under a CPU cap its rest starts now. */
+  chunkDone?(thread: PoolThread): void;
 }
 
 /** Allowances for a thread still starting (spawn, port hand-over), a flush queued on the page. */
 const STARTUP_GRACE_MS = 5_000;
 const DELIVERY_GRACE_MS = 50;
-/**
- * Time limit per task when re-running suspects. The hung task already ran past the job's
- * timeoutMs in the first run (the tasks finished but unflushed before it took under a flush
- * interval), so the re-run only has to find which one it is, and quickly: the server counts
- * a tab silent for its longest job timeout plus a grace period as stalled.
- */
-export const SUSPECT_TIMEOUT_MS = 2_000;
+export { SUSPECT_TIMEOUT_MS } from './thread-timeout';
 export { STEAL_AFTER_MS, STEAL_AHEAD_MS } from './work-stealing';
 
 /**
@@ -92,7 +90,7 @@ export class ThreadPool {
   /** Gives every idle thread work, as long as there is some; then steals for the rest. */
   pump(): void {
     for (const thread of this.threads) {
-      if (thread.chunk) continue;
+      if (thread.chunk || this.events.resting?.(thread)) continue;
       let chunk = this.events.takeChunk(thread.job?.key);
       // A job whose Setup outran its limit here fails its tasks at once (thread-lifecycle.ts).
       while (chunk && failIfSetupFailed(chunk, thread.job, this.events))
@@ -178,6 +176,7 @@ export class ThreadPool {
       stopping: false,
       chunkMs: 0,
       reported: 0,
+      restUntil: 0,
       watchdog: new ThreadWatchdog(
         () => thread.chunk !== undefined,
         () => this.onTimeout(thread),
@@ -326,6 +325,7 @@ export class ThreadPool {
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;
+          this.events.chunkDone?.(thread);
           this.pump();
         } else {
           if (chunk.job.progressTimeoutMs !== undefined && data.count > 0) {

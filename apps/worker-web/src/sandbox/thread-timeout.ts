@@ -3,6 +3,14 @@ import { timeoutOutcome } from './page-made-outcomes';
 import type { PoolThread } from './pool-thread';
 import { setupFailedOutcomes, setupTimeoutError } from './thread-lifecycle';
 
+/**
+ * Time limit per task when re-running suspects. The hung task already ran past the job's
+ * timeoutMs in the first run (the tasks finished but unflushed before it took under a flush
+ * interval), so the re-run only has to find which one it is, and quickly: the server counts
+ * a tab silent for its longest job timeout plus a grace period as stalled.
+ */
+export const SUSPECT_TIMEOUT_MS = 2_000;
+
 export interface TimeoutVerdict {
   /** Outcomes the page makes for the tasks it blames (joined by commas), all failures. */
   outcomes: string;

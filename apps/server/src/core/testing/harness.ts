@@ -1,3 +1,4 @@
+import type { WorkerCapabilities } from '@tabgrid/protocol/jobs';
 /**
  * The scheduler under test, on a store made by {@link openStore}, with worker links that record
  * the frames they are sent: the scheduler never knows the difference. One harness for every
@@ -82,7 +83,11 @@ export interface TestWorker {
 /** A worker link that records frames, welcomed with `credit`. */
 export function connect(
   credit: number,
-  { address, threads = 1 }: { address?: string; threads?: number } = {},
+  {
+    address,
+    threads = 1,
+    capabilities,
+  }: { address?: string; threads?: number; capabilities?: WorkerCapabilities } = {},
 ): TestWorker {
   const frames: ServerToWorker[] = [];
   let open = true;
@@ -99,6 +104,7 @@ export function connect(
     threads,
     userAgent: 't',
     credit,
+    ...(capabilities ? { capabilities } : {}),
   });
   const tasks = () =>
     frames.flatMap((f) =>

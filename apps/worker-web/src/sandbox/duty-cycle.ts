@@ -1,0 +1,48 @@
+import type { PoolThread } from './pool-thread';
+import { createRestTimer, type RestTimer } from './rest-timer';
+
+/**
+ * The volunteer's CPU cap as a duty cycle per thread: after a chunk that kept a thread busy for
+ * `t` ms (from hand-over to its last outcome), it rests `t * (1 / duty - 1)` ms before its next
+ * one (duty 0.5: as long as it ran). The pool asks {@link resting} before handing a thread a
+ * chunk and calls {@link chunkDone} after; the earliest rest's end pumps the pool again.
+ */
+export class DutyCycle {
+  private duty = 1;
+  /** When the earliest resting thread wakes, while a wake-up is pending. */
+  private wakeAt = Infinity;
+
+  constructor(
+    /** Called when a rest ends: the pool's pump. */
+    private readonly wake: () => void,
+    private readonly timer: RestTimer = createRestTimer(),
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The share of each thread's time it may run tasks, 0.01 to 1. */
+  set(duty: number): void {
+    this.duty = Math.min(1, Math.max(0.01, duty));
+  }
+
+  resting = (thread: PoolThread): boolean => {
+    if (this.duty >= 1 || thread.restUntil <= this.now()) return false;
+    this.wakeUpAt(thread.restUntil);
+    return true;
+  };
+
+  chunkDone = (thread: PoolThread): void => {
+    if (this.duty >= 1) return;
+    const now = this.now();
+    thread.restUntil = now + (now - thread.dispatchedAt) * (1 / this.duty - 1);
+  };
+
+  private wakeUpAt(at: number): void {
+    if (at >= this.wakeAt) return;
+    this.wakeAt = at;
+    this.timer.after(at - this.now(), () => {
+      if (this.wakeAt !== at) return; // an earlier wake-up replaced this one
+      this.wakeAt = Infinity;
+      this.wake();
+    });
+  }
+}
