@@ -26,6 +26,10 @@ export interface Config {
   retainDays?: number;
   /** TABGRID_DATABASE_URL: jobs and keys on this PostgreSQL (unset: SQLite in the data dir). */
   databaseUrl?: string;
+  /** TABGRID_CORS_ORIGINS: origins whose pages may call REST and socket.io (default none). */
+  corsOrigins: CorsOrigins;
+  /** TABGRID_OPERATOR_NAME / _DESCRIPTION / _LINK: who runs the grid (the worker page shows it). */
+  operator?: OperatorInfo;
 }
 
 /** pino's levels, most severe first; `silent` writes nothing. */
@@ -79,10 +83,6 @@ export function parseDatabaseUrl(value: string | undefined): string | undefined 
     );
   }
   return text;
-  /** TABGRID_CORS_ORIGINS: origins whose pages may call REST and socket.io (default none). */
-  corsOrigins: CorsOrigins;
-  /** TABGRID_OPERATOR_NAME / _DESCRIPTION / _LINK: who runs the grid (the worker page shows it). */
-  operator?: OperatorInfo;
 }
 
 /** Fastify's `trustProxy`: false, true (every hop), or the addresses/CIDRs of your proxies. */
