@@ -121,7 +121,7 @@ const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export async function buildApp(options: AppOptions): Promise<App> {
   const dataDir = options.dataDir ?? '.tabgrid';
   const url = options.databaseUrl;
-  const store =
+  const store: JobStore =
     options.store ?? (url ? await PgJobStore.open({ url }) : new SqliteJobStore(dataDir));
   const keyStore =
     options.keyStore ?? (url ? await PgKeyStore.open({ url }) : new SqliteKeyStore(dataDir));
