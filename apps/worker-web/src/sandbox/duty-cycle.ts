@@ -7,6 +7,9 @@ import { createRestTimer, type RestTimer } from './rest-timer';
  * one (duty 0.5: as long as it ran). The pool asks {@link resting} before handing a thread a
  * chunk and calls {@link chunkDone} after; the earliest rest's end pumps the pool again.
  */
+/** Most oversleep credited to the next rest: a tab that slept for minutes owes nothing back. */
+const MAX_CREDITED_MS = 1_000;
+
 export class DutyCycle {
   private duty = 1;
   /** When the earliest resting thread wakes, while a wake-up is pending. */
@@ -25,15 +28,24 @@ export class DutyCycle {
   }
 
   resting = (thread: PoolThread): boolean => {
-    if (this.duty >= 1 || thread.restUntil <= this.now()) return false;
-    this.wakeUpAt(thread.restUntil);
-    return true;
+    if (this.duty >= 1) return false;
+    const now = this.now();
+    if (thread.restUntil > now) {
+      this.wakeUpAt(thread.restUntil);
+      return true;
+    }
+    // A late timer (a busy machine) rested it longer than owed: the next rest is that much shorter.
+    if (thread.restUntil > 0) thread.overslept = Math.min(MAX_CREDITED_MS, now - thread.restUntil);
+    thread.restUntil = 0;
+    return false;
   };
 
   chunkDone = (thread: PoolThread): void => {
     if (this.duty >= 1) return;
     const now = this.now();
-    thread.restUntil = now + (now - thread.dispatchedAt) * (1 / this.duty - 1);
+    const owed = (now - thread.dispatchedAt) * (1 / this.duty - 1);
+    thread.restUntil = now + Math.max(0, owed - thread.overslept);
+    thread.overslept = 0;
   };
 
   private wakeUpAt(at: number): void {

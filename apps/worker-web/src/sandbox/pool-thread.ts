@@ -29,6 +29,8 @@ export interface PoolThread {
   reported: number;
   /** The CPU cap's rest: no new chunk before this time (performance.now()). */
   restUntil: number;
+  /** How much later than `restUntil` it last got work: taken off its next rest. */
+  overslept: number;
   watchdog: ThreadWatchdog;
 }
 

@@ -177,6 +177,7 @@ export class ThreadPool {
       chunkMs: 0,
       reported: 0,
       restUntil: 0,
+      overslept: 0,
       watchdog: new ThreadWatchdog(
         () => thread.chunk !== undefined,
         () => this.onTimeout(thread),
