@@ -4,16 +4,11 @@
  * feed pushes to their subscriptions.
  */
 import { io, type Socket } from 'socket.io-client';
-import * as parser from 'socket.io-parser';
-import {
-  MAX_SOCKET_ATTACHMENTS,
-  countAttachments,
-  tooManyAttachments,
-} from '@tabgrid/protocol/attachments';
 import { ErrorCode, TabgridError, asTabgridError, errorFromBody } from '@tabgrid/protocol/errors';
 import { decodeErrorBody } from '@tabgrid/protocol/http';
 import type { Outcome } from '@tabgrid/protocol/jobs';
 import { decodeFeedPush, type FeedPush } from '@tabgrid/protocol/feeds';
+import { checkAttachments, socketParser } from './socket-parser.js';
 import {
   decodeOutcomesPush,
   decodeSdkAck,
@@ -75,29 +70,6 @@ export interface RequestOptions {
 export class ConnectionLostError extends TabgridError {
   constructor(message: string) {
     super(ErrorCode.DISCONNECTED, message);
-  }
-}
-
-/**
- * socket.io's parser, taking as many binary attachments a message as the server sends at most
- * (its default, 10, would drop the connection at the first push of 11 typed arrays).
- */
-class AttachmentsDecoder extends parser.Decoder {
-  constructor() {
-    super({ maxAttachments: MAX_SOCKET_ATTACHMENTS });
-  }
-}
-const socketParser = { Encoder: parser.Encoder, Decoder: AttachmentsDecoder };
-
-/**
- * Refuses a request whose payload holds more typed arrays than one message may carry, before it
- * is sent: the server's parser would drop the connection, and the request would fail as a
- * "connection dropped". Submission batches are cut below the bound already (batches.ts).
- */
-function checkAttachments(event: SdkRequestName, payload: unknown): void {
-  if (event === 'job:submit') return;
-  if (countAttachments(payload) > MAX_SOCKET_ATTACHMENTS) {
-    throw tooManyAttachments(event === 'job:create' ? "The job's args" : `The ${event} request`);
   }
 }
 
