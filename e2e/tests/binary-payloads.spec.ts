@@ -103,7 +103,8 @@ test('2,000 tasks of three typed arrays each round-trip every byte, on the SDK a
     if (r.kinds.join() !== 'Float32Array,Uint8Array,BigInt64Array') {
       problems.push(`task ${index}: the tab saw ${r.kinds.join()}`);
     }
-    if (r.sums.join() !== sums.join()) problems.push(`task ${index}: the tab summed ${r.sums}`);
+    if (r.sums.join() !== sums.join())
+      problems.push(`task ${index}: the tab summed ${r.sums.join()}`);
     if (
       !(r.f64 instanceof Float64Array) ||
       !(r.rev instanceof Int8Array) ||

@@ -7,6 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { ErrorCode, TabgridError, asTabgridError } from '@tabgrid/protocol/errors';
 import type { Outcome } from '@tabgrid/protocol/jobs';
 import { decodeFeedPush, type FeedPush } from '@tabgrid/protocol/feeds';
+import { checkAttachments, socketParser } from './socket-parser.js';
 import {
   decodeOutcomesPush,
   type SdkResponses,
@@ -26,7 +27,6 @@ import {
   unreachableWhy,
   unwrapAnswer,
 } from './connection-errors.js';
-import { checkAttachments, socketParser } from './socket-attachments.js';
 
 export { ConnectionLostError, unreachableError } from './connection-errors.js';
 

@@ -1,6 +1,5 @@
 /**
- * Typed arrays travel as socket.io binary attachments: how many one message may carry, on both
- * ends of the SDK's socket (MAX_SOCKET_ATTACHMENTS, the server's bound too).
+ * The SDK socket's parser and its bound on binary attachments (see @tabgrid/protocol/attachments).
  */
 import * as parser from 'socket.io-parser';
 import {
