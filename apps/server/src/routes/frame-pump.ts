@@ -53,6 +53,11 @@ export class Inbox<F> implements Pumped {
     return this.head === this.frames.length;
   }
 
+  /** Bytes of the frames waiting. */
+  get waiting(): number {
+    return this.bytes;
+  }
+
   /** Queues a frame; false (nothing queued) when the connection is too far behind. */
   push(frame: F, bytes: number): boolean {
     if (this.bytes + bytes > MAX_INBOX_BYTES) return false;
@@ -130,6 +135,8 @@ export class FramePump {
     }
     if (this.ready.size > 0 && !this.scheduled) {
       this.scheduled = true;
+      // Frames behind a report are often outcomes: the next turn comes after the loop's I/O
+      // and timers, not after a rest.
       setImmediate(() => this.turn());
     }
   }

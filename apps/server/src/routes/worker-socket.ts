@@ -25,6 +25,12 @@ const MAX_FRAME_BYTES = WORKER_LIMITS.maxFrameBytes;
 /** Largest report frame: read in slices by the FramePump, each costs the loop a few ms. */
 const MAX_REPORT_FRAME_BYTES = WORKER_LIMITS.maxReportFrameBytes;
 /**
+ * A connection with this much waiting to be read has its next report frames dropped unread
+ * (like those over its budget): a page that reports faster than the pump reads only fills
+ * memory.
+ */
+export const REPORT_BACKLOG_BYTES = 1024 * 1024;
+/**
  * Most worker sockets one remote address may hold open (a lab of tabs behind one NAT is
  * fine; one host opening thousands of sockets, each able to buffer a 16 MB frame, is not).
  */
@@ -203,8 +209,9 @@ export function workerSocketRoutes(
           );
           return;
         }
-        // Reports beyond this connection's budget are dropped before they cost a parse.
-        if (!reportBudget.take(bytes, Date.now())) {
+        // Reports beyond this connection's budget, or behind a backlog, are dropped before they
+        // cost a parse.
+        if (inbox.waiting > REPORT_BACKLOG_BYTES || !reportBudget.take(bytes, Date.now())) {
           grid.reportUnread(worker);
           return;
         }
