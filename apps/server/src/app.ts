@@ -1,11 +1,9 @@
-import { existsSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { Server as SocketIoServer } from 'socket.io';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
@@ -43,6 +41,7 @@ import { Retention } from './ops/retention.js';
 import { WorkerCountLog } from './ops/worker-count-log.js';
 import { type CorsOrigins, registerCors } from './routes/cross-origin.js';
 import { sdkBundleRoutes } from './routes/sdk-bundle.js';
+import { serveBuiltApp } from './routes/built-app.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -389,33 +388,4 @@ function routeUpgrades(app: FastifyInstance, fastifyUpgrades: unknown[]): void {
     const url = (args[0] as { url?: string }).url ?? '';
     for (const listener of url.startsWith(SDK_SOCKET_PATH) ? socketIo : ours) listener(...args);
   });
-}
-
-/** Serves a Vite build at `prefix`; `csp`, when given, goes with its HTML. */
-function serveBuiltApp(
-  app: FastifyInstance,
-  root: string,
-  prefix: string,
-  what: string,
-  csp?: string,
-): void {
-  if (existsSync(join(root, 'index.html'))) {
-    void app.register(fastifyStatic, {
-      root,
-      prefix,
-      decorateReply: prefix === '/',
-      wildcard: false,
-      index: 'index.html',
-      setHeaders: (res, path) => {
-        if (csp && path.endsWith('.html')) res.setHeader('content-security-policy', csp);
-      },
-    });
-    return;
-  }
-  app.get(prefix, (_request, reply) =>
-    reply
-      .code(503)
-      .type('text/plain')
-      .send(`The ${what} is not built yet: run \`npm run build\` (npm start does it for you).\n`),
-  );
 }
