@@ -105,7 +105,12 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
     const expected = inputs[out.index]!.map((x) => Math.fround(Math.fround(x) * Math.fround(x)));
     expect(out.value).toEqual(expected);
   }
-  expect(Number(await gpuTab.getByTestId('tasks-done').textContent())).toBe(inputs.length);
+  // The page's counters follow the outcomes it sent on their own tick: wait for them.
+  await expect
+    .poll(async () =>
+      Number((await gpuTab.getByTestId('tasks-done').textContent())?.replace(/,/g, '')),
+    )
+    .toBe(inputs.length);
   expect(await plain.getByTestId('tasks-done').textContent()).toBe('0');
   expect(await plain.getByTestId('tasks-failed').textContent()).toBe('0');
 });
