@@ -15,6 +15,7 @@ import {
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
+import { at, byId, list, text, thrown } from './testing-fixture-values.js';
 
 /** Written by release 0.1.0 (fixtures/make-v0.1.0-fixture.mjs), with what it wrote beside it. */
 const FIXTURE = fileURLToPath(new URL('./fixtures/v0.1.0.sqlite', import.meta.url));
@@ -22,36 +23,7 @@ const WRITTEN: unknown = JSON.parse(
   readFileSync(new URL('./fixtures/v0.1.0.json', import.meta.url), 'utf8'),
 );
 
-/** The fixture's value at `path` (checked on the way: the fixture is data read from disk). */
-function at(value: unknown, ...path: (string | number)[]): unknown {
-  let v = value;
-  for (const key of path) {
-    if (typeof v !== 'object' || v === null) throw new Error(`fixture has no ${path.join('.')}`);
-    v = Reflect.get(v, key);
-  }
-  return v;
-}
-function list(value: unknown, ...path: (string | number)[]): unknown[] {
-  const v = at(value, ...path);
-  if (!Array.isArray(v)) throw new Error(`fixture's ${path.join('.')} is no list`);
-  return v;
-}
-function text(value: unknown): string {
-  if (typeof value !== 'string') throw new Error('fixture: expected text');
-  return value;
-}
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
-
 const decodeV0 = createDecoder(StoredJobRecordV0, 'fixture job');
-const byId = <T extends { id: string }>(items: T[]): T[] =>
-  [...items].sort((a, b) => a.id.localeCompare(b.id));
 
 describe('schema versions and migrations', () => {
   const dir = tempDirPerTest('tabgrid-migrate-');

@@ -21,21 +21,8 @@ import { LATEST_BY_NAME_SQL } from './sqlite-feed-statements.js';
 import { SqliteJobStore } from './sqlite-job-store.js';
 import { SqliteKeyStore } from './sqlite-key-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
+import { at, byId, list, text, thrown } from './testing-fixture-values.js';
 
-/** The fixture's value at `path` (checked on the way: the fixture is data read from disk). */
-function at(value: unknown, ...path: (string | number)[]): unknown {
-  let v = value;
-  for (const key of path) {
-    if (typeof v !== 'object' || v === null) throw new Error(`fixture has no ${path.join('.')}`);
-    v = Reflect.get(v, key);
-  }
-  return v;
-}
-function list(value: unknown, ...path: (string | number)[]): unknown[] {
-  const v = at(value, ...path);
-  if (!Array.isArray(v)) throw new Error(`fixture's ${path.join('.')} is no list`);
-  return v;
-}
 /** A list the fixture may not have (an older release wrote no such thing): empty then. */
 function optionalList(value: unknown, ...path: (string | number)[]): unknown[] {
   try {
@@ -44,21 +31,7 @@ function optionalList(value: unknown, ...path: (string | number)[]): unknown[] {
     return [];
   }
 }
-function text(value: unknown): string {
-  if (typeof value !== 'string') throw new Error('fixture: expected text');
-  return value;
-}
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-const byId = <T extends { id: string }>(items: T[]): T[] =>
-  [...items].sort((a, b) => a.id.localeCompare(b.id));
 
 const decodeV2 = createDecoder(StoredJobRecordV2, 'fixture job');
 const decodeV3 = createDecoder(StoredJobRecordV3, 'fixture job');
