@@ -1,5 +1,22 @@
 import type { JobStore, StoredTask } from '../store/job-store.js';
 
+/**
+ * Where the tasks of one of several nodes come from (issue 15): claims of batches of queued tasks
+ * from the database shared with the other nodes, instead of pages of all of them.
+ */
+export interface TaskClaimer {
+  /** Claims up to `count` queued tasks of the job for this node, in index order. */
+  claim(count: number): Promise<StoredTask[]>;
+  /**
+   * How many tasks to claim at once: what this node's workers can take soon (a node holding
+   * more than that keeps them from the other nodes' workers); 0 when it has no worker.
+   */
+  batch(): number;
+}
+
+/** After a claim failed (the database is unreachable, say): this long before the next. */
+const CLAIM_RETRY_MS = 1000;
+
 /** Tasks kept in memory per job; the rest stay in the store until needed. */
 const PAGE_SIZE = 4096;
 /** Page more in when fewer than this many are buffered. */
@@ -20,11 +37,15 @@ export class TaskQueue {
   /** One past the highest index known to be durable in the store. */
   private durableEnd: number;
   private paging: Promise<void> | undefined;
+  /** With a claimer: the database may hold queued tasks nobody claimed (see {@link hint}). */
+  private unclaimed = true;
+  private claimFailedAt = 0;
 
   constructor(
     private readonly store: JobStore,
     private readonly jobId: string,
     durableTotal: number,
+    private readonly claimer?: TaskClaimer,
   ) {
     this.durableEnd = durableTotal;
   }
@@ -35,9 +56,25 @@ export class TaskQueue {
 
   /** True when the store holds tasks that are not in memory yet and the window is low. */
   get wantsPage(): boolean {
-    return (
-      !this.paging && this.cursor < this.durableEnd && this.buffer.length - this.head < LOW_WATER
-    );
+    if (this.paging) return false;
+    if (this.claimer) {
+      const batch = this.claimer.batch();
+      return (
+        batch > 0 &&
+        this.unclaimed &&
+        this.size < batch / 2 &&
+        Date.now() - this.claimFailedAt >= CLAIM_RETRY_MS
+      );
+    }
+    return this.cursor < this.durableEnd && this.buffer.length - this.head < LOW_WATER;
+  }
+
+  /**
+   * With a claimer: tasks may be claimable (a batch was submitted on any node, claims were taken
+   * back): the next pass that finds the window low claims.
+   */
+  hint(): void {
+    this.unclaimed = true;
   }
 
   /**
@@ -77,6 +114,10 @@ export class TaskQueue {
    * `submittedAt`: when they were submitted (their provenance's queued time starts there).
    */
   appended(firstIndex: number, inputs: string[], submittedAt?: number): void {
+    if (this.claimer) {
+      this.unclaimed = true; // in the database, for whichever node claims them first
+      return;
+    }
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);
     if (this.paging || this.cursor !== firstIndex) return;
     const room = Math.max(0, PAGE_SIZE - (this.buffer.length - this.head));
@@ -98,6 +139,21 @@ export class TaskQueue {
   }
 
   private async readPage(): Promise<void> {
+    if (this.claimer) {
+      let rows: StoredTask[];
+      const count = Math.min(PAGE_SIZE, this.claimer.batch());
+      try {
+        rows = await this.claimer.claim(count);
+      } catch (err) {
+        this.claimFailedAt = Date.now();
+        console.error(`tabgrid: could not claim tasks of job ${this.jobId}:`, err);
+        return;
+      }
+      for (const row of rows) this.buffer.push(row);
+      // A short claim took what there was; a hint says when more may be there.
+      if (rows.length < count) this.unclaimed = false;
+      return;
+    }
     const end = this.durableEnd;
     const rows = await this.store.readQueued(this.jobId, this.cursor, PAGE_SIZE);
     for (const row of rows) this.buffer.push(row);
