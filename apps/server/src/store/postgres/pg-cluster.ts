@@ -81,6 +81,8 @@ export function channelOf(schema: string): string {
 /** Several nodes' statements (PgJobStore.cluster). */
 export class PgCluster {
   readonly channel: string;
+  /** Per job, the latest batch being appended: the next waits for it (see appendBatch). */
+  private readonly appending = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -212,6 +214,27 @@ export class PgCluster {
    * adds nothing (a batch resent to another node after its first died).
    */
   appendBatch(
+    jobId: string,
+    batchId: string,
+    inputs: readonly string[],
+    submittedAt: number,
+  ): Promise<{ firstIndex: number; count: number }> {
+    // In call order per job: a task's index is its place in the submitter's order, and
+    // concurrent transactions would take the job row in any order.
+    const previous = this.appending.get(jobId) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.appendNow(jobId, batchId, inputs, submittedAt),
+      () => this.appendNow(jobId, batchId, inputs, submittedAt),
+    );
+    this.appending.set(jobId, next);
+    const forget = () => {
+      if (this.appending.get(jobId) === next) this.appending.delete(jobId);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  private appendNow(
     jobId: string,
     batchId: string,
     inputs: readonly string[],
