@@ -8,7 +8,7 @@ import { binary } from './scenarios/binary.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { poolThroughput } from './scenarios/pool.mjs';
-import { postgresVsSqlite } from './scenarios/postgres.mjs';
+import { multinode } from './scenarios/multinode.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
 import { taskModel } from './scenarios/task-model.mjs';
@@ -69,7 +69,7 @@ const scenarios = {
   submission: () => submission({ tasks: sizes.submission }),
   'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
   pool: () => poolThroughput({ tasks: sizes.throughput, rounds: sizes.rounds }),
-  postgres: () => postgresVsSqlite({ workers: sizes.workers / 2, tasks: sizes.scaleTasks }),
+  multinode: () => multinode({ workers: sizes.workers / 2, tasks: sizes.scaleTasks }),
   binary: () =>
     binary({
       small: { tasks: sizes.binarySmall, bytes: 16 * 1024 },
