@@ -48,7 +48,13 @@ const MAX_PAYLOAD = 7000;
 /** After the LISTEN connection dropped: this long before listening again (polling meanwhile). */
 const RELISTEN_MS = 2000;
 
-const KINDS: Record<Announcement, string> = { job: 'j', tasks: 't', outcomes: 'o', deleted: 'd' };
+const KINDS: Record<Announcement, string> = {
+  job: 'j',
+  tasks: 't',
+  outcomes: 'o',
+  messages: 'm',
+  deleted: 'd',
+};
 
 export class ClusterNode implements ClusterLink {
   readonly node: string;
@@ -232,6 +238,7 @@ export class ClusterNode implements ClusterLink {
       const jobId = line.slice(2);
       if (kind === 't') jobs.hintClaims(jobId === '*' ? undefined : jobId);
       else if (kind === 'd') jobs.forgetJob(jobId);
+      else if (kind === 'm') jobs.messagesTold(jobId);
       else sync = true;
     }
     if (sync) void this.sync().catch((err: unknown) => this.warn('sync failed', err));

@@ -79,6 +79,28 @@ describeWithPostgres('two nodes on one PostgreSQL', (serverUrl) => {
     expect(await job.status()).toMatchObject({ state: 'cancelled', total: 500, failed: 500 });
   }, 60_000);
 
+  it("a message told on one node reaches the job's threads on the other", async () => {
+    const [a, b] = await twoNodes();
+    // It holds its tasks without answering: it keeps the job's program, so it is told.
+    const worker = b.adopt(new NodeWorker(b.wsUrl, { credit: 10, beforeTask: () => false }));
+    await worker.opened;
+    worker.hello();
+    const job = await a.tg.createJob({ program: 'function Run(d) { return d }' });
+    await job.submit([1, 2, 3]);
+    await until(() => (b.server.scheduler.findJob(job.id)?.leases.size ?? 0) > 0, {
+      timeoutMs: 10_000,
+      what: "the job's tasks on node b's worker",
+    });
+    expect(await job.tell({ stop: true })).toEqual({ seq: 1 });
+    await until(() => worker.messages.length === 1, {
+      timeoutMs: 10_000,
+      what: 'the message on b',
+    });
+    expect(worker.messages).toEqual([{ jobId: job.id, seq: 1, data: { stop: true } }]);
+    // Told on b next, it follows a's.
+    expect(await b.tg.job(job.id).tell('two')).toEqual({ seq: 2 });
+  }, 30_000);
+
   it('a job deleted on one node goes on the other', async () => {
     const [a, b] = await twoNodes();
     const job = await a.tg.createJob({ program: 'function Run(d) { return d }' });

@@ -34,7 +34,12 @@ export interface ClusterJobsHost {
   readonly closed: boolean;
   readonly workers: { all(): Iterable<{ readonly credit: number; readonly inFlight: number }> };
   readonly dispatcher: { schedule(): void; readonly pass: { dispatchNow(): void } };
-  readonly feeds: { readonly messages: { load(job: JobRuntime): Promise<void> } };
+  readonly feeds: {
+    readonly messages: {
+      load(job: JobRuntime): Promise<void>;
+      catchUp(job: JobRuntime): Promise<void>;
+    };
+  };
   findJob(jobId: string): JobRuntime | undefined;
   /** Every job, oldest first. */
   visibleJobs(): JobRuntime[];
@@ -203,6 +208,15 @@ export class ClusterJobs {
     if (job.queue && record.messageSeq > 0) await host.feeds.messages.load(job);
     host.adoptJob(job);
     if (runnable) host.dispatcher.schedule();
+  }
+
+  /** Another node stored a message to the job: this node's threads of it get it too. */
+  messagesTold(jobId: string): void {
+    const job = this.host.findJob(jobId);
+    if (!job?.runnable) return;
+    this.host.feeds.messages.catchUp(job).catch((err: unknown) => {
+      console.error(`tabgrid: could not read the messages of job ${jobId}:`, err);
+    });
   }
 
   /** Another node deleted the job: it goes here too. */

@@ -21,8 +21,11 @@ export type JobTally = StoredJobTally;
 
 export type { ClaimedTask };
 
-/** What changed, for the other nodes: a job (created, closed, cancelled, resumed), new or freed tasks, outcomes, a deletion. */
-export type Announcement = 'job' | 'tasks' | 'outcomes' | 'deleted';
+/**
+ * What changed, for the other nodes: a job (created, closed, cancelled, resumed), new or freed
+ * tasks, outcomes, a message told, a deletion.
+ */
+export type Announcement = 'job' | 'tasks' | 'outcomes' | 'messages' | 'deleted';
 
 export interface ClusterLink {
   /** This node's id (its claims carry it). */
