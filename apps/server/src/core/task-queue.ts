@@ -14,6 +14,9 @@ export interface TaskClaimer {
   batch(): number;
 }
 
+/** Tasks one of several nodes claims at most at once (a claim is one transaction). */
+const MAX_CLAIM = 8192;
+
 /** After a claim failed (the database is unreachable, say): this long before the next. */
 const CLAIM_RETRY_MS = 1000;
 
@@ -39,6 +42,8 @@ export class TaskQueue {
   private paging: Promise<void> | undefined;
   /** With a claimer: the database may hold queued tasks nobody claimed (see {@link hint}). */
   private unclaimed = true;
+  /** Hints so far: one that came while a claim ran keeps {@link unclaimed} set after it. */
+  private hints = 0;
   private claimFailedAt = 0;
 
   constructor(
@@ -75,6 +80,7 @@ export class TaskQueue {
    */
   hint(): void {
     this.unclaimed = true;
+    this.hints++;
   }
 
   /**
@@ -115,7 +121,7 @@ export class TaskQueue {
    */
   appended(firstIndex: number, inputs: string[], submittedAt?: number): void {
     if (this.claimer) {
-      this.unclaimed = true; // in the database, for whichever node claims them first
+      this.hint(); // in the database, for whichever node claims them first
       return;
     }
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);
@@ -141,7 +147,8 @@ export class TaskQueue {
   private async readPage(): Promise<void> {
     if (this.claimer) {
       let rows: StoredTask[];
-      const count = Math.min(PAGE_SIZE, this.claimer.batch());
+      const count = Math.min(MAX_CLAIM, this.claimer.batch());
+      const hints = this.hints;
       try {
         rows = await this.claimer.claim(count);
       } catch (err) {
@@ -150,8 +157,8 @@ export class TaskQueue {
         return;
       }
       for (const row of rows) this.buffer.push(row);
-      // A short claim took what there was; a hint says when more may be there.
-      if (rows.length < count) this.unclaimed = false;
+      // A short claim took what there was, unless a hint came meanwhile (a batch committed).
+      if (rows.length < count && this.hints === hints) this.unclaimed = false;
       return;
     }
     const end = this.durableEnd;

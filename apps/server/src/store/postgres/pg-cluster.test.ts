@@ -48,7 +48,8 @@ describeWithPostgres('PgCluster: two nodes on one database', (url) => {
     await expect(b.cluster.appendBatch('j', 'b4', ['1'], 8)).rejects.toThrow(/closed/);
   });
 
-  it('claims disjoint batches at once, in index order, skipping settled tasks, with their tries', async () => {
+  it('claims disjoint batches at once, in index order, skipping claimed tasks, with their tries', async () => {
+    expect((await a.cluster.claim('n-first', 'j', 1, TTL, 1)).map((t) => t.index)).toEqual([0]);
     await a.cluster.settle('j', [{ seq: 0, index: 0, ok: true, payload: '0' }]);
     await a.saveTries('j', 7, { attempts: 2, errorRetries: 1 });
     const claims = await Promise.all(

@@ -24,14 +24,12 @@ import {
   type StoredOutcome,
   type StoredSeriesLines,
 } from '../job-store.js';
-import { decodeBatch } from '../stored-rows.js';
 import type { PgFeedStore, PgRead } from './pg-feed-store.js';
 import type { PgGroupCommit } from './pg-group-commit.js';
 import { UNSETTLED } from './pg-job-statements.js';
 import { quoteIdent } from './pg-migrations.js';
 import {
   TALLY,
-  decodeFirst,
   decodeId,
   decodeNodeRow,
   decodePos,
@@ -44,16 +42,22 @@ import {
   type SyncedJob,
   type TakenBack,
 } from './pg-cluster-rows.js';
+import { PgBatchAppender } from './pg-cluster-batches.js';
 import { insertClusterSettles, type PendingClusterSettle } from './pg-cluster-settle.js';
 
 export type { JobTally, NodeRow, SyncedJob, TakenBack };
 export { TALLY, recordFromRow };
 import { decodeQueuedRow } from './pg-rows.js';
 
+/*
+ * Unclaimed tasks are unsettled but for a rare one: freed by a take-back, then answered late by
+ * the node that hung. Checking every candidate against `outcomes` would cost each claim a probe
+ * per task; claiming that one again costs one duplicate run, which its settle drops.
+ */
 const CLAIM_TASKS = `UPDATE tasks SET claim_id = $2
   WHERE job_id = $1 AND idx IN (
     SELECT t.idx FROM tasks t
-    WHERE t.job_id = $1 AND t.claim_id IS NULL AND ${UNSETTLED}
+    WHERE t.job_id = $1 AND t.claim_id IS NULL
     ORDER BY t.idx LIMIT $3
     FOR UPDATE SKIP LOCKED)
   RETURNING idx AS "index", input, submitted_at AS "submittedAt"`;
@@ -81,8 +85,7 @@ export function channelOf(schema: string): string {
 /** Several nodes' statements (PgJobStore.cluster). */
 export class PgCluster {
   readonly channel: string;
-  /** Per job, the latest batch being appended: the next waits for it (see appendBatch). */
-  private readonly appending = new Map<string, Promise<unknown>>();
+  private readonly batches = new PgBatchAppender((work) => this.transaction(work));
 
   constructor(
     private readonly pool: pg.Pool,
@@ -144,6 +147,11 @@ export class PgCluster {
       });
       // RETURNING follows no order: the claim is index order, and so is what it returns.
       tasks.sort((a, b) => a.index - b.index);
+      // Most jobs never saved a try: one probe instead of one per claimed task.
+      const anyTries = await client.query('SELECT 1 FROM task_tries WHERE job_id = $1 LIMIT 1', [
+        jobId,
+      ]);
+      if (anyTries.rows.length === 0) return tasks;
       const tries = await client.query(
         `SELECT idx AS "index", attempts, error_retries AS "errorRetries" FROM task_tries
          WHERE job_id = $1 AND idx = ANY($2::integer[])`,
@@ -209,9 +217,8 @@ export class PgCluster {
   // ---- submission, settling and state -----------------------------------------------
 
   /**
-   * Appends a batch: its indexes follow the job's `total` (in the database, so batches sent to
-   * different nodes never share one); a batch id stored already returns its first indexes and
-   * adds nothing (a batch resent to another node after its first died).
+   * Appends a batch at the job's `total` (a batch id stored already: its first answer, nothing
+   * added); in call order per job (./pg-cluster-batches.ts).
    */
   appendBatch(
     jobId: string,
@@ -219,73 +226,7 @@ export class PgCluster {
     inputs: readonly string[],
     submittedAt: number,
   ): Promise<{ firstIndex: number; count: number }> {
-    // In call order per job: a task's index is its place in the submitter's order, and
-    // concurrent transactions would take the job row in any order.
-    const previous = this.appending.get(jobId) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.appendNow(jobId, batchId, inputs, submittedAt),
-      () => this.appendNow(jobId, batchId, inputs, submittedAt),
-    );
-    this.appending.set(jobId, next);
-    const forget = () => {
-      if (this.appending.get(jobId) === next) this.appending.delete(jobId);
-    };
-    next.then(forget, forget);
-    return next;
-  }
-
-  private appendNow(
-    jobId: string,
-    batchId: string,
-    inputs: readonly string[],
-    submittedAt: number,
-  ): Promise<{ firstIndex: number; count: number }> {
-    const known = async (client: pg.PoolClient) => {
-      const { rows } = await client.query(
-        'SELECT first_index AS "firstIndex", count FROM task_batches WHERE job_id = $1 AND batch_id = $2',
-        [jobId, batchId],
-      );
-      return rows[0] === undefined ? undefined : decodeBatch(rows[0]);
-    };
-    return this.transaction(async (client) => {
-      const before = await known(client);
-      if (before) return before;
-      const n = inputs.length;
-      const bumped = await client.query(
-        `UPDATE jobs SET total = total + $2 WHERE id = $1 AND state = 'open' RETURNING total - $2 AS first`,
-        [jobId, n],
-      );
-      if (bumped.rows.length === 0) {
-        const state = await client.query('SELECT state FROM jobs WHERE id = $1', [jobId]);
-        const s = (state.rows[0] as { state?: unknown } | undefined)?.state;
-        throw new TabgridError(
-          ErrorCode.JOB_NOT_OPEN,
-          `Job ${jobId} is ${typeof s === 'string' ? s : 'gone'}: tasks can only be added to an open job. Create a new job.`,
-        );
-      }
-      const { first } = decodeFirst(bumped.rows[0]);
-      const batch = await client.query(
-        `INSERT INTO task_batches (job_id, first_index, count, batch_id) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING first_index`,
-        [jobId, first, n, batchId],
-      );
-      if (batch.rows.length === 0) {
-        // Another node stored this batch meanwhile: its answer, and this total bump undone.
-        throw new BatchRaced();
-      }
-      await client.query(
-        `INSERT INTO tasks (job_id, idx, input, submitted_at)
-         SELECT $1, $2 + t.ord::integer - 1, t.input, $4
-         FROM unnest($3::text[]) WITH ORDINALITY AS t(input, ord)`,
-        [jobId, first, [...inputs], submittedAt],
-      );
-      return { firstIndex: first, count: n };
-    }).catch(async (err: unknown) => {
-      if (!(err instanceof BatchRaced)) throw err;
-      const again = await this.transaction(known);
-      if (!again) throw new Error(`batch ${batchId} of job ${jobId} raced and vanished`);
-      return again;
-    });
+    return this.batches.append(jobId, batchId, inputs, submittedAt);
   }
 
   /**
@@ -393,6 +334,3 @@ export class PgCluster {
     };
   }
 }
-
-/** Thrown inside appendBatch's transaction when another node stored the batch first. */
-class BatchRaced extends Error {}
