@@ -19,7 +19,6 @@ import { jobInfo } from './job-info.js';
 import { Quorum } from './quorum.js';
 import { withRecent } from './recent-outcomes.js';
 import type { TaskSeries } from './series-sink.js';
-
 import { PendingBatches } from './pending-batches.js';
 import { TaskQueue, type TaskClaimer } from './task-queue.js';
 import { TaskTries } from './task-tries.js';
@@ -232,8 +231,9 @@ export class JobRuntime {
 
   // ---- settling (the hot path: plain field updates, nothing allocated) -----------------
 
-  /** One more outcome settled; returns its seq. */
+  /** One more outcome settled; returns its seq (several nodes: 0, the database gives it). */
   countSettled(ok: boolean): number {
+    if (this.clustered) return 0;
     if (ok) this._record.finished++;
     else this._record.failed++;
     return ++this._record.lastSeq;
