@@ -28,7 +28,8 @@ function runLane(command, number) {
       console.error(`[${number}] could not start: ${err.message}`);
       resolve({ command, code: 1, seconds: 0 });
     });
-    child.once('exit', (code, signal) =>
+    // 'close', not 'exit': every line of its output is written out first.
+    child.once('close', (code, signal) =>
       resolve({ command, code: code ?? (signal ? 1 : 0), seconds: (Date.now() - started) / 1000 }),
     );
   });
