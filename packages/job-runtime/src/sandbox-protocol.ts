@@ -17,7 +17,8 @@ export interface ThreadTask {
 
 /** Page → thread. A thread holds at most one job for its whole life (one realm per job). */
 export type PageToThread =
-  | { type: 'load'; jobId: string; program: string; args: unknown }
+  /** `webgpu`: the job requires WebGPU, so its code may call `tabgrid.gpu()` (task-gpu.ts). */
+  | { type: 'load'; jobId: string; program: string; args: unknown; webgpu?: boolean }
   /** `flushEach`: report after every task (used to pin down which task hung). */
   /**
    * `tasks` is the JSON text of a `ThreadTask[]`: one string is cloned several times cheaper

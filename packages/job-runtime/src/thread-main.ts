@@ -32,6 +32,7 @@ import type { taskApi } from './task-api.js';
 import type { taskFormat } from './task-format.js';
 import type { taskMessages } from './task-messages.js';
 import type { taskFailures } from './task-failures.js';
+import type { taskGpu } from './task-gpu.js';
 
 /** The self-contained parts {@link threadMain} is started with, as source text of their own. */
 export interface ThreadParts {
@@ -43,6 +44,7 @@ export interface ThreadParts {
   taskApi: typeof taskApi;
   taskMessages: typeof taskMessages;
   taskFormat: typeof taskFormat;
+  taskGpu: typeof taskGpu;
 }
 
 interface WorkerScope {
@@ -81,6 +83,11 @@ export function threadMain(
   );
   const maxResultBytes = limits.maxResultBytes;
   let post: ((message: ThreadToPage) => void) | undefined;
+  // `tabgrid.gpu()` (task-gpu.ts): its device, and the failure of a thread that cannot keep one.
+  const gpuPart = parts.taskGpu(natives);
+  const gpuFailure = gpuPart.failure;
+  /** The loaded job requires WebGPU: only then is there a device whose loss fails a task. */
+  let gpuJob = false;
   // `tabgrid` and `console` of job code (task-api.ts), installed before any job code runs.
   const api = parts.taskApi(
     parts.taskMessages,
@@ -89,6 +96,7 @@ export function threadMain(
     taskLimits,
     { toJson, reviveBytes, BYTES_TAG, describe, deeperThan, utf8Length, thousands },
     (tel: string) => post?.({ type: 'tel', tel }),
+    gpuPart.gpu,
   );
   const { begin, end, yielding, seriesPart } = api;
   api.install();
@@ -148,7 +156,9 @@ export function threadMain(
     'typeof Setup === "function" ? Setup : undefined, ' +
     'typeof Teardown === "function" ? Teardown : undefined];\n})\n//# sourceURL=job.js';
 
-  function load(jobId: string, program: string, args: unknown): void {
+  function load(jobId: string, program: string, args: unknown, webgpu: boolean): void {
+    gpuJob = webgpu;
+    gpuPart.setRequired(webgpu);
     // `args` arrived with typed arrays in the text form, like task inputs.
     const argsJson = stringify(args) ?? 'null';
     jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
@@ -170,6 +180,15 @@ export function threadMain(
     } catch (error) {
       loadError = error;
     }
+  }
+
+  /**
+   * The thread's GPU failure ('' if none) after a task threw: a loss that made its GPU work
+   * fail may be told a task later than the rejection, so wait one macrotask for it.
+   */
+  async function gpuLoss(): Promise<string> {
+    if (gpuFailure() === '' && gpuPart.requested()) await yieldToEvents();
+    return gpuFailure();
   }
 
   function failedText(index: number, ms: number, errorJson: string, series: string): string {
@@ -197,6 +216,11 @@ export function threadMain(
         stack: told.stack,
         phase: 'setup',
       });
+    }
+    // A device Setup could not get (or lost) fails the thread's tasks as a failed Setup does.
+    if (gpuJob && ok && gpuFailure() !== '') {
+      ok = false;
+      setupError = gpuFailure();
     }
     const ms = round((now() - t0) * 1000) / 1000;
     const tel = end(',"setup":{"ms":' + ms + ',"ok":' + (ok ? 'true' : 'false') + '}');
@@ -240,7 +264,7 @@ export function threadMain(
       let text: string;
       try {
         if (run === undefined) throw loadError;
-        if (setupError !== '') throw setupSkip;
+        if (setupError !== '' || (gpuJob && gpuFailure() !== '')) throw setupSkip;
         const result = run(task.input, jobArgs);
         // Sync results skip `await`: a microtask per tiny task would cost real throughput.
         let value = result;
@@ -248,6 +272,8 @@ export function threadMain(
           yielding();
           value = await result;
         }
+        // A device lost during the task fails the attempt: it runs elsewhere (task-gpu.ts).
+        if (gpuJob && gpuFailure() !== '') throw setupSkip;
         const ms = round((now() - startedAt) * 1000) / 1000;
         busyMs += ms;
         const json = resultToJson(value);
@@ -269,8 +295,8 @@ export function threadMain(
         }
       } catch (error) {
         failures++;
-        if (error === setupSkip) {
-          text = failedText(task.index, 0, setupError, '');
+        if (error === setupSkip || (gpuJob && (await gpuLoss()) !== '')) {
+          text = failedText(task.index, 0, setupError !== '' ? setupError : gpuFailure(), '');
         } else {
           const ms = round((now() - startedAt) * 1000) / 1000;
           busyMs += ms;
@@ -322,7 +348,7 @@ export function threadMain(
       inboxHead = inboxHead.next;
       if (inboxHead === null) inboxTail = null;
       if (message.type === 'load') {
-        load(message.jobId, message.program, message.args);
+        load(message.jobId, message.program, message.args, message.webgpu === true);
         // Setup runs only for a program that has Run (else every task fails at once).
         const runsSetup = setup !== undefined && run !== undefined;
         post?.({ type: 'loaded', setup: runsSetup, teardown: teardown !== undefined });

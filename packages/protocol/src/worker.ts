@@ -20,7 +20,7 @@ import {
   WorkerSample,
 } from './task-reports.js';
 import { ErrorCode, TabgridError } from './errors.js';
-import { JobPublic, OperatorInfo, WorkerCapabilities } from './volunteer.js';
+import { JobPublic, JobRequirements, OperatorInfo, WorkerCapabilities } from './volunteer.js';
 
 /**
  * What one worker connection may send: every number, count and string length a worker frame
@@ -202,6 +202,11 @@ export const ServerJob = Type.Object({
   progressTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
   /** The job's public name, description and link (issue 16): the page shows them while it runs it. */
   public: Type.Optional(JobPublic),
+  /**
+   * The job's `requirements`, when it has some: `webgpu` lets its code call `tabgrid.gpu()`
+   * (a job that did not require WebGPU is told to, even on a tab that has it).
+   */
+  requirements: Type.Optional(JobRequirements),
 });
 
 export const ServerTasks = Type.Object({

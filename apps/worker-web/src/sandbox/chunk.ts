@@ -23,6 +23,8 @@ export interface LocalJob {
   setupFailure?: string;
   /** The job's public name, description and link, when its owner gave them (issue 16). */
   public?: JobPublic;
+  /** The job requires WebGPU: its code may call `tabgrid.gpu()` (issue 16). */
+  webgpu: boolean;
 }
 
 /** Consecutive tasks of one job handed to one thread. */

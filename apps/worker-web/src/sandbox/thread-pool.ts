@@ -217,7 +217,8 @@ export class ThreadPool {
       // One realm per job: a thread that has evaluated another job's code is replaced.
       if (thread.job !== undefined) thread = this.replace(thread, true);
       thread.job = job;
-      this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
+      const { jobId, program, args, webgpu } = job;
+      this.send(thread, { type: 'load', jobId, program, args, webgpu });
       for (const { seq, json } of job.messages) this.send(thread, { type: 'message', seq, json });
       if (job.seriesFull)
         this.send(thread, { type: 'limit', what: 'series', message: job.seriesFull });

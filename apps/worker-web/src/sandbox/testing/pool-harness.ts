@@ -43,6 +43,7 @@ export const job: LocalJob = {
   setupTimeoutMs: 1000,
   messages: [],
   seriesFull: '',
+  webgpu: false,
 };
 export const tasks = (...indices: number[]): ThreadTask[] =>
   indices.map((index) => ({ index, input: index }));
