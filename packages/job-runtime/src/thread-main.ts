@@ -33,6 +33,7 @@ import type { taskFormat } from './task-format.js';
 import type { taskMessages } from './task-messages.js';
 import type { taskFailures } from './task-failures.js';
 import type { taskGpu } from './task-gpu.js';
+import type { outcomeTexts } from './outcome-texts.js';
 
 /** The self-contained parts {@link threadMain} is started with, as source text of their own. */
 export interface ThreadParts {
@@ -45,6 +46,7 @@ export interface ThreadParts {
   taskMessages: typeof taskMessages;
   taskFormat: typeof taskFormat;
   taskGpu: typeof taskGpu;
+  outcomeTexts: typeof outcomeTexts;
 }
 
 interface WorkerScope {
@@ -75,14 +77,17 @@ export function threadMain(
     limits,
   );
   const faithful = parts.faithfulJson(limits.maxValueDepth);
-  const { BYTES_TAG, reviveBytes, toJson, resultToJson, valuesFor } = parts.resultJson(
+  const maxResultBytes = limits.maxResultBytes;
+  const values = parts.resultJson(
     natives,
     describe,
     faithful,
     limits.maxValueDepth,
+    maxResultBytes,
   );
-  const maxResultBytes = limits.maxResultBytes;
-  let post: ((message: ThreadToPage) => void) | undefined;
+  const { BYTES_TAG, reviveBytes, toJson, valuesFor, scan } = values;
+  const { attachMark, dropSince, outgrows } = values;
+  let post: ((message: ThreadToPage, transfer?: ArrayBuffer[]) => void) | undefined;
   // `tabgrid.gpu()` (task-gpu.ts): its device, and the failure of a thread that cannot keep one.
   const gpuPart = parts.taskGpu(natives);
   const gpuFailure = gpuPart.failure;
@@ -100,6 +105,11 @@ export function threadMain(
   );
   const { begin, end, yielding, seriesPart } = api;
   api.install();
+  // Outcome texts and results messages (outcome-texts.ts).
+  const texts = parts.outcomeTexts(natives, bounded, refusal, values, seriesPart, (m, t) =>
+    post?.(m, t),
+  );
+  const { failedText, valueText, sendResults } = texts;
 
   type Run = (input: unknown, args: unknown) => unknown;
   type Hook = (args?: unknown) => unknown;
@@ -113,7 +123,6 @@ export function threadMain(
   let started = false;
   let loadError: unknown;
   let jobArgs: unknown;
-  let outcomePrefix = '';
   let inboxHead: InboxNode | null = null;
   let inboxTail: InboxNode | null = null;
   let draining = false;
@@ -159,10 +168,9 @@ export function threadMain(
   function load(jobId: string, program: string, args: unknown, webgpu: boolean): void {
     gpuJob = webgpu;
     gpuPart.setRequired(webgpu);
-    // `args` arrived with typed arrays in the text form, like task inputs.
-    const argsJson = stringify(args) ?? 'null';
-    jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
-    outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
+    // `args` arrived with typed arrays as they are, or in the text form (then revived).
+    jobArgs = scan(args, 0) === 'tag' ? parse(stringify(args) ?? 'null', reviveBytes) : args;
+    texts.setJob(jobId);
     valuesFor(program);
     try {
       // Compiling the job's program is this thread's purpose; its opaque origin and the page's
@@ -189,12 +197,6 @@ export function threadMain(
   async function gpuLoss(): Promise<string> {
     if (gpuFailure() === '' && gpuPart.requested()) await yieldToEvents();
     return gpuFailure();
-  }
-
-  function failedText(index: number, ms: number, errorJson: string, series: string): string {
-    return (
-      outcomePrefix + index + ',"ms":' + ms + ',"ok":false,"error":' + errorJson + series + '}'
-    );
   }
 
   /** Runs Setup once: its time and lines go to the page as the job's report (index null). */
@@ -243,9 +245,19 @@ export function threadMain(
     post?.({ type: 'tornDown', tel: end() });
   }
 
-  async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
+  async function runChunk(
+    chunkId: number,
+    given: string | ThreadTask[],
+    flushEach: boolean,
+    attach: boolean,
+  ): Promise<void> {
+    // JSON text (typed arrays in the text form, revived), or cloned with typed arrays as they are.
     const tasks = (
-      includes(json, BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
+      typeof given !== 'string'
+        ? given
+        : includes(given, BYTES_TAG)
+          ? parse(given, reviveBytes)
+          : parse(given)
     ) as ThreadTask[];
     // Outcome texts joined by commas as they come: a plain string, which job code cannot
     // reach or patch the way it could patch Array.prototype.push or join.
@@ -276,23 +288,20 @@ export function threadMain(
         if (gpuJob && gpuFailure() !== '') throw setupSkip;
         const ms = round((now() - startedAt) * 1000) / 1000;
         busyMs += ms;
-        const json = resultToJson(value);
-        const refused = refusal(json);
-        const series = seriesPart();
-        if (refused === undefined) {
-          text =
-            outcomePrefix +
-            task.index +
-            ',"ms":' +
-            ms +
-            ',"ok":true,"value":' +
-            json +
-            series +
-            '}';
-        } else {
-          failures++;
-          text = failedText(task.index, ms, stringify(bounded(refused)), series);
+        const mark = attachMark();
+        text = valueText(task.index, ms, value, attach);
+        if (attach && count > 0 && outgrows(outcomes.length + text.length)) {
+          // Too much for one frame with what waits: that goes first, then this one on its own.
+          dropSince(mark);
+          sendResults(chunkId, outcomes, count, failures, busyMs - ms, false, tel);
+          outcomes = '';
+          tel = '';
+          count = 0;
+          failures = 0;
+          busyMs = ms;
+          text = valueText(task.index, ms, value, attach);
         }
+        if (texts.refused()) failures++;
       } catch (error) {
         failures++;
         if (error === setupSkip || (gpuJob && (await gpuLoss()) !== '')) {
@@ -317,16 +326,7 @@ export function threadMain(
           tel.length >= maxTelChars) &&
         i < tasks.length - 1
       ) {
-        post?.({
-          type: 'results',
-          chunkId,
-          outcomes,
-          count,
-          failures,
-          ms: busyMs,
-          done: false,
-          tel,
-        });
+        sendResults(chunkId, outcomes, count, failures, busyMs, false, tel);
         outcomes = '';
         tel = '';
         count = 0;
@@ -338,7 +338,7 @@ export function threadMain(
         if (stopChunkId === chunkId) break;
       }
     }
-    post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: true, tel });
+    sendResults(chunkId, outcomes, count, failures, busyMs, true, tel);
   }
 
   async function drain(): Promise<void> {
@@ -353,7 +353,7 @@ export function threadMain(
         const runsSetup = setup !== undefined && run !== undefined;
         post?.({ type: 'loaded', setup: runsSetup, teardown: teardown !== undefined });
       } else if (message.type === 'run') {
-        await runChunk(message.chunkId, message.tasks, message.flushEach);
+        await runChunk(message.chunkId, message.tasks, message.flushEach, message.attach === true);
       } else if (message.type === 'teardown') {
         await runTeardown();
       }
@@ -367,7 +367,10 @@ export function threadMain(
     const port = event.ports[0];
     scope.onmessage = null;
     if (!port) return;
-    const send = port.postMessage.bind(port) as (message: ThreadToPage) => void;
+    const send = port.postMessage.bind(port) as (
+      message: ThreadToPage,
+      transfer?: ArrayBuffer[],
+    ) => void;
     post = send;
     port.onmessage = (inner: MessageEvent) => {
       const message = eventData(inner) as PageToThread;
