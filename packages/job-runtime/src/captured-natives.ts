@@ -76,7 +76,7 @@ export function captureNatives(protections: Protections) {
     NativeUint8Array,
     NativeMessageChannel: MessageChannel,
     /** A typed array's kind ('Float32Array', …), undefined for anything else, in any realm. */
-    viewKind: uncurry(
+    viewKind: uncurry<[], string | undefined>(
       Object.getOwnPropertyDescriptor(
         Object.getPrototypeOf(Uint8Array.prototype),
         Symbol.toStringTag,

@@ -135,7 +135,7 @@ export function resultJson(
     const whole = view === undefined && !isView(value);
     const part = value as ArrayBufferView;
     const bytes = whole
-      ? new NativeUint8Array(value as ArrayBuffer)
+      ? new NativeUint8Array(value)
       : new NativeUint8Array(part.buffer, part.byteOffset, part.byteLength);
     const copy = copyBytes(bytes).buffer;
     attachments[attachmentCount++] = copy;
