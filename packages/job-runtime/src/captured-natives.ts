@@ -81,7 +81,7 @@ export function captureNatives(protections: Protections) {
         Object.getPrototypeOf(Uint8Array.prototype),
         Symbol.toStringTag,
       )?.get as () => string | undefined,
-    ) as (self: unknown) => string | undefined,
+    ),
     /** A copy of bytes in a fresh buffer of their own (what goes to the page, transferred). */
     copyBytes: uncurry(NativeUint8Array.prototype.slice) as (
       self: Uint8Array,
