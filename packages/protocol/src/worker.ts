@@ -321,6 +321,15 @@ export const decodeServerToWorker = createFrameDecoder(ServerToWorker, 'server f
   maxDepth: 2 * MAX_DEPTH,
 });
 
+/**
+ * {@link decodeServerToWorker} for the worker page: a binary frame's typed arrays come out in
+ * the socket form (`{ "$tabgrid.bytes": kind, data: <bytes> }`), never as base64 (issue 18).
+ */
+export const decodeServerToWorkerBytes = createFrameDecoder(ServerToWorker, 'server frame', {
+  maxDepth: 2 * MAX_DEPTH,
+  bytes: 'socket',
+});
+
 /** WebSocket close codes the server uses on `/ws/worker` (4000–4999 are application codes). */
 export const WorkerCloseCode = {
   /** A frame was malformed or unknown; the reason names the problem. */
