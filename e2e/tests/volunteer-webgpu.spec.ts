@@ -118,8 +118,8 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
 /** The shared matmul job (examples/webgpu-matmul-program.mjs), loaded as the example runs it. */
 interface MatmulModule {
   MATMUL_PROGRAM: string;
-  matmulJs(a: Float32Array, b: Float32Array, n: number): Float32Array;
-  integerMatrix(n: number, seed: number): Float32Array;
+  matmulJs: (a: Float32Array, b: Float32Array, n: number) => Float32Array;
+  integerMatrix: (n: number, seed: number) => Float32Array;
 }
 const matmulModule = async (): Promise<MatmulModule> =>
   (await import(
