@@ -4,7 +4,7 @@
  * and its WGSL compute shader returns the values plain JS computes; a tab without WebGPU gets
  * none of its tasks.
  */
-import { chromium, expect, test, type Browser } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { gridPerTest } from '../support/grid.js';
 
@@ -15,6 +15,18 @@ test.afterEach(async () => {
   await gpuBrowser?.close();
   gpuBrowser = undefined;
 });
+
+/** A worker tab in a Chromium of its own that offers WebGPU (SwiftShader), connected. */
+async function openGpuTab(threads: number): Promise<Page> {
+  gpuBrowser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu'],
+  });
+  const tab = await (await gpuBrowser.newContext()).newPage();
+  await tab.goto(`${grid.url}/?threads=${threads}`);
+  await expect(tab.getByTestId('connection-state')).toHaveText('connected');
+  return tab;
+}
 
 /** Squares a vector on the GPU: one WGSL compute pass per task, the device made once in Setup. */
 const PROGRAM = `
@@ -89,13 +101,7 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
     })
     .toBeGreaterThan(0);
 
-  gpuBrowser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu'],
-  });
-  const gpuTab = await (await gpuBrowser.newContext()).newPage();
-  await gpuTab.goto(`${grid.url}/?threads=1`);
-  await expect(gpuTab.getByTestId('connection-state')).toHaveText('connected');
+  const gpuTab = await openGpuTab(1);
   await run;
 
   expect(outcomes).toHaveLength(inputs.length);
@@ -129,13 +135,7 @@ const matmulModule = async (): Promise<MatmulModule> =>
 test('tabgrid.gpu(): a WGSL matrix multiply equals plain JS; a job without the requirement is told to set it; a lost device fails its attempts', async () => {
   test.setTimeout(120_000);
   const { MATMUL_PROGRAM, matmulJs, integerMatrix } = await matmulModule();
-  gpuBrowser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu'],
-  });
-  const gpuTab = await (await gpuBrowser.newContext()).newPage();
-  await gpuTab.goto(`${grid.url}/?threads=2`);
-  await expect(gpuTab.getByTestId('connection-state')).toHaveText('connected');
+  await openGpuTab(2);
 
   const n = 48;
   const inputs = Array.from({ length: 6 }, (_, t) => ({
