@@ -62,6 +62,17 @@ describe('tabgrid.gpu()', () => {
     }
   });
 
+  it('asks again in the next chunk: a task that needs no device then runs', async () => {
+    const program = `async function Run(i) { if (i === 0) await tabgrid.gpu(); return i; }`;
+    const first = await run(program, [0, 1], true);
+    expect(first).toMatchObject([
+      { ok: false, error: { phase: 'setup' } },
+      { ok: false, error: { phase: 'setup' } },
+    ]);
+    thread!.send({ type: 'run', chunkId: 2, tasks: '[{"index":1,"input":1}]', flushEach: false });
+    expect(await thread!.outcomes(2)).toMatchObject([{ index: 1, ok: true, value: 1 }]);
+  });
+
   it('fails the thread whose Setup could not get a device, even if Setup caught it', async () => {
     thread = startThread();
     const program = `async function Setup() { try { await tabgrid.gpu(); } catch {} }

@@ -22,9 +22,10 @@ interface GpuLike {
  * `tabgrid.gpu()`: the thread's one `GPUDevice`, requested in this thread (navigator.gpu of the
  * worker) the first time job code asks, for jobs that require WebGPU only. The hello's WebGPU
  * claim was the page's; here it is tested: a thread that cannot produce a device, or whose
- * device is lost, fails the task it runs and every later one with {@link failure}, an error of
- * phase `setup`, which the server treats as a failed Setup: the attempt is spent and the task
- * runs elsewhere (this connection gets no more of the job while another can take it).
+ * device is lost, fails the task it runs and the rest of its chunk with {@link failure}, an
+ * error of phase `setup`, which the server treats as a failed Setup: the attempt is spent and
+ * the task runs elsewhere (this connection gets no more of the job while another can take it).
+ * The thread's next chunk asks for a device again ({@link newChunk}).
  */
 export function taskGpu(natives: CapturedNatives) {
   const { stringify, slice, NativeError, NativePromise } = natives;
@@ -122,10 +123,20 @@ export function taskGpu(natives: CapturedNatives) {
     return failed;
   }
 
+  /**
+   * A new chunk begins: a thread whose device failed asks again when a task next calls
+   * `tabgrid.gpu()` (a lost device is usually a GPU reset; the tasks it failed run elsewhere).
+   */
+  function newChunk(): void {
+    if (failed === '') return;
+    failed = '';
+    pending = undefined;
+  }
+
   /** Job code asked for the device (a task that threw may have lost it: look once more). */
   function requested(): boolean {
     return pending !== undefined;
   }
 
-  return { gpu, setRequired, failure, requested };
+  return { gpu, setRequired, failure, requested, newChunk };
 }

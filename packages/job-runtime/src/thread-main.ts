@@ -266,6 +266,7 @@ export function threadMain(
     let count = 0;
     let failures = 0;
     let busyMs = 0;
+    if (gpuJob) gpuPart.newChunk();
     if (setup !== undefined && setupState === 0 && run !== undefined) await runSetup();
     started = true;
     let lastFlush = now();
