@@ -21,7 +21,7 @@ export function hasBytes(text: string): boolean {
 }
 
 /** Copies `value`, passing every bytes tag in it through `visit`. */
-function walk(value: unknown, visit: (tagged: Record<string, unknown>) => unknown): unknown {
+export function walk(value: unknown, visit: (tagged: Record<string, unknown>) => unknown): unknown {
   return mapDeep(value, (item) => (BYTES_TAG in item ? visit(item) : item));
 }
 
@@ -117,7 +117,7 @@ export function encodeFrames(
 }
 
 /** One bytes tag of a header, and the text-form object that replaces it in the value. */
-interface Slot {
+export interface Slot {
   at: number;
   length: number;
   out: Record<string, unknown>;
@@ -136,6 +136,12 @@ interface Slot {
 export function decodeBinaryFrame(
   frame: ArrayBuffer | ArrayBufferView,
   maxDepth: number = MAX_DEPTH,
+  /**
+   * `'socket'`: bytes tags become the socket form, `{ "$tabgrid.bytes": kind, data }` with
+   * `data` a view of the frame's bytes (no base64; the worker page, issue 18), which
+   * `fromSocketForm` turns into typed arrays of their own.
+   */
+  form: 'text' | 'socket' = 'text',
 ): unknown {
   const bytes =
     frame instanceof ArrayBuffer
@@ -170,17 +176,22 @@ export function decodeBinaryFrame(
   });
   checkTiling(slots, attachments.length);
   for (const { at, length, out } of slots) {
-    out.base64 = base64(attachments.subarray(at, at + length));
+    const bytes = attachments.subarray(at, at + length);
+    if (form === 'text') out.base64 = base64(bytes);
+    else {
+      delete out.base64;
+      out.data = bytes;
+    }
   }
   return value;
 }
 
-function isOffset(value: unknown): value is number {
+export function isOffset(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** Throws unless the slots' ranges cover [0, size) exactly, each byte once. */
-function checkTiling(slots: Slot[], size: number): void {
+export function checkTiling(slots: Slot[], size: number): void {
   const sorted = [...slots].sort((a, b) => a.at - b.at || a.length - b.length);
   let end = 0;
   for (const { at, length } of sorted) {

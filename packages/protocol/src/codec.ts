@@ -33,6 +33,8 @@ export interface DecoderOptions {
    * saves a scan of every character.
    */
   textDepth?: 'text' | 'caller';
+  /** How a binary frame's bytes come out (see decodeBinaryFrame): the text form by default. */
+  bytes?: 'text' | 'socket';
 }
 
 /** Validates against `schema` only: callers have bounded the value's depth already. */
@@ -184,6 +186,6 @@ export function createFrameDecoder<T extends TSchema>(
   return (data: unknown): Static<T> =>
     data instanceof ArrayBuffer || ArrayBuffer.isView(data)
       ? // The binary decoder bounds the header's depth; decoding keeps it (a tag stays 1 level).
-        validate(decodeBinaryFrame(data, maxDepth))
+        validate(decodeBinaryFrame(data, maxDepth, options.bytes))
       : fromText(data);
 }

@@ -131,7 +131,15 @@ export class DispatchPass {
         if (!worker.hasProgram(job.record.id)) {
           const r = job.record;
           worker.link.send(
-            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs, r.public),
+            jobFrame(
+              r.id,
+              job.code,
+              r.timeoutMs,
+              r.setupTimeoutMs,
+              r.progressTimeoutMs,
+              r.public,
+              r.requirements,
+            ),
           );
           worker.programSent(r.id);
           // The job's messages so far (job.tell), before its first task: Setup may read them.

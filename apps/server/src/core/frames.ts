@@ -6,7 +6,7 @@
  * with the protocol's own decoder to prove it.
  */
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
-import type { JobPublic, OperatorInfo } from '@tabgrid/protocol/jobs';
+import type { JobPublic, JobRequirements, OperatorInfo } from '@tabgrid/protocol/jobs';
 import type { JobCode, StoredTask } from '../store/job-store.js';
 
 /** Why a job's program is dropped by the workers that have it (ServerCancel.reason). */
@@ -39,10 +39,13 @@ export function jobFrame(
   progressTimeoutMs: number | null = null,
   /** The job's public name, description and link (volunteers' pages show them). */
   shown?: JobPublic,
+  /** The job's requirements: the page lets only a job requiring WebGPU call `tabgrid.gpu()`. */
+  requirements?: JobRequirements,
 ): string {
   const progress = progressTimeoutMs === null ? '' : `,"progressTimeoutMs":${progressTimeoutMs}`;
   const face = shown === undefined ? '' : `,"public":${JSON.stringify(shown)}`;
-  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}${face}}`;
+  const needs = requirements === undefined ? '' : `,"requirements":${JSON.stringify(requirements)}`;
+  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}${face}${needs}}`;
 }
 
 export function tasksFrame(jobId: string, tasks: StoredTask[]): string {
