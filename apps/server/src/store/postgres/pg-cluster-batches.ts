@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type pg from 'pg';
-import { corruptRow } from '../stored-rows.js';
+import { forTable } from '../stored-rows.js';
 import { decodeFirst } from './pg-cluster-rows.js';
 
 export interface BatchAck {
@@ -29,13 +29,8 @@ interface PendingAppend {
   reject(err: unknown): void;
 }
 
-const decodeKnown = ((decode) => (row: unknown) => {
-  try {
-    return decode(row);
-  } catch (err) {
-    throw corruptRow('task_batches', err instanceof Error ? err.message : String(err));
-  }
-})(
+const decodeKnown = forTable(
+  'task_batches',
   createDecoder(
     Type.Object({
       batchId: Type.String(),

@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { StoredJobTally } from '@tabgrid/protocol/stored';
 import type { JobRecord } from '../job-store.js';
-import { corruptRow, decodeJobRecord, decodeText } from '../stored-rows.js';
+import { decodeJobRecord, decodeText, forTable } from '../stored-rows.js';
 
 const Count = Type.Integer({ minimum: 0 });
 
@@ -14,16 +14,6 @@ export type JobTally = StoredJobTally;
 
 /** The columns of a `jobs` row that make its tally, as `SELECT … ${TALLY}`. */
 export const TALLY = `state, total, finished, failed, next_seq - 1 AS "lastSeq", cancel_reason AS "cancelReason"`;
-
-function forTable<T>(table: string, decode: (row: unknown) => T): (row: unknown) => T {
-  return (row) => {
-    try {
-      return decode(row);
-    } catch (err) {
-      throw corruptRow(table, err instanceof Error ? err.message : String(err));
-    }
-  };
-}
 
 export const decodeTally: (row: unknown) => JobTally = forTable(
   'jobs',

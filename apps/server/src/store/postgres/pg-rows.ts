@@ -6,7 +6,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import type { OutcomeProvenance } from '../job-store.js';
-import { corruptRow } from '../stored-rows.js';
+import { forTable } from '../stored-rows.js';
 
 const Count = Type.Integer({ minimum: 0 });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
@@ -32,16 +32,6 @@ const QueuedRow = Type.Object({
 });
 
 const TaskInputRow = Type.Object({ input: Type.String() });
-
-function forTable<T>(table: string, decode: (row: unknown) => T): (row: unknown) => T {
-  return (row) => {
-    try {
-      return decode(row);
-    } catch (err) {
-      throw corruptRow(table, err instanceof Error ? err.message : String(err));
-    }
-  };
-}
 
 export interface OutcomeRow {
   seq: number;
