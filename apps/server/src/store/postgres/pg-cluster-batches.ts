@@ -41,6 +41,27 @@ const decodeKnown = forTable(
   ),
 );
 
+/** PostgreSQL's unique_violation: another node stored one of the batch ids at this moment. */
+const UNIQUE_VIOLATION = '23505';
+
+/*
+ * Indexes from the job's total, the batches and their tasks, in one statement: nothing is bumped
+ * or stored unless the job is open and none of the batch ids is known (then no row comes back).
+ */
+const APPEND_FRESH = `WITH bump AS (
+    UPDATE jobs SET total = total + $2 WHERE id = $1 AND state = 'open'
+      AND NOT EXISTS (SELECT 1 FROM task_batches WHERE job_id = $1 AND batch_id = ANY($4::text[]))
+    RETURNING total - $2 AS first),
+  b AS (
+    INSERT INTO task_batches (job_id, first_index, count, batch_id)
+    SELECT $1, bump.first + u.o, u.c, u.b
+    FROM bump, unnest($3::integer[], $5::integer[], $4::text[]) AS u(o, c, b)),
+  t AS (
+    INSERT INTO tasks (job_id, idx, input, submitted_at)
+    SELECT $1, bump.first + u.i, u.t, u.s
+    FROM bump, unnest($6::integer[], $7::text[], $8::double precision[]) AS u(i, t, s))
+  SELECT first FROM bump`;
+
 /** Thrown inside the transaction when another node stored one of its batches first. */
 class BatchRaced extends Error {}
 
@@ -49,6 +70,8 @@ export class PgBatchAppender {
 
   constructor(
     private readonly transaction: <T>(work: (client: pg.PoolClient) => Promise<T>) => Promise<T>,
+    /** One statement on any pooled connection (atomic on its own). */
+    private readonly read: (text: string, values: unknown[]) => Promise<unknown[]>,
   ) {}
 
   append(
@@ -80,10 +103,12 @@ export class PgBatchAppender {
       this.queues.set(jobId, []);
       let acks: (BatchAck | Error)[];
       try {
-        acks = await this.appendGroup(jobId, group).catch(async (err: unknown) => {
-          if (!(err instanceof BatchRaced)) throw err;
-          return this.appendGroup(jobId, group); // the raced batches are known now
-        });
+        acks =
+          (await this.appendFresh(jobId, group)) ??
+          (await this.appendGroup(jobId, group).catch(async (err: unknown) => {
+            if (!(err instanceof BatchRaced)) throw err;
+            return this.appendGroup(jobId, group); // the raced batches are known now
+          }));
       } catch (err) {
         for (const item of group) item.reject(err);
         continue;
@@ -94,6 +119,51 @@ export class PgBatchAppender {
         else item.resolve(ack);
       });
     }
+  }
+
+  /**
+   * The usual case in one statement, one round trip: batch ids not seen before, of an open job.
+   * Undefined when that is not so (one is known, the job is not open, another node stored one
+   * of them at this moment): then {@link appendGroup} sorts it out in a transaction.
+   */
+  private async appendFresh(
+    jobId: string,
+    group: PendingAppend[],
+  ): Promise<BatchAck[] | undefined> {
+    const ids = group.map((g) => g.batchId);
+    if (new Set(ids).size !== ids.length) return undefined;
+    const offsets: number[] = [];
+    const idx: number[] = [];
+    const input: string[] = [];
+    const at: number[] = [];
+    let n = 0;
+    for (const g of group) {
+      offsets.push(n);
+      for (const text of g.inputs) {
+        idx.push(n++);
+        input.push(text);
+        at.push(g.submittedAt);
+      }
+    }
+    let rows: unknown[];
+    try {
+      rows = await this.read(APPEND_FRESH, [
+        jobId,
+        n,
+        offsets,
+        ids,
+        group.map((g) => g.inputs.length),
+        idx,
+        input,
+        at,
+      ]);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === UNIQUE_VIOLATION) return undefined;
+      throw err;
+    }
+    if (rows.length === 0) return undefined;
+    const { first } = decodeFirst(rows[0]);
+    return group.map((g, i) => ({ firstIndex: first + offsets[i]!, count: g.inputs.length }));
   }
 
   private appendGroup(jobId: string, group: PendingAppend[]): Promise<(BatchAck | Error)[]> {

@@ -85,7 +85,10 @@ export function channelOf(schema: string): string {
 /** Several nodes' statements (PgJobStore.cluster). */
 export class PgCluster {
   readonly channel: string;
-  private readonly batches = new PgBatchAppender((work) => this.transaction(work));
+  private readonly batches = new PgBatchAppender(
+    (work) => this.transaction(work),
+    (text, values) => this.read(text, values),
+  );
 
   constructor(
     private readonly pool: pg.Pool,
