@@ -3,7 +3,7 @@
 // WebGPU (Chrome; headless Chromium needs --enable-unsafe-webgpu), then:
 //   TABGRID_TOKEN=<token printed by npm start> node examples/webgpu-matmul.mjs
 import { Tabgrid } from '@tabgrid/sdk';
-import { MATMUL_PROGRAM, integerMatrix, matmulJs } from './webgpu-matmul-program.mjs';
+import { MATMUL_PROGRAM, integerMatrix, matmulJs } from './lib/webgpu-matmul-program.mjs';
 
 const tg = new Tabgrid({ url: process.env.TABGRID_URL ?? 'http://127.0.0.1:8080' }); // token from TABGRID_TOKEN
 

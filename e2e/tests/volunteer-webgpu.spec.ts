@@ -4,6 +4,9 @@
  * and its WGSL compute shader returns the values plain JS computes; a tab without WebGPU gets
  * none of its tasks.
  */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { gridPerTest } from '../support/grid.js';
@@ -80,6 +83,10 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
   });
   await liar.reload();
   await expect(liar.getByTestId('connection-state')).toHaveText('connected');
+  // The real WebGPU tab joins after the liar: the liar gets the first tasks, fails their Setup,
+  // and is then passed over while a tab that can run the job is there (a Setup that failed on
+  // every tab able to run a job is tried again rather than left waiting).
+  const gpuTab = await openGpuTab(1);
 
   const job = await grid.tg.createJob({
     name: 'squares-on-gpu',
@@ -100,8 +107,6 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
       timeout: 30_000,
     })
     .toBeGreaterThan(0);
-
-  const gpuTab = await openGpuTab(1);
   await run;
 
   expect(outcomes).toHaveLength(inputs.length);
@@ -121,7 +126,7 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
   expect(await plain.getByTestId('tasks-failed').textContent()).toBe('0');
 });
 
-/** The shared matmul job (examples/webgpu-matmul-program.mjs), loaded as the example runs it. */
+/** The shared matmul job (examples/lib/webgpu-matmul-program.mjs), loaded as the example runs it. */
 interface MatmulModule {
   MATMUL_PROGRAM: string;
   matmulJs: (a: Float32Array, b: Float32Array, n: number) => Float32Array;
@@ -129,7 +134,7 @@ interface MatmulModule {
 }
 const matmulModule = async (): Promise<MatmulModule> =>
   (await import(
-    new URL('../../examples/webgpu-matmul-program.mjs', import.meta.url).href
+    new URL('../../examples/lib/webgpu-matmul-program.mjs', import.meta.url).href
   )) as MatmulModule;
 
 test('tabgrid.gpu(): a WGSL matrix multiply equals plain JS; a job without the requirement is told to set it; a lost device fails its attempts', async () => {
@@ -196,4 +201,34 @@ test('tabgrid.gpu(): a WGSL matrix multiply equals plain JS; a job without the r
     provenance: { attempt: 2 },
     error: { name: 'GpuDeviceLost', message: expect.stringMatching(/^TG_ERR_GPU_LOST: /) },
   });
+});
+
+/** The "Expected output" block of `## <file>` in examples/README.md. */
+function expectedOutput(file: string): string | undefined {
+  const readme = readFileSync(new URL('../../examples/README.md', import.meta.url), 'utf8');
+  for (const m of readme.matchAll(
+    /^## (\S+\.mjs)\s*\n[\s\S]*?Expected output:\s*\n+```[^\n]*\n([\s\S]*?)```/gm,
+  )) {
+    if (m[1] === file) return m[2];
+  }
+  return undefined;
+}
+
+test('node examples/webgpu-matmul.mjs prints its expected output against a WebGPU tab', async () => {
+  test.setTimeout(120_000);
+  await openGpuTab(2);
+  const example = fileURLToPath(new URL('../../examples/webgpu-matmul.mjs', import.meta.url));
+  // Not spawnSync: the grid's server runs in this process and must keep serving meanwhile.
+  const child = spawn(process.execPath, [example], {
+    env: { ...process.env, TABGRID_URL: grid.url, TABGRID_TOKEN: grid.token },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const run = { stdout, stderr, status };
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toBe(expectedOutput('webgpu-matmul.mjs'));
 });
