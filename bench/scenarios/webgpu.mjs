@@ -6,7 +6,11 @@
 // compute time is its `Run` as the thread timed it (provenance.runMs); every product is checked
 // against plain JS here.
 import { Tabgrid } from '@tabgrid/sdk';
-import { MATMUL_PROGRAM, integerMatrix, matmulJs } from '../../examples/lib/webgpu-matmul-program.mjs';
+import {
+  MATMUL_PROGRAM,
+  integerMatrix,
+  matmulJs,
+} from '../../examples/lib/webgpu-matmul-program.mjs';
 import { openTabs } from '../lib/browser.mjs';
 import { fmt, report } from '../lib/report.mjs';
 import { TOKEN, startServer } from '../lib/server.mjs';
