@@ -81,6 +81,12 @@ function textTagProblem(tagged: Record<string, unknown>, base64Made = false): st
   if (!isKind(kind)) {
     return `with an unknown kind (${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind})`;
   }
+  // The socket form a binary frame decodes to on the server (bytes views, nothing to parse).
+  if (tagged.data instanceof Uint8Array) {
+    const size = tagged.data.length;
+    if (size % elementSize(kind) === 0) return undefined;
+    return `whose ${size} bytes are not a whole number of ${kind} elements`;
+  }
   const text = tagged.base64;
   if (typeof text !== 'string') return 'without base64 bytes';
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
@@ -110,7 +116,8 @@ export interface TextFormCheck {
 
 /**
  * Throws a {@link TabgridError} (TG_ERR_PROTOCOL unless `code` says otherwise) when a parsed
- * text-form value holds a bytes tag that does not decode to its typed array: an unknown kind,
+ * text-form value (or a socket-form one whose `data` are Uint8Arrays, as a binary frame decodes
+ * with views) holds a bytes tag that does not decode to its typed array: an unknown kind,
  * malformed base64, or a byte count that is not a whole number of elements. What a worker
  * sends is checked so, so no stored result can make a later push or a consumer throw.
  * Iterative.
@@ -284,6 +291,38 @@ export function toTextForm(value: unknown, seen?: Set<object>): unknown {
     if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
     return { [BYTES_TAG]: kind, base64: base64(bytesOf(once(tagged.data))) };
   });
+}
+
+/**
+ * What a binary value or a bytes tag (socket or text form) holds: its kind and its bytes (a view
+ * for a binary, decoded for base64). Throws TG_ERR_INVALID_TASK as {@link toTextForm} does for a
+ * forged or malformed tag, and (with `seen`) for a binary met twice. For ./packed-value.ts.
+ */
+export function bytesParts(
+  item: object,
+  seen?: Set<object>,
+): { kind: BytesKind; bytes: Uint8Array } | undefined {
+  const once = (bytes: Binary): Uint8Array => {
+    if (seen?.has(bytes)) throw reusedAttachment();
+    seen?.add(bytes);
+    return bytesOf(bytes);
+  };
+  if (isBinary(item)) return { kind: kindOf(item), bytes: once(item) };
+  const tagged = item as Record<string, unknown>;
+  if (!(BYTES_TAG in tagged)) return undefined;
+  const kind = tagged[BYTES_TAG];
+  if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
+  if (typeof tagged.base64 === 'string') {
+    const problem = textTagProblem(tagged);
+    if (problem) throw badTag(problem);
+    return { kind, bytes: unbase64(tagged.base64) };
+  }
+  if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
+  const bytes = once(tagged.data);
+  if (bytes.length % elementSize(kind) !== 0) {
+    throw badTag(`whose ${bytes.length} bytes are not a whole number of ${kind} elements`);
+  }
+  return { kind, bytes };
 }
 
 function reusedAttachment(): TabgridError {

@@ -1,7 +1,13 @@
-import type { JobStore, StoredTask } from '../store/job-store.js';
+import { carriedSize } from '@tabgrid/protocol/packed-value';
+import type { CarriedValue, JobStore, StoredTask } from '../store/job-store.js';
 
 /** Tasks kept in memory per job; the rest stay in the store until needed. */
 const PAGE_SIZE = 4096;
+/**
+ * Input bytes kept in memory per job, at most (past the first task): 4,096 tasks of 4 MB each
+ * would otherwise be 16 GB. Small tasks never reach it (4,096 × 4 KB is 16 MB).
+ */
+export const WINDOW_BYTES = 64 * 1024 * 1024;
 /** Page more in when fewer than this many are buffered. */
 const LOW_WATER = 1024;
 
@@ -9,11 +15,14 @@ const LOW_WATER = 1024;
  * A job's FIFO of runnable tasks. Only a window of the job's tasks is in memory: the rest
  * are paged in from the store as the window drains, so memory stays bounded however many
  * tasks a job holds. Tasks handed back (lost, timed out) go to a retry lane that is served
- * first, so a requeued task is not stuck behind a million fresh ones.
+ * first, so a requeued task is not stuck behind a million fresh ones. The window holds at most
+ * PAGE_SIZE tasks and WINDOW_BYTES of inputs; a task taken out of it is no longer referenced.
  */
 export class TaskQueue {
-  private buffer: StoredTask[] = [];
+  private buffer: (StoredTask | undefined)[] = [];
   private head = 0;
+  /** Input bytes of the tasks in `buffer[head …]`. */
+  private bytes = 0;
   private readonly retry = new Map<number, StoredTask>();
   /** Lowest index not yet paged in from the store. */
   private cursor = 0;
@@ -36,8 +45,22 @@ export class TaskQueue {
   /** True when the store holds tasks that are not in memory yet and the window is low. */
   get wantsPage(): boolean {
     return (
-      !this.paging && this.cursor < this.durableEnd && this.buffer.length - this.head < LOW_WATER
+      !this.paging &&
+      this.cursor < this.durableEnd &&
+      this.buffer.length - this.head < LOW_WATER &&
+      this.bytes < WINDOW_BYTES / 2
     );
+  }
+
+  /** Whether the window may take one more task of `input` (always when it is empty). */
+  private hasRoom(input: CarriedValue): boolean {
+    if (this.buffer.length - this.head >= PAGE_SIZE) return false;
+    return this.bytes === 0 || this.bytes + carriedSize(input) <= WINDOW_BYTES;
+  }
+
+  private keep(task: StoredTask): void {
+    this.buffer.push(task);
+    this.bytes += carriedSize(task.input);
   }
 
   /**
@@ -54,7 +77,10 @@ export class TaskQueue {
     }
     const skipped: StoredTask[] = [];
     while (out.length < n && this.head < this.buffer.length) {
-      const task = this.buffer[this.head++]!;
+      const task = this.buffer[this.head]!;
+      // Taken tasks go out of the window at once (a 4 MB input must not wait for a compaction).
+      this.buffer[this.head++] = undefined;
+      this.bytes -= carriedSize(task.input);
       if (skip?.(task)) skipped.push(task);
       else out.push(task);
     }
@@ -76,17 +102,14 @@ export class TaskQueue {
    * Called once appended tasks are durable; keeps them in memory when they are next in line.
    * `submittedAt`: when they were submitted (their provenance's queued time starts there).
    */
-  appended(firstIndex: number, inputs: string[], submittedAt?: number): void {
+  appended(firstIndex: number, inputs: CarriedValue[], submittedAt?: number): void {
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);
     if (this.paging || this.cursor !== firstIndex) return;
-    const room = Math.max(0, PAGE_SIZE - (this.buffer.length - this.head));
-    const count = Math.min(room, inputs.length);
-    for (let i = 0; i < count; i++) {
-      this.buffer.push(
-        submittedAt === undefined
-          ? { index: firstIndex + i, input: inputs[i]! }
-          : { index: firstIndex + i, input: inputs[i]!, submittedAt },
-      );
+    let count = 0;
+    while (count < inputs.length && this.hasRoom(inputs[count]!)) {
+      const input = inputs[count]!;
+      const index = firstIndex + count++;
+      this.keep(submittedAt === undefined ? { index, input } : { index, input, submittedAt });
     }
     this.cursor = firstIndex + count;
   }
@@ -100,7 +123,13 @@ export class TaskQueue {
   private async readPage(): Promise<void> {
     const end = this.durableEnd;
     const rows = await this.store.readQueued(this.jobId, this.cursor, PAGE_SIZE);
-    for (const row of rows) this.buffer.push(row);
+    let kept = 0;
+    while (kept < rows.length && this.hasRoom(rows[kept]!.input)) this.keep(rows[kept++]!);
+    // Past the byte bound the rest stay in the store: the next page starts at the first of them.
+    if (kept < rows.length) {
+      this.cursor = rows[kept]!.index;
+      return;
+    }
     const last = rows[rows.length - 1];
     this.cursor =
       rows.length === PAGE_SIZE && last ? last.index + 1 : Math.max(end, last ? last.index + 1 : 0);

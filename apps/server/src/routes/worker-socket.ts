@@ -10,6 +10,7 @@ import {
 } from '@tabgrid/protocol/worker';
 import type { IncomingMessage } from 'node:http';
 import { fromOpaqueOrigin, opaqueOriginRefused } from '../job-code-policy.js';
+import type { OutFrame } from '../core/frames.js';
 import type { Grid } from '../core/grid.js';
 import { FramePump } from './frame-pump.js';
 import { ReportBudget, looksLikeReport } from './report-budget.js';
@@ -243,8 +244,10 @@ export function workerSocketRoutes(
  * Sends one frame: binary when it carries typed arrays, so their bytes travel raw (as several
  * frames when it holds more than one binary frame may: see encodeFrames).
  */
-function send(socket: WebSocket, frame: string, onError: (err: unknown) => void): void {
+function send(socket: WebSocket, frame: OutFrame, onError: (err: unknown) => void): void {
   try {
+    // A binary frame (tasks with packed inputs) goes as it is.
+    if (typeof frame !== 'string') return socket.send(frame);
     for (const part of encodeFrames(frame)) socket.send(part);
   } catch (err) {
     onError(err);

@@ -17,7 +17,8 @@ import type {
   StoredTask,
   TaskTries,
 } from '../job-store.js';
-import { storedTask } from '../job-store.js';
+import { storedTask, type CarriedValue } from '../job-store.js';
+import { PACKED_MARK } from '../packed-column.js';
 import {
   decodeBatch,
   decodeErrorGroupRow,
@@ -32,6 +33,7 @@ import {
   INSERT_BATCH,
   KIND_FILTER,
   OUTCOME_COLUMNS,
+  TASK_INPUT,
   PROVENANCE_COLUMNS,
   UNSETTLED,
   addOutcomes,
@@ -133,11 +135,14 @@ export class PgJobStore implements JobStore {
     jobId: string,
     batchId: string,
     firstIndex: number,
-    inputs: string[],
+    inputs: CarriedValue[],
     submittedAt?: number,
   ): Promise<void> {
-    // Copied now: what the inputs were at this call is what commits.
-    const values = [jobId, firstIndex, inputs.length, batchId, [...inputs], submittedAt ?? null];
+    // Copied now: what the inputs were at this call is what commits. A packed input (typed
+    // arrays) goes to input_bytes as raw bytes, its text column holding the mark.
+    const texts = inputs.map((input) => (typeof input === 'string' ? input : PACKED_MARK));
+    const bytes = inputs.map((input) => (typeof input === 'string' ? null : input.slice()));
+    const values = [jobId, firstIndex, inputs.length, batchId, texts, submittedAt ?? null, bytes];
     return this.commits.add(async (client) => {
       await client.query(INSERT_BATCH, values);
     });
@@ -302,16 +307,16 @@ export class PgJobStore implements JobStore {
   }
 
   async readTask(jobId: string, index: number): Promise<StoredTask | undefined> {
-    const [row] = await this.query('SELECT input FROM tasks WHERE job_id = $1 AND idx = $2', [
-      jobId,
-      index,
-    ]);
+    const [row] = await this.query(
+      `SELECT ${TASK_INPUT} FROM tasks WHERE job_id = $1 AND idx = $2`,
+      [jobId, index],
+    );
     return row === undefined ? undefined : { index, input: decodeTaskInputRow(row).input };
   }
 
   async readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
     const rows = await this.query(
-      `SELECT t.idx AS "index", t.input, t.submitted_at AS "submittedAt" FROM tasks t
+      `SELECT t.idx AS "index", t.input, t.input_bytes AS "inputBytes", t.submitted_at AS "submittedAt" FROM tasks t
        WHERE t.job_id = $1 AND t.idx >= $2 AND ${UNSETTLED} ORDER BY t.idx LIMIT $3`,
       [jobId, fromIndex, sqlLimit(limit)],
     );

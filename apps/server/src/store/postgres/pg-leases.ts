@@ -33,7 +33,7 @@ const CLAIM = `UPDATE tasks SET lease_node = $2, lease_expires_at = $4
       AND NOT EXISTS (SELECT 1 FROM outcomes o WHERE o.job_id = t.job_id AND o.idx = t.idx)
     ORDER BY t.idx LIMIT $3
     FOR UPDATE SKIP LOCKED)
-  RETURNING idx AS "index", input, submitted_at AS "submittedAt"`;
+  RETURNING idx AS "index", input, input_bytes AS "inputBytes", submitted_at AS "submittedAt"`;
 
 const RENEW = `UPDATE tasks SET lease_expires_at = $2 WHERE lease_node = $1`;
 

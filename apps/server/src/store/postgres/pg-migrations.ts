@@ -145,11 +145,27 @@ CREATE TABLE api_keys (
 );
 `;
 
+/*
+ * Version 2, raw bytes (as SQLite's schema 5): a task input or result holding typed arrays is
+ * kept packed (header JSON plus its bytes, @tabgrid/protocol/packed-value) in `input_bytes` /
+ * `payload_bytes`, its text column holding `*` (../packed-column.ts); NULL otherwise, and for
+ * every row stored before, whose base64 tags stay text and read as before.
+ */
+const COLUMNS_2 = `
+ALTER TABLE tasks ADD COLUMN input_bytes BYTEA;
+ALTER TABLE outcomes ADD COLUMN payload_bytes BYTEA;
+`;
+
 const MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
     what: 'jobs, tasks with their leases, outcomes by (job, index), feeds, notes and keys',
     sql: TABLES_1,
+  },
+  {
+    version: 2,
+    what: 'typed arrays in task inputs and results are stored as raw bytes (bytea columns)',
+    sql: COLUMNS_2,
   },
 ];
 
