@@ -350,12 +350,17 @@ export function socketFormToJson(value: unknown, seen?: Set<object>): string {
   return JSON.stringify(toTextForm(value, seen ?? new Set()) ?? null);
 }
 
-/** A parsed text-form value → the socket form (for the server to push on socket.io). */
+/**
+ * A parsed text-form value → the socket form (for the server to push on socket.io). Tags in
+ * the socket form already (bytes the server kept as bytes) stay as they are.
+ */
 export function textToSocketForm(value: unknown): unknown {
   if (!containsBytes(value)) return value;
   return mapDeep(value, (item) => {
     const tagged = item as Record<string, unknown>;
-    if (!(BYTES_TAG in tagged) || typeof tagged.base64 !== 'string') return item;
+    if (!(BYTES_TAG in tagged)) return item;
+    // A copy, so mapDeep does not walk into (and copy apart) its typed array.
+    if (typeof tagged.base64 !== 'string') return { ...tagged };
     return { [BYTES_TAG]: tagged[BYTES_TAG], data: unbase64(tagged.base64) };
   });
 }
