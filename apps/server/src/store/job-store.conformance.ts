@@ -195,7 +195,7 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
         ['worse', 1],
       ]);
       expect(groups[0]?.example).toMatchObject({ ok: false, index: expect.any(Number) });
-      expect(JSON.parse(groups[0]!.example.payload)).toMatchObject({ message: 'bad' });
+      expect(JSON.parse(carriedText(groups[0]!.example.payload))).toMatchObject({ message: 'bad' });
     });
 
     it('remembers batches so a retried submission can be recognised', async () => {
@@ -365,9 +365,13 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       ]);
       // The example is the group's newest failure, with its message whole.
       expect(groups[0]!.example).toMatchObject({ seq: 4, index: 3 });
-      expect(JSON.parse(groups[0]!.example.payload)).toMatchObject({ message: 'bad pixel 8' });
+      expect(JSON.parse(carriedText(groups[0]!.example.payload))).toMatchObject({
+        message: 'bad pixel 8',
+      });
       const row = groups.find((g) => g.message === 'row #, bad pixel #');
-      expect(JSON.parse(row!.example.payload)).toMatchObject({ message: 'row 3, bad pixel 1024' });
+      expect(JSON.parse(carriedText(row!.example.payload))).toMatchObject({
+        message: 'row 3, bad pixel 1024',
+      });
     });
 
     it('commits what is queued when it closes', async () => {
