@@ -10,7 +10,6 @@ import {
 } from '@tabgrid/protocol/worker';
 import type { IncomingMessage } from 'node:http';
 import { fromOpaqueOrigin, opaqueOriginRefused } from '../job-code-policy.js';
-import type { OutFrame } from '../core/frames.js';
 import type { Grid } from '../core/grid.js';
 import { FramePump } from './frame-pump.js';
 import { ReportBudget, looksLikeReport } from './report-budget.js';
@@ -244,7 +243,11 @@ export function workerSocketRoutes(
  * Sends one frame: binary when it carries typed arrays, so their bytes travel raw (as several
  * frames when it holds more than one binary frame may: see encodeFrames).
  */
-function send(socket: WebSocket, frame: OutFrame, onError: (err: unknown) => void): void {
+function send(
+  socket: WebSocket,
+  frame: string | Uint8Array,
+  onError: (err: unknown) => void,
+): void {
   try {
     // A binary frame (tasks with packed inputs) goes as it is.
     if (typeof frame !== 'string') return socket.send(frame);

@@ -74,6 +74,23 @@ export class PackedReader {
   }
 }
 
+/**
+ * The value at line `at` of a task batch row (`lines` its text split, `bytes` its BLOB), or
+ * undefined past its end: a packed one is found by skipping the packed values of the lines
+ * before it.
+ */
+export function carriedInRow(
+  lines: readonly string[],
+  at: number,
+  bytes: Uint8Array | null | undefined,
+): CarriedValue | undefined {
+  const text = lines[at];
+  if (text === undefined || text !== PACKED_MARK) return text;
+  const reader = new PackedReader(bytes, 'task_batches');
+  for (let i = 0; i < at; i++) if (lines[i] === PACKED_MARK) reader.next();
+  return reader.next();
+}
+
 /** A value read back from a row's text: the text, or (a mark) the row's next packed value. */
 export function carriedAt(text: string, reader: PackedReader): CarriedValue {
   return text === PACKED_MARK ? reader.next() : text;

@@ -19,8 +19,8 @@ import type {
   TaskTries,
 } from './job-store.js';
 import { storedTask, type CarriedValue } from './job-store.js';
-import { PACKED_MARK, PackedReader, carriedAt, splitPacked } from './packed-column.js';
-import { withoutSeqs } from './feed-lines.js';
+import { PackedReader, carriedAt, carriedInRow, splitPacked } from './packed-column.js';
+import { freshSeries } from './feed-lines.js';
 import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
 import { provenanceText } from './provenance-lines.js';
@@ -98,14 +98,12 @@ export class SqliteJobStore implements JobStore {
    */
   private insertOutcomes(jobId: string, outcomes: StoredOutcome[]): void {
     let lines = '';
-    let packed: CarriedValue[] | undefined;
     for (const o of outcomes) {
       lines += lines ? `\n${outcomeLine(o)}` : outcomeLine(o);
-      if (typeof o.payload !== 'string') (packed ??= []).push(o.payload);
       if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload, provenanceText([o]));
     }
     // Packed payloads (values holding typed arrays) as raw bytes, in line order.
-    const bytes = packed ? splitPacked(packed).bytes : null;
+    const bytes = splitPacked(outcomes.map((o) => o.payload)).bytes;
     this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines, provenanceText(outcomes), bytes);
   }
 
@@ -182,22 +180,8 @@ export class SqliteJobStore implements JobStore {
       if (fresh.length > 0) this.insertOutcomes(jobId, fresh);
       // Only a settle that carries series pays for them: the plain path stops above.
       if (series !== undefined)
-        this.feeds.insertSeries(jobId, this.freshSeries(series, outcomes, fresh));
+        this.feeds.insertSeries(jobId, freshSeries(series, outcomes, fresh));
     });
-  }
-
-  /** `series` without the lines of the outcomes that were not `fresh` (duplicates). */
-  private freshSeries(
-    series: StoredSeriesLines[],
-    outcomes: StoredOutcome[],
-    fresh: StoredOutcome[],
-  ): StoredSeriesLines[] {
-    const dropped = new Set<number>();
-    if (fresh.length < outcomes.length) {
-      const kept = new Set(fresh.map((o) => o.seq));
-      for (const o of outcomes) if (!kept.has(o.seq)) dropped.add(o.seq);
-    }
-    return withoutSeqs(series, dropped);
   }
 
   saveTries(jobId: string, index: number, tries: TaskTries): Promise<void> {
@@ -316,16 +300,12 @@ export class SqliteJobStore implements JobStore {
     if (row === undefined) return Promise.resolve(undefined);
     const batch = decodeTaskBatch(row);
     // One batch row holds its tasks' inputs, one JSON text (or packed mark) a line.
-    const lines = batch.inputs.split('\n');
-    const text = lines[index - batch.firstIndex];
-    if (text === undefined) return Promise.resolve(undefined);
-    const packed = new PackedReader(batch.inputBytes, 'task_batches');
-    if (text === PACKED_MARK) {
-      let before = 0;
-      for (let i = 0; i < index - batch.firstIndex; i++) if (lines[i] === PACKED_MARK) before++;
-      packed.skip(before);
-    }
-    return Promise.resolve({ index, input: carriedAt(text, packed) });
+    const input = carriedInRow(
+      batch.inputs.split('\n'),
+      index - batch.firstIndex,
+      batch.inputBytes,
+    );
+    return Promise.resolve(input === undefined ? undefined : { index, input });
   }
 
   readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
