@@ -8,11 +8,12 @@ import { binary } from './scenarios/binary.mjs';
 import { cpuScaling } from './scenarios/cpu-scaling.mjs';
 import { latency } from './scenarios/latency.mjs';
 import { poolThroughput } from './scenarios/pool.mjs';
-import { postgresVsSqlite } from './scenarios/postgres.mjs';
+import { multinode } from './scenarios/multinode.mjs';
 import { scale } from './scenarios/scale.mjs';
 import { submission } from './scenarios/submission.mjs';
 import { taskModel } from './scenarios/task-model.mjs';
 import { throughput } from './scenarios/throughput.mjs';
+import { webgpu } from './scenarios/webgpu.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -34,6 +35,8 @@ const sizes = {
     scaleTasks: 50_000,
     binarySmall: 2_000,
     binaryLarge: 20,
+    matmulN: 128,
+    matmulTasks: 8,
   },
   standard: {
     throughput: 100_000,
@@ -46,6 +49,8 @@ const sizes = {
     scaleTasks: 200_000,
     binarySmall: 20_000,
     binaryLarge: 200,
+    matmulN: 256,
+    matmulTasks: 16,
   },
   full: {
     throughput: 200_000,
@@ -58,6 +63,8 @@ const sizes = {
     scaleTasks: 1_000_000,
     binarySmall: 20_000,
     binaryLarge: 200,
+    matmulN: 512,
+    matmulTasks: 16,
   },
 }[size];
 
@@ -69,12 +76,13 @@ const scenarios = {
   submission: () => submission({ tasks: sizes.submission }),
   'task-model': () => taskModel({ tasks: sizes.throughput, rounds: sizes.rounds }),
   pool: () => poolThroughput({ tasks: sizes.throughput, rounds: sizes.rounds }),
-  postgres: () => postgresVsSqlite({ workers: sizes.workers / 2, tasks: sizes.scaleTasks }),
+  multinode: () => multinode({ workers: sizes.workers / 2, tasks: sizes.scaleTasks }),
   binary: () =>
     binary({
       small: { tasks: sizes.binarySmall, bytes: 16 * 1024 },
       large: { tasks: sizes.binaryLarge, bytes: 4 * 1024 * 1024 },
     }),
+  webgpu: () => webgpu({ n: sizes.matmulN, tasks: sizes.matmulTasks }),
 };
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 for (const name of chosen) {

@@ -21,13 +21,23 @@ const CHROMIUM_ARGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
+/**
+ * What `webgpu` changes: Chromium then offers its software WebGPU adapter (SwiftShader), which
+ * needs the GPU process that --disable-gpu would turn off.
+ */
+function argsFor(webgpu) {
+  return webgpu
+    ? [...CHROMIUM_ARGS.filter((arg) => arg !== '--disable-gpu'), '--enable-unsafe-webgpu']
+    : CHROMIUM_ARGS;
+}
+
 /** One headless Chromium with one tab on `page`, in a process group and profile of its own. */
-function launch(page) {
+function launch(page, webgpu = false) {
   const profile = mkdtempSync(join(tmpdir(), 'tabgrid-bench-chromium-'));
   const chromium = spawn(
     process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     [
-      ...CHROMIUM_ARGS,
+      ...argsFor(webgpu),
       ...(process.env.EXTRA_CHROMIUM?.split(' ').filter(Boolean) ?? []),
       `--user-data-dir=${profile}`,
       page,
@@ -62,10 +72,10 @@ function launch(page) {
 /**
  * Opens `count` worker tabs on `url`, each in a browser of its own like separate volunteers
  * (headless Chromium does not open several start-up URLs); resolves once the server counts
- * that many workers.
+ * that many workers. `webgpu`: browsers that offer WebGPU (a software adapter here).
  */
-export async function openTabs(url, count, query = '') {
-  const browsers = Array.from({ length: count }, () => launch(`${url}/${query}`));
+export async function openTabs(url, count, query = '', { webgpu = false } = {}) {
+  const browsers = Array.from({ length: count }, () => launch(`${url}/${query}`, webgpu));
   const close = async () => {
     await Promise.all(browsers.map((browser) => browser.close()));
   };

@@ -4,7 +4,7 @@
  * and its WGSL compute shader returns the values plain JS computes; a tab without WebGPU gets
  * none of its tasks.
  */
-import { chromium, expect, test, type Browser } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import type { TaskOutcome } from '@tabgrid/sdk';
 import { gridPerTest } from '../support/grid.js';
 
@@ -15,6 +15,18 @@ test.afterEach(async () => {
   await gpuBrowser?.close();
   gpuBrowser = undefined;
 });
+
+/** A worker tab in a Chromium of its own that offers WebGPU (SwiftShader), connected. */
+async function openGpuTab(threads: number): Promise<Page> {
+  gpuBrowser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--enable-unsafe-webgpu'],
+  });
+  const tab = await (await gpuBrowser.newContext()).newPage();
+  await tab.goto(`${grid.url}/?threads=${threads}`);
+  await expect(tab.getByTestId('connection-state')).toHaveText('connected');
+  return tab;
+}
 
 /** Squares a vector on the GPU: one WGSL compute pass per task, the device made once in Setup. */
 const PROGRAM = `
@@ -89,13 +101,7 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
     })
     .toBeGreaterThan(0);
 
-  gpuBrowser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--enable-unsafe-webgpu'],
-  });
-  const gpuTab = await (await gpuBrowser.newContext()).newPage();
-  await gpuTab.goto(`${grid.url}/?threads=1`);
-  await expect(gpuTab.getByTestId('connection-state')).toHaveText('connected');
+  const gpuTab = await openGpuTab(1);
   await run;
 
   expect(outcomes).toHaveLength(inputs.length);
@@ -113,4 +119,81 @@ test('a job requiring WebGPU runs only on the WebGPU tab, with the values plain 
     .toBe(inputs.length);
   expect(await plain.getByTestId('tasks-done').textContent()).toBe('0');
   expect(await plain.getByTestId('tasks-failed').textContent()).toBe('0');
+});
+
+/** The shared matmul job (examples/webgpu-matmul-program.mjs), loaded as the example runs it. */
+interface MatmulModule {
+  MATMUL_PROGRAM: string;
+  matmulJs: (a: Float32Array, b: Float32Array, n: number) => Float32Array;
+  integerMatrix: (n: number, seed: number) => Float32Array;
+}
+const matmulModule = async (): Promise<MatmulModule> =>
+  (await import(
+    new URL('../../examples/webgpu-matmul-program.mjs', import.meta.url).href
+  )) as MatmulModule;
+
+test('tabgrid.gpu(): a WGSL matrix multiply equals plain JS; a job without the requirement is told to set it; a lost device fails its attempts', async () => {
+  test.setTimeout(120_000);
+  const { MATMUL_PROGRAM, matmulJs, integerMatrix } = await matmulModule();
+  await openGpuTab(2);
+
+  const n = 48;
+  const inputs = Array.from({ length: 6 }, (_, t) => ({
+    a: integerMatrix(n, 2 * t + 1),
+    b: integerMatrix(n, 2 * t + 2),
+    n,
+  }));
+  const matmul = await grid.tg.createJob({
+    name: 'matmul-on-gpu',
+    requirements: { webgpu: true },
+    program: MATMUL_PROGRAM,
+  });
+  const products: TaskOutcome[] = [];
+  for await (const out of matmul.run(inputs)) products.push(out);
+  expect(products).toHaveLength(inputs.length);
+  for (const out of products) {
+    if (!out.ok) throw new Error(`task ${out.index} failed: ${out.error.message}`);
+    const { a, b } = inputs[out.index]!;
+    expect(out.value).toBeInstanceOf(Float32Array);
+    // Integer entries: float32 sums are exact, so the GPU's C equals JS's bit for bit.
+    expect(Array.from(out.value as Float32Array)).toEqual(Array.from(matmulJs(a, b, n)));
+  }
+
+  // A job that did not require WebGPU: tabgrid.gpu() rejects with its code, even on this tab.
+  const refusedOutcomes: TaskOutcome[] = [];
+  const unasked = await grid.tg.createJob({
+    name: 'gpu-not-required',
+    program: 'async function Run() { return await tabgrid.gpu(); }',
+  });
+  for await (const out of unasked.run([0])) refusedOutcomes.push(out);
+  expect(refusedOutcomes[0]).toMatchObject({
+    ok: false,
+    error: {
+      name: 'GpuNotRequired',
+      message: expect.stringMatching(
+        /^TG_ERR_GPU_NOT_REQUIRED: .*requirements: \{ webgpu: true \}/,
+      ),
+    },
+  });
+
+  // A device lost mid-task (destroy() is the one loss a page can cause) fails the attempt as a
+  // failed Setup does: it is retried (here on this tab, the only one) until maxAttempts.
+  const losing = await grid.tg.createJob({
+    name: 'gpu-lost',
+    requirements: { webgpu: true },
+    maxAttempts: 2,
+    program: `async function Run() {
+      const device = await tabgrid.gpu();
+      device.destroy();
+      await device.lost;
+      return 'finished without a device';
+    }`,
+  });
+  const lost: TaskOutcome[] = [];
+  for await (const out of losing.run([0], { provenance: true })) lost.push(out);
+  expect(lost[0]).toMatchObject({
+    ok: false,
+    provenance: { attempt: 2 },
+    error: { name: 'GpuDeviceLost', message: expect.stringMatching(/^TG_ERR_GPU_LOST: /) },
+  });
 });

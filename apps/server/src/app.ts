@@ -12,9 +12,8 @@ import type { Caller } from './auth/caller.js';
 import { Grid, type Clock, type RandomSource, type SchedulingOptions } from './core/grid.js';
 import type { Scheduler } from './core/scheduler.js';
 import type { JobStore } from './store/job-store.js';
-import { SqliteJobStore } from './store/sqlite-job-store.js';
-import { PgJobStore } from './store/postgres/pg-job-store.js';
-import { PgKeyStore } from './store/postgres/pg-key-store.js';
+import type { ClusterNode, ClusterNodeOptions } from './cluster/cluster-node.js';
+import { openStores } from './open-stores.js';
 import type { TrustProxy } from './config.js';
 import { AuthThrottle, RateLimitedError, type AuthThrottleOptions } from './auth/auth-throttle.js';
 import { KeyRing } from './auth/key-ring.js';
@@ -27,7 +26,6 @@ import { monitorRoutes } from './routes/monitor.js';
 import { OPENAPI_PATH, registerOpenApi } from './routes/openapi.js';
 import { SERVER_ROUTES } from './routes/server-schemas.js';
 import type { KeyStore } from './store/key-store.js';
-import { SqliteKeyStore } from './store/sqlite-key-store.js';
 import { SDK_SOCKET_PATH, attachSdkSocket } from './routes/sdk-socket.js';
 import {
   type WorkerSocketOptions,
@@ -59,6 +57,11 @@ export interface AppOptions {
    * (which still holds the key-hashing secret); ignored for the stores given.
    */
   databaseUrl?: string;
+  /**
+   * This node among several on the PostgreSQL of `databaseUrl` (TABGRID_NODE_ID,
+   * TABGRID_LEASE_TTL_MS; see cluster/cluster-node.ts). Every PostgreSQL server is one, alone or not.
+   */
+  cluster?: ClusterNodeOptions;
   store?: JobStore;
   keyStore?: KeyStore;
   adminToken: string;
@@ -106,6 +109,8 @@ export const MAX_URL_LENGTH = 8 * 1024;
 export interface App {
   app: FastifyInstance;
   grid: Grid;
+  /** This node among several (on PostgreSQL). */
+  clusterNode?: ClusterNode;
   /** The core behind the grid, for tests and diagnostics (routes use `grid`). */
   scheduler: Scheduler;
   io: SocketIoServer;
@@ -119,13 +124,10 @@ const appsDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  */
 export async function buildApp(options: AppOptions): Promise<App> {
   const dataDir = options.dataDir ?? '.tabgrid';
-  const url = options.databaseUrl;
-  const store: JobStore =
-    options.store ?? (url ? await PgJobStore.open({ url }) : new SqliteJobStore(dataDir));
-  const keyStore =
-    options.keyStore ?? (url ? await PgKeyStore.open({ url }) : new SqliteKeyStore(dataDir));
+  const { store, keyStore, clusterNode } = await openStores({ ...options, dataDir });
   const grid = await Grid.open({
     store,
+    ...(clusterNode ? { cluster: clusterNode } : {}),
     ...(options.loggerInstance ? { log: options.loggerInstance } : {}),
     ...options.scheduling,
     ...(options.clock ? { clock: options.clock } : {}),
@@ -321,10 +323,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
     done();
   });
   app.addHook('onClose', async () => {
+    await clusterNode?.stop();
     await store.close();
     await keyStore.close();
   });
-  return { app, grid, scheduler: grid.scheduler, io };
+  await clusterNode?.start(grid.scheduler);
+  return { app, grid, scheduler: grid.scheduler, io, ...(clusterNode ? { clusterNode } : {}) };
 }
 
 /** The code for each 4xx status Fastify or node may answer with by themselves. */

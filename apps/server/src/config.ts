@@ -24,6 +24,10 @@ export interface Config {
   logLevel: LogLevel;
   /** TABGRID_RETAIN_DAYS: finished jobs older than this many days are deleted (unset: kept forever). */
   retainDays?: number;
+  /** This node's id among several on one PostgreSQL (TABGRID_NODE_ID). */
+  nodeId?: string;
+  /** How long a node's claims live without its heartbeat (TABGRID_LEASE_TTL_MS). */
+  leaseTtlMs?: number;
   /** TABGRID_DATABASE_URL: jobs and keys on this PostgreSQL (unset: SQLite in the data dir). */
   databaseUrl?: string;
   /** TABGRID_CORS_ORIGINS: origins whose pages may call REST and socket.io (default none). */
@@ -51,6 +55,27 @@ export function parseLogLevel(value: string | undefined): LogLevel {
 export const MAX_RETAIN_DAYS = 36_500;
 
 /** TABGRID_RETAIN_DAYS: a number of days above 0 (fractions allowed, `0.5` is 12 hours), or unset. */
+/** TABGRID_NODE_ID: letters, digits and `._:-`, up to 100 (it is stored with every claim). */
+export function parseNodeId(value: string): string {
+  if (!/^[A-Za-z0-9._:-]{1,100}$/.test(value)) {
+    throw new Error(
+      `TABGRID_NODE_ID must be 1–100 letters, digits, ".", "_", ":" or "-" (e.g. node-1), got "${value}".`,
+    );
+  }
+  return value;
+}
+
+/** TABGRID_LEASE_TTL_MS: 1,000 ms to 10 minutes. */
+export function parseLeaseTtl(value: string): number {
+  const ms = Number(value);
+  if (!Number.isSafeInteger(ms) || ms < 1000 || ms > 600_000) {
+    throw new Error(
+      `TABGRID_LEASE_TTL_MS must be a whole number of milliseconds from 1000 to 600000 (e.g. 10000), got "${value}".`,
+    );
+  }
+  return ms;
+}
+
 export function parseRetainDays(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const days = Number(value);
@@ -177,6 +202,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: parseLogLevel(env.TABGRID_LOG_LEVEL),
     retainDays: parseRetainDays(env.TABGRID_RETAIN_DAYS),
     databaseUrl: parseDatabaseUrl(env.TABGRID_DATABASE_URL),
+    ...(env.TABGRID_NODE_ID ? { nodeId: parseNodeId(env.TABGRID_NODE_ID) } : {}),
+    ...(env.TABGRID_LEASE_TTL_MS ? { leaseTtlMs: parseLeaseTtl(env.TABGRID_LEASE_TTL_MS) } : {}),
     corsOrigins: parseCorsOrigins(env.TABGRID_CORS_ORIGINS),
     ...operatorFromEnv(env),
   };

@@ -70,6 +70,11 @@ try {
   built = await buildApp({
     dataDir: config.dataDir,
     ...(config.databaseUrl === undefined ? {} : { databaseUrl: config.databaseUrl }),
+    cluster: {
+      ...(config.nodeId === undefined ? {} : { node: config.nodeId }),
+      ...(config.leaseTtlMs === undefined ? {} : { leaseTtlMs: config.leaseTtlMs }),
+      warn: (what, err) => log.warn({ err }, what),
+    },
     adminToken: config.adminToken,
     loggerInstance: log,
     trustProxy: config.trustProxy,

@@ -75,6 +75,21 @@ export function captureNatives(protections: Protections) {
     NativeArrayBuffer: ArrayBuffer,
     NativeUint8Array,
     NativeMessageChannel: MessageChannel,
+    /** A typed array's kind ('Float32Array', …), undefined for anything else, in any realm. */
+    viewKind: uncurry<[], string | undefined>(
+      Object.getOwnPropertyDescriptor(
+        Object.getPrototypeOf(Uint8Array.prototype),
+        Symbol.toStringTag,
+      )?.get as () => string | undefined,
+    ),
+    /** A copy of bytes in a fresh buffer of their own (what goes to the page, transferred). */
+    copyBytes: uncurry(NativeUint8Array.prototype.slice) as (
+      self: Uint8Array,
+    ) => Uint8Array<ArrayBuffer>,
+    /** How arrays iterate now: a transfer list is read through these (see result-json.ts). */
+    arrayIterator: Array.prototype[Symbol.iterator],
+    arrayIteratorNext: (Object.getPrototypeOf([][Symbol.iterator]()) as { next: unknown }).next,
+    ArrayPrototype: Array.prototype,
     subarray: uncurry(NativeUint8Array.prototype.subarray) as (
       self: Uint8Array,
       begin: number,

@@ -21,10 +21,15 @@ export function resultJson(
   describe: (error: unknown) => Failure,
   faithful: ReturnType<typeof faithfulJson>,
   maxDepth: number,
+  /** What one frame may carry of one result (OutcomeLimits.maxResultBytes). */
+  maxResultBytes: number,
 ) {
   const { stringify, isView, charCodeAt, fromCharCode, toBase64, fromBase64, subarray } = natives;
+  const { defineProperty, viewKind } = natives;
   const { NativeArrayBuffer, NativeUint8Array, NativeTypeError, slice } = natives;
-  const { bytesToBase64, bytesFromBase64 } = natives;
+  const { bytesToBase64, bytesFromBase64, copyBytes, getOwnPropertyDescriptor } = natives;
+  const { arrayIterator, arrayIteratorNext, ArrayPrototype } = natives;
+  const iteratorPrototype = natives.getPrototypeOf([][Symbol.iterator]()) as object;
   const { faultOf, convertible } = faithful;
   const BYTES_TAG = '$tabgrid.bytes';
   /** LOSSY_VALUES_DIRECTIVE of @tabgrid/protocol/faithful-json (a test keeps the two equal). */
@@ -114,8 +119,90 @@ export function resultJson(
     return View ? new View(bytes.buffer) : bytes.buffer;
   }
 
-  /** JSON text of a value; typed arrays in the text form. */
-  function toJson(value: unknown): string {
+  // ---- The attached form: Run's typed arrays as bytes, for the page (issue 18) ---------------
+  // `{ "$tabgrid.bytes": kind, "at": offset, "length": n }` into the results message's
+  // `attachments`, in order: each a copy of the result's bytes in a buffer of its own,
+  // transferred to the page, which puts them in its binary frame as they are (no base64).
+  /** Attached bytes of the current results message (null-prototype, index-keyed). */
+  let attachments = Object.create(null) as Record<number, ArrayBuffer>;
+  let attachmentCount = 0;
+  let attachedBytes = 0;
+
+  function attachBytes(value: ArrayBuffer | ArrayBufferView): object {
+    // Read from the internal slot: right for a typed array of any realm, and unpatchable.
+    const view = viewKind(value);
+    const kind = view !== undefined && views[view] !== undefined ? view : 'ArrayBuffer';
+    const whole = view === undefined && !isView(value);
+    const part = value as ArrayBufferView;
+    const bytes = whole
+      ? new NativeUint8Array(value)
+      : new NativeUint8Array(part.buffer, part.byteOffset, part.byteLength);
+    const copy = copyBytes(bytes).buffer;
+    attachments[attachmentCount++] = copy;
+    const at = attachedBytes;
+    attachedBytes += copy.byteLength;
+    return { [BYTES_TAG]: kind, at, length: copy.byteLength };
+  }
+
+  /**
+   * The attachments so far as a transfer list, and starts a new message. Read through the
+   * array iterator by postMessage: if job code has replaced it, the list is not handed over as
+   * a transfer (the page gets copies then), so no job function ever sees the runtime's list.
+   */
+  function takeAttachments(): { list: ArrayBuffer[]; transfer: boolean } {
+    const list: ArrayBuffer[] = [];
+    for (let i = 0; i < attachmentCount; i++) {
+      defineProperty(list, i, {
+        value: attachments[i],
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    attachments = Object.create(null) as Record<number, ArrayBuffer>;
+    attachmentCount = 0;
+    attachedBytes = 0;
+    const iterator = getOwnPropertyDescriptor(ArrayPrototype, Symbol.iterator);
+    const next = getOwnPropertyDescriptor(iteratorPrototype, 'next');
+    const transfer = iterator?.value === arrayIterator && next?.value === arrayIteratorNext;
+    return { list, transfer };
+  }
+
+  /** A mark to {@link dropSince}: the attachments so far. */
+  function attachMark(): number {
+    return attachmentCount;
+  }
+
+  /** Bytes attached since `mark` (what one result attached). */
+  function bytesSince(mark: number): number {
+    let bytes = 0;
+    for (let i = mark; i < attachmentCount; i++)
+      bytes += (attachments[i] as ArrayBuffer).byteLength;
+    return bytes;
+  }
+
+  /** Forgets the attachments since `mark` (a refused result, or one to encode again). */
+  function dropSince(mark: number): void {
+    attachedBytes -= bytesSince(mark);
+    attachmentCount = mark;
+  }
+
+  /**
+   * Whether a results message of `textLength` UTF-16 units of outcomes and the bytes attached
+   * so far would outgrow what one frame may carry (3 bytes a unit at most: the texts around
+   * typed arrays are short, so the bound costs nothing).
+   */
+  function outgrows(textLength: number): boolean {
+    return textLength * 3 + attachedBytes > maxResultBytes;
+  }
+
+  /** Attachments are waiting for the next results message. */
+  function hasAttachments(): boolean {
+    return attachmentCount > 0;
+  }
+
+  /** JSON text of a value; typed arrays in the text form, or the attached form with `attach`. */
+  function toJson(value: unknown, attach = false): string {
     const found = scan(value, 0);
     if (found === 'tag') {
       throw new NativeTypeError(
@@ -128,7 +215,8 @@ export function resultJson(
         found === 'bytes'
           ? stringify(value, function (this: unknown, key: string, current: unknown) {
               const original = (this as Record<string, unknown>)[key];
-              return isBinary(original) ? tagBytes(original) : current;
+              if (!isBinary(original)) return current;
+              return attach ? attachBytes(original) : tagBytes(original);
             })
           : stringify(value);
     } catch (error) {
@@ -151,10 +239,10 @@ export function resultJson(
    * the runtime's frames say nothing), saying where JSON would change the result and what to
    * return instead. A Run that returns nothing (undefined) settles with null, as ever.
    */
-  function resultToJson(value: unknown): string {
+  function resultToJson(value: unknown, attach = false): string {
     if (value === undefined) return 'null';
     const fault = faultOf(value, 'result', -1, lossy);
-    if (fault === undefined) return toJson(value);
+    if (fault === undefined) return toJson(value, attach);
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- a Failure: describe() keeps it as is
     throw fault.deep ? tooDeep() : unfaithfulFailure(value, fault.message);
   }
@@ -181,5 +269,18 @@ export function resultJson(
     return { name: 'TypeError', message: why + escape + '.', stack: '' };
   }
 
-  return { BYTES_TAG, reviveBytes, toJson, resultToJson, valuesFor };
+  return {
+    BYTES_TAG,
+    reviveBytes,
+    toJson,
+    resultToJson,
+    valuesFor,
+    scan,
+    takeAttachments,
+    attachMark,
+    bytesSince,
+    dropSince,
+    outgrows,
+    hasAttachments,
+  };
 }

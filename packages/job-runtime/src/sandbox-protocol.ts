@@ -17,13 +17,23 @@ export interface ThreadTask {
 
 /** Page → thread. A thread holds at most one job for its whole life (one realm per job). */
 export type PageToThread =
-  | { type: 'load'; jobId: string; program: string; args: unknown }
+  /** `webgpu`: the job requires WebGPU, so its code may call `tabgrid.gpu()` (task-gpu.ts). */
+  | { type: 'load'; jobId: string; program: string; args: unknown; webgpu?: boolean }
   /** `flushEach`: report after every task (used to pin down which task hung). */
   /**
    * `tasks` is the JSON text of a `ThreadTask[]`: one string is cloned several times cheaper
-   * than an array of objects, which structured clone walks object by object.
+   * than an array of objects, which structured clone walks object by object. Tasks holding
+   * typed arrays go as the array itself instead, their bytes cloned as they are (issue 18: no
+   * base64; a copy, since the page keeps its tasks to run them again elsewhere).
+   * `attach`: the thread returns the results' typed arrays as `attachments` (ThreadToPage).
    */
-  | { type: 'run'; chunkId: number; tasks: string; flushEach: boolean }
+  | {
+      type: 'run';
+      chunkId: number;
+      tasks: string | ThreadTask[];
+      flushEach: boolean;
+      attach?: boolean;
+    }
   /**
    * Work stealing: finish the running task, report and end chunk `chunkId` early; the page
    * re-queues its unreported tasks for an idle thread. Read at the chunk's next flush.
@@ -71,7 +81,23 @@ export type ThreadToPage =
       done: boolean;
       /** The chunk's tasks' reports, as in `tel` messages; '' when they did nothing of the kind. */
       tel: string;
+      /**
+       * With `run.attach`: the bytes of the outcomes' typed arrays, transferred, each tagged in
+       * `outcomes` as `{ "$tabgrid.bytes": kind, "at": offset, "length": n }`, offsets into
+       * these buffers laid end to end (the binary frame's own layout: ATTACHED_FORM).
+       */
+      attachments?: ArrayBuffer[];
     };
+
+/** Most attachments of one results message: the binary frame's bound (MAX_BYTES_TAGS). */
+export const MAX_THREAD_ATTACHMENTS = 65_536;
+
+function isAttachments(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (!Array.isArray(value) || value.length > MAX_THREAD_ATTACHMENTS) return false;
+  for (const item of value as unknown[]) if (!(item instanceof ArrayBuffer)) return false;
+  return true;
+}
 
 /**
  * Most UTF-16 units of one message's report text. The thread flushes at 1 MB, but one task's
@@ -115,7 +141,8 @@ export function isThreadToPage(value: unknown): value is ThreadToPage {
         typeof value.failures === 'number' &&
         typeof value.ms === 'number' &&
         typeof value.done === 'boolean' &&
-        isTel(value.tel)
+        isTel(value.tel) &&
+        isAttachments(value.attachments)
       );
     default:
       return false;

@@ -67,7 +67,7 @@ describe('the tabgrid global', () => {
       null,
       'TypeError',
       'TypeError',
-      'collect,emit,listen,next,progress',
+      'collect,emit,gpu,listen,next,progress',
     ]);
   });
 

@@ -32,6 +32,7 @@ export function taskApi(
   helpers: TaskApiHelpers,
   /** Posts a report text mid-task (progress, lines so far) or between tasks. */
   postTel: (tel: string) => void,
+  gpu: () => Promise<unknown>, // tabgrid.gpu() (task-gpu.ts)
 ) {
   const { stringify, now, epochNow, slice, freeze, defineProperty } = natives;
   const { NativeTypeError, NativeRangeError } = natives;
@@ -365,14 +366,7 @@ export function taskApi(
     },
   });
 
-  const tabgrid = freeze({
-    __proto__: null,
-    progress,
-    collect,
-    emit,
-    listen,
-    next,
-  });
+  const tabgrid = freeze({ __proto__: null, progress, collect, emit, listen, next, gpu });
 
   /** Installs `tabgrid` and `console` on the global, before any job code runs. */
   function install(): void {

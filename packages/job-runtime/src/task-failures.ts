@@ -238,19 +238,23 @@ export function taskFailures(natives: CapturedNatives, limits: OutcomeLimits) {
     return false;
   }
 
-  /** Why the server would refuse a result's JSON text, as the task's error; else undefined. */
-  function refusal(json: string): Failure | undefined {
+  /**
+   * Why the server would refuse a result's JSON text, as the task's error; else undefined.
+   * `attached`: bytes of its typed arrays sent beside the text (issue 18), which count too.
+   */
+  function refusal(json: string, attached = 0): Failure | undefined {
     // Cheap first: a text under a third of the limit fits whatever its characters, and a text
     // of fewer than 2 × (max + 1) characters cannot hold max + 1 pairs of brackets.
-    if (json.length * 3 > maxResultBytes) {
-      const bytes = utf8Length(json);
+    if (json.length * 3 + attached > maxResultBytes) {
+      const bytes = utf8Length(json) + attached;
       if (bytes > maxResultBytes) {
         return {
           name: 'ResultTooLarge',
           message:
             'Run returned ' +
             megabytes(bytes) +
-            ' of JSON; a result may be at most ' +
+            (attached > 0 ? ' of JSON and typed arrays' : ' of JSON') +
+            '; a result may be at most ' +
             megabytes(maxResultBytes) +
             ' (' +
             thousands(maxResultBytes) +

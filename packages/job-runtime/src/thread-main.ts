@@ -32,6 +32,8 @@ import type { taskApi } from './task-api.js';
 import type { taskFormat } from './task-format.js';
 import type { taskMessages } from './task-messages.js';
 import type { taskFailures } from './task-failures.js';
+import type { taskGpu } from './task-gpu.js';
+import type { outcomeTexts } from './outcome-texts.js';
 
 /** The self-contained parts {@link threadMain} is started with, as source text of their own. */
 export interface ThreadParts {
@@ -43,6 +45,8 @@ export interface ThreadParts {
   taskApi: typeof taskApi;
   taskMessages: typeof taskMessages;
   taskFormat: typeof taskFormat;
+  taskGpu: typeof taskGpu;
+  outcomeTexts: typeof outcomeTexts;
 }
 
 interface WorkerScope {
@@ -73,14 +77,22 @@ export function threadMain(
     limits,
   );
   const faithful = parts.faithfulJson(limits.maxValueDepth);
-  const { BYTES_TAG, reviveBytes, toJson, resultToJson, valuesFor } = parts.resultJson(
+  const maxResultBytes = limits.maxResultBytes;
+  const values = parts.resultJson(
     natives,
     describe,
     faithful,
     limits.maxValueDepth,
+    maxResultBytes,
   );
-  const maxResultBytes = limits.maxResultBytes;
-  let post: ((message: ThreadToPage) => void) | undefined;
+  const { BYTES_TAG, reviveBytes, toJson, valuesFor, scan } = values;
+  const { attachMark, dropSince, outgrows } = values;
+  let post: ((message: ThreadToPage, transfer?: ArrayBuffer[]) => void) | undefined;
+  // `tabgrid.gpu()` (task-gpu.ts): its device, and the failure of a thread that cannot keep one.
+  const gpuPart = parts.taskGpu(natives);
+  const gpuFailure = gpuPart.failure;
+  /** The loaded job requires WebGPU: only then is there a device whose loss fails a task. */
+  let gpuJob = false;
   // `tabgrid` and `console` of job code (task-api.ts), installed before any job code runs.
   const api = parts.taskApi(
     parts.taskMessages,
@@ -89,9 +101,15 @@ export function threadMain(
     taskLimits,
     { toJson, reviveBytes, BYTES_TAG, describe, deeperThan, utf8Length, thousands },
     (tel: string) => post?.({ type: 'tel', tel }),
+    gpuPart.gpu,
   );
   const { begin, end, yielding, seriesPart } = api;
   api.install();
+  // Outcome texts and results messages (outcome-texts.ts).
+  const texts = parts.outcomeTexts(natives, bounded, refusal, values, seriesPart, (m, t) =>
+    post?.(m, t),
+  );
+  const { failedText, valueText, sendResults } = texts;
 
   type Run = (input: unknown, args: unknown) => unknown;
   type Hook = (args?: unknown) => unknown;
@@ -105,7 +123,6 @@ export function threadMain(
   let started = false;
   let loadError: unknown;
   let jobArgs: unknown;
-  let outcomePrefix = '';
   let inboxHead: InboxNode | null = null;
   let inboxTail: InboxNode | null = null;
   let draining = false;
@@ -148,11 +165,12 @@ export function threadMain(
     'typeof Setup === "function" ? Setup : undefined, ' +
     'typeof Teardown === "function" ? Teardown : undefined];\n})\n//# sourceURL=job.js';
 
-  function load(jobId: string, program: string, args: unknown): void {
-    // `args` arrived with typed arrays in the text form, like task inputs.
-    const argsJson = stringify(args) ?? 'null';
-    jobArgs = includes(argsJson, BYTES_TAG) ? parse(argsJson, reviveBytes) : args;
-    outcomePrefix = '{"jobId":' + stringify(jobId) + ',"index":';
+  function load(jobId: string, program: string, args: unknown, webgpu: boolean): void {
+    gpuJob = webgpu;
+    gpuPart.setRequired(webgpu);
+    // `args` arrived with typed arrays as they are, or in the text form (then revived).
+    jobArgs = scan(args, 0) === 'tag' ? parse(stringify(args) ?? 'null', reviveBytes) : args;
+    texts.setJob(jobId);
     valuesFor(program);
     try {
       // Compiling the job's program is this thread's purpose; its opaque origin and the page's
@@ -172,10 +190,13 @@ export function threadMain(
     }
   }
 
-  function failedText(index: number, ms: number, errorJson: string, series: string): string {
-    return (
-      outcomePrefix + index + ',"ms":' + ms + ',"ok":false,"error":' + errorJson + series + '}'
-    );
+  /**
+   * The thread's GPU failure ('' if none) after a task threw: a loss that made its GPU work
+   * fail may be told a task later than the rejection, so wait one macrotask for it.
+   */
+  async function gpuLoss(): Promise<string> {
+    if (gpuFailure() === '' && gpuPart.requested()) await yieldToEvents();
+    return gpuFailure();
   }
 
   /** Runs Setup once: its time and lines go to the page as the job's report (index null). */
@@ -198,6 +219,11 @@ export function threadMain(
         phase: 'setup',
       });
     }
+    // A device Setup could not get (or lost) fails the thread's tasks as a failed Setup does.
+    if (gpuJob && ok && gpuFailure() !== '') {
+      ok = false;
+      setupError = gpuFailure();
+    }
     const ms = round((now() - t0) * 1000) / 1000;
     const tel = end(',"setup":{"ms":' + ms + ',"ok":' + (ok ? 'true' : 'false') + '}');
     post?.({ type: 'setup', ok, ms, tel });
@@ -219,9 +245,19 @@ export function threadMain(
     post?.({ type: 'tornDown', tel: end() });
   }
 
-  async function runChunk(chunkId: number, json: string, flushEach: boolean): Promise<void> {
+  async function runChunk(
+    chunkId: number,
+    given: string | ThreadTask[],
+    flushEach: boolean,
+    attach: boolean,
+  ): Promise<void> {
+    // JSON text (typed arrays in the text form, revived), or cloned with typed arrays as they are.
     const tasks = (
-      includes(json, BYTES_TAG) ? parse(json, reviveBytes) : parse(json)
+      typeof given !== 'string'
+        ? given
+        : includes(given, BYTES_TAG)
+          ? parse(given, reviveBytes)
+          : parse(given)
     ) as ThreadTask[];
     // Outcome texts joined by commas as they come: a plain string, which job code cannot
     // reach or patch the way it could patch Array.prototype.push or join.
@@ -230,6 +266,7 @@ export function threadMain(
     let count = 0;
     let failures = 0;
     let busyMs = 0;
+    if (gpuJob) gpuPart.newChunk();
     if (setup !== undefined && setupState === 0 && run !== undefined) await runSetup();
     started = true;
     let lastFlush = now();
@@ -240,7 +277,7 @@ export function threadMain(
       let text: string;
       try {
         if (run === undefined) throw loadError;
-        if (setupError !== '') throw setupSkip;
+        if (setupError !== '' || (gpuJob && gpuFailure() !== '')) throw setupSkip;
         const result = run(task.input, jobArgs);
         // Sync results skip `await`: a microtask per tiny task would cost real throughput.
         let value = result;
@@ -248,29 +285,28 @@ export function threadMain(
           yielding();
           value = await result;
         }
+        // A device lost during the task fails the attempt: it runs elsewhere (task-gpu.ts).
+        if (gpuJob && gpuFailure() !== '') throw setupSkip;
         const ms = round((now() - startedAt) * 1000) / 1000;
         busyMs += ms;
-        const json = resultToJson(value);
-        const refused = refusal(json);
-        const series = seriesPart();
-        if (refused === undefined) {
-          text =
-            outcomePrefix +
-            task.index +
-            ',"ms":' +
-            ms +
-            ',"ok":true,"value":' +
-            json +
-            series +
-            '}';
-        } else {
-          failures++;
-          text = failedText(task.index, ms, stringify(bounded(refused)), series);
+        const mark = attachMark();
+        text = valueText(task.index, ms, value, attach);
+        if (attach && count > 0 && outgrows(outcomes.length + text.length)) {
+          // Too much for one frame with what waits: that goes first, then this one on its own.
+          dropSince(mark);
+          sendResults(chunkId, outcomes, count, failures, busyMs - ms, false, tel);
+          outcomes = '';
+          tel = '';
+          count = 0;
+          failures = 0;
+          busyMs = ms;
+          text = valueText(task.index, ms, value, attach);
         }
+        if (texts.refused()) failures++;
       } catch (error) {
         failures++;
-        if (error === setupSkip) {
-          text = failedText(task.index, 0, setupError, '');
+        if (error === setupSkip || (gpuJob && (await gpuLoss()) !== '')) {
+          text = failedText(task.index, 0, setupError !== '' ? setupError : gpuFailure(), '');
         } else {
           const ms = round((now() - startedAt) * 1000) / 1000;
           busyMs += ms;
@@ -291,16 +327,7 @@ export function threadMain(
           tel.length >= maxTelChars) &&
         i < tasks.length - 1
       ) {
-        post?.({
-          type: 'results',
-          chunkId,
-          outcomes,
-          count,
-          failures,
-          ms: busyMs,
-          done: false,
-          tel,
-        });
+        sendResults(chunkId, outcomes, count, failures, busyMs, false, tel);
         outcomes = '';
         tel = '';
         count = 0;
@@ -312,7 +339,7 @@ export function threadMain(
         if (stopChunkId === chunkId) break;
       }
     }
-    post?.({ type: 'results', chunkId, outcomes, count, failures, ms: busyMs, done: true, tel });
+    sendResults(chunkId, outcomes, count, failures, busyMs, true, tel);
   }
 
   async function drain(): Promise<void> {
@@ -322,12 +349,12 @@ export function threadMain(
       inboxHead = inboxHead.next;
       if (inboxHead === null) inboxTail = null;
       if (message.type === 'load') {
-        load(message.jobId, message.program, message.args);
+        load(message.jobId, message.program, message.args, message.webgpu === true);
         // Setup runs only for a program that has Run (else every task fails at once).
         const runsSetup = setup !== undefined && run !== undefined;
         post?.({ type: 'loaded', setup: runsSetup, teardown: teardown !== undefined });
       } else if (message.type === 'run') {
-        await runChunk(message.chunkId, message.tasks, message.flushEach);
+        await runChunk(message.chunkId, message.tasks, message.flushEach, message.attach === true);
       } else if (message.type === 'teardown') {
         await runTeardown();
       }
@@ -341,7 +368,10 @@ export function threadMain(
     const port = event.ports[0];
     scope.onmessage = null;
     if (!port) return;
-    const send = port.postMessage.bind(port) as (message: ThreadToPage) => void;
+    const send = port.postMessage.bind(port) as (
+      message: ThreadToPage,
+      transfer?: ArrayBuffer[],
+    ) => void;
     post = send;
     port.onmessage = (inner: MessageEvent) => {
       const message = eventData(inner) as PageToThread;

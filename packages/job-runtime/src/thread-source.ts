@@ -1,6 +1,7 @@
 /**
  * The job thread's script, as text: {@link threadMain} and its parts (captured-natives.ts,
- * realm-hardening.ts, task-failures.ts, result-json.ts, task-api.ts, task-messages.ts, task-format.ts), each a self-contained function shipped
+ * realm-hardening.ts, task-failures.ts, result-json.ts, task-api.ts, task-messages.ts, task-format.ts,
+ * task-gpu.ts, outcome-texts.ts), each a self-contained function shipped
  * through Function.prototype.toString, called with this build's flush interval, protections and
  * outcome limits as literals. `@tabgrid/job-runtime/thread-source` (the e2e probes) is this file.
  */
@@ -15,6 +16,8 @@ import { taskApi } from './task-api.js';
 import { taskFormat } from './task-format.js';
 import { taskMessages } from './task-messages.js';
 import { taskFailures } from './task-failures.js';
+import { taskGpu } from './task-gpu.js';
+import { outcomeTexts } from './outcome-texts.js';
 import { threadMain } from './thread-main.js';
 
 export { ALL_PROTECTIONS, type Protections } from './protections.js';
@@ -33,6 +36,8 @@ function partsSource(): string {
     taskApi,
     taskMessages,
     taskFormat,
+    taskGpu,
+    outcomeTexts,
   };
   return `{ ${Object.entries(parts)
     .map(([name, part]) => `${name}: ${part.toString()}`)

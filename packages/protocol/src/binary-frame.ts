@@ -25,7 +25,7 @@ export function hasBytes(text: string): boolean {
 }
 
 /** Copies `value`, passing every bytes tag in it through `visit`. */
-function walk(value: unknown, visit: (tagged: Record<string, unknown>) => unknown): unknown {
+export function walk(value: unknown, visit: (tagged: Record<string, unknown>) => unknown): unknown {
   return mapDeep(value, (item) => (BYTES_TAG in item ? visit(item) : item));
 }
 
@@ -133,7 +133,7 @@ export function encodeFrames(
 }
 
 /** One bytes tag of a header, and the text-form object that replaces it in the value. */
-interface Slot {
+export interface Slot {
   at: number;
   length: number;
   out: Record<string, unknown>;
@@ -145,12 +145,14 @@ export type DecodedBytes =
   | 'text'
   /**
    * `{ "$tabgrid.bytes": kind, "data": Uint8Array }`, the socket form, `data` a view into the
-   * frame (no copy, no base64): for a reader that keeps the bytes as bytes (the server).
+   * frame (no copy, no base64): for a reader that keeps the bytes as bytes (the server, see
+   * ./packed-value.ts) or turns them into typed arrays of their own (the worker page,
+   * `fromSocketForm`; issue 18).
    */
-  | 'views';
+  | 'socket';
 
 /**
- * A binary frame → its value, with bytes in the text form (or, with `bytes: 'views'`, the socket
+ * A binary frame → its value, with bytes in the text form (or, with `bytesAs: 'socket'`, the socket
  * form). Throws TG_ERR_PROTOCOL.
  *
  * The work is bounded by the frame's size before any of it is done: the header's nesting is
@@ -193,7 +195,7 @@ export function decodeBinaryFrame(
       throw invalid(`more than ${MAX_BYTES_TAGS} bytes tags (the limit)`);
     }
     const out: Record<string, unknown> =
-      bytesAs === 'views'
+      bytesAs === 'socket'
         ? { [BYTES_TAG]: tagged[BYTES_TAG], data: null }
         : { [BYTES_TAG]: tagged[BYTES_TAG], base64: '' };
     slots.push({ at, length, out });
@@ -202,18 +204,18 @@ export function decodeBinaryFrame(
   checkTiling(slots, attachments.length);
   for (const { at, length, out } of slots) {
     const bytes = attachments.subarray(at, at + length);
-    if (bytesAs === 'views') out.data = bytes;
+    if (bytesAs === 'socket') out.data = bytes;
     else out.base64 = base64(bytes);
   }
   return value;
 }
 
-function isOffset(value: unknown): value is number {
+export function isOffset(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** Throws unless the slots' ranges cover [0, size) exactly, each byte once. */
-function checkTiling(slots: Slot[], size: number): void {
+export function checkTiling(slots: Slot[], size: number): void {
   const sorted = [...slots].sort((a, b) => a.at - b.at || a.length - b.length);
   let end = 0;
   for (const { at, length } of sorted) {

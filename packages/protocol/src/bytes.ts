@@ -69,6 +69,15 @@ function elementSize(kind: BytesKind): number {
   return KINDS[kind]?.BYTES_PER_ELEMENT ?? 1;
 }
 
+/** Why `size` bytes cannot be a typed array of `kind`, or undefined when they can. */
+export function bytesKindProblem(kind: unknown, size: number): string | undefined {
+  if (!isKind(kind)) {
+    return `with an unknown kind (${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind})`;
+  }
+  const whole = size % elementSize(kind) === 0;
+  return whole ? undefined : `whose ${size} bytes are not a whole number of ${kind} elements`;
+}
+
 /** Base64, padded or not (atob takes both; btoa pads). */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -78,15 +87,9 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
  */
 function textTagProblem(tagged: Record<string, unknown>, base64Made = false): string | undefined {
   const kind = tagged[BYTES_TAG];
-  if (!isKind(kind)) {
-    return `with an unknown kind (${typeof kind === 'string' ? kind.slice(0, 40) : typeof kind})`;
-  }
+  if (!isKind(kind)) return bytesKindProblem(kind, 0);
   // The socket form a binary frame decodes to on the server (bytes views, nothing to parse).
-  if (tagged.data instanceof Uint8Array) {
-    const size = tagged.data.length;
-    if (size % elementSize(kind) === 0) return undefined;
-    return `whose ${size} bytes are not a whole number of ${kind} elements`;
-  }
+  if (tagged.data instanceof Uint8Array) return bytesKindProblem(kind, tagged.data.length);
   const text = tagged.base64;
   if (typeof text !== 'string') return 'without base64 bytes';
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
@@ -98,11 +101,7 @@ function textTagProblem(tagged: Record<string, unknown>, base64Made = false): st
   ) {
     return 'whose base64 is malformed';
   }
-  const size = Math.floor((digits * 3) / 4);
-  if (size % elementSize(kind) !== 0) {
-    return `whose ${size} bytes are not a whole number of ${kind} elements`;
-  }
-  return undefined;
+  return bytesKindProblem(kind, Math.floor((digits * 3) / 4));
 }
 
 export interface TextFormCheck {
@@ -319,9 +318,8 @@ export function bytesParts(
   }
   if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
   const bytes = once(tagged.data);
-  if (bytes.length % elementSize(kind) !== 0) {
-    throw badTag(`whose ${bytes.length} bytes are not a whole number of ${kind} elements`);
-  }
+  const problem = bytesKindProblem(kind, bytes.length);
+  if (problem) throw badTag(problem);
   return { kind, bytes };
 }
 

@@ -35,10 +35,11 @@ export interface DecoderOptions {
   textDepth?: 'text' | 'caller';
   /**
    * How a binary frame's typed arrays come out (see ./binary-frame.ts): `'text'` (the default)
-   * as base64 tags, the value a text frame gives; `'views'` as socket-form tags whose `data`
-   * views the frame's bytes (the server keeps bytes as bytes, ./packed-value.ts).
+   * as base64 tags, the value a text frame gives; `'socket'` as socket-form tags whose `data`
+   * views the frame's bytes (the server keeps bytes as bytes, ./packed-value.ts; the worker
+   * page makes typed arrays of them without base64).
    */
-  binaryBytes?: DecodedBytes;
+  bytes?: DecodedBytes;
 }
 
 /** Validates against `schema` only: callers have bounded the value's depth already. */
@@ -187,7 +188,7 @@ export function createFrameDecoder<T extends TSchema>(
   const fromText = createTextDecoder(schema, what, options);
   const validate = createValidator(schema, what);
   const maxDepth = options.maxDepth ?? MAX_DEPTH;
-  const bytesAs = options.binaryBytes ?? 'text';
+  const bytesAs = options.bytes ?? 'text';
   return (data: unknown): Static<T> =>
     data instanceof ArrayBuffer || ArrayBuffer.isView(data)
       ? // The binary decoder bounds the header's depth; decoding keeps it (a tag stays 1 level).

@@ -73,7 +73,7 @@ export function carriedSize(value: CarriedValue): number {
  */
 export function unpackValue(value: CarriedValue): unknown {
   if (typeof value === 'string') return JSON.parse(value);
-  return decodeBinaryFrame(value, MAX_DEPTH, 'views');
+  return decodeBinaryFrame(value, MAX_DEPTH, 'socket');
 }
 
 /** A carried value → JSON text in the text form (REST, the dashboard): base64 made here only. */

@@ -8,7 +8,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { createDecoder } from './codec.js';
 import { ErrorCode, TabgridError } from './errors.js';
-import { TaskFailure, type Outcome } from './jobs.js';
+import { JobState, TaskFailure, type Outcome } from './jobs.js';
 import { Role } from './keys.js';
 import { LogLevelSchema } from './task-reports.js';
 import { unpackValue, type CarriedValue } from './packed-value.js';
@@ -125,6 +125,21 @@ export const StoredTries = Type.Object({
   errorRetries: Count,
 });
 export type StoredTries = Static<typeof StoredTries>;
+
+/**
+ * A job's counters and state as the columns of several nodes' database hold them (issue 15):
+ * every node's copy of the job follows these, whatever the record it last read says.
+ */
+export const StoredJobTally = Type.Object({
+  state: JobState,
+  total: Count,
+  finished: Count,
+  failed: Count,
+  /** Highest seq given to an outcome (seqs of duplicates that lost are skipped). */
+  lastSeq: Count,
+  cancelReason: Nullable(Type.String()),
+});
+export type StoredJobTally = Static<typeof StoredJobTally>;
 
 /** An API key as stored; only a hash of its secret. */
 export const StoredKey = Type.Object({

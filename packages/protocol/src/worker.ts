@@ -20,7 +20,7 @@ import {
   WorkerSample,
 } from './task-reports.js';
 import { ErrorCode, TabgridError } from './errors.js';
-import { JobPublic, OperatorInfo, WorkerCapabilities } from './volunteer.js';
+import { JobPublic, JobRequirements, OperatorInfo, WorkerCapabilities } from './volunteer.js';
 
 /**
  * What one worker connection may send: every number, count and string length a worker frame
@@ -202,6 +202,11 @@ export const ServerJob = Type.Object({
   progressTimeoutMs: Type.Optional(Type.Integer({ minimum: 1 })),
   /** The job's public name, description and link (issue 16): the page shows them while it runs it. */
   public: Type.Optional(JobPublic),
+  /**
+   * The job's `requirements`, when it has some: `webgpu` lets its code call `tabgrid.gpu()`
+   * (a job that did not require WebGPU is told to, even on a tab that has it).
+   */
+  requirements: Type.Optional(JobRequirements),
 });
 
 export const ServerTasks = Type.Object({
@@ -240,7 +245,7 @@ const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
   textDepth: 'caller',
   // A binary frame's results keep their bytes as views (socket form): the server stores them as
   // bytes (packed-value.ts). Collected values and event data are turned to the text form below.
-  binaryBytes: 'views',
+  bytes: 'socket',
 });
 /**
  * Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL, also
@@ -328,6 +333,15 @@ function checkEventSize(value: unknown): void {
  */
 export const decodeServerToWorker = createFrameDecoder(ServerToWorker, 'server frame', {
   maxDepth: 2 * MAX_DEPTH,
+});
+
+/**
+ * {@link decodeServerToWorker} for the worker page: a binary frame's typed arrays come out in
+ * the socket form (`{ "$tabgrid.bytes": kind, data: <bytes> }`), never as base64 (issue 18).
+ */
+export const decodeServerToWorkerBytes = createFrameDecoder(ServerToWorker, 'server frame', {
+  maxDepth: 2 * MAX_DEPTH,
+  bytes: 'socket',
 });
 
 /** WebSocket close codes the server uses on `/ws/worker` (4000–4999 are application codes). */

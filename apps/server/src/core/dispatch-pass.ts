@@ -78,7 +78,10 @@ export class DispatchPass {
         if (draining && worker.inFlight > 0) break;
         const job = draining ?? this.nextJob(jobs, tried, floor);
         if (!job?.queue || !job.code) break;
-        if (worker.setupFailed.size !== 0 && this.workers.skipsSetupFailed(worker, job.record.id)) {
+        if (
+          worker.setupFailed.size !== 0 &&
+          this.workers.skipsSetupFailed(worker, job.record.id, job.record.requirements)
+        ) {
           // Its Setup failed here: the job's tasks wait for a connection where it may not.
           tried.add(job);
           if (!draining) continue;
@@ -131,7 +134,15 @@ export class DispatchPass {
         if (!worker.hasProgram(job.record.id)) {
           const r = job.record;
           worker.link.send(
-            jobFrame(r.id, job.code, r.timeoutMs, r.setupTimeoutMs, r.progressTimeoutMs, r.public),
+            jobFrame(
+              r.id,
+              job.code,
+              r.timeoutMs,
+              r.setupTimeoutMs,
+              r.progressTimeoutMs,
+              r.public,
+              r.requirements,
+            ),
           );
           worker.programSent(r.id);
           // The job's messages so far (job.tell), before its first task: Setup may read them.

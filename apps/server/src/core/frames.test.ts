@@ -32,6 +32,15 @@ describe('server → worker frames', () => {
     expect(decodeServerToWorker(cancelFrame('j1'))).toEqual({ type: 'cancel', jobId: 'j1' });
   });
 
+  it("carry the job's requirements when it has some (the page allows tabgrid.gpu() by them)", () => {
+    const code = { program: 'function Run(d){return d}', argsJson: 'null' };
+    const needs = { webgpu: true, minThreads: 2 } as const;
+    expect(
+      decodeServerToWorker(jobFrame('j1', code, 500, 500, null, undefined, needs)),
+    ).toMatchObject({ requirements: needs });
+    expect(decodeServerToWorker(jobFrame('j1', code, 500))).not.toHaveProperty('requirements');
+  });
+
   it('carry the task model: Setup and progress timeouts, cancel reasons, messages, limits', () => {
     const code = { program: 'function Run(d){return d}', argsJson: 'null' };
     expect(decodeServerToWorker(jobFrame('j1', code, 500, 2000, 1000))).toMatchObject({

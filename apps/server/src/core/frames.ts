@@ -6,7 +6,7 @@
  * with the protocol's own decoder to prove it.
  */
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
-import type { JobPublic, OperatorInfo } from '@tabgrid/protocol/jobs';
+import type { JobPublic, JobRequirements, OperatorInfo } from '@tabgrid/protocol/jobs';
 import { MAX_BYTES_TAGS, assembleFrame } from '@tabgrid/protocol/binary-frame';
 import { carriesBytes, framePiece } from '@tabgrid/protocol/packed-value';
 import type { JobCode, StoredTask } from '../store/job-store.js';
@@ -41,10 +41,13 @@ export function jobFrame(
   progressTimeoutMs: number | null = null,
   /** The job's public name, description and link (volunteers' pages show them). */
   shown?: JobPublic,
+  /** The job's requirements: the page lets only a job requiring WebGPU call `tabgrid.gpu()`. */
+  requirements?: JobRequirements,
 ): string {
   const progress = progressTimeoutMs === null ? '' : `,"progressTimeoutMs":${progressTimeoutMs}`;
   const face = shown === undefined ? '' : `,"public":${JSON.stringify(shown)}`;
-  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}${face}}`;
+  const needs = requirements === undefined ? '' : `,"requirements":${JSON.stringify(requirements)}`;
+  return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}${face}${needs}}`;
 }
 
 /** A frame as the worker socket sends it: JSON text, or a binary frame (typed arrays in it). */

@@ -254,8 +254,19 @@ export class Grid {
    * stored. TG_ERR_JOB_FINISHED for a done or cancelled job; a repeated `messageId` answers the
    * first seq.
    */
-  tell(caller: Caller, jobId: string, data: unknown, messageId?: string): Promise<{ seq: number }> {
-    return this.scheduler.feeds.messages.tell(this.scheduler.job(caller, jobId), data, messageId);
+  async tell(
+    caller: Caller,
+    jobId: string,
+    data: unknown,
+    messageId?: string,
+  ): Promise<{ seq: number }> {
+    const { feeds, cluster } = this.scheduler;
+    const job = this.scheduler.job(caller, jobId);
+    // Several nodes: messages other nodes stored come first, so this one's seq follows them.
+    if (cluster && job.runnable) await feeds.messages.catchUp(job);
+    const told = await feeds.messages.tell(job, data, messageId);
+    cluster?.announce('messages', jobId);
+    return told;
   }
 
   /** Task `index` of the caller's job as submitted, with the job's program and args (replay). */

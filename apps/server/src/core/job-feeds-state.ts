@@ -70,6 +70,11 @@ export class JobFeedsState {
     else this.durableEventSeq = Math.max(this.durableEventSeq, seq);
   }
 
+  /** Messages up to `seq` were stored (by another node): the next one told here follows them. */
+  noteMessageSeq(seq: number): void {
+    this.record.messageSeq = Math.max(this.record.messageSeq, seq);
+  }
+
   /** The seq of one more message. */
   nextMessageSeq(): number {
     return ++this.record.messageSeq;

@@ -115,6 +115,35 @@ export class JobMessages {
     );
   }
 
+  /**
+   * Messages another node stored (several nodes): read after the last one this node keeps, kept,
+   * and sent to this node's threads of the job, in seq order.
+   */
+  async catchUp(job: TellJob): Promise<void> {
+    await this.load(job);
+    const feeds = job.feeds;
+    const last = feeds.messages.at(-1)?.seq ?? 0;
+    const rows = await this.deps.store.readMessages(
+      job.record.id,
+      last,
+      TASK_LIMITS.maxMessagesPerJob,
+    );
+    const fresh = rows.filter((m) => m.seq > (feeds.messages.at(-1)?.seq ?? 0));
+    if (fresh.length === 0) return;
+    for (const m of fresh) {
+      feeds.keep({ seq: m.seq, messageId: m.messageId, data: m.data });
+      feeds.messageBytes += Buffer.byteLength(m.data);
+    }
+    feeds.noteMessageSeq(fresh.at(-1)!.seq);
+    this.deps.workers.sendToHolders(
+      job.record.id,
+      messagesFrame(
+        job.record.id,
+        fresh.map((m) => ({ seq: m.seq, data: m.data })),
+      ),
+    );
+  }
+
   /** Reads the job's stored messages back into memory if a restart left them out. */
   async load(job: TellJob): Promise<void> {
     if (job.feeds.messagesLoaded) return;

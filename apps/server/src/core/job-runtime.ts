@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { JobInfo, Outcome } from '@tabgrid/protocol/jobs';
+import type { StoredJobTally } from '@tabgrid/protocol/stored';
 import type {
   JobCode,
   JobRecord,
@@ -8,6 +9,7 @@ import type {
   StoredTask,
 } from '../store/job-store.js';
 
+export type { BatchAck } from './pending-batches.js';
 import { JobLeases, type Lease } from '../leases/lease-table.js';
 import { DurationHistogram } from '../telemetry/duration-histogram.js';
 import { FailureWatch, type WatchedOutcome } from './failure-watch.js';
@@ -17,18 +19,12 @@ import { jobInfo } from './job-info.js';
 import { Quorum } from './quorum.js';
 import { withRecent } from './recent-outcomes.js';
 import type { TaskSeries } from './series-sink.js';
-
-import { TaskQueue } from './task-queue.js';
+import { PendingBatches } from './pending-batches.js';
+import { TaskQueue, type TaskClaimer } from './task-queue.js';
 import { TaskTries } from './task-tries.js';
 
 /** Outcomes kept in memory per job, so streams that keep up never read the store back. */
 const RECENT_MAX = 20_000;
-
-/** Where a submitted batch's tasks went. */
-export interface BatchAck {
-  firstIndex: number;
-  count: number;
-}
 
 /**
  * An outcome about to be stored: `value` parsed when the caller has it, `series` collected;
@@ -74,13 +70,26 @@ export class JobRuntime {
   private _recent: Outcome[] = [];
   private _durableSeq: number;
   private _nextIndex: number;
-  private readonly committing = new Map<string, Promise<BatchAck>>();
+  /** Batches being committed, by id: a retried batch waits for the first instead of doubling. */
+  readonly batches = new PendingBatches();
   private readonly _record: JobRecord;
   /** `maxFailures`'s watch, while it can fire. */
   private _failureWatch: FailureWatch | undefined;
+  /**
+   * With a claimer, one of several nodes runs the job (issue 15): its queue holds what this node
+   * claimed, and its counters, state and durable seq follow the database ({@link applyTally}).
+   */
+  readonly clustered: boolean;
 
-  constructor(record: JobRecord, store: JobStore, code?: JobCode, leases?: JobLeases) {
+  constructor(
+    record: JobRecord,
+    store: JobStore,
+    code?: JobCode,
+    leases?: JobLeases,
+    claimer?: TaskClaimer,
+  ) {
     this._record = record;
+    this.clustered = claimer !== undefined;
     this.counters = new JobCounters(record);
     this._durableSeq = record.lastSeq;
     this._nextIndex = record.total;
@@ -91,7 +100,7 @@ export class JobRuntime {
       this._failureWatch = new FailureWatch(record.maxFailures);
     if (code && this.runnable) {
       this._code = code;
-      this._queue = new TaskQueue(store, record.id, record.total);
+      this._queue = new TaskQueue(store, record.id, record.total, claimer);
       if (record.redundancy > 1)
         this._quorum = new Quorum(record.redundancy, record.maxReplicas, this.held);
     }
@@ -145,20 +154,6 @@ export class JobRuntime {
     return this._nextIndex;
   }
 
-  /** Batches being committed, by id, so a retried batch waits for the first instead of doubling. */
-  get pendingBatches(): ReadonlyMap<string, Promise<BatchAck>> {
-    return this.committing;
-  }
-
-  /** Batch `batchId` is being committed until `committed` settles (see {@link pendingBatches}). */
-  trackBatch(batchId: string, committed: Promise<BatchAck>): void {
-    this.committing.set(batchId, committed);
-  }
-
-  batchSettled(batchId: string): void {
-    this.committing.delete(batchId);
-  }
-
   // ---- lifecycle (each changes the record; the caller stores it) ----------------------
 
   /** Assigns indexes to `count` new tasks (the total counts them at once); returns the first. */
@@ -168,6 +163,12 @@ export class JobRuntime {
     this._record.total = this._nextIndex;
     this._record.modified = now;
     return first;
+  }
+
+  /** The database counts `total` tasks (several nodes: batches stored on any of them). */
+  noteTotal(total: number): void {
+    this._record.total = Math.max(total, this._record.total);
+    this._nextIndex = Math.max(total, this._nextIndex);
   }
 
   /** No more tasks. */
@@ -230,8 +231,9 @@ export class JobRuntime {
 
   // ---- settling (the hot path: plain field updates, nothing allocated) -----------------
 
-  /** One more outcome settled; returns its seq. */
+  /** One more outcome settled; returns its seq (several nodes: 0, the database gives it). */
   countSettled(ok: boolean): number {
+    if (this.clustered) return 0;
     if (ok) this._record.finished++;
     else this._record.failed++;
     return ++this._record.lastSeq;
@@ -274,8 +276,6 @@ export class JobRuntime {
     return ++this._record.crashedTasks;
   }
 
-  // ---- suspects and sandbox faults ------------------------------------------------------
-
   /** `task` was on a tab that dropped: it runs alone next (a suspect stays one when released). */
   suspect(task: StoredTask): void {
     this._suspects.set(task.index, task);
@@ -300,7 +300,19 @@ export class JobRuntime {
     return this.faultReporters.size;
   }
 
-  // ---- durable outcomes ---------------------------------------------------------------
+  /** The counters and state the database holds (several nodes); outcomes to `lastSeq` durable. */
+  applyTally(t: StoredJobTally, paused?: string | null): void {
+    const r = this._record;
+    if (paused !== undefined) r.paused = paused; // another node's crash policy paused it, say
+    r.state = t.state;
+    r.total = t.total;
+    r.finished = t.finished;
+    r.failed = t.failed;
+    r.lastSeq = Math.max(t.lastSeq, this._durableSeq);
+    r.cancelReason = t.cancelReason;
+    if (t.total > this._nextIndex) this._nextIndex = t.total;
+    this.markDurable(t.lastSeq);
+  }
 
   /** Outcomes up to `seq` are durable. */
   markDurable(seq: number): void {
@@ -342,11 +354,12 @@ export class JobRuntime {
 
   /** Nothing will ever be added to this job's outcome streams. */
   get streamsFinished(): boolean {
-    return (
-      (this._record.state === 'done' || this._record.state === 'cancelled') &&
-      !this._cancelling &&
-      this._durableSeq === this._record.lastSeq
-    );
+    const r = this._record;
+    // Several nodes: the node sweeping a cancelled job may be another; over once all settled.
+    const ended =
+      r.state === 'done' ||
+      (r.state === 'cancelled' && (!this.clustered || this.settled >= r.total));
+    return ended && !this._cancelling && this._durableSeq >= r.lastSeq;
   }
 
   /**

@@ -116,4 +116,32 @@ describe('requirements in dispatch', () => {
     await settle();
     expect(big.tasks()).toHaveLength(1);
   });
+
+  it('a Setup that failed on the only tab that qualifies does not wait for tabs that cannot run the job', async () => {
+    const job = await env.scheduler.createJob(admin, {
+      program: 'function Setup(){}\nfunction Run(d){ return d }',
+      requirements: { webgpu: true },
+      maxAttempts: 3,
+    });
+    await env.scheduler.submit(admin, job.id, 'b1', [7]);
+    const gpu = connect(10, { capabilities: GPU });
+    connect(10, { threads: 8 }); // no WebGPU: it never gets the job, so it must not hold it up
+    await settle();
+    expect(gpu.tasks()).toHaveLength(1);
+    answer(gpu.session, [
+      {
+        jobId: job.id,
+        index: 0,
+        ms: 0,
+        ok: false,
+        error: { name: 'Error', message: 'no adapter yet', stack: '', phase: 'setup' },
+      },
+    ]);
+    await settle();
+    // Its Setup failed there, but no other tab can run the job: it gets the task again.
+    expect(gpu.tasks()).toHaveLength(2);
+    answer(gpu.session, gpu.tasks().slice(1).map(ok));
+    await settle();
+    expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ finished: 1 });
+  });
 });

@@ -8,12 +8,15 @@ import type { LeaseTable } from '../leases/lease-table.js';
 import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
 import type { CarriedValue, JobCode, JobRecord, JobStore } from '../store/job-store.js';
 import { FINISHED_POINTS } from '../telemetry/rate-series.js';
-import { StatsCollector } from '../telemetry/stats-collector.js';
+import type { StatsCollector } from '../telemetry/stats-collector.js';
+import { collectStats } from './collect-stats.js';
 import { WorkerMonitor } from '../telemetry/worker-monitor.js';
 import { settleCancelled } from './cancel-sweep.js';
 import { checkProgram } from './check-program.js';
+import type { ClusterLink } from './cluster-link.js';
+import { ClusterJobs } from './cluster-jobs.js';
 import { encodeTasks } from './encode-tasks.js';
-import { rewatchFailures } from './failure-watch.js';
+import { loadJobs } from './load-jobs.js';
 import { systemClock, systemRandom, type Clock } from './clock.js';
 import { DeliveryCounters } from './delivery-counters.js';
 import { Dispatcher } from './dispatcher.js';
@@ -34,7 +37,6 @@ import { SandboxFaultReports } from './sandbox-faults.js';
 import { DEFAULT_MAX_SERIES_BYTES_PER_JOB, SeriesSink } from './series-sink.js';
 import { Settlement } from './settlement.js';
 import { TaskFeeds } from './task-feeds.js';
-import { taskDetail } from './task-detail.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 /**
@@ -56,16 +58,22 @@ export class Scheduler implements JobDirectory {
   /** Reports, logs, events, messages, notes and the feeds that follow them (issue 13). */
   readonly feeds: TaskFeeds;
   private readonly counters = new DeliveryCounters();
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly jobLog: JobLog;
   private readonly jobs = new Map<string, JobRuntime>();
-  private closed = false;
+  private _closed = false;
+  /** The other nodes on this database, when there are (issue 15); none for a node alone. */
+  readonly cluster: ClusterLink | undefined;
+  /** Its jobs' side of several nodes (./cluster-jobs.ts), with {@link cluster}. */
+  readonly clustered: ClusterJobs | undefined;
 
   private constructor(
     readonly store: JobStore,
     options: Omit<SchedulerOptions, 'store'>,
   ) {
     this.clock = options.clock ?? systemClock;
+    this.cluster = options.cluster;
+    this.clustered = options.cluster ? new ClusterJobs(options.cluster, this) : undefined;
     this.jobLog = new JobLog(options.log);
     this.leases = new MemoryLeaseTable();
     this.workers = new WorkerRegistry(this.leases, options.sameAddressDistinct ?? false);
@@ -97,6 +105,7 @@ export class Scheduler implements JobDirectory {
         requeued: () => this.dispatcher.schedule(),
         stop: (job, reason) => this.stopJob(job, reason),
       },
+      ...(this.clustered ? { cluster: this.clustered } : {}),
       maxCrashes: options.maxCrashes ?? DEFAULT_MAX_CRASHES,
       pauseAfterCrashedTasks: options.pauseAfterCrashedTasks ?? DEFAULT_PAUSE_AFTER_CRASHED_TASKS,
       board: this.progressBoard,
@@ -114,22 +123,25 @@ export class Scheduler implements JobDirectory {
       reports: this.feeds.reports,
       operator: options.operator,
     });
-    this.statsCollector = new StatsCollector(
-      {
-        jobs: (caller) => this.visibleJobs(caller),
-        workers: this.workers,
-        settledTotal: () => this.settlement.settledTotal,
-        store,
-        monitor: this.monitor,
-        taskDetail: (job) =>
-          taskDetail(
-            { board: this.progressBoard, streams: this.feeds.streams, store },
-            this.findJob(job.record.id),
-            job.record.id,
-          ),
-      },
-      this.clock,
-    );
+    this.statsCollector = collectStats(this);
+  }
+
+  /** Closed: nothing more runs here. */
+  get closed(): boolean {
+    return this._closed;
+  }
+
+  /** Adds a job another node created (several nodes; ./cluster-jobs.ts). */
+  adoptJob(job: JobRuntime): void {
+    this.jobs.set(job.record.id, job);
+  }
+
+  /** Drops a job (deleted here, or by another node), its streams ended. */
+  dropJob(job: JobRuntime): void {
+    this.retire(job, 'deleted');
+    this.jobs.delete(job.record.id);
+    this.streams.endJob(job.record.id, 'deleted');
+    this.feeds.streams.endJob(job.record.id, 'deleted');
   }
 
   /** Counters of outcomes that arrived but were not used (a copy). */
@@ -143,40 +155,21 @@ export class Scheduler implements JobDirectory {
   }
 
   /** A job's runtime for a record: runnable jobs get their entry in the lease table. */
-  private runtime(record: JobRecord, code?: JobCode): JobRuntime {
+  runtime(record: JobRecord, code?: JobCode): JobRuntime {
     const runnable = record.state === 'open' || record.state === 'closed';
     return new JobRuntime(
       record,
       this.store,
       code,
       runnable ? this.leases.openJob(record.id) : undefined,
+      this.clustered?.claimer(record.id),
     );
   }
 
-  /** Loads every job from the store; runnable jobs get their queues back (leases held at a crash are simply queued again). */
+  /** Loads every job from the store (./load-jobs.ts) and starts dispatching. */
   static async open({ store, ...options }: SchedulerOptions): Promise<Scheduler> {
     const scheduler = new Scheduler(store, options);
-    for (const record of await store.listJobs()) {
-      const runnable = record.state === 'open' || record.state === 'closed';
-      const code = runnable ? await store.getJobCode(record.id) : undefined;
-      const job = scheduler.runtime(record, code);
-      if (job.queue) {
-        for (const [index, tries] of await store.readTries(record.id)) {
-          job.tries.restore(index, tries.attempts, tries.errorRetries);
-        }
-      }
-      // Messages told so far go to every thread that loads the job (see DispatchPass).
-      if (job.queue && record.messageSeq > 0) await scheduler.feeds.messages.load(job);
-      scheduler.jobs.set(record.id, job);
-      if (job.complete) scheduler.finish(job);
-      // Cancelled while its unsettled tasks were being settled as `cancelled`: carry on.
-      if (record.state === 'cancelled' && job.settled < record.total) scheduler.sweepCancelled(job);
-      else if (job.watchingFailures && record.failed > 0) {
-        // Its failures before the restart go through its maxFailures watch again.
-        const reason = await rewatchFailures(job, store);
-        if (reason !== undefined) scheduler.stopJob(job, reason);
-      }
-    }
+    await loadJobs(scheduler, store);
     scheduler.dispatcher.schedule();
     return scheduler;
   }
@@ -201,6 +194,7 @@ export class Scheduler implements JobDirectory {
     await this.store.createJob(record, code);
     const job = this.runtime(record, code);
     this.jobs.set(record.id, job);
+    this.cluster?.announce('job', record.id);
     return job.info();
   }
 
@@ -250,11 +244,12 @@ export class Scheduler implements JobDirectory {
     inputs: CarriedValue[],
   ): Promise<{ firstIndex: number; count: number }> {
     const job = this.job(caller, jobId);
-    const pending = job.pendingBatches.get(batchId);
+    const pending = job.batches.get(batchId);
     if (pending) return pending;
-    const known = await this.store.findBatch(jobId, batchId);
+    // Several nodes: the database's append answers a known batch id itself, in the same order.
+    const known = this.clustered ? undefined : await this.store.findBatch(jobId, batchId);
     if (known) return known;
-    const raced = job.pendingBatches.get(batchId);
+    const raced = job.batches.get(batchId);
     if (raced) return raced;
     if (job.record.state !== 'open') {
       throw new TabgridError(
@@ -262,6 +257,8 @@ export class Scheduler implements JobDirectory {
         `Job ${jobId} is ${job.record.state}: tasks can only be added to an open job. Create a new job.`,
       );
     }
+    if (this.clustered)
+      return job.batches.track(batchId, this.clustered.submit(job, batchId, inputs));
     const now = this.clock.now();
     const firstIndex = job.addTasks(inputs.length, now);
     const committed = (async () => {
@@ -274,12 +271,7 @@ export class Scheduler implements JobDirectory {
       this.dispatcher.pass.dispatchNow();
       return { firstIndex, count: inputs.length };
     })();
-    job.trackBatch(batchId, committed);
-    try {
-      return await committed;
-    } finally {
-      job.batchSettled(batchId);
-    }
+    return job.batches.track(batchId, committed);
   }
 
   /** No more tasks: the job is done once every task has settled. */
@@ -287,7 +279,8 @@ export class Scheduler implements JobDirectory {
     const job = this.job(caller, jobId);
     if (job.record.state === 'open') {
       // Wait for batches still committing, so `total` is final when the job can finish.
-      await Promise.allSettled(job.pendingBatches.values());
+      await Promise.allSettled(job.batches.all());
+      if (this.clustered) return this.clustered.close(job);
       job.close(this.clock.now());
       if (job.complete) this.finish(job, true);
       await this.store.updateJob(job.record);
@@ -304,6 +297,7 @@ export class Scheduler implements JobDirectory {
   async cancelJob(caller: Caller, jobId: string): Promise<JobInfo> {
     const job = this.job(caller, jobId);
     if (job.runnable) {
+      if (this.clustered) return this.clustered.cancel(job);
       job.cancel(this.clock.now());
       this.retire(job, 'cancelled');
       job.beginCancelSweep(); // before the update resolves: streams must not end early
@@ -314,21 +308,26 @@ export class Scheduler implements JobDirectory {
   }
 
   /** `maxFailures` fired: cancelled as by its owner, `reason` in its record and streams' end. */
-  private stopJob(job: JobRuntime, reason: string): void {
+  stopJob(job: JobRuntime, reason: string): void {
     if (!job.runnable) return; // it finished (or was cancelled) meanwhile
     job.cancel(this.clock.now(), reason);
     this.jobLog.stopped(job, reason);
+    if (this.clustered) {
+      this.retire(job, 'cancelled');
+      this.clustered.stop(job, reason);
+      return;
+    }
     this.retire(job, 'cancelled');
     this.sweepCancelled(job); // stores the record first, then settles the rest as `cancelled`
   }
 
   /** Settles a cancelled job's unsettled tasks as `cancelled` errors, then ends its streams. */
-  private sweepCancelled(job: JobRuntime): void {
+  sweepCancelled(job: JobRuntime): void {
     job.beginCancelSweep();
     settleCancelled(job, {
       store: this.store,
       settle: (outcomes) => this.settlement.record(job, outcomes, 0),
-      stillThere: () => !this.closed && this.jobs.get(job.record.id) === job,
+      stillThere: () => !this._closed && this.jobs.get(job.record.id) === job,
     })
       .catch((err: unknown) => this.jobLog.sweepFailed(job, err))
       .finally(() => {
@@ -343,18 +342,16 @@ export class Scheduler implements JobDirectory {
     if (job.record.paused) {
       job.resume(this.clock.now());
       await this.store.updateJob(job.record);
+      this.cluster?.announce('job', jobId);
       this.dispatcher.schedule();
     }
     return job.info();
   }
 
   async deleteJob(caller: Caller, jobId: string): Promise<void> {
-    const job = this.job(caller, jobId);
-    this.retire(job, 'deleted');
-    this.jobs.delete(jobId);
-    this.streams.endJob(jobId, 'deleted');
-    this.feeds.streams.endJob(jobId, 'deleted');
+    this.dropJob(this.job(caller, jobId));
     await this.store.deleteJob(jobId);
+    this.cluster?.announce('deleted', jobId);
   }
 
   /** Deletes the caller's own jobs (an admin's too: other owners' jobs are theirs to delete). */
@@ -369,19 +366,21 @@ export class Scheduler implements JobDirectory {
    * longer count them as held; answers to them count as duplicates), its runnable state is
    * dropped, and workers that have its program drop it.
    */
-  private retire(job: JobRuntime, reason: CancelReason): void {
+  retire(job: JobRuntime, reason: CancelReason): void {
+    const runnable = job.queue !== undefined;
     this.leases.closeJob(job.held);
     job.retire();
     this.dispatcher.pass.forgetJob(job.record.id, reason);
+    if (runnable) this.clustered?.retired(job);
   }
 
   /** Outcomes of `jobId` became durable, or its state changed: every stream of it reads on. */
-  private pumpStreams(jobId: string): void {
+  pumpStreams(jobId: string): void {
     this.streams.pump(jobId);
     this.feeds.streams.pump(jobId);
   }
 
-  private finish(job: JobRuntime, finishedNow = false): void {
+  finish(job: JobRuntime, finishedNow = false): void {
     if (finishedNow) this.jobLog.done(job); // not one loaded finished at start
     // A redundancy job may still have surplus replicas out: retiring releases them.
     this.statsCollector.finished(job, FINISHED_POINTS); // its series is kept, thinned, as long as the job is
@@ -390,7 +389,7 @@ export class Scheduler implements JobDirectory {
   }
 
   close(): void {
-    this.closed = true;
+    this._closed = true;
     this.dispatcher.stop();
     this.statsCollector.stop();
     this.progressBoard.close();

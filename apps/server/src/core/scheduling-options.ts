@@ -1,3 +1,4 @@
+import type { ClusterLink } from './cluster-link.js';
 import type { OperatorInfo } from '@tabgrid/protocol/jobs';
 import type { JobStore } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
@@ -40,6 +41,8 @@ export interface SchedulerOptions extends SchedulingOptions {
   clock?: Clock;
   /** Where job lifecycle lines and the core's errors go (default {@link consoleLog}: errors only). */
   log?: CoreLog;
+  /** One of several nodes on one database (issue 15; ./cluster-link.ts). */
+  cluster?: ClusterLink;
 }
 
 /** Counters for operators: outcomes that arrived but were not used. */

@@ -11,6 +11,7 @@ import type { Lease, LeaseTable } from '../leases/lease-table.js';
 import { carriedText, packValue, type CarriedValue } from '@tabgrid/protocol/packed-value';
 import type { JobStore, StoredOutcome, StoredTask } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
+import type { ClusterJobs } from './cluster-jobs.js';
 import { errorDetails, type CoreLog } from './core-log.js';
 import { crashed, failedAttempts, pausedReason, unstorableResult } from './failures.js';
 import type { JobRuntime, Settled } from './job-runtime.js';
@@ -63,6 +64,8 @@ export interface SettlementDeps {
   /** Collected series, checked and stored with their outcomes. */
   series: SeriesSink;
   log: CoreLog;
+  /** One of several nodes (issue 15): outcomes are stored there instead (./cluster-jobs.ts). */
+  cluster?: { record: ClusterJobs['record'] };
 }
 
 export class Settlement {
@@ -220,6 +223,7 @@ export class Settlement {
     // Once per batch each: nothing per outcome unless some task collected or reported progress.
     const series = this.deps.series.pending ? this.deps.series.lines(outcomes, stored) : undefined;
     if (this.deps.board.size !== 0) this.deps.board.settled(record.id, outcomes);
+    if (this.deps.cluster) return this.deps.cluster.record(job, outcomes, stored, series);
     if (job.complete) this.deps.events.finished(job);
     const seq = record.lastSeq;
     Promise.all([store.settle(record.id, stored, series), store.updateJob(record)]).then(

@@ -1,6 +1,26 @@
 import { carriedSize } from '@tabgrid/protocol/packed-value';
 import type { CarriedValue, JobStore, StoredTask } from '../store/job-store.js';
 
+/**
+ * Where the tasks of one of several nodes come from (issue 15): claims of batches of queued tasks
+ * from the database shared with the other nodes, instead of pages of all of them.
+ */
+export interface TaskClaimer {
+  /** Claims up to `count` queued tasks of the job for this node, in index order. */
+  claim(count: number): Promise<StoredTask[]>;
+  /**
+   * How many tasks to claim at once: what this node's workers can take soon (a node holding
+   * more than that keeps them from the other nodes' workers); 0 when it has no worker.
+   */
+  batch(): number;
+}
+
+/** Tasks one of several nodes claims at most at once (a claim is one transaction). */
+const MAX_CLAIM = 8192;
+
+/** After a claim failed (the database is unreachable, say): this long before the next. */
+const CLAIM_RETRY_MS = 1000;
+
 /** Tasks kept in memory per job; the rest stay in the store until needed. */
 const PAGE_SIZE = 4096;
 /**
@@ -29,11 +49,19 @@ export class TaskQueue {
   /** One past the highest index known to be durable in the store. */
   private durableEnd: number;
   private paging: Promise<void> | undefined;
+  /** With a claimer: the database may hold queued tasks nobody claimed (see {@link hint}). */
+  private unclaimed = true;
+  /** Hints so far: one that came while a claim ran keeps {@link unclaimed} set after it. */
+  private hints = 0;
+  private claimFailedAt = 0;
+  /** With a claimer: the mean input bytes of the tasks the last claim got (0 before one). */
+  private claimedTaskBytes = 0;
 
   constructor(
     private readonly store: JobStore,
     private readonly jobId: string,
     durableTotal: number,
+    private readonly claimer?: TaskClaimer,
   ) {
     this.durableEnd = durableTotal;
   }
@@ -44,18 +72,42 @@ export class TaskQueue {
 
   /** True when the store holds tasks that are not in memory yet and the window is low. */
   get wantsPage(): boolean {
-    return (
-      !this.paging &&
-      this.cursor < this.durableEnd &&
-      this.buffer.length - this.head < LOW_WATER &&
-      this.bytes < WINDOW_BYTES / 2
-    );
+    if (this.paging || this.bytes >= WINDOW_BYTES / 2) return false;
+    if (this.claimer) {
+      const batch = this.claimer.batch();
+      return (
+        batch > 0 &&
+        this.unclaimed &&
+        this.size < batch / 2 &&
+        Date.now() - this.claimFailedAt >= CLAIM_RETRY_MS
+      );
+    }
+    return this.cursor < this.durableEnd && this.buffer.length - this.head < LOW_WATER;
+  }
+
+  /**
+   * With a claimer: tasks may be claimable (a batch was submitted on any node, claims were taken
+   * back): the next pass that finds the window low claims.
+   */
+  hint(): void {
+    this.unclaimed = true;
+    this.hints++;
   }
 
   /** Whether the window may take one more task of `input` (always when it is empty). */
   private hasRoom(input: CarriedValue): boolean {
     if (this.buffer.length - this.head >= PAGE_SIZE) return false;
     return this.bytes === 0 || this.bytes + carriedSize(input) <= WINDOW_BYTES;
+  }
+
+  /**
+   * With a claimer: how many tasks a claim may take for the window to stay within WINDOW_BYTES,
+   * judged by the last claim's inputs (a claim cannot leave tasks in the store as a page does:
+   * what it returns is held here). At least 1.
+   */
+  private claimRoom(): number {
+    if (this.claimedTaskBytes === 0) return MAX_CLAIM;
+    return Math.max(1, Math.floor((WINDOW_BYTES - this.bytes) / this.claimedTaskBytes));
   }
 
   private keep(task: StoredTask): void {
@@ -103,6 +155,10 @@ export class TaskQueue {
    * `submittedAt`: when they were submitted (their provenance's queued time starts there).
    */
   appended(firstIndex: number, inputs: CarriedValue[], submittedAt?: number): void {
+    if (this.claimer) {
+      this.hint(); // in the database, for whichever node claims them first
+      return;
+    }
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);
     if (this.paging || this.cursor !== firstIndex) return;
     let count = 0;
@@ -121,6 +177,29 @@ export class TaskQueue {
   }
 
   private async readPage(): Promise<void> {
+    if (this.claimer) {
+      let rows: StoredTask[];
+      const count = Math.min(MAX_CLAIM, this.claimer.batch(), this.claimRoom());
+      const hints = this.hints;
+      try {
+        rows = await this.claimer.claim(count);
+      } catch (err) {
+        this.claimFailedAt = Date.now();
+        console.error(`tabgrid: could not claim tasks of job ${this.jobId}:`, err);
+        return;
+      }
+      // Claimed tasks are this node's until settled or taken back: all of them stay in the
+      // window, which claimRoom sized by the inputs claimed before.
+      let claimedBytes = 0;
+      for (const row of rows) {
+        this.keep(row);
+        claimedBytes += carriedSize(row.input);
+      }
+      if (rows.length > 0) this.claimedTaskBytes = claimedBytes / rows.length;
+      // A short claim took what there was, unless a hint came meanwhile (a batch committed).
+      if (rows.length < count && this.hints === hints) this.unclaimed = false;
+      return;
+    }
     const end = this.durableEnd;
     const rows = await this.store.readQueued(this.jobId, this.cursor, PAGE_SIZE);
     let kept = 0;

@@ -1,3 +1,5 @@
+import type { JobRequirements } from '@tabgrid/protocol/jobs';
+import { meetsRequirements } from './requirements-check.js';
 import type { WorkerCapabilities, WorkerOffer } from '@tabgrid/protocol/jobs';
 import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
 import { JobShare, MAX_KEPT_CREDIT } from './hold-limit.js';
@@ -295,12 +297,19 @@ export class WorkerRegistry {
    * connected worker has failed it: then the tasks run anyway, and settle as `setup` errors
    * once their attempts are spent, instead of waiting for a worker that may never come.
    */
-  skipsSetupFailed(session: WorkerSession, jobId: string): boolean {
+  skipsSetupFailed(session: WorkerSession, jobId: string, requirements?: JobRequirements): boolean {
     if (!session.setupFailed.has(jobId)) return false;
     if ((this.setupFailures.get(jobId) ?? 0) >= this.sessions.size) return false; // all failed
-    // Only a worker that can take tasks counts (not a socket that never said hello).
+    // Only a worker that can take the job's tasks counts (not a socket that never said hello,
+    // nor a tab without what the job requires).
     for (const other of this.sessions.values()) {
-      if (other.ready && !other.excluded && other.link.isOpen() && !other.setupFailed.has(jobId))
+      if (
+        other.ready &&
+        !other.excluded &&
+        other.link.isOpen() &&
+        !other.setupFailed.has(jobId) &&
+        meetsRequirements(requirements, other.offer)
+      )
         return true;
     }
     return false;

@@ -1,17 +1,20 @@
 /**
- * Report frames are read later, a few milliseconds at a time, so that no worker can hold the
- * event loop for long with them.
+ * Report frames, and frames over a megabyte of any type (outcomes with big results or collected
+ * series), are read later, a few milliseconds at a time, so that no worker can hold the event
+ * loop for long with them.
  *
  * A socket that has data hands `ws` every frame it completes in one go: libuv reads up to 32
  * chunks of 64 KB from a socket per poll, so one hostile page can deliver megabytes of report
  * frames at once, and several such sockets are ready in the same poll. Parsing them there and
  * then stalls every timer, heartbeat and outcome of the server for the sum. Instead each
- * connection queues its report frames in an {@link Inbox}, and the {@link FramePump} reads the
+ * connection queues those frames in an {@link Inbox}, and the {@link FramePump} reads the
  * inboxes round-robin, one frame per connection per turn, for at most {@link SLICE_MS} before it
- * yields to the loop (`setImmediate`). Order on a connection holds: once its inbox holds a
- * frame, every later frame of that connection waits behind it (a task's report precedes its
- * outcome). A connection whose inbox is empty, which is every plain job's, has its outcomes and
- * credits read at once, as before.
+ * yields to the loop (`setImmediate`). A frame that alone takes longer (a 16 MB outcomes frame
+ * cannot be parsed in parts) ends its turn: one of them per turn, never the sum of several.
+ * Order on a connection holds: once its inbox holds a frame, every later frame of that
+ * connection waits behind it (a task's report precedes its outcome). A connection whose inbox
+ * is empty, which is every plain job's, has its small outcomes and credits read at once, as
+ * before.
  *
  * Memory: what a connection may queue is bounded ({@link MAX_INBOX_BYTES}); past it the
  * connection is too far behind and the caller closes it.

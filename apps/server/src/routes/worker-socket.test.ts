@@ -121,6 +121,25 @@ describe('the worker socket, facing hostile frames', () => {
     worker.close();
   });
 
+  it('reads outcomes frames over a megabyte through the pump, in order with the small ones behind them', async () => {
+    const env = await servers.start();
+    const worker = env.adopt(new NodeWorker(env.wsUrl, { credit: 4 }));
+    await worker.opened;
+    worker.hello();
+    const job = await env.tg.createJob({
+      // Every third result is 2 MB: its outcomes frame goes to the pump, and the frames the
+      // worker sends after it wait behind it.
+      program: `function Run(i) { return i % 3 === 0 ? String(i).repeat(2 * 1024 * 1024 / String(i).length + 1) : i }`,
+    });
+    const values = await job.map(Array.from({ length: 12 }, (_, i) => i + 1));
+    values.forEach((value, i) => {
+      const input = i + 1;
+      if (input % 3 !== 0) expect(value).toBe(input);
+      else expect((value as string).length).toBeGreaterThan(2 * 1024 * 1024);
+    });
+    expect(worker.closeCode).toBeUndefined();
+  });
+
   it('passes the remote address to the scheduler', async () => {
     const { app, wsUrl } = await start();
     const worker = await greeted(wsUrl);

@@ -25,6 +25,14 @@ const MAX_FRAME_BYTES = WORKER_LIMITS.maxFrameBytes;
 /** Largest report frame: read in slices by the FramePump, each costs the loop a few ms. */
 const MAX_REPORT_FRAME_BYTES = WORKER_LIMITS.maxReportFrameBytes;
 /**
+ * Frames larger than this (outcomes with big results or collected series: up to 16 MB) are read
+ * by the FramePump too, whatever their type: decoding one costs the loop tens of milliseconds,
+ * and several sockets can complete one in the same poll, so read there and then their costs
+ * add up (three hostile pages' 8 MB series outcomes held the loop for 110 ms). The pump reads
+ * at most one of them per turn and lets timers and I/O run in between.
+ */
+export const PUMPED_FRAME_BYTES = 1024 * 1024;
+/**
  * A connection with this much waiting to be read has its next report frames dropped unread
  * (like those over its budget): a page that reports faster than the pump reads only fills
  * memory.
@@ -216,9 +224,11 @@ export function workerSocketRoutes(
           return;
         }
       }
-      // Reports are read by the pump, and so is every frame behind one (order holds); the
-      // plain path (no report waiting) is read here and now.
-      if (!report && inbox.empty) return read({ data, isBinary, report });
+      // Reports and big frames are read by the pump, and so is every frame behind one (order
+      // holds); the plain path (a small frame, nothing waiting) is read here and now.
+      if (!report && bytes <= PUMPED_FRAME_BYTES && inbox.empty) {
+        return read({ data, isBinary, report });
+      }
       if (!inbox.push({ data, isBinary, report }, bytes)) {
         close(
           WorkerCloseCode.FRAME_TOO_LARGE,

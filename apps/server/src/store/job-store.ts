@@ -47,6 +47,11 @@ export interface StoredTask {
   submittedAt?: number;
 }
 
+/** A task one of several nodes claimed, with the failed tries saved for it (by any node). */
+export interface ClaimedTask extends StoredTask {
+  tries?: TaskTries;
+}
+
 /** A StoredTask, its `submittedAt` only when known (stores and queues build them alike). */
 export function storedTask(
   index: number,

@@ -91,6 +91,11 @@ export function carriedInRow(
   return reader.next();
 }
 
+/** A value to keep past the call: a packed one copied (its caller may reuse the buffer). */
+export function copyCarried(value: CarriedValue): CarriedValue {
+  return typeof value === 'string' ? value : value.slice();
+}
+
 /** A value read back from a row's text: the text, or (a mark) the row's next packed value. */
 export function carriedAt(text: string, reader: PackedReader): CarriedValue {
   return text === PACKED_MARK ? reader.next() : text;

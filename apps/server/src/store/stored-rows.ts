@@ -34,7 +34,7 @@ export function corruptRow(table: string, problem: string): TabgridError {
 }
 
 /** `decode`, with its failure turned into {@link corruptRow}'s error. */
-function forTable<T>(table: string, decode: (row: unknown) => T): (row: unknown) => T {
+export function forTable<T>(table: string, decode: (row: unknown) => T): (row: unknown) => T {
   return (row) => {
     try {
       return decode(row);

@@ -53,6 +53,8 @@ export interface StatsSource {
   monitor: Pick<WorkerMonitor, 'latest' | 'workers'>;
   /** A job's running tasks' progress, newest log lines and series labels (the job page). */
   taskDetail(job: StatsJob): Promise<Pick<JobDetail, 'progress' | 'logTail' | 'seriesLabels'>>;
+  /** Workers of the other nodes on this database (several nodes), as they published them. */
+  remoteWorkers?: () => readonly WorkerStats[];
 }
 
 /** The collector's own numbers for one job. */
@@ -139,7 +141,7 @@ export class StatsCollector {
     this.samples.push({
       at: now,
       tasksPerSecond: (settled - this.settledAtTick) / seconds,
-      workers: this.source.workers.size,
+      workers: this.workerCount(),
     });
     if (this.samples.length > HISTORY_POINTS) this.samples.shift();
     this.settledAtTick = settled;
@@ -167,11 +169,38 @@ export class StatsCollector {
   async snapshot(caller: Caller, jobId?: string): Promise<DashboardStats> {
     const jobs = this.source.jobs(caller);
     const stats = jobs.map((job) => this.jobStats(job));
+    const remote = this.source.remoteWorkers?.() ?? [];
     let threads = 0;
+    for (const w of this.source.workers.all()) threads += w.threads;
+    for (const w of remote) threads += w.threads;
+    const workers: WorkerStats[] = caller.seesAll ? [...this.localWorkers(), ...remote] : [];
+    const running = stats.filter((j) => j.state === 'open' || j.state === 'closed');
+    const job = jobId ? jobs.find((j) => j.record.id === jobId) : undefined;
+    return {
+      sample: this.samples.at(-1) ?? {
+        at: this.clock.now(),
+        tasksPerSecond: 0,
+        workers: this.workerCount(),
+      },
+      threads,
+      queued: running.reduce((n, j) => n + j.queued, 0),
+      inFlight: running.reduce((n, j) => n + j.inFlight, 0),
+      jobsRunning: running.length,
+      jobs: stats,
+      workers,
+      ...(job ? { detail: await this.detail(job) } : {}),
+    };
+  }
+
+  /** Workers of the whole grid: this node's and, with several nodes, the others'. */
+  private workerCount(): number {
+    return this.source.workers.size + (this.source.remoteWorkers?.().length ?? 0);
+  }
+
+  /** This node's workers as the dashboard lists them (also what it publishes to other nodes). */
+  localWorkers(): WorkerStats[] {
     const workers: WorkerStats[] = [];
     for (const w of this.source.workers.all()) {
-      threads += w.threads;
-      if (!caller.seesAll) continue;
       workers.push({
         id: w.id,
         userAgent: w.userAgent,
@@ -186,22 +215,7 @@ export class StatsCollector {
         sample: this.source.monitor.latest(w),
       });
     }
-    const running = stats.filter((j) => j.state === 'open' || j.state === 'closed');
-    const job = jobId ? jobs.find((j) => j.record.id === jobId) : undefined;
-    return {
-      sample: this.samples.at(-1) ?? {
-        at: this.clock.now(),
-        tasksPerSecond: 0,
-        workers: this.source.workers.size,
-      },
-      threads,
-      queued: running.reduce((n, j) => n + j.queued, 0),
-      inFlight: running.reduce((n, j) => n + j.inFlight, 0),
-      jobsRunning: running.length,
-      jobs: stats,
-      workers,
-      ...(job ? { detail: await this.detail(job) } : {}),
-    };
+    return workers;
   }
 
   private async detail(job: StatsJob): Promise<JobDetail> {

@@ -25,3 +25,4 @@ export {
   type ServerProcess,
   type ServerProcessOptions,
 } from './server-process.js';
+export { createTestDatabase, type TestDatabase } from './test-database.js';

@@ -26,6 +26,8 @@ export interface ServerProcessOptions {
   dataDir?: string;
   /** The port to listen on (a restart on the same address); default: a free one. */
   port?: number;
+  /** More environment (TABGRID_DATABASE_URL, TABGRID_NODE_ID, … of one of several nodes). */
+  env?: Record<string, string>;
 }
 
 export interface ServerProcess {
@@ -85,6 +87,7 @@ export async function startServerProcess(
         HOST: '127.0.0.1',
         TABGRID_DATA_DIR: dataDir,
         TABGRID_ADMIN_TOKEN: adminToken,
+        ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

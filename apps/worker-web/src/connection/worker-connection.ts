@@ -4,11 +4,12 @@ import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import {
   WORKER_SOCKET_PATH,
   WorkerCloseCode,
-  decodeServerToWorker,
+  decodeServerToWorkerBytes,
   type ServerToWorker,
   type WorkerToServer,
 } from '@tabgrid/protocol/worker';
 import { backoffDelay } from './backoff';
+import { withLiveBytes } from './live-bytes';
 
 export type ServerJobMessage = Extract<ServerToWorker, { type: 'job' }>;
 export type ServerTasksMessage = Extract<ServerToWorker, { type: 'tasks' }>;
@@ -27,7 +28,8 @@ export interface WorkerConnectionHandlers {
   /** The socket opened: what to announce in `hello`. */
   onOpen(): { threads: number; credit: number; capabilities?: WorkerCapabilities };
   onJob(message: ServerJobMessage): void;
-  onTasks(message: ServerTasksMessage): void;
+  /** `binary`: it came as a binary frame, its inputs may hold typed arrays (live-bytes.ts). */
+  onTasks(message: ServerTasksMessage, binary: boolean): void;
   onCancel(message: ServerCancelMessage): void;
   /** `job.tell()` messages for a job's threads (the backlog after `job`, then live ones). */
   onMessages(message: ServerMessagesMessage): void;
@@ -94,11 +96,15 @@ export class WorkerConnection {
     this.sendText(JSON.stringify(message));
   }
 
-  /** Sends a frame that is already JSON text (outcome batches are built as text). */
-  sendText(text: string): void {
+  /**
+   * Sends a frame that is already JSON text (outcome batches are built as text), or already a
+   * binary frame (outcomes whose typed arrays the threads attached: attached-frame.ts).
+   */
+  sendText(frame: string | Uint8Array): void {
     if (this.socket?.readyState !== WebSocket.OPEN) return;
-    // Outcomes carrying typed arrays go as a binary frame: their bytes travel raw.
-    this.socket.send(hasBytes(text) ? encodeBinaryFrame(text) : text);
+    // Text carrying typed arrays in the text form goes as a binary frame: its bytes travel raw.
+    if (typeof frame !== 'string') this.socket.send(frame);
+    else this.socket.send(hasBytes(frame) ? encodeBinaryFrame(frame) : frame);
   }
 
   private connect(): void {
@@ -128,8 +134,10 @@ export class WorkerConnection {
 
   private onFrame(data: unknown): void {
     let message: ServerToWorker;
+    const binary = typeof data !== 'string';
     try {
-      message = decodeServerToWorker(data);
+      message = decodeServerToWorkerBytes(data);
+      if (binary) message = withLiveBytes(message);
     } catch (error) {
       console.error('[tabgrid] closing the connection after an invalid server frame:', error);
       this.drop(WorkerCloseCode.PROTOCOL_ERROR, 'invalid server frame');
@@ -154,7 +162,7 @@ export class WorkerConnection {
         this.handlers.onJob(message);
         return;
       case 'tasks':
-        this.handlers.onTasks(message);
+        this.handlers.onTasks(message, binary);
         return;
       case 'cancel':
         this.handlers.onCancel(message);

@@ -16,6 +16,7 @@ export function localJobOf(message: ServerJobMessage, key: number): LocalJob {
     setupTimeoutMs: setupTimeoutMs ?? timeoutMs,
     messages: [],
     seriesFull: '',
+    webgpu: (message.requirements?.webgpu ?? false) !== false,
   };
   if (progressTimeoutMs !== undefined) job.progressTimeoutMs = progressTimeoutMs;
   if (message.public !== undefined) job.public = message.public;

@@ -14,10 +14,37 @@ afterEach(() => {
 });
 
 describe('OutcomeBuffer', () => {
+  it('sends attached outcomes at once as a binary frame the server decodes, after what waits', () => {
+    const frames: (string | Uint8Array)[] = [];
+    const buffer = new OutcomeBuffer(
+      (frame) => frames.push(frame),
+      () => true,
+    );
+    buffer.add(outcome(0), 1);
+    buffer.addCredit(3);
+    const floats = new Float32Array([0.5, 2]);
+    const attached =
+      '{"jobId":"j","index":1,"ms":1,"ok":true,"value":{"$tabgrid.bytes":"Float32Array","at":0,"length":8}}';
+    buffer.add(attached, 1, [floats.buffer]);
+    expect(frames).toHaveLength(2);
+    expect(typeof frames[0]).toBe('string'); // what waited, first
+    expect(frames[1]).toBeInstanceOf(Uint8Array);
+    const decoded = decodeWorkerToServer(frames[1]) as Extract<
+      WorkerToServer,
+      { type: 'outcomes' }
+    >;
+    expect(decoded.items).toMatchObject([
+      { index: 1, ok: true, value: { '$tabgrid.bytes': 'Float32Array', base64: 'AAAAPwAAAEA=' } },
+    ]);
+    // The credit went with the first frame that left.
+    const first = decodeWorkerToServer(frames[0]) as Extract<WorkerToServer, { type: 'outcomes' }>;
+    expect(first.credit + decoded.credit).toBe(3);
+  });
+
   it('sends one protocol-valid outcomes frame carrying the credit, after a short delay', async () => {
     const frames: string[] = [];
     const buffer = new OutcomeBuffer(
-      (frame) => frames.push(frame),
+      (frame) => frames.push(frame as string),
       () => true,
     );
     buffer.add([outcome(0), outcome(1)].join(','), 2);
@@ -44,7 +71,7 @@ describe('OutcomeBuffer', () => {
   it('sends a bare credit frame when there are no outcomes, and nothing when idle', () => {
     const frames: string[] = [];
     const buffer = new OutcomeBuffer(
-      (frame) => frames.push(frame),
+      (frame) => frames.push(frame as string),
       () => true,
     );
     buffer.addCredit(5);
@@ -58,7 +85,7 @@ describe('OutcomeBuffer', () => {
   it('flushes at once when enough outcomes wait', () => {
     const frames: string[] = [];
     const buffer = new OutcomeBuffer(
-      (frame) => frames.push(frame),
+      (frame) => frames.push(frame as string),
       () => true,
     );
     buffer.flushAt = 3;
@@ -69,7 +96,7 @@ describe('OutcomeBuffer', () => {
   it('keeps credit back when asked (pause)', () => {
     const frames: string[] = [];
     const buffer = new OutcomeBuffer(
-      (frame) => frames.push(frame),
+      (frame) => frames.push(frame as string),
       () => true,
     );
     buffer.addCredit(4);
@@ -94,7 +121,7 @@ describe('OutcomeBuffer frame limits', () => {
   function capture() {
     const frames: string[] = [];
     const buffer = new OutcomeBuffer(
-      (frame) => frames.push(frame),
+      (frame) => frames.push(frame as string),
       () => true,
     );
     buffer.flushAt = Infinity; // only the limits split frames here

@@ -1,4 +1,6 @@
+import { attachedFrame } from '@tabgrid/protocol/attached-frame';
 import { WORKER_LIMITS } from '@tabgrid/protocol/worker';
+import { toTextFormOutcomes } from '../sandbox/attached-outcomes';
 import { MAX_FRAME_ITEMS_BYTES, utf8Length } from '@tabgrid/job-runtime/outcome-limits';
 
 /** Outcomes wait at most this long for company before going to the server... */
@@ -40,7 +42,7 @@ export class OutcomeBuffer {
   private wake: MessageChannel | undefined;
 
   constructor(
-    private readonly send: (frame: string) => void,
+    private readonly send: (frame: string | Uint8Array) => void,
     private readonly isVisible: () => boolean = () => document.visibilityState === 'visible',
     /** While more outcomes are coming, wait a little to batch them; when idle, send at once. */
     private readonly moreComing: () => boolean = () => true,
@@ -51,9 +53,17 @@ export class OutcomeBuffer {
     return this.waiting;
   }
 
-  /** `count` outcomes: protocol JSON texts joined by commas. */
-  add(outcomes: string, count: number): void {
+  /**
+   * `count` outcomes: protocol JSON texts joined by commas. With `attachments` (their typed
+   * arrays' bytes, checked against their tags: results-check.ts), they go at once as a binary
+   * frame of their own, after what waits: their tags point into these bytes only.
+   */
+  add(outcomes: string, count: number, attachments?: ArrayBuffer[]): void {
     if (count <= 0) return;
+    if (attachments !== undefined) {
+      this.sendAttached(outcomes, count, attachments);
+      return;
+    }
     // Three bytes per UTF-16 unit at most: exact counting only when the bound is not enough.
     let bytes = outcomes.length * 3;
     if (this.bytes + 1 + bytes > MAX_FRAME_ITEMS_BYTES) bytes = utf8Length(outcomes);
@@ -87,6 +97,20 @@ export class OutcomeBuffer {
     this.pieces.push(outcomes);
     this.bytes += (this.waiting > 0 ? 1 : 0) + bytes;
     this.waiting += count;
+  }
+
+  private sendAttached(outcomes: string, count: number, attachments: ArrayBuffer[]): void {
+    let bytes = 0;
+    for (const buffer of attachments) bytes += buffer.byteLength;
+    // The thread ends a message before it outgrows a frame; a subverted one's goes the slow way.
+    if (count > WORKER_LIMITS.maxItems || utf8Length(outcomes) + bytes > MAX_FRAME_ITEMS_BYTES) {
+      const text = toTextFormOutcomes(outcomes, attachments);
+      if (text !== undefined) this.add(text, count);
+      return;
+    }
+    this.flush();
+    const header = `{"type":"outcomes","credit":${this.takeCredit()},"items":[${outcomes}]}`;
+    this.send(attachedFrame(header, attachments));
   }
 
   /** Grants slots with the next frame. */

@@ -166,7 +166,7 @@ describe('ReportBuffer', () => {
     const outcomes = new OutcomeBuffer(
       (frame) => {
         if (!reports.empty) reports.flush();
-        sent.push(frame);
+        sent.push(frame as string);
       },
       () => true,
     );

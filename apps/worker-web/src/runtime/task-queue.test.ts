@@ -3,7 +3,14 @@ import type { ThreadTask } from '@tabgrid/job-runtime/sandbox-protocol';
 import type { LocalJob } from '../sandbox/chunk';
 import { FIRST_CHUNK, MAX_CHUNK, STICKY_MS, TaskQueue, chunkSize } from './task-queue';
 
-const base = { program: '', args: null, timeoutMs: 1000, setupTimeoutMs: 1000, seriesFull: '' };
+const base = {
+  program: '',
+  args: null,
+  timeoutMs: 1000,
+  setupTimeoutMs: 1000,
+  seriesFull: '',
+  webgpu: false,
+};
 const jobA: LocalJob = { ...base, key: 1, jobId: 'a', messages: [] };
 const jobB: LocalJob = { ...base, key: 2, jobId: 'b', messages: [] };
 const tasks = (from: number, count: number): ThreadTask[] =>

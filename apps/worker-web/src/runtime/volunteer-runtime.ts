@@ -15,6 +15,7 @@ import type { Chunk, LocalJob } from '../sandbox/chunk';
 import type { ThreadHost } from '../sandbox/thread-host';
 import { DutyCycle } from '../sandbox/duty-cycle';
 import { ThreadPool } from '../sandbox/thread-pool';
+import type { OnOutcomes } from '../sandbox/results-check';
 import { clampThreads } from '../page-options';
 import {
   groupsOf,
@@ -95,7 +96,7 @@ export class VolunteerRuntime {
     this.connection = new WorkerConnection(url, {
       onOpen: () => this.onOpen(),
       onJob: (message) => this.onJob(message),
-      onTasks: (message) => this.onTasks(message),
+      onTasks: (message, binary) => this.onTasks(message, binary),
       onCancel: (message) => this.onCancel(message),
       onMessages: (message) => this.onMessages(message),
       onLimit: (message) => this.onLimit(message),
@@ -111,8 +112,7 @@ export class VolunteerRuntime {
       {
         takeChunk: (loadedJobKey) => this.takeChunk(loadedJobKey),
         queued: () => this.queue.size,
-        onOutcomes: (job, outcomes, count, failures, ms) =>
-          this.onOutcomes(job, outcomes, count, failures, ms),
+        onOutcomes: (...outcomes) => this.onOutcomes(...outcomes),
         onRequeue: (job, tasks, suspect) => this.onRequeue(job, tasks, suspect),
         // The tasks concerned were already failed with the reason; the server is told too, so a
         // job whose code keeps tampering with its sandbox on volunteers' tabs is paused.
@@ -236,8 +236,9 @@ export class VolunteerRuntime {
     this.queue.addJob(job);
   }
 
-  private onTasks(message: ServerTasksMessage): void {
+  private onTasks(message: ServerTasksMessage, binary: boolean): void {
     const job = this.jobs.get(message.jobId);
+    if (job && binary) job.liveInputs = true;
     if (!job) {
       console.error(
         `[tabgrid] tasks for job ${message.jobId} arrived before its program; handing them back`,
@@ -309,13 +310,7 @@ export class VolunteerRuntime {
     return chunk;
   }
 
-  private onOutcomes(
-    job: LocalJob,
-    outcomes: string,
-    count: number,
-    failures: number,
-    ms: number,
-  ): void {
+  private onOutcomes: OnOutcomes = (job, outcomes, count, failures, ms, attachments) => {
     if (this.jobs.get(job.jobId) !== job) return;
     this.tasksDone += count;
     this.tasksFailed += failures;
@@ -324,8 +319,8 @@ export class VolunteerRuntime {
     this.queue.recordTiming(job, count, ms);
     this.credit.recordTiming(count, ms);
     this.free(count);
-    this.buffer.add(outcomes, count);
-  }
+    this.buffer.add(outcomes, count, attachments);
+  };
 
   private onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void {
     if (this.jobs.get(job.jobId) !== job) return;

@@ -23,6 +23,13 @@ export interface LocalJob {
   setupFailure?: string;
   /** The job's public name, description and link, when its owner gave them (issue 16). */
   public?: JobPublic;
+  /** The job requires WebGPU: its code may call `tabgrid.gpu()` (issue 16). */
+  webgpu: boolean;
+  /**
+   * Its tasks came in binary frames: their inputs hold typed arrays as they are, so chunks go to
+   * threads as arrays (structured clone), not JSON text (issue 18).
+   */
+  liveInputs?: boolean;
 }
 
 /** Consecutive tasks of one job handed to one thread. */

@@ -1,3 +1,4 @@
+import { attachedTagsProblem } from '@tabgrid/protocol/attached-frame';
 import { hasBytes } from '@tabgrid/protocol/binary-frame';
 import { checkTextForm } from '@tabgrid/protocol/bytes';
 import { MAX_VALUE_DEPTH, valueDepth } from '@tabgrid/protocol/limits';
@@ -25,6 +26,12 @@ export function checkOutcomes(
   jobId: string,
   tasks: readonly ThreadTask[],
   from: number,
+  /**
+   * Bytes of the message's attachments, when it has some: its tags must then be the attached
+   * form and tile them exactly (@tabgrid/protocol/attached-frame), as the server's decoder
+   * requires of the frame the page makes of them.
+   */
+  attachedBytes?: number,
 ): string | undefined {
   // V8's JSON.parse is iterative, so a deep text cannot overflow it; depth is checked per value
   // below, which costs nothing for the common primitive results (no scan of the whole text).
@@ -38,7 +45,9 @@ export function checkOutcomes(
     return `${Array.isArray(parsed) ? parsed.length : 'no'} outcomes where the message says ${count}`;
   }
   let failed = 0;
+  const attached = attachedBytes !== undefined;
   const withBytes = hasBytes(text);
+  const tagged: unknown[] = [];
   for (let i = 0; i < count; i++) {
     const item = parsed[i] as Record<string, unknown> | null;
     const task = tasks[from + i];
@@ -77,6 +86,8 @@ export function checkOutcomes(
       return `outcome ${i} is neither a value nor an error`;
     } else if (typeof item.value === 'object' && valueDepth(item.value) > MAX_VALUE_DEPTH) {
       return `a value nested deeper than ${MAX_VALUE_DEPTH} levels`;
+    } else if (withBytes && attached) {
+      tagged.push(item.value);
     } else if (withBytes) {
       try {
         checkTextForm(item.value, 'result');
@@ -89,9 +100,14 @@ export function checkOutcomes(
   for (let i = 0; i < count; i++) {
     const series = (parsed[i] as { series?: unknown }).series;
     if (series !== undefined) {
-      const wrong = checkSeries(series, withBytes);
+      const wrong = checkSeries(series, withBytes && !attached);
       if (wrong !== undefined) return `outcome ${i} has ${wrong}`;
+      if (attached) tagged.push(series);
     }
+  }
+  if (attached) {
+    const wrong = attachedTagsProblem(tagged, attachedBytes);
+    if (wrong !== undefined) return `attachments that do not match their tags (${wrong})`;
   }
   return undefined;
 }

@@ -2,7 +2,7 @@ import type { PageToThread, ThreadTask } from '@tabgrid/job-runtime/sandbox-prot
 import { isThreadToPage } from '@tabgrid/job-runtime/sandbox-protocol';
 import { THREAD_FLUSH_INTERVAL_MS } from '@tabgrid/job-runtime/thread-source';
 import type { Chunk, LocalJob } from './chunk';
-import { checkOutcomes } from './outcome-check';
+import { checkResults, type OnOutcomes } from './results-check';
 import { violationOutcomes } from './page-made-outcomes';
 import { takeBusyMs, type PoolThread } from './pool-thread';
 import type { ThreadHost } from './thread-host';
@@ -16,8 +16,8 @@ export interface ThreadPoolEvents {
   takeChunk(loadedJobKey: number | undefined): Chunk | undefined;
   /** Tasks queued locally, not yet handed to a thread. */
   queued(): number;
-  /** `count` finished outcomes of tasks of `job`: protocol JSON texts joined by commas. */
-  onOutcomes(job: LocalJob, outcomes: string, count: number, failures: number, ms: number): void;
+  /** `count` finished outcomes of tasks of `job` (see OnOutcomes). */
+  onOutcomes: OnOutcomes;
   /** Unrun tasks going back to the front of the local queue; `suspect` ones must run exactly. */
   onRequeue(job: LocalJob, tasks: ThreadTask[], suspect: boolean): void;
   /**
@@ -217,7 +217,8 @@ export class ThreadPool {
       // One realm per job: a thread that has evaluated another job's code is replaced.
       if (thread.job !== undefined) thread = this.replace(thread, true);
       thread.job = job;
-      this.send(thread, { type: 'load', jobId: job.jobId, program: job.program, args: job.args });
+      const { jobId, program, args, webgpu } = job;
+      this.send(thread, { type: 'load', jobId, program, args, webgpu });
       for (const { seq, json } of job.messages) this.send(thread, { type: 'message', seq, json });
       if (job.seriesFull)
         this.send(thread, { type: 'limit', what: 'series', message: job.seriesFull });
@@ -228,8 +229,9 @@ export class ThreadPool {
     thread.dispatchedAt = performance.now();
     thread.stopping = false;
     thread.chunkMs = 0;
-    const tasks = JSON.stringify(chunk.tasks);
-    this.send(thread, { type: 'run', chunkId, tasks, flushEach: chunk.exact });
+    // Tasks with typed arrays go as they are (cloned, no base64); results come back attached.
+    const tasks = job.liveInputs ? chunk.tasks : JSON.stringify(chunk.tasks);
+    this.send(thread, { type: 'run', chunkId, tasks, flushEach: chunk.exact, attach: true });
     this.progress(thread);
     if (job.progressTimeoutMs !== undefined) this.events.onStarted?.(job, chunk.tasks[0]!.index);
   }
@@ -293,36 +295,29 @@ export class ThreadPool {
       case 'tornDown':
         return; // only a retiring thread says this (thread-lifecycle.ts listens to those)
       case 'results': {
-        const chunk = thread.chunk;
-        // The runtime only ever reports the chunk it is running: anything else is forged.
-        if (!chunk || data.chunkId !== chunk.chunkId) {
-          this.onFault(thread, `results for chunk ${data.chunkId}, which it was not running`);
+        const checked = checkResults(thread, data);
+        if (typeof checked === 'string') {
+          this.onFault(thread, checked);
           return;
         }
-        if (data.count > chunk.tasks.length - thread.reported) {
-          this.onFault(thread, 'more outcomes than tasks it was given');
-          return;
-        }
-        const forged = checkOutcomes(
-          data.outcomes,
-          data.count,
-          data.failures,
-          chunk.job.jobId,
-          chunk.tasks,
-          thread.reported,
-        );
-        if (forged !== undefined) {
-          this.onFault(thread, forged);
-          return;
-        }
+        const chunk = thread.chunk!;
         thread.reported += data.count;
         thread.chunkMs += data.ms;
         thread.busyMs += data.ms;
         this.progress(thread);
         // The task's report goes before its outcome (the OutcomeBuffer flushes reports first).
         if (data.tel !== '') this.events.onReport(chunk.job, data.tel);
-        if (data.count > 0)
-          this.events.onOutcomes(chunk.job, data.outcomes, data.count, data.failures, data.ms);
+        if (data.count > 0) {
+          const { outcomes, attachments } = checked;
+          this.events.onOutcomes(
+            chunk.job,
+            outcomes,
+            data.count,
+            data.failures,
+            data.ms,
+            attachments,
+          );
+        }
         if (data.done || thread.reported >= chunk.tasks.length) {
           this.requeueRest(thread);
           thread.chunk = undefined;

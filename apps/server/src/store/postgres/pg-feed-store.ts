@@ -53,6 +53,11 @@ export class PgFeedStore {
   constructor(
     private readonly read: PgRead,
     private readonly commits: PgGroupCommit,
+    /**
+     * One of several nodes: each numbers a job's lines itself, so a seq another node stored
+     * already drops this node's rows instead of failing the commit (and the outcomes in it).
+     */
+    private readonly clustered = false,
   ) {}
 
   appendLines(table: LinesTable, jobId: string, firstSeq: number, lines: string[]): Promise<void> {
@@ -61,10 +66,11 @@ export class PgFeedStore {
     if (rows.length === 0) return this.commits.add(undefined);
     const seqs = rows.map((row) => row.firstSeq);
     const texts = rows.map((row) => row.lines);
-    // A seq stored already fails the commit (the primary key), as the interface says.
+    // A seq stored already fails the commit (the primary key), as the interface says; one of
+    // several nodes drops its rows instead (see `clustered`).
     return this.commits.add(async (client) => {
       await client.query(
-        `INSERT INTO ${table} (job_id, first_seq, lines) SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS r(s, l)`,
+        `INSERT INTO ${table} (job_id, first_seq, lines) SELECT $1, s, l FROM unnest($2::bigint[], $3::text[]) AS r(s, l)${this.clustered ? ' ON CONFLICT DO NOTHING' : ''}`,
         [jobId, seqs, texts],
       );
     });

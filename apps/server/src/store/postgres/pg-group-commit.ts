@@ -34,6 +34,17 @@ interface Pending {
 const UPDATE_RECORDS = `UPDATE jobs SET record = u.record
   FROM unnest($1::text[], $2::text[]) AS u(id, record) WHERE jobs.id = u.id`;
 
+/** Used alone, a record written whole sets the job's counter and state columns too. */
+const UPDATE_RECORDS_AND_TALLIES = `UPDATE jobs SET record = u.record, state = u.state, total = u.total,
+    finished = u.finished, failed = u.failed, next_seq = u.last_seq + 1, cancel_reason = u.cancel_reason
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+    AS u(id, record, state, total, finished, failed, last_seq, cancel_reason)
+  WHERE jobs.id = u.id`;
+
+/** PostgreSQL's deadlock_detected: the transaction was rolled back whole, and may run again. */
+const DEADLOCK = '40P01';
+const DEADLOCK_RETRIES = 3;
+
 export class PgGroupCommit {
   private pending: Pending | undefined;
   private scheduled = false;
@@ -44,6 +55,8 @@ export class PgGroupCommit {
     private readonly pool: pg.Pool,
     /** Awaited before the first commit (the migration). */
     private readonly ready: Promise<void>,
+    /** One of several nodes: records never set the counter and state columns (see PgStoreOptions). */
+    private readonly clustered = false,
   ) {}
 
   /**
@@ -97,37 +110,63 @@ export class PgGroupCommit {
   private async commit(pending: Pending): Promise<void> {
     try {
       await this.ready;
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        for (const write of pending.writes) {
-          if (typeof write === 'function') await write(client);
-          else await write.run(client, write.items);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.transaction(pending);
+          break;
+        } catch (err) {
+          // Two nodes' commits locked job rows in a ring; PostgreSQL rolled this one back whole.
+          const code = (err as { code?: unknown } | null)?.code;
+          if (code !== DEADLOCK || attempt >= DEADLOCK_RETRIES) throw err;
         }
-        if (pending.jobUpdates.size > 0) {
-          const ids: string[] = [];
-          const records: string[] = [];
-          for (const job of pending.jobUpdates.values()) {
-            ids.push(job.id);
-            records.push(JSON.stringify(job));
-          }
-          await client.query(UPDATE_RECORDS, [ids, records]);
-        }
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true; // the connection is gone or unusable: do not hand it out again
-        });
-        throw err;
-      } finally {
-        client.release(broken);
       }
     } catch (err) {
       for (const waiter of pending.waiters) waiter.reject(err);
       return;
     }
     for (const waiter of pending.waiters) waiter.resolve();
+  }
+
+  private async transaction(pending: Pending): Promise<void> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      for (const write of pending.writes) {
+        if (typeof write === 'function') await write(client);
+        else await write.run(client, write.items);
+      }
+      if (pending.jobUpdates.size > 0) await this.updateRecords(client, pending.jobUpdates);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true; // the connection is gone or unusable: do not hand it out again
+      });
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async updateRecords(client: pg.PoolClient, jobs: Map<string, JobRecord>): Promise<void> {
+    // In id order: commits of several nodes lock job rows in one order, not in a ring.
+    const sorted = [...jobs.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const ids = sorted.map((job) => job.id);
+    const records = sorted.map((job) => JSON.stringify(job));
+    if (this.clustered) {
+      await client.query(UPDATE_RECORDS, [ids, records]);
+      return;
+    }
+    await client.query(UPDATE_RECORDS_AND_TALLIES, [
+      ids,
+      records,
+      sorted.map((job) => job.state),
+      sorted.map((job) => job.total),
+      sorted.map((job) => job.finished),
+      sorted.map((job) => job.failed),
+      sorted.map((job) => job.lastSeq),
+      sorted.map((job) => job.cancelReason),
+    ]);
   }
 
   /** Commits everything issued so far (before closing); resolves when nothing is left. */

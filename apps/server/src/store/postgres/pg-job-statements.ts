@@ -1,10 +1,10 @@
 /** The job store's longer statements, and the columns its settle sends them. */
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
-import type { StoredOutcome } from '../job-store.js';
+import type { CarriedValue, StoredOutcome } from '../job-store.js';
 import { errorGroupKey, errorMessage } from '../error-message.js';
 import { PACKED_MARK } from '../packed-column.js';
 
-/** Outcome columns as decodeOutcomeRow reads them (payload_bytes: a packed value's, version 2). */
+/** Outcome columns as decodeOutcomeRow reads them (payload_bytes: a packed value's, version 3). */
 export const OUTCOME_COLUMNS = 'seq, idx AS "index", ok, payload, payload_bytes AS "payloadBytes"';
 /** A task's input columns as decodeQueuedRow and decodeTaskInputRow read them. */
 export const TASK_INPUT = 'input, input_bytes AS "inputBytes"';
@@ -105,6 +105,14 @@ export function outcomeValues(c: OutcomeColumns): unknown[] {
   ];
 }
 
+/**
+ * A value's two columns (version 3): its text, a packed value's (typed arrays) the mark, and its
+ * raw bytes in the bytea column beside (null for a text value). As PACKED_MARK's rows in SQLite.
+ */
+export function packedCells(value: CarriedValue): [text: string, bytes: Uint8Array | null] {
+  return typeof value === 'string' ? [value, null] : [PACKED_MARK, value];
+}
+
 /** Adds the job's outcomes to `c` (copied: what they were at the settle call is what commits). */
 export function addOutcomes(
   c: OutcomeColumns,
@@ -116,9 +124,9 @@ export function addOutcomes(
     c.idx.push(o.index);
     c.seq.push(o.seq);
     c.ok.push(o.ok);
-    const packed = typeof o.payload !== 'string';
-    c.payload.push(packed ? PACKED_MARK : (o.payload as string));
-    c.payloadBytes.push(packed ? (o.payload as Uint8Array) : null);
+    const [text, bytes] = packedCells(o.payload);
+    c.payload.push(text);
+    c.payloadBytes.push(bytes);
     c.errorKey.push(o.ok ? null : errorGroupKey(errorMessage(o.payload)));
     const p = o.provenance;
     c.worker.push(p?.workerId ?? null);

@@ -18,15 +18,8 @@ import type {
   TaskTries,
 } from '../job-store.js';
 import { storedTask, type CarriedValue } from '../job-store.js';
-import { PACKED_MARK } from '../packed-column.js';
-import {
-  decodeBatch,
-  decodeErrorGroupRow,
-  decodeJobCode,
-  decodeJobRecord,
-  decodeText,
-  decodeTries,
-} from '../stored-rows.js';
+import { copyCarried } from '../packed-column.js';
+import { decodeBatch, decodeErrorGroupRow, decodeJobCode, decodeTries } from '../stored-rows.js';
 import { PgFeedStore, sqlLimit } from './pg-feed-store.js';
 import {
   DELETE_JOB,
@@ -38,11 +31,12 @@ import {
   UNSETTLED,
   addOutcomes,
   outcomeColumns,
+  packedCells,
 } from './pg-job-statements.js';
 import { insertSettles, type PendingSettle } from './pg-settle.js';
 
 import { PgGroupCommit } from './pg-group-commit.js';
-import { PgLeases } from './pg-leases.js';
+import { PgCluster, TALLY, recordFromRow } from './pg-cluster.js';
 import { openPool, unreachable, type PgStoreOptions } from './pg-pool.js';
 import {
   decodeOutcomeRow,
@@ -75,8 +69,12 @@ export class PgJobStore implements JobStore {
   private readonly ready: Promise<void>;
   private readonly commits: PgGroupCommit;
   private readonly feeds: PgFeedStore;
-  /** Leases in the database, for several nodes (unused by one node: its leases are in memory). */
-  readonly leases: PgLeases;
+  /**
+   * The statements of several nodes on this database (claims, the database's seqs, state as
+   * columns). With `cluster`, records written by updateJob never overwrite the job's counters or
+   * state: those change only through these (see ./pg-cluster.ts).
+   */
+  readonly cluster: PgCluster;
   private closing: Promise<void> | undefined;
   /** Per job, the latest findBatch's answer: the next one waits for it (see findBatch). */
   private readonly batchLookups = new Map<string, Promise<unknown>>();
@@ -85,10 +83,14 @@ export class PgJobStore implements JobStore {
     const { pool, ready } = openPool(options);
     this.pool = pool;
     this.ready = ready;
-    this.commits = new PgGroupCommit(pool, ready);
+    const clustered = options.cluster ?? false;
+    this.commits = new PgGroupCommit(pool, ready, clustered);
     const read = (text: string, values?: unknown[]) => this.query(text, values);
-    this.feeds = new PgFeedStore(read, this.commits);
-    this.leases = new PgLeases(read);
+    this.feeds = new PgFeedStore(read, this.commits, clustered);
+    this.cluster = new PgCluster(pool, ready, read, this.commits, this.feeds, {
+      url: options.url,
+      schema: options.schema ?? 'public',
+    });
   }
 
   /** A store whose database is reachable and migrated (fails fast, saying what to do). */
@@ -118,10 +120,17 @@ export class PgJobStore implements JobStore {
       code.program,
       code.argsJson,
       JSON.stringify(job),
+      job.state,
+      job.total,
+      job.finished,
+      job.failed,
+      job.lastSeq + 1,
+      job.cancelReason,
     ];
     return this.commits.add(async (client) => {
       await client.query(
-        'INSERT INTO jobs (id, owner, name, created, program, args, record) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        `INSERT INTO jobs (id, owner, name, created, program, args, record, state, total, finished, failed, next_seq, cancel_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
         values,
       );
     });
@@ -140,8 +149,9 @@ export class PgJobStore implements JobStore {
   ): Promise<void> {
     // Copied now: what the inputs were at this call is what commits. A packed input (typed
     // arrays) goes to input_bytes as raw bytes, its text column holding the mark.
-    const texts = inputs.map((input) => (typeof input === 'string' ? input : PACKED_MARK));
-    const bytes = inputs.map((input) => (typeof input === 'string' ? null : input.slice()));
+    const cells = inputs.map((input) => packedCells(copyCarried(input)));
+    const texts = cells.map(([text]) => text);
+    const bytes = cells.map(([, packed]) => packed);
     const values = [jobId, firstIndex, inputs.length, batchId, texts, submittedAt ?? null, bytes];
     return this.commits.add(async (client) => {
       await client.query(INSERT_BATCH, values);
@@ -237,8 +247,8 @@ export class PgJobStore implements JobStore {
   }
 
   async listJobs(): Promise<JobRecord[]> {
-    const rows = await this.query('SELECT record FROM jobs ORDER BY pos');
-    return rows.map((row) => decodeJobRecord(decodeText(recordOf(row), 'jobs')));
+    const rows = await this.query(`SELECT record, ${TALLY} FROM jobs ORDER BY pos`);
+    return rows.map((row) => recordFromRow(row));
   }
 
   async getJobCode(jobId: string): Promise<JobCode | undefined> {
@@ -252,14 +262,14 @@ export class PgJobStore implements JobStore {
     const [row] =
       owner === undefined
         ? await this.query(
-            'SELECT record FROM jobs WHERE name = $1 ORDER BY created DESC, pos DESC LIMIT 1',
+            `SELECT record, ${TALLY} FROM jobs WHERE name = $1 ORDER BY created DESC, pos DESC LIMIT 1`,
             [name],
           )
         : await this.query(
-            'SELECT record FROM jobs WHERE name = $1 AND owner = $2 ORDER BY created DESC, pos DESC LIMIT 1',
+            `SELECT record, ${TALLY} FROM jobs WHERE name = $1 AND owner = $2 ORDER BY created DESC, pos DESC LIMIT 1`,
             [name, owner],
           );
-    return row === undefined ? undefined : decodeJobRecord(decodeText(recordOf(row), 'jobs'));
+    return row === undefined ? undefined : recordFromRow(row);
   }
 
   async readTries(jobId: string): Promise<Map<number, TaskTries>> {
@@ -384,9 +394,4 @@ export class PgJobStore implements JobStore {
     })();
     return this.closing;
   }
-}
-
-/** The `record` column of a `jobs` row (decoded by the caller). */
-function recordOf(row: unknown): unknown {
-  return typeof row === 'object' && row !== null && 'record' in row ? row.record : undefined;
 }

@@ -146,12 +146,56 @@ CREATE TABLE api_keys (
 `;
 
 /*
- * Version 2, raw bytes (as SQLite's schema 5): a task input or result holding typed arrays is
+ * Version 2, several nodes on one database (issue 15; ./pg-cluster.ts):
+ *
+ * - `claims`: a node's lease on a batch of one job's tasks (`tasks.claim_id` names it), renewed
+ *   for all of a node's claims in one statement per heartbeat; an expired claim is deleted and
+ *   its unsettled tasks become claimable again. One row per claimed batch, not per task, so a
+ *   heartbeat writes a handful of rows however many tasks a node holds, and settling never
+ *   writes a task row. Replaces version 1's per-task lease columns (never released in use).
+ * - On `jobs`, the counters and state every node changes, as columns the database updates in
+ *   place (`total` by each submitted batch, `finished`/`failed`/`next_seq` by each settle, the
+ *   state by close, cancel and the last settle): a node writing its record never overwrites
+ *   another's counts. Readers take these over the record's own fields.
+ * - `nodes`: each node's heartbeat and the workers it serves, for the dashboards of the others.
+ */
+const TABLES_2 = `
+DROP INDEX tasks_leased;
+DROP INDEX tasks_by_node;
+ALTER TABLE tasks DROP COLUMN lease_node, DROP COLUMN lease_expires_at, ADD COLUMN claim_id BIGINT;
+CREATE INDEX tasks_unclaimed ON tasks (job_id, idx) WHERE claim_id IS NULL;
+CREATE INDEX tasks_by_claim ON tasks (claim_id) WHERE claim_id IS NOT NULL;
+CREATE TABLE claims (
+  id BIGSERIAL PRIMARY KEY,
+  node TEXT NOT NULL,
+  job_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX claims_by_node ON claims (node, job_id);
+CREATE INDEX claims_by_expiry ON claims (expires_at);
+ALTER TABLE jobs ADD COLUMN state TEXT, ADD COLUMN total BIGINT, ADD COLUMN finished BIGINT,
+  ADD COLUMN failed BIGINT, ADD COLUMN cancel_reason TEXT;
+UPDATE jobs SET state = record::json->>'state', total = (record::json->>'total')::bigint,
+  finished = (record::json->>'finished')::bigint, failed = (record::json->>'failed')::bigint,
+  cancel_reason = record::json->>'cancelReason',
+  next_seq = (record::json->>'lastSeq')::bigint + 1;
+ALTER TABLE jobs ALTER COLUMN state SET NOT NULL, ALTER COLUMN total SET NOT NULL,
+  ALTER COLUMN finished SET NOT NULL, ALTER COLUMN failed SET NOT NULL;
+CREATE INDEX jobs_runnable ON jobs (state) WHERE state IN ('open', 'closed');
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  seen_at BIGINT NOT NULL,
+  workers TEXT NOT NULL
+);
+`;
+
+/*
+ * Version 3, raw bytes (as SQLite's schema 5): a task input or result holding typed arrays is
  * kept packed (header JSON plus its bytes, @tabgrid/protocol/packed-value) in `input_bytes` /
  * `payload_bytes`, its text column holding `*` (../packed-column.ts); NULL otherwise, and for
  * every row stored before, whose base64 tags stay text and read as before.
  */
-const COLUMNS_2 = `
+const COLUMNS_3 = `
 ALTER TABLE tasks ADD COLUMN input_bytes BYTEA;
 ALTER TABLE outcomes ADD COLUMN payload_bytes BYTEA;
 `;
@@ -164,8 +208,13 @@ const MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 2,
+    what: 'claims of task batches by node, job counters as columns, nodes',
+    sql: TABLES_2,
+  },
+  {
+    version: 3,
     what: 'typed arrays in task inputs and results are stored as raw bytes (bytea columns)',
-    sql: COLUMNS_2,
+    sql: COLUMNS_3,
   },
 ];
 

@@ -14,6 +14,11 @@ export interface PgStoreOptions {
   schema?: string;
   /** Connections at most (default 4: one commits, the others read). */
   maxConnections?: number;
+  /**
+   * One of several nodes on this database (issue 15): job counters and state change only through
+   * PgJobStore.cluster's statements, never by a record written whole. Off for a store used alone.
+   */
+  cluster?: boolean;
 }
 
 /** BIGINT (oid 20) as a JS number: seqs and counts stay far below 2^53. */

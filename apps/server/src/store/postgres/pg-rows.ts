@@ -7,12 +7,12 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import type { CarriedValue, OutcomeProvenance } from '../job-store.js';
 import { PACKED_MARK } from '../packed-column.js';
-import { corruptRow } from '../stored-rows.js';
+import { corruptRow, forTable } from '../stored-rows.js';
 
 const Count = Type.Integer({ minimum: 0 });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-/** Version 2's bytea columns: a packed value's bytes, its text column holding the mark. */
+/** Version 3's bytea columns: a packed value's bytes, its text column holding the mark. */
 const PackedBytes = Type.Optional(Nullable(Type.Uint8Array()));
 
 const OutcomeRow = Type.Object({
@@ -39,23 +39,13 @@ const QueuedRow = Type.Object({
 
 const TaskInputRow = Type.Object({ input: Type.String(), inputBytes: PackedBytes });
 
-/** A value from its text column and bytea column (pg-migrations version 2): bytes when set. */
+/** A value from its text column and bytea column (pg-migrations version 3): bytes when set. */
 function carried(text: string, bytes: Uint8Array | null | undefined, table: string): CarriedValue {
   if (bytes === null || bytes === undefined) {
     if (text === PACKED_MARK) throw corruptRow(table, 'a packed value has no bytes');
     return text;
   }
   return bytes;
-}
-
-function forTable<T>(table: string, decode: (row: unknown) => T): (row: unknown) => T {
-  return (row) => {
-    try {
-      return decode(row);
-    } catch (err) {
-      throw corruptRow(table, err instanceof Error ? err.message : String(err));
-    }
-  };
 }
 
 export interface OutcomeRow {

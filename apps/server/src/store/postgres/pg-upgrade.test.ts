@@ -1,6 +1,6 @@
 /**
- * PostgreSQL schema version 1 → 2 (raw bytes, issue 18): a database whose typed arrays a
- * version-1 server stored as base64 text reads them back the same after the upgrade, a worker
+ * PostgreSQL schema version 2 → 3 (raw bytes, issue 18): a database whose typed arrays a
+ * version-2 server stored as base64 text reads them back the same after the upgrade, a worker
  * gets them as bytes, and new values holding typed arrays go to the bytea columns raw.
  */
 import pg from 'pg';
@@ -18,13 +18,13 @@ import { describeWithPostgres, schemaPerDirectory } from './pg-test-database.js'
 const OLD_BYTES = { m: new Float32Array([1.5, -2, 1e-3]), raw: new Uint8Array([0, 255, 7]) };
 const OLD_TEXT = JSON.stringify(toTextForm(OLD_BYTES));
 
-describeWithPostgres('PostgreSQL upgrade to version 2', (url) => {
+describeWithPostgres('PostgreSQL upgrade to version 3', (url) => {
   const options = schemaPerDirectory(url);
   const dir = tempDirPerTest('tabgrid-pg-upgrade-');
 
-  it('reads base64 rows of version 1 as before, and stores new typed arrays as bytea', async () => {
+  it('reads base64 rows of version 2 as before, and stores new typed arrays as bytea', async () => {
     const { schema } = options(dir.path);
-    // A version-1 database: the current schema with version 2's columns taken away again.
+    // A version-2 database: the current schema with version 3's columns taken away again.
     const created = new PgJobStore({ url, schema });
     await created.createJob(jobRecord('old'), { program: 'x', argsJson: 'null' });
     await created.close();
@@ -34,8 +34,8 @@ describeWithPostgres('PostgreSQL upgrade to version 2', (url) => {
       await client.query(`SET search_path = ${quoteIdent(schema!)}`);
       await client.query('ALTER TABLE tasks DROP COLUMN input_bytes');
       await client.query('ALTER TABLE outcomes DROP COLUMN payload_bytes');
-      await client.query('DELETE FROM tabgrid_migrations WHERE version = 2');
-      // What a version-1 server wrote for a task and a result holding typed arrays.
+      await client.query('DELETE FROM tabgrid_migrations WHERE version = 3');
+      // What a version-2 server wrote for a task and a result holding typed arrays.
       await client.query(
         "INSERT INTO task_batches (job_id, first_index, count, batch_id) VALUES ('old', 0, 2, 'b0')",
       );

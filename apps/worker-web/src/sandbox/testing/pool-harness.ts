@@ -43,6 +43,7 @@ export const job: LocalJob = {
   setupTimeoutMs: 1000,
   messages: [],
   seriesFull: '',
+  webgpu: false,
 };
 export const tasks = (...indices: number[]): ThreadTask[] =>
   indices.map((index) => ({ index, input: index }));
@@ -66,6 +67,8 @@ export function setup(chunks: Chunk[], size = 1) {
   const faults: { job: string; reason: string }[] = [];
   const reports: { job: string; tel: string; jobOnly?: boolean }[] = [];
   const started: number[] = [];
+  /** The attachments that came with outcomes (issue 18), per results message. */
+  const attached: ArrayBuffer[][] = [];
   /** What reached the events, in order: 'report' and 'outcomes'. */
   const order: string[] = [];
   const pool = new ThreadPool(
@@ -73,8 +76,9 @@ export function setup(chunks: Chunk[], size = 1) {
     {
       takeChunk: () => chunks.shift(),
       queued: () => chunks.reduce((sum, chunk) => sum + chunk.tasks.length, 0),
-      onOutcomes: (_job, items, count) => {
+      onOutcomes: (_job, items, count, _failures, _ms, bytes) => {
         order.push('outcomes');
+        if (bytes) attached.push(bytes);
         const parsed = JSON.parse(`[${items}]`) as unknown[];
         expect(parsed).toHaveLength(count);
         outcomes.push(...parsed.map((item) => JSON.stringify(item)));
@@ -90,5 +94,5 @@ export function setup(chunks: Chunk[], size = 1) {
     host,
   );
   const run = (thread: FakeThread) => thread.sent.find((m) => m.type === 'run');
-  return { host, pool, outcomes, requeued, faults, reports, started, order, run };
+  return { host, pool, outcomes, requeued, faults, reports, started, order, run, attached };
 }
