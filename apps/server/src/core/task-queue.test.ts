@@ -1,6 +1,7 @@
 /**
  * The task window's memory bound: heavy inputs (typed arrays kept as bytes) are paged in by
- * bytes as well as by count, and a task taken out of the window is no longer held by it.
+ * bytes as well as by count, and a task taken out of the window is no longer held by it; with
+ * a claimer (several nodes) a claim is sized by the bytes of the inputs the last one got.
  */
 import { describe, expect, it } from 'vitest';
 import { jobRecord } from '../store/job-store.conformance.js';
@@ -36,6 +37,37 @@ describe('TaskQueue window', () => {
     const queue = new TaskQueue(store, 'light', inputs.length);
     await queue.pageIn();
     expect(queue.size).toBe(4096);
+    await store.close();
+  });
+});
+
+describe('TaskQueue window with a claimer (several nodes)', () => {
+  it('sizes a claim by the bytes of the inputs the last one got, and claims none while full', async () => {
+    const store = new MemoryJobStore();
+    // One 4 MB buffer stands for every input: the window counts bytes, the test allocates once.
+    const input = new Uint8Array(4 * MB);
+    let next = 0;
+    const asked: number[] = [];
+    const claimer = {
+      claim: (count: number) => {
+        asked.push(count);
+        return Promise.resolve(Array.from({ length: count }, () => ({ index: next++, input })));
+      },
+      batch: () => 40,
+    };
+    const queue = new TaskQueue(store, 'heavy', 0, claimer);
+    expect(queue.wantsPage).toBe(true);
+    await queue.pageIn();
+    // The first claim knows no input size: it takes what the workers' room asks (40 × 4 MB).
+    expect(asked).toEqual([40]);
+    queue.take(30);
+    expect(queue.wantsPage).toBe(false); // 40 MB held: more than half of WINDOW_BYTES
+    queue.take(8);
+    expect(queue.wantsPage).toBe(true); // 8 MB held, 2 tasks: fewer than half the batch
+    await queue.pageIn();
+    // Room for (64 − 8) MB of 4 MB inputs: 14, not the 40 the workers' room asks.
+    expect(asked).toEqual([40, (WINDOW_BYTES - 8 * MB) / (4 * MB)]);
+    expect(queue.size).toBe(2 + 14);
     await store.close();
   });
 });
