@@ -37,6 +37,10 @@ const LOW_WATER = 1024;
  * tasks a job holds. Tasks handed back (lost, timed out) go to a retry lane that is served
  * first, so a requeued task is not stuck behind a million fresh ones. The window holds at most
  * PAGE_SIZE tasks and WINDOW_BYTES of inputs; a task taken out of it is no longer referenced.
+ * With a claimer (several nodes) claims replace pages: at most MAX_CLAIM tasks each, none while
+ * half of WINDOW_BYTES is held, each sized to fit WINDOW_BYTES by the inputs of the claim before
+ * (what a claim returns is this node's, so it is all kept: the first claim of a job, before any
+ * input size is known, may pass the bound).
  */
 export class TaskQueue {
   private buffer: (StoredTask | undefined)[] = [];
