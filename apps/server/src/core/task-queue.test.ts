@@ -42,7 +42,7 @@ describe('TaskQueue window', () => {
 });
 
 describe('TaskQueue window with a claimer (several nodes)', () => {
-  it('sizes a claim by the bytes of the inputs the last one got, and claims none while full', async () => {
+  it('sizes a claim by the bytes of the inputs the last one got, and claims none while half full', async () => {
     const store = new MemoryJobStore();
     // One 4 MB buffer stands for every input: the window counts bytes, the test allocates once.
     const input = new Uint8Array(4 * MB);
@@ -58,15 +58,16 @@ describe('TaskQueue window with a claimer (several nodes)', () => {
     const queue = new TaskQueue(store, 'heavy', 0, claimer);
     expect(queue.wantsPage).toBe(true);
     await queue.pageIn();
-    // The first claim knows no input size: it takes what the workers' room asks (40 × 4 MB).
-    expect(asked).toEqual([40]);
-    queue.take(30);
+    // The first claim knows no input size: 16 tasks (of 4 MB at most they fill the window), not
+    // the 40 the workers' room asks.
+    expect(asked).toEqual([16]);
+    queue.take(6);
     expect(queue.wantsPage).toBe(false); // 40 MB held: more than half of WINDOW_BYTES
     queue.take(8);
     expect(queue.wantsPage).toBe(true); // 8 MB held, 2 tasks: fewer than half the batch
     await queue.pageIn();
     // Room for (64 − 8) MB of 4 MB inputs: 14, not the 40 the workers' room asks.
-    expect(asked).toEqual([40, (WINDOW_BYTES - 8 * MB) / (4 * MB)]);
+    expect(asked).toEqual([16, (WINDOW_BYTES - 8 * MB) / (4 * MB)]);
     expect(queue.size).toBe(2 + 14);
     await store.close();
   });

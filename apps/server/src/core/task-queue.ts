@@ -17,6 +17,11 @@ export interface TaskClaimer {
 
 /** Tasks one of several nodes claims at most at once (a claim is one transaction). */
 const MAX_CLAIM = 8192;
+/**
+ * Tasks a job's first claim on a node takes at most, before any input's size is known: 16 inputs
+ * of 4 MB fill WINDOW_BYTES. The claims after it are sized by what it got.
+ */
+const FIRST_CLAIM = 16;
 
 /** After a claim failed (the database is unreachable, say): this long before the next. */
 const CLAIM_RETRY_MS = 1000;
@@ -39,8 +44,8 @@ const LOW_WATER = 1024;
  * PAGE_SIZE tasks and WINDOW_BYTES of inputs; a task taken out of it is no longer referenced.
  * With a claimer (several nodes) claims replace pages: at most MAX_CLAIM tasks each, none while
  * half of WINDOW_BYTES is held, each sized to fit WINDOW_BYTES by the inputs of the claim before
- * (what a claim returns is this node's, so it is all kept: the first claim of a job, before any
- * input size is known, may pass the bound).
+ * (the first takes FIRST_CLAIM); what a claim returns is this node's, so it is all kept, and
+ * inputs much larger than the claim before's may pass the bound by that one claim.
  */
 export class TaskQueue {
   private buffer: (StoredTask | undefined)[] = [];
@@ -107,10 +112,10 @@ export class TaskQueue {
   /**
    * With a claimer: how many tasks a claim may take for the window to stay within WINDOW_BYTES,
    * judged by the last claim's inputs (a claim cannot leave tasks in the store as a page does:
-   * what it returns is held here). At least 1.
+   * what it returns is held here); FIRST_CLAIM before any. At least 1.
    */
   private claimRoom(): number {
-    if (this.claimedTaskBytes === 0) return MAX_CLAIM;
+    if (this.claimedTaskBytes === 0) return FIRST_CLAIM;
     return Math.max(1, Math.floor((WINDOW_BYTES - this.bytes) / this.claimedTaskBytes));
   }
 
