@@ -2,7 +2,8 @@
  * Issue 15: several nodes on one PostgreSQL with real tabs. Three server processes on one
  * database; a worker tab on node 1 and one on node 2; the SDK on node 3, which has no tab,
  * submits a job: both tabs compute it, every index arrives once with its value, and node 3's
- * dashboard (like every node's) shows both workers.
+ * dashboard (like every node's) shows both workers. And typed arrays across nodes (issue 18): a
+ * batch submitted on one node, claimed and run by a tab of another, keeps every byte both ways.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { Tabgrid, type TaskOutcome } from '@tabgrid/sdk';
@@ -30,15 +31,10 @@ test.afterEach(async () => {
   db = undefined;
 });
 
-async function tasksDone(page: Page): Promise<number> {
-  return Number((await page.getByTestId('tasks-done').textContent())?.replace(/,/g, ''));
-}
-
-test('tabs on two nodes compute one job submitted on a third; every dashboard shows both', async ({
-  browser,
-}) => {
+/** `count` server processes on one new database, as nodes node-1 … node-`count`. */
+async function startNodes(count: number): Promise<ServerProcess[]> {
   db = await createTestDatabase(PG!);
-  for (let i = 1; i <= 3; i++) {
+  for (let i = 1; i <= count; i++) {
     nodes.push(
       await startServerProcess({
         env: {
@@ -49,7 +45,17 @@ test('tabs on two nodes compute one job submitted on a third; every dashboard sh
       }),
     );
   }
-  const [n1, n2, n3] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+  return nodes;
+}
+
+async function tasksDone(page: Page): Promise<number> {
+  return Number((await page.getByTestId('tasks-done').textContent())?.replace(/,/g, ''));
+}
+
+test('tabs on two nodes compute one job submitted on a third; every dashboard shows both', async ({
+  browser,
+}) => {
+  const [n1, n2, n3] = (await startNodes(3)) as [ServerProcess, ServerProcess, ServerProcess];
   const context = await browser.newContext();
   const tabs: Page[] = [];
   for (const node of [n1, n2]) {
@@ -87,6 +93,51 @@ test('tabs on two nodes compute one job submitted on a third; every dashboard sh
     await expect(page.getByTestId('worker-row')).toHaveCount(2);
     await page.close();
   }
+  await tg.close();
+  await context.close();
+});
+
+test('typed arrays submitted on one node and run by a tab of another keep every byte', async ({
+  browser,
+}) => {
+  const [n1, n2] = (await startNodes(2)) as [ServerProcess, ServerProcess];
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  await tab.goto(`${n1.url}/`);
+  await expect(tab.getByTestId('connection-state')).toHaveText('connected');
+
+  const tg = new Tabgrid({ url: n2.url, token: ADMIN_TOKEN });
+  const job = await tg.createJob({
+    name: 'bytes-across-nodes',
+    // Each result array made from the input's bytes: it shows the tab saw every one as sent.
+    program: `function Run(t) {
+      const bytes = new Uint8Array(t.f.buffer, t.f.byteOffset, t.f.byteLength);
+      return { i: t.i, sum: bytes.reduce((a, x) => a + x, 0), back: Float64Array.from(t.f).reverse() };
+    }`,
+  });
+  const total = 300;
+  const input = (i: number) => ({
+    i,
+    f: Float32Array.from({ length: 64 + (i % 13) }, (_, k) => Math.sin(i * 17 + k) * 1e3),
+  });
+  const problems: string[] = [];
+  const outcomes: TaskOutcome[] = [];
+  for await (const out of job.run(Array.from({ length: total }, (_, i) => input(i)))) {
+    outcomes.push(out);
+    if (!out.ok) continue; // assertExactlyOnce below names it
+    const { f } = input(out.index);
+    const r = out.value as { i: number; sum: number; back: Float64Array };
+    const sum = new Uint8Array(f.buffer).reduce((a, x) => a + x, 0);
+    const back = Float64Array.from(f).reverse();
+    if (r.i !== out.index || r.sum !== sum)
+      problems.push(`task ${out.index}: the tab saw other bytes`);
+    if (!(r.back instanceof Float64Array) || r.back.join() !== back.join()) {
+      problems.push(`task ${out.index}: its result's bytes differ`);
+    }
+  }
+  assertExactlyOnce(total, outcomes);
+  expect(problems).toEqual([]);
+  await expect.poll(() => tasksDone(tab)).toBe(total); // node 2 has no tab: node 1 ran all
   await tg.close();
   await context.close();
 });

@@ -5,6 +5,7 @@
  * decoder and the worker socket route). Raw workers (NodeWorker) that hold their tasks and
  * answer by hand.
  */
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { describe, expect, it } from 'vitest';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { Caller } from './auth/caller.js';
@@ -66,7 +67,7 @@ describe('the task model’s lifecycle over the worker socket', () => {
     });
     await until(() => grid.job(admin, job.id).info().failed === 1);
     const [row] = await env.server.scheduler.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(row!.payload) as TaskFailure).toMatchObject({
+    expect(JSON.parse(carriedText(row!.payload)) as TaskFailure).toMatchObject({
       type: 'setup',
       message: 'Setup did not finish within setupTimeoutMs (500 ms)',
     });

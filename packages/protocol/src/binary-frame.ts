@@ -10,6 +10,10 @@
  * costs what the frame weighs (a header naming one attachment many times is refused). Decoding
  * restores the text form, so everything past the socket sees the same values either way.
  * Frames without bytes stay JSON text.
+ *
+ * The same layout carries one value inside the server (./packed-value.ts): a value holding typed
+ * arrays is kept as its header plus attachments from the SDK socket to the store and the worker
+ * frame, and back, so its bytes are never base64'd there.
  */
 import { BYTES_TAG, base64, mapDeep, unbase64 } from './bytes.js';
 import { ErrorCode, TabgridError } from './errors.js';
@@ -47,7 +51,19 @@ export function encodeBinaryFrame(text: string): Uint8Array {
     size += bytes.length;
     return { [BYTES_TAG]: tagged[BYTES_TAG], at: size - bytes.length, length: bytes.length };
   });
-  const head = new TextEncoder().encode(JSON.stringify(header));
+  return assembleFrame(JSON.stringify(header), parts, size);
+}
+
+/**
+ * `[ header length ][ header ][ parts … ]` in one buffer: `size` is the parts' total length,
+ * and the header's tags must name them in order (the caller wrote it so).
+ */
+export function assembleFrame(
+  header: string,
+  parts: readonly Uint8Array[],
+  size: number,
+): Uint8Array {
+  const head = new TextEncoder().encode(header);
   const frame = new Uint8Array(4 + head.length + size);
   new DataView(frame.buffer).setUint32(0, head.length, true);
   frame.set(head, 4);
@@ -123,8 +139,21 @@ export interface Slot {
   out: Record<string, unknown>;
 }
 
+/** How {@link decodeBinaryFrame} hands a tag's bytes back. */
+export type DecodedBytes =
+  /** `{ "$tabgrid.bytes": kind, "base64": … }`, the text form (what a text frame would give). */
+  | 'text'
+  /**
+   * `{ "$tabgrid.bytes": kind, "data": Uint8Array }`, the socket form, `data` a view into the
+   * frame (no copy, no base64): for a reader that keeps the bytes as bytes (the server, see
+   * ./packed-value.ts) or turns them into typed arrays of their own (the worker page,
+   * `fromSocketForm`; issue 18).
+   */
+  | 'socket';
+
 /**
- * A binary frame → its value, with bytes in the text form. Throws TG_ERR_PROTOCOL.
+ * A binary frame → its value, with bytes in the text form (or, with `bytesAs: 'socket'`, the socket
+ * form). Throws TG_ERR_PROTOCOL.
  *
  * The work is bounded by the frame's size before any of it is done: the header's nesting is
  * checked on its text ({@link MAX_DEPTH}), the tags are counted ({@link MAX_BYTES_TAGS}), and
@@ -136,12 +165,7 @@ export interface Slot {
 export function decodeBinaryFrame(
   frame: ArrayBuffer | ArrayBufferView,
   maxDepth: number = MAX_DEPTH,
-  /**
-   * `'socket'`: bytes tags become the socket form, `{ "$tabgrid.bytes": kind, data }` with
-   * `data` a view of the frame's bytes (no base64; the worker page, issue 18), which
-   * `fromSocketForm` turns into typed arrays of their own.
-   */
-  form: 'text' | 'socket' = 'text',
+  bytesAs: DecodedBytes = 'text',
 ): unknown {
   const bytes =
     frame instanceof ArrayBuffer
@@ -170,18 +194,18 @@ export function decodeBinaryFrame(
     if (slots.length === MAX_BYTES_TAGS) {
       throw invalid(`more than ${MAX_BYTES_TAGS} bytes tags (the limit)`);
     }
-    const out: Record<string, unknown> = { [BYTES_TAG]: tagged[BYTES_TAG], base64: '' };
+    const out: Record<string, unknown> =
+      bytesAs === 'socket'
+        ? { [BYTES_TAG]: tagged[BYTES_TAG], data: null }
+        : { [BYTES_TAG]: tagged[BYTES_TAG], base64: '' };
     slots.push({ at, length, out });
     return out;
   });
   checkTiling(slots, attachments.length);
   for (const { at, length, out } of slots) {
     const bytes = attachments.subarray(at, at + length);
-    if (form === 'text') out.base64 = base64(bytes);
-    else {
-      delete out.base64;
-      out.data = bytes;
-    }
+    if (bytesAs === 'socket') out.data = bytes;
+    else out.base64 = base64(bytes);
   }
   return value;
 }

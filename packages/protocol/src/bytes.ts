@@ -88,6 +88,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 function textTagProblem(tagged: Record<string, unknown>, base64Made = false): string | undefined {
   const kind = tagged[BYTES_TAG];
   if (!isKind(kind)) return bytesKindProblem(kind, 0);
+  // The socket form a binary frame decodes to on the server (bytes views, nothing to parse).
+  if (tagged.data instanceof Uint8Array) return bytesKindProblem(kind, tagged.data.length);
   const text = tagged.base64;
   if (typeof text !== 'string') return 'without base64 bytes';
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
@@ -113,7 +115,8 @@ export interface TextFormCheck {
 
 /**
  * Throws a {@link TabgridError} (TG_ERR_PROTOCOL unless `code` says otherwise) when a parsed
- * text-form value holds a bytes tag that does not decode to its typed array: an unknown kind,
+ * text-form value (or a socket-form one whose `data` are Uint8Arrays, as a binary frame decodes
+ * with views) holds a bytes tag that does not decode to its typed array: an unknown kind,
  * malformed base64, or a byte count that is not a whole number of elements. What a worker
  * sends is checked so, so no stored result can make a later push or a consumer throw.
  * Iterative.
@@ -289,6 +292,37 @@ export function toTextForm(value: unknown, seen?: Set<object>): unknown {
   });
 }
 
+/**
+ * What a binary value or a bytes tag (socket or text form) holds: its kind and its bytes (a view
+ * for a binary, decoded for base64). Throws TG_ERR_INVALID_TASK as {@link toTextForm} does for a
+ * forged or malformed tag, and (with `seen`) for a binary met twice. For ./packed-value.ts.
+ */
+export function bytesParts(
+  item: object,
+  seen?: Set<object>,
+): { kind: BytesKind; bytes: Uint8Array } | undefined {
+  const once = (bytes: Binary): Uint8Array => {
+    if (seen?.has(bytes)) throw reusedAttachment();
+    seen?.add(bytes);
+    return bytesOf(bytes);
+  };
+  if (isBinary(item)) return { kind: kindOf(item), bytes: once(item) };
+  const tagged = item as Record<string, unknown>;
+  if (!(BYTES_TAG in tagged)) return undefined;
+  const kind = tagged[BYTES_TAG];
+  if (!isKind(kind)) throw badTag(`with an unknown kind (${String(kind)})`);
+  if (typeof tagged.base64 === 'string') {
+    const problem = textTagProblem(tagged);
+    if (problem) throw badTag(problem);
+    return { kind, bytes: unbase64(tagged.base64) };
+  }
+  if (!isBinary(tagged.data)) throw badTag('that is not a typed array');
+  const bytes = once(tagged.data);
+  const problem = bytesKindProblem(kind, bytes.length);
+  if (problem) throw badTag(problem);
+  return { kind, bytes };
+}
+
 function reusedAttachment(): TabgridError {
   return new TabgridError(
     ErrorCode.INVALID_TASK,
@@ -314,12 +348,17 @@ export function socketFormToJson(value: unknown, seen?: Set<object>): string {
   return JSON.stringify(toTextForm(value, seen ?? new Set()) ?? null);
 }
 
-/** A parsed text-form value → the socket form (for the server to push on socket.io). */
+/**
+ * A parsed text-form value → the socket form (for the server to push on socket.io). Tags in
+ * the socket form already (bytes the server kept as bytes) stay as they are.
+ */
 export function textToSocketForm(value: unknown): unknown {
   if (!containsBytes(value)) return value;
   return mapDeep(value, (item) => {
     const tagged = item as Record<string, unknown>;
-    if (!(BYTES_TAG in tagged) || typeof tagged.base64 !== 'string') return item;
+    if (!(BYTES_TAG in tagged)) return item;
+    // A copy, so mapDeep does not walk into (and copy apart) its typed array.
+    if (typeof tagged.base64 !== 'string') return { ...tagged };
     return { [BYTES_TAG]: tagged[BYTES_TAG], data: unbase64(tagged.base64) };
   });
 }
@@ -335,65 +374,4 @@ export function stringifyWithBytes(value: unknown): string | undefined {
   return JSON.stringify(toTextForm(value));
 }
 
-/**
- * The UTF-8 size of `JSON.stringify(value)` of a parsed (JSON or text-form) value, counted
- * iteratively without building the text, or `Infinity` as soon as it passes `max`: so a
- * hostile value costs at most `max` characters of counting (plus one step per container).
- * Exact for what `JSON.parse` produces, except that a lone surrogate counts 2 (stringify writes
- * 6). Check the value's depth first (./limits.ts) only if something else will walk it.
- *
- * @example
- * if (jsonByteLength(event.data, 16 * 1024) > 16 * 1024) throw tooBig();
- */
-export function jsonByteLength(value: unknown, max: number): number {
-  let total = 0;
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const item = pending.pop();
-    if (typeof item === 'string') {
-      total += stringBytes(item, max - total);
-    } else if (typeof item === 'number') {
-      total += Number.isFinite(item) ? String(item).length : 4;
-    } else if (typeof item === 'boolean') {
-      total += item ? 4 : 5;
-    } else if (item === null || item === undefined || typeof item !== 'object') {
-      total += 4; // null (undefined in an array, a function: stringify writes null or skips)
-    } else if (isBinary(item)) {
-      total += Math.ceil((item.byteLength * 4) / 3) + 40;
-    } else if (Array.isArray(item)) {
-      total += 2 + Math.max(0, item.length - 1);
-      for (let i = item.length - 1; i >= 0; i--) pending.push(item[i]);
-    } else {
-      const keys = Object.keys(item);
-      total += 2 + Math.max(0, keys.length - 1);
-      for (const key of keys) {
-        total += stringBytes(key, max - total) + 1;
-        pending.push((item as Record<string, unknown>)[key]);
-      }
-    }
-    if (total > max) return Infinity;
-  }
-  return total;
-}
-
-/** A character that JSON escapes or UTF-8 writes in more than one byte. */
-// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
-const NOT_PLAIN_ASCII = /[\u0000-\u001f"\\\u007f-\uffff]/;
-
-/** A string's size as JSON text in UTF-8 (quotes and escapes included), or more than `budget`. */
-function stringBytes(text: string, budget: number): number {
-  // Most text is plain ASCII: one native scan instead of a JavaScript loop over every char
-  // (series values of 100 KB each go through here on the server).
-  if (!NOT_PLAIN_ASCII.test(text)) return text.length + 2;
-  let bytes = 2;
-  for (let i = 0; i < text.length && bytes <= budget; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 || c === 0x5c) bytes += 2;
-    else if (c < 0x20)
-      bytes += c === 0x08 || c === 0x09 || c === 0x0a || c === 0x0c || c === 0x0d ? 2 : 6;
-    else if (c < 0x80) bytes += 1;
-    else if (c < 0x800 || (c >= 0xd800 && c < 0xe000)) bytes += 2;
-    else bytes += 3;
-  }
-  return bytes;
-}
+export { jsonByteLength } from './json-size.js';

@@ -1,4 +1,4 @@
-import { decodeBinaryFrame } from './binary-frame.js';
+import { decodeBinaryFrame, type DecodedBytes } from './binary-frame.js';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value, type ValueError } from '@sinclair/typebox/value';
@@ -33,8 +33,13 @@ export interface DecoderOptions {
    * saves a scan of every character.
    */
   textDepth?: 'text' | 'caller';
-  /** How a binary frame's bytes come out (see decodeBinaryFrame): the text form by default. */
-  bytes?: 'text' | 'socket';
+  /**
+   * How a binary frame's typed arrays come out (see ./binary-frame.ts): `'text'` (the default)
+   * as base64 tags, the value a text frame gives; `'socket'` as socket-form tags whose `data`
+   * views the frame's bytes (the server keeps bytes as bytes, ./packed-value.ts; the worker
+   * page makes typed arrays of them without base64).
+   */
+  bytes?: DecodedBytes;
 }
 
 /** Validates against `schema` only: callers have bounded the value's depth already. */
@@ -183,9 +188,10 @@ export function createFrameDecoder<T extends TSchema>(
   const fromText = createTextDecoder(schema, what, options);
   const validate = createValidator(schema, what);
   const maxDepth = options.maxDepth ?? MAX_DEPTH;
+  const bytesAs = options.bytes ?? 'text';
   return (data: unknown): Static<T> =>
     data instanceof ArrayBuffer || ArrayBuffer.isView(data)
       ? // The binary decoder bounds the header's depth; decoding keeps it (a tag stays 1 level).
-        validate(decodeBinaryFrame(data, maxDepth, options.bytes))
+        validate(decodeBinaryFrame(data, maxDepth, bytesAs))
       : fromText(data);
 }

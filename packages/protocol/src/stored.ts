@@ -11,6 +11,7 @@ import { ErrorCode, TabgridError } from './errors.js';
 import { JobState, TaskFailure, type Outcome } from './jobs.js';
 import { Role } from './keys.js';
 import { LogLevelSchema } from './task-reports.js';
+import { unpackValue, type CarriedValue } from './packed-value.js';
 
 const Count = Type.Integer({ minimum: 0 });
 /** Epoch milliseconds. */
@@ -51,15 +52,24 @@ export const StoredTaskBatch = Type.Object({
   firstIndex: Count,
   inputs: Type.String(),
   submittedAt: Nullable(EpochMs),
+  /**
+   * Schema version 5: the batch's packed inputs (values holding typed arrays, see
+   * ./packed-value.ts), one after another, each after its uint32 length; an input whose line
+   * is `*` is the next of them. Null when the batch has none (and for batches stored before).
+   */
+  inputBytes: Type.Optional(Nullable(Type.Uint8Array())),
 });
 export type StoredTaskBatch = Static<typeof StoredTaskBatch>;
 
-/** A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok). */
+/**
+ * A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok). An ok
+ * value holding typed arrays is packed (a Uint8Array, see ./packed-value.ts) from schema 5 on.
+ */
 export const StoredOutcome = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
   index: Count,
   ok: Type.Boolean(),
-  payload: Type.String(),
+  payload: Type.Union([Type.String(), Type.Uint8Array()]),
 });
 export type StoredOutcome = Static<typeof StoredOutcome>;
 
@@ -78,8 +88,17 @@ export type StoredFailureRow = Static<typeof StoredFailureRow>;
 export const StoredOutcomeLinesRow = Type.Object({
   lines: Type.String(),
   provenance: Nullable(Type.String()),
+  /** Schema version 5: the row's packed payloads, as `StoredTaskBatch.inputBytes` holds inputs. */
+  payloadBytes: Type.Optional(Nullable(Type.Uint8Array())),
 });
 export type StoredOutcomeLinesRow = Static<typeof StoredOutcomeLinesRow>;
+
+/** A row of `outcome_batches` as the plain reads select it (schema version 5). */
+export const StoredOutcomeBatchRow = Type.Object({
+  lines: Type.String(),
+  payloadBytes: Nullable(Type.Uint8Array()),
+});
+export type StoredOutcomeBatchRow = Static<typeof StoredOutcomeBatchRow>;
 
 /** A failure read with its provenance line (schema version 4; null before). */
 export const StoredFailureProvenanceRow = Type.Object({
@@ -222,8 +241,12 @@ export type StoredNote = Static<typeof StoredNote>;
 
 const decodeFailure = createDecoder(TaskFailure, 'stored task failure');
 
-/** The payload's value; throws a plain Error saying what is wrong (callers say where). */
-function parsePayload(payload: string): unknown {
+/**
+ * The payload's value (a packed one with socket-form tags viewing it, see ./packed-value.ts);
+ * throws a plain Error saying what is wrong (callers say where).
+ */
+function parsePayload(payload: CarriedValue): unknown {
+  if (typeof payload !== 'string') return unpackValue(payload);
   try {
     return JSON.parse(payload);
   } catch {
@@ -241,12 +264,14 @@ function unreadable(what: string, err: unknown): TabgridError {
 }
 
 /**
- * The value of a stored ok outcome. Throws TG_ERR_INTERNAL when the payload is not JSON.
+ * The value of a stored ok outcome (a packed one's typed arrays as socket-form tags viewing its
+ * bytes: push it on socket.io as is, or `toTextForm` it for JSON). Throws TG_ERR_INTERNAL when
+ * the payload does not decode.
  *
  * @example
  * storedValue('{"k":[1]}'); // { k: [1] }
  */
-export function storedValue(payload: string): unknown {
+export function storedValue(payload: CarriedValue): unknown {
   try {
     return parsePayload(payload);
   } catch (err) {
@@ -260,7 +285,7 @@ export function storedValue(payload: string): unknown {
  * @example
  * storedFailure('{"name":"Error","message":"m","stack":"","type":"program"}').type; // 'program'
  */
-export function storedFailure(payload: string): TaskFailure {
+export function storedFailure(payload: CarriedValue): TaskFailure {
   try {
     return decodeFailure(parsePayload(payload));
   } catch (err) {

@@ -83,9 +83,9 @@ describe('binary outcome frames', () => {
       }),
     );
 
-  it('decode to the text form, and still refuse a kind or a byte count that cannot decode', () => {
+  it('decode to the socket form (views of the bytes), and still refuse a kind or a byte count that cannot decode', () => {
     const msg = decodeWorkerToServer(frame('Float32Array', 8));
-    expect(msg).toMatchObject({ items: [{ value: { v: { base64: 'BwcHBwcHBwc=' } } }] });
+    expect(msg).toMatchObject({ items: [{ value: { v: { data: new Uint8Array(8).fill(7) } } }] });
     expect(() => decodeWorkerToServer(frame('Float32Array', 6))).toThrow(
       /6 bytes are not a whole number of Float32Array elements/,
     );

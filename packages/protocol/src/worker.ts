@@ -8,7 +8,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { MAX_BYTES_TAGS, hasBytes } from './binary-frame.js';
-import { checkTextForm, jsonByteLength } from './bytes.js';
+import { checkTextForm, jsonByteLength, toTextForm } from './bytes.js';
 import { createFrameDecoder } from './codec.js';
 import { MAX_DEPTH, MAX_VALUE_DEPTH, checkDepth } from './limits.js';
 import {
@@ -243,11 +243,19 @@ const decodeWorkerFrame = createFrameDecoder(WorkerToServer, 'worker frame', {
   // Results are the only free-form values of a worker frame: decodeWorkerToServer bounds each
   // one's depth, so busy text frames are not scanned character by character first.
   textDepth: 'caller',
+  // A binary frame's results keep their bytes as views (socket form): the server stores them as
+  // bytes (packed-value.ts). Collected values and event data are turned to the text form below.
+  bytes: 'socket',
 });
 /**
  * Decodes and validates a frame from a worker, text or binary. Throws TG_ERR_PROTOCOL, also
  * for a result nested deeper than {@link MAX_VALUE_DEPTH} or holding a bytes tag that does not
  * decode (unknown kind, bad base64, a partial element).
+ *
+ * A text frame's values hold bytes in the text form. A binary frame's results hold them in the
+ * socket form, `{ "$tabgrid.bytes": kind, "data": Uint8Array }` viewing the frame (no base64;
+ * see ./packed-value.ts for how the server keeps them); its collected values and event data
+ * come in the text form, like a text frame's.
  */
 export function decodeWorkerToServer(data: unknown): WorkerToServer {
   const msg = decodeWorkerFrame(data);
@@ -276,7 +284,10 @@ export function decodeWorkerToServer(data: unknown): WorkerToServer {
     for (const item of msg.items) {
       if (item.ok) checkTextForm(item.value, 'worker frame', code, check);
       if (withSeries && item.series !== undefined) {
-        for (const series of item.series) checkTextForm(series.values, 'worker frame', code, check);
+        for (const series of item.series) {
+          checkTextForm(series.values, 'worker frame', code, check);
+          if (check.base64Made) series.values = toTextForm(series.values) as unknown[];
+        }
       }
     }
   }
@@ -297,7 +308,10 @@ function checkReport(msg: WorkerReport, data: unknown): WorkerReport {
       }
       checkDepth(event.data, WORKER_LIMITS.maxDataDepth, { what: 'worker frame (event data)' });
       checkEventSize(event.data);
-      if (binary) checkTextForm(event.data, 'worker frame');
+      if (binary) {
+        checkTextForm(event.data, 'worker frame');
+        if (typeof data !== 'string') event.data = toTextForm(event.data);
+      }
     }
   }
   return msg;

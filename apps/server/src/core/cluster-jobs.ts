@@ -11,6 +11,7 @@
  */
 import type { JobInfo } from '@tabgrid/protocol/jobs';
 import type {
+  CarriedValue,
   JobCode,
   JobRecord,
   JobStore,
@@ -112,7 +113,7 @@ export class ClusterJobs {
   }
 
   /** A batch, its indexes from the database (a batch id stored already: its first answer). */
-  async submit(job: JobRuntime, batchId: string, inputs: string[]): Promise<BatchAck> {
+  async submit(job: JobRuntime, batchId: string, inputs: CarriedValue[]): Promise<BatchAck> {
     const jobId = job.record.id;
     const ack = await this.link.appendBatch(jobId, batchId, inputs, this.host.clock.now());
     job.noteTotal(ack.firstIndex + ack.count);

@@ -14,7 +14,12 @@
  */
 import type { WorkerStats } from '@tabgrid/protocol/dashboard';
 import type { StoredJobTally } from '@tabgrid/protocol/stored';
-import type { ClaimedTask, StoredOutcome, StoredSeriesLines } from '../store/job-store.js';
+import type {
+  CarriedValue,
+  ClaimedTask,
+  StoredOutcome,
+  StoredSeriesLines,
+} from '../store/job-store.js';
 
 /** A job's counters and state as the database holds them: what every node agrees on. */
 export type JobTally = StoredJobTally;
@@ -36,7 +41,7 @@ export interface ClusterLink {
   appendBatch(
     jobId: string,
     batchId: string,
-    inputs: readonly string[],
+    inputs: readonly CarriedValue[],
     submittedAt: number,
   ): Promise<{ firstIndex: number; count: number }>;
   /** Stores outcomes, the database giving their seqs; the job's tally after the commit. */

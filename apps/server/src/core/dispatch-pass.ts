@@ -6,7 +6,7 @@
 import type { LeaseTable } from '../leases/lease-table.js';
 import type { StoredTask } from '../store/job-store.js';
 import type { Clock } from './clock.js';
-import { cancelFrame, jobFrame, messagesFrame, tasksFrame, type CancelReason } from './frames.js';
+import { cancelFrame, jobFrame, messagesFrame, tasksFrames, type CancelReason } from './frames.js';
 import { initialWindow, room } from './hold-limit.js';
 import type { JobDirectory } from './job-directory.js';
 import type { JobRuntime } from './job-runtime.js';
@@ -149,7 +149,7 @@ export class DispatchPass {
           const told = job.feeds.messages;
           if (told.length > 0) worker.link.send(messagesFrame(r.id, told));
         }
-        worker.link.send(tasksFrame(job.record.id, tasks));
+        for (const frame of tasksFrames(job.record.id, tasks)) worker.link.send(frame);
         const ttl = job.record.timeoutMs + STALL_GRACE_MS;
         this.leases.grant(worker.leases, job.held, tasks, this.clock.now(), ttl, kind);
         worker.spendCredit(tasks.length, job.record.id);

@@ -7,6 +7,7 @@
  * The watch lives only while it can still fire: the first success or a different error ends it
  * for good, and from then on the settle path pays one undefined check per batch.
  */
+import type { CarriedValue } from '@tabgrid/protocol/packed-value';
 import { storedFailure } from '@tabgrid/protocol/stored';
 import { errorGroupKey } from '../store/error-message.js';
 import type { JobRecord, JobStore } from '../store/job-store.js';
@@ -18,7 +19,7 @@ const MAX_QUOTED = 300;
 export interface WatchedOutcome {
   readonly ok: boolean;
   /** A failure's TaskFailure JSON (read only while the watch is on). */
-  readonly payload: string;
+  readonly payload: CarriedValue;
 }
 
 /** The reason a job stopped by `maxFailures` shows (JobInfo.cancelReason, the end of its streams). */

@@ -1,3 +1,5 @@
+import { fromSocketForm } from '@tabgrid/protocol/bytes';
+import { packValue } from '@tabgrid/protocol/packed-value';
 import { describe, expect, it } from 'vitest';
 import { decodeServerToWorker } from '@tabgrid/protocol/worker';
 import {
@@ -5,7 +7,7 @@ import {
   jobFrame,
   limitFrame,
   messagesFrame,
-  tasksFrame,
+  tasksFrames,
   welcomeFrame,
 } from './frames.js';
 
@@ -78,12 +80,14 @@ describe('server → worker frames', () => {
   });
 
   it('carry raw JSON inputs unchanged', () => {
-    const frame = tasksFrame('j1', [
+    const frames = tasksFrames('j1', [
       { index: 0, input: '{"x":"a,b"}' },
       { index: 7, input: '[1,2]' },
       { index: 8, input: 'null' },
     ]);
-    expect(decodeServerToWorker(frame)).toEqual({
+    expect(frames).toHaveLength(1);
+    expect(typeof frames[0]).toBe('string');
+    expect(decodeServerToWorker(frames[0])).toEqual({
       type: 'tasks',
       jobId: 'j1',
       items: [
@@ -92,5 +96,30 @@ describe('server → worker frames', () => {
         { index: 8, input: null },
       ],
     });
+  });
+
+  it('lay packed inputs (typed arrays) into one binary frame the worker decodes to the same bytes', () => {
+    const a = { m: new Float32Array([1, 2, 3]), tag: 'a' };
+    const b = [new Uint8Array([255]), new Int32Array([-7])];
+    const frames = tasksFrames('j1', [
+      { index: 0, input: packValue(a) },
+      { index: 1, input: '"plain"' },
+      { index: 2, input: packValue(b) },
+    ]);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toBeInstanceOf(Uint8Array);
+    const decoded = decodeServerToWorker(frames[0]) as { items: { input: unknown }[] };
+    expect(decoded.items.map((item) => fromSocketForm(item.input))).toEqual([a, 'plain', b]);
+  });
+
+  it('cut a tasks frame past MAX_BYTES_TAGS typed arrays into several', () => {
+    const many = Array.from({ length: 40_000 }, () => new Uint8Array(1));
+    const tasks = [0, 1].map((index) => ({ index, input: packValue(many) }));
+    const frames = tasksFrames('j1', tasks);
+    expect(frames).toHaveLength(2);
+    for (const [i, frame] of frames.entries()) {
+      const decoded = decodeServerToWorker(frame) as { items: { index: number }[] };
+      expect(decoded.items.map((item) => item.index)).toEqual([i]);
+    }
   });
 });

@@ -7,6 +7,8 @@
  */
 import { PROTOCOL_VERSION } from '@tabgrid/protocol/version';
 import type { JobPublic, JobRequirements, OperatorInfo } from '@tabgrid/protocol/jobs';
+import { MAX_BYTES_TAGS, assembleFrame } from '@tabgrid/protocol/binary-frame';
+import { carriesBytes, framePiece } from '@tabgrid/protocol/packed-value';
 import type { JobCode, StoredTask } from '../store/job-store.js';
 
 /** Why a job's program is dropped by the workers that have it (ServerCancel.reason). */
@@ -48,12 +50,46 @@ export function jobFrame(
   return `{"type":"job","jobId":${JSON.stringify(jobId)},"program":${JSON.stringify(code.program)},"args":${code.argsJson},"timeoutMs":${timeoutMs},"setupTimeoutMs":${setupTimeoutMs}${progress}${face}${needs}}`;
 }
 
-export function tasksFrame(jobId: string, tasks: StoredTask[]): string {
-  let items = '';
-  for (const task of tasks) {
-    items += `${items ? ',' : ''}{"index":${task.index},"input":${task.input}}`;
+/** A frame as the worker socket sends it: JSON text, or a binary frame (typed arrays in it). */
+export type OutFrame = string | Uint8Array;
+
+/**
+ * The tasks frames for `tasks`: one JSON text frame when no input holds bytes (the plain path),
+ * else binary frames laid straight from the packed inputs (header JSON plus their bytes, see
+ * @tabgrid/protocol/packed-value: nothing base64'd, no input parsed but its small header),
+ * cut so none holds more than MAX_BYTES_TAGS typed arrays.
+ */
+export function tasksFrames(jobId: string, tasks: readonly StoredTask[]): OutFrame[] {
+  const head = `{"type":"tasks","jobId":${JSON.stringify(jobId)},"items":[`;
+  if (!tasks.some((task) => carriesBytes(task.input))) {
+    let items = '';
+    for (const task of tasks) {
+      items += `${items ? ',' : ''}{"index":${task.index},"input":${task.input as string}}`;
+    }
+    return [`${head}${items}]}`];
   }
-  return `{"type":"tasks","jobId":${JSON.stringify(jobId)},"items":[${items}]}`;
+  const frames: OutFrame[] = [];
+  let items = '';
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  let tags = 0;
+  for (const task of tasks) {
+    let piece = framePiece(task.input, size);
+    if (items && tags + piece.tags > MAX_BYTES_TAGS) {
+      frames.push(assembleFrame(`${head}${items}]}`, parts, size));
+      items = '';
+      parts = [];
+      size = 0;
+      tags = 0;
+      piece = framePiece(task.input, 0);
+    }
+    items += `${items ? ',' : ''}{"index":${task.index},"input":${piece.json}}`;
+    if (piece.bytes.length > 0) parts.push(piece.bytes);
+    size += piece.bytes.length;
+    tags += piece.tags;
+  }
+  frames.push(assembleFrame(`${head}${items}]}`, parts, size));
+  return frames;
 }
 
 /** The job retired: the page drops its queued tasks, tears its threads down, forgets the program. */

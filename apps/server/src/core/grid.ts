@@ -8,7 +8,7 @@ import type { CreateJobRequest, JobInfo, Outcome, OutcomeKind } from '@tabgrid/p
 import { decodeStoredOutcome } from '@tabgrid/protocol/stored';
 import type { WorkerToServer } from '@tabgrid/protocol/worker';
 import type { Caller } from '../auth/caller.js';
-import type { JobRecord } from '../store/job-store.js';
+import type { CarriedValue, JobRecord } from '../store/job-store.js';
 import type {
   FeedName,
   FeedSink,
@@ -122,7 +122,7 @@ export class Grid {
     caller: Caller,
     jobId: string,
     batchId: string,
-    inputs: string[],
+    inputs: CarriedValue[],
   ): Promise<{ firstIndex: number; count: number }> {
     return this.scheduler.submitEncoded(caller, jobId, batchId, inputs);
   }

@@ -1,6 +1,7 @@
 /**
  * Issue #11: workers are untrusted input. Each test is an attack and what happens instead.
  */
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { describe, expect, it, vi } from 'vitest';
 import { decodeJobInfo } from '@tabgrid/protocol/sdk';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
@@ -62,7 +63,7 @@ describe('forged outcomes (item 2)', () => {
     await settle();
     expect(runtime.info()).toMatchObject({ state: 'done', finished: 2 });
     const rows = await env.store.readOutcomes(job.id, 0, 'all', 10);
-    expect(rows.map((r) => JSON.parse(r.payload) as unknown)).toEqual([10, 11]);
+    expect(rows.map((r) => JSON.parse(carriedText(r.payload)) as unknown)).toEqual([10, 11]);
     expect(env.scheduler.stats.duplicates).toBe(0);
   });
 
@@ -102,7 +103,7 @@ describe('forged outcomes (item 2)', () => {
     answer(b.session, b.tasks().map(ok));
     await settle();
     const rows = await env.store.readOutcomes(job.id, 0, 'all', 10);
-    expect(rows.map((r) => JSON.parse(r.payload) as unknown)).toEqual([5]);
+    expect(rows.map((r) => JSON.parse(carriedText(r.payload)) as unknown)).toEqual([5]);
     expect(env.scheduler.job(admin, job.id).info().disagreements).toBe(0);
   });
 
@@ -159,7 +160,7 @@ describe('values the server cannot store (item 3)', () => {
       failed: 1,
     });
     const [error] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(error!.payload)).toMatchObject({
+    expect(JSON.parse(carriedText(error!.payload))).toMatchObject({
       name: 'ResultError',
       type: 'program',
       message: expect.stringMatching(/cannot store/),

@@ -1,4 +1,5 @@
 /** Cancelled outcomes and the retry backoff (issue #11: two promises of the docs). */
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { describe, expect, it, vi } from 'vitest';
 import type { Outcome, TaskFailure } from '@tabgrid/protocol/jobs';
 import { retryDelayMs } from './retry-backoff.js';
@@ -104,7 +105,7 @@ describe('retryErrors backoff', () => {
     fail(); // the 5th error is final
     await runs();
     const [row] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(row!.payload) as TaskFailure).toMatchObject({
+    expect(JSON.parse(carriedText(row!.payload)) as TaskFailure).toMatchObject({
       type: 'program',
       message: 'boom',
     });

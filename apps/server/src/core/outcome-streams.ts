@@ -19,6 +19,18 @@ export interface StreamedJob {
 
 /** Outcomes per push: large enough to be cheap per item, small enough to keep memory flat. */
 const PUSH_BATCH = 2000;
+/**
+ * Packed result bytes (typed arrays) one store read aims at: 2,000 results of 4 MB each would be
+ * 8 GB in one push. A stream whose last read weighed more reads fewer next time (at least one).
+ */
+const PUSH_BYTES = 16 * 1024 * 1024;
+
+/** The packed bytes (typed arrays kept as bytes) of `rows`. */
+function packedBytes(rows: readonly StoredOutcome[]): number {
+  let bytes = 0;
+  for (const row of rows) if (typeof row.payload !== 'string') bytes += row.payload.length;
+  return bytes;
+}
 
 /** A consumer of a job's settled outcomes (an SDK stream, a REST `?stream` response, …). */
 export interface OutcomeSink {
@@ -38,6 +50,8 @@ interface Subscription {
   busy: boolean;
   /** New outcomes were committed while busy: look again afterwards. */
   dirty: boolean;
+  /** Outcomes the next store read asks for: PUSH_BATCH, fewer while they weigh (PUSH_BYTES). */
+  readLimit?: number;
   ended: boolean;
   /** Each outcome with its provenance: read from the store (the memory window has none). */
   provenance: boolean;
@@ -218,8 +232,14 @@ export class OutcomeStreams {
       return;
     }
     const options = sub.provenance ? { provenance: true } : undefined;
-    this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, PUSH_BATCH, options).then(
+    const limit = sub.readLimit ?? PUSH_BATCH;
+    this.store.readOutcomes(sub.jobId, sub.cursor, sub.kind, limit, options).then(
       (rows) => {
+        const bytes = packedBytes(rows);
+        sub.readLimit =
+          bytes > PUSH_BYTES
+            ? Math.max(1, Math.floor((rows.length * PUSH_BYTES) / bytes))
+            : Math.min(PUSH_BATCH, limit * 2);
         const visible = rows.filter((row) => row.seq <= upTo);
         if (sub.ended) return;
         if (visible.length > 0) {

@@ -1,3 +1,4 @@
+import type { CarriedValue } from '@tabgrid/protocol/packed-value';
 import type { JobLeases } from '../leases/lease-table.js';
 import type { StoredTask } from '../store/job-store.js';
 
@@ -13,7 +14,7 @@ export function canonicalJson(value: unknown): string {
 /** One answer and the workers that gave it. */
 interface Vote {
   ok: boolean;
-  payload: string;
+  payload: CarriedValue;
   workers: string[];
 }
 
@@ -43,7 +44,7 @@ class ReplicaSet {
 }
 
 export type VoteResult =
-  | { kind: 'accepted'; ok: boolean; payload: string; liars: string[] }
+  | { kind: 'accepted'; ok: boolean; payload: CarriedValue; liars: string[] }
   | { kind: 'exhausted' }
   | { kind: 'more' }
   | { kind: 'waiting' };
@@ -123,7 +124,7 @@ export class Quorum {
     identity: string,
     canonical: string,
     ok: boolean,
-    payload: string,
+    payload: CarriedValue,
   ): VoteResult & { firstDisagreement?: boolean } {
     const set = this.sets.get(index);
     if (!set) return { kind: 'waiting' };

@@ -2,7 +2,9 @@
  * The dispatcher's path for jobs with `redundancy` > 1 (see quorum.ts): dispatch to distinct
  * worker identities, count votes, strike the identities that disagree with an accepted quorum.
  */
+import { toTextForm } from '@tabgrid/protocol/bytes';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
+import { packValue, type CarriedValue } from '@tabgrid/protocol/packed-value';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Lease } from '../leases/lease-table.js';
 import type { StoredTask } from '../store/job-store.js';
@@ -30,12 +32,16 @@ export function takeReplicas(
 }
 
 /** A replica's answer as votes compare it (`canonical`) and as it would be stored (`payload`). */
-function replicaAnswer(index: number, item: WorkerOutcome): { canonical: string; payload: string } {
+function replicaAnswer(
+  index: number,
+  item: WorkerOutcome,
+): { canonical: string; payload: CarriedValue } {
   try {
     return item.ok
       ? {
-          canonical: canonicalJson(item.value ?? null),
-          payload: JSON.stringify(item.value ?? null),
+          // Typed arrays compare by their base64 (a redundancy job pays for it, no other).
+          canonical: canonicalJson(toTextForm(item.value ?? null)),
+          payload: packValue(item.value),
         }
       : {
           canonical: `error:${canonicalJson({ name: item.error.name, message: item.error.message })}`,

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
 import { holdLimit } from './hold-limit.js';
 import { retryDelayMs } from './retry-backoff.js';
@@ -133,7 +134,10 @@ describe('Scheduler', () => {
     await settle();
     expect(env.scheduler.job(admin, job.id).info()).toMatchObject({ state: 'done', failed: 1 });
     const [row] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(row!.payload)).toMatchObject({ type: 'lost', name: 'LostError' });
+    expect(JSON.parse(carriedText(row!.payload))).toMatchObject({
+      type: 'lost',
+      name: 'LostError',
+    });
   });
 
   it('a worker-reported timeout counts as an attempt; the last one settles as `timeout`', async () => {
@@ -157,7 +161,10 @@ describe('Scheduler', () => {
     answer(w.session, [{ jobId: job.id, index: 0, ms: 1000, ok: false, error: timedOut }]);
     await settle();
     const [row] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(row!.payload)).toMatchObject({ type: 'timeout', name: 'TimeoutError' });
+    expect(JSON.parse(carriedText(row!.payload))).toMatchObject({
+      type: 'timeout',
+      name: 'TimeoutError',
+    });
   });
 
   it('retryErrors: a task that always throws runs exactly 1 + n times, each after its backoff, without delaying the others (fake clock)', async () => {
@@ -212,7 +219,10 @@ describe('Scheduler', () => {
     expect(clock.pendingTimeouts()).toEqual([]); // the 3rd error is final
     expect(env.scheduler.job(admin, job.id).info().state).toBe('done');
     const [row] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(row!.payload)).toMatchObject({ message: 'poison', type: 'program' });
+    expect(JSON.parse(carriedText(row!.payload))).toMatchObject({
+      message: 'poison',
+      type: 'program',
+    });
   });
 
   it('retry backoff on the clock: exponential from 100 ms, jittered ×0.5–1.5 by the random source, capped at 30 s', async () => {
@@ -296,7 +306,7 @@ describe('Scheduler', () => {
     const rows = await env.store.readOutcomes(job.id, 0, 'all', 1000);
     expect(rows).toHaveLength(200);
 
-    expect(rows.every((r) => JSON.parse(r.payload) === r.index)).toBe(true);
+    expect(rows.every((r) => JSON.parse(carriedText(r.payload)) === r.index)).toBe(true);
     expect(liar.session.excluded).toBe(true);
     expect(honest.every((w) => !w.session.excluded)).toBe(true);
     // Each task ran on at least two distinct workers.
@@ -336,7 +346,10 @@ describe('Scheduler', () => {
     }
     await settle();
     const [row] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect(JSON.parse(row!.payload)).toMatchObject({ type: 'validation', name: 'ValidationError' });
+    expect(JSON.parse(carriedText(row!.payload))).toMatchObject({
+      type: 'validation',
+      name: 'ValidationError',
+    });
 
     expect(workers.filter((w) => w.tasks().length > 0)).toHaveLength(3);
   });
@@ -498,7 +511,7 @@ describe('Scheduler', () => {
     await settle();
     const errors = await env.store.readOutcomes(job.id, 0, 'errors', 10);
     const byIndex = new Map(
-      errors.map((e) => [e.index, JSON.parse(e.payload) as { message: string }]),
+      errors.map((e) => [e.index, JSON.parse(carriedText(e.payload)) as { message: string }]),
     );
     expect(byIndex.get(0)?.message).toMatch(/crashed or lost its tab 2 time\(s\) \(limit 2\)/);
     expect(byIndex.get(1)?.message).toBe('boom again');

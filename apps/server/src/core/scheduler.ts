@@ -6,7 +6,7 @@ import type { CreateJobRequest, JobInfo } from '@tabgrid/protocol/jobs';
 import type { Caller } from '../auth/caller.js';
 import type { LeaseTable } from '../leases/lease-table.js';
 import { MemoryLeaseTable } from '../leases/memory-lease-table.js';
-import type { JobCode, JobRecord, JobStore } from '../store/job-store.js';
+import type { CarriedValue, JobCode, JobRecord, JobStore } from '../store/job-store.js';
 import { FINISHED_POINTS } from '../telemetry/rate-series.js';
 import type { StatsCollector } from '../telemetry/stats-collector.js';
 import { collectStats } from './collect-stats.js';
@@ -236,12 +236,12 @@ export class Scheduler implements JobDirectory {
     return this.submitEncoded(caller, jobId, batchId, encodeTasks(tasks));
   }
 
-  /** Like {@link submit}, with each task already encoded as JSON text. */
+  /** Like {@link submit}, with each task already encoded (JSON text, or packed bytes). */
   async submitEncoded(
     caller: Caller,
     jobId: string,
     batchId: string,
-    inputs: string[],
+    inputs: CarriedValue[],
   ): Promise<{ firstIndex: number; count: number }> {
     const job = this.job(caller, jobId);
     const pending = job.batches.get(batchId);

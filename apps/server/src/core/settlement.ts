@@ -8,6 +8,7 @@ import type { TaskErrorType, TaskFailure } from '@tabgrid/protocol/jobs';
 import type { ReportSeries } from '@tabgrid/protocol/task-reports';
 import type { WorkerFailure, WorkerOutcome } from '@tabgrid/protocol/worker';
 import type { Lease, LeaseTable } from '../leases/lease-table.js';
+import { carriedText, packValue, type CarriedValue } from '@tabgrid/protocol/packed-value';
 import type { JobStore, StoredOutcome, StoredTask } from '../store/job-store.js';
 import type { Clock, RandomSource } from './clock.js';
 import type { ClusterJobs } from './cluster-jobs.js';
@@ -100,12 +101,13 @@ export class Settlement {
    * to `into` when it settles the task (a retry or a requeue adds nothing).
    */
   accept(job: JobRuntime, lease: Lease, item: WorkerOutcome, into: Settled[]): void {
-    // Encoded before the lease is touched: a value that cannot be stored fails its task.
-    let payload: string | undefined;
+    // Encoded before the lease is touched: a value that cannot be stored fails its task. A
+    // binary frame's typed arrays (views into it) are packed as bytes, never base64'd.
+    let payload: CarriedValue | undefined;
     let unstorable: unknown;
     if (item.ok) {
       try {
-        payload = JSON.stringify(item.value ?? null);
+        payload = packValue(item.value);
       } catch (err) {
         unstorable = err;
       }
@@ -190,7 +192,7 @@ export class Settlement {
       const o = outcomes[i]!;
       const lease = o.lease;
       if (o.ok) results++;
-      else counts.countFailure(o.payload);
+      else counts.countFailure(carriedText(o.payload));
       const queued = lease === undefined ? null : queuedMs(lease);
       if (lease !== undefined)
         counts.settleLatency.observe(Math.max(0, now - lease.grant.grantedAt));

@@ -2,6 +2,7 @@
  * Issue #11, item 7: a task that crashes its tab (a memory bomb) must not take the innocent
  * tasks sharing that tab down with it, and a job whose tasks keep killing tabs is paused.
  */
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { describe, expect, it } from 'vitest';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import {
@@ -69,7 +70,7 @@ describe('tasks that kill their tab', () => {
     expect(deaths).toBe(4);
     const errors = await env.store.readOutcomes(job.id, 0, 'errors', 10);
     expect(errors).toHaveLength(1);
-    const failure = JSON.parse(errors[0]!.payload) as TaskFailure;
+    const failure = JSON.parse(carriedText(errors[0]!.payload)) as TaskFailure;
     expect(failure).toMatchObject({ type: 'lost', name: 'LostError' });
     expect(failure.message).toMatch(/^Task 5 crashed or lost its tab 3 time\(s\) \(limit 3\)/);
     // Innocent tasks were never charged an attempt (nothing saved, nothing left over).
@@ -95,7 +96,7 @@ describe('tasks that kill their tab', () => {
     await runWithPoison(job.id, new Set([0]), 1, 20, (round) => `198.51.100.${round + 1}`);
     expect(runtime.info()).toMatchObject({ state: 'done', failed: 1 });
     const [error] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect((JSON.parse(error!.payload) as TaskFailure).message).toMatch(
+    expect((JSON.parse(carriedText(error!.payload)) as TaskFailure).message).toMatch(
       /crashed or lost its tab 3 time/,
     );
   });
@@ -109,7 +110,9 @@ describe('tasks that kill their tab', () => {
     await env.scheduler.closeJob(admin, job.id);
     await runWithPoison(job.id, new Set([1]), 3);
     const [error] = await env.store.readOutcomes(job.id, 0, 'errors', 10);
-    expect((JSON.parse(error!.payload) as TaskFailure).message).toMatch(/2 time\(s\) \(limit 2\)/);
+    expect((JSON.parse(carriedText(error!.payload)) as TaskFailure).message).toMatch(
+      /2 time\(s\) \(limit 2\)/,
+    );
   });
 
   it('a job with many poison tasks is paused, says why, and dispatches nothing until resumed', async () => {

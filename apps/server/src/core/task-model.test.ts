@@ -4,6 +4,7 @@
  * job's progressTimeoutMs is taken back (ENOPROGRESS); series travel with their outcomes.
  * Fake clock, MemoryJobStore, raw workers (the harness's recording links).
  */
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { describe, expect, it } from 'vitest';
 import type { TaskFailure } from '@tabgrid/protocol/jobs';
 import type { WorkerOutcome } from '@tabgrid/protocol/worker';
@@ -50,7 +51,7 @@ async function failure(jobId: string, index: number): Promise<TaskFailure> {
   const rows = await env.store.readOutcomes(jobId, 0, 'errors', 100);
   const row = rows.find((r) => r.index === index);
   expect(row).toBeDefined();
-  return JSON.parse(row!.payload) as TaskFailure;
+  return JSON.parse(carriedText(row!.payload)) as TaskFailure;
 }
 
 describe('Setup failures', () => {

@@ -1,4 +1,5 @@
-import type { JobStore, StoredTask } from '../store/job-store.js';
+import { carriedSize } from '@tabgrid/protocol/packed-value';
+import type { CarriedValue, JobStore, StoredTask } from '../store/job-store.js';
 
 /**
  * Where the tasks of one of several nodes come from (issue 15): claims of batches of queued tasks
@@ -16,12 +17,22 @@ export interface TaskClaimer {
 
 /** Tasks one of several nodes claims at most at once (a claim is one transaction). */
 const MAX_CLAIM = 8192;
+/**
+ * Tasks a job's first claim on a node takes at most, before any input's size is known: 16 inputs
+ * of 4 MB fill WINDOW_BYTES. The claims after it are sized by what it got.
+ */
+const FIRST_CLAIM = 16;
 
 /** After a claim failed (the database is unreachable, say): this long before the next. */
 const CLAIM_RETRY_MS = 1000;
 
 /** Tasks kept in memory per job; the rest stay in the store until needed. */
 const PAGE_SIZE = 4096;
+/**
+ * Input bytes kept in memory per job, at most (past the first task): 4,096 tasks of 4 MB each
+ * would otherwise be 16 GB. Small tasks never reach it (4,096 × 4 KB is 16 MB).
+ */
+export const WINDOW_BYTES = 64 * 1024 * 1024;
 /** Page more in when fewer than this many are buffered. */
 const LOW_WATER = 1024;
 
@@ -29,11 +40,18 @@ const LOW_WATER = 1024;
  * A job's FIFO of runnable tasks. Only a window of the job's tasks is in memory: the rest
  * are paged in from the store as the window drains, so memory stays bounded however many
  * tasks a job holds. Tasks handed back (lost, timed out) go to a retry lane that is served
- * first, so a requeued task is not stuck behind a million fresh ones.
+ * first, so a requeued task is not stuck behind a million fresh ones. The window holds at most
+ * PAGE_SIZE tasks and WINDOW_BYTES of inputs; a task taken out of it is no longer referenced.
+ * With a claimer (several nodes) claims replace pages: at most MAX_CLAIM tasks each, none while
+ * half of WINDOW_BYTES is held, each sized to fit WINDOW_BYTES by the inputs of the claim before
+ * (the first takes FIRST_CLAIM); what a claim returns is this node's, so it is all kept, and
+ * inputs much larger than the claim before's may pass the bound by that one claim.
  */
 export class TaskQueue {
-  private buffer: StoredTask[] = [];
+  private buffer: (StoredTask | undefined)[] = [];
   private head = 0;
+  /** Input bytes of the tasks in `buffer[head …]`. */
+  private bytes = 0;
   private readonly retry = new Map<number, StoredTask>();
   /** Lowest index not yet paged in from the store. */
   private cursor = 0;
@@ -45,6 +63,8 @@ export class TaskQueue {
   /** Hints so far: one that came while a claim ran keeps {@link unclaimed} set after it. */
   private hints = 0;
   private claimFailedAt = 0;
+  /** With a claimer: the mean input bytes of the tasks the last claim got (0 before one). */
+  private claimedTaskBytes = 0;
 
   constructor(
     private readonly store: JobStore,
@@ -61,7 +81,7 @@ export class TaskQueue {
 
   /** True when the store holds tasks that are not in memory yet and the window is low. */
   get wantsPage(): boolean {
-    if (this.paging) return false;
+    if (this.paging || this.bytes >= WINDOW_BYTES / 2) return false;
     if (this.claimer) {
       const batch = this.claimer.batch();
       return (
@@ -83,6 +103,27 @@ export class TaskQueue {
     this.hints++;
   }
 
+  /** Whether the window may take one more task of `input` (always when it is empty). */
+  private hasRoom(input: CarriedValue): boolean {
+    if (this.buffer.length - this.head >= PAGE_SIZE) return false;
+    return this.bytes === 0 || this.bytes + carriedSize(input) <= WINDOW_BYTES;
+  }
+
+  /**
+   * With a claimer: how many tasks a claim may take for the window to stay within WINDOW_BYTES,
+   * judged by the last claim's inputs (a claim cannot leave tasks in the store as a page does:
+   * what it returns is held here); FIRST_CLAIM before any. At least 1.
+   */
+  private claimRoom(): number {
+    if (this.claimedTaskBytes === 0) return FIRST_CLAIM;
+    return Math.max(1, Math.floor((WINDOW_BYTES - this.bytes) / this.claimedTaskBytes));
+  }
+
+  private keep(task: StoredTask): void {
+    this.buffer.push(task);
+    this.bytes += carriedSize(task.input);
+  }
+
   /**
    * Takes up to `n` tasks: retries first, then in index order. Tasks for which `skip` is true
    * stay queued (for redundancy: a worker never gets a task it already ran).
@@ -97,7 +138,10 @@ export class TaskQueue {
     }
     const skipped: StoredTask[] = [];
     while (out.length < n && this.head < this.buffer.length) {
-      const task = this.buffer[this.head++]!;
+      const task = this.buffer[this.head]!;
+      // Taken tasks go out of the window at once (a 4 MB input must not wait for a compaction).
+      this.buffer[this.head++] = undefined;
+      this.bytes -= carriedSize(task.input);
       if (skip?.(task)) skipped.push(task);
       else out.push(task);
     }
@@ -119,21 +163,18 @@ export class TaskQueue {
    * Called once appended tasks are durable; keeps them in memory when they are next in line.
    * `submittedAt`: when they were submitted (their provenance's queued time starts there).
    */
-  appended(firstIndex: number, inputs: string[], submittedAt?: number): void {
+  appended(firstIndex: number, inputs: CarriedValue[], submittedAt?: number): void {
     if (this.claimer) {
       this.hint(); // in the database, for whichever node claims them first
       return;
     }
     this.durableEnd = Math.max(this.durableEnd, firstIndex + inputs.length);
     if (this.paging || this.cursor !== firstIndex) return;
-    const room = Math.max(0, PAGE_SIZE - (this.buffer.length - this.head));
-    const count = Math.min(room, inputs.length);
-    for (let i = 0; i < count; i++) {
-      this.buffer.push(
-        submittedAt === undefined
-          ? { index: firstIndex + i, input: inputs[i]! }
-          : { index: firstIndex + i, input: inputs[i]!, submittedAt },
-      );
+    let count = 0;
+    while (count < inputs.length && this.hasRoom(inputs[count]!)) {
+      const input = inputs[count]!;
+      const index = firstIndex + count++;
+      this.keep(submittedAt === undefined ? { index, input } : { index, input, submittedAt });
     }
     this.cursor = firstIndex + count;
   }
@@ -147,7 +188,7 @@ export class TaskQueue {
   private async readPage(): Promise<void> {
     if (this.claimer) {
       let rows: StoredTask[];
-      const count = Math.min(MAX_CLAIM, this.claimer.batch());
+      const count = Math.min(MAX_CLAIM, this.claimer.batch(), this.claimRoom());
       const hints = this.hints;
       try {
         rows = await this.claimer.claim(count);
@@ -156,14 +197,27 @@ export class TaskQueue {
         console.error(`tabgrid: could not claim tasks of job ${this.jobId}:`, err);
         return;
       }
-      for (const row of rows) this.buffer.push(row);
+      // Claimed tasks are this node's until settled or taken back: all of them stay in the
+      // window, which claimRoom sized by the inputs claimed before.
+      let claimedBytes = 0;
+      for (const row of rows) {
+        this.keep(row);
+        claimedBytes += carriedSize(row.input);
+      }
+      if (rows.length > 0) this.claimedTaskBytes = claimedBytes / rows.length;
       // A short claim took what there was, unless a hint came meanwhile (a batch committed).
       if (rows.length < count && this.hints === hints) this.unclaimed = false;
       return;
     }
     const end = this.durableEnd;
     const rows = await this.store.readQueued(this.jobId, this.cursor, PAGE_SIZE);
-    for (const row of rows) this.buffer.push(row);
+    let kept = 0;
+    while (kept < rows.length && this.hasRoom(rows[kept]!.input)) this.keep(rows[kept++]!);
+    // Past the byte bound the rest stay in the store: the next page starts at the first of them.
+    if (kept < rows.length) {
+      this.cursor = rows[kept]!.index;
+      return;
+    }
     const last = rows[rows.length - 1];
     this.cursor =
       rows.length === PAGE_SIZE && last ? last.index + 1 : Math.max(end, last ? last.index + 1 : 0);

@@ -4,15 +4,16 @@
  * in the store after they settle, so a failed task can be read back long after.
  */
 import { textToSocketForm } from '@tabgrid/protocol/bytes';
+import { unpackValue, type CarriedValue } from '@tabgrid/protocol/packed-value';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { SdkResponses } from '@tabgrid/protocol/sdk';
 import type { JobStore } from '../store/job-store.js';
 
 export type ReplayTask = SdkResponses['job:task'];
 
-/** Stored JSON text (typed arrays in their text form) as the SDK socket sends values. */
-function socketValue(json: string): unknown {
-  return textToSocketForm(JSON.parse(json));
+/** A stored value (JSON text with base64 tags, or packed) as the SDK socket sends values. */
+function socketValue(stored: CarriedValue): unknown {
+  return textToSocketForm(unpackValue(stored));
 }
 
 export async function readReplayTask(

@@ -3,6 +3,7 @@ import { meetsRequirements } from './requirements-check.js';
 import type { WorkerCapabilities, WorkerOffer } from '@tabgrid/protocol/jobs';
 import type { Lease, LeaseHolder, LeaseTable } from '../leases/lease-table.js';
 import { JobShare, MAX_KEPT_CREDIT } from './hold-limit.js';
+import type { OutFrame } from './frames.js';
 import { RecentlyLeft } from './recently-left.js';
 
 /**
@@ -10,7 +11,8 @@ import { RecentlyLeft } from './recently-left.js';
  * Transport-agnostic: the route that owns the socket supplies `send` and `close`.
  */
 export interface WorkerLink {
-  send(frame: string): void;
+  /** JSON text (binary when it names bytes: see routes/worker-socket.ts), or a binary frame. */
+  send(frame: OutFrame): void;
   close(code: number, reason: string): void;
   /** False once the connection is closing: it gets no more tasks. */
   isOpen(): boolean;

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toTextForm } from '@tabgrid/protocol/bytes';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type { JobInfo, Outcome, OutcomeKind } from '@tabgrid/protocol/jobs';
 import { decodeSdkRequest } from '@tabgrid/protocol/sdk';
 import type { Grid } from '../core/grid.js';
 import { callerOf } from './auth.js';
 import { MAX_VALUE_DEPTH, jsonDepth } from '@tabgrid/protocol/limits';
+import { packText } from '@tabgrid/protocol/packed-value';
 import { MAX_JSON_BODY_BYTES } from './bounds.js';
 import { JOB_ROUTES as route } from './job-schemas.js';
 import { jobFeedRoutes } from './job-feeds.js';
@@ -45,9 +47,10 @@ function restView(info: JobInfo) {
 function outcomeLine(outcome: Outcome, kind: OutcomeKind, meta: boolean): string {
   const provenance = outcome.provenance;
   if (outcome.ok) {
-    if (provenance)
-      return JSON.stringify({ index: outcome.index, value: outcome.value, provenance });
-    return JSON.stringify(meta ? { index: outcome.index, value: outcome.value } : outcome.value);
+    // Typed arrays kept as bytes (socket-form tags) are written as base64 tags, the REST form.
+    const value = toTextForm(outcome.value);
+    if (provenance) return JSON.stringify({ index: outcome.index, value, provenance });
+    return JSON.stringify(meta ? { index: outcome.index, value } : value);
   }
   const { message, name, stack, type } = outcome.error;
   if (kind !== 'errors') return JSON.stringify(outcome);
@@ -67,7 +70,9 @@ async function uploadTasks(
   let batchNo = 0;
   const submit = async (inputs: string[]) => {
     if (inputs.length === 0) return;
-    await grid.submitEncoded(callerOf(request), jobId, `rest-${upload}-${batchNo++}`, inputs);
+    // Base64 tags (the documented REST form) are kept as bytes, as an SDK submit keeps them.
+    const values = inputs.map(packText);
+    await grid.submitEncoded(callerOf(request), jobId, `rest-${upload}-${batchNo++}`, values);
     count += inputs.length;
   };
   if (/^application\/json\b/i.test(request.headers['content-type'] ?? '')) {

@@ -3,7 +3,7 @@
  * typed arrays than one message may carry ({@link MAX_SOCKET_ATTACHMENTS}, the SDK's parser
  * refuses more) goes as several messages, in order, the last one carrying the ack that paces
  * the stream. One value with more typed arrays than that on its own (possible only for values
- * that never crossed this socket: a worker's result, a REST upload) keeps the text form
+ * that never crossed this socket: a worker's result, a REST upload) goes in the text form
  * (base64), which the SDK decodes the same.
  */
 import {
@@ -11,7 +11,7 @@ import {
   countTextTags,
   cutByAttachments,
 } from '@tabgrid/protocol/attachments';
-import { textToSocketForm } from '@tabgrid/protocol/bytes';
+import { textToSocketForm, toTextForm } from '@tabgrid/protocol/bytes';
 
 /** The ack of a push that is not the last of its runs: the last one's paces the stream. */
 export function ignoreAck(): void {}
@@ -35,7 +35,10 @@ export function pushInRuns<I>(
   const counted = items.map((item) => {
     const text = value.valueOf(item);
     const count = countTextTags(text);
-    if (count === 0 || count > MAX_SOCKET_ATTACHMENTS) return { item, count: 0 };
+    if (count === 0) return { item, count: 0 };
+    // Too many for one message: base64 tags (bytes the server kept as bytes made text here).
+    if (count > MAX_SOCKET_ATTACHMENTS)
+      return { item: value.withValue(item, toTextForm(text)), count: 0 };
     return { item: value.withValue(item, textToSocketForm(text)), count };
   });
   const runs = cutByAttachments(counted, (c) => c.count);

@@ -253,8 +253,14 @@ export function workerSocketRoutes(
  * Sends one frame: binary when it carries typed arrays, so their bytes travel raw (as several
  * frames when it holds more than one binary frame may: see encodeFrames).
  */
-function send(socket: WebSocket, frame: string, onError: (err: unknown) => void): void {
+function send(
+  socket: WebSocket,
+  frame: string | Uint8Array,
+  onError: (err: unknown) => void,
+): void {
   try {
+    // A binary frame (tasks with packed inputs) goes as it is.
+    if (typeof frame !== 'string') return socket.send(frame);
     for (const part of encodeFrames(frame)) socket.send(part);
   } catch (err) {
     onError(err);

@@ -1,4 +1,4 @@
-import type { StoredErrorGroup, StoredOutcome } from './job-store.js';
+import type { CarriedValue, StoredErrorGroup, StoredOutcome } from './job-store.js';
 
 /**
  * The key errors are grouped by: the message with every run of digits replaced by `#`, so
@@ -17,7 +17,8 @@ export const ERROR_GROUP_SQL_FUNCTION = 'tg_error_group';
  * none: what the error views group by, as SQLite's `json_extract(payload, '$.message')`. Never
  * throws: a payload that is no failure falls in the '' group.
  */
-export function errorMessage(payload: string): string {
+export function errorMessage(payload: CarriedValue): string {
+  if (typeof payload !== 'string') return ''; // packed: a result, never a failure
   let failure: unknown;
   try {
     failure = JSON.parse(payload);

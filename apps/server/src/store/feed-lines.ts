@@ -106,6 +106,20 @@ export function seriesLineSeq(line: string): number {
   return integerAt(line, 0, line.indexOf(','), 1);
 }
 
+/** `series` without the lines of the `outcomes` that were not `fresh` (duplicates). */
+export function freshSeries(
+  series: readonly StoredSeriesLines[],
+  outcomes: readonly { seq: number }[],
+  fresh: readonly { seq: number }[],
+): StoredSeriesLines[] {
+  const dropped = new Set<number>();
+  if (fresh.length < outcomes.length) {
+    const kept = new Set(fresh.map((o) => o.seq));
+    for (const o of outcomes) if (!kept.has(o.seq)) dropped.add(o.seq);
+  }
+  return withoutSeqs(series, dropped);
+}
+
 /**
  * The series of settled tasks without the lines of the seqs in `dropped` (outcomes the store
  * did not take: their tasks had settled already), and without labels left empty.

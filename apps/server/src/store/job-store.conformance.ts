@@ -4,6 +4,8 @@
  * twice on the same directory must see the same data (that is how durability is tested).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { toTextForm } from '@tabgrid/protocol/bytes';
+import { carriedText, packValue } from '@tabgrid/protocol/packed-value';
 import { uncancelledProvenanceFields, unusedTaskModelFields } from '@tabgrid/protocol/stored';
 import type { JobRecord, JobStore } from './job-store.js';
 import { tempDirPerTest } from '../testing/temp-dir-per-test.js';
@@ -95,6 +97,50 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       expect(page[0]?.input).toBe('{"i":0}');
     });
 
+    it('keeps packed inputs and results (typed arrays) as the same bytes, mixed with text, across a reopen', async () => {
+      await store.createJob(jobRecord('bin'), { program: 'x', argsJson: 'null' });
+      const packed = (seed: number) =>
+        packValue({ f: new Float32Array([seed, -seed, 0.5]), u: [new Uint8Array([seed, 255])] });
+      const inputs = [packed(1), '"plain"', packed(2), '3', packed(3)];
+      await store.appendTasks('bin', 'b1', 0, inputs, 5);
+      const result = packed(9);
+      await store.settle('bin', [
+        { seq: 1, index: 2, ok: true, payload: result },
+        { seq: 2, index: 1, ok: true, payload: '"done"' },
+        { seq: 3, index: 3, ok: false, payload: '{"name":"Error","message":"m"}' },
+      ]);
+      await store.close();
+      store = open(dir.path);
+      const queued = await store.readQueued('bin', 0, 10);
+      expect(queued.map((t) => t.index)).toEqual([0, 4]);
+      expect(queued.map((t) => new Uint8Array(t.input as Uint8Array))).toEqual([
+        inputs[0],
+        inputs[4],
+      ]);
+      expect(new Uint8Array((await store.readTask('bin', 2))!.input as Uint8Array)).toEqual(
+        inputs[2],
+      );
+      expect((await store.readTask('bin', 3))!.input).toBe('3');
+      const outcomes = await store.readOutcomes('bin', 0, 'all', 10);
+      expect(outcomes.map((o) => [o.seq, o.ok])).toEqual([
+        [1, true],
+        [2, true],
+        [3, false],
+      ]);
+      expect(new Uint8Array(outcomes[0]!.payload as Uint8Array)).toEqual(result);
+      expect(outcomes[1]!.payload).toBe('"done"');
+      const withProvenance = await store.readOutcomes('bin', 0, 'results', 10, {
+        provenance: true,
+      });
+      expect(new Uint8Array(withProvenance[0]!.payload as Uint8Array)).toEqual(result);
+      const latest = await store.latestResults('bin', 10);
+      expect(latest.map((o) => typeof o.payload)).toEqual(['string', 'object']);
+      // The REST form of what came back is the documented text form.
+      expect(JSON.parse(carriedText(outcomes[0]!.payload))).toEqual(
+        toTextForm({ f: new Float32Array([9, -9, 0.5]), u: [new Uint8Array([9, 255])] }),
+      );
+    });
+
     it('reads one task as submitted, settled or not (replay)', async () => {
       await store.createJob(jobRecord('t'), { program: 'x', argsJson: 'null' });
       await store.appendTasks('t', 'b1', 0, ['"a"', '"b"']);
@@ -149,7 +195,7 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
         ['worse', 1],
       ]);
       expect(groups[0]?.example).toMatchObject({ ok: false, index: expect.any(Number) });
-      expect(JSON.parse(groups[0]!.example.payload)).toMatchObject({ message: 'bad' });
+      expect(JSON.parse(carriedText(groups[0]!.example.payload))).toMatchObject({ message: 'bad' });
     });
 
     it('remembers batches so a retried submission can be recognised', async () => {
@@ -322,9 +368,13 @@ export function describeJobStore(name: string, open: (dir: string) => JobStore):
       ]);
       // The example is the group's newest failure, with its message whole.
       expect(groups[0]!.example).toMatchObject({ seq: 4, index: 3 });
-      expect(JSON.parse(groups[0]!.example.payload)).toMatchObject({ message: 'bad pixel 8' });
+      expect(JSON.parse(carriedText(groups[0]!.example.payload))).toMatchObject({
+        message: 'bad pixel 8',
+      });
       const row = groups.find((g) => g.message === 'row #, bad pixel #');
-      expect(JSON.parse(row!.example.payload)).toMatchObject({ message: 'row 3, bad pixel 1024' });
+      expect(JSON.parse(carriedText(row!.example.payload))).toMatchObject({
+        message: 'row 3, bad pixel 1024',
+      });
     });
 
     it('commits what is queued when it closes', async () => {

@@ -1,4 +1,5 @@
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
+import type { CarriedValue } from '@tabgrid/protocol/packed-value';
 import type { LatencyBuckets } from '../latency-buckets.js';
 import type {
   StoredBatch,
@@ -31,14 +32,18 @@ export interface JobCode {
   argsJson: string;
 }
 
+/** A task input or result as the server keeps it: JSON text, or packed bytes (./packed-value). */
+export type { CarriedValue };
+
 /**
- * A queued task; `input` is JSON text, kept as text so it is never re-encoded on the hot path.
+ * A queued task; `input` is JSON text, kept as text so it is never re-encoded on the hot path,
+ * or (holding typed arrays) packed: header JSON plus raw bytes, never base64 (schema 5).
  * `submittedAt` (epoch ms) is when its batch was appended; absent for batches stored before
  * schema version 4 (and for appends that gave none).
  */
 export interface StoredTask {
   index: number;
-  input: string;
+  input: CarriedValue;
   submittedAt?: number;
 }
 
@@ -48,7 +53,11 @@ export interface ClaimedTask extends StoredTask {
 }
 
 /** A StoredTask, its `submittedAt` only when known (stores and queues build them alike). */
-export function storedTask(index: number, input: string, submittedAt?: number | null): StoredTask {
+export function storedTask(
+  index: number,
+  input: CarriedValue,
+  submittedAt?: number | null,
+): StoredTask {
   return submittedAt === undefined || submittedAt === null
     ? { index, input }
     : { index, input, submittedAt };
@@ -68,7 +77,8 @@ export interface OutcomeProvenance {
 }
 
 /**
- * A settled task; `payload` is the value's JSON (ok) or a TaskFailure's JSON (not ok).
+ * A settled task; `payload` is the value's JSON or packed bytes (ok) or a TaskFailure's JSON
+ * (not ok: always text).
  * `provenance` is written with every settle from schema version 4 on, and read back only when
  * asked for (`readOutcomes(…, { provenance: true })`).
  */
@@ -129,13 +139,14 @@ export interface JobStore {
   updateJob(job: JobRecord): Promise<void>;
   /**
    * Appends tasks `firstIndex … firstIndex + inputs.length - 1` and remembers the batch id;
-   * `submittedAt` (epoch ms) comes back on each of them (StoredTask.submittedAt).
+   * `submittedAt` (epoch ms) comes back on each of them (StoredTask.submittedAt). A packed input
+   * comes back as bytes equal to it (stored as a BLOB / bytea), a text one as the same text.
    */
   appendTasks(
     jobId: string,
     batchId: string,
     firstIndex: number,
-    inputs: string[],
+    inputs: CarriedValue[],
     submittedAt?: number,
   ): Promise<void>;
   /**

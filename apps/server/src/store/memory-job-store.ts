@@ -17,9 +17,11 @@ import {
   type StoredTask,
   type TaskTries,
   storedTask,
+  type CarriedValue,
 } from './job-store.js';
 import { GroupCommit } from './group-commit.js';
 import {
+  copyCarried,
   copyOutcome,
   copyWithProvenance,
   firstIndexOf,
@@ -145,10 +147,15 @@ export class MemoryJobStore implements JobStore {
     jobId: string,
     batchId: string,
     firstIndex: number,
-    inputs: string[],
+    inputs: CarriedValue[],
     submittedAt?: number,
   ): Promise<void> {
-    const batch: MemoryBatch = { firstIndex, batchId, inputs: inputs.slice(), submittedAt };
+    const batch: MemoryBatch = {
+      firstIndex,
+      batchId,
+      inputs: inputs.map(copyCarried),
+      submittedAt,
+    };
     return this.write((undo) => {
       const tables = this.tablesForWrite(jobId, undo);
       // As SQLite's INSERT OR IGNORE: a batch id or first index seen before adds nothing.

@@ -1,10 +1,10 @@
 /** What a MemoryJobStore keeps per job, and how it copies outcomes in and out. */
-import type { JobCode, JobRecord, StoredOutcome, TaskTries } from './job-store.js';
+import type { CarriedValue, JobCode, JobRecord, StoredOutcome, TaskTries } from './job-store.js';
 
 export interface MemoryBatch {
   firstIndex: number;
   batchId: string;
-  inputs: readonly string[];
+  inputs: readonly CarriedValue[];
   submittedAt: number | undefined;
 }
 
@@ -29,8 +29,11 @@ export const copyOutcome = (o: StoredOutcome): StoredOutcome => ({
   seq: o.seq,
   index: o.index,
   ok: o.ok,
-  payload: o.payload,
+  payload: copyCarried(o.payload),
 });
+/** A value the store keeps, sharing no bytes with the caller's (as a file's rows would not). */
+export const copyCarried = (value: CarriedValue): CarriedValue =>
+  typeof value === 'string' ? value : value.slice();
 /** A copy with its provenance, when it has one (what writes keep and provenance reads return). */
 export const copyWithProvenance = (o: StoredOutcome): StoredOutcome =>
   o.provenance === undefined

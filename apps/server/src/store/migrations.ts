@@ -219,6 +219,20 @@ export function completeJobRecordV3(r: StoredJobRecordV3, program: string): Stor
   return { ...r, ...uncancelledProvenanceFields(programHash(program), null) };
 }
 
+/**
+ * Version 5's columns: raw bytes (issue 18). A task input or result holding typed arrays is kept
+ * packed (header JSON plus its bytes, @tabgrid/protocol/packed-value), never as base64 text:
+ * its line in `task_batches.inputs` / `outcome_batches.lines` is a `*`, its bytes in the row's
+ * `input_bytes` / `payload_bytes` BLOB (./packed-column.ts). NULL for rows without any, and for
+ * every row stored before: their base64 tags stay text and read as before (nothing rewritten).
+ * Failures (`outcome_errors`) are always text. A version-4 server must not open such a file (it
+ * would hand a `*` to a worker as JSON): the version says so.
+ */
+const COLUMNS_5 = `
+ALTER TABLE task_batches ADD COLUMN input_bytes BLOB;
+ALTER TABLE outcome_batches ADD COLUMN payload_bytes BLOB;
+`;
+
 const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -265,6 +279,11 @@ const MIGRATIONS: readonly Migration[] = [
         update.run(JSON.stringify(record), record.id);
       }
     },
+  },
+  {
+    version: 5,
+    what: 'typed arrays in task inputs and results are stored as raw bytes (BLOB columns)',
+    up: (db) => db.exec(COLUMNS_5),
   },
 ];
 

@@ -2,6 +2,7 @@
  * The online backup (`tabgrid-server backup FILE`, a process of its own) taken while a job runs
  * on the server: the copy opens with the store and holds the job as it was at one commit.
  */
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { spawn } from 'node:child_process';
 import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ it('a backup taken while a job runs opens and holds it, consistent at one commit
     expect(saved.length).toBeGreaterThanOrEqual(200);
     expect(saved.length).toBeLessThan(sent);
     expect(new Set(saved.map((o) => o.index)).size).toBe(saved.length);
-    for (const o of saved) expect(JSON.parse(o.payload)).toBe(o.index * 2);
+    for (const o of saved) expect(JSON.parse(carriedText(o.payload))).toBe(o.index * 2);
     // The record and the outcomes are of the same commit.
     expect(record!.finished + record!.failed).toBe(saved.length);
     expect(record!.lastSeq).toBe(saved.at(-1)!.seq);

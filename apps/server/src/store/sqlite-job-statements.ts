@@ -48,10 +48,10 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
     ),
     updateJob: db.prepare('UPDATE jobs SET record = ? WHERE id = ?'),
     insertBatch: db.prepare(
-      'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs, submitted_at) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO task_batches (job_id, first_index, count, batch_id, inputs, submitted_at, input_bytes) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     insertOutcomes: db.prepare(
-      'INSERT INTO outcome_batches (job_id, first_seq, lines, provenance) VALUES (?, ?, ?, ?)',
+      'INSERT INTO outcome_batches (job_id, first_seq, lines, provenance, payload_bytes) VALUES (?, ?, ?, ?, ?)',
     ),
     insertError: db.prepare(
       'INSERT INTO outcome_errors (job_id, seq, idx, payload, provenance) VALUES (?, ?, ?, ?, ?)',
@@ -79,27 +79,26 @@ export function prepareJobStatements(db: Database.Database): JobStatements {
       )
       .pluck(),
     batchesFrom: db.prepare(
-      'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
+      'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt, input_bytes AS inputBytes FROM task_batches WHERE job_id = ? AND first_index >= ? ORDER BY first_index',
     ),
     batchAt: db.prepare(
-      'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
+      'SELECT first_index AS firstIndex, inputs, submitted_at AS submittedAt, input_bytes AS inputBytes FROM task_batches WHERE job_id = ? AND first_index <= ? ORDER BY first_index DESC LIMIT 1',
     ),
     outcomeStart: db
       .prepare(
         'SELECT first_seq FROM outcome_batches WHERE job_id = ? AND first_seq <= ? ORDER BY first_seq DESC LIMIT 1',
       )
       .pluck(),
-    outcomesFrom: db
-      .prepare(
-        'SELECT lines FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
-      )
-      .pluck(),
-    outcomesNewestFirst: db
-      .prepare('SELECT lines FROM outcome_batches WHERE job_id = ? ORDER BY first_seq DESC')
-      .pluck(),
+    // Packed payloads (schema 5) beside the lines; NULL (nothing read) for rows without any.
+    outcomesFrom: db.prepare(
+      'SELECT lines, payload_bytes AS payloadBytes FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
+    ),
+    outcomesNewestFirst: db.prepare(
+      'SELECT lines, payload_bytes AS payloadBytes FROM outcome_batches WHERE job_id = ? ORDER BY first_seq DESC',
+    ),
     // Provenance (schema version 4) is selected only by the reads that ask for it.
     outcomesWithProvenanceFrom: db.prepare(
-      'SELECT lines, provenance FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
+      'SELECT lines, provenance, payload_bytes AS payloadBytes FROM outcome_batches WHERE job_id = ? AND first_seq >= ? ORDER BY first_seq',
     ),
     errors: db.prepare(
       `SELECT ${errorColumns} FROM outcome_errors WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`,

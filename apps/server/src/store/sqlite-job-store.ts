@@ -18,8 +18,9 @@ import type {
   StoredTask,
   TaskTries,
 } from './job-store.js';
-import { storedTask } from './job-store.js';
-import { withoutSeqs } from './feed-lines.js';
+import { storedTask, type CarriedValue } from './job-store.js';
+import { PackedReader, carriedAt, carriedInRow, splitPacked } from './packed-column.js';
+import { freshSeries } from './feed-lines.js';
 import { readNow } from './read-now.js';
 import { lineIndexes, outcomeLine, parseLines } from './outcome-lines.js';
 import { provenanceText } from './provenance-lines.js';
@@ -36,6 +37,7 @@ import {
   decodeJobCode,
   decodeJobRecord,
   decodeOptionalCount,
+  decodeOutcomeRow,
   decodeTaskBatch,
   decodeText,
   decodeTries,
@@ -100,7 +102,9 @@ export class SqliteJobStore implements JobStore {
       lines += lines ? `\n${outcomeLine(o)}` : outcomeLine(o);
       if (!o.ok) this.stmt.insertError.run(jobId, o.seq, o.index, o.payload, provenanceText([o]));
     }
-    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines, provenanceText(outcomes));
+    // Packed payloads (values holding typed arrays) as raw bytes, in line order.
+    const bytes = splitPacked(outcomes.map((o) => o.payload)).bytes;
+    this.stmt.insertOutcomes.run(jobId, outcomes[0]!.seq, lines, provenanceText(outcomes), bytes);
   }
 
   /** The job's settled indexes, read from its outcomes the first time they are needed. */
@@ -146,17 +150,20 @@ export class SqliteJobStore implements JobStore {
     jobId: string,
     batchId: string,
     firstIndex: number,
-    inputs: string[],
+    inputs: CarriedValue[],
     submittedAt?: number,
   ): Promise<void> {
+    // Packed inputs as raw bytes beside the text (./packed-column.ts), split before the commit.
+    const { texts, bytes } = splitPacked(inputs);
     return this.commits.add(() => {
       this.stmt.insertBatch.run(
         jobId,
         firstIndex,
         inputs.length,
         batchId,
-        inputs.join('\n'),
+        texts.join('\n'),
         submittedAt ?? null,
+        bytes,
       );
     });
   }
@@ -173,22 +180,8 @@ export class SqliteJobStore implements JobStore {
       if (fresh.length > 0) this.insertOutcomes(jobId, fresh);
       // Only a settle that carries series pays for them: the plain path stops above.
       if (series !== undefined)
-        this.feeds.insertSeries(jobId, this.freshSeries(series, outcomes, fresh));
+        this.feeds.insertSeries(jobId, freshSeries(series, outcomes, fresh));
     });
-  }
-
-  /** `series` without the lines of the outcomes that were not `fresh` (duplicates). */
-  private freshSeries(
-    series: StoredSeriesLines[],
-    outcomes: StoredOutcome[],
-    fresh: StoredOutcome[],
-  ): StoredSeriesLines[] {
-    const dropped = new Set<number>();
-    if (fresh.length < outcomes.length) {
-      const kept = new Set(fresh.map((o) => o.seq));
-      for (const o of outcomes) if (!kept.has(o.seq)) dropped.add(o.seq);
-    }
-    return withoutSeqs(series, dropped);
   }
 
   saveTries(jobId: string, index: number, tries: TaskTries): Promise<void> {
@@ -306,8 +299,12 @@ export class SqliteJobStore implements JobStore {
     const row = this.stmt.batchAt.get(jobId, index);
     if (row === undefined) return Promise.resolve(undefined);
     const batch = decodeTaskBatch(row);
-    // One batch row holds its tasks' inputs, one JSON text a line.
-    const input = batch.inputs.split('\n')[index - batch.firstIndex];
+    // One batch row holds its tasks' inputs, one JSON text (or packed mark) a line.
+    const input = carriedInRow(
+      batch.inputs.split('\n'),
+      index - batch.firstIndex,
+      batch.inputBytes,
+    );
     return Promise.resolve(input === undefined ? undefined : { index, input });
   }
 
@@ -320,10 +317,13 @@ export class SqliteJobStore implements JobStore {
       const batch = decodeTaskBatch(row);
       const inputs = batch.inputs.split('\n');
       const submittedAt = batch.submittedAt;
+      const packed = new PackedReader(batch.inputBytes, 'task_batches');
       for (let i = 0; i < inputs.length && out.length < limit; i++) {
         const index = batch.firstIndex + i;
+        // Every mark is read in order, so the next packed value is always the one it names.
+        const input = carriedAt(inputs[i]!, packed);
         if (index >= fromIndex && !settled.has(index))
-          out.push(storedTask(index, inputs[i]!, submittedAt));
+          out.push(storedTask(index, input, submittedAt));
       }
       if (out.length >= limit) break;
     }
@@ -346,8 +346,9 @@ export class SqliteJobStore implements JobStore {
     const start =
       decodeOptionalCount(this.stmt.outcomeStart.get(jobId, afterSeq + 1), 'outcome_batches') ?? 0;
     const out: StoredOutcome[] = [];
-    for (const lines of this.stmt.outcomesFrom.iterate(jobId, start)) {
-      for (const o of parseLines(decodeText(lines, 'outcome_batches'))) {
+    for (const row of this.stmt.outcomesFrom.iterate(jobId, start)) {
+      const { lines, payloadBytes } = decodeOutcomeRow(row);
+      for (const o of parseLines(lines, payloadBytes)) {
         if (o.seq > afterSeq && (kind === 'all' || o.ok) && out.length < limit) out.push(o);
       }
       if (out.length >= limit) break;
@@ -358,8 +359,9 @@ export class SqliteJobStore implements JobStore {
   latestResults(jobId: string, limit: number): Promise<StoredOutcome[]> {
     const out: StoredOutcome[] = [];
     if (limit <= 0) return Promise.resolve(out);
-    for (const lines of this.stmt.outcomesNewestFirst.iterate(jobId)) {
-      const batch = parseLines(decodeText(lines, 'outcome_batches'));
+    for (const row of this.stmt.outcomesNewestFirst.iterate(jobId)) {
+      const { lines, payloadBytes } = decodeOutcomeRow(row);
+      const batch = parseLines(lines, payloadBytes);
       for (let i = batch.length - 1; i >= 0 && out.length < limit; i--) {
         if (batch[i]!.ok) out.push(batch[i]!);
       }

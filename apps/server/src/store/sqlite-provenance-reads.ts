@@ -38,8 +38,8 @@ export function readWithProvenance(
   const start =
     decodeOptionalCount(stmt.outcomeStart.get(jobId, afterSeq + 1), 'outcome_batches') ?? 0;
   for (const row of stmt.outcomesWithProvenanceFrom.iterate(jobId, start)) {
-    const { lines, provenance } = decodeOutcomeLinesRow(row);
-    const batch = parseLines(lines);
+    const { lines, provenance, payloadBytes } = decodeOutcomeLinesRow(row);
+    const batch = parseLines(lines, payloadBytes);
     const provenances = parseProvenanceText(provenance, batch.length, 'outcome_batches');
     for (let i = 0; i < batch.length && out.length < limit; i++) {
       const o = batch[i]!;

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { carriedText } from '@tabgrid/protocol/packed-value';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@tabgrid/protocol/errors';
@@ -38,8 +39,8 @@ describe('outcome lines', () => {
     ];
     const lines = outcomes.map(outcomeLine).join('\n');
     const back = parseLines(lines);
-    expect(back.map((o) => JSON.parse(o.payload) as unknown)).toEqual(
-      outcomes.map((o) => JSON.parse(o.payload) as unknown),
+    expect(back.map((o) => JSON.parse(carriedText(o.payload)) as unknown)).toEqual(
+      outcomes.map((o) => JSON.parse(carriedText(o.payload)) as unknown),
     );
     expect(back.map(({ seq, index, ok }) => [seq, index, ok])).toEqual(
       outcomes.map(({ seq, index, ok }) => [seq, index, ok]),

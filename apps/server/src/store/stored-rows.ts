@@ -16,6 +16,7 @@ import {
   StoredJobRecordV2,
   StoredJobRecordV3,
   StoredOutcomeLinesRow,
+  StoredOutcomeBatchRow,
   StoredKey,
   StoredLinesRow,
   StoredMessage,
@@ -64,6 +65,11 @@ export const decodeJobRecordV3 = forTable(
 export const decodeOutcomeLinesRow = forTable(
   'outcome_batches',
   createDecoder(StoredOutcomeLinesRow, 'row of outcome_batches'),
+);
+/** `outcome_batches` (lines, payload_bytes AS payloadBytes), the plain reads. */
+export const decodeOutcomeRow = forTable(
+  'outcome_batches',
+  createDecoder(StoredOutcomeBatchRow, 'row of outcome_batches'),
 );
 /** `outcome_errors` (seq, idx AS "index", payload, provenance), for reads with provenance. */
 export const decodeFailureProvenanceRow = forTable(

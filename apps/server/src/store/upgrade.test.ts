@@ -13,7 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode } from '@tabgrid/protocol/errors';
-import { StoredJobRecord, StoredJobRecordV2, StoredJobRecordV3 } from '@tabgrid/protocol/stored';
+import { decodeBinaryFrame } from '@tabgrid/protocol/binary-frame';
+import { fromSocketForm, toTextForm } from '@tabgrid/protocol/bytes';
+import { frameOf, packValue } from '@tabgrid/protocol/packed-value';
+import {
+  StoredJobRecord,
+  StoredJobRecordV2,
+  StoredJobRecordV3,
+  storedValue,
+} from '@tabgrid/protocol/stored';
 import type { JobRecord } from './job-store.js';
 import { seriesLine } from './job-store.js';
 import { SCHEMA_VERSION, completeJobRecordV2, completeJobRecordV3 } from './migrations.js';
@@ -53,7 +61,16 @@ interface Fixture {
   corrupt?: string;
   /** What only this version's file holds, checked after the common reads. */
   extra: (opened: Opened) => Promise<void> | void;
+  /**
+   * Rows written into the copied file before this release opens it, as that release's own
+   * store writes them (for what its fixture script did not write).
+   */
+  before?: (db: Database.Database) => void;
 }
+
+/** A typed array's text form, as every release before schema 5 stored it (base64 in JSON text). */
+const OLD_BYTES = { m: new Float32Array([1.5, -2, 1e-3]), raw: new Uint8Array([0, 255, 7]) };
+const OLD_TEXT = JSON.stringify(toTextForm(OLD_BYTES));
 
 const FIXTURES: Fixture[] = [
   {
@@ -124,7 +141,60 @@ const FIXTURES: Fixture[] = [
   {
     version: 4,
     expected: (r) => decodeV4(r),
-    extra: async ({ jobs, written }) => {
+    // Typed arrays as a version-4 server stored them (job-bytes: rows only, no record): base64
+    // tags in the text of a task batch row (no input_bytes column yet) and of an outcome line.
+    // Schema 5 adds the BLOB columns and rewrites nothing: these must read as before, and go to
+    // a worker as bytes.
+    before: (db) => {
+      db.prepare(
+        'INSERT INTO task_batches (job_id, first_index, count, batch_id, inputs, submitted_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ).run('job-bytes', 100, 2, 'batch-bytes', `${OLD_TEXT}\n"after"`, 1764547500000);
+      db.prepare('INSERT INTO outcome_batches (job_id, first_seq, lines) VALUES (?, ?, ?)').run(
+        'job-bytes',
+        50,
+        `50,100,1,${OLD_TEXT}`,
+      );
+    },
+    extra: async ({ jobs, written, inspect }) => {
+      const old = await jobs.readQueued('job-bytes', 101, 10);
+      expect(old).toEqual([{ index: 101, input: '"after"', submittedAt: 1764547500000 }]);
+      const task = await jobs.readTask('job-bytes', 100);
+      expect(task?.input).toBe(OLD_TEXT);
+      // The old text goes to a worker as a binary frame of the same bytes.
+      // (frameOf lays a frame as core/frames.ts's tasksFrames does: the store may not import it.)
+      const frame = frameOf([task!.input], ([input]) => `{"items":[{"input":${input}}]}`);
+      expect(frame).toBeInstanceOf(Uint8Array);
+      const items = (decodeBinaryFrame(frame as Uint8Array) as { items: { input: unknown }[] })
+        .items;
+      expect(fromSocketForm(items[0]!.input)).toEqual(OLD_BYTES);
+      const [outcome] = await jobs.readOutcomes('job-bytes', 49, 'all', 10);
+      expect(outcome).toEqual({ seq: 50, index: 100, ok: true, payload: OLD_TEXT });
+      expect(fromSocketForm(storedValue(outcome!.payload))).toEqual(OLD_BYTES);
+      // New values holding typed arrays go to the BLOB columns, raw.
+      const packed = packValue(OLD_BYTES) as Uint8Array;
+      await jobs.appendTasks('job-bytes', 'batch-new-bytes', 200, [packed, '1'], 7);
+      await jobs.settle('job-bytes', [{ seq: 60, index: 200, ok: true, payload: packed }]);
+      const stored = (await jobs.readTask('job-bytes', 200))!.input as Uint8Array;
+      expect(new Uint8Array(stored)).toEqual(packed);
+      const [fresh] = await jobs.readOutcomes('job-bytes', 59, 'all', 10);
+      expect(new Uint8Array(fresh!.payload as Uint8Array)).toEqual(packed);
+      const rows = inspect((db) => ({
+        tasks: db
+          .prepare(
+            "SELECT inputs, typeof(input_bytes) AS t FROM task_batches WHERE batch_id = 'batch-new-bytes'",
+          )
+          .get(),
+        outcomes: db
+          .prepare(
+            'SELECT lines, typeof(payload_bytes) AS t FROM outcome_batches WHERE first_seq = 60',
+          )
+          .get(),
+      }));
+      expect(rows).toEqual({
+        tasks: { inputs: '*\n1', t: 'blob' },
+        outcomes: { lines: '60,200,1,*', t: 'blob' },
+      });
+
       const records = await jobs.listJobs();
       expect(records.find((r) => r.id === 'job-cancelled')).toMatchObject({
         cancelReason: 'its first 2 tasks failed alike',
@@ -159,6 +229,11 @@ describe.each(FIXTURES)('upgrade from a schema version $version database', (fixt
   beforeEach(() => {
     path = join(dir.path, 'tabgrid.sqlite');
     copyFileSync(FILE, path); // never the committed file itself
+    if (fixture.before) {
+      const db = new Database(path);
+      fixture.before(db);
+      db.close();
+    }
   });
 
   it('migrates it to the current version and reads back everything that release wrote', async () => {

@@ -6,6 +6,7 @@ import type {
   StatsSample,
   WorkerStats,
 } from '@tabgrid/protocol/dashboard';
+import { toTextForm } from '@tabgrid/protocol/bytes';
 import { storedFailure, storedValue } from '@tabgrid/protocol/stored';
 import type { Caller } from '../auth/caller.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
@@ -229,7 +230,8 @@ export class StatsCollector {
       job: this.jobStats(job),
       latestResults: latest.map((o) => ({
         index: o.index,
-        value: storedValue(o.payload),
+        // The text form, as the dashboard always got it (typed arrays as base64 tags).
+        value: toTextForm(storedValue(o.payload)),
       })),
       errorGroups: groups.map((g) => ({
         message: g.message,

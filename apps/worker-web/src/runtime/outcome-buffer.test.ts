@@ -1,3 +1,4 @@
+import { fromSocketForm } from '@tabgrid/protocol/bytes';
 import { decodeWorkerToServer } from '@tabgrid/protocol/worker';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WORKER_LIMITS, type WorkerToServer } from '@tabgrid/protocol/worker';
@@ -33,9 +34,16 @@ describe('OutcomeBuffer', () => {
       WorkerToServer,
       { type: 'outcomes' }
     >;
+    // The server keeps a binary frame's result bytes as bytes: socket-form tags viewing the frame.
     expect(decoded.items).toMatchObject([
-      { index: 1, ok: true, value: { '$tabgrid.bytes': 'Float32Array', base64: 'AAAAPwAAAEA=' } },
+      {
+        index: 1,
+        ok: true,
+        value: { '$tabgrid.bytes': 'Float32Array', data: expect.any(Uint8Array) },
+      },
     ]);
+    const [item] = decoded.items as { value?: unknown }[];
+    expect(fromSocketForm(item!.value)).toEqual(floats);
     // The credit went with the first frame that left.
     const first = decodeWorkerToServer(frames[0]) as Extract<WorkerToServer, { type: 'outcomes' }>;
     expect(first.credit + decoded.credit).toBe(3);

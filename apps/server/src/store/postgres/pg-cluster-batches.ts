@@ -13,7 +13,10 @@ import { Type } from '@sinclair/typebox';
 import { createDecoder } from '@tabgrid/protocol/codec';
 import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import type pg from 'pg';
+import type { CarriedValue } from '../job-store.js';
+import { copyCarried } from '../packed-column.js';
 import { forTable } from '../stored-rows.js';
+import { packedCells } from './pg-job-statements.js';
 import { decodeFirst } from './pg-cluster-rows.js';
 
 export interface BatchAck {
@@ -23,7 +26,8 @@ export interface BatchAck {
 
 interface PendingAppend {
   batchId: string;
-  inputs: readonly string[];
+  /** Text, or a packed value's bytes (typed arrays; to `input_bytes`, pg-migrations version 3). */
+  inputs: readonly CarriedValue[];
   submittedAt: number;
   resolve(ack: BatchAck): void;
   reject(err: unknown): void;
@@ -57,9 +61,9 @@ const APPEND_FRESH = `WITH bump AS (
     SELECT $1, bump.first + u.o, u.c, u.b
     FROM bump, unnest($3::integer[], $5::integer[], $4::text[]) AS u(o, c, b)),
   t AS (
-    INSERT INTO tasks (job_id, idx, input, submitted_at)
-    SELECT $1, bump.first + u.i, u.t, u.s
-    FROM bump, unnest($6::integer[], $7::text[], $8::double precision[]) AS u(i, t, s))
+    INSERT INTO tasks (job_id, idx, input, submitted_at, input_bytes)
+    SELECT $1, bump.first + u.i, u.t, u.s, u.p
+    FROM bump, unnest($6::integer[], $7::text[], $8::double precision[], $9::bytea[]) AS u(i, t, s, p))
   SELECT first FROM bump`;
 
 /** Thrown inside the transaction when another node stored one of its batches first. */
@@ -77,12 +81,13 @@ export class PgBatchAppender {
   append(
     jobId: string,
     batchId: string,
-    inputs: readonly string[],
+    inputs: readonly CarriedValue[],
     submittedAt: number,
   ): Promise<BatchAck> {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(jobId);
-      const item = { batchId, inputs: [...inputs], submittedAt, resolve, reject };
+      // Copied now: what the inputs were at this call is what commits.
+      const item = { batchId, inputs: inputs.map(copyCarried), submittedAt, resolve, reject };
       if (queue) {
         queue.push(item);
         return;
@@ -135,13 +140,16 @@ export class PgBatchAppender {
     const offsets: number[] = [];
     const idx: number[] = [];
     const input: string[] = [];
+    const packed: (Uint8Array | null)[] = [];
     const at: number[] = [];
     let n = 0;
     for (const g of group) {
       offsets.push(n);
-      for (const text of g.inputs) {
+      for (const value of g.inputs) {
+        const [text, bytes] = packedCells(value);
         idx.push(n++);
         input.push(text);
+        packed.push(bytes);
         at.push(g.submittedAt);
       }
     }
@@ -156,6 +164,7 @@ export class PgBatchAppender {
         idx,
         input,
         at,
+        packed,
       ]);
     } catch (err) {
       if ((err as { code?: unknown } | null)?.code === UNIQUE_VIOLATION) return undefined;
@@ -200,13 +209,16 @@ export class PgBatchAppender {
         const batchFirst: number[] = [];
         const idx: number[] = [];
         const input: string[] = [];
+        const packed: (Uint8Array | null)[] = [];
         const at: number[] = [];
         for (const g of fresh) {
           batchFirst.push(first);
           known.set(g.batchId, { firstIndex: first, count: g.inputs.length });
-          for (const text of g.inputs) {
+          for (const value of g.inputs) {
+            const [text, bytes] = packedCells(value);
             idx.push(first++);
             input.push(text);
+            packed.push(bytes);
             at.push(g.submittedAt);
           }
         }
@@ -219,9 +231,9 @@ export class PgBatchAppender {
         // Another node stored one of these meanwhile: all undone, then again with it known.
         if (inserted.rows.length !== fresh.length) throw new BatchRaced();
         await client.query(
-          `INSERT INTO tasks (job_id, idx, input, submitted_at)
-           SELECT $1, i, t, s FROM unnest($2::integer[], $3::text[], $4::double precision[]) AS u(i, t, s)`,
-          [jobId, idx, input, at],
+          `INSERT INTO tasks (job_id, idx, input, submitted_at, input_bytes)
+           SELECT $1, i, t, s, p FROM unnest($2::integer[], $3::text[], $4::double precision[], $5::bytea[]) AS u(i, t, s, p)`,
+          [jobId, idx, input, at, packed],
         );
       }
       return group.map((g) => known.get(g.batchId)!);

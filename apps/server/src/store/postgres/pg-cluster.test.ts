@@ -3,9 +3,12 @@
  * nodes: claims are disjoint, a heartbeat renews only its node's claims, the claims of a node
  * that stopped renewing are taken back once and claimed by the other, a batch resent to another
  * node is not doubled, seqs follow commit order and the first outcome for (job, index) wins, and
- * the job is done when its last task settles.
+ * the job is done when its last task settles; packed inputs and results (typed arrays) keep their
+ * bytes through batch appends, claims and settles.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { fromSocketForm } from '@tabgrid/protocol/bytes';
+import { packValue, unpackValue } from '@tabgrid/protocol/packed-value';
 import { jobRecord } from '../job-store.conformance.js';
 import { tempDirPerTest } from '../../testing/temp-dir-per-test.js';
 import { PgJobStore } from './pg-job-store.js';
@@ -135,6 +138,36 @@ describeWithPostgres('PgCluster: two nodes on one database', (url) => {
     await a.updateJob({ ...jobRecord('j'), state: 'open', finished: 3 });
     const [listed] = await b.listJobs();
     expect(listed).toMatchObject({ state: 'done', finished: 85, failed: 15, lastSeq: 100 });
+  });
+
+  it('stores packed inputs and results as bytes: batch appends (both paths), claims, settles', async () => {
+    const value = (n: number) => ({ n, m: new Float64Array([n, -n, 0.5]) });
+    const packed = (n: number) => packValue(value(n)) as Uint8Array;
+    // The first append is a group of its own (the one statement); the two queued behind it go
+    // together, and the resent b1 among them sends that group through the transaction.
+    const [fresh, resent, raced] = await Promise.all([
+      a.cluster.appendBatch('j', 'p1', [packed(100), '"text"'], 6),
+      a.cluster.appendBatch('j', 'b1', inputs(100), 6),
+      a.cluster.appendBatch('j', 'p2', [packed(102)], 6),
+    ]);
+    expect(fresh).toEqual({ firstIndex: 100, count: 2 });
+    expect(resent).toEqual({ firstIndex: 0, count: 100 });
+    expect(raced).toEqual({ firstIndex: 102, count: 1 });
+    const claimed: { index: number; input: unknown }[] = [];
+    for (let n = 0; n < 5 && claimed.length < 103; n++) {
+      claimed.push(...(await b.cluster.claim(`n${n}`, 'j', 50, TTL, 1)));
+    }
+    const byIndex = new Map(claimed.map((t) => [t.index, t.input]));
+    expect(byIndex.get(101)).toBe('"text"');
+    for (const index of [100, 102]) {
+      const input = byIndex.get(index);
+      expect(input).toBeInstanceOf(Uint8Array);
+      expect(fromSocketForm(unpackValue(input as Uint8Array))).toEqual(value(index));
+    }
+    await b.cluster.settle('j', [{ seq: 0, index: 100, ok: true, payload: packed(7) }]);
+    const [outcome] = await a.readOutcomes('j', 0, 'all', 10);
+    expect(outcome!.index).toBe(100);
+    expect(fromSocketForm(unpackValue(outcome!.payload))).toEqual(value(7));
   });
 
   it('notifies the other nodes on the schema’s channel', async () => {

@@ -20,6 +20,7 @@ import { ErrorCode, TabgridError } from '@tabgrid/protocol/errors';
 import pg from 'pg';
 import {
   storedTask,
+  type CarriedValue,
   type ClaimedTask,
   type StoredOutcome,
   type StoredSeriesLines,
@@ -60,7 +61,7 @@ const CLAIM_TASKS = `UPDATE tasks SET claim_id = $2
     WHERE t.job_id = $1 AND t.claim_id IS NULL
     ORDER BY t.idx LIMIT $3
     FOR UPDATE SKIP LOCKED)
-  RETURNING idx AS "index", input, submitted_at AS "submittedAt"`;
+  RETURNING idx AS "index", input, input_bytes AS "inputBytes", submitted_at AS "submittedAt"`;
 
 /*
  * Deleting a claim locks its row: nodes sweeping at once take each claim back once (the second
@@ -226,7 +227,7 @@ export class PgCluster {
   appendBatch(
     jobId: string,
     batchId: string,
-    inputs: readonly string[],
+    inputs: readonly CarriedValue[],
     submittedAt: number,
   ): Promise<{ firstIndex: number; count: number }> {
     return this.batches.append(jobId, batchId, inputs, submittedAt);

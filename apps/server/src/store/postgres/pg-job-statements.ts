@@ -1,9 +1,13 @@
 /** The job store's longer statements, and the columns its settle sends them. */
 import type { OutcomeKind } from '@tabgrid/protocol/jobs';
-import type { StoredOutcome } from '../job-store.js';
+import type { CarriedValue, StoredOutcome } from '../job-store.js';
 import { errorGroupKey, errorMessage } from '../error-message.js';
+import { PACKED_MARK } from '../packed-column.js';
 
-export const OUTCOME_COLUMNS = 'seq, idx AS "index", ok, payload';
+/** Outcome columns as decodeOutcomeRow reads them (payload_bytes: a packed value's, version 3). */
+export const OUTCOME_COLUMNS = 'seq, idx AS "index", ok, payload, payload_bytes AS "payloadBytes"';
+/** A task's input columns as decodeQueuedRow and decodeTaskInputRow read them. */
+export const TASK_INPUT = 'input, input_bytes AS "inputBytes"';
 export const PROVENANCE_COLUMNS =
   'worker_id AS "workerId", attempt, run_ms AS "runMs", queued_ms AS "queuedMs"';
 
@@ -21,9 +25,9 @@ export const UNSETTLED =
 export const INSERT_BATCH = `WITH batch AS (
     INSERT INTO task_batches (job_id, first_index, count, batch_id) VALUES ($1, $2, $3, $4)
     ON CONFLICT DO NOTHING RETURNING first_index)
-  INSERT INTO tasks (job_id, idx, input, submitted_at)
-  SELECT $1, batch.first_index + t.ord::integer - 1, t.input, $6
-  FROM batch, unnest($5::text[]) WITH ORDINALITY AS t(input, ord)
+  INSERT INTO tasks (job_id, idx, input, submitted_at, input_bytes)
+  SELECT $1, batch.first_index + t.ord::integer - 1, t.input, $6, t.input_bytes
+  FROM batch, unnest($5::text[], $7::bytea[]) WITH ORDINALITY AS t(input, input_bytes, ord)
   ON CONFLICT DO NOTHING`;
 
 /*
@@ -31,11 +35,11 @@ export const INSERT_BATCH = `WITH batch AS (
  * before, or twice in this call) inserts nothing, and RETURNING names the seqs that went in.
  */
 export const INSERT_OUTCOMES = `INSERT INTO outcomes
-    (job_id, idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms)
-  SELECT o.job_id, o.idx, o.seq, o.ok, o.payload, o.error_key, o.worker_id, o.attempt, o.run_ms, o.queued_ms
+    (job_id, idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms, payload_bytes)
+  SELECT o.job_id, o.idx, o.seq, o.ok, o.payload, o.error_key, o.worker_id, o.attempt, o.run_ms, o.queued_ms, o.payload_bytes
   FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::boolean[], $5::text[], $6::text[],
-              $7::text[], $8::integer[], $9::double precision[], $10::double precision[])
-    WITH ORDINALITY AS o(job_id, idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms, ord)
+              $7::text[], $8::integer[], $9::double precision[], $10::double precision[], $11::bytea[])
+    WITH ORDINALITY AS o(job_id, idx, seq, ok, payload, error_key, worker_id, attempt, run_ms, queued_ms, payload_bytes, ord)
   ORDER BY o.ord
   ON CONFLICT DO NOTHING
   RETURNING job_id AS "jobId", seq`;
@@ -52,13 +56,15 @@ export const DELETE_JOB = `WITH
     m AS (DELETE FROM job_messages WHERE job_id = $1)
   DELETE FROM jobs WHERE id = $1`;
 
-/** The columns of INSERT_OUTCOMES ($1 … $10), filled by {@link addOutcomes}. */
+/** The columns of INSERT_OUTCOMES ($1 … $11), filled by {@link addOutcomes}. */
 export interface OutcomeColumns {
   job: string[];
   idx: number[];
   seq: number[];
   ok: boolean[];
   payload: string[];
+  /** A packed payload's bytes (its `payload` the mark), else null. */
+  payloadBytes: (Uint8Array | null)[];
   errorKey: (string | null)[];
   worker: (string | null)[];
   attempt: (number | null)[];
@@ -73,6 +79,7 @@ export function outcomeColumns(): OutcomeColumns {
     seq: [],
     ok: [],
     payload: [],
+    payloadBytes: [],
     errorKey: [],
     worker: [],
     attempt: [],
@@ -94,7 +101,16 @@ export function outcomeValues(c: OutcomeColumns): unknown[] {
     c.attempt,
     c.runMs,
     c.queuedMs,
+    c.payloadBytes,
   ];
+}
+
+/**
+ * A value's two columns (version 3): its text, a packed value's (typed arrays) the mark, and its
+ * raw bytes in the bytea column beside (null for a text value). As PACKED_MARK's rows in SQLite.
+ */
+export function packedCells(value: CarriedValue): [text: string, bytes: Uint8Array | null] {
+  return typeof value === 'string' ? [value, null] : [PACKED_MARK, value];
 }
 
 /** Adds the job's outcomes to `c` (copied: what they were at the settle call is what commits). */
@@ -108,7 +124,9 @@ export function addOutcomes(
     c.idx.push(o.index);
     c.seq.push(o.seq);
     c.ok.push(o.ok);
-    c.payload.push(o.payload);
+    const [text, bytes] = packedCells(o.payload);
+    c.payload.push(text);
+    c.payloadBytes.push(bytes);
     c.errorKey.push(o.ok ? null : errorGroupKey(errorMessage(o.payload)));
     const p = o.provenance;
     c.worker.push(p?.workerId ?? null);

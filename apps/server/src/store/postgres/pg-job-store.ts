@@ -17,7 +17,8 @@ import type {
   StoredTask,
   TaskTries,
 } from '../job-store.js';
-import { storedTask } from '../job-store.js';
+import { storedTask, type CarriedValue } from '../job-store.js';
+import { copyCarried } from '../packed-column.js';
 import { decodeBatch, decodeErrorGroupRow, decodeJobCode, decodeTries } from '../stored-rows.js';
 import { PgFeedStore, sqlLimit } from './pg-feed-store.js';
 import {
@@ -25,10 +26,12 @@ import {
   INSERT_BATCH,
   KIND_FILTER,
   OUTCOME_COLUMNS,
+  TASK_INPUT,
   PROVENANCE_COLUMNS,
   UNSETTLED,
   addOutcomes,
   outcomeColumns,
+  packedCells,
 } from './pg-job-statements.js';
 import { insertSettles, type PendingSettle } from './pg-settle.js';
 
@@ -141,11 +144,15 @@ export class PgJobStore implements JobStore {
     jobId: string,
     batchId: string,
     firstIndex: number,
-    inputs: string[],
+    inputs: CarriedValue[],
     submittedAt?: number,
   ): Promise<void> {
-    // Copied now: what the inputs were at this call is what commits.
-    const values = [jobId, firstIndex, inputs.length, batchId, [...inputs], submittedAt ?? null];
+    // Copied now: what the inputs were at this call is what commits. A packed input (typed
+    // arrays) goes to input_bytes as raw bytes, its text column holding the mark.
+    const cells = inputs.map((input) => packedCells(copyCarried(input)));
+    const texts = cells.map(([text]) => text);
+    const bytes = cells.map(([, packed]) => packed);
+    const values = [jobId, firstIndex, inputs.length, batchId, texts, submittedAt ?? null, bytes];
     return this.commits.add(async (client) => {
       await client.query(INSERT_BATCH, values);
     });
@@ -310,16 +317,16 @@ export class PgJobStore implements JobStore {
   }
 
   async readTask(jobId: string, index: number): Promise<StoredTask | undefined> {
-    const [row] = await this.query('SELECT input FROM tasks WHERE job_id = $1 AND idx = $2', [
-      jobId,
-      index,
-    ]);
+    const [row] = await this.query(
+      `SELECT ${TASK_INPUT} FROM tasks WHERE job_id = $1 AND idx = $2`,
+      [jobId, index],
+    );
     return row === undefined ? undefined : { index, input: decodeTaskInputRow(row).input };
   }
 
   async readQueued(jobId: string, fromIndex: number, limit: number): Promise<StoredTask[]> {
     const rows = await this.query(
-      `SELECT t.idx AS "index", t.input, t.submitted_at AS "submittedAt" FROM tasks t
+      `SELECT t.idx AS "index", t.input, t.input_bytes AS "inputBytes", t.submitted_at AS "submittedAt" FROM tasks t
        WHERE t.job_id = $1 AND t.idx >= $2 AND ${UNSETTLED} ORDER BY t.idx LIMIT $3`,
       [jobId, fromIndex, sqlLimit(limit)],
     );

@@ -189,6 +189,17 @@ CREATE TABLE nodes (
 );
 `;
 
+/*
+ * Version 3, raw bytes (as SQLite's schema 5): a task input or result holding typed arrays is
+ * kept packed (header JSON plus its bytes, @tabgrid/protocol/packed-value) in `input_bytes` /
+ * `payload_bytes`, its text column holding `*` (../packed-column.ts); NULL otherwise, and for
+ * every row stored before, whose base64 tags stay text and read as before.
+ */
+const COLUMNS_3 = `
+ALTER TABLE tasks ADD COLUMN input_bytes BYTEA;
+ALTER TABLE outcomes ADD COLUMN payload_bytes BYTEA;
+`;
+
 const MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
@@ -199,6 +210,11 @@ const MIGRATIONS: readonly PgMigration[] = [
     version: 2,
     what: 'claims of task batches by node, job counters as columns, nodes',
     sql: TABLES_2,
+  },
+  {
+    version: 3,
+    what: 'typed arrays in task inputs and results are stored as raw bytes (bytea columns)',
+    sql: COLUMNS_3,
   },
 ];
 

@@ -5,17 +5,22 @@
  */
 import { Type, type TSchema } from '@sinclair/typebox';
 import { createDecoder } from '@tabgrid/protocol/codec';
-import type { OutcomeProvenance } from '../job-store.js';
-import { forTable } from '../stored-rows.js';
+import type { CarriedValue, OutcomeProvenance } from '../job-store.js';
+import { PACKED_MARK } from '../packed-column.js';
+import { corruptRow, forTable } from '../stored-rows.js';
 
 const Count = Type.Integer({ minimum: 0 });
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** Version 3's bytea columns: a packed value's bytes, its text column holding the mark. */
+const PackedBytes = Type.Optional(Nullable(Type.Uint8Array()));
 
 const OutcomeRow = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
   index: Count,
   ok: Type.Boolean(),
   payload: Type.String(),
+  payloadBytes: PackedBytes,
 });
 
 const ProvenanceRow = Type.Object({
@@ -28,23 +33,40 @@ const ProvenanceRow = Type.Object({
 const QueuedRow = Type.Object({
   index: Count,
   input: Type.String(),
+  inputBytes: PackedBytes,
   submittedAt: Nullable(Type.Number()),
 });
 
-const TaskInputRow = Type.Object({ input: Type.String() });
+const TaskInputRow = Type.Object({ input: Type.String(), inputBytes: PackedBytes });
+
+/** A value from its text column and bytea column (pg-migrations version 3): bytes when set. */
+function carried(text: string, bytes: Uint8Array | null | undefined, table: string): CarriedValue {
+  if (bytes === null || bytes === undefined) {
+    if (text === PACKED_MARK) throw corruptRow(table, 'a packed value has no bytes');
+    return text;
+  }
+  return bytes;
+}
 
 export interface OutcomeRow {
   seq: number;
   index: number;
   ok: boolean;
-  payload: string;
+  payload: CarriedValue;
 }
 
-/** An `outcomes` row as `seq, index, ok, payload`. */
-export const decodeOutcomeRow: (row: unknown) => OutcomeRow = forTable(
-  'outcomes',
-  createDecoder(OutcomeRow, 'row of outcomes'),
-);
+const decodeOutcomeColumns = forTable('outcomes', createDecoder(OutcomeRow, 'row of outcomes'));
+
+/** An `outcomes` row as `seq, index, ok, payload, payload_bytes` (OUTCOME_COLUMNS). */
+export function decodeOutcomeRow(row: unknown): OutcomeRow {
+  const o = decodeOutcomeColumns(row);
+  return {
+    seq: o.seq,
+    index: o.index,
+    ok: o.ok,
+    payload: carried(o.payload, o.payloadBytes, 'outcomes'),
+  };
+}
 
 const decodeProvenanceColumns = forTable(
   'outcomes',
@@ -58,8 +80,25 @@ export function decodeProvenanceRow(row: unknown): OutcomeProvenance | undefined
   return { workerId: p.workerId, attempt: p.attempt, runMs: p.runMs, queuedMs: p.queuedMs };
 }
 
-/** A `tasks` row as `index, input, submittedAt`. */
-export const decodeQueuedRow = forTable('tasks', createDecoder(QueuedRow, 'row of tasks'));
+const decodeQueuedColumns = forTable('tasks', createDecoder(QueuedRow, 'row of tasks'));
+const decodeInputColumns = forTable('tasks', createDecoder(TaskInputRow, 'row of tasks'));
 
-/** A `tasks` row's input. */
-export const decodeTaskInputRow = forTable('tasks', createDecoder(TaskInputRow, 'row of tasks'));
+/** A `tasks` row as `index, input, inputBytes, submittedAt` (TASK_INPUT for the input). */
+export function decodeQueuedRow(row: unknown): {
+  index: number;
+  input: CarriedValue;
+  submittedAt: number | null;
+} {
+  const t = decodeQueuedColumns(row);
+  return {
+    index: t.index,
+    input: carried(t.input, t.inputBytes, 'tasks'),
+    submittedAt: t.submittedAt,
+  };
+}
+
+/** A `tasks` row's input (TASK_INPUT). */
+export function decodeTaskInputRow(row: unknown): { input: CarriedValue } {
+  const t = decodeInputColumns(row);
+  return { input: carried(t.input, t.inputBytes, 'tasks') };
+}
