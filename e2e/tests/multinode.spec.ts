@@ -11,7 +11,7 @@ import {
   ADMIN_TOKEN,
   assertExactlyOnce,
   createTestDatabase,
-  startServerProcess,
+  startNodes,
   type ServerProcess,
   type TestDatabase,
 } from '@tabgrid/server/testing';
@@ -31,20 +31,10 @@ test.afterEach(async () => {
   db = undefined;
 });
 
-/** `count` server processes on one new database, as nodes node-1 … node-`count`. */
-async function startNodes(count: number): Promise<ServerProcess[]> {
+/** `count` nodes on one new database (node-1 … node-`count`). */
+async function startGridNodes(count: number): Promise<ServerProcess[]> {
   db = await createTestDatabase(PG!);
-  for (let i = 1; i <= count; i++) {
-    nodes.push(
-      await startServerProcess({
-        env: {
-          TABGRID_DATABASE_URL: db.url,
-          TABGRID_NODE_ID: `node-${i}`,
-          TABGRID_LEASE_TTL_MS: '5000',
-        },
-      }),
-    );
-  }
+  nodes.push(...(await startNodes(db.url, count, 5000)));
   return nodes;
 }
 
@@ -55,7 +45,7 @@ async function tasksDone(page: Page): Promise<number> {
 test('tabs on two nodes compute one job submitted on a third; every dashboard shows both', async ({
   browser,
 }) => {
-  const [n1, n2, n3] = (await startNodes(3)) as [ServerProcess, ServerProcess, ServerProcess];
+  const [n1, n2, n3] = (await startGridNodes(3)) as [ServerProcess, ServerProcess, ServerProcess];
   const context = await browser.newContext();
   const tabs: Page[] = [];
   for (const node of [n1, n2]) {
@@ -100,7 +90,7 @@ test('tabs on two nodes compute one job submitted on a third; every dashboard sh
 test('typed arrays submitted on one node and run by a tab of another keep every byte', async ({
   browser,
 }) => {
-  const [n1, n2] = (await startNodes(2)) as [ServerProcess, ServerProcess];
+  const [n1, n2] = (await startGridNodes(2)) as [ServerProcess, ServerProcess];
   const context = await browser.newContext();
   const tab = await context.newPage();
   await tab.goto(`${n1.url}/`);

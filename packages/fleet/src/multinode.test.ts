@@ -12,7 +12,7 @@ import { Tabgrid, type TaskOutcome } from '@tabgrid/sdk';
 import {
   assertExactlyOnce,
   createTestDatabase,
-  startServerProcess,
+  startNodes,
   until,
   type ServerProcess,
   type TestDatabase,
@@ -31,18 +31,7 @@ let fleets: Fleet[] = [];
 /** `count` nodes on one fresh database, `workersEach` simulated workers on each. */
 async function startGrid(count: number, workersEach: number): Promise<ServerProcess[]> {
   db = await createTestDatabase(PG!);
-  // One at a time: the first migrates, the others find the schema current.
-  for (let i = 1; i <= count; i++) {
-    nodes.push(
-      await startServerProcess({
-        env: {
-          TABGRID_DATABASE_URL: db.url,
-          TABGRID_NODE_ID: `node-${i}`,
-          TABGRID_LEASE_TTL_MS: String(LEASE_TTL_MS),
-        },
-      }),
-    );
-  }
+  nodes.push(...(await startNodes(db.url, count, LEASE_TTL_MS)));
   for (const node of nodes) {
     const fleet = new Fleet({ url: node.wsUrl, workers: workersEach, credit: 32, sampleMs: 0 });
     await fleet.start();

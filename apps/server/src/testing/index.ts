@@ -25,4 +25,4 @@ export {
   type ServerProcess,
   type ServerProcessOptions,
 } from './server-process.js';
-export { createTestDatabase, type TestDatabase } from './test-database.js';
+export { createTestDatabase, startNodes, type TestDatabase } from './test-database.js';

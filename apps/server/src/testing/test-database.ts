@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { startServerProcess, type ServerProcess } from './server-process.js';
 
 export interface TestDatabase {
   /** Its URL: TABGRID_DATABASE_URL of the servers under test. */
@@ -44,4 +45,28 @@ export async function createTestDatabase(serverUrl: string): Promise<TestDatabas
         () => undefined,
       ),
   };
+}
+
+/**
+ * `count` server processes (./server-process.ts) as nodes `node-1` … on the database at `url`,
+ * started one at a time (the first migrates, the others find the schema current).
+ */
+export async function startNodes(
+  url: string,
+  count: number,
+  leaseTtlMs: number,
+): Promise<ServerProcess[]> {
+  const nodes: ServerProcess[] = [];
+  for (let i = 1; i <= count; i++) {
+    nodes.push(
+      await startServerProcess({
+        env: {
+          TABGRID_DATABASE_URL: url,
+          TABGRID_NODE_ID: `node-${i}`,
+          TABGRID_LEASE_TTL_MS: String(leaseTtlMs),
+        },
+      }),
+    );
+  }
+  return nodes;
 }

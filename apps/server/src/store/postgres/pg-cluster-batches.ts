@@ -45,6 +45,30 @@ const decodeKnown = forTable(
   ),
 );
 
+/**
+ * The INSERT columns of `group`'s tasks, indexes from `start` on in order, and each batch's
+ * first index (`offsets`).
+ */
+function taskColumns(group: readonly PendingAppend[], start: number) {
+  const offsets: number[] = [];
+  const idx: number[] = [];
+  const input: string[] = [];
+  const packed: (Uint8Array | null)[] = [];
+  const at: number[] = [];
+  let next = start;
+  for (const g of group) {
+    offsets.push(next);
+    for (const value of g.inputs) {
+      const [text, bytes] = packedCells(value);
+      idx.push(next++);
+      input.push(text);
+      packed.push(bytes);
+      at.push(g.submittedAt);
+    }
+  }
+  return { offsets, idx, input, packed, at };
+}
+
 /** PostgreSQL's unique_violation: another node stored one of the batch ids at this moment. */
 const UNIQUE_VIOLATION = '23505';
 
@@ -137,22 +161,8 @@ export class PgBatchAppender {
   ): Promise<BatchAck[] | undefined> {
     const ids = group.map((g) => g.batchId);
     if (new Set(ids).size !== ids.length) return undefined;
-    const offsets: number[] = [];
-    const idx: number[] = [];
-    const input: string[] = [];
-    const packed: (Uint8Array | null)[] = [];
-    const at: number[] = [];
-    let n = 0;
-    for (const g of group) {
-      offsets.push(n);
-      for (const value of g.inputs) {
-        const [text, bytes] = packedCells(value);
-        idx.push(n++);
-        input.push(text);
-        packed.push(bytes);
-        at.push(g.submittedAt);
-      }
-    }
+    const { offsets, idx, input, packed, at } = taskColumns(group, 0);
+    const n = idx.length;
     let rows: unknown[];
     try {
       rows = await this.read(APPEND_FRESH, [
@@ -205,23 +215,11 @@ export class PgBatchAppender {
           const notOpen = await this.notOpen(client, jobId);
           return group.map((g) => known.get(g.batchId) ?? notOpen);
         }
-        let first = decodeFirst(bumped.rows[0]).first;
-        const batchFirst: number[] = [];
-        const idx: number[] = [];
-        const input: string[] = [];
-        const packed: (Uint8Array | null)[] = [];
-        const at: number[] = [];
-        for (const g of fresh) {
-          batchFirst.push(first);
-          known.set(g.batchId, { firstIndex: first, count: g.inputs.length });
-          for (const value of g.inputs) {
-            const [text, bytes] = packedCells(value);
-            idx.push(first++);
-            input.push(text);
-            packed.push(bytes);
-            at.push(g.submittedAt);
-          }
-        }
+        const first = decodeFirst(bumped.rows[0]).first;
+        const { offsets: batchFirst, idx, input, packed, at } = taskColumns(fresh, first);
+        fresh.forEach((g, i) => {
+          known.set(g.batchId, { firstIndex: batchFirst[i]!, count: g.inputs.length });
+        });
         const inserted = await client.query(
           `INSERT INTO task_batches (job_id, first_index, count, batch_id)
            SELECT $1, f, c, b FROM unnest($2::integer[], $3::integer[], $4::text[]) AS u(f, c, b)
